@@ -1,0 +1,149 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+)
+
+// CredentialOptions are the optional settings of [NewCredential]. The zero value is ready to use.
+type CredentialOptions struct {
+	// ClientOptions configures the credential's HTTP pipeline: Transport, Retry, Logging,
+	// Telemetry, tracing. Cloud is ignored: the authority comes from [Config.Cloud].
+	//
+	// A nil Transport means [Config.HTTPClient], which trusts the Config's CAFile. A caller that
+	// supplies its own Transport is responsible for trusting CAFile itself; the CLI passes the
+	// one Config.HTTPClient it also gives the Dataverse client, so the process shares one pool.
+	ClientOptions azcore.ClientOptions
+
+	// Cache persists tokens across processes (see azidentity/cache). The default keeps them in
+	// memory, in this credential only.
+	Cache azidentity.Cache
+
+	// SendCertificateChain sends the certificate chain (x5c) with each client assertion, which
+	// Subject Name/Issuer certificate authentication requires.
+	SendCertificateChain bool
+}
+
+// NewCredential builds the azidentity credential the Config describes — client secret, client
+// certificate (PEM or PKCS#12), managed identity, workload identity or Azure CLI — aimed at the
+// authority of [Config.Cloud]. It validates the Config first and returns a *[ConfigError] or
+// *[CertificateError] naming what to fix.
+//
+// When the authority is not a Microsoft login host (the emulator, a private authority) instance
+// discovery is disabled, so MSAL never calls login.microsoftonline.com to vet the host. That
+// leaves trust in the authority to this configuration: it must be https and, for the emulator,
+// trusted through CAFile.
+//
+// The returned credential turns Entra ID failures into *[EntraError] and network/TLS failures
+// into *[ExplainedError]; the azidentity error stays reachable with errors.As.
+//
+// Create one credential per process (per tenant and app) and share it between goroutines and
+// clients: tokens are cached inside the credential instance, so a credential created per
+// request asks Entra ID for a new token every time and soon meets AADSTS50196 or HTTP 429.
+func NewCredential(cfg Config, opts *CredentialOptions) (azcore.TokenCredential, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.normalized()
+	method, err := cfg.CredentialMethod()
+	if err != nil {
+		return nil, err
+	}
+	var o CredentialOptions
+	if opts != nil {
+		o = *opts
+	}
+	clientOpts := o.ClientOptions
+	if clientOpts.Transport == nil {
+		hc, err := cfg.HTTPClient()
+		if err != nil {
+			return nil, err
+		}
+		clientOpts.Transport = hc
+	}
+	cl := cfg.Cloud()
+	clientOpts.Cloud = cl.Configuration()
+	disableDiscovery := !cl.MicrosoftHost
+
+	var inner azcore.TokenCredential
+	switch method {
+	case MethodSecret:
+		inner, err = azidentity.NewClientSecretCredential(cfg.TenantID, cfg.ClientID, cfg.ClientSecret.Reveal(),
+			&azidentity.ClientSecretCredentialOptions{
+				ClientOptions:            clientOpts,
+				Cache:                    o.Cache,
+				DisableInstanceDiscovery: disableDiscovery,
+			})
+	case MethodCertificate:
+		certs, key, lerr := loadCertificate(cfg.CertificatePath, cfg.CertificatePassword)
+		if lerr != nil {
+			return nil, lerr
+		}
+		inner, err = azidentity.NewClientCertificateCredential(cfg.TenantID, cfg.ClientID, certs, key,
+			&azidentity.ClientCertificateCredentialOptions{
+				ClientOptions:            clientOpts,
+				Cache:                    o.Cache,
+				DisableInstanceDiscovery: disableDiscovery,
+				SendCertificateChain:     o.SendCertificateChain,
+			})
+	case MethodManagedIdentity:
+		miOpts := &azidentity.ManagedIdentityCredentialOptions{ClientOptions: clientOpts}
+		if cfg.ClientID != "" {
+			miOpts.ID = azidentity.ClientID(cfg.ClientID)
+		}
+		inner, err = azidentity.NewManagedIdentityCredential(miOpts)
+	case MethodWorkloadIdentity:
+		inner, err = azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
+			ClientOptions:            clientOpts,
+			Cache:                    o.Cache,
+			ClientID:                 cfg.ClientID,
+			TenantID:                 cfg.TenantID,
+			TokenFilePath:            cfg.FederatedTokenFile,
+			DisableInstanceDiscovery: disableDiscovery,
+		})
+	case MethodAzureCLI:
+		inner, err = azidentity.NewAzureCLICredential(&azidentity.AzureCLICredentialOptions{TenantID: cfg.TenantID})
+	default:
+		return nil, fmt.Errorf("auth method %q is not supported by NewCredential", method)
+	}
+	if err != nil {
+		return nil, explainWith(fmt.Errorf("creating the %s credential: %w", method, err), newHints(cfg, method))
+	}
+	return &credential{inner: inner, method: method, hints: newHints(cfg, method)}, nil
+}
+
+// credential wraps an azidentity credential and explains its failures.
+type credential struct {
+	inner  azcore.TokenCredential
+	method Method
+	hints  hints
+}
+
+// GetToken implements azcore.TokenCredential.
+func (c *credential) GetToken(ctx context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	tok, err := c.inner.GetToken(ctx, opts)
+	if err != nil {
+		return azcore.AccessToken{}, explainWith(err, c.hints)
+	}
+	return tok, nil
+}
+
+// String names the credential kind and app, never the secret.
+func (c *credential) String() string {
+	parts := []string{"auth credential", string(c.method)}
+	if c.hints.clientID != "" {
+		parts = append(parts, "client "+c.hints.clientID)
+	}
+	if c.hints.tenantID != "" {
+		parts = append(parts, "tenant "+c.hints.tenantID)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// GoString keeps %#v from dumping the wrapped credential.
+func (c *credential) GoString() string { return "&auth.credential{" + c.String() + "}" }

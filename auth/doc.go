@@ -1,0 +1,48 @@
+// Package auth turns configuration into an Azure SDK token credential for Dataverse
+// server-to-server access, and turns Entra ID failures into errors that say what to fix.
+//
+// # Configuration
+//
+// A [Config] names the Dataverse environment (OrgURL), the Entra ID tenant and app, and one
+// credential: a client secret, a certificate, or one of azidentity's other kinds chosen with
+// Method. [LoadConfig] merges values set by flags with the environment (flags win):
+//
+//	D365_URL                           --url            https://contoso.crm.dynamics.com
+//	AZURE_TENANT_ID                    --tenant         Directory (tenant) ID
+//	AZURE_CLIENT_ID                    --client-id      Application (client) ID
+//	AZURE_CLIENT_SECRET                --client-secret  client secret Value
+//	AZURE_CLIENT_CERTIFICATE_PATH      --cert           PEM or PKCS#12 certificate
+//	AZURE_CLIENT_CERTIFICATE_PASSWORD  --cert-password  PKCS#12 password
+//	AZURE_AUTHORITY_HOST               --authority-host Entra ID authority (inferred when empty)
+//	D365_CA_FILE                       --ca-file        extra CA to trust (the emulator's ca.pem)
+//	D365_AUTH_METHOD                   --auth-method    auto, secret, certificate, managed-identity,
+//	                                                    workload-identity, azure-cli
+//	AZURE_FEDERATED_TOKEN_FILE         --federated-token-file  for workload identity
+//
+// [Config.Validate] reports every missing or invalid setting at once, naming the variable and
+// the flag to set. Secrets are of type [Secret], which prints as [REDACTED] everywhere.
+//
+// # Clouds
+//
+// [Config.Cloud] infers the Entra ID authority from the org URL's host: *.dynamics.com (commercial
+// and US GCC) uses login.microsoftonline.com, *.microsoftdynamics.us and *.appsplatform.us (GCC
+// High, DoD) use login.microsoftonline.us, *.dynamics.cn uses login.chinacloudapi.cn. An explicit
+// AuthorityHost wins; for a host that is not a Microsoft login host (the emulator) instance
+// discovery is turned off so nothing calls login.microsoftonline.com.
+//
+// # Credentials
+//
+// [NewCredential] returns an azcore.TokenCredential backed by azidentity, which caches tokens and
+// refreshes them five minutes before expiry. Create one per process and share it. Its failures
+// are an *[EntraError] (AADSTS code, Entra's trace and correlation IDs, and an explanation with
+// the fix) or an *[ExplainedError] (untrusted CA, unknown host, refused connection). [Explain]
+// does the same for errors that reach the caller through other clients.
+//
+// [Config.HTTPClient] gives one keep-alive HTTP client that trusts CAFile, to share between the
+// credential and the Dataverse client.
+//
+// # Tokens
+//
+// [DecodeClaims] decodes, without verifying, an access token's claims (aud, appid, tid, exp …)
+// for display.
+package auth
