@@ -8,7 +8,7 @@ import (
 
 // Expr is a node of a $filter (or $orderby, or $apply filter) expression.
 //
-// The concrete types are *BinaryExpr, *NotExpr, *PathExpr, *LambdaExpr,
+// The concrete types are *BinaryExpr, *NotExpr, *NegateExpr, *PathExpr, *LambdaExpr,
 // *CallExpr, *QueryFunctionExpr, *AliasExpr and the literals *NullLiteral,
 // *StringLiteral, *IntLiteral, *DecimalLiteral, *DoubleLiteral,
 // *BoolLiteral, *GUIDLiteral, *DateTimeOffsetLiteral, *DateLiteral,
@@ -42,14 +42,13 @@ const (
 	OpSub
 	OpMul
 	OpDiv
-	OpDivBy // OData 4.01 'divby'
 	OpMod
 )
 
 var binaryOpNames = [...]string{
 	OpOr: "or", OpAnd: "and", OpEq: "eq", OpNe: "ne", OpGt: "gt", OpGe: "ge",
 	OpLt: "lt", OpLe: "le", OpHas: "has", OpAdd: "add", OpSub: "sub",
-	OpMul: "mul", OpDiv: "div", OpDivBy: "divby", OpMod: "mod",
+	OpMul: "mul", OpDiv: "div", OpMod: "mod",
 }
 
 // String returns the operator keyword as written in OData ("eq", "and"…).
@@ -66,7 +65,7 @@ func (op BinaryOp) Logical() bool { return op == OpAnd || op == OpOr }
 // Comparison reports whether op is one of eq ne gt ge lt le.
 func (op BinaryOp) Comparison() bool { return op >= OpEq && op <= OpLe }
 
-// Arithmetic reports whether op is add, sub, mul, div, divby or mod. The
+// Arithmetic reports whether op is add, sub, mul, div or mod. The
 // Dataverse Web API does not support arithmetic in $filter; the binder
 // should reject these.
 func (op BinaryOp) Arithmetic() bool { return op >= OpAdd && op <= OpMod }
@@ -102,8 +101,6 @@ func (op BinaryOp) KindName() string {
 		return "Multiply"
 	case OpDiv:
 		return "Divide"
-	case OpDivBy:
-		return "DivideBy"
 	case OpMod:
 		return "Modulo"
 	}
@@ -121,6 +118,14 @@ type BinaryExpr struct {
 // NotExpr is `not X`.
 type NotExpr struct {
 	Offset int // byte offset of "not"
+	X      Expr
+}
+
+// NegateExpr is unary minus applied to something other than a number
+// literal (`-revenue`); a minus before a number is part of the literal, as in
+// ODataLib. Dataverse does not support arithmetic; the binder rejects it.
+type NegateExpr struct {
+	Offset int // byte offset of '-'
 	X      Expr
 }
 
@@ -331,6 +336,9 @@ func (e *BinaryExpr) Pos() int { return e.Left.Pos() }
 func (e *NotExpr) Pos() int { return e.Offset }
 
 // Pos implements Expr.
+func (e *NegateExpr) Pos() int { return e.Offset }
+
+// Pos implements Expr.
 func (e *PathExpr) Pos() int { return e.Offset }
 
 // Pos implements Expr: the start of the collection path.
@@ -380,6 +388,7 @@ func (e *ArrayLiteral) Pos() int { return e.Offset }
 
 func (*BinaryExpr) exprNode()            {}
 func (*NotExpr) exprNode()               {}
+func (*NegateExpr) exprNode()            {}
 func (*PathExpr) exprNode()              {}
 func (*LambdaExpr) exprNode()            {}
 func (*CallExpr) exprNode()              {}

@@ -38,7 +38,7 @@ func precedenceOf(e Expr) int {
 	switch e := e.(type) {
 	case *BinaryExpr:
 		return e.Op.precedence()
-	case *NotExpr:
+	case *NotExpr, *NegateExpr:
 		return precUnary
 	}
 	return precPrimary
@@ -80,6 +80,18 @@ func writeExpr(b *strings.Builder, e Expr) {
 	case *NotExpr:
 		b.WriteString("not ")
 		writeOperand(b, e.X, precUnary)
+	case *NegateExpr:
+		b.WriteByte('-')
+		switch e.X.(type) {
+		case *PathExpr, *CallExpr, *QueryFunctionExpr, *AliasExpr, *LambdaExpr, *NotExpr, *NegateExpr:
+			writeExpr(b, e.X)
+		default:
+			// A literal right after '-' would lex as a negative number (or
+			// not at all), and a binary operand needs its parentheses.
+			b.WriteByte('(')
+			writeExpr(b, e.X)
+			b.WriteByte(')')
+		}
 	case *PathExpr:
 		writePath(b, e)
 	case *LambdaExpr:
@@ -127,6 +139,11 @@ func writeExpr(b *strings.Builder, e Expr) {
 		b.WriteString(strconv.FormatInt(e.Value, 10))
 	case *DecimalLiteral:
 		b.WriteString(e.Text)
+		if strings.IndexByte(e.Text, '.') < 0 {
+			// An integer-looking decimal (12M, or a number too big for
+			// int64) keeps its type through a round trip.
+			b.WriteByte('M')
+		}
 	case *DoubleLiteral:
 		b.WriteString(e.Text)
 	case *BoolLiteral:
@@ -150,11 +167,14 @@ func writeExpr(b *strings.Builder, e Expr) {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			if s, ok := it.(*StringLiteral); ok {
-				writeJSONString(b, s.Value)
-				continue
+			switch it := it.(type) {
+			case *StringLiteral:
+				writeJSONString(b, it.Value)
+			case *DecimalLiteral:
+				b.WriteString(it.Text) // JSON numbers take no suffix
+			default:
+				writeExpr(b, it)
 			}
-			writeExpr(b, it)
 		}
 		b.WriteByte(']')
 	}
@@ -226,6 +246,9 @@ func (e *BinaryExpr) String() string { return FormatExpr(e) }
 func (e *NotExpr) String() string { return FormatExpr(e) }
 
 // String implements Expr.
+func (e *NegateExpr) String() string { return FormatExpr(e) }
+
+// String implements Expr.
 func (e *PathExpr) String() string { return FormatExpr(e) }
 
 // String implements Expr.
@@ -250,7 +273,7 @@ func (e *StringLiteral) String() string { return FormatExpr(e) }
 func (e *IntLiteral) String() string { return FormatExpr(e) }
 
 // String implements Expr.
-func (e *DecimalLiteral) String() string { return e.Text }
+func (e *DecimalLiteral) String() string { return FormatExpr(e) }
 
 // String implements Expr.
 func (e *DoubleLiteral) String() string { return e.Text }
