@@ -1,0 +1,246 @@
+package schema
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Definition is the file format of table metadata, in JSON or YAML. The
+// built-in tables are written in it (builtin.yaml) and users add tables
+// with it. Field names are camelCase in both encodings:
+//
+//	tables:
+//	  - logicalName: new_project
+//	    displayName: Project
+//	    primaryNameColumn: new_name
+//	    columns:
+//	      - {logicalName: new_name, type: String, maxLength: 100, requiredLevel: ApplicationRequired}
+//	      - {logicalName: new_budget, type: Money}
+//	      - {logicalName: new_accountid, type: Lookup, targets: [account]}
+//	relationships:
+//	  - {schemaName: new_account_new_project, referencedEntity: account, referencingEntity: new_project,
+//	     referencingAttribute: new_accountid, cascadeDelete: RemoveLink}
+//
+// Omitted values get Dataverse's defaults: the entity set name is the
+// plural of the logical name, the primary key is `<logicalname>id`,
+// user-owned tables get ownerid, owninguser, owningteam and
+// owningbusinessunit, every table gets createdon, modifiedon, createdby,
+// modifiedby, createdonbehalfby, modifiedonbehalfby and versionnumber, and
+// statecode/statuscode (Active/Inactive) unless stateColumns is false.
+type Definition struct {
+	Tables        []TableDefinition        `json:"tables,omitempty" yaml:"tables,omitempty"`
+	Relationships []RelationshipDefinition `json:"relationships,omitempty" yaml:"relationships,omitempty"`
+}
+
+// TableDefinition describes one table.
+type TableDefinition struct {
+	LogicalName           string `json:"logicalName" yaml:"logicalName"`
+	SchemaName            string `json:"schemaName,omitempty" yaml:"schemaName,omitempty"`
+	EntitySetName         string `json:"entitySetName,omitempty" yaml:"entitySetName,omitempty"`
+	DisplayName           string `json:"displayName,omitempty" yaml:"displayName,omitempty"`
+	DisplayCollectionName string `json:"displayCollectionName,omitempty" yaml:"displayCollectionName,omitempty"`
+	Description           string `json:"description,omitempty" yaml:"description,omitempty"`
+	ObjectTypeCode        int    `json:"objectTypeCode,omitempty" yaml:"objectTypeCode,omitempty"`
+	PrimaryIDColumn       string `json:"primaryIdColumn,omitempty" yaml:"primaryIdColumn,omitempty"`
+	PrimaryNameColumn     string `json:"primaryNameColumn,omitempty" yaml:"primaryNameColumn,omitempty"`
+	// Ownership is UserOwned (default), OrganizationOwned, BusinessOwned or
+	// None.
+	Ownership string `json:"ownership,omitempty" yaml:"ownership,omitempty"`
+	// Activity marks an activity table (see [Table.IsActivity]).
+	Activity bool `json:"activity,omitempty" yaml:"activity,omitempty"`
+	// PrivilegeName overrides the <Name> of prv<Verb><Name>; default the
+	// schema name.
+	PrivilegeName string `json:"privilegeName,omitempty" yaml:"privilegeName,omitempty"`
+	// StateColumns adds the standard statecode/statuscode columns when the
+	// definition does not declare them; default true.
+	StateColumns *bool `json:"stateColumns,omitempty" yaml:"stateColumns,omitempty"`
+	// SystemRelationships overrides the schema names of the relationships
+	// behind the system lookups, keyed by column: createdby, modifiedby,
+	// createdonbehalfby, modifiedonbehalfby, ownerid, owninguser,
+	// owningteam, owningbusinessunit.
+	SystemRelationships map[string]string `json:"systemRelationships,omitempty" yaml:"systemRelationships,omitempty"`
+	Columns             []ColumnDefinition `json:"columns,omitempty" yaml:"columns,omitempty"`
+	Keys                []KeyDefinition    `json:"keys,omitempty" yaml:"keys,omitempty"`
+}
+
+// ColumnDefinition describes one column.
+type ColumnDefinition struct {
+	LogicalName string `json:"logicalName" yaml:"logicalName"`
+	SchemaName  string `json:"schemaName,omitempty" yaml:"schemaName,omitempty"`
+	DisplayName string `json:"displayName,omitempty" yaml:"displayName,omitempty"`
+	Description string `json:"description,omitempty" yaml:"description,omitempty"`
+	// Type is an AttributeTypeCode name (String, Memo, Integer, BigInt,
+	// Decimal, Double, Money, Boolean, DateTime, Picklist,
+	// MultiSelectPicklist, State, Status, Lookup, Customer, Owner,
+	// Uniqueidentifier) or an alias (choice, choices, guid…).
+	Type          string `json:"type" yaml:"type"`
+	RequiredLevel string `json:"requiredLevel,omitempty" yaml:"requiredLevel,omitempty"`
+	// MaxLength of String (default 100, at most 4000) and Memo (default
+	// 2000, at most 1048576) columns.
+	MaxLength int `json:"maxLength,omitempty" yaml:"maxLength,omitempty"`
+	// Precision of Decimal (0–10, default 2), Double (0–5, default 2) and
+	// Money (0–4, default 2) columns.
+	Precision *int `json:"precision,omitempty" yaml:"precision,omitempty"`
+	// MinValue and MaxValue of numeric columns; defaults are Dataverse's.
+	MinValue *float64 `json:"minValue,omitempty" yaml:"minValue,omitempty"`
+	MaxValue *float64 `json:"maxValue,omitempty" yaml:"maxValue,omitempty"`
+	// DateTimeBehavior of DateTime columns: UserLocal (default), DateOnly
+	// or TimeZoneIndependent; Format DateAndTime (default) or DateOnly.
+	DateTimeBehavior string `json:"dateTimeBehavior,omitempty" yaml:"dateTimeBehavior,omitempty"`
+	Format           string `json:"format,omitempty" yaml:"format,omitempty"`
+	// OptionSetName names the option set; default <table>_<column>.
+	OptionSetName string             `json:"optionSetName,omitempty" yaml:"optionSetName,omitempty"`
+	Options       []OptionDefinition `json:"options,omitempty" yaml:"options,omitempty"`
+	// TrueLabel and FalseLabel label Boolean values; default Yes and No.
+	TrueLabel  string `json:"trueLabel,omitempty" yaml:"trueLabel,omitempty"`
+	FalseLabel string `json:"falseLabel,omitempty" yaml:"falseLabel,omitempty"`
+	// DefaultValue is the value of a choice or boolean (0/1) on create when
+	// none is given.
+	DefaultValue *int64 `json:"defaultValue,omitempty" yaml:"defaultValue,omitempty"`
+	// Targets are the tables a Lookup references (Customer: account and
+	// contact; Owner: systemuser and team).
+	Targets []string `json:"targets,omitempty" yaml:"targets,omitempty"`
+	// TypeColumn names the EntityName column of a polymorphic lookup;
+	// default <column>type.
+	TypeColumn     string `json:"typeColumn,omitempty" yaml:"typeColumn,omitempty"`
+	ValidForCreate *bool  `json:"validForCreate,omitempty" yaml:"validForCreate,omitempty"`
+	ValidForUpdate *bool  `json:"validForUpdate,omitempty" yaml:"validForUpdate,omitempty"`
+	ValidForRead   *bool  `json:"validForRead,omitempty" yaml:"validForRead,omitempty"`
+	// Formula makes the column computed (read-only).
+	Formula *FormulaDefinition `json:"formula,omitempty" yaml:"formula,omitempty"`
+}
+
+// OptionDefinition is one option of a choice column.
+type OptionDefinition struct {
+	Value int    `json:"value" yaml:"value"`
+	Label string `json:"label" yaml:"label"`
+	// State is, for a Status option, the statecode it belongs to.
+	State *int `json:"state,omitempty" yaml:"state,omitempty"`
+	// DefaultStatus is, for a State option, its default statuscode.
+	DefaultStatus *int `json:"defaultStatus,omitempty" yaml:"defaultStatus,omitempty"`
+}
+
+// FormulaDefinition describes a computed column (see [Formula]).
+type FormulaDefinition struct {
+	Kind    string   `json:"kind" yaml:"kind"`
+	Columns []string `json:"columns" yaml:"columns"`
+}
+
+// KeyDefinition describes an alternate key.
+type KeyDefinition struct {
+	SchemaName string   `json:"schemaName" yaml:"schemaName"`
+	Columns    []string `json:"columns" yaml:"columns"`
+}
+
+// RelationshipDefinition describes a relationship. Type is OneToMany
+// (default) or ManyToMany.
+type RelationshipDefinition struct {
+	SchemaName string `json:"schemaName" yaml:"schemaName"`
+	Type       string `json:"type,omitempty" yaml:"type,omitempty"`
+
+	// One-to-many. ReferencingNavigation defaults to the lookup's name
+	// (with `_<referenced>` for polymorphic lookups and `_<referencing>`
+	// on activity tables); ReferencedNavigation defaults to SchemaName.
+	ReferencedEntity      string `json:"referencedEntity,omitempty" yaml:"referencedEntity,omitempty"`
+	ReferencingEntity     string `json:"referencingEntity,omitempty" yaml:"referencingEntity,omitempty"`
+	ReferencingAttribute  string `json:"referencingAttribute,omitempty" yaml:"referencingAttribute,omitempty"`
+	ReferencingNavigation string `json:"referencingNavigation,omitempty" yaml:"referencingNavigation,omitempty"`
+	ReferencedNavigation  string `json:"referencedNavigation,omitempty" yaml:"referencedNavigation,omitempty"`
+	// CascadeDelete is NoCascade (default), RemoveLink, Cascade or
+	// Restrict.
+	CascadeDelete string `json:"cascadeDelete,omitempty" yaml:"cascadeDelete,omitempty"`
+
+	// Many-to-many. The intersect attributes default to the tables'
+	// primary keys, the navigation properties to SchemaName.
+	Entity1                   string `json:"entity1,omitempty" yaml:"entity1,omitempty"`
+	Entity2                   string `json:"entity2,omitempty" yaml:"entity2,omitempty"`
+	IntersectEntity           string `json:"intersectEntity,omitempty" yaml:"intersectEntity,omitempty"`
+	Entity1IntersectAttribute string `json:"entity1IntersectAttribute,omitempty" yaml:"entity1IntersectAttribute,omitempty"`
+	Entity2IntersectAttribute string `json:"entity2IntersectAttribute,omitempty" yaml:"entity2IntersectAttribute,omitempty"`
+	Entity1Navigation         string `json:"entity1Navigation,omitempty" yaml:"entity1Navigation,omitempty"`
+	Entity2Navigation         string `json:"entity2Navigation,omitempty" yaml:"entity2Navigation,omitempty"`
+}
+
+// Parse reads a definition in JSON or YAML. The format is chosen by the
+// name's extension (.json, .yaml, .yml); with any other name, text that
+// starts with '{' is JSON and anything else YAML. Unknown fields are
+// errors, so a misspelt key does not silently do nothing.
+func Parse(data []byte, name string) (*Definition, error) {
+	var def Definition
+	ext := strings.ToLower(filepath.Ext(name))
+	isJSON := ext == ".json" || (ext != ".yaml" && ext != ".yml" && bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")))
+	if isJSON {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&def); err != nil {
+			return nil, fmt.Errorf("schema: %s: %w", name, err)
+		}
+		return &def, nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&def); err != nil {
+		return nil, fmt.Errorf("schema: %s: %w", name, err)
+	}
+	return &def, nil
+}
+
+// LoadFile reads a definition file (see [Parse]).
+func LoadFile(path string) (*Definition, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("schema: %w", err)
+	}
+	return Parse(data, path)
+}
+
+func (d *Definition) clone() *Definition {
+	// A JSON round trip copies every nested slice and pointer; the
+	// definitions are small and this runs once per schema build.
+	data, err := json.Marshal(d)
+	if err != nil {
+		panic(err)
+	}
+	var c Definition
+	if err := json.Unmarshal(data, &c); err != nil {
+		panic(err)
+	}
+	return &c
+}
+
+// merge adds other's tables and relationships to d. A table of other
+// whose logical name is already in d contributes its columns and keys to
+// that table; it may not redefine anything else.
+func (d *Definition) merge(other *Definition) error {
+	if other == nil {
+		return nil
+	}
+	index := make(map[string]int, len(d.Tables))
+	for i, t := range d.Tables {
+		index[t.LogicalName] = i
+	}
+	for _, t := range other.Tables {
+		i, exists := index[t.LogicalName]
+		if !exists {
+			index[t.LogicalName] = len(d.Tables)
+			d.Tables = append(d.Tables, t)
+			continue
+		}
+		if t.SchemaName != "" || t.EntitySetName != "" || t.ObjectTypeCode != 0 || t.PrimaryIDColumn != "" ||
+			t.PrimaryNameColumn != "" || t.Ownership != "" || t.Activity || t.PrivilegeName != "" ||
+			t.StateColumns != nil || len(t.SystemRelationships) != 0 || t.DisplayName != "" ||
+			t.DisplayCollectionName != "" || t.Description != "" {
+			return fmt.Errorf("schema: table %q already exists; a definition for an existing table may only add columns and keys", t.LogicalName)
+		}
+		d.Tables[i].Columns = append(d.Tables[i].Columns, t.Columns...)
+		d.Tables[i].Keys = append(d.Tables[i].Keys, t.Keys...)
+	}
+	d.Relationships = append(d.Relationships, other.Relationships...)
+	return nil
+}
