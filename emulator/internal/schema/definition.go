@@ -64,7 +64,7 @@ type TableDefinition struct {
 	// behind the system lookups, keyed by column: createdby, modifiedby,
 	// createdonbehalfby, modifiedonbehalfby, ownerid, owninguser,
 	// owningteam, owningbusinessunit.
-	SystemRelationships map[string]string `json:"systemRelationships,omitempty" yaml:"systemRelationships,omitempty"`
+	SystemRelationships map[string]string  `json:"systemRelationships,omitempty" yaml:"systemRelationships,omitempty"`
 	Columns             []ColumnDefinition `json:"columns,omitempty" yaml:"columns,omitempty"`
 	Keys                []KeyDefinition    `json:"keys,omitempty" yaml:"keys,omitempty"`
 }

@@ -8,24 +8,24 @@ type ColumnType uint8
 
 // The column types.
 const (
-	TypeString           ColumnType = iota + 1 // single line of text
-	TypeMemo                                   // multiple lines of text
-	TypeInteger                                // whole number (Edm.Int32)
-	TypeBigInt                                 // Edm.Int64
-	TypeDecimal                                // fixed-point decimal
-	TypeDouble                                 // floating point
-	TypeMoney                                  // currency, 4 decimal places stored
-	TypeBoolean                                // two options
-	TypeDateTime                               // date and time or date only
-	TypePicklist                               // choice
-	TypeMultiSelectPicklist                    // choices
-	TypeState                                  // statecode
-	TypeStatus                                 // statuscode
-	TypeLookup                                 // reference to one or more tables
-	TypeCustomer                               // account or contact
-	TypeOwner                                  // systemuser or team
-	TypeUniqueidentifier                       // GUID
-	TypeEntityName                             // logical name of a table (type of a polymorphic lookup)
+	TypeString              ColumnType = iota + 1 // single line of text
+	TypeMemo                                      // multiple lines of text
+	TypeInteger                                   // whole number (Edm.Int32)
+	TypeBigInt                                    // Edm.Int64
+	TypeDecimal                                   // fixed-point decimal
+	TypeDouble                                    // floating point
+	TypeMoney                                     // currency, 4 decimal places stored
+	TypeBoolean                                   // two options
+	TypeDateTime                                  // date and time or date only
+	TypePicklist                                  // choice
+	TypeMultiSelectPicklist                       // choices
+	TypeState                                     // statecode
+	TypeStatus                                    // statuscode
+	TypeLookup                                    // reference to one or more tables
+	TypeCustomer                                  // account or contact
+	TypeOwner                                     // systemuser or team
+	TypeUniqueidentifier                          // GUID
+	TypeEntityName                                // logical name of a table (type of a polymorphic lookup)
 )
 
 var columnTypeNames = [...]string{
