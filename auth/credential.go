@@ -66,6 +66,11 @@ func NewCredential(cfg Config, opts *CredentialOptions) (azcore.TokenCredential,
 		}
 		clientOpts.Transport = hc
 	}
+	// Token requests carry the client secret or assertion and responses carry the token: never
+	// let a caller's logging options write those bodies to a log.
+	clientOpts.Logging.IncludeBody = false
+	// A fresh slice: the caller's PerRetryPolicies must not be appended to in place.
+	clientOpts.PerRetryPolicies = append(append([]policy.Policy(nil), clientOpts.PerRetryPolicies...), FailFastOnTLSErrors())
 	cl := cfg.Cloud()
 	clientOpts.Cloud = cl.Configuration()
 	disableDiscovery := !cl.MicrosoftHost

@@ -32,7 +32,7 @@ func (e *ExplainedError) Error() string {
 		s += " — " + e.Fix
 	}
 	if e.Err != nil {
-		s += " (" + oneLine(e.Err.Error()) + ")"
+		s += " (" + summarize(e.Err) + ")"
 	}
 	return s
 }
@@ -49,12 +49,37 @@ func Explain(err error) error {
 	return explainWith(err, hints{})
 }
 
-// oneLine keeps the first line of a multi-line message (azidentity prints whole responses).
-func oneLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return strings.TrimSpace(s[:i]) + " …"
+// trimTroubleshooting drops azidentity's generic troubleshooting link; the explanation replaces it.
+func trimTroubleshooting(s string) string {
+	if i := strings.Index(s, ". To troubleshoot, visit"); i >= 0 {
+		return s[:i]
 	}
 	return s
+}
+
+// causeMarkers pick the informative line out of a multi-line library message.
+var causeMarkers = []string{"x509:", "tls:", "dial tcp", "lookup ", "connection refused", "no such host", "timeout", "deadline", "does not match authority"}
+
+// summarize reduces an error to one line: the network or TLS cause when one of MSAL's or
+// azidentity's multi-line messages contains it, otherwise the first line.
+func summarize(err error) string {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		return trimTroubleshooting(urlErr.Error())
+	}
+	msg := trimTroubleshooting(err.Error())
+	lines := strings.Split(msg, "\n")
+	if len(lines) == 1 {
+		return msg
+	}
+	for _, l := range lines {
+		for _, m := range causeMarkers {
+			if strings.Contains(l, m) {
+				return strings.TrimSpace(l)
+			}
+		}
+	}
+	return strings.TrimSpace(lines[0]) + " …"
 }
 
 func explainWith(err error, h hints) error {

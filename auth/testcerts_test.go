@@ -1,0 +1,89 @@
+package auth_test
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// testCert is a generated certificate and its private key, for client-certificate tests.
+type testCert struct {
+	cert    *x509.Certificate
+	key     crypto.Signer
+	certPEM []byte
+	keyPEM  []byte // PKCS#8
+}
+
+// newTestCert makes a self-signed certificate for key, valid from notBefore to notAfter.
+func newTestCert(t testing.TB, cn string, key crypto.Signer, notBefore, notAfter time.Time) testCert {
+	t.Helper()
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: cn},
+		NotBefore:    notBefore,
+		NotAfter:     notAfter,
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testCert{
+		cert:    cert,
+		key:     key,
+		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		keyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
+	}
+}
+
+// newRSACert makes a currently valid RSA-2048 certificate.
+func newRSACert(t testing.TB, cn string) testCert {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newTestCert(t, cn, key, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+}
+
+// newECCert makes a currently valid ECDSA P-256 certificate (which MSAL cannot use).
+func newECCert(t testing.TB, cn string) testCert {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newTestCert(t, cn, key, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+}
+
+// writeTemp writes the concatenation of parts to a new file in a test temp dir.
+func writeTemp(t testing.TB, name string, parts ...[]byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	var data []byte
+	for _, p := range parts {
+		data = append(data, p...)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
