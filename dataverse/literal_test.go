@@ -1,0 +1,116 @@
+package dataverse
+
+import (
+	"encoding/json"
+	"math"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+type status string
+
+func TestFormatLiteral(t *testing.T) {
+	t.Parallel()
+	when := time.Date(2024, 1, 2, 3, 4, 5, 0, time.FixedZone("CET", 3600))
+	s := "x"
+	var nilPtr *string
+	tests := []struct {
+		in   any
+		want string
+	}{
+		{"O'Brien", `'O''Brien'`},
+		{"''", `''''''`},
+		{"", `''`},
+		{"a/b+c&d#e?f", `'a/b+c&d#e?f'`},
+		{"Zoë 東京", `'Zoë 東京'`},
+		{status("Active"), `'Active'`},
+		{idA, idA.String()},
+		{&idA, idA.String()},
+		{when, "2024-01-02T02:04:05Z"},
+		{when.Add(1500 * time.Millisecond), "2024-01-02T02:04:06.5Z"},
+		{DateOf(when), "2024-01-02"},
+		{true, "true"},
+		{42, "42"},
+		{int64(-7), "-7"},
+		{uint8(255), "255"},
+		{2.5, "2.5"},
+		{float32(0.1), "0.1"},
+		{1e21, "1000000000000000000000"},
+		{json.Number("5000000.0000"), "5000000.0000"},
+		{nil, "null"},
+		{nilPtr, "null"},
+		{&s, "'x'"},
+		{Raw("Microsoft.Dynamics.CRM.OwnershipTypes'UserOwned'"), "Microsoft.Dynamics.CRM.OwnershipTypes'UserOwned'"},
+		{[]string{"O'Brian", "OBrian"}, `["O'Brian","OBrian"]`},
+		{[]any{5, "a\"b", idA}, `["5","a\"b","` + idA.String() + `"]`},
+		{[]uuid.UUID{idA}, `["` + idA.String() + `"]`},
+	}
+	for _, tt := range tests {
+		got, err := FormatLiteral(tt.in)
+		if err != nil {
+			t.Errorf("FormatLiteral(%#v): %v", tt.in, err)
+			continue
+		}
+		if got != tt.want {
+			t.Errorf("FormatLiteral(%#v) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestFormatLiteralRejects(t *testing.T) {
+	t.Parallel()
+	for _, in := range []any{
+		math.NaN(), math.Inf(1), []byte("x"), struct{}{}, map[string]int{}, json.Number("0x10"),
+		json.Number("1 or 1 eq 1"), []any{nil}, [][]string{{"a"}}, func() {},
+	} {
+		if got, err := FormatLiteral(in); err == nil {
+			t.Errorf("FormatLiteral(%#v) = %q, want an error", in, got)
+		}
+	}
+}
+
+func TestEscapeComponent(t *testing.T) {
+	t.Parallel()
+	tests := map[string]string{
+		"abcXYZ019-_.!~*'()": "abcXYZ019-_.!~*'()",
+		"a b":                "a%20b",
+		"'/+&#?":             "'%2F%2B%26%23%3F",
+		";=,$:@%":            "%3B%3D%2C%24%3A%40%25",
+		"ë":                  "%C3%AB",
+		"東":                  "%E6%9D%B1",
+		"\n\x00":             "%0A%00",
+	}
+	for in, want := range tests {
+		got := escapeComponent(in)
+		if got != want {
+			t.Errorf("escapeComponent(%q) = %q, want %q", in, got, want)
+		}
+		// Whatever the encoding, a standard query parser must read the
+		// value back unchanged ("+" must not turn into a space).
+		v, err := url.ParseQuery("k=" + got)
+		if err != nil || v.Get("k") != in {
+			t.Errorf("ParseQuery(k=%s) = %q, %v; want %q", got, v.Get("k"), err, in)
+		}
+	}
+}
+
+func FuzzEscapeComponentRoundTrip(f *testing.F) {
+	for _, s := range []string{"", "O'Brien", "a+b&c=d;e#f?g", "東京", "%zz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		enc := escapeComponent(s)
+		for i := 0; i < len(enc); i++ {
+			if c := enc[i]; c == '&' || c == '+' || c == '#' || c == ';' || c == '=' || c == ' ' || c == '?' || c >= 0x80 {
+				t.Fatalf("escapeComponent(%q) = %q keeps %q", s, enc, c)
+			}
+		}
+		got, err := url.QueryUnescape(enc)
+		if err != nil || got != s {
+			t.Fatalf("QueryUnescape(escapeComponent(%q)) = %q, %v", s, got, err)
+		}
+	})
+}

@@ -1,0 +1,217 @@
+package dataverse
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"net/http"
+	"strings"
+)
+
+// ListOptions are the options of a collection query (List, Pager,
+// NewPager): the OData query plus per-request options.
+type ListOptions struct {
+	Query
+	RequestOptions
+}
+
+// Page is one page of a collection response.
+//
+// See https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query/page-results
+type Page[T any] struct {
+	// Items are the page's rows ("value").
+	Items []T `json:"value"`
+	// NextLink is the URL of the next page ("@odata.nextLink"), "" on the
+	// last page. Save it to resume later with ResumePager.
+	NextLink string `json:"@odata.nextLink,omitempty"`
+	// Count is the number of matching rows when the query set Count
+	// ("@odata.count", at most 5,000), else nil.
+	Count *int64 `json:"@odata.count,omitempty"`
+	// TotalRecordCount is "@Microsoft.Dynamics.CRM.totalrecordcount" when
+	// the query asked for AnnotationTotalRecordCount, else nil.
+	TotalRecordCount *int64 `json:"@Microsoft.Dynamics.CRM.totalrecordcount,omitempty"`
+	// TotalRecordCountLimitExceeded reports whether that count hit its cap.
+	TotalRecordCountLimitExceeded bool `json:"@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded,omitempty"`
+	// PagingCookie and MoreRecords are the FetchXML paging annotations.
+	PagingCookie string `json:"@Microsoft.Dynamics.CRM.fetchxmlpagingcookie,omitempty"`
+	MoreRecords  bool   `json:"@Microsoft.Dynamics.CRM.morerecords,omitempty"`
+	// DeltaLink is "@odata.deltaLink" of a change-tracking query.
+	DeltaLink string `json:"@odata.deltaLink,omitempty"`
+	// Context is "@odata.context".
+	Context string `json:"@odata.context,omitempty"`
+}
+
+// Pager reads a collection one page at a time, following @odata.nextLink.
+// It holds one page at a time, so memory stays flat however many pages are
+// read. A Pager is not safe for concurrent use.
+//
+//	p := dataverse.NewPager[Contact](client, "contacts", opts)
+//	for p.More() {
+//		page, err := p.NextPage(ctx)
+//		if err != nil { … }           // calling NextPage again retries the same page
+//		save(page.NextLink)           // checkpoint: resume with ResumePager
+//	}
+//
+// See https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query/page-results
+type Pager[T any] struct {
+	c      *Client
+	first  *request // the first page's request; nil once it was read
+	next   string   // the next page's URL; "" with first == nil: done
+	header http.Header
+	opts   *RequestOptions
+	err    error // an error found when the pager was made
+}
+
+// NewPager returns a pager over entitySet that decodes rows into T (a
+// struct type or Record). Nothing is sent until NextPage.
+func NewPager[T any](c *Client, entitySet string, opts *ListOptions) *Pager[T] {
+	p := &Pager[T]{c: c}
+	if opts == nil {
+		opts = &ListOptions{}
+	}
+	ro := opts.RequestOptions
+	p.opts = &ro
+	path, err := entitySetPath(entitySet)
+	if err != nil {
+		p.err = err
+		return p
+	}
+	q := opts.Query.clone()
+	query, err := q.encode()
+	if err != nil {
+		p.err = err
+		return p
+	}
+	if p.header, err = preferHeader(&q); err != nil {
+		p.err = err
+		return p
+	}
+	p.first = &request{method: http.MethodGet, path: path, query: query}
+	return p
+}
+
+// ResumePager returns a pager that continues at nextLink, a Page.NextLink
+// saved earlier (by this or another process). opts must carry the same
+// MaxPageSize and Annotations as the original query, because the service
+// needs the same Prefer header on every page; its other query options are
+// already part of the link and are ignored. The link must lie below the
+// client's Web API base.
+func ResumePager[T any](c *Client, nextLink string, opts *ListOptions) (*Pager[T], error) {
+	if opts == nil {
+		opts = &ListOptions{}
+	}
+	u, err := c.resolveLink(nextLink)
+	if err != nil {
+		return nil, err
+	}
+	q := opts.Query
+	h, err := preferHeader(&q)
+	if err != nil {
+		return nil, err
+	}
+	ro := opts.RequestOptions
+	return &Pager[T]{c: c, next: u.String(), header: h, opts: &ro}, nil
+}
+
+// Pager returns a pager over entitySet whose rows are Records. It is
+// NewPager[Record](c, entitySet, opts).
+func (c *Client) Pager(entitySet string, opts *ListOptions) *Pager[Record] {
+	return NewPager[Record](c, entitySet, opts)
+}
+
+// List returns the first page of entitySet's rows matching opts, with its
+// NextLink. Use a Pager (Client.Pager, NewPager) to read further pages.
+//
+// See https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query/overview
+func (c *Client) List(ctx context.Context, entitySet string, opts *ListOptions) (*Page[Record], error) {
+	return c.Pager(entitySet, opts).NextPage(ctx)
+}
+
+func preferHeader(q *Query) (http.Header, error) {
+	prefs, err := q.preferences()
+	if err != nil {
+		return nil, err
+	}
+	h := http.Header{}
+	if len(prefs) > 0 {
+		h.Set("Prefer", strings.Join(prefs, ","))
+	}
+	return h, nil
+}
+
+// More reports whether another page can be read: true before the first
+// page and while the last page read had a next link.
+func (p *Pager[T]) More() bool {
+	return p.err != nil || p.first != nil || p.next != ""
+}
+
+// NextLink returns the URL NextPage will read next, "" before the first
+// page and after the last one. It is the checkpoint to save for
+// ResumePager.
+func (p *Pager[T]) NextLink() string { return p.next }
+
+// NextPage reads the next page. On error the pager does not move, so
+// calling NextPage again retries the same page. After the last page it
+// returns an error.
+func (p *Pager[T]) NextPage(ctx context.Context) (page *Page[T], err error) {
+	if p.err != nil {
+		return nil, p.err
+	}
+	var r *request
+	switch {
+	case p.first != nil:
+		cp := *p.first
+		r = &cp
+	case p.next != "":
+		r = &request{method: http.MethodGet, absURL: p.next}
+	default:
+		return nil, errors.New("dataverse: NextPage called after the last page; check More first")
+	}
+	ctx, end := p.c.startSpan(ctx, "NextPage")
+	defer func() { end(err) }()
+	r.idempotent = true
+	r.opts = p.opts
+	r.header = p.header.Clone()
+	if r.absURL != "" {
+		// A saved link is checked again: it may come from anywhere.
+		if _, err := p.c.resolveLink(r.absURL); err != nil {
+			return nil, err
+		}
+	}
+	page = new(Page[T])
+	if _, err := p.c.sendJSON(ctx, r, page); err != nil {
+		return nil, err
+	}
+	if page.NextLink != "" {
+		u, err := p.c.resolveLink(page.NextLink)
+		if err != nil {
+			return nil, err
+		}
+		page.NextLink = u.String()
+	}
+	p.first = nil
+	p.next = page.NextLink
+	return page, nil
+}
+
+// All returns an iterator over every remaining row, reading pages as
+// needed. It stops at the first error, which it yields with a zero T.
+// Breaking out of the loop stops reading; calling All or NextPage again
+// continues with the page after the one being iterated.
+func (p *Pager[T]) All(ctx context.Context) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for p.More() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				var zero T
+				yield(zero, err)
+				return
+			}
+			for i := range page.Items {
+				if !yield(page.Items[i], nil) {
+					return
+				}
+			}
+		}
+	}
+}

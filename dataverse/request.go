@@ -1,0 +1,273 @@
+package dataverse
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
+	"github.com/google/uuid"
+)
+
+// request describes one Web API call before it enters the pipeline.
+type request struct {
+	method string
+	// path is relative to the Web API base and already escaped, e.g.
+	// "contacts(1b9…)". Ignored when absURL is set.
+	path string
+	// absURL is a full URL below the Web API base (a next link).
+	absURL string
+	// query is the encoded query string without "?".
+	query       string
+	header      http.Header
+	body        []byte
+	bodyReader  io.ReadSeeker // instead of body, for streamed uploads
+	contentType string
+	// idempotent marks requests that may be repeated after a 5xx or a
+	// connection error (see retry.go).
+	idempotent bool
+	// allow304 accepts 304 Not Modified as a success (conditional GET).
+	allow304 bool
+	opts     *RequestOptions
+}
+
+// requestURL returns the full request URL with extraQuery appended.
+func (c *Client) requestURL(r *request, extraQuery string) string {
+	u := r.absURL
+	if u == "" {
+		u = c.base + r.path
+	}
+	q := r.query
+	if extraQuery != "" {
+		if q != "" {
+			q += "&"
+		}
+		q += extraQuery
+	}
+	if q != "" {
+		if strings.Contains(u, "?") {
+			u += "&" + q
+		} else {
+			u += "?" + q
+		}
+	}
+	return u
+}
+
+// send runs r through the pipeline. It returns the response for a 2xx
+// status (and 304 when r.allow304), with the body unread: the caller must
+// close it. Any other status becomes a *ResponseError.
+func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
+	h := make(http.Header, 8)
+	h.Set("Accept", "application/json")
+	h.Set("OData-MaxVersion", "4.0")
+	h.Set("OData-Version", "4.0")
+	for k, v := range r.header {
+		h[k] = v
+	}
+	extraQuery, err := r.opts.apply(h)
+	if err != nil {
+		return nil, err
+	}
+	u := c.requestURL(r, extraQuery)
+	ctx = withCallState(ctx, &callState{idempotent: r.idempotent})
+	req, err := runtime.NewRequest(ctx, r.method, u)
+	if err != nil {
+		return nil, fmt.Errorf("dataverse: %s %s: %w", r.method, c.displayPath(r.path), err)
+	}
+	req.Raw().Header = h
+	if r.body != nil || r.bodyReader != nil {
+		ct := r.contentType
+		if ct == "" {
+			ct = "application/json"
+		}
+		body := r.bodyReader
+		if body == nil {
+			body = bytes.NewReader(r.body)
+		}
+		if err := req.SetBody(streaming.NopCloser(body), ct); err != nil {
+			return nil, fmt.Errorf("dataverse: %s %s: setting the body: %w", r.method, c.displayPath(r.path), err)
+		}
+	}
+	// Success bodies are decoded from the stream by the caller; azcore
+	// still downloads error bodies (bounded by errorBodyLimiter).
+	runtime.SkipBodyDownload(req)
+	resp, err := c.pl.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("dataverse: %s %s: %w", r.method, c.displayPath(req.Raw().URL.Path), err)
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 || (r.allow304 && resp.StatusCode == http.StatusNotModified) {
+		return resp, nil
+	}
+	if resp.Request == nil {
+		resp.Request = req.Raw()
+	}
+	return nil, c.newResponseError(resp)
+}
+
+// sendJSON sends r and decodes a JSON response body into out (skipped when
+// out is nil or the response has no body).
+func (c *Client) sendJSON(ctx context.Context, r *request, out any) (*http.Response, error) {
+	resp, err := c.send(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	defer closeBody(resp)
+	if out == nil || resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified {
+		return resp, nil
+	}
+	if err := decodeBody(resp, out); err != nil {
+		return resp, err
+	}
+	return resp, nil
+}
+
+// decodeBody decodes the JSON body of resp into out, straight from the
+// stream.
+func decodeBody(resp *http.Response, out any) error {
+	dec := json.NewDecoder(skipBOM(resp.Body))
+	if err := dec.Decode(out); err != nil {
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("dataverse: %s %s: the response has no body to decode", resp.Request.Method, resp.Request.URL.Path)
+		}
+		return fmt.Errorf("dataverse: %s %s: decoding the response into %T: %w", resp.Request.Method, resp.Request.URL.Path, out, err)
+	}
+	return nil
+}
+
+// closeBody drains a little of what is left (so the connection can be
+// reused) and closes the body.
+func closeBody(resp *http.Response) {
+	if resp == nil || resp.Body == nil {
+		return
+	}
+	_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
+	_ = resp.Body.Close()
+}
+
+// skipBOM returns r without a leading UTF-8 byte-order mark (the service
+// sends one before plain $count numbers).
+func skipBOM(r io.Reader) io.Reader {
+	br := &bomReader{r: r}
+	return br
+}
+
+type bomReader struct {
+	r       io.Reader
+	checked bool
+	pending []byte
+}
+
+func (b *bomReader) Read(p []byte) (int, error) {
+	if !b.checked {
+		b.checked = true
+		var head [3]byte
+		n, err := io.ReadFull(b.r, head[:])
+		if n == 3 && bytes.Equal(head[:], []byte("\xef\xbb\xbf")) {
+			// dropped
+		} else {
+			b.pending = append(b.pending, head[:n]...)
+		}
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+			return 0, err
+		}
+	}
+	if len(b.pending) > 0 {
+		n := copy(p, b.pending)
+		b.pending = b.pending[n:]
+		return n, nil
+	}
+	return b.r.Read(p)
+}
+
+var entitySetPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// entitySetPath validates an entity set name and returns it as a path.
+func entitySetPath(entitySet string) (string, error) {
+	if !entitySetPattern.MatchString(entitySet) {
+		if entitySet == "" {
+			return "", errors.New("dataverse: the entity set name is empty; pass the table's EntitySetName such as \"contacts\"")
+		}
+		return "", fmt.Errorf("dataverse: %q is not an entity set name; pass the table's EntitySetName such as \"contacts\" (letters, digits, underscores)", entitySet)
+	}
+	return entitySet, nil
+}
+
+// recordPath returns "set(id)".
+func recordPath(entitySet string, id uuid.UUID) (string, error) {
+	p, err := entitySetPath(entitySet)
+	if err != nil {
+		return "", err
+	}
+	if id == uuid.Nil {
+		return "", fmt.Errorf("dataverse: the %s record id is the zero UUID; pass the id returned by Create or read from the record", entitySet)
+	}
+	return p + "(" + id.String() + ")", nil
+}
+
+// marshalBody encodes a record for a request body. json.RawMessage and
+// []byte are sent as they are (after a validity check).
+func marshalBody(v any) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return nil, errors.New("dataverse: the record is nil")
+	case json.RawMessage:
+		if !json.Valid(x) {
+			return nil, errors.New("dataverse: the record is not valid JSON")
+		}
+		return x, nil
+	case []byte:
+		if !json.Valid(x) {
+			return nil, errors.New("dataverse: the record is not valid JSON")
+		}
+		return x, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("dataverse: encoding the record as JSON: %w", err)
+	}
+	return b, nil
+}
+
+// resolveLink turns a link returned by the service (@odata.nextLink,
+// OData-EntityId, @odata.id) into an absolute URL and checks that it lies
+// below the client's Web API base, so the access token is never sent to
+// another host or path.
+func (c *Client) resolveLink(link string) (*url.URL, error) {
+	if link == "" {
+		return nil, errors.New("dataverse: the link is empty")
+	}
+	if strings.ContainsAny(link, " \t\r\n") {
+		return nil, fmt.Errorf("dataverse: link %q contains white space", truncate(link, 120))
+	}
+	u, err := c.baseURL.Parse(link)
+	if err != nil {
+		return nil, fmt.Errorf("dataverse: link %q is not a URL: %w", truncate(link, 120), err)
+	}
+	if u.User != nil || u.Fragment != "" || !strings.EqualFold(u.Scheme, c.baseURL.Scheme) || !strings.EqualFold(u.Host, c.baseURL.Host) {
+		return nil, fmt.Errorf("dataverse: link %q points outside %s; refusing to send the access token there", truncate(link, 120), c.base)
+	}
+	// Compare the raw (escaped) path, so %2F or ".." tricks cannot leave the base.
+	p := u.EscapedPath()
+	if !strings.HasPrefix(p+"/", c.baseURL.EscapedPath()) || strings.Contains(p, "/../") || strings.HasSuffix(p, "/..") {
+		return nil, fmt.Errorf("dataverse: link %q points outside %s; refusing to send the access token there", truncate(link, 120), c.base)
+	}
+	u.Scheme = c.baseURL.Scheme
+	u.Host = c.baseURL.Host
+	return u, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
