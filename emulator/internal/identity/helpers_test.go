@@ -113,6 +113,8 @@ type env struct {
 	logs   *syncBuffer
 	dbPath string
 	cert   *testCert
+	// tokenPosts counts POSTs to the token endpoints; discoveryGets counts discovery requests.
+	tokenPosts, discoveryGets atomic.Int64
 }
 
 type envOption func(*Options)
@@ -137,7 +139,15 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		t.Fatalf("New: %v", err)
 	}
 	e.svc = svc
-	e.srv.Config.Handler = svc
+	e.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/token"):
+			e.tokenPosts.Add(1)
+		case strings.Contains(r.URL.Path, "/discovery/") || strings.Contains(r.URL.Path, "/.well-known/"):
+			e.discoveryGets.Add(1)
+		}
+		svc.ServeHTTP(w, r)
+	})
 	e.srv.StartTLS()
 	e.seed(t)
 	return e
