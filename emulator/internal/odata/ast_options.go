@@ -23,6 +23,9 @@ type Query struct {
 	// was present (it may be present and empty).
 	FetchXML    string
 	HasFetchXML bool
+	// SavedQuery and UserQuery are the savedQuery and userQuery options
+	// (the id of a system or personal view to run), unparsed.
+	SavedQuery, UserQuery string
 	// SkipToken is $skiptoken, opaque (the paging cookie of a nextLink).
 	SkipToken string
 	// DeltaToken is $deltatoken, opaque (change tracking).

@@ -386,16 +386,26 @@ func (p *parser) literal(neg int) Expr {
 // optional d/D/f/F suffix, or INF, -INF, NaN (optionally suffixed).
 func parseDouble(text string) (float64, bool) {
 	body := text
+	neg := false
+	if body[0] == '-' {
+		neg, body = true, body[1:]
+	}
+	if isInfOrNaN(body) {
+		switch {
+		case body[0] == 'N':
+			if !neg {
+				return math.NaN(), true
+			}
+		case neg:
+			return math.Inf(-1), true
+		default:
+			return math.Inf(1), true
+		}
+		return 0, false
+	}
+	body = text
 	if c := body[len(body)-1]; c == 'd' || c == 'D' || c == 'f' || c == 'F' {
 		body = body[:len(body)-1]
-	}
-	switch body {
-	case "INF":
-		return math.Inf(1), true
-	case "-INF":
-		return math.Inf(-1), true
-	case "NaN":
-		return math.NaN(), true
 	}
 	for i := 0; i < len(body); i++ {
 		c := body[i]
