@@ -133,6 +133,9 @@ func (q *Query) encode() (string, error) {
 		add("$select", strings.Join(q.Select, ","))
 	}
 	if q.Filter != "" {
+		if err := checkFilter("$filter", q.Filter); err != nil {
+			return "", err
+		}
 		add("$filter", q.Filter)
 	}
 	if len(q.OrderBy) > 0 {
@@ -158,6 +161,9 @@ func (q *Query) encode() (string, error) {
 		add("$expand", s)
 	}
 	if q.Apply != "" {
+		if err := checkFilter("$apply", q.Apply); err != nil {
+			return "", err
+		}
 		add("$apply", q.Apply)
 	}
 	return b.String(), nil
@@ -220,6 +226,9 @@ func (e *Expand) format(b *strings.Builder) error {
 		opts = append(opts, "$select="+strings.Join(e.Select, ","))
 	}
 	if e.Filter != "" {
+		if err := checkFilter("$expand "+e.Property+" $filter", e.Filter); err != nil {
+			return err
+		}
 		opts = append(opts, "$filter="+e.Filter)
 	}
 	if len(e.OrderBy) > 0 {
