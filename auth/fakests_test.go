@@ -1,7 +1,6 @@
 package auth_test
 
 import (
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
@@ -66,10 +65,7 @@ const (
 
 func newFakeSTS(t testing.TB) *fakeSTS {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := rsaKey(t, "fake STS token signing key")
 	s := &fakeSTS{
 		tenantID: fakeTenantID,
 		domain:   fakeDomain,

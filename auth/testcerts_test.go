@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
@@ -54,14 +55,32 @@ func newTestCert(t testing.TB, cn string, key crypto.Signer, notBefore, notAfter
 	}
 }
 
-// newRSACert makes a currently valid RSA-2048 certificate.
-func newRSACert(t testing.TB, cn string) testCert {
+var (
+	rsaKeysMu sync.Mutex
+	rsaKeys   = map[string]*rsa.PrivateKey{}
+)
+
+// rsaKey returns the RSA-2048 key named name, generating it on first use: key generation takes
+// seconds under -race, and tests need distinct keys only where names differ.
+func rsaKey(t testing.TB, name string) *rsa.PrivateKey {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	rsaKeysMu.Lock()
+	defer rsaKeysMu.Unlock()
+	if k, ok := rsaKeys[name]; ok {
+		return k
+	}
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newTestCert(t, cn, key, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+	rsaKeys[name] = k
+	return k
+}
+
+// newRSACert makes a currently valid RSA-2048 certificate whose key is named after cn.
+func newRSACert(t testing.TB, cn string) testCert {
+	t.Helper()
+	return newTestCert(t, cn, rsaKey(t, cn), time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
 }
 
 // newECCert makes a currently valid ECDSA P-256 certificate (which MSAL cannot use).
