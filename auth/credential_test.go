@@ -166,7 +166,7 @@ func TestCustomAuthorityDisablesInstanceDiscovery(t *testing.T) {
 func TestUntrustedServerIsExplained(t *testing.T) {
 	t.Parallel()
 	// httptest servers all share one certificate, so the "wrong" CA is a fresh unrelated one.
-	otherCA := newRSACert(t, "some other CA")
+	otherCA := newRSACert(t, "some other CA", keyB)
 
 	cases := []struct {
 		name   string

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -77,10 +78,16 @@ func rsaKey(t testing.TB, name string) *rsa.PrivateKey {
 	return k
 }
 
-// newRSACert makes a currently valid RSA-2048 certificate whose key is named after cn.
-func newRSACert(t testing.TB, cn string) testCert {
+// Key names: tests share a few RSA keys (see rsaKey) and differ only where keys must differ.
+const (
+	keyA = "key A"
+	keyB = "key B"
+)
+
+// newRSACert makes a currently valid RSA-2048 certificate for the named key.
+func newRSACert(t testing.TB, cn, keyName string) testCert {
 	t.Helper()
-	return newTestCert(t, cn, rsaKey(t, cn), time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+	return newTestCert(t, cn, rsaKey(t, keyName), time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
 }
 
 // newECCert makes a currently valid ECDSA P-256 certificate (which MSAL cannot use).
@@ -106,3 +113,6 @@ func writeTemp(t testing.TB, name string, parts ...[]byte) string {
 	}
 	return path
 }
+
+// fmtPlusV renders an error the verbose way a CLI's --verbose would.
+func fmtPlusV(err error) string { return fmt.Sprintf("%+v", err) }
