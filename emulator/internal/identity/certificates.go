@@ -168,7 +168,7 @@ func (s *Service) RemoveCertificate(ctx context.Context, clientID, id string) er
 
 func (s *Service) loadCertificates(ctx context.Context, clientID string) ([]registeredCertificate, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT key_id, display_name, der, created_at
-		FROM entra_certificates WHERE client_id = ? ORDER BY created_at, key_id`, clientID)
+		FROM entra_certificates WHERE client_id = ? ORDER BY rowid`, clientID)
 	if err != nil {
 		return nil, fmt.Errorf("identity: list certificates of app %s: %w", clientID, err)
 	}

@@ -9,7 +9,8 @@ import (
 
 // schema creates the token service's tables. Times are stored as RFC 3339 UTC text with
 // nanoseconds; an empty expires_at means "never". Rows of one app are removed together in a
-// transaction (no reliance on PRAGMA foreign_keys, which is per connection).
+// transaction (no reliance on PRAGMA foreign_keys, which is per connection). Lists are ordered by
+// rowid, i.e. insertion order, which stays meaningful when the clock stands still in tests.
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS entra_tenants (
 		id           TEXT PRIMARY KEY,

@@ -217,7 +217,7 @@ type storedSecret struct {
 
 func (s *Service) loadSecrets(ctx context.Context, clientID string) ([]storedSecret, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, display_name, hint, hash, expires_at, created_at
-		FROM entra_secrets WHERE client_id = ? ORDER BY created_at, id`, clientID)
+		FROM entra_secrets WHERE client_id = ? ORDER BY rowid`, clientID)
 	if err != nil {
 		return nil, fmt.Errorf("identity: list secrets of app %s: %w", clientID, err)
 	}

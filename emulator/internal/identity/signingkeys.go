@@ -70,7 +70,7 @@ func (s *Service) loadSigningKeys(ctx context.Context) error {
 
 func (s *Service) readKeySet(ctx context.Context) (*keySet, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT kid, private_key, certificate, active, created_at
-		FROM entra_signing_keys ORDER BY created_at DESC, kid`)
+		FROM entra_signing_keys ORDER BY rowid DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("identity: load signing keys: %w", err)
 	}
