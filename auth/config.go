@@ -234,3 +234,36 @@ func (c Config) LogValue() slog.Value {
 		slog.String("federatedTokenFile", c.FederatedTokenFile),
 	)
 }
+
+// String lists the fields that are set, secrets masked, e.g.
+// {OrgURL:https://contoso.crm.dynamics.com TenantID:… ClientSecret:[REDACTED]}.
+func (c Config) String() string {
+	var b strings.Builder
+	b.WriteByte('{')
+	add := func(name, v string) {
+		if v == "" {
+			return
+		}
+		if b.Len() > 1 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(name)
+		b.WriteByte(':')
+		b.WriteString(v)
+	}
+	add("OrgURL", c.OrgURL)
+	add("TenantID", c.TenantID)
+	add("ClientID", c.ClientID)
+	add("ClientSecret", c.ClientSecret.mask())
+	add("CertificatePath", c.CertificatePath)
+	add("CertificatePassword", c.CertificatePassword.mask())
+	add("AuthorityHost", c.AuthorityHost)
+	add("CAFile", c.CAFile)
+	add("Method", string(c.Method))
+	add("FederatedTokenFile", c.FederatedTokenFile)
+	b.WriteByte('}')
+	return b.String()
+}
+
+// GoString implements fmt.GoStringer (%#v) with the same masking as String.
+func (c Config) GoString() string { return "auth.Config" + c.String() }
