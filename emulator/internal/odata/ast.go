@@ -1,6 +1,7 @@
 package odata
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -265,6 +266,13 @@ type IntLiteral struct {
 type DecimalLiteral struct {
 	Offset int
 	Text   string
+}
+
+// Float64 returns the nearest float64 to the decimal (for comparisons
+// with floating-point columns; use Text where precision matters).
+func (d *DecimalLiteral) Float64() float64 {
+	v, _ := strconv.ParseFloat(d.Text, 64) // Text is always [-]digits[.digits]
+	return v
 }
 
 // DoubleLiteral is a number with an exponent (`1e10`, `2.5E-3`), a `d`/`f`

@@ -26,6 +26,14 @@
 // (a .NET library) does; [SyntaxError.Pos] is the byte offset into the Go
 // string, for callers that want to point into the input.
 //
+// Precedence follows ODataLib and the OData ABNF, lowest first: or, and,
+// comparison (eq ne gt ge lt le has), additive, multiplicative, unary (not,
+// '-'). So "not" binds tighter than "eq": `not name eq 'x'` parses as
+// `(not name) eq 'x'`, which Dataverse rejects during binding ("A unary
+// operator with an incompatible type was detected…"); write
+// `not (name eq 'x')` or `name ne 'x'`. Keywords are case-sensitive: `AND`
+// is a property name, not an operator.
+//
 // The parser is hand-written (a small lexer and a recursive-descent parser),
 // never panics, and limits nesting depth ([MaxDepth]) so hostile input cannot
 // exhaust the stack. Every node formats back to canonical OData text with its

@@ -27,6 +27,19 @@ type parser struct {
 	depth    int
 	maxDepth int
 	vars     []string // lambda range variables in scope, innermost last
+
+	// Node storage for the most common nodes (see slab).
+	binaries slab[BinaryExpr]
+	paths    slab[PathExpr]
+	segments slab[Segment]
+	strings  slab[StringLiteral]
+	ints     slab[IntLiteral]
+}
+
+func (p *parser) binary(op BinaryOp, left, right Expr, opPos int) *BinaryExpr {
+	b := p.binaries.alloc()
+	*b = BinaryExpr{Op: op, Left: left, Right: right, OpOffset: opPos}
+	return b
 }
 
 func newParser(src string, lo, hi int, option string) *parser {
@@ -126,7 +139,7 @@ func (p *parser) parseOr() Expr {
 	for p.is("or") {
 		opPos := p.tok.start
 		p.next()
-		left = &BinaryExpr{Op: OpOr, Left: left, Right: p.parseAnd(), OpOffset: opPos}
+		left = p.binary(OpOr, left, p.parseAnd(), opPos)
 	}
 	p.leave()
 	return left
@@ -138,7 +151,7 @@ func (p *parser) parseAnd() Expr {
 	for p.is("and") {
 		opPos := p.tok.start
 		p.next()
-		left = &BinaryExpr{Op: OpAnd, Left: left, Right: p.parseComparison(), OpOffset: opPos}
+		left = p.binary(OpAnd, left, p.parseComparison(), opPos)
 	}
 	p.leave()
 	return left
@@ -169,7 +182,7 @@ func (p *parser) parseComparison() Expr {
 		}
 		opPos := p.tok.start
 		p.next()
-		left = &BinaryExpr{Op: op, Left: left, Right: p.parseAdditive(), OpOffset: opPos}
+		left = p.binary(op, left, p.parseAdditive(), opPos)
 	}
 	p.leave()
 	return left
@@ -185,7 +198,7 @@ func (p *parser) parseAdditive() Expr {
 		}
 		opPos := p.tok.start
 		p.next()
-		left = &BinaryExpr{Op: op, Left: left, Right: p.parseMultiplicative(), OpOffset: opPos}
+		left = p.binary(op, left, p.parseMultiplicative(), opPos)
 	}
 	p.leave()
 	return left
@@ -201,7 +214,7 @@ func (p *parser) parseMultiplicative() Expr {
 		}
 		opPos := p.tok.start
 		p.next()
-		left = &BinaryExpr{Op: op, Left: left, Right: p.parseUnary(), OpOffset: opPos}
+		left = p.binary(op, left, p.parseUnary(), opPos)
 	}
 	p.leave()
 	return left
@@ -313,7 +326,9 @@ func (p *parser) literal(neg int) Expr {
 	}
 	switch t.kind {
 	case tString:
-		return &StringLiteral{Offset: at, Value: unquote(text)}
+		l := p.strings.alloc()
+		*l = StringLiteral{Offset: at, Value: unquote(text)}
+		return l
 	case tNull:
 		return &NullLiteral{Offset: at}
 	case tBool:
@@ -324,7 +339,9 @@ func (p *parser) literal(neg int) Expr {
 			digits, long = strings.CutSuffix(text, "l")
 		}
 		if v, err := strconv.ParseInt(digits, 10, 64); err == nil {
-			return &IntLiteral{Offset: at, Value: v}
+			l := p.ints.alloc()
+			*l = IntLiteral{Offset: at, Value: v}
+			return l
 		}
 		if long {
 			p.unrecognized("Edm.Int64", text, at)
@@ -516,7 +533,8 @@ func (p *parser) isRangeVar(name string) bool {
 // lambda if the path ends in /any(...) or /all(...).
 func (p *parser) parsePath() Expr {
 	first := p.tok
-	path := &PathExpr{Offset: first.start}
+	path := p.paths.alloc()
+	path.Offset = first.start
 	if p.nextByteIs('.') {
 		name, quoted, hasQuoted := p.readDotted()
 		if hasQuoted {
@@ -530,7 +548,7 @@ func (p *parser) parsePath() Expr {
 			}
 			return e
 		}
-		path.Segments = append(make([]Segment, 0, 2), Segment{Name: name, Offset: first.start})
+		path.Segments = p.segments.one(Segment{Name: name, Offset: first.start})
 	} else {
 		name := p.text()
 		switch {
@@ -539,7 +557,7 @@ func (p *parser) parsePath() Expr {
 		case p.isRangeVar(name):
 			path.Root, path.Var = RootRangeVariable, name
 		default:
-			path.Segments = append(make([]Segment, 0, 2), Segment{Name: name, Offset: first.start})
+			path.Segments = p.segments.one(Segment{Name: name, Offset: first.start})
 		}
 		p.next()
 	}

@@ -64,3 +64,21 @@ func CountConditions(e Expr) int {
 	})
 	return n
 }
+
+// MaxExpand is the number of $expand options Dataverse allows in one query
+// (15 in the current docs; older docs said 10, counting nested ones). The
+// parser does not enforce it; the binder counts with [CountExpands].
+// [unverified: the error text for exceeding it]
+const MaxExpand = 15
+
+// CountExpands counts the expanded navigation properties in items,
+// including nested ones.
+func CountExpands(items []ExpandItem) int {
+	n := len(items)
+	for _, it := range items {
+		if it.Options != nil {
+			n += CountExpands(it.Options.Expand)
+		}
+	}
+	return n
+}
