@@ -1,0 +1,44 @@
+// Package store is the emulator's SQLite store (modernc.org/sqlite): one
+// typed SQL table per Dataverse table, generated from the schema
+// metadata, N:N intersect tables, the security model (organization,
+// business units, roles, role privileges with depths, user and team role
+// assignments, application users) and the operations the Web API needs
+// (create, retrieve, update, upsert, delete, keyset-paged queries).
+//
+// # Layout
+//
+// Every Dataverse table is a STRICT SQL table named by its logical name,
+// with one column per metadata column, named by its logical name:
+// text as TEXT with a Unicode case-insensitive collation (Dataverse
+// compares strings case-insensitively), whole numbers, choices and
+// booleans as INTEGER, doubles as REAL, decimal and money as exact
+// fixed-point TEXT with a numeric collation, date-times as
+// "2006-01-02T15:04:05Z" TEXT (dates as "2006-01-02"), GUIDs and lookups
+// as lowercase TEXT, multi-select choices as "1,2,3". Polymorphic lookups
+// keep the referenced table's logical name in their EntityName companion
+// column (owneridtype, parentcustomeridtype…). Internal bookkeeping lives
+// in tables whose names start with "_dv_", which no Dataverse logical name
+// can. Other packages may keep their own tables in the same database
+// ([Store.DB]); the identity package uses "entra_*".
+//
+// # Concurrency
+//
+// An in-memory store uses SQLite's memdb VFS under a unique name
+// ("file:/d365-<random>?vfs=memdb"), which every connection of the pool
+// shares, unlike ":memory:" (one database per connection); one connection
+// stays open for the store's lifetime, since memdb frees the database with
+// its last connection. A file store uses WAL. Writers are serialised by a
+// mutex inside the store and every transaction begins IMMEDIATE, with a
+// busy timeout as a backstop for writers outside the store, so concurrent
+// requests wait rather than fail with SQLITE_BUSY. Reads run outside
+// transactions and read a page into memory before the caller writes it
+// out, so a slow client never holds a read lock.
+//
+// # Failures
+//
+// Every write is one transaction; a failure rolls it back and leaves
+// nothing behind. Failures the Web API reports are *[Error] values
+// carrying Dataverse's error code and message. All SQL uses bound
+// parameters; identifiers come only from validated metadata and are
+// quoted.
+package store

@@ -1,0 +1,237 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/d365s2s/d365/emulator/internal/schema"
+	"modernc.org/sqlite"
+)
+
+// Options configure a Store. The zero value is valid.
+type Options struct {
+	// Schema is the table metadata; nil means [schema.Builtin]. Opening an
+	// existing database with a schema that adds columns or tables adds
+	// them; a column whose type changed is an error.
+	Schema *schema.Schema
+	// OrganizationName names the organization and its root business unit
+	// when the store is first created; default "emulator".
+	OrganizationName string
+	// Now returns the current time; nil means time.Now. The emulator uses
+	// it to apply a clock offset.
+	Now func() time.Time
+	// BusyTimeout bounds how long a statement waits for a lock held by a
+	// connection outside the store's own write serialisation; default 10s.
+	BusyTimeout time.Duration
+	// Logger receives store events; nil discards them.
+	Logger *slog.Logger
+}
+
+// FileName is the database file's name inside the data directory.
+const FileName = "emulator.db"
+
+// Store is the emulator's database. It is safe for concurrent use.
+type Store struct {
+	db     *sql.DB
+	pin    *sql.Conn // keeps an in-memory database alive
+	schema *schema.Schema
+	now    func() time.Time
+	log    *slog.Logger
+
+	// writeMu serialises the store's write transactions.
+	writeMu sync.Mutex
+
+	org orgInfo
+	// privileges maps privilege names to their ids, for error messages.
+	privileges map[string]string
+	closeOnce  sync.Once
+	closeErr   error
+}
+
+// orgInfo is what the store keeps in memory about the seeded organization.
+type orgInfo struct {
+	OrganizationID string
+	BusinessUnitID string // the root business unit
+	CurrencyID     string // the base currency
+	AdminRoleID    string // System Administrator in the root business unit
+}
+
+// Open opens the store. With dataDir "" the database lives in memory and
+// disappears on Close; otherwise it is <dataDir>/emulator.db, and dataDir
+// is created (mode 0700) when missing. On first open the organization,
+// the root business unit, the base currency and the System Administrator
+// role (every privilege at organization depth) are created.
+func Open(ctx context.Context, dataDir string, opts *Options) (*Store, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	s := &Store{schema: opts.Schema, now: opts.Now, log: opts.Logger}
+	if s.schema == nil {
+		s.schema = schema.Builtin()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	busy := opts.BusyTimeout
+	if busy <= 0 {
+		busy = 10 * time.Second
+	}
+	drv, err := newDriver()
+	if err != nil {
+		return nil, fmt.Errorf("store: register SQLite functions: %w", err)
+	}
+	dsn, err := dataSourceName(dataDir, busy)
+	if err != nil {
+		return nil, err
+	}
+	s.db = sql.OpenDB(connector{driver: drv, dsn: dsn})
+	if dataDir == "" {
+		// memdb frees the database when its last connection closes: keep
+		// one open for the store's lifetime, and never let the pool retire
+		// idle connections it would have to reopen.
+		s.db.SetConnMaxIdleTime(0)
+		s.db.SetConnMaxLifetime(0)
+		s.pin, err = s.db.Conn(ctx)
+		if err != nil {
+			s.db.Close()
+			return nil, fmt.Errorf("store: open in-memory database: %w", err)
+		}
+	}
+	if err := s.db.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: open %s: %w", dsnForHumans(dataDir), err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.seed(ctx, opts.OrganizationName); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func dsnForHumans(dataDir string) string {
+	if dataDir == "" {
+		return "in-memory database"
+	}
+	return filepath.Join(dataDir, FileName)
+}
+
+// dataSourceName builds the DSN: memdb under a unique name for memory,
+// WAL for files; both with foreign keys off (the store checks references
+// itself, as Dataverse reports them), IMMEDIATE transactions and a busy
+// timeout.
+func dataSourceName(dataDir string, busy time.Duration) (string, error) {
+	q := url.Values{}
+	q.Set("_txlock", "immediate")
+	q.Set("_busy_timeout", fmt.Sprint(busy.Milliseconds()))
+	if dataDir == "" {
+		var b [12]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return "", err
+		}
+		q.Set("vfs", "memdb")
+		return "file:/d365-" + hex.EncodeToString(b[:]) + "?" + q.Encode(), nil
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", fmt.Errorf("store: create data directory: %w", err)
+	}
+	abs, err := filepath.Abs(filepath.Join(dataDir, FileName))
+	if err != nil {
+		return "", fmt.Errorf("store: %w", err)
+	}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "NORMAL")
+	return (&url.URL{Scheme: "file", Path: abs, RawQuery: q.Encode()}).String(), nil
+}
+
+// connector opens connections with the store's private driver.
+type connector struct {
+	driver *sqlite.Driver
+	dsn    string
+}
+
+func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return c.driver.Open(c.dsn)
+}
+
+func (c connector) Driver() driver.Driver { return c.driver }
+
+// DB returns the underlying database, for packages that keep their own
+// tables in it (the identity package uses "entra_*" tables). Such callers
+// should keep their transactions short; their writers and the store's
+// wait for each other through SQLite's busy timeout.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Schema returns the table metadata the store was opened with.
+func (s *Store) Schema() *schema.Schema { return s.schema }
+
+// Close closes the database. An in-memory store's data is gone after it.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		var errs []error
+		if s.pin != nil {
+			errs = append(errs, s.pin.Close())
+		}
+		errs = append(errs, s.db.Close())
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+// write runs fn in one write transaction, serialised with the store's
+// other writers. fn's error rolls everything back.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin transaction: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+			s.log.Error("store: rollback failed", "err", rbErr)
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// Tx is a write transaction handed to [Store.Write] callbacks; a $batch
+// changeset runs all its operations in one.
+type Tx struct {
+	s  *Store
+	tx *sql.Tx
+}
+
+// Write runs fn in one write transaction: every operation on tx commits
+// together, and an error from fn rolls them all back.
+func (s *Store) Write(ctx context.Context, fn func(tx *Tx) error) error {
+	return s.write(ctx, func(sqlTx *sql.Tx) error { return fn(&Tx{s: s, tx: sqlTx}) })
+}
+
+// nowUTC is the store's clock, truncated to whole seconds as Dataverse
+// returns times.
+func (s *Store) nowUTC() time.Time { return s.now().UTC().Truncate(time.Second) }
