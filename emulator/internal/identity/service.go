@@ -72,8 +72,9 @@ type Service struct {
 // New creates the service over db. It creates its tables (prefix entra_) when absent and loads
 // the persisted signing key, or generates and stores one on first use.
 //
-// db is shared with the rest of the emulator; for SQLite in memory it must be limited to one
-// connection (db.SetMaxOpenConns(1)), and file databases should set a busy timeout.
+// db is shared with the rest of the emulator. Every connection of the pool must see the same
+// database (a file, or SQLite's memdb VFS; a plain ":memory:" pool would give each connection its
+// own empty database), and the DSN should set a busy timeout and _txlock=immediate.
 func New(ctx context.Context, db *sql.DB, opts Options) (*Service, error) {
 	if db == nil {
 		return nil, errors.New("identity: nil database")

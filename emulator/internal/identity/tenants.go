@@ -131,7 +131,7 @@ func (s *Service) resolveTenantSegment(ctx context.Context, seg string) (Tenant,
 	return t, nil
 }
 
-// tenantName is how Entra names a tenant in messages.
+// name is how Entra names a tenant in messages: its display name, else its ID.
 func (t Tenant) name() string {
 	if t.DisplayName != "" {
 		return t.DisplayName
