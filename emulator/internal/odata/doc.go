@@ -14,6 +14,14 @@
 //   - every node reports the 0-based byte offset at which it starts in the
 //     option value ([Expr.Pos]), for error messages.
 //
+// Entry points: [ParseQuery] for a whole query string (it checks option
+// names as Dataverse does and parses each option), and [ParseFilter],
+// [ParseOrderBy], [ParseSelect], [ParseExpand], [ParseApply] and
+// [ParseAliasValue] for single options. [Query.Values], [FormatExpr],
+// [FormatSelect], [FormatOrderBy], [FormatExpand] and [FormatApply] give
+// canonical text back (for nextLinks). [Walk], [CountConditions],
+// [CountExpands], [LookupFunction] and [QueryFunctionParams] help the binder.
+//
 // Callers pass option values that are already URL-decoded (as returned by
 // net/url); turning '+' into a space is the URL layer's business, not ours.
 //
