@@ -20,7 +20,7 @@
 // Entra shows are stored), certificates and signing keys. A restart on the same database keeps
 // them, and tokens issued before the restart still validate.
 //
-// The protocol details follow /work/shared/reference/entra.md. Where a detail could not be
+// The protocol details follow the project's Entra reference (shared/reference/entra.md). Where a detail could not be
 // checked against a primary source the code says so with "[unverified]" next to a single constant
 // or table entry, so it is easy to change.
 package identity

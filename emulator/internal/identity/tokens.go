@@ -20,8 +20,9 @@ const (
 	stsIssuerPrefix = "https://sts.windows.net/"
 
 	// issuedAtBackdate is how far before the moment of issue iat and nbf are set, to absorb clock
-	// skew between Entra and resources. [unverified]: Entra tokens appear to be back-dated five
-	// minutes (exp - iat ≈ lifetime + 300 s); set to 0 to issue iat = now.
+	// skew between Entra and resources: the v1 sample token in Microsoft's access-token claims
+	// reference has exp - iat = 3900 s for a one-hour token. [unverified] on a live token; set to
+	// 0 to issue iat = now.
 	issuedAtBackdate = 5 * time.Minute
 
 	// refreshInThreshold and the rule in refreshIn: Entra adds refresh_in, half the lifetime, to
