@@ -39,7 +39,14 @@
 // does the same for errors that reach the caller through other clients.
 //
 // [Config.HTTPClient] gives one keep-alive HTTP client that trusts CAFile, to share between the
-// credential and the Dataverse client.
+// credential and the Dataverse client. [FailFastOnTLSErrors] stops azcore from retrying
+// certificate errors, which retrying cannot fix.
+//
+// # Which tenant does an environment trust?
+//
+// Dataverse answers an unauthenticated request with 401 and a challenge naming its tenant and
+// authority. [DiscoverChallenge] asks for it, [ParseChallenge] and [NewChallenge] read it, and
+// [Config.CheckChallenge] explains a 401 caused by the wrong tenant, cloud or org URL.
 //
 // # Tokens
 //
