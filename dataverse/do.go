@@ -53,10 +53,11 @@ func (c *Client) Do(ctx context.Context, method, path string, body io.Reader, op
 	case strings.ContainsAny(path, " \r\n\t#"):
 		return nil, fmt.Errorf("dataverse: Do: path %q must be URL-encoded (no spaces or #)", truncate(path, 120))
 	default:
-		r.path = strings.TrimLeft(path, "/")
-		if strings.HasPrefix(r.path, "..") || strings.Contains(r.path, "/../") {
+		u, err := c.resolveLink(strings.TrimLeft(path, "/"))
+		if err != nil {
 			return nil, fmt.Errorf("dataverse: Do: path %q leaves the Web API base", truncate(path, 120))
 		}
+		r.absURL = u.String()
 	}
 	r.idempotent = isIdempotentMethod(method)
 	if opts.Idempotent != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"regexp"
 	"strings"
@@ -233,6 +234,9 @@ func (c *Client) newResponseError(resp *http.Response) *ResponseError {
 		e.Challenge = parseChallenge(resp.Header.Values("WWW-Authenticate"))
 	}
 	body, _ := runtime.Payload(resp)
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); strings.HasPrefix(mt, "multipart/") {
+		return e // a $batch body: ExecuteBatch reads its parts
+	}
 	fillFromBody(e, body)
 	return e
 }

@@ -271,3 +271,48 @@ func TestPagerRetryAfterErrorKeepsPosition(t *testing.T) {
 		t.Fatalf("retry: page %+v err %v More %v", page, err, p.More())
 	}
 }
+
+// FuzzNextLink checks the guard on links from responses: whatever the
+// service (or a saved checkpoint) says, the client only ever sends its
+// token below its own Web API base.
+func FuzzNextLink(f *testing.F) {
+	c, err := NewClient("https://contoso.crm.dynamics.com/org1", &fakeCredential{}, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{
+		"https://contoso.crm.dynamics.com/org1/api/data/v9.2/contacts?$skiptoken=" + skipToken,
+		"contacts?$skiptoken=1",
+		"/org1/api/data/v9.2/contacts",
+		"https://evil.example/org1/api/data/v9.2/x",
+		"//evil.example/org1/api/data/v9.2/x",
+		"https://contoso.crm.dynamics.com/org1/api/data/v9.2/%2e%2e/%2e%2e/x",
+		"https://contoso.crm.dynamics.com:444/org1/api/data/v9.2/x",
+		"https://contoso.crm.dynamics.com/org1/api/data/v9.2/../../../x",
+	} {
+		f.Add(s)
+	}
+	base := c.baseURL
+	f.Fuzz(func(t *testing.T, link string) {
+		u, err := c.resolveLink(link)
+		if err != nil {
+			return
+		}
+		if u.Scheme != "https" || u.Host != base.Host || u.User != nil {
+			t.Fatalf("resolveLink(%q) = %s leaves the host", link, u)
+		}
+		if !strings.HasPrefix(u.EscapedPath()+"/", base.EscapedPath()) {
+			t.Fatalf("resolveLink(%q) = %s leaves the base path", link, u)
+		}
+		for _, seg := range strings.Split(u.Path, "/") {
+			if seg == ".." {
+				t.Fatalf("resolveLink(%q) = %s has a .. segment", link, u)
+			}
+		}
+		// What the pager sends must be what was checked.
+		again, err := c.resolveLink(u.String())
+		if err != nil || again.String() != u.String() {
+			t.Fatalf("resolveLink is not stable on %q: %v %v", u, again, err)
+		}
+	})
+}

@@ -39,6 +39,55 @@ type request struct {
 	opts     *RequestOptions
 }
 
+// URL length limits of the service: a GET URL may be 32 KB; a GET inside
+// a $batch body may be 64 KB. Longer queries (big filters, FetchXML) are
+// sent inside a $batch automatically.
+//
+// See https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query/overview#maximum-url-length
+const (
+	maxURLLength      = 32 * 1024
+	maxBatchURLLength = 64 * 1024
+)
+
+// sendGetViaBatch sends a GET whose URL is too long as the only operation
+// of a $batch, and returns the operation's response as an *http.Response.
+func (c *Client) sendGetViaBatch(ctx context.Context, r *request, fullURL string) (*http.Response, error) {
+	u, err := c.resolveLink(fullURL)
+	if err != nil {
+		return nil, err
+	}
+	if n := len(u.RequestURI()); n > maxBatchURLLength {
+		return nil, fmt.Errorf("dataverse: GET %s: the query is %d bytes long; the service accepts at most %d even inside $batch: split the filter or use FetchXML with fewer conditions", c.displayPath(u.Path), n, maxBatchURLLength)
+	}
+	op := &batchOp{BatchRequest: BatchRequest{Method: http.MethodGet, Path: fullURL, Header: r.header}}
+	var ro RequestOptions
+	if r.opts != nil {
+		ro = *r.opts
+		ro.Tag = "" // already part of fullURL
+	}
+	parts, err := c.executeBatchChunk(ctx, []batchItem{{req: op}}, &BatchOptions{RequestOptions: ro})
+	if err != nil {
+		return nil, err
+	}
+	if len(parts) != 1 {
+		return nil, fmt.Errorf("dataverse: GET %s sent through $batch: the response has %d parts, want 1", c.displayPath(u.Path), len(parts))
+	}
+	p := parts[0]
+	if p.Err != nil && !(r.allow304 && p.StatusCode == http.StatusNotModified) {
+		p.Err.BatchPart = nil // the caller sent no batch
+		p.Err.Path = c.displayPath(u.Path)
+		return nil, p.Err
+	}
+	return &http.Response{
+		StatusCode:    p.StatusCode,
+		Status:        fmt.Sprintf("%d %s", p.StatusCode, http.StatusText(p.StatusCode)),
+		Header:        p.Header,
+		Body:          io.NopCloser(bytes.NewReader(p.Body)),
+		ContentLength: int64(len(p.Body)),
+		Request:       &http.Request{Method: http.MethodGet, URL: u, Header: http.Header{}},
+	}, nil
+}
+
 // requestURL returns the full request URL with extraQuery appended.
 func (c *Client) requestURL(r *request, extraQuery string) string {
 	u := r.absURL
@@ -78,6 +127,9 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
 		return nil, err
 	}
 	u := c.requestURL(r, extraQuery)
+	if r.method == http.MethodGet && len(u) > maxURLLength {
+		return c.sendGetViaBatch(ctx, r, u)
+	}
 	ctx = withCallState(ctx, &callState{idempotent: r.idempotent})
 	req, err := runtime.NewRequest(ctx, r.method, u)
 	if err != nil {
@@ -255,14 +307,24 @@ func (c *Client) resolveLink(link string) (*url.URL, error) {
 	if u.User != nil || u.Fragment != "" || !strings.EqualFold(u.Scheme, c.baseURL.Scheme) || !strings.EqualFold(u.Host, c.baseURL.Host) {
 		return nil, fmt.Errorf("dataverse: link %q points outside %s; refusing to send the access token there", truncate(link, 120), c.base)
 	}
-	// Compare the raw (escaped) path, so %2F or ".." tricks cannot leave the base.
-	p := u.EscapedPath()
-	if !strings.HasPrefix(p+"/", c.baseURL.EscapedPath()) || strings.Contains(p, "/../") || strings.HasSuffix(p, "/..") {
+	// Check the escaped and the decoded path, so neither %2F nor %2e%2e
+	// can lead out of the base on a server that decodes before routing.
+	if !strings.HasPrefix(u.EscapedPath()+"/", c.baseURL.EscapedPath()) || !strings.HasPrefix(u.Path+"/", c.baseURL.Path) || hasDotSegment(u.Path) {
 		return nil, fmt.Errorf("dataverse: link %q points outside %s; refusing to send the access token there", truncate(link, 120), c.base)
 	}
 	u.Scheme = c.baseURL.Scheme
 	u.Host = c.baseURL.Host
 	return u, nil
+}
+
+// hasDotSegment reports whether the path has a "." or ".." segment.
+func hasDotSegment(p string) bool {
+	for seg := range strings.SplitSeq(p, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 func truncate(s string, n int) string {
