@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -74,6 +75,9 @@ func NewCredential(cfg Config, opts *CredentialOptions) (azcore.TokenCredential,
 	cl := cfg.Cloud()
 	clientOpts.Cloud = cl.Configuration()
 	disableDiscovery := !cl.MicrosoftHost
+	if err := regionOverride(cl); err != nil {
+		return nil, err
+	}
 
 	var inner azcore.TokenCredential
 	switch method {
@@ -152,3 +156,23 @@ func (c *credential) String() string {
 
 // GoString keeps %#v from dumping the wrapped credential.
 func (c *credential) GoString() string { return "&auth.credential{" + c.String() + "}" }
+
+// regionEnvVars make MSAL replace the authority with a regional Microsoft host
+// ({region}.login.microsoft.com). azidentity and MSAL read them from the process environment.
+var regionEnvVars = []string{"AZURE_REGIONAL_AUTHORITY_NAME", "MSAL_FORCE_REGION"}
+
+// regionOverride refuses a regional override for an authority that is not Microsoft's: tokens
+// would be requested from Microsoft instead of the emulator or private authority configured.
+func regionOverride(cl Cloud) error {
+	if cl.MicrosoftHost {
+		return nil
+	}
+	for _, name := range regionEnvVars {
+		if v := os.Getenv(name); v != "" {
+			return &ConfigError{Problems: []Problem{{Setting: settingAuthorityHost, Message: fmt.Sprintf(
+				"%s=%s makes MSAL send token requests to a regional Microsoft host instead of the authority %s: unset %s",
+				name, v, cl.AuthorityHost, name)}}}
+		}
+	}
+	return nil
+}

@@ -335,3 +335,27 @@ func TestNonDefaultScope(t *testing.T) {
 		t.Errorf("Error() = %q, want %q", ee.Error(), want)
 	}
 }
+
+// A regional override would send the emulator's token requests to Microsoft; NewCredential
+// refuses it. Not parallel: it sets process environment variables, as users do.
+func TestRegionalOverrideRefusedForCustomAuthority(t *testing.T) {
+	sts := newFakeSTS(t)
+	for _, name := range []string{"AZURE_REGIONAL_AUTHORITY_NAME", "MSAL_FORCE_REGION"} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv("AZURE_REGIONAL_AUTHORITY_NAME", "")
+			t.Setenv("MSAL_FORCE_REGION", "")
+			t.Setenv(name, "westus2")
+			_, err := auth.NewCredential(sts.config(t), nil)
+			want := name + "=westus2 makes MSAL send token requests to a regional Microsoft host instead of the authority " + sts.URL() + "/: unset " + name
+			var ce *auth.ConfigError
+			if !errors.As(err, &ce) || err.Error() != want {
+				t.Errorf("err = %v\nwant %s", err, want)
+			}
+			// A Microsoft authority may use a region.
+			cfg := validBase()
+			if _, err := auth.NewCredential(cfg, nil); err != nil {
+				t.Errorf("public cloud with %s: %v", name, err)
+			}
+		})
+	}
+}
