@@ -359,3 +359,53 @@ func TestRegionalOverrideRefusedForCustomAuthority(t *testing.T) {
 		})
 	}
 }
+
+// Workload identity reads the federated token file and presents it as the client assertion.
+func TestWorkloadIdentityCredential(t *testing.T) {
+	t.Parallel()
+	sts := newFakeSTS(t)
+	const federated = "header.federated-token-from-kubernetes.signature"
+	sts.trustFederatedToken(federated)
+	cfg := sts.config(t)
+	cfg.ClientSecret = ""
+	cfg.Method = auth.MethodWorkloadIdentity
+	cfg.FederatedTokenFile = writeTemp(t, "token", []byte(federated))
+	cred, err := auth.NewCredential(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := getToken(t, cred, cfg.Scope())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := auth.DecodeClaims(tok.Token)
+	if err != nil || c.AppIDACR != "2" || c.AppID != fakeClientID {
+		t.Errorf("claims %+v, %v; want appid %s with appidacr 2", c, err, fakeClientID)
+	}
+	if slices.Contains(sts.seen(), "GET /common/discovery/instance") {
+		t.Error("instance discovery was not disabled for workload identity")
+	}
+}
+
+// The credential kinds that need a platform (IMDS, the az CLI) are built without contacting it,
+// and name themselves without any secret.
+func TestPlatformCredentialsConstruct(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		cfg  auth.Config
+		want string
+	}{
+		{auth.Config{OrgURL: fakeOrgURL, Method: auth.MethodManagedIdentity}, "auth credential, managed-identity"},
+		{auth.Config{OrgURL: fakeOrgURL, Method: auth.MethodManagedIdentity, ClientID: fakeClientID}, "auth credential, managed-identity, client " + fakeClientID},
+		{auth.Config{OrgURL: fakeOrgURL, Method: auth.MethodAzureCLI, TenantID: fakeTenantID}, "auth credential, azure-cli, tenant " + fakeTenantID},
+	} {
+		cred, err := auth.NewCredential(tc.cfg, nil)
+		if err != nil {
+			t.Errorf("%v: %v", tc.cfg, err)
+			continue
+		}
+		if got := fmt.Sprint(cred); got != tc.want {
+			t.Errorf("%v: credential prints %q, want %q", tc.cfg, got, tc.want)
+		}
+	}
+}

@@ -44,6 +44,9 @@ type fakeSTS struct {
 	tokens   int                 // token requests seen
 	conns    int                 // TCP connections accepted
 	forced   *forcedFailure      // when set, every token request fails like this
+	// federated is a workload-identity token the app trusts as a client assertion (what a
+	// federated identity credential does in Entra); empty means none.
+	federated string
 }
 
 // forcedFailure makes the token endpoint fail with a given Entra error.
@@ -117,6 +120,12 @@ func (s *fakeSTS) registerCert(c *x509.Certificate) {
 	s.certs = append(s.certs, c)
 }
 
+func (s *fakeSTS) trustFederatedToken(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.federated = token
+}
+
 func (s *fakeSTS) force(f *forcedFailure) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -184,6 +193,7 @@ func (s *fakeSTS) token(w http.ResponseWriter, r *http.Request) {
 	s.tokens++
 	forced := s.forced
 	certs := slices.Clone(s.certs)
+	federated := s.federated
 	s.mu.Unlock()
 	if forced != nil {
 		for k, v := range forced.header {
@@ -233,6 +243,9 @@ func (s *fakeSTS) token(w http.ResponseWriter, r *http.Request) {
 				fmt.Sprintf("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'.", s.clientID))
 			return
 		}
+	case r.PostForm.Get("client_assertion_type") == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" &&
+		federated != "" && r.PostForm.Get("client_assertion") == federated:
+		acr = "2"
 	case r.PostForm.Get("client_assertion_type") == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
 		if code, msg := s.checkAssertion(r.PostForm.Get("client_assertion"), certs, "https://"+r.Host+r.URL.Path); code != 0 {
 			s.entraError(w, r, http.StatusUnauthorized, "invalid_client", code, msg)
