@@ -3,6 +3,7 @@ package dataverse
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"net/http"
 	"strings"
@@ -59,7 +60,8 @@ type Pager[T any] struct {
 	next   string   // the next page's URL; "" with first == nil: done
 	header http.Header
 	opts   *RequestOptions
-	err    error // an error found when the pager was made
+	fetch  *fetchState // FetchXML query: pages follow the paging cookie
+	err    error       // an error found when the pager was made
 }
 
 // NewPager returns a pager over entitySet that decodes rows into T (a
@@ -104,13 +106,25 @@ func ResumePager[T any](c *Client, nextLink string, opts *ListOptions) (*Pager[T
 	if err != nil {
 		return nil, err
 	}
+	ro := opts.RequestOptions
+	p := &Pager[T]{c: c, next: u.String(), opts: &ro}
+	if fx := u.Query().Get("fetchXml"); fx != "" {
+		// A FetchXML page: later pages follow the paging cookie.
+		set := strings.TrimPrefix(u.Path, c.baseURL.Path)
+		if _, err := entitySetPath(set); err != nil {
+			return nil, fmt.Errorf("dataverse: ResumePager: the FetchXML link does not address an entity set: %w", err)
+		}
+		p.fetch = &fetchState{path: set, xml: fx}
+		if p.header, err = fetchPreferHeader(opts.Annotations); err != nil {
+			return nil, err
+		}
+		return p, nil
+	}
 	q := opts.Query
-	h, err := preferHeader(&q)
-	if err != nil {
+	if p.header, err = preferHeader(&q); err != nil {
 		return nil, err
 	}
-	ro := opts.RequestOptions
-	return &Pager[T]{c: c, next: u.String(), header: h, opts: &ro}, nil
+	return p, nil
 }
 
 // Pager returns a pager over entitySet whose rows are Records. It is
@@ -182,7 +196,14 @@ func (p *Pager[T]) NextPage(ctx context.Context) (page *Page[T], err error) {
 	if _, err := p.c.sendJSON(ctx, r, page); err != nil {
 		return nil, err
 	}
-	if page.NextLink != "" {
+	switch {
+	case p.fetch != nil:
+		st := *p.fetch // advance a copy: on error the pager stays put
+		if page.NextLink, err = p.c.nextFetchLink(&st, page.MoreRecords, page.PagingCookie); err != nil {
+			return nil, err
+		}
+		*p.fetch = st
+	case page.NextLink != "":
 		u, err := p.c.resolveLink(page.NextLink)
 		if err != nil {
 			return nil, err
