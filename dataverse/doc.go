@@ -17,19 +17,48 @@
 //
 // # Operations
 //
-// Records: Create, Retrieve, Update (update-only, If-Match: *), Delete and
-// List (one page). Collections page through @odata.nextLink with a Pager
-// (NewPager[T] for your own struct type, Client.Pager for Records); each
-// page exposes its NextLink so long jobs can checkpoint and resume with
-// ResumePager. Pager.All is an iter.Seq2 over every row. Rows decode into
-// your struct type or into a Record, whose helpers read the ETag, formatted
-// values and lookups. WhoAmI checks authentication. Do sends any other
-// request relative to the Web API base.
+//   - Records: Create, Retrieve, Update
+//     (update-only, If-Match: *), Upsert with create-only and update-only
+//     guards, Delete; the ByKey variants address a record by AlternateKey.
+//     Optimistic concurrency passes a Record.ETag as IfMatch; a stale one
+//     fails with 412 CodeConcurrencyVersionMismatch.
+//   - Relationships: Record.Bind and Bind/BindKey
+//     for "nav@odata.bind", Associate/Disassociate ($ref on collections),
+//     SetReference/ClearReference (single-valued).
+//   - Single columns: GetProperty, SetProperty, ClearProperty.
+//   - Queries: a
+//     Query value (Select, Filter, OrderBy, Top, Count, Expand, Apply,
+//     MaxPageSize, Annotations); List returns one page; a Pager
+//     (NewPager[T] for your struct type, Client.Pager for Records) follows
+//     @odata.nextLink one page at a time, so memory stays flat, exposes
+//     each page's NextLink for checkpoints (ResumePager continues from a
+//     saved link), and Pager.All is an iter.Seq2 over every row. Count
+//     reads set/$count; FetchXML pagers follow the paging-cookie protocol.
+//     A GET whose URL exceeds 32 KB is sent inside a $batch automatically.
+//   - Batches: a Batch of requests and change sets with
+//     Content-ID references, per-part headers and continue-on-error;
+//     ExecuteBatch splits more than MaxBatchOperations operations into
+//     several requests without splitting a change set and returns a
+//     response per operation.
+//   - Bulk: CreateMultiple, UpdateMultiple and UpsertMultiple,
+//     chunked by record count and payload size.
+//   - Functions and actions: WhoAmI, RetrieveVersion,
+//     RetrieveTotalRecordCount, and CallFunction / CallAction for any
+//     function, action or custom API, unbound or bound.
+//   - Anything else: Do sends a raw request relative to the Web API
+//     base through the same pipeline.
 //
-// Filters are strings; build them with Filterf or the filter builder so
-// that string values are quoted with their quotes doubled, GUIDs are bare and times are ISO-8601
-// UTC. The client percent-encodes every query option value the way
-// JavaScript's encodeURIComponent does.
+// Every operation takes per-request options (RequestOptions, embedded in
+// each XxxOptions): impersonation (CallerObjectID, CallerID), bypassing
+// custom plug-ins or business logic, duplicate detection, the solution to
+// add components to, Consistency: Strong, a plug-in tag and extra headers.
+// Timeouts and cancellation come from the context.
+//
+// Filters are strings; build them with Filterf or the filter builder (Eq,
+// And, Or, Not, Contains, In, Any, …) so that string values are quoted with
+// their quotes doubled, GUIDs are bare and times are ISO-8601 UTC. The
+// client percent-encodes every query option value the way JavaScript's
+// encodeURIComponent does, so no value can split the query string.
 //
 // # Errors
 //

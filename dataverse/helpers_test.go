@@ -65,7 +65,7 @@ type captured struct {
 
 // fakeAPI is a TLS test server with the Web API mounted at testBasePath.
 type fakeAPI struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	cred   *fakeCredential
 	client *Client
@@ -78,7 +78,7 @@ type fakeAPI struct {
 
 // newFakeAPI starts a server that answers with handler and returns a
 // client for it. Retry delays are shortened so tests stay fast.
-func newFakeAPI(t *testing.T, handler http.HandlerFunc, opts *ClientOptions) *fakeAPI {
+func newFakeAPI(t testing.TB, handler http.HandlerFunc, opts *ClientOptions) *fakeAPI {
 	t.Helper()
 	f := &fakeAPI{t: t, handler: handler, cred: &fakeCredential{}}
 	mux := http.NewServeMux()

@@ -42,9 +42,10 @@ type Page[T any] struct {
 	Context string `json:"@odata.context,omitempty"`
 }
 
-// Pager reads a collection one page at a time, following @odata.nextLink.
-// It holds one page at a time, so memory stays flat however many pages are
-// read. A Pager is not safe for concurrent use.
+// Pager reads a collection one page at a time, following @odata.nextLink
+// (or, for a FetchXML query, the paging cookie). It holds one page at a
+// time, so memory stays flat however many pages are read. A Pager is not
+// safe for concurrent use.
 //
 //	p := dataverse.NewPager[Contact](client, "contacts", opts)
 //	for p.More() {

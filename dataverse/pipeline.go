@@ -98,6 +98,7 @@ type limitedBody struct {
 	left int64
 }
 
+// Read implements io.Reader.
 func (b *limitedBody) Read(p []byte) (int, error) {
 	if b.left <= 0 {
 		return 0, io.EOF
@@ -110,6 +111,7 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Close closes the underlying body.
 func (b *limitedBody) Close() error { return b.rc.Close() }
 
 // onChallenge is the bearer policy's hook for a 401 response carrying a

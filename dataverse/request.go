@@ -218,6 +218,7 @@ type bomReader struct {
 	pending []byte
 }
 
+// Read implements io.Reader, dropping a leading byte-order mark.
 func (b *bomReader) Read(p []byte) (int, error) {
 	if !b.checked {
 		b.checked = true

@@ -222,10 +222,12 @@ type notRetriedError struct {
 	reason string
 }
 
+// Error implements error.
 func (e *notRetriedError) Error() string {
 	return e.err.Error() + " (not retried: " + e.reason + ")"
 }
 
+// Unwrap returns the transport error.
 func (e *notRetriedError) Unwrap() error { return e.err }
 
 // NonRetriable is azcore's marker method (errorinfo.NonRetriable).
