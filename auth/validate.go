@@ -316,7 +316,7 @@ func fileProblem(path, what, where string, s Setting) string {
 func (c Config) Warnings() []string {
 	var w []string
 	if isGUID(strings.TrimSpace(string(c.ClientSecret))) {
-		w = append(w, fmt.Sprintf("the client secret in %s looks like a GUID, which is what the portal shows as the Secret ID; use the secret's Value instead (AADSTS7000215 otherwise)", EnvClientSecret))
+		w = append(w, fmt.Sprintf("the client secret looks like a GUID, which is what the portal shows as the Secret ID; set %s (--%s) to the secret's Value instead (AADSTS7000215 otherwise)", EnvClientSecret, FlagClientSecret))
 	}
 	if c.CertificatePassword != "" && c.CertificatePath == "" {
 		w = append(w, fmt.Sprintf("a certificate password is set but no certificate (%s / --%s); the password is ignored", EnvCertificatePath, FlagCertificatePath))
