@@ -89,7 +89,9 @@
 //
 // Retry counts and delays come from ClientOptions.Retry (azcore's
 // policy.RetryOptions: MaxRetries, RetryDelay, MaxRetryDelay, TryTimeout);
-// setting Retry.ShouldRetry replaces the decision above entirely.
+// setting Retry.ShouldRetry replaces the decision above entirely, and so
+// does a per-call policy.WithRetryOptions context (azcore's per-call
+// override replaces all retry options, including the Dataverse decision).
 //
 // # Logging and tracing
 //
