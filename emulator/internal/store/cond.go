@@ -335,3 +335,18 @@ func (c relatedCond) render(b *sqlBuilder) error {
 	}
 	return nil
 }
+
+// ContainsValue is true when a multi-select choice column holds the
+// option value n.
+func ContainsValue(col *schema.Column, n int64) Cond { return containsValueCond{col, n} }
+
+type containsValueCond struct {
+	col *schema.Column
+	n   int64
+}
+
+func (c containsValueCond) render(b *sqlBuilder) error {
+	b.b.WriteString("instr(',' || " + b.col(c.col) + " || ',', ?) > 0")
+	b.args = append(b.args, ","+strconv.FormatInt(c.n, 10)+",")
+	return nil
+}

@@ -235,3 +235,7 @@ func (s *Store) Write(ctx context.Context, fn func(tx *Tx) error) error {
 // nowUTC is the store's clock, truncated to whole seconds as Dataverse
 // returns times.
 func (s *Store) nowUTC() time.Time { return s.now().UTC().Truncate(time.Second) }
+
+// Now returns the store's current time (the emulator's clock, which may
+// be offset), truncated to whole seconds.
+func (s *Store) Now() time.Time { return s.nowUTC() }

@@ -394,3 +394,31 @@ func cursorValue(col *schema.Column, k any) (any, error) {
 	}
 	return nil, bad
 }
+
+// CountLimit is the most @odata.count and $count report, as Dataverse
+// caps them at 5,000.
+const CountLimit = 5000
+
+// Count counts the rows matching where that p may read, up to limit (0:
+// no limit).
+func (s *Store) Count(ctx context.Context, p *Principal, t *schema.Table, where Cond, limit int) (int, error) {
+	depth, err := s.Require(p, VerbRead, t)
+	if err != nil {
+		return 0, err
+	}
+	b := &sqlBuilder{alias: "t0"}
+	b.b.WriteString("SELECT count(*) FROM (SELECT 1 FROM " + quoteIdent(t.LogicalName) + " t0 WHERE ")
+	if err := And(where, accessScope(p, depth, t)).render(b); err != nil {
+		return 0, err
+	}
+	if limit > 0 {
+		b.b.WriteString(" LIMIT ?")
+		b.args = append(b.args, limit)
+	}
+	b.b.WriteString(")")
+	var n int
+	if err := s.db.QueryRowContext(ctx, b.b.String(), b.args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count %s: %w", t.LogicalName, err)
+	}
+	return n, nil
+}

@@ -1,0 +1,136 @@
+package webapi_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestUnauthenticatedGetsChallenge(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	for _, tc := range []struct{ name, token, path string }{
+		{"no token", "", api + "WhoAmI"},
+		{"bad token", "forged", api + "contacts"},
+		{"service document", "", api},
+	} {
+		r := e.call(http.MethodGet, tc.path, tc.token, nil)
+		if r.status != http.StatusUnauthorized {
+			t.Fatalf("%s: status %d", tc.name, r.status)
+		}
+		want := "Bearer authorization_uri=" + e.org + "/" + tenantID + "/oauth2/authorize, resource_id=" + e.org + "/"
+		if got := r.header.Get("WWW-Authenticate"); got != want {
+			t.Errorf("%s: WWW-Authenticate = %q; want %q", tc.name, got, want)
+		}
+		if len(r.body) != 0 {
+			t.Errorf("%s: 401 body = %q; want empty", tc.name, r.body)
+		}
+	}
+}
+
+func TestAuthorizationFailures(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	r := e.call(http.MethodGet, api+"WhoAmI", tokenStranger, nil)
+	expectError(t, r, http.StatusForbidden, "0x80072560", "The user is not a member of the organization.")
+
+	r = e.call(http.MethodGet, api+"WhoAmI", tokenNoRoles, nil)
+	expectError(t, r, http.StatusForbidden, "0x80042f09", "The user (Id = ")
+	if _, msg := r.errorOf(t); !strings.HasSuffix(msg, ") has not been assigned any roles.") {
+		t.Errorf("no-roles message = %q", msg)
+	}
+
+	r = e.call(http.MethodGet, api+"WhoAmI", tokenDisabled, nil)
+	expectError(t, r, http.StatusForbidden, "0x80040225", "The user with SystemUserId=")
+	if _, msg := r.errorOf(t); !strings.Contains(msg, "is disabled. Disabled users cannot access the system.") {
+		t.Errorf("disabled message = %q", msg)
+	}
+
+	// A role without account privileges.
+	r = e.call(http.MethodPost, api+"accounts", tokenReader, map[string]any{"name": "x"})
+	expectError(t, r, http.StatusForbidden, "0x80040220", "Principal user (Id=")
+	_, msg := r.errorOf(t)
+	for _, part := range []string{
+		"type=8, roleCount=1, privilegeCount=3, accessMode='NonInteractive', AADObjectId='" + readerObjectID + "'",
+		"is missing prvCreateAccount privilege (Id=",
+		"on OTC=1 for entity 'account' (LocalizedName='Account').",
+		"Consider adding missed privilege to one of the principal (user/team) roles.",
+	} {
+		if !strings.Contains(msg, part) {
+			t.Errorf("privilege message lacks %q:\n%s", part, msg)
+		}
+	}
+	// The same role may create contacts but not delete them.
+	r = e.call(http.MethodPost, api+"contacts", tokenReader, map[string]any{"lastname": "x"})
+	if r.status != http.StatusNoContent {
+		t.Fatalf("reader create contact: %d %s", r.status, r.body)
+	}
+	r = e.call(http.MethodDelete, r.header.Get("OData-EntityId"), tokenReader, nil)
+	expectError(t, r, http.StatusForbidden, "0x80040220", "Principal user (Id=")
+	if _, msg := r.errorOf(t); !strings.Contains(msg, "is missing prvDeleteContact privilege") {
+		t.Errorf("delete message = %q", msg)
+	}
+}
+
+func TestWhoAmI(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	org := e.store.Organization()
+	for _, path := range []string{api + "WhoAmI", api + "WhoAmI()", "/api/data/v9.0/WhoAmI"} {
+		r := e.call(http.MethodGet, path, tokenAdmin, nil)
+		if r.status != http.StatusOK {
+			t.Fatalf("%s: %d %s", path, r.status, r.body)
+		}
+		if ct := r.header.Get("Content-Type"); ct != "application/json; odata.metadata=minimal" {
+			t.Errorf("Content-Type = %q", ct)
+		}
+		m := r.json(t)
+		version := strings.Split(path, "/")[3]
+		if m["@odata.context"] != e.org+"/api/data/"+version+"/$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse" {
+			t.Errorf("context = %v", m["@odata.context"])
+		}
+		if m["BusinessUnitId"] != org.BusinessUnitID || m["OrganizationId"] != org.OrganizationID {
+			t.Errorf("WhoAmI = %v; org %+v", m, org)
+		}
+		if uid, _ := m["UserId"].(string); len(uid) != 36 || strings.ToLower(uid) != uid {
+			t.Errorf("UserId = %v", m["UserId"])
+		}
+		if len(m) != 4 {
+			t.Errorf("WhoAmI has %d members: %v", len(m), m)
+		}
+	}
+	r := e.call(http.MethodPost, api+"WhoAmI", tokenAdmin, map[string]any{})
+	expectError(t, r, http.StatusNotFound, "", fmt.Sprintf("No HTTP resource was found that matches the request URI '%s%sWhoAmI'.", e.org, api))
+}
+
+func TestVersionsAndSegments(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	for _, v := range []string{"v9.0", "v9.1", "v9.2"} {
+		if r := e.call(http.MethodGet, "/api/data/"+v+"/contacts?$top=1", tokenAdmin, nil); r.status != http.StatusOK {
+			t.Errorf("%s: %d", v, r.status)
+		}
+	}
+	r := e.call(http.MethodGet, "/api/data/v8.2/contacts", tokenAdmin, nil)
+	expectError(t, r, http.StatusNotFound, "0x8006088a", "Resource not found for the segment 'v8.2'.")
+	r = e.call(http.MethodGet, api+"Contacts", tokenAdmin, nil)
+	expectError(t, r, http.StatusNotFound, "0x8006088a", "Resource not found for the segment 'Contacts'.")
+	r = e.call(http.MethodGet, api+"Account(00000000-0000-0000-0000-000000000001)", tokenAdmin, nil)
+	expectError(t, r, http.StatusNotFound, "0x8006088a", "Resource not found for the segment 'Account'.")
+	r = e.call(http.MethodGet, api, tokenAdmin, nil)
+	if r.status != http.StatusOK || !strings.Contains(string(r.body), `{"name":"contacts","kind":"EntitySet","url":"contacts"}`) {
+		t.Errorf("service document: %d %s", r.status, r.body)
+	}
+}
+
+func TestPanicIsAnswered500(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	r := e.call(http.MethodGet, api+"WhoAmI", tokenPanic, nil)
+	expectError(t, r, http.StatusInternalServerError, "0x80040216", "An unexpected error occurred.")
+	// The server keeps serving.
+	if r := e.call(http.MethodGet, api+"WhoAmI", tokenAdmin, nil); r.status != http.StatusOK {
+		t.Errorf("after panic: %d", r.status)
+	}
+}

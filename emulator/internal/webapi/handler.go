@@ -1,0 +1,323 @@
+package webapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strings"
+
+	"github.com/d365s2s/d365/emulator/internal/schema"
+	"github.com/d365s2s/d365/emulator/internal/store"
+	"github.com/google/uuid"
+)
+
+// Caller is who sent a request, from a validated access token.
+type Caller struct {
+	TenantID      string // tid
+	ApplicationID string // appid / azp: the app registration's client id
+	ObjectID      string // oid: the service principal's object id
+}
+
+// Authenticator validates a request's bearer token. Any error makes the
+// handler answer 401 with the WWW-Authenticate challenge; err.Error() is
+// the reason in words, safe to log (it must never contain the token).
+type Authenticator interface {
+	Authenticate(r *http.Request) (Caller, error)
+}
+
+// Options configure a Handler.
+type Options struct {
+	// Store holds the data; required.
+	Store *store.Store
+	// Authenticator checks bearer tokens; required.
+	Authenticator Authenticator
+	// OrgURL is the environment URL without a trailing slash
+	// ("https://127.0.0.1:8365"); it is the base of OData-EntityId,
+	// @odata.context and @odata.nextLink, and the resource_id of the 401
+	// challenge.
+	OrgURL string
+	// AuthorizationURI is the authority's authorize endpoint for the 401
+	// challenge ("https://127.0.0.1:8365/<tenant>/oauth2/authorize").
+	AuthorizationURI string
+	// Logger receives one line per failed request; nil discards.
+	Logger *slog.Logger
+	// MaxBodyBytes bounds request bodies; larger ones get 413. Zero means
+	// DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+}
+
+// DefaultMaxBodyBytes is the default request body limit. Dataverse's
+// limit depends on the operation (116.85 MB with plug-ins); 32 MiB keeps
+// an emulator under test from buffering unbounded bodies.
+const DefaultMaxBodyBytes = 32 << 20
+
+// Handler serves the Dataverse Web API under /api/data/.
+type Handler struct {
+	store     *store.Store
+	schema    *schema.Schema
+	auth      Authenticator
+	orgURL    string
+	challenge string
+	log       *slog.Logger
+	maxBody   int64
+}
+
+// New returns a Handler.
+func New(opts Options) (*Handler, error) {
+	if opts.Store == nil {
+		return nil, errors.New("webapi: Options.Store is required")
+	}
+	if opts.Authenticator == nil {
+		return nil, errors.New("webapi: Options.Authenticator is required")
+	}
+	org := strings.TrimRight(opts.OrgURL, "/")
+	if u, err := url.Parse(org); err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("webapi: Options.OrgURL %q is not an absolute URL", opts.OrgURL)
+	}
+	if opts.AuthorizationURI == "" {
+		return nil, errors.New("webapi: Options.AuthorizationURI is required")
+	}
+	h := &Handler{
+		store:     opts.Store,
+		schema:    opts.Store.Schema(),
+		auth:      opts.Authenticator,
+		orgURL:    org,
+		challenge: "Bearer authorization_uri=" + opts.AuthorizationURI + ", resource_id=" + org + "/",
+		log:       opts.Logger,
+		maxBody:   opts.MaxBodyBytes,
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.maxBody <= 0 {
+		h.maxBody = DefaultMaxBodyBytes
+	}
+	return h, nil
+}
+
+const (
+	contentTypeJSON = "application/json; odata.metadata=minimal"
+	apiPrefix       = "/api/data/"
+)
+
+// supportedVersions are the Web API versions served; each request is
+// answered in the version of its URL.
+var supportedVersions = map[string]bool{"v9.0": true, "v9.1": true, "v9.2": true}
+
+// request is one request being served.
+type request struct {
+	h       *Handler
+	w       http.ResponseWriter
+	r       *http.Request
+	ctx     context.Context
+	p       *store.Principal
+	version string // "v9.2"
+	base    string // "<org>/api/data/v9.2"
+	prefer  preferences
+}
+
+// ServeHTTP answers a Web API request. It never panics: a panic is
+// answered 500 with the error envelope and logged.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reqID := uuid.NewString()
+	hdr := w.Header()
+	hdr.Set("OData-Version", "4.0")
+	hdr.Set("REQ_ID", reqID)
+	hdr.Set("x-ms-service-request-id", reqID)
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			h.log.Error("webapi: panic", "method", r.Method, "path", r.URL.Path, "request_id", reqID, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			writeError(w, &apiError{status: http.StatusInternalServerError, code: codeUnexpected, message: "An unexpected error occurred."})
+		}
+	}()
+	if err := h.serve(w, r); err != nil {
+		ae, known := toAPIError(err)
+		if !known {
+			h.log.Error("webapi: request failed", "method", r.Method, "path", r.URL.Path, "request_id", reqID, "err", err)
+		} else {
+			h.log.Info("webapi: request refused", "method", r.Method, "path", r.URL.Path, "request_id", reqID,
+				"status", ae.status, "code", ae.code, "reason", ae.message)
+		}
+		writeError(w, ae)
+	}
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
+	caller, err := h.auth.Authenticate(r)
+	if err != nil {
+		h.log.Info("webapi: unauthenticated request", "method", r.Method, "path", r.URL.Path, "status", http.StatusUnauthorized, "reason", err.Error())
+		w.Header().Set("WWW-Authenticate", h.challenge)
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusUnauthorized)
+		return nil
+	}
+	path := r.URL.EscapedPath()
+	if !strings.HasPrefix(path, apiPrefix) {
+		return errResourceNotFound(strings.TrimPrefix(path, "/"))
+	}
+	rest := path[len(apiPrefix):]
+	version, rest, _ := strings.Cut(rest, "/")
+	if !supportedVersions[version] {
+		return errResourceNotFound(version)
+	}
+	p, err := h.store.ApplicationUser(r.Context(), caller.ApplicationID)
+	if err != nil {
+		return err
+	}
+	req := &request{h: h, w: w, r: r, ctx: r.Context(), p: p, version: version, base: h.orgURL + "/api/data/" + version}
+	if req.prefer, err = parsePrefer(r.Header.Values("Prefer")); err != nil {
+		return err
+	}
+	return req.route(rest)
+}
+
+// route dispatches on the resource path after /api/data/<version>/.
+func (req *request) route(rest string) error {
+	segs := strings.Split(rest, "/")
+	for i, s := range segs {
+		u, err := url.PathUnescape(s)
+		if err != nil {
+			return errResourceNotFound(s)
+		}
+		segs[i] = u
+	}
+	if len(segs) > 1 && segs[len(segs)-1] == "" {
+		segs = segs[:len(segs)-1]
+	}
+	method := req.r.Method
+	switch segs[0] {
+	case "":
+		if method != http.MethodGet {
+			return errMethodNotAllowed(method)
+		}
+		return req.serviceDocument()
+	case "WhoAmI", "WhoAmI()":
+		if len(segs) > 1 {
+			return errResourceNotFound(segs[1])
+		}
+		if method != http.MethodGet {
+			return errNoHTTPResource(req.requestURL())
+		}
+		return req.whoAmI()
+	case "$metadata":
+		return errNotImplemented("$metadata")
+	case "$batch":
+		return errNotImplemented("$batch")
+	}
+	set, keyText, hasKey, err := splitKeySegment(segs[0])
+	if err != nil {
+		return err
+	}
+	t, ok := req.h.schema.TableBySet(set)
+	if !ok {
+		return errResourceNotFound(set)
+	}
+	switch {
+	case len(segs) == 1 && !hasKey:
+		switch method {
+		case http.MethodGet:
+			return req.list(t)
+		case http.MethodPost:
+			return req.create(t)
+		}
+		return errMethodNotAllowed(method)
+	case len(segs) == 1:
+		key, err := parseKey(t, keyText)
+		if err != nil {
+			return err
+		}
+		switch method {
+		case http.MethodGet:
+			return req.retrieve(t, key)
+		case http.MethodPatch:
+			return req.upsert(t, key)
+		case http.MethodDelete:
+			return req.delete(t, key)
+		}
+		return errMethodNotAllowed(method)
+	case len(segs) == 2 && !hasKey && segs[1] == "$count":
+		if method != http.MethodGet {
+			return errMethodNotAllowed(method)
+		}
+		return req.count(t)
+	case len(segs) >= 2 && hasKey:
+		key, err := parseKey(t, keyText)
+		if err != nil {
+			return err
+		}
+		if len(segs) == 2 {
+			if c, ok := t.Property(segs[1]); ok {
+				return req.property(t, key, c)
+			}
+		}
+		if _, ok := t.NavigationProperty(segs[1]); ok {
+			return errNotImplemented("navigation property paths")
+		}
+		return errResourceNotFound(segs[1])
+	}
+	return errResourceNotFound(segs[1])
+}
+
+// requestURL is the request's absolute URL as the client sent it.
+func (req *request) requestURL() string {
+	return req.h.orgURL + req.r.URL.RequestURI()
+}
+
+func (req *request) whoAmI() error {
+	p := req.p
+	jw := req.startJSON(http.StatusOK)
+	jw.raw(`{"@odata.context":`)
+	jw.str(req.base + "/$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse")
+	jw.raw(`,"BusinessUnitId":`)
+	jw.guid(p.BusinessUnitID)
+	jw.raw(`,"UserId":`)
+	jw.guid(p.UserID)
+	jw.raw(`,"OrganizationId":`)
+	jw.guid(p.OrganizationID)
+	jw.byte('}')
+	return req.endJSON(jw)
+}
+
+// serviceDocument lists the entity sets.
+func (req *request) serviceDocument() error {
+	jw := req.startJSON(http.StatusOK)
+	jw.raw(`{"@odata.context":`)
+	jw.str(req.base + "/$metadata")
+	jw.raw(`,"value":[`)
+	for i, t := range req.h.schema.Tables() {
+		if i > 0 {
+			jw.byte(',')
+		}
+		jw.raw(`{"name":`)
+		jw.str(t.EntitySetName)
+		jw.raw(`,"kind":"EntitySet","url":`)
+		jw.str(t.EntitySetName)
+		jw.byte('}')
+	}
+	jw.raw("]}")
+	return req.endJSON(jw)
+}
+
+// startJSON sends the status and JSON headers and returns a writer for
+// the body.
+func (req *request) startJSON(status int) *jsonWriter {
+	req.w.Header().Set("Content-Type", contentTypeJSON)
+	req.w.WriteHeader(status)
+	return newJSONWriter(req.w)
+}
+
+// endJSON flushes the body. A failure here is the client going away; the
+// status is already sent, so it is only logged.
+func (req *request) endJSON(jw *jsonWriter) error {
+	if err := jw.flush(); err != nil {
+		req.h.log.Debug("webapi: writing response failed", "path", req.r.URL.Path, "err", err)
+	}
+	return nil
+}
