@@ -1,0 +1,143 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/spf13/pflag"
+
+	"github.com/d365s2s/d365/auth"
+	"github.com/d365s2s/d365/dataverse"
+)
+
+// connectionFlags hold the values of the connection flags (one per auth.Setting). Only flags the
+// user set count; the rest come from the environment.
+type connectionFlags struct {
+	values map[string]*string
+}
+
+func (c *connectionFlags) register(fs *pflag.FlagSet) {
+	c.values = map[string]*string{}
+	for _, s := range auth.Settings() {
+		usage := s.Usage + " (env " + s.Env + ")"
+		if s.Secret {
+			usage += "; prefer the environment variable: a flag is visible to other users in the process list"
+		}
+		c.values[s.Flag] = fs.String(s.Flag, "", usage)
+	}
+}
+
+// config returns the auth.Config the flags describe, before the environment fills the gaps.
+func (c *connectionFlags) config() auth.Config {
+	get := func(flag string) string {
+		if p := c.values[flag]; p != nil {
+			return *p
+		}
+		return ""
+	}
+	return auth.Config{
+		OrgURL:              get(auth.FlagOrgURL),
+		TenantID:            get(auth.FlagTenantID),
+		ClientID:            get(auth.FlagClientID),
+		ClientSecret:        auth.Secret(get(auth.FlagClientSecret)),
+		CertificatePath:     get(auth.FlagCertificatePath),
+		CertificatePassword: auth.Secret(get(auth.FlagCertificatePassword)),
+		AuthorityHost:       get(auth.FlagAuthorityHost),
+		CAFile:              get(auth.FlagCAFile),
+		Method:              auth.Method(get(auth.FlagMethod)),
+		FederatedTokenFile:  get(auth.FlagFederatedTokenFile),
+	}
+}
+
+// session is what a command needs to talk to one environment: the settings, one credential and
+// one client sharing one HTTP transport.
+type session struct {
+	cfg    auth.Config
+	cred   azcore.TokenCredential
+	client *dataverse.Client
+}
+
+// connect reads the settings (flags, then environment), prints warnings about likely mistakes,
+// and builds the credential and the Dataverse client. Nothing is sent yet.
+func (g *globalOptions) connect() (*session, error) {
+	cfg, err := auth.LoadConfig(g.conn.config(), g.streams.lookupEnv)
+	if err != nil {
+		return nil, usageError(err)
+	}
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintln(g.streams.ErrOut, "d365: warning: "+w)
+	}
+	httpClient, err := cfg.HTTPClient()
+	if err != nil {
+		return nil, usageError(err)
+	}
+	s, err := newSession(cfg, httpClient)
+	g.session = s
+	return s, err
+}
+
+func newSession(cfg auth.Config, httpClient *http.Client) (*session, error) {
+	cred, err := auth.NewCredential(cfg, &auth.CredentialOptions{
+		ClientOptions: azcore.ClientOptions{Transport: httpClient},
+	})
+	if err != nil {
+		return nil, usageError(err)
+	}
+	client, err := dataverse.NewClient(cfg.OrgURL, cred, &dataverse.ClientOptions{
+		ClientOptions: azcore.ClientOptions{
+			Transport: httpClient,
+			// An untrusted certificate does not become trusted by asking again: fail at once
+			// with the explanation instead of after azcore's retries.
+			PerRetryPolicies: []policy.Policy{auth.FailFastOnTLSErrors()},
+		},
+	})
+	if err != nil {
+		return nil, usageError(err)
+	}
+	return &session{cfg: cfg, cred: cred, client: client}, nil
+}
+
+// token gets an access token for the session's organization.
+func (s *session) token(ctx context.Context) (azcore.AccessToken, error) {
+	return s.cred.GetToken(ctx, tokenRequest(s.cfg))
+}
+
+// explain turns an error into the one to show: Entra and network failures explained by auth, a
+// 401 compared with the settings (another tenant, cloud or organization is the usual cause),
+// everything else as it is.
+func (s *session) explain(err error) error {
+	var re *dataverse.ResponseError
+	if errors.As(err, &re) && re.StatusCode == http.StatusUnauthorized && re.Challenge != nil {
+		ch, cerr := auth.NewChallenge(re.Challenge.AuthorizationURI, re.Challenge.ResourceID)
+		if cerr == nil {
+			if mismatch := s.cfg.CheckChallenge(ch); mismatch != nil {
+				return fmt.Errorf("%w\n%v", err, mismatch)
+			}
+		}
+	}
+	return err
+}
+
+// explain turns an error into the one to show: Entra and network failures explained by auth,
+// Dataverse errors as they are (they already say status, code, message and a hint).
+func explain(err error) error {
+	var re *dataverse.ResponseError
+	if errors.As(err, &re) {
+		return err
+	}
+	return auth.Explain(err)
+}
+
+func isEntraError(err error) bool {
+	var ee *auth.EntraError
+	return errors.As(err, &ee)
+}
+
+func isServiceError(err error) bool {
+	var re *dataverse.ResponseError
+	return errors.As(err, &re)
+}

@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Main runs the d365 command with args (without the program name) and returns the exit code.
+// Ctrl-C or SIGTERM cancels the command's context.
+func Main(args []string, streams *IOStreams) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, args, streams)
+}
+
+// run is Main without the signal handling, for tests.
+func run(ctx context.Context, args []string, streams *IOStreams) int {
+	g := &globalOptions{streams: streams}
+	root := newRootCmd(g)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		fmt.Fprintln(streams.ErrOut, "d365: interrupted")
+		return ExitInterrupted
+	}
+	if g.session != nil {
+		err = g.session.explain(err)
+	}
+	fmt.Fprintln(streams.ErrOut, "d365: "+explain(err).Error())
+	return exitCode(err)
+}
+
+// globalOptions are the flags every command shares.
+type globalOptions struct {
+	streams *IOStreams
+	conn    connectionFlags
+	output  string
+	session *session // set once a command connects, to explain its errors
+}
+
+func newRootCmd(g *globalOptions) *cobra.Command {
+	streams := g.streams
+	root := &cobra.Command{
+		Use:   "d365",
+		Short: "Server-to-server access to Microsoft Dynamics 365 / Dataverse, and a local emulator",
+		Long: `d365 gets access tokens from Microsoft Entra ID with the client-credentials grant and calls the
+Dataverse Web API with them. "d365 emulator" runs a local Entra ID + Dataverse to try it all offline;
+"d365 demo" walks through the four steps of a server-to-server integration against one.
+
+Connection settings come from flags, else from the environment:
+  D365_URL                       organization URL, e.g. https://contoso.crm.dynamics.com
+  AZURE_TENANT_ID                directory (tenant) ID of the app registration
+  AZURE_CLIENT_ID                application (client) ID
+  AZURE_CLIENT_SECRET            client secret value (or:)
+  AZURE_CLIENT_CERTIFICATE_PATH  PEM or PKCS#12 file with the certificate and its private key
+  AZURE_AUTHORITY_HOST           Entra authority host, when not inferred from the organization URL
+  D365_CA_FILE                   extra CA certificate(s) to trust, e.g. the emulator's ca.pem`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.ErrOut)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
+	root.PersistentFlags().StringVarP(&g.output, "output", "o", "json", "output format: json or table")
+	g.conn.register(root.PersistentFlags())
+
+	root.AddCommand(
+		newEmulatorCmd(g),
+		newTokenCmd(g),
+		newWhoAmICmd(g),
+		newGetCmd(g),
+		newCreateCmd(g),
+		newUpdateCmd(g),
+		newDeleteCmd(g),
+		newDemoCmd(g),
+	)
+	return root
+}
+
+// exactArgs is cobra.ExactArgs with usage-error classification and a message that names the
+// expected arguments.
+func exactArgs(n int, names string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageError(fmt.Errorf("%s needs %s (got %d argument(s)); see %q", cmd.CommandPath(), names, len(args), cmd.CommandPath()+" --help"))
+		}
+		return nil
+	}
+}
+
+// rangeArgs is cobra.RangeArgs with usage-error classification.
+func rangeArgs(lo, hi int, names string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < lo || len(args) > hi {
+			return usageError(fmt.Errorf("%s takes %s (got %d argument(s)); see %q", cmd.CommandPath(), names, len(args), cmd.CommandPath()+" --help"))
+		}
+		return nil
+	}
+}

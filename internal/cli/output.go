@@ -1,0 +1,163 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// Output formats accepted by -o/--output.
+const (
+	outputJSON  = "json"
+	outputTable = "table"
+)
+
+func (g *globalOptions) checkOutput() error {
+	switch g.output {
+	case outputJSON, outputTable:
+		return nil
+	}
+	return usageError(fmt.Errorf("unknown output format %q: use -o json or -o table", g.output))
+}
+
+// writeJSON writes v as indented JSON followed by a newline. Raw JSON is re-indented as is.
+func writeJSON(w io.Writer, v any) error {
+	if raw, ok := v.(json.RawMessage); ok {
+		var buf bytes.Buffer
+		if err := json.Indent(&buf, raw, "", "  "); err != nil {
+			return err
+		}
+		buf.WriteByte('\n')
+		_, err := w.Write(buf.Bytes())
+		return err
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// field is one member of a JSON object, kept in document order.
+type field struct {
+	Key   string
+	Value json.RawMessage
+}
+
+// orderedObject is a JSON object whose member order is preserved, so tables show columns in the
+// order the service sent them.
+type orderedObject []field
+
+// UnmarshalJSON decodes a JSON object keeping its member order.
+func (o *orderedObject) UnmarshalJSON(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return fmt.Errorf("expected a JSON object, got %v", tok)
+	}
+	*o = (*o)[:0]
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := tok.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return err
+		}
+		*o = append(*o, field{Key: key, Value: v})
+	}
+	return nil
+}
+
+// writeTable prints records as an aligned table. Columns are the given ones, or else every
+// non-annotation member in the order first seen. A formatted value annotation, when present, is
+// shown instead of the raw value (a choice's label, a lookup's name).
+func writeTable(w io.Writer, records []orderedObject, columns []string) error {
+	if len(columns) == 0 {
+		seen := map[string]bool{}
+		for _, rec := range records {
+			for _, f := range rec {
+				if strings.Contains(f.Key, "@") || seen[f.Key] {
+					continue
+				}
+				seen[f.Key] = true
+				columns = append(columns, f.Key)
+			}
+		}
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.ToUpper(strings.Join(columns, "\t")))
+	for _, rec := range records {
+		cells := make([]string, len(columns))
+		for i, col := range columns {
+			cells[i] = cell(rec, col)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	return tw.Flush()
+}
+
+const formattedValueSuffix = "@OData.Community.Display.V1.FormattedValue"
+
+func cell(rec orderedObject, col string) string {
+	var raw json.RawMessage
+	for _, f := range rec {
+		if f.Key == col+formattedValueSuffix {
+			raw = f.Value
+			break
+		}
+		if f.Key == col {
+			raw = f.Value
+		}
+	}
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return sanitizeCell(s)
+	}
+	return sanitizeCell(string(raw))
+}
+
+// sanitizeCell keeps a value on one table line: tabs and line breaks would break the alignment.
+func sanitizeCell(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case '\t', '\n', '\r':
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// MarshalJSON encodes the object with its members in their original order.
+func (o orderedObject) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, f := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		key, err := json.Marshal(f.Key)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(key)
+		b.WriteByte(':')
+		if len(f.Value) == 0 {
+			b.WriteString("null")
+		} else {
+			b.Write(f.Value)
+		}
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}

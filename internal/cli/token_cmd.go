@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/spf13/cobra"
+
+	"github.com/d365s2s/d365/auth"
+)
+
+type tokenOptions struct {
+	*globalOptions
+	decode bool
+}
+
+func newTokenCmd(g *globalOptions) *cobra.Command {
+	o := &tokenOptions{globalOptions: g}
+	cmd := &cobra.Command{
+		Use:   "token",
+		Short: "Print an access token for the organization (or its claims with --decode)",
+		Long: `Gets an access token with the client-credentials grant for the scope <org URL>/.default and
+prints it on stdout. This is the only d365 command that prints a token: treat its output as a
+secret. --decode prints the token's claims as JSON instead (audience, issuer, app, tenant, expiry),
+which is safe to share.`,
+		Example: `  curl -H "Authorization: Bearer $(d365 token)" "$D365_URL/api/data/v9.2/WhoAmI"
+  d365 token --decode`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := o.connect()
+			if err != nil {
+				return err
+			}
+			tok, err := s.token(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if !o.decode {
+				_, err := fmt.Fprintln(o.streams.Out, tok.Token)
+				return err
+			}
+			claims, err := auth.DecodeClaims(tok.Token)
+			if err != nil {
+				return err
+			}
+			return writeJSON(o.streams.Out, claims)
+		},
+	}
+	cmd.Flags().BoolVar(&o.decode, "decode", false, "print the token's claims as JSON instead of the token")
+	return cmd
+}
+
+// tokenRequest asks for an app-only token for the organization: the scope is always
+// <org URL>/.default (AADSTS1002012 otherwise).
+func tokenRequest(cfg auth.Config) policy.TokenRequestOptions {
+	return policy.TokenRequestOptions{Scopes: []string{cfg.Scope()}}
+}
