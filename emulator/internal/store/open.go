@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/d365s2s/d365/emulator/internal/schema"
@@ -57,6 +58,24 @@ type Store struct {
 	privileges map[string]string
 	closeOnce  sync.Once
 	closeErr   error
+
+	// securityEpoch changes whenever users, roles, teams, business units
+	// or role privileges change; cached principals of an older epoch are
+	// reloaded.
+	securityEpoch atomic.Uint64
+	principals    sync.Map // application id -> *cachedPrincipal
+}
+
+type cachedPrincipal struct {
+	epoch uint64
+	p     *Principal
+}
+
+// securityTables are the tables whose changes invalidate cached
+// principals.
+var securityTables = map[string]bool{
+	"systemuser": true, "role": true, "team": true, "businessunit": true,
+	"systemuserroles": true, "teamroles": true, "teammembership": true,
 }
 
 // orgInfo is what the store keeps in memory about the seeded organization.
@@ -199,8 +218,15 @@ func (s *Store) Close() error {
 }
 
 // write runs fn in one write transaction, serialised with the store's
-// other writers. fn's error rolls everything back.
+// other writers. fn's error rolls everything back. Writes made this way
+// outside Tx (seeding and the admin methods) may change security, so they
+// invalidate cached principals.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	defer s.securityEpoch.Add(1)
+	return s.writeTx(ctx, fn)
+}
+
+func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -220,16 +246,33 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 }
 
 // Tx is a write transaction handed to [Store.Write] callbacks; a $batch
-// changeset runs all its operations in one.
+// changeset runs all its operations in one. Reads through a Tx see its
+// uncommitted writes.
 type Tx struct {
-	s  *Store
-	tx *sql.Tx
+	s        *Store
+	tx       *sql.Tx
+	security bool // a security table was written
 }
 
 // Write runs fn in one write transaction: every operation on tx commits
 // together, and an error from fn rolls them all back.
 func (s *Store) Write(ctx context.Context, fn func(tx *Tx) error) error {
-	return s.write(ctx, func(sqlTx *sql.Tx) error { return fn(&Tx{s: s, tx: sqlTx}) })
+	t := &Tx{s: s}
+	err := s.writeTx(ctx, func(sqlTx *sql.Tx) error {
+		t.tx = sqlTx
+		return fn(t)
+	})
+	if err == nil && t.security {
+		s.securityEpoch.Add(1)
+	}
+	return err
+}
+
+// touch records that the transaction wrote table.
+func (tx *Tx) touch(table string) {
+	if securityTables[table] {
+		tx.security = true
+	}
 }
 
 // nowUTC is the store's clock, truncated to whole seconds as Dataverse

@@ -173,6 +173,16 @@ func (p *selectPlan) row(raw []any) (Row, error) {
 // Retrieve reads one row's columns (nil: all readable columns). p needs
 // the Read privilege at a depth that reaches the row.
 func (s *Store) Retrieve(ctx context.Context, p *Principal, t *schema.Table, id uuid.UUID, cols []*schema.Column) (*Row, error) {
+	return s.retrieve(ctx, s.db, p, t, id, cols)
+}
+
+// Retrieve is [Store.Retrieve] inside the transaction: it sees the
+// transaction's own writes.
+func (tx *Tx) Retrieve(ctx context.Context, p *Principal, t *schema.Table, id uuid.UUID, cols []*schema.Column) (*Row, error) {
+	return tx.s.retrieve(ctx, tx.tx, p, t, id, cols)
+}
+
+func (s *Store) retrieve(ctx context.Context, q querier, p *Principal, t *schema.Table, id uuid.UUID, cols []*schema.Column) (*Row, error) {
 	depth, err := s.Require(p, VerbRead, t)
 	if err != nil {
 		return nil, err
@@ -201,7 +211,7 @@ func (s *Store) Retrieve(ctx context.Context, p *Principal, t *schema.Table, id 
 	for i := range raw {
 		ptrs[i] = &raw[i]
 	}
-	rows, err := s.db.QueryContext(ctx, b.String(), id.String())
+	rows, err := q.QueryContext(ctx, b.String(), id.String())
 	if err != nil {
 		return nil, fmt.Errorf("store: read %s: %w", t.LogicalName, err)
 	}
@@ -224,7 +234,7 @@ func (s *Store) Retrieve(ctx context.Context, p *Principal, t *schema.Table, id 
 		ownRaw[c.LogicalName] = raw[plan.width()+i]
 	}
 	ownRaw[t.PrimaryID().LogicalName] = id.String()
-	if ok, err := s.reaches(ctx, s.db, p, depth, rowOwnership(t, ownRaw)); err != nil {
+	if ok, err := s.reaches(ctx, q, p, depth, rowOwnership(t, ownRaw)); err != nil {
 		return nil, err
 	} else if !ok {
 		return nil, recordAccessError(p, VerbRead, t, id.String())
@@ -241,6 +251,15 @@ func (s *Store) Retrieve(ctx context.Context, p *Principal, t *schema.Table, id 
 // read completely before Query returns, so no read lock outlives the
 // call.
 func (s *Store) Query(ctx context.Context, p *Principal, q Query) (*Page, error) {
+	return s.query(ctx, s.db, p, q)
+}
+
+// Query is [Store.Query] inside the transaction.
+func (tx *Tx) Query(ctx context.Context, p *Principal, q Query) (*Page, error) {
+	return tx.s.query(ctx, tx.tx, p, q)
+}
+
+func (s *Store) query(ctx context.Context, db querier, p *Principal, q Query) (*Page, error) {
 	t := q.Table
 	depth, err := s.Require(p, VerbRead, t)
 	if err != nil {
@@ -283,7 +302,7 @@ func (s *Store) Query(ctx context.Context, p *Principal, q Query) (*Page, error)
 		b.b.WriteString(" LIMIT ?")
 		b.args = append(b.args, q.Limit+1)
 	}
-	rows, err := s.db.QueryContext(ctx, b.b.String(), b.args...)
+	rows, err := db.QueryContext(ctx, b.b.String(), b.args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: query %s: %w", t.LogicalName, err)
 	}
@@ -402,6 +421,15 @@ const CountLimit = 5000
 // Count counts the rows matching where that p may read, up to limit (0:
 // no limit).
 func (s *Store) Count(ctx context.Context, p *Principal, t *schema.Table, where Cond, limit int) (int, error) {
+	return s.count(ctx, s.db, p, t, where, limit)
+}
+
+// Count is [Store.Count] inside the transaction.
+func (tx *Tx) Count(ctx context.Context, p *Principal, t *schema.Table, where Cond, limit int) (int, error) {
+	return tx.s.count(ctx, tx.tx, p, t, where, limit)
+}
+
+func (s *Store) count(ctx context.Context, db querier, p *Principal, t *schema.Table, where Cond, limit int) (int, error) {
 	depth, err := s.Require(p, VerbRead, t)
 	if err != nil {
 		return 0, err
@@ -417,7 +445,7 @@ func (s *Store) Count(ctx context.Context, p *Principal, t *schema.Table, where 
 	}
 	b.b.WriteString(")")
 	var n int
-	if err := s.db.QueryRowContext(ctx, b.b.String(), b.args...).Scan(&n); err != nil {
+	if err := db.QueryRowContext(ctx, b.b.String(), b.args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: count %s: %w", t.LogicalName, err)
 	}
 	return n, nil

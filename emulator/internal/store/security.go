@@ -139,10 +139,19 @@ func (s *Store) ApplicationUser(ctx context.Context, applicationID string) (*Pri
 	if err != nil {
 		return nil, errNotMember()
 	}
-	p, err := s.loadPrincipal(ctx, `"applicationid" = ?`, appID.String())
-	if err != nil {
-		return nil, err
+	key := appID.String()
+	epoch := s.securityEpoch.Load()
+	var p *Principal
+	if c, ok := s.principals.Load(key); ok && c.(*cachedPrincipal).epoch == epoch {
+		p = c.(*cachedPrincipal).p
+	} else {
+		if p, err = s.loadPrincipal(ctx, `"applicationid" = ?`, key); err != nil {
+			return nil, err
+		}
+		s.principals.Store(key, &cachedPrincipal{epoch: epoch, p: p})
 	}
+	clone := *p // callers may set CallerID; privileges and teams are shared, read-only
+	p = &clone
 	if p.Disabled {
 		return nil, &Error{Kind: KindDisabled, Code: CodeUserDisabled, Message: fmt.Sprintf(
 			"The user with SystemUserId=%s in OrganizationContext=%s is disabled. Disabled users cannot access the system. Consider enabling this user. Also, users are disabled if they don't have a license assigned to them.",

@@ -378,6 +378,7 @@ func (tx *Tx) insert(ctx context.Context, p *Principal, t *schema.Table, id uuid
 		marks = append(marks, "?")
 		args = append(args, sv)
 	}
+	tx.touch(t.LogicalName)
 	stmt := "INSERT INTO " + quoteIdent(t.LogicalName) + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(marks, ", ") + ")"
 	if _, err := tx.tx.ExecContext(ctx, stmt, args...); err != nil {
 		if isUniqueViolation(err) {
@@ -441,6 +442,7 @@ func (tx *Tx) update(ctx context.Context, p *Principal, t *schema.Table, cur *cu
 		args = append(args, sv)
 	}
 	args = append(args, cur.id.String())
+	tx.touch(t.LogicalName)
 	stmt := "UPDATE " + quoteIdent(t.LogicalName) + " SET " + strings.Join(sets, ", ") + " WHERE " + quoteIdent(t.PrimaryID().LogicalName) + " = ?"
 	if _, err := tx.tx.ExecContext(ctx, stmt, args...); err != nil {
 		if isUniqueViolation(err) {
@@ -487,7 +489,7 @@ func (tx *Tx) finish(ctx context.Context, p *Principal, r *rowState, creating bo
 			r.set(owner, Ref{Table: "systemuser", ID: p.UserID})
 		}
 		if r.changed[owner] {
-			if err := tx.setOwner(ctx, r, owner); err != nil {
+			if err := tx.setOwner(ctx, p, r, owner); err != nil {
 				return err
 			}
 		}
@@ -592,18 +594,22 @@ func computeFullName(r *rowState, f *schema.Formula) any {
 
 // setOwner fills owneridtype, owninguser, owningteam and
 // owningbusinessunit from ownerid.
-func (tx *Tx) setOwner(ctx context.Context, r *rowState, owner *schema.Column) error {
+func (tx *Tx) setOwner(ctx context.Context, p *Principal, r *rowState, owner *schema.Column) error {
 	ref := r.values[owner].(Ref)
 	t := r.t
 	target, _ := tx.s.schema.Table(ref.Table)
 	var bu sql.NullString
-	err := tx.tx.QueryRowContext(ctx, "SELECT "+quoteIdent("businessunitid")+" FROM "+quoteIdent(target.LogicalName)+
-		" WHERE "+quoteIdent(target.PrimaryID().LogicalName)+" = ?", ref.ID.String()).Scan(&bu)
-	if errors.Is(err, sql.ErrNoRows) {
-		return notFound(target.LogicalName, ref.ID.String())
-	}
-	if err != nil {
-		return fmt.Errorf("store: read owner: %w", err)
+	if ref.Table == "systemuser" && ref.ID == p.UserID {
+		bu = sql.NullString{String: p.BusinessUnitID.String(), Valid: true}
+	} else {
+		err := tx.tx.QueryRowContext(ctx, "SELECT "+quoteIdent("businessunitid")+" FROM "+quoteIdent(target.LogicalName)+
+			" WHERE "+quoteIdent(target.PrimaryID().LogicalName)+" = ?", ref.ID.String()).Scan(&bu)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound(target.LogicalName, ref.ID.String())
+		}
+		if err != nil {
+			return fmt.Errorf("store: read owner: %w", err)
+		}
 	}
 	if c := t.SystemColumn(schema.RoleOwnerIDType); c != nil {
 		r.set(c, ref.Table)
@@ -703,6 +709,7 @@ func (tx *Tx) deleteCascade(ctx context.Context, t *schema.Table, id string, ver
 		return nil
 	}
 	seen[key] = true
+	tx.touch(t.LogicalName)
 	for _, rel := range tx.s.schema.Relationships() {
 		if rel.Type != schema.OneToMany || rel.ReferencedEntity != t.LogicalName || rel.CascadeDelete == schema.CascadeNone {
 			continue
@@ -735,6 +742,7 @@ func (tx *Tx) deleteCascade(ctx context.Context, t *schema.Table, id string, ver
 				set += ", " + quoteIdent(v.LogicalName) + " = ?"
 				args = append([]any{version}, args...)
 			}
+			tx.touch(child.LogicalName)
 			if _, err := tx.tx.ExecContext(ctx, "UPDATE "+quoteIdent(child.LogicalName)+" SET "+set+" WHERE "+where, args...); err != nil {
 				return fmt.Errorf("store: clear %s.%s: %w", child.LogicalName, col.LogicalName, err)
 			}
@@ -771,6 +779,7 @@ func (tx *Tx) deleteCascade(ctx context.Context, t *schema.Table, id string, ver
 			if side.entity != t.LogicalName {
 				continue
 			}
+			tx.touch(rel.IntersectEntity)
 			if _, err := tx.tx.ExecContext(ctx, "DELETE FROM "+quoteIdent(rel.IntersectEntity)+" WHERE "+quoteIdent(side.attr)+" = ?", id); err != nil {
 				return fmt.Errorf("store: remove %s associations: %w", rel.SchemaName, err)
 			}

@@ -1,10 +1,13 @@
 package webapi_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/d365s2s/d365/emulator/internal/store"
 )
 
 func TestUnauthenticatedGetsChallenge(t *testing.T) {
@@ -133,4 +136,31 @@ func TestPanicIsAnswered500(t *testing.T) {
 	if r := e.call(http.MethodGet, api+"WhoAmI", tokenAdmin, nil); r.status != http.StatusOK {
 		t.Errorf("after panic: %d", r.status)
 	}
+}
+
+func TestSecurityChangesTakeEffectAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	ctx := context.Background()
+	r := e.call(http.MethodPost, api+"accounts", tokenReader, map[string]any{"name": "x"})
+	expectError(t, r, http.StatusForbidden, "0x80040220", "Principal user")
+	if _, err := e.store.EnsureRole(ctx, "Contact Manager", []store.RolePrivilege{
+		{Name: "prvCreateContact", Depth: store.DepthOrganization},
+		{Name: "prvReadContact", Depth: store.DepthOrganization},
+		{Name: "prvWriteContact", Depth: store.DepthOrganization},
+		{Name: "prvCreateAccount", Depth: store.DepthUser},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.call(http.MethodPost, api+"accounts", tokenReader, map[string]any{"name": "x"}); r.status != http.StatusNoContent {
+		t.Fatalf("after granting prvCreateAccount: %d %s", r.status, r.body)
+	}
+	// Disabling the application user through the Web API locks it out.
+	who := e.call(http.MethodGet, api+"WhoAmI", tokenReader, nil).json(t)
+	r = e.call(http.MethodPatch, api+"systemusers("+who["UserId"].(string)+")", tokenAdmin, map[string]any{"isdisabled": true})
+	if r.status != http.StatusNoContent {
+		t.Fatalf("disable: %d %s", r.status, r.body)
+	}
+	r = e.call(http.MethodGet, api+"WhoAmI", tokenReader, nil)
+	expectError(t, r, http.StatusForbidden, "0x80040225", "The user with SystemUserId="+who["UserId"].(string))
 }

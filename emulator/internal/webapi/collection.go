@@ -73,7 +73,7 @@ func (req *request) list(t *schema.Table) error {
 	}
 	page := &store.Page{Columns: cols}
 	if limit > 0 {
-		page, err = req.h.store.Query(req.ctx, req.p, store.Query{Table: t, Columns: cols, Where: where, Orders: orders, After: after, Limit: limit})
+		page, err = req.data().Query(req.ctx, req.p, store.Query{Table: t, Columns: cols, Where: where, Orders: orders, After: after, Limit: limit})
 		if err != nil {
 			if store.KindOf(err) == 0 && after != nil {
 				return errBadSkipToken()
@@ -84,7 +84,7 @@ func (req *request) list(t *schema.Table) error {
 	total, exceeded := -1, false
 	wantTotal := req.prefer.wantsAnnotation(annotationTotalCount) || req.prefer.wantsAnnotation(annotationTotalCountExceeded)
 	if q.Count || wantTotal {
-		n, err := req.h.store.Count(req.ctx, req.p, t, where, store.CountLimit+1)
+		n, err := req.data().Count(req.ctx, req.p, t, where, store.CountLimit+1)
 		if err != nil {
 			return err
 		}

@@ -48,7 +48,7 @@ func (req *request) create(t *schema.Table) error {
 		return err
 	}
 	var w store.Written
-	err = req.h.store.Write(req.ctx, func(tx *store.Tx) error {
+	err = req.write(func(tx *store.Tx) error {
 		w, err = req.applyCreate(tx, p, nil)
 		return err
 	})
@@ -127,7 +127,7 @@ func (req *request) writeWritten(t *schema.Table, w store.Written, sel selection
 		req.w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	row, err := req.h.store.Retrieve(req.ctx, req.p, t, w.ID, sel.cols)
+	row, err := req.data().Retrieve(req.ctx, req.p, t, w.ID, sel.cols)
 	if err != nil {
 		return err
 	}
@@ -182,7 +182,7 @@ func (req *request) retrieve(t *schema.Table, key rowKey) error {
 	if cols == nil {
 		cols = readableColumns(t)
 	}
-	row, err := req.h.store.Retrieve(req.ctx, req.p, t, id, cols)
+	row, err := req.data().Retrieve(req.ctx, req.p, t, id, cols)
 	if err != nil {
 		return err
 	}
@@ -253,7 +253,7 @@ func (req *request) upsert(t *schema.Table, key rowKey) error {
 		fields = kept
 	}
 	var w store.Written
-	err = req.h.store.Write(req.ctx, func(tx *store.Tx) error {
+	err = req.write(func(tx *store.Tx) error {
 		if id == uuid.Nil {
 			w, err = tx.Create(req.ctx, req.p, t, fields)
 		} else {
@@ -277,7 +277,7 @@ func (req *request) delete(t *schema.Table, key rowKey) error {
 		return errKeyNotFound(t)
 	}
 	m, _ := parseMatch(req.r)
-	if err := req.h.store.Delete(req.ctx, req.p, t, id, m); err != nil {
+	if err := req.write(func(tx *store.Tx) error { return tx.Delete(req.ctx, req.p, t, id, m) }); err != nil {
 		return err
 	}
 	req.w.WriteHeader(http.StatusNoContent)
@@ -295,7 +295,7 @@ func (req *request) property(t *schema.Table, key rowKey, c *schema.Column) erro
 	}
 	switch req.r.Method {
 	case http.MethodGet:
-		row, err := req.h.store.Retrieve(req.ctx, req.p, t, id, []*schema.Column{c})
+		row, err := req.data().Retrieve(req.ctx, req.p, t, id, []*schema.Column{c})
 		if err != nil {
 			return err
 		}
@@ -328,7 +328,10 @@ func (req *request) property(t *schema.Table, key rowKey, c *schema.Column) erro
 			}
 		}
 		m, _ := parseMatch(req.r)
-		if _, err := req.h.store.Update(req.ctx, req.p, t, id, []store.Field{{Column: c, Value: value}}, m); err != nil {
+		if err := req.write(func(tx *store.Tx) error {
+			_, err := tx.Update(req.ctx, req.p, t, id, []store.Field{{Column: c, Value: value}}, m)
+			return err
+		}); err != nil {
 			return err
 		}
 		req.w.WriteHeader(http.StatusNoContent)
@@ -350,7 +353,7 @@ func (req *request) count(t *schema.Table) error {
 			return err
 		}
 	}
-	n, err := req.h.store.Count(req.ctx, req.p, t, where, store.CountLimit)
+	n, err := req.data().Count(req.ctx, req.p, t, where, store.CountLimit)
 	if err != nil {
 		return err
 	}

@@ -60,7 +60,7 @@ func (req *request) newEntityWriter(t *schema.Table, cols []*schema.Column, rows
 		}
 		for start := 0; start < len(ids); start += 500 {
 			chunk := ids[start:min(start+500, len(ids))]
-			page, err := req.h.store.Query(req.ctx, req.p, store.Query{
+			page, err := req.data().Query(req.ctx, req.p, store.Query{
 				Table: target, Columns: []*schema.Column{target.PrimaryName()},
 				Where: store.In(target.PrimaryID(), chunk),
 			})

@@ -118,6 +118,32 @@ type request struct {
 	version string // "v9.2"
 	base    string // "<org>/api/data/v9.2"
 	prefer  preferences
+	// tx, when set, is the transaction the request runs in (a $batch
+	// changeset); otherwise each write is its own transaction.
+	tx *store.Tx
+}
+
+// dataReader is what reads need; *store.Store and *store.Tx both have it.
+type dataReader interface {
+	Retrieve(ctx context.Context, p *store.Principal, t *schema.Table, id uuid.UUID, cols []*schema.Column) (*store.Row, error)
+	Query(ctx context.Context, p *store.Principal, q store.Query) (*store.Page, error)
+	Count(ctx context.Context, p *store.Principal, t *schema.Table, where store.Cond, limit int) (int, error)
+}
+
+// data returns where the request reads: its transaction, or the store.
+func (req *request) data() dataReader {
+	if req.tx != nil {
+		return req.tx
+	}
+	return req.h.store
+}
+
+// write runs fn in the request's transaction, or in a new one.
+func (req *request) write(fn func(tx *store.Tx) error) error {
+	if req.tx != nil {
+		return fn(req.tx)
+	}
+	return req.h.store.Write(req.ctx, fn)
 }
 
 // ServeHTTP answers a Web API request. It never panics: a panic is

@@ -114,7 +114,7 @@ func (req *request) resolve(t *schema.Table, k rowKey) (id uuid.UUID, found bool
 	for i, f := range k.alt {
 		conds[i] = store.Compare(f.Column, store.OpEq, f.Value)
 	}
-	page, err := req.h.store.Query(req.ctx, req.p, store.Query{Table: t, Columns: []*schema.Column{}, Where: store.And(conds...), Limit: 1})
+	page, err := req.data().Query(req.ctx, req.p, store.Query{Table: t, Columns: []*schema.Column{}, Where: store.And(conds...), Limit: 1})
 	if err != nil {
 		return uuid.Nil, false, err
 	}

@@ -1,0 +1,74 @@
+package webapi_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/d365s2s/d365/emulator/internal/store"
+	"github.com/d365s2s/d365/emulator/internal/webapi"
+)
+
+// benchHandler returns the handler without a network in between, so the
+// benchmarks measure the Web API and the store.
+func benchHandler(b *testing.B) http.Handler {
+	b.Helper()
+	st, err := store.Open(context.Background(), "", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	if _, err := st.EnsureApplicationUser(context.Background(), store.ApplicationUser{ApplicationID: adminAppID, RoleNames: []string{store.SystemAdministrator}}); err != nil {
+		b.Fatal(err)
+	}
+	h, err := webapi.New(webapi.Options{Store: st, Authenticator: fakeAuth{}, OrgURL: "https://org.example", AuthorizationURI: "https://login.example/t/oauth2/authorize"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return h
+}
+
+func benchRequest(method, target, body string) *http.Request {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	r := httptest.NewRequest(method, "https://org.example"+target, rd)
+	r.Header.Set("Authorization", "Bearer "+tokenAdmin)
+	r.Header.Set("Accept", "application/json")
+	if body != "" {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	return r
+}
+
+func BenchmarkCreateContact(b *testing.B) {
+	h := benchHandler(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, benchRequest(http.MethodPost, api+"contacts", `{"firstname":"Bench","lastname":"Mark","emailaddress1":"b@example.com"}`))
+		if w.Code != http.StatusNoContent {
+			b.Fatalf("status %d %s", w.Code, w.Body)
+		}
+	}
+}
+
+func BenchmarkRetrieveContact(b *testing.B) {
+	h := benchHandler(b)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, benchRequest(http.MethodPost, api+"contacts", `{"firstname":"Bench","lastname":"Mark"}`))
+	loc := w.Header().Get("OData-EntityId")
+	target := strings.TrimPrefix(loc, "https://org.example") + "?$select=fullname,emailaddress1,createdon"
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, benchRequest(http.MethodGet, target, ""))
+		if w.Code != http.StatusOK {
+			b.Fatalf("status %d %s", w.Code, w.Body)
+		}
+	}
+}
