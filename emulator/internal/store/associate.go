@@ -50,3 +50,33 @@ func (tx *Tx) Associate(ctx context.Context, p *Principal, nav *schema.Navigatio
 	}
 	return nil
 }
+
+// Disassociate removes the pairing of row id of nav.Table with row other
+// through an N:N relationship. Removing a pairing that does not exist
+// does nothing.
+func (tx *Tx) Disassociate(ctx context.Context, p *Principal, nav *schema.NavigationProperty, id, other uuid.UUID) error {
+	r := nav.Relationship
+	if !nav.IsManyToMany() {
+		return fmt.Errorf("store: %s is not a many-to-many navigation property", nav.Name)
+	}
+	if err := tx.requireRow(ctx, nav.Table, id); err != nil {
+		return err
+	}
+	if _, err := tx.s.Require(p, VerbAppend, nav.Table); err != nil {
+		return err
+	}
+	if _, err := tx.s.Require(p, VerbAppendTo, nav.Target()); err != nil {
+		return err
+	}
+	self, otherAttr := r.Entity1IntersectAttribute, r.Entity2IntersectAttribute
+	if nav.Table.LogicalName != r.Entity1 || (r.Entity1 == r.Entity2 && nav.Name == r.Entity2Navigation) {
+		self, otherAttr = otherAttr, self
+	}
+	tx.touch(r.IntersectEntity)
+	_, err := tx.tx.ExecContext(ctx, "DELETE FROM "+quoteIdent(r.IntersectEntity)+" WHERE "+quoteIdent(self)+" = ? AND "+quoteIdent(otherAttr)+" = ?",
+		id.String(), other.String())
+	if err != nil {
+		return fmt.Errorf("store: disassociate through %s: %w", r.SchemaName, err)
+	}
+	return nil
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/d365s2s/d365/emulator/internal/schema"
+	"github.com/google/uuid"
 )
 
 // Cond is a row condition of a query, built from metadata and typed
@@ -349,4 +350,28 @@ func (c containsValueCond) render(b *sqlBuilder) error {
 	b.b.WriteString("instr(',' || " + b.col(c.col) + " || ',', ?) > 0")
 	b.args = append(b.args, ","+strconv.FormatInt(c.n, 10)+",")
 	return nil
+}
+
+// RefersTo is true when lookup col references ref (for a polymorphic
+// lookup, a row of ref's table).
+func RefersTo(col *schema.Column, ref Ref) Cond {
+	if col.TypeColumn == "" {
+		return compareCond{col, OpEq, ref}
+	}
+	return And(compareCond{col, OpEq, ref}, rawCond{sql: "{t}." + quoteIdent(col.TypeColumn) + " = ?", args: []any{ref.Table}})
+}
+
+// AssociatedWith is true for the rows of nav's target that an N:N
+// navigation property pairs with row id of nav.Table.
+func AssociatedWith(nav *schema.NavigationProperty, id uuid.UUID) Cond {
+	r := nav.Relationship
+	self, other := r.Entity1IntersectAttribute, r.Entity2IntersectAttribute
+	if nav.Table.LogicalName != r.Entity1 || (r.Entity1 == r.Entity2 && nav.Name == r.Entity2Navigation) {
+		self, other = other, self
+	}
+	return rawCond{
+		sql: "{t}." + quoteIdent(nav.Target().PrimaryID().LogicalName) + " IN (SELECT " + quoteIdent(other) + " FROM " +
+			quoteIdent(r.IntersectEntity) + " WHERE " + quoteIdent(self) + " = ?)",
+		args: []any{id.String()},
+	}
 }

@@ -279,10 +279,14 @@ func (s *Store) privilegeError(p *Principal, privilege string, t *schema.Table) 
 	if aad == "" {
 		aad = uuid.Nil.String()
 	}
+	entity := ""
+	if t != nil {
+		entity = fmt.Sprintf(" on OTC=%d for entity '%s' (LocalizedName='%s')", t.ObjectTypeCode, t.LogicalName, t.DisplayName)
+	}
 	return &Error{Kind: KindPrivilege, Code: CodePrivilegeDenied, Message: fmt.Sprintf(
-		"Principal user (Id=%s, type=8, roleCount=%d, privilegeCount=%d, accessMode='%s', AADObjectId='%s', MetadataCachePrivilegesCount=%d, businessUnitId=%s), is missing %s privilege (Id=%s) on OTC=%d for entity '%s' (LocalizedName='%s'). context.Caller=%s. Consider adding missed privilege to one of the principal (user/team) roles.",
+		"Principal user (Id=%s, type=8, roleCount=%d, privilegeCount=%d, accessMode='%s', AADObjectId='%s', MetadataCachePrivilegesCount=%d, businessUnitId=%s), is missing %s privilege (Id=%s)%s. context.Caller=%s. Consider adding missed privilege to one of the principal (user/team) roles.",
 		p.UserID, p.RoleCount, len(p.privileges), accessModeNames[p.AccessMode], aad, p.totalPrivs, p.BusinessUnitID,
-		privilege, s.privileges[privilege], t.ObjectTypeCode, t.LogicalName, t.DisplayName, caller)}
+		privilege, s.privileges[privilege], entity, caller)}
 }
 
 // recordAccessError is the failure for a privilege held at a depth that
@@ -390,4 +394,53 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// UserByObjectID loads the systemuser whose azureactivedirectoryobjectid
+// is the given Entra object id.
+func (s *Store) UserByObjectID(ctx context.Context, objectID string) (*Principal, error) {
+	oid, err := uuid.Parse(objectID)
+	if err != nil {
+		return nil, notFound("systemuser", objectID)
+	}
+	p, err := s.loadPrincipal(ctx, `"azureactivedirectoryobjectid" = ?`, oid.String())
+	if KindOf(err) == KindNoUser {
+		return nil, &Error{Kind: KindNotFound, Code: CodeObjectDoesNotExist,
+			Message: fmt.Sprintf("systemuser With azureactivedirectoryobjectid = %s Does Not Exist", oid)}
+	}
+	return p, err
+}
+
+// ImpersonationIntersects decides the rights of an impersonating
+// request: true gives the intersection of the caller's and the
+// impersonated user's privileges (the reference's account of
+// MSCRMCallerID), false the impersonated user's alone [unverified].
+const ImpersonationIntersects = true
+
+// Impersonate returns the principal a request of caller runs as when it
+// impersonates target (CallerObjectId / MSCRMCallerID). The caller needs
+// prvActOnBehalfOfAnotherUser; the target must be enabled. The result is
+// target, with CallerID set to the caller (recorded as createdonbehalfby
+// and modifiedonbehalfby).
+func (s *Store) Impersonate(caller, target *Principal) (*Principal, error) {
+	if caller.Depth(PrivilegeActOnBehalfOf) == DepthNone {
+		e := s.privilegeError(caller, PrivilegeActOnBehalfOf, nil)
+		return nil, e
+	}
+	if target.Disabled {
+		return nil, &Error{Kind: KindDisabled, Code: CodeUserDisabled, Message: fmt.Sprintf(
+			"The user with SystemUserId=%s in OrganizationContext=%s is disabled. Disabled users cannot access the system. Consider enabling this user. Also, users are disabled if they don't have a license assigned to them.",
+			target.UserID, target.OrganizationID)}
+	}
+	eff := *target
+	eff.CallerID = caller.UserID
+	if ImpersonationIntersects {
+		eff.privileges = make(map[string]Depth, len(target.privileges))
+		for name, d := range target.privileges {
+			if c := caller.privileges[name]; c != DepthNone {
+				eff.privileges[name] = min(c, d)
+			}
+		}
+	}
+	return &eff, nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/d365s2s/d365/emulator/internal/store"
+	"github.com/google/uuid"
 )
 
 func TestUnauthenticatedGetsChallenge(t *testing.T) {
@@ -163,4 +164,54 @@ func TestSecurityChangesTakeEffectAtOnce(t *testing.T) {
 	}
 	r = e.call(http.MethodGet, api+"WhoAmI", tokenReader, nil)
 	expectError(t, r, http.StatusForbidden, "0x80040225", "The user with SystemUserId="+who["UserId"].(string))
+}
+
+func TestImpersonation(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	ctx := context.Background()
+	// A human user with the Contact Manager role, in the root business unit.
+	su, _ := e.store.Schema().Table("systemuser")
+	admin, err := e.store.ApplicationUser(ctx, adminAppID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := []store.Field{}
+	for name, v := range map[string]any{"firstname": "Jane", "lastname": "Doe", "domainname": "jane@contoso.example"} {
+		c, _ := su.Column(name)
+		fields = append(fields, store.Field{Column: c, Value: v})
+	}
+	oid, _ := su.Column("azureactivedirectoryobjectid")
+	const janeOID = "40000000-0000-0000-0000-000000000001"
+	fields = append(fields, store.Field{Column: oid, Value: uuid.MustParse(janeOID)})
+	jane, err := e.store.Create(ctx, admin, su, fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.SetUserRoles(ctx, jane.ID.String(), []string{"Contact Manager"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, header := range [][2]string{{"MSCRMCallerID", jane.ID.String()}, {"CallerObjectId", janeOID}} {
+		who := e.call(http.MethodGet, api+"WhoAmI", tokenAdmin, nil, header[0], header[1]).json(t)
+		if who["UserId"] != jane.ID.String() {
+			t.Errorf("%s: WhoAmI UserId = %v; want %s", header[0], who["UserId"], jane.ID)
+		}
+		// Jane's rights apply: no account privileges.
+		r := e.call(http.MethodPost, api+"accounts", tokenAdmin, map[string]any{"name": "x"}, header[0], header[1])
+		expectError(t, r, http.StatusForbidden, "0x80040220", "Principal user (Id="+jane.ID.String())
+	}
+	r := e.call(http.MethodPost, api+"contacts?$select=_createdby_value,_createdonbehalfby_value", tokenAdmin, map[string]any{"lastname": "Delegated"},
+		"MSCRMCallerID", jane.ID.String(), "Prefer", "return=representation")
+	m := r.json(t)
+	if m["_createdby_value"] != jane.ID.String() || m["_createdonbehalfby_value"] != admin.UserID.String() {
+		t.Errorf("created by %v on behalf of %v; want %s by %s", m["_createdby_value"], m["_createdonbehalfby_value"], jane.ID, admin.UserID)
+	}
+	// The caller needs prvActOnBehalfOfAnotherUser.
+	r = e.call(http.MethodGet, api+"WhoAmI", tokenReader, nil, "MSCRMCallerID", jane.ID.String())
+	expectError(t, r, http.StatusForbidden, "0x80040220", "Principal user (Id=")
+	if _, msg := r.errorOf(t); !strings.Contains(msg, "is missing prvActOnBehalfOfAnotherUser privilege") {
+		t.Errorf("message = %q", msg)
+	}
+	r = e.call(http.MethodGet, api+"WhoAmI", tokenAdmin, nil, "MSCRMCallerID", "00000000-0000-0000-0000-0000000000ff")
+	expectError(t, r, http.StatusNotFound, "0x80040217", "systemuser With Id = 00000000-0000-0000-0000-0000000000ff Does Not Exist")
 }

@@ -456,3 +456,5 @@ func parseJSONTime(col *schema.Column, s string) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
+
+func unmarshalString(raw json.RawMessage, s *string) error { return json.Unmarshal(raw, s) }

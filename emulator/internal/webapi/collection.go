@@ -20,6 +20,13 @@ const (
 // list answers GET <set>: $select, $filter, $orderby, $top, $count and
 // keyset paging through @odata.nextLink.
 func (req *request) list(t *schema.Table) error {
+	return req.listRows(t, nil, t.EntitySetName)
+}
+
+// listRows answers a collection GET over the rows of t matching base
+// (nil: all), such as the rows of a collection-valued navigation
+// property. linkPath is the resource path the nextLink repeats.
+func (req *request) listRows(t *schema.Table, base store.Cond, linkPath string) error {
 	q, err := req.parseQuery()
 	if err != nil {
 		return err
@@ -41,11 +48,13 @@ func (req *request) list(t *schema.Table) error {
 		return err
 	}
 	b := &binder{req: req, q: q, table: t}
-	var where store.Cond
+	where := base
 	if q.Filter != nil {
-		if where, err = b.bindFilter(q.Filter); err != nil {
+		f, err := b.bindFilter(q.Filter)
+		if err != nil {
 			return err
 		}
+		where = store.And(base, f)
 	}
 	orders, err := b.bindOrderBy(q.OrderBy)
 	if err != nil {
@@ -131,7 +140,7 @@ func (req *request) list(t *schema.Table) error {
 		token, err := encodeSkipToken(page.Cursor(), pageNumber+1)
 		if err == nil {
 			jw.raw(`,"@odata.nextLink":`)
-			jw.str(req.base + "/" + t.EntitySetName + "?" + withSkipToken(req.r.URL.RawQuery, token))
+			jw.str(req.base + "/" + linkPath + "?" + withSkipToken(req.r.URL.RawQuery, token))
 		}
 	}
 	jw.byte('}')

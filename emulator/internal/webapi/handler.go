@@ -197,11 +197,42 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if p, err = h.impersonate(r, p); err != nil {
+		return err
+	}
 	req := &request{h: h, w: w, r: r, ctx: r.Context(), p: p, version: version, base: h.orgURL + "/api/data/" + version}
 	if req.prefer, err = parsePrefer(r.Header.Values("Prefer")); err != nil {
 		return err
 	}
 	return req.route(rest)
+}
+
+// impersonate applies the CallerObjectId (preferred) or MSCRMCallerID
+// header: the request then runs as that user on behalf of the caller.
+func (h *Handler) impersonate(r *http.Request, p *store.Principal) (*store.Principal, error) {
+	objectID := strings.TrimSpace(r.Header.Get("CallerObjectId"))
+	userID := strings.TrimSpace(r.Header.Get("MSCRMCallerID"))
+	var target *store.Principal
+	var err error
+	switch {
+	case objectID != "":
+		if _, perr := uuid.Parse(objectID); perr != nil {
+			return nil, newError(http.StatusBadRequest, codeODataError, "The CallerObjectId header value '%s' is not a GUID.", objectID)
+		}
+		target, err = h.store.UserByObjectID(r.Context(), objectID)
+	case userID != "":
+		id, perr := uuid.Parse(userID)
+		if perr != nil {
+			return nil, newError(http.StatusBadRequest, codeODataError, "The MSCRMCallerID header value '%s' is not a GUID.", userID)
+		}
+		target, err = h.store.User(r.Context(), id)
+	default:
+		return p, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return h.store.Impersonate(p, target)
 }
 
 // route dispatches on the resource path after /api/data/<version>/.
@@ -283,10 +314,7 @@ func (req *request) route(rest string) error {
 				return req.property(t, key, c)
 			}
 		}
-		if _, ok := t.NavigationProperty(segs[1]); ok {
-			return errNotImplemented("navigation property paths")
-		}
-		return errResourceNotFound(segs[1])
+		return req.navigation(t, key, segs[1:])
 	}
 	return errResourceNotFound(segs[1])
 }
