@@ -32,8 +32,6 @@ func (req *request) listRows(t *schema.Table, base store.Cond, linkPath string) 
 		return err
 	}
 	switch {
-	case q.Expand != nil:
-		return errNotImplemented("$expand")
 	case q.Apply != nil:
 		return errNotImplemented("$apply")
 	case q.HasFetchXML:
@@ -43,7 +41,7 @@ func (req *request) listRows(t *schema.Table, base store.Cond, linkPath string) 
 	case q.DeltaToken != "" || req.prefer.trackChanges:
 		return errNotImplemented("change tracking")
 	}
-	sel, err := bindSelect(t, q.Select)
+	plan, err := req.planRead(t, q)
 	if err != nil {
 		return err
 	}
@@ -60,10 +58,7 @@ func (req *request) listRows(t *schema.Table, base store.Cond, linkPath string) 
 	if err != nil {
 		return err
 	}
-	cols := sel.cols
-	if cols == nil {
-		cols = readableColumns(t)
-	}
+	cols := plan.fetch
 
 	// Page size: odata.maxpagesize when sent (then $top is ignored),
 	// otherwise $top, otherwise 5,000.
@@ -99,10 +94,14 @@ func (req *request) listRows(t *schema.Table, base store.Cond, linkPath string) 
 		}
 		total, exceeded = min(n, store.CountLimit), n > store.CountLimit
 	}
-	ew, err := req.newEntityWriter(t, cols, page.Rows)
+	if err := req.loadExpansions(plan, page.Rows); err != nil {
+		return err
+	}
+	ew, err := req.newEntityWriter(t, cols[:plan.out], page.Rows)
 	if err != nil {
 		return err
 	}
+	ew.plan = plan
 	if req.prefer.maxPageSize > 0 {
 		req.w.Header().Add("Preference-Applied", "odata.maxpagesize="+strconv.Itoa(req.prefer.maxPageSize))
 	}
@@ -111,7 +110,7 @@ func (req *request) listRows(t *schema.Table, base store.Cond, linkPath string) 
 	}
 	jw := req.startJSON(http.StatusOK)
 	jw.raw(`{"@odata.context":`)
-	jw.str(req.base + "/$metadata#" + t.EntitySetName + sel.context)
+	jw.str(req.base + "/$metadata#" + t.EntitySetName + plan.context)
 	if req.prefer.wantsAnnotation(annotationTotalCount) {
 		jw.raw(`,"@` + annotationTotalCount + `":`)
 		if q.Count {

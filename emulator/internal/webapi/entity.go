@@ -16,26 +16,26 @@ func (req *request) entityURL(t *schema.Table, id uuid.UUID) string {
 }
 
 // entityContext is @odata.context of a single row.
-func (req *request) entityContext(t *schema.Table, sel selection) string {
-	return req.base + "/$metadata#" + t.EntitySetName + sel.context + "/$entity"
+func (req *request) entityContext(t *schema.Table, plan *readPlan) string {
+	return req.base + "/$metadata#" + t.EntitySetName + plan.context + "/$entity"
 }
 
-// singleOptions parses the query of a single-row request: $select is
-// used; $expand is not implemented yet.
-func (req *request) singleOptions(t *schema.Table) (selection, error) {
+// singleOptions binds the query of a single-row request: $select, and
+// $expand unless ignoreExpand (PATCH ignores it, as Dataverse does).
+func (req *request) singleOptions(t *schema.Table, ignoreExpand bool) (*readPlan, error) {
 	q, err := req.parseQuery()
 	if err != nil {
-		return selection{}, err
+		return nil, err
 	}
-	if q.Expand != nil {
-		return selection{}, errNotImplemented("$expand")
+	if ignoreExpand {
+		q.Expand = nil
 	}
-	return bindSelect(t, q.Select)
+	return req.planRead(t, q)
 }
 
 // create answers POST <set>.
 func (req *request) create(t *schema.Table) error {
-	sel, err := req.singleOptions(t)
+	plan, err := req.singleOptions(t, false)
 	if err != nil {
 		return err
 	}
@@ -55,7 +55,7 @@ func (req *request) create(t *schema.Table) error {
 	if err != nil {
 		return err
 	}
-	return req.writeWritten(t, w, sel, http.StatusCreated)
+	return req.writeWritten(t, w, plan, http.StatusCreated)
 }
 
 // applyCreate creates a payload's row and its deep-inserted and bound
@@ -121,13 +121,13 @@ func (req *request) linkChildren(ctx context.Context, tx *store.Tx, link childLi
 // writeWritten answers a successful create or update: 204 with
 // OData-EntityId, or, under Prefer: return=representation, the row with
 // createdStatus (201) or 200.
-func (req *request) writeWritten(t *schema.Table, w store.Written, sel selection, createdStatus int) error {
+func (req *request) writeWritten(t *schema.Table, w store.Written, plan *readPlan, createdStatus int) error {
 	if !req.prefer.returnRepresentation {
 		req.w.Header().Set("OData-EntityId", req.entityURL(t, w.ID))
 		req.w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	row, err := req.data().Retrieve(req.ctx, req.p, t, w.ID, sel.cols)
+	row, err := req.data().Retrieve(req.ctx, req.p, t, w.ID, plan.fetch)
 	if err != nil {
 		return err
 	}
@@ -136,21 +136,22 @@ func (req *request) writeWritten(t *schema.Table, w store.Written, sel selection
 		status = createdStatus
 	}
 	req.w.Header().Set("Preference-Applied", "return=representation")
-	return req.writeEntity(t, sel, row, status)
+	return req.writeEntity(t, plan, row, status)
 }
 
-func (req *request) writeEntity(t *schema.Table, sel selection, row *store.Row, status int) error {
-	cols := sel.cols
-	if cols == nil {
-		cols = readableColumns(t)
+func (req *request) writeEntity(t *schema.Table, plan *readPlan, row *store.Row, status int) error {
+	rows := []store.Row{*row}
+	if err := req.loadExpansions(plan, rows); err != nil {
+		return err
 	}
-	ew, err := req.newEntityWriter(t, cols, []store.Row{*row})
+	ew, err := req.newEntityWriter(t, plan.fetch[:plan.out], rows)
 	if err != nil {
 		return err
 	}
+	ew.plan = plan
 	req.w.Header().Set("ETag", etagHeader(row.Version))
 	jw := req.startJSON(status)
-	ew.write(jw, *row, req.entityContext(t, sel))
+	ew.write(jw, *row, req.entityContext(t, plan))
 	return req.endJSON(jw)
 }
 
@@ -167,7 +168,7 @@ func readableColumns(t *schema.Table) []*schema.Column {
 
 // retrieve answers GET <set>(<key>).
 func (req *request) retrieve(t *schema.Table, key rowKey) error {
-	sel, err := req.singleOptions(t)
+	plan, err := req.singleOptions(t, false)
 	if err != nil {
 		return err
 	}
@@ -178,15 +179,12 @@ func (req *request) retrieve(t *schema.Table, key rowKey) error {
 	if !found {
 		return errKeyNotFound(t)
 	}
-	cols := sel.cols
-	if cols == nil {
-		cols = readableColumns(t)
-	}
-	row, err := req.data().Retrieve(req.ctx, req.p, t, id, cols)
+	row, err := req.data().Retrieve(req.ctx, req.p, t, id, plan.fetch)
 	if err != nil {
 		return err
 	}
-	if _, notModified := parseMatch(req.r); len(notModified) > 0 && len(req.prefer.includeAnnotations) == 0 {
+	// Conditional GET: never 304 with $expand or annotations.
+	if _, notModified := parseMatch(req.r); len(notModified) > 0 && len(req.prefer.includeAnnotations) == 0 && len(plan.exps) == 0 {
 		for _, v := range notModified {
 			if v == row.Version {
 				req.w.Header().Set("ETag", etagHeader(row.Version))
@@ -195,13 +193,13 @@ func (req *request) retrieve(t *schema.Table, key rowKey) error {
 			}
 		}
 	}
-	return req.writeEntity(t, selection{cols: cols, context: sel.context}, row, http.StatusOK)
+	return req.writeEntity(t, plan, row, http.StatusOK)
 }
 
 // upsert answers PATCH <set>(<key>): update, or create when the row does
 // not exist (unless If-Match forbids it).
 func (req *request) upsert(t *schema.Table, key rowKey) error {
-	sel, err := req.singleOptions(t)
+	plan, err := req.singleOptions(t, true)
 	if err != nil {
 		return err
 	}
@@ -264,7 +262,7 @@ func (req *request) upsert(t *schema.Table, key rowKey) error {
 	if err != nil {
 		return err
 	}
-	return req.writeWritten(t, w, sel, http.StatusCreated)
+	return req.writeWritten(t, w, plan, http.StatusCreated)
 }
 
 // delete answers DELETE <set>(<key>).

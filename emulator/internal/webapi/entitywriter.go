@@ -29,6 +29,11 @@ type entityWriter struct {
 	logical    bool
 	names      map[uuid.UUID]string
 	currency   string
+	// plan, when set, holds the expansions to write after the columns.
+	plan *readPlan
+	// typed writes @odata.type, for rows of a navigation property that
+	// may hold several tables (ownerid).
+	typed bool
 }
 
 func (req *request) newEntityWriter(t *schema.Table, cols []*schema.Column, rows []store.Row) (*entityWriter, error) {
@@ -89,6 +94,11 @@ func (ew *entityWriter) write(jw *jsonWriter, row store.Row, context string) {
 		jw.str(context)
 		jw.byte(',')
 	}
+	if ew.typed {
+		jw.raw(`"@odata.type":`)
+		jw.str("#" + ew.t.EntityTypeName())
+		jw.byte(',')
+	}
 	jw.raw(`"@odata.etag":`)
 	jw.etag(row.Version)
 	pkDone := false
@@ -106,6 +116,7 @@ func (ew *entityWriter) write(jw *jsonWriter, row store.Row, context string) {
 		jw.key(ew.t.PrimaryID().PropertyName(), false)
 		jw.guid(row.ID)
 	}
+	ew.writeExpansions(jw, row)
 	jw.byte('}')
 }
 

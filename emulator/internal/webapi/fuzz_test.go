@@ -105,6 +105,8 @@ func FuzzCollectionQuery(f *testing.F) {
 		"$filter=contactid eq 7eb682f1-ca75-e511-80d4-00155d2a68d1",
 		"$filter=birthdate ge 2020-01-01 and createdon lt 2030-01-01T00:00:00Z",
 		"$filter=@a&@a=@a",
+		"$select=fullname&$expand=parentcustomerid_account($select=name;$expand=primarycontactid($select=fullname))",
+		"$expand=Contact_Tasks($select=subject;$filter=statecode eq 0;$orderby=subject;$top=2),ownerid,owninguser/$ref",
 		"$count=true&$skiptoken=%3Ccookie%20pagenumber%3D%222%22%20pagingcookie%3D%22WyJhIl0%22%20istracking%3D%22False%22%20%2F%3E",
 	} {
 		f.Add(s)

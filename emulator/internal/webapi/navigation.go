@@ -2,7 +2,6 @@ package webapi
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"github.com/d365s2s/d365/emulator/internal/schema"
@@ -136,7 +135,7 @@ func mustTable(s *schema.Schema, name string) *schema.Table {
 // is linked to the parent.
 func (req *request) createRelated(nav *schema.NavigationProperty, parent uuid.UUID) error {
 	target := nav.Target()
-	sel, err := req.singleOptions(target)
+	plan, err := req.singleOptions(target, false)
 	if err != nil {
 		return err
 	}
@@ -162,7 +161,7 @@ func (req *request) createRelated(nav *schema.NavigationProperty, parent uuid.UU
 	if err != nil {
 		return err
 	}
-	return req.writeWritten(target, w, sel, http.StatusCreated)
+	return req.writeWritten(target, w, plan, http.StatusCreated)
 }
 
 // reference answers nav/$ref.
@@ -208,7 +207,7 @@ func (req *request) reference(t *schema.Table, nav *schema.NavigationProperty, i
 			req.w.WriteHeader(http.StatusNoContent)
 			return nil
 		}
-		values, err := url.ParseQuery(req.r.URL.RawQuery)
+		values, err := parseRawQuery(req.r.URL.RawQuery)
 		if err != nil || values.Get("$id") == "" {
 			return newError(http.StatusBadRequest, codeQuerySyntax, "The $id query option naming the entity to remove from '%s' is missing.", nav.Name)
 		}

@@ -13,11 +13,31 @@ import (
 // parseQuery parses the request's query options with Dataverse's rules
 // ($skip, $search, $format and unknown $-options are refused).
 func (req *request) parseQuery() (*odata.Query, error) {
-	values, err := url.ParseQuery(req.r.URL.RawQuery)
+	values, err := parseRawQuery(req.r.URL.RawQuery)
 	if err != nil {
-		return nil, newError(http.StatusBadRequest, codeQuerySyntax, "The query string is not valid: %v", err)
+		return nil, err
 	}
 	return odata.ParseQuery(values)
+}
+
+// parseRawQuery splits a query string at '&' only (semicolons separate
+// $expand options and must stay inside values, unlike in
+// url.ParseQuery), decoding percent-escapes and '+' as a space.
+func parseRawQuery(raw string) (url.Values, error) {
+	values := url.Values{}
+	for _, part := range strings.Split(raw, "&") {
+		if part == "" {
+			continue
+		}
+		name, value, _ := strings.Cut(part, "=")
+		n, err1 := url.QueryUnescape(name)
+		v, err2 := url.QueryUnescape(value)
+		if err1 != nil || err2 != nil {
+			return nil, newError(http.StatusBadRequest, codeQuerySyntax, "The query string is not valid: '%s' is not correctly percent-encoded.", part)
+		}
+		values[n] = append(values[n], v)
+	}
+	return values, nil
 }
 
 // selection is a bound $select: the columns to read, and the text of the

@@ -127,8 +127,8 @@ func TestQueryErrors(t *testing.T) {
 		r := e.call(http.MethodGet, api+"contacts?"+strings.ReplaceAll(tt.query, "'O'B", "'O%27B"), tokenAdmin, nil)
 		t.Run(tt.query, func(t *testing.T) { expectError(t, r, http.StatusBadRequest, tt.code, tt.message) })
 	}
-	r := e.call(http.MethodGet, api+"contacts?$expand=parentcustomerid_account", tokenAdmin, nil)
-	expectError(t, r, http.StatusNotImplemented, "0x80040216", "The emulator does not implement $expand yet.")
+	r := e.call(http.MethodGet, api+"contacts?$apply=groupby((lastname))", tokenAdmin, nil)
+	expectError(t, r, http.StatusNotImplemented, "0x80040216", "The emulator does not implement $apply yet.")
 }
 
 func TestPaging(t *testing.T) {
