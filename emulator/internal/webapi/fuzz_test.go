@@ -148,3 +148,30 @@ func FuzzCollectionQuery(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseBatch(f *testing.F) {
+	f.Add("--b\r\nContent-Type: application/http\r\n\r\nGET /api/data/v9.2/contacts HTTP/1.1\r\n\r\n\r\n--b--\r\n")
+	f.Add("--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\nPOST contacts HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{}\r\n--c--\r\n--b--\r\n")
+	f.Add("--b\nContent-Type: application/http\n\nGET x HTTP/1.1\n\n--b--\n")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, body string) {
+		parts, err := parseBatch([]byte(body), "b")
+		if err != nil {
+			var ae *apiError
+			if !errors.As(err, &ae) || ae.status != http.StatusBadRequest {
+				t.Fatalf("error %v is not a 400", err)
+			}
+			return
+		}
+		n := 0
+		for _, p := range parts {
+			if p.request == nil && p.changeset == nil {
+				continue
+			}
+			n += 1 + len(p.changeset)
+		}
+		if n > 2*maxBatchRequests+len(parts) {
+			t.Fatalf("%d requests accepted", n)
+		}
+	})
+}

@@ -184,6 +184,19 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusUnauthorized)
 		return nil
 	}
+	p, err := h.store.ApplicationUser(r.Context(), caller.ApplicationID)
+	if err != nil {
+		return err
+	}
+	if p, err = h.impersonate(r, p); err != nil {
+		return err
+	}
+	return h.dispatch(w, r, p, nil)
+}
+
+// dispatch serves a request as principal p, inside tx when not nil (a
+// $batch changeset).
+func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, p *store.Principal, tx *store.Tx) error {
 	path := r.URL.EscapedPath()
 	if !strings.HasPrefix(path, apiPrefix) {
 		return errResourceNotFound(strings.TrimPrefix(path, "/"))
@@ -193,14 +206,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 	if !supportedVersions[version] {
 		return errResourceNotFound(version)
 	}
-	p, err := h.store.ApplicationUser(r.Context(), caller.ApplicationID)
-	if err != nil {
-		return err
-	}
-	if p, err = h.impersonate(r, p); err != nil {
-		return err
-	}
-	req := &request{h: h, w: w, r: r, ctx: r.Context(), p: p, version: version, base: h.orgURL + "/api/data/" + version}
+	req := &request{h: h, w: w, r: r, ctx: r.Context(), p: p, version: version, base: h.orgURL + "/api/data/" + version, tx: tx}
+	var err error
 	if req.prefer, err = parsePrefer(r.Header.Values("Prefer")); err != nil {
 		return err
 	}
@@ -266,7 +273,7 @@ func (req *request) route(rest string) error {
 	case "$metadata":
 		return errNotImplemented("$metadata")
 	case "$batch":
-		return errNotImplemented("$batch")
+		return req.batch()
 	}
 	set, keyText, hasKey, err := splitKeySegment(segs[0])
 	if err != nil {

@@ -1,0 +1,271 @@
+package webapi_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// crlf turns a readable batch body (LF lines) into the CRLF one the wire
+// needs.
+func crlf(s string) string { return strings.ReplaceAll(s, "\n", "\r\n") }
+
+// batchResult is one response part: its status, Content-ID and body.
+type batchResult struct {
+	status    int
+	contentID string
+	header    http.Header
+	body      string
+	changeset []batchResult
+}
+
+// readBatch parses a multipart batch response.
+func readBatch(t *testing.T, r *response) []batchResult {
+	t.Helper()
+	media, params, err := mime.ParseMediaType(r.header.Get("Content-Type"))
+	if err != nil || media != "multipart/mixed" || !strings.HasPrefix(params["boundary"], "batchresponse_") {
+		t.Fatalf("batch response Content-Type = %q (%s)", r.header.Get("Content-Type"), r.body)
+	}
+	return readParts(t, bytes.NewReader(r.body), params["boundary"])
+}
+
+func readParts(t *testing.T, body io.Reader, boundary string) []batchResult {
+	t.Helper()
+	var out []batchResult
+	mr := multipart.NewReader(body, boundary)
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		media, params, _ := mime.ParseMediaType(part.Header.Get("Content-Type"))
+		if media == "multipart/mixed" {
+			if !strings.HasPrefix(params["boundary"], "changesetresponse_") {
+				t.Errorf("changeset boundary %q", params["boundary"])
+			}
+			out = append(out, batchResult{changeset: readParts(t, part, params["boundary"])})
+			continue
+		}
+		raw, _ := io.ReadAll(part)
+		resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(raw)), nil)
+		if err != nil {
+			t.Fatalf("%v in part:\n%q", err, raw)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		out = append(out, batchResult{status: resp.StatusCode, contentID: part.Header.Get("Content-ID"), header: resp.Header, body: string(data)})
+	}
+}
+
+func statuses(results []batchResult) []any {
+	var out []any
+	for _, r := range results {
+		if r.changeset != nil {
+			out = append(out, statuses(r.changeset))
+		} else {
+			out = append(out, r.status)
+		}
+	}
+	return out
+}
+
+func TestBatch(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	body := crlf(`--batch_AAA
+Content-Type: application/http
+Content-Transfer-Encoding: binary
+
+POST /api/data/v9.2/tasks HTTP/1.1
+Content-Type: application/json; type=entry
+
+{"subject":"Task 1"}
+--batch_AAA
+Content-Type: multipart/mixed; boundary="changeset_BBB"
+
+--changeset_BBB
+Content-Type: application/http
+Content-Transfer-Encoding: binary
+Content-ID: 1
+
+POST ` + e.org + `/api/data/v9.2/contacts HTTP/1.1
+Content-Type: application/json
+
+{"firstname":"Ann","lastname":"Lee"}
+--changeset_BBB
+Content-Type: application/http
+Content-Transfer-Encoding: binary
+Content-ID: 2
+
+PUT $1/lastname HTTP/1.1
+Content-Type: application/json
+
+{"value":"Leigh"}
+--changeset_BBB
+Content-Type: application/http
+Content-Transfer-Encoding: binary
+Content-ID: 3
+
+POST accounts HTTP/1.1
+Content-Type: application/json
+Prefer: return=representation
+
+{"name":"Batch Co","primarycontactid@odata.bind":"$1"}
+--changeset_BBB--
+--batch_AAA
+Content-Type: application/http
+Content-Transfer-Encoding: binary
+
+GET /api/data/v9.2/contacts?$select=fullname HTTP/1.1
+Accept: application/json
+
+
+--batch_AAA--
+`)
+	r := e.call(http.MethodPost, api+"$batch", tokenAdmin, body, "Content-Type", `multipart/mixed; boundary="batch_AAA"`)
+	if r.status != http.StatusOK {
+		t.Fatalf("batch: %d %s", r.status, r.body)
+	}
+	results := readBatch(t, r)
+	if diff := cmp.Diff([]any{204, []any{204, 204, 201}, 200}, statuses(results)); diff != "" {
+		t.Fatalf("statuses (-want +got):\n%s\n%s", diff, r.body)
+	}
+	cs := results[1].changeset
+	if cs[0].contentID != "1" || cs[2].contentID != "3" {
+		t.Errorf("Content-IDs not echoed: %+v", cs)
+	}
+	created := cs[0].header.Get("OData-EntityId")
+	if created == "" || cs[0].header.Get("Location") != created {
+		t.Errorf("create part headers: %v", cs[0].header)
+	}
+	var account map[string]any
+	if err := json.Unmarshal([]byte(cs[2].body), &account); err != nil || account["name"] != "Batch Co" {
+		t.Errorf("representation part: %s", cs[2].body)
+	}
+	if !strings.Contains(created, account["_primarycontactid_value"].(string)) {
+		t.Errorf("$1 was not bound: %v vs %s", account["_primarycontactid_value"], created)
+	}
+	if ct := results[2].header.Get("Content-Type"); ct != "application/json; odata.metadata=minimal; odata.streaming=true" {
+		t.Errorf("GET part Content-Type = %q", ct)
+	}
+	if !strings.Contains(results[2].body, `"fullname":"Ann Leigh"`) {
+		t.Errorf("GET part: %s", results[2].body)
+	}
+}
+
+func TestBatchFailures(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	changeset := func(secondSubject string) string {
+		return `--batch_X
+Content-Type: multipart/mixed; boundary=changeset_Y
+
+--changeset_Y
+Content-Type: application/http
+Content-Transfer-Encoding: binary
+Content-ID: 1
+
+POST /api/data/v9.2/tasks HTTP/1.1
+Content-Type: application/json
+
+{"subject":"first"}
+--changeset_Y
+Content-Type: application/http
+Content-Transfer-Encoding: binary
+Content-ID: 2
+
+POST /api/data/v9.2/tasks HTTP/1.1
+Content-Type: application/json
+
+{"subject":"` + secondSubject + `"}
+--changeset_Y--
+--batch_X
+Content-Type: application/http
+Content-Transfer-Encoding: binary
+
+POST /api/data/v9.2/tasks HTTP/1.1
+Content-Type: application/json
+
+{"subject":"after"}
+--batch_X--
+`
+	}
+	taskCount := func() string {
+		return string(e.call(http.MethodGet, api+"tasks/$count", tokenAdmin, nil).body)
+	}
+	ct := []string{"Content-Type", "multipart/mixed; boundary=batch_X"}
+
+	// A failing changeset rolls back, and the batch stops there.
+	r := e.call(http.MethodPost, api+"$batch", tokenAdmin, crlf(changeset(strings.Repeat("x", 201))), ct...)
+	if r.status != http.StatusBadRequest {
+		t.Fatalf("status %d %s", r.status, r.body)
+	}
+	results := readBatch(t, r)
+	if len(results) != 1 || results[0].status != 400 || !strings.Contains(results[0].body, `"code":"0x80044331"`) {
+		t.Errorf("failed batch body: %+v", results)
+	}
+	if got := taskCount(); got != "0" {
+		t.Errorf("tasks after a failed changeset = %s", got)
+	}
+	// With continue-on-error the batch goes on.
+	r = e.call(http.MethodPost, api+"$batch", tokenAdmin, crlf(changeset(strings.Repeat("x", 201))), append(ct, "Prefer", "odata.continue-on-error")...)
+	if diff := cmp.Diff([]any{400, 204}, statuses(readBatch(t, r))); r.status != http.StatusOK || diff != "" {
+		t.Errorf("continue-on-error: %d %s", r.status, diff)
+	}
+	if got := taskCount(); got != "1" {
+		t.Errorf("tasks after continue-on-error = %s", got)
+	}
+	// A good changeset commits both.
+	r = e.call(http.MethodPost, api+"$batch", tokenAdmin, crlf(changeset("second")), ct...)
+	if diff := cmp.Diff([]any{[]any{204, 204}, 204}, statuses(readBatch(t, r))); diff != "" {
+		t.Errorf("good batch (-want +got):\n%s", diff)
+	}
+
+	// LF-only framing is refused as Dataverse refuses it.
+	r = e.call(http.MethodPost, api+"$batch", tokenAdmin, changeset("lf"), ct...)
+	expectError(t, r, http.StatusBadRequest, "0x80048d19", "Error identified in Payload provided by the user for Entity :'$batch'")
+	if _, msg := r.errorOf(t); !strings.Contains(msg, "Stream was not readable") {
+		t.Errorf("LF message: %s", msg)
+	}
+	// GET inside a changeset, and a reference to an undeclared Content-ID.
+	bad := crlf(`--batch_X
+Content-Type: multipart/mixed; boundary=changeset_Y
+
+--changeset_Y
+Content-Type: application/http
+Content-Transfer-Encoding: binary
+Content-ID: 1
+
+GET /api/data/v9.2/tasks HTTP/1.1
+
+
+--changeset_Y--
+--batch_X
+Content-Type: application/http
+Content-Transfer-Encoding: binary
+
+PATCH $5 HTTP/1.1
+Content-Type: application/json
+
+{"subject":"x"}
+--batch_X--
+`)
+	r = e.call(http.MethodPost, api+"$batch", tokenAdmin, bad, append(ct, "Prefer", "odata.continue-on-error")...)
+	results = readBatch(t, r)
+	if len(results) != 2 || results[0].status != 400 || results[1].status != 400 ||
+		!strings.Contains(results[1].body, "Content-ID Reference: '$5' does not exist in the batch context.") {
+		t.Errorf("bad parts: %+v", results)
+	}
+	r = e.call(http.MethodPost, api+"$batch", tokenAdmin, "x", "Content-Type", "application/json")
+	expectError(t, r, http.StatusBadRequest, "0x80048d19", "The content type 'application/json' of a $batch request must be multipart/mixed")
+}
