@@ -238,7 +238,9 @@ func sortedIDs(ids map[string]string) []string {
 	for id := range ids {
 		out = append(out, id)
 	}
-	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) || (len(out[i]) == len(out[j]) && out[i] < out[j]) })
+	sort.Slice(out, func(i, j int) bool {
+		return len(out[i]) > len(out[j]) || (len(out[i]) == len(out[j]) && out[i] < out[j])
+	})
 	return out
 }
 
