@@ -311,6 +311,8 @@ func (req *request) route(rest string) error {
 			return errMethodNotAllowed(method)
 		}
 		return req.count(t)
+	case len(segs) == 2 && !hasKey:
+		return req.boundAction(t, segs[1])
 	case len(segs) >= 2 && hasKey:
 		key, err := parseKey(t, keyText)
 		if err != nil {

@@ -1,0 +1,216 @@
+package webapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/d365s2s/d365/emulator/internal/schema"
+	"github.com/d365s2s/d365/emulator/internal/store"
+	"github.com/google/uuid"
+)
+
+// The bound actions on entity sets the emulator implements.
+const (
+	actionCreateMultiple = "CreateMultiple"
+	actionUpdateMultiple = "UpdateMultiple"
+	actionUpsertMultiple = "UpsertMultiple"
+	actionDeleteMultiple = "DeleteMultiple"
+)
+
+// boundAction answers POST <set>/Microsoft.Dynamics.CRM.<action>.
+func (req *request) boundAction(t *schema.Table, segment string) error {
+	name, qualified := strings.CutPrefix(segment, schema.Namespace+".")
+	switch name {
+	case actionCreateMultiple, actionUpdateMultiple, actionUpsertMultiple, actionDeleteMultiple:
+	default:
+		return errResourceNotFound(segment)
+	}
+	if !qualified {
+		return newError(http.StatusBadRequest, codeODataError, "Request message has unresolved parameters.")
+	}
+	if req.r.Method != http.MethodPost {
+		return errNoHTTPResource(req.requestURL())
+	}
+	if name == actionDeleteMultiple {
+		// Standard tables do not support DeleteMultiple [status unverified].
+		return newError(http.StatusBadRequest, codeODataError, "DeleteMultiple has not yet been implemented.")
+	}
+	body, err := req.readBody()
+	if err != nil {
+		return err
+	}
+	targets, err := req.bulkTargets(t, body, name == actionUpsertMultiple)
+	if err != nil {
+		return err
+	}
+	var ids []uuid.UUID
+	err = req.write(func(tx *store.Tx) error {
+		for _, target := range targets {
+			var w store.Written
+			var err error
+			switch name {
+			case actionCreateMultiple:
+				w, err = req.applyCreate(tx, target.payload, nil)
+			case actionUpdateMultiple:
+				if target.key.id == uuid.Nil && target.key.alt == nil {
+					return errPayload(t, "Each target of UpdateMultiple must include the primary key '%s'.", t.PrimaryID().LogicalName)
+				}
+				id, found, rerr := req.resolveIn(tx, t, target.key)
+				if rerr != nil {
+					return rerr
+				}
+				if !found {
+					return errKeyNotFound(t)
+				}
+				w, err = tx.Update(req.ctx, req.p, t, id, target.payload.fields, store.Match{})
+			case actionUpsertMultiple:
+				id, found, rerr := req.resolveIn(tx, t, target.key)
+				if rerr != nil {
+					return rerr
+				}
+				fields := target.payload.fields
+				if !found {
+					fields = append(fields, target.key.alt...)
+				}
+				if !found && id == uuid.Nil {
+					w, err = tx.Create(req.ctx, req.p, t, fields)
+				} else {
+					w, err = tx.Upsert(req.ctx, req.p, t, id, fields, store.Match{})
+				}
+			}
+			if err != nil {
+				return err
+			}
+			ids = append(ids, w.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if name != actionCreateMultiple {
+		req.w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	jw := req.startJSON(http.StatusOK)
+	jw.raw(`{"@odata.context":`)
+	jw.str(req.base + "/$metadata#Microsoft.Dynamics.CRM.CreateMultipleResponse")
+	jw.raw(`,"Ids":[`)
+	for i, id := range ids {
+		if i > 0 {
+			jw.byte(',')
+		}
+		jw.guid(id)
+	}
+	jw.raw("]}")
+	return req.endJSON(jw)
+}
+
+// bulkTarget is one item of Targets.
+type bulkTarget struct {
+	payload *payload
+	key     rowKey // the primary key (or alternate key) the item names, if any
+}
+
+// bulkTargets reads {"Targets":[…]}: every item needs @odata.type naming
+// the set's table; the primary key or, for upserts, @odata.id identify
+// existing rows.
+func (req *request) bulkTargets(t *schema.Table, body []byte, allowODataID bool) ([]bulkTarget, error) {
+	members, err := readObject(t, body)
+	if err != nil {
+		return nil, err
+	}
+	var raw json.RawMessage
+	for _, m := range members {
+		if m.name == "Targets" {
+			raw = m.value
+		} else {
+			return nil, errPayload(t, "The parameter '%s' is not a parameter of the action; it takes 'Targets'.", m.name)
+		}
+	}
+	var items []json.RawMessage
+	if raw == nil || json.Unmarshal(raw, &items) != nil {
+		return nil, errPayload(t, "The action needs a 'Targets' array of %s records.", t.LogicalName)
+	}
+	out := make([]bulkTarget, 0, len(items))
+	for i, item := range items {
+		ms, err := readObject(t, item)
+		if err != nil {
+			return nil, err
+		}
+		var target bulkTarget
+		hasType := false
+		var kept []member
+		for _, m := range ms {
+			switch {
+			case m.name == "@odata.type":
+				hasType = true
+				kept = append(kept, m)
+			case m.name == "@odata.id" && allowODataID:
+				var uri string
+				if err := json.Unmarshal(m.value, &uri); err != nil {
+					return nil, errPayload(t, "@odata.id of target %d must be a string.", i)
+				}
+				key, err := req.keyFromURI(t, uri)
+				if err != nil {
+					return nil, err
+				}
+				target.key = key
+			case m.name == t.PrimaryID().LogicalName:
+				var s string
+				id, perr := uuid.Nil, json.Unmarshal(m.value, &s)
+				if perr == nil {
+					id, perr = uuid.Parse(s)
+				}
+				if perr != nil {
+					return nil, errPayload(t, "Cannot convert the literal '%s' to the expected type 'Edm.Guid'.", strings.Trim(string(m.value), `"`))
+				}
+				target.key = rowKey{id: id}
+				kept = append(kept, m)
+			default:
+				kept = append(kept, m)
+			}
+		}
+		if !hasType {
+			return nil, errPayload(t, "The '@odata.type' annotation is required on every target; add \"@odata.type\": \"%s\" to target %d.", t.EntityTypeName(), i)
+		}
+		if target.payload, err = req.bindMembers(t, kept, 0); err != nil {
+			return nil, err
+		}
+		out = append(out, target)
+	}
+	return out, nil
+}
+
+// keyFromURI reads "set(key)" from an @odata.id of the set's table.
+func (req *request) keyFromURI(t *schema.Table, uri string) (rowKey, error) {
+	s := uri
+	if i := strings.Index(s, "/api/data/"); i >= 0 {
+		s = s[i+len("/api/data/"):]
+		_, s, _ = strings.Cut(s, "/")
+	}
+	set, keyText, hasKey, err := splitKeySegment(strings.TrimPrefix(s, "/"))
+	if err != nil || !hasKey || set != t.EntitySetName {
+		return rowKey{}, errPayload(t, "The @odata.id '%s' does not identify a row of '%s'.", uri, t.EntitySetName)
+	}
+	return parseKey(t, keyText)
+}
+
+// resolveIn is resolve inside a transaction.
+func (req *request) resolveIn(tx *store.Tx, t *schema.Table, k rowKey) (uuid.UUID, bool, error) {
+	saved := req.tx
+	req.tx = tx
+	defer func() { req.tx = saved }()
+	if k.alt == nil && k.id == uuid.Nil {
+		return uuid.Nil, false, nil
+	}
+	if k.alt == nil {
+		_, err := tx.Retrieve(req.ctx, req.p, t, k.id, []*schema.Column{})
+		if store.KindOf(err) == store.KindNotFound {
+			return k.id, false, nil
+		}
+		return k.id, err == nil, err
+	}
+	return req.resolve(t, k)
+}
