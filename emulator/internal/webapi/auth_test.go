@@ -2,6 +2,7 @@ package webapi_test
 
 import (
 	"context"
+	"encoding/xml"
 	"fmt"
 	"net/http"
 	"strings"
@@ -214,4 +215,68 @@ func TestImpersonation(t *testing.T) {
 	}
 	r = e.call(http.MethodGet, api+"WhoAmI", tokenAdmin, nil, "MSCRMCallerID", "00000000-0000-0000-0000-0000000000ff")
 	expectError(t, r, http.StatusNotFound, "0x80040217", "systemuser With Id = 00000000-0000-0000-0000-0000000000ff Does Not Exist")
+}
+
+func TestServiceMetadata(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	r := e.call(http.MethodGet, api+"$metadata", tokenAdmin, nil)
+	if r.status != http.StatusOK || r.header.Get("Content-Type") != "application/xml" {
+		t.Fatalf("$metadata: %d %s", r.status, r.header.Get("Content-Type"))
+	}
+	var doc struct {
+		DataServices struct {
+			Schema struct {
+				Namespace   string `xml:"Namespace,attr"`
+				EntityTypes []struct {
+					Name  string `xml:"Name,attr"`
+					Props []struct {
+						Name string `xml:"Name,attr"`
+						Type string `xml:"Type,attr"`
+					} `xml:"Property"`
+					Navs []struct {
+						Name    string `xml:"Name,attr"`
+						Type    string `xml:"Type,attr"`
+						Partner string `xml:"Partner,attr"`
+					} `xml:"NavigationProperty"`
+				} `xml:"EntityType"`
+				Container struct {
+					Sets []struct {
+						Name string `xml:"Name,attr"`
+					} `xml:"EntitySet"`
+				} `xml:"EntityContainer"`
+			} `xml:"Schema"`
+		} `xml:"DataServices"`
+	}
+	if err := xml.Unmarshal(r.body, &doc); err != nil {
+		t.Fatalf("CSDL is not XML: %v", err)
+	}
+	sch := doc.DataServices.Schema
+	if sch.Namespace != "Microsoft.Dynamics.CRM" || len(sch.Container.Sets) < 9 {
+		t.Errorf("schema %q with %d sets", sch.Namespace, len(sch.Container.Sets))
+	}
+	found := map[string]string{}
+	for _, et := range sch.EntityTypes {
+		if et.Name != "contact" {
+			continue
+		}
+		for _, p := range et.Props {
+			found[p.Name] = p.Type
+		}
+		for _, n := range et.Navs {
+			found[n.Name] = n.Type + " " + n.Partner
+		}
+	}
+	for name, want := range map[string]string{
+		"contactid": "Edm.Guid", "birthdate": "Edm.Date", "annualincome": "Edm.Decimal", "_parentcustomerid_value": "Edm.Guid",
+		"parentcustomerid_account": "mscrm.account contact_customer_accounts", "Contact_Tasks": "Collection(mscrm.task) regardingobjectid_contact_task",
+	} {
+		if found[name] != want {
+			t.Errorf("contact %s = %q; want %q", name, found[name], want)
+		}
+	}
+	r = e.call(http.MethodGet, api+"RetrieveVersion()", tokenAdmin, nil)
+	if m := r.json(t); m["Version"] != "9.2.0.0" || m["@odata.context"] != e.org+api+"$metadata#Microsoft.Dynamics.CRM.RetrieveVersionResponse" {
+		t.Errorf("RetrieveVersion: %s", r.body)
+	}
 }

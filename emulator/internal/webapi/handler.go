@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
@@ -64,6 +65,9 @@ type Handler struct {
 	challenge string
 	log       *slog.Logger
 	maxBody   int64
+
+	csdlOnce sync.Once
+	csdlDoc  []byte
 }
 
 // New returns a Handler.
@@ -271,13 +275,27 @@ func (req *request) route(rest string) error {
 		}
 		return req.whoAmI()
 	case "$metadata":
-		return errNotImplemented("$metadata")
+		if len(segs) > 1 {
+			return errResourceNotFound(segs[1])
+		}
+		return req.metadataDocument()
+	case "RetrieveVersion", "RetrieveVersion()":
+		if len(segs) > 1 {
+			return errResourceNotFound(segs[1])
+		}
+		if method != http.MethodGet {
+			return errNoHTTPResource(req.requestURL())
+		}
+		return req.retrieveVersion()
 	case "$batch":
 		return req.batch()
 	}
 	set, keyText, hasKey, err := splitKeySegment(segs[0])
 	if err != nil {
 		return err
+	}
+	if set == "EntityDefinitions" {
+		return req.entityDefinitions(segs)
 	}
 	t, ok := req.h.schema.TableBySet(set)
 	if !ok {
