@@ -107,11 +107,24 @@ func IsNull(col *schema.Column) Cond { return compareCond{col, OpEq, nil} }
 // NotNull is `column IS NOT NULL`.
 func NotNull(col *schema.Column) Cond { return compareCond{col, OpNe, nil} }
 
-// And is the conjunction of conditions; And() is true.
-func And(conds ...Cond) Cond { return logicCond{" AND ", "1", conds} }
+// And is the conjunction of conditions; And() is true. Nested
+// conjunctions are flattened, so long chains stay shallow in SQL.
+func And(conds ...Cond) Cond { return logicCond{" AND ", "1", flatten(" AND ", conds)} }
 
 // Or is the disjunction of conditions; Or() is false.
-func Or(conds ...Cond) Cond { return logicCond{" OR ", "0", conds} }
+func Or(conds ...Cond) Cond { return logicCond{" OR ", "0", flatten(" OR ", conds)} }
+
+func flatten(sep string, conds []Cond) []Cond {
+	out := make([]Cond, 0, len(conds))
+	for _, c := range conds {
+		if l, ok := c.(logicCond); ok && l.sep == sep {
+			out = append(out, l.conds...)
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
 
 type logicCond struct {
 	sep, empty string

@@ -202,10 +202,10 @@ func (req *request) runPart(br *batchRequest, tx *store.Tx, ids map[string]strin
 	r.RequestURI = u.RequestURI()
 	rec := newRecorder()
 	rec.header.Set("OData-Version", "4.0")
-	if err := req.h.dispatch(rec, r, req.p, tx); err != nil {
+	if err := req.h.dispatch(rec, r, req.p, tx, maxBatchURLLength); err != nil {
 		ae, known := toAPIError(err)
 		if !known {
-			req.h.log.Error("webapi: batch part failed", "method", br.method, "target", br.target, "err", err)
+			req.h.log.Error("webapi: batch part failed", "method", br.method, "target", truncate(br.target, 256), "err", err)
 		}
 		rec = errorRecorder(ae)
 	}
@@ -288,4 +288,12 @@ func headerSpelling(name string) string {
 		return s
 	}
 	return name
+}
+
+// truncate shortens s for a log line.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }

@@ -9,6 +9,7 @@ import (
 	"math"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -304,6 +305,9 @@ func (req *request) entityReference(t *schema.Table, nav *schema.NavigationPrope
 		}
 	}
 	s = strings.TrimPrefix(s, "/")
+	if u, err := url.PathUnescape(s); err == nil {
+		s = u // the URI's key may be percent-encoded
+	}
 	set, keyText, hasKey, err := splitKeySegment(s)
 	if err != nil || !hasKey || strings.Contains(set, "/") {
 		return store.Ref{}, errPayload(t, "The URI '%s' in '%s@odata.bind' does not identify a single entity, such as /%s(<id>).", ref, nav.Name, nav.Target().EntitySetName)

@@ -3,6 +3,7 @@ package webapi
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/d365s2s/d365/emulator/internal/schema"
@@ -190,7 +191,11 @@ func (req *request) keyFromURI(t *schema.Table, uri string) (rowKey, error) {
 		s = s[i+len("/api/data/"):]
 		_, s, _ = strings.Cut(s, "/")
 	}
-	set, keyText, hasKey, err := splitKeySegment(strings.TrimPrefix(s, "/"))
+	s = strings.TrimPrefix(s, "/")
+	if u, err := url.PathUnescape(s); err == nil {
+		s = u
+	}
+	set, keyText, hasKey, err := splitKeySegment(s)
 	if err != nil || !hasKey || set != t.EntitySetName {
 		return rowKey{}, errPayload(t, "The @odata.id '%s' does not identify a row of '%s'.", uri, t.EntitySetName)
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/d365s2s/d365/emulator/internal/odata"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
 )
@@ -47,6 +48,9 @@ func (req *request) listRows(t *schema.Table, base store.Cond, linkPath string) 
 	}
 	b := &binder{req: req, q: q, table: t}
 	where := base
+	if q.Filter != nil && odata.CountConditions(q.Filter) > maxConditions {
+		return errTooManyConditions()
+	}
 	if q.Filter != nil {
 		f, err := b.bindFilter(q.Filter)
 		if err != nil {
@@ -199,4 +203,13 @@ func withSkipToken(rawQuery, token string) string {
 	}
 	parts = append(parts, "$skiptoken="+url.QueryEscape(token))
 	return strings.Join(parts, "&")
+}
+
+// maxConditions is the most conditions a query may have.
+const maxConditions = 500
+
+// errTooManyConditions is Dataverse's refusal of a query with more than
+// 500 conditions [unverified code].
+func errTooManyConditions() *apiError {
+	return newError(http.StatusBadRequest, codeQuerySyntax, "Number of conditions in query exceeded maximum limit.")
 }

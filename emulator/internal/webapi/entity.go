@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/d365s2s/d365/emulator/internal/odata"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
 	"github.com/google/uuid"
@@ -346,6 +347,9 @@ func (req *request) count(t *schema.Table) error {
 	}
 	b := &binder{req: req, q: q, table: t}
 	var where store.Cond
+	if q.Filter != nil && odata.CountConditions(q.Filter) > maxConditions {
+		return errTooManyConditions()
+	}
 	if q.Filter != nil {
 		if where, err = b.bindFilter(q.Filter); err != nil {
 			return err

@@ -195,12 +195,25 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 	if p, err = h.impersonate(r, p); err != nil {
 		return err
 	}
-	return h.dispatch(w, r, p, nil)
+	return h.dispatch(w, r, p, nil, maxURLLength)
 }
 
+// URL length limits: a GET may be up to 32 KB, a GET inside $batch up to
+// 64 KB.
+const (
+	maxURLLength      = 32 << 10
+	maxBatchURLLength = 64 << 10
+	// statusURLTooLong answers a longer URL [unverified status].
+	statusURLTooLong = http.StatusRequestURITooLong
+)
+
 // dispatch serves a request as principal p, inside tx when not nil (a
-// $batch changeset).
-func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, p *store.Principal, tx *store.Tx) error {
+// $batch changeset). maxURL bounds the length of a GET's URL.
+func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, p *store.Principal, tx *store.Tx, maxURL int) error {
+	if r.Method == http.MethodGet && len(r.URL.RequestURI()) > maxURL {
+		return newError(statusURLTooLong, codeQuerySyntax,
+			"The request URL is longer than %d characters. Send long queries as a GET inside a $batch request (up to %d characters).", maxURL, maxBatchURLLength)
+	}
 	path := r.URL.EscapedPath()
 	if !strings.HasPrefix(path, apiPrefix) {
 		return errResourceNotFound(strings.TrimPrefix(path, "/"))

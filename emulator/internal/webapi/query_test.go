@@ -185,3 +185,24 @@ func TestPaging(t *testing.T) {
 		t.Errorf("$top with maxpagesize: %s", r.body)
 	}
 }
+
+func TestLongURLs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	long := "$select=lastname&$filter=lastname eq '" + strings.Repeat("x", 33<<10) + "'"
+	if len(long) < 32<<10 {
+		t.Fatalf("query of %d characters is not long enough", len(long))
+	}
+	r := e.call(http.MethodGet, api+"contacts?"+long, tokenAdmin, nil)
+	expectError(t, r, http.StatusRequestURITooLong, "0x80060888", "The request URL is longer than 32768 characters.")
+	body := crlf("--b\nContent-Type: application/http\nContent-Transfer-Encoding: binary\n\nGET /api/data/v9.2/contacts?" +
+		strings.ReplaceAll(long, " ", "%20") + " HTTP/1.1\n\n\n--b--\n")
+	r = e.call(http.MethodPost, api+"$batch", tokenAdmin, body, "Content-Type", "multipart/mixed; boundary=b")
+	if res := readBatch(t, r); r.status != http.StatusOK || len(res) != 1 || res[0].status != http.StatusOK {
+		t.Errorf("long GET inside $batch: %d %+v", r.status, res)
+	}
+	// Dataverse allows at most 500 conditions in a query.
+	many := "$filter=" + strings.Repeat("lastname eq 'x' or ", 500) + "lastname eq 'y'"
+	r = e.call(http.MethodGet, api+"contacts?"+many, tokenAdmin, nil)
+	expectError(t, r, http.StatusBadRequest, "0x80060888", "Number of conditions in query exceeded maximum limit.")
+}

@@ -2,6 +2,7 @@ package webapi_test
 
 import (
 	"bytes"
+	"log/slog"
 	"context"
 	"encoding/json"
 	"errors"
@@ -67,8 +68,14 @@ type env struct {
 // (dataDir "") or a file store.
 func newEnv(t *testing.T, dataDir string) *env {
 	t.Helper()
+	return newEnvWith(t, dataDir, nil)
+}
+
+// newEnvWith is newEnv with store options (a user schema, a clock).
+func newEnvWith(t *testing.T, dataDir string, opts *store.Options) *env {
+	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, dataDir, nil)
+	st, err := store.Open(ctx, dataDir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,6 +91,7 @@ func newEnv(t *testing.T, dataDir string) *env {
 		OrgURL:           srv.URL,
 		AuthorizationURI: srv.URL + "/" + tenantID + "/oauth2/authorize",
 		MaxBodyBytes:     64 << 10,
+		Logger:           testLogger(t),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -232,4 +240,17 @@ func expectError(t *testing.T, r *response, status int, code, messagePrefix stri
 	if gotCode != code || !strings.HasPrefix(msg, messagePrefix) {
 		t.Errorf("error = %s %q; want %s %q…", gotCode, msg, code, messagePrefix)
 	}
+}
+
+// testLogger sends the handler's log to the test log, so failures show
+// the reason.
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
 }
