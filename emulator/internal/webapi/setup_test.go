@@ -2,11 +2,11 @@ package webapi_test
 
 import (
 	"bytes"
-	"log/slog"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
