@@ -34,7 +34,7 @@ func (req *request) listRows(t *schema.Table, base store.Cond, linkPath string) 
 	}
 	switch {
 	case q.Apply != nil:
-		return errNotImplemented("$apply")
+		return req.applyQuery(t, q, base)
 	case q.HasFetchXML:
 		return errNotImplemented("fetchXml queries")
 	case q.SavedQuery != "" || q.UserQuery != "":

@@ -127,8 +127,8 @@ func TestQueryErrors(t *testing.T) {
 		r := e.call(http.MethodGet, api+"contacts?"+strings.ReplaceAll(tt.query, "'O'B", "'O%27B"), tokenAdmin, nil)
 		t.Run(tt.query, func(t *testing.T) { expectError(t, r, http.StatusBadRequest, tt.code, tt.message) })
 	}
-	r := e.call(http.MethodGet, api+"contacts?$apply=groupby((lastname))", tokenAdmin, nil)
-	expectError(t, r, http.StatusNotImplemented, "0x80040216", "The emulator does not implement $apply yet.")
+	r := e.call(http.MethodGet, api+"contacts?fetchXml=%3Cfetch%2F%3E", tokenAdmin, nil)
+	expectError(t, r, http.StatusNotImplemented, "0x80040216", "The emulator does not implement fetchXml queries yet.")
 }
 
 func TestPaging(t *testing.T) {
@@ -205,4 +205,30 @@ func TestLongURLs(t *testing.T) {
 	many := "$filter=" + strings.Repeat("lastname eq 'x' or ", 500) + "lastname eq 'y'"
 	r = e.call(http.MethodGet, api+"contacts?"+many, tokenAdmin, nil)
 	expectError(t, r, http.StatusBadRequest, "0x80060888", "Number of conditions in query exceeded maximum limit.")
+}
+
+func TestApply(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	seedContacts(e)
+	r := e.call(http.MethodGet, api+"contacts?$apply=groupby((numberofchildren),aggregate($count as count,annualincome with sum as total,annualincome with max as top))&$orderby=numberofchildren desc", tokenAdmin, nil)
+	if r.status != http.StatusOK {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	want := `{"@odata.context":"` + e.org + api + `$metadata#contacts","value":[` +
+		`{"numberofchildren":3,"count":2,"total":null,"top":null},` +
+		`{"numberofchildren":2,"count":3,"total":21000.0000,"top":11000.0000},` +
+		`{"numberofchildren":1,"count":3,"total":null,"top":null},` +
+		`{"numberofchildren":0,"count":3,"total":15000.0000,"top":9000.0000}]}`
+	if string(r.body) != want {
+		t.Errorf("groupby:\n got %s\nwant %s", r.body, want)
+	}
+	r = e.call(http.MethodGet, api+"contacts?$apply=filter(numberofchildren eq 0)/aggregate(annualincome with average as avg,lastname with countdistinct as names)", tokenAdmin, nil)
+	if got := string(r.body); !strings.Contains(got, `"value":[{"avg":5000.0000,"names":3}]`) {
+		t.Errorf("aggregate: %s", got)
+	}
+	r = e.call(http.MethodGet, api+"contacts?$apply=groupby((createdon))", tokenAdmin, nil)
+	expectError(t, r, http.StatusBadRequest, "0x80060888", "The datetime column 'createdon' cannot be used in groupby.")
+	r = e.call(http.MethodGet, api+"contacts?$apply=groupby((lastname),aggregate($count as c))&$orderby=c", tokenAdmin, nil)
+	expectError(t, r, http.StatusBadRequest, "0x80060888", "The query node SingleValueOpenPropertyAccess is not supported")
 }
