@@ -424,4 +424,3 @@ func writeMetaValue(jw *jsonWriter, v any) {
 		jw.raw("null")
 	}
 }
-
