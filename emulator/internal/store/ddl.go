@@ -107,6 +107,11 @@ func indexSQL(t *schema.Table) []string {
 				quoteIdent("ix_"+t.LogicalName+"_"+c.LogicalName), tbl, quoteIdent(c.LogicalName)))
 		}
 	}
+	if pn := t.PrimaryName(); pn != nil {
+		// Views and lookups sort and search by the primary name.
+		out = append(out, fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s (%s)",
+			quoteIdent("ix_"+t.LogicalName+"_"+pn.LogicalName), tbl, quoteIdent(pn.LogicalName)))
+	}
 	if v := t.SystemColumn(schema.RoleVersionNumber); v != nil {
 		out = append(out, fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s (%s)",
 			quoteIdent("ix_"+t.LogicalName+"_versionnumber"), tbl, quoteIdent(v.LogicalName)))

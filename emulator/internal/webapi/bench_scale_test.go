@@ -1,0 +1,155 @@
+package webapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/d365s2s/d365/emulator/internal/store"
+	"github.com/d365s2s/d365/emulator/internal/webapi"
+	"github.com/google/uuid"
+)
+
+// scaleRows is the table size the scale benchmarks use.
+const scaleRows = 100_000
+
+var scale struct {
+	once sync.Once
+	h    http.Handler
+	ids  []uuid.UUID
+	err  error
+}
+
+// scaleHandler returns a handler over 100,000 contacts, built once for all
+// scale benchmarks (seeding takes several seconds).
+func scaleHandler(b *testing.B) (http.Handler, []uuid.UUID) {
+	b.Helper()
+	scale.once.Do(func() {
+		ctx := context.Background()
+		st, err := store.Open(ctx, "", nil)
+		if err != nil {
+			scale.err = err
+			return
+		}
+		if _, err := st.EnsureApplicationUser(ctx, store.ApplicationUser{ApplicationID: adminAppID, RoleNames: []string{store.SystemAdministrator}}); err != nil {
+			scale.err = err
+			return
+		}
+		p, _ := st.ApplicationUser(ctx, adminAppID)
+		contact, _ := st.Schema().Table("contact")
+		first, _ := contact.Column("firstname")
+		last, _ := contact.Column("lastname")
+		email, _ := contact.Column("emailaddress1")
+		kids, _ := contact.Column("numberofchildren")
+		for start := 0; start < scaleRows; start += 10_000 {
+			err := st.Write(ctx, func(tx *store.Tx) error {
+				for i := start; i < start+10_000; i++ {
+					w, err := tx.Create(ctx, p, contact, []store.Field{
+						{Column: first, Value: fmt.Sprintf("First%06d", i)},
+						{Column: last, Value: fmt.Sprintf("Last%06d", i)},
+						{Column: email, Value: fmt.Sprintf("c%06d@example.com", i)},
+						{Column: kids, Value: int64(i % 20)},
+					})
+					if err != nil {
+						return err
+					}
+					scale.ids = append(scale.ids, w.ID)
+				}
+				return nil
+			})
+			if err != nil {
+				scale.err = err
+				return
+			}
+		}
+		scale.h, scale.err = webapi.New(webapi.Options{Store: st, Authenticator: fakeAuth{}, OrgURL: "https://org.example", AuthorizationURI: "https://login.example/t/oauth2/authorize"})
+	})
+	if scale.err != nil {
+		b.Fatal(scale.err)
+	}
+	return scale.h, scale.ids
+}
+
+func BenchmarkScaleRetrieveByID(b *testing.B) {
+	h, ids := scaleHandler(b)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, benchRequest(http.MethodGet, api+"contacts("+ids[i%len(ids)].String()+")?$select=fullname,emailaddress1", ""))
+		if w.Code != http.StatusOK {
+			b.Fatalf("%d %s", w.Code, w.Body)
+		}
+		i += 7919
+	}
+}
+
+func BenchmarkScaleFilteredPage5000(b *testing.B) {
+	h, _ := scaleHandler(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		r := benchRequest(http.MethodGet, api+"contacts?$select=fullname,emailaddress1&$filter=numberofchildren%20eq%203", "")
+		r.Header.Set("Prefer", "odata.maxpagesize=5000")
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusOK || strings.Count(w.Body.String(), `"@odata.etag"`) != scaleRows/20 {
+			b.Fatalf("%d %.200s", w.Code, w.Body)
+		}
+	}
+}
+
+func BenchmarkScaleFullScan(b *testing.B) {
+	h, _ := scaleHandler(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		next := api + "contacts?$select=fullname&$orderby=lastname"
+		rows := 0
+		for next != "" {
+			w := httptest.NewRecorder()
+			r := benchRequest(http.MethodGet, strings.TrimPrefix(next, "https://org.example"), "")
+			r.Header.Set("Prefer", "odata.maxpagesize=5000")
+			h.ServeHTTP(w, r)
+			if w.Code != http.StatusOK {
+				b.Fatalf("%d %.300s", w.Code, w.Body)
+			}
+			var page struct {
+				Value    []json.RawMessage `json:"value"`
+				NextLink string            `json:"@odata.nextLink"`
+			}
+			if err := json.Unmarshal(w.Body.Bytes(), &page); err != nil {
+				b.Fatal(err)
+			}
+			rows += len(page.Value)
+			next = page.NextLink
+		}
+		if rows < scaleRows {
+			b.Fatalf("scan saw %d rows", rows)
+		}
+	}
+}
+
+func BenchmarkScaleBatch1000(b *testing.B) {
+	h, ids := scaleHandler(b)
+	var body strings.Builder
+	for i := 0; i < 1000; i++ {
+		body.WriteString("--b\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nGET /api/data/v9.2/contacts(" +
+			ids[(i*97)%len(ids)].String() + ")?$select=fullname HTTP/1.1\r\n\r\n\r\n")
+	}
+	body.WriteString("--b--\r\n")
+	payload := body.String()
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		r := benchRequest(http.MethodPost, api+"$batch", payload)
+		r.Header.Set("Content-Type", "multipart/mixed; boundary=b")
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusOK {
+			b.Fatalf("%d %.300s", w.Code, w.Body)
+		}
+	}
+}
