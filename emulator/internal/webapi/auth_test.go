@@ -280,3 +280,27 @@ func TestServiceMetadata(t *testing.T) {
 		t.Errorf("RetrieveVersion: %s", r.body)
 	}
 }
+
+func TestErrorDetailAnnotations(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	r := e.call(http.MethodPost, api+"accounts", tokenReader, map[string]any{"name": "x"}, "Prefer", `odata.include-annotations="*"`)
+	m := r.json(t)["error"].(map[string]any)
+	for k, want := range map[string]string{
+		"@Microsoft.PowerApps.CDS.ErrorDetails.ApiExceptionCategory":       "ClientError",
+		"@Microsoft.PowerApps.CDS.ErrorDetails.ApiExceptionHttpStatusCode": "403",
+		"@Microsoft.PowerApps.CDS.ErrorDetails.ApiExceptionMessageName":    "PrivilegeDenied",
+	} {
+		if m[k] != want {
+			t.Errorf("%s = %v; want %s", k, m[k], want)
+		}
+	}
+	if m["code"] != "0x80040220" || !strings.HasPrefix(m["@Microsoft.PowerApps.CDS.HelpLink"].(string), "http://go.microsoft.com/fwlink/?LinkID=398563&error=Microsoft.Crm.CrmException%3a80040220") {
+		t.Errorf("error = %v", m)
+	}
+	// Without the preference the envelope has code and message only.
+	r = e.call(http.MethodPost, api+"accounts", tokenReader, map[string]any{"name": "x"})
+	if got := r.json(t)["error"].(map[string]any); len(got) != 2 {
+		t.Errorf("plain error = %v", got)
+	}
+}

@@ -207,7 +207,10 @@ func (req *request) runPart(br *batchRequest, tx *store.Tx, ids map[string]strin
 		if !known {
 			req.h.log.Error("webapi: batch part failed", "method", br.method, "target", truncate(br.target, 256), "err", err)
 		}
-		rec = errorRecorder(ae)
+		prefer, _ := parsePrefer(r.Header.Values("Prefer"))
+		rec = newRecorder()
+		rec.header.Set("OData-Version", "4.0")
+		writeErrorDetails(rec, ae, prefer)
 	}
 	return rec
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/d365s2s/d365/emulator/internal/odata"
 	"github.com/d365s2s/d365/emulator/internal/store"
@@ -123,7 +125,20 @@ func storeStatus(k store.Kind) int {
 }
 
 // writeError sends the error envelope {"error":{"code":…,"message":…}}.
-func writeError(w http.ResponseWriter, e *apiError) {
+func writeError(w http.ResponseWriter, e *apiError) { writeErrorDetails(w, e, preferences{}) }
+
+// errorMessageNames are the ApiExceptionMessageName values of the codes
+// the emulator produces.
+var errorMessageNames = map[string]string{
+	store.CodeObjectDoesNotExist: "ObjectDoesNotExist", store.CodePrivilegeDenied: "PrivilegeDenied",
+	store.CodeConcurrencyVersionMismatch: "ConcurrencyVersionMismatch", store.CodeDuplicateRecord: "DuplicateRecord",
+	store.CodeUserNotMemberOfOrg: "UserNotMemberOfOrg", store.CodeUserNotAssignedRoles: "UserNotAssignedRoles",
+	store.CodeUserDisabled: "UserDisabled", store.CodeValidation: "ValidationError",
+}
+
+// writeErrorDetails sends the error envelope, with the error-detail
+// annotations Prefer: odata.include-annotations asks for.
+func writeErrorDetails(w http.ResponseWriter, e *apiError, prefer preferences) {
 	h := w.Header()
 	h.Set("Content-Type", contentTypeJSON)
 	w.WriteHeader(e.status)
@@ -132,6 +147,25 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	jw.str(e.code)
 	jw.raw(`,"message":`)
 	jw.str(e.message)
+	if len(prefer.includeAnnotations) > 0 {
+		category := "ClientError"
+		if e.status >= 500 {
+			category = "ServerError"
+		}
+		details := [][2]string{
+			{"Microsoft.PowerApps.CDS.ErrorDetails.ApiExceptionCategory", category},
+			{"Microsoft.PowerApps.CDS.ErrorDetails.ApiExceptionHttpStatusCode", strconv.Itoa(e.status)},
+			{"Microsoft.PowerApps.CDS.ErrorDetails.ApiExceptionMessageName", errorMessageNames[e.code]},
+			{"Microsoft.PowerApps.CDS.HelpLink", "http://go.microsoft.com/fwlink/?LinkID=398563&error=Microsoft.Crm.CrmException%3a" + strings.TrimPrefix(e.code, "0x") + "&client=platform"},
+			{"Microsoft.PowerApps.CDS.InnerError.Message", e.message},
+		}
+		for _, d := range details {
+			if d[1] != "" && prefer.wantsAnnotation(d[0]) {
+				jw.raw(`,"@` + d[0] + `":`)
+				jw.str(d[1])
+			}
+		}
+	}
 	jw.raw("}}")
 	jw.flush()
 }

@@ -175,7 +175,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.log.Info("webapi: request refused", "method", r.Method, "path", r.URL.Path, "request_id", reqID,
 				"status", ae.status, "code", ae.code, "reason", ae.message)
 		}
-		writeError(w, ae)
+		prefer, _ := parsePrefer(r.Header.Values("Prefer"))
+		writeErrorDetails(w, ae, prefer)
 	}
 }
 
