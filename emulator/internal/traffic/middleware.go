@@ -1,0 +1,207 @@
+package traffic
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Wrap returns next behind the fault rules, the service protection limits and the request log.
+// Wrap the emulator's whole handler: requests under the admin prefix pass straight through;
+// every other request is identified, checked against the fault rules (in order), metered when
+// it is an authenticated Web API request, served, and logged.
+func (c *Controller) Wrap(next http.Handler) http.Handler { return &middleware{c: c, next: next} }
+
+type middleware struct {
+	c    *Controller
+	next http.Handler
+}
+
+// transit is the per-request state the middleware keeps beside the exchange.
+type transit struct {
+	start        time.Time
+	caller       Caller
+	outcome      string
+	limit        limitKind
+	faults       []string
+	answered     bool   // the response (or its absence) is the traffic package's doing
+	code         string // the error code of a response the traffic package wrote
+	admitted     bool
+	verdict      verdict
+	handlerStart time.Time
+}
+
+func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c := m.c
+	if strings.HasPrefix(r.URL.Path, c.adminPrefix) {
+		m.next.ServeHTTP(w, r)
+		return
+	}
+	ex := &exchange{Context: r.Context(), w: w}
+	ex.start = c.now()
+	r = r.WithContext(ex)
+	ex.caller = c.identify(r)
+	defer m.finish(ex, r)
+
+	if rules := c.faults.snapshot(); len(rules) > 0 && m.injectFaults(ex, w, r, rules) {
+		return
+	}
+
+	api := strings.HasPrefix(r.URL.Path, apiPrefix)
+	if cfg := c.limiter.cfg.Load(); api && ex.caller.AppID != "" && !cfg.off() {
+		v := c.limiter.admit(cfg, ex.caller, c.now())
+		setRateHeaders(w.Header(), v)
+		if v.rejected != limitNone {
+			c.refuse(ex, v)
+			return
+		}
+		ex.admitted, ex.verdict = true, v
+		ex.handlerStart = c.now()
+	}
+	m.next.ServeHTTP(ex, r)
+}
+
+// injectFaults applies the fault rules and reports whether the request has been answered (or
+// abandoned) without the next handler.
+func (m *middleware) injectFaults(ex *exchange, w http.ResponseWriter, r *http.Request, rules []*faultState) bool {
+	c := m.c
+	ri := reqInfo{method: r.Method, path: r.URL.Path, caller: ex.caller, now: ex.start}
+	ri.api = strings.HasPrefix(ri.path, apiPrefix)
+	if ri.api {
+		ri.table = tableOf(ri.path)
+	} else {
+		ri.token = isTokenPath(ri.path)
+	}
+	f := c.evaluate(rules, &ri)
+	ex.faults = f.ids()
+	if f.delay > 0 {
+		if err := sleep(r.Context(), f.delay); err != nil {
+			ex.answered = true
+			ex.outcome = OutcomeCancelled
+			ex.internal = fmt.Sprintf("the client went away during an injected delay of %v (fault rule %s)",
+				f.delay, strings.Join(f.delayIDs, ", "))
+			return true
+		}
+		if f.terminal == nil {
+			ex.internal = fmt.Sprintf("delayed %v by fault rule %s", f.delay, strings.Join(f.delayIDs, ", "))
+		}
+	}
+	if f.terminal == nil {
+		return false
+	}
+	ex.answered = true
+	if k := f.terminal.rule.Action.Kind; k == ActionDrop || (k == ActionTokenEndpointDown && f.terminal.rule.Action.Drop) {
+		ex.outcome = OutcomeDropped
+	}
+	c.respond(w, r, ex, &ri, f.terminal)
+	return true
+}
+
+// refuse answers 429 for the limit v names.
+func (c *Controller) refuse(ex *exchange, v verdict) {
+	code, msg := v.cfg.message(v.rejected)
+	ex.answered, ex.limit, ex.code = true, v.rejected, code
+	ex.internal = msg
+	if v.early {
+		ex.internal = fmt.Sprintf("%s The caller came back before its Retry-After elapsed (%d time(s) in a row), so Retry-After grew to %d s.",
+			msg, v.strikes, v.retryAfter)
+	}
+	writeDataverseError(ex, http.StatusTooManyRequests, code, msg, v.retryAfter)
+}
+
+// finish releases the caller's slot, logs the request and re-raises a handler's panic.
+func (m *middleware) finish(ex *exchange, r *http.Request) {
+	p := recover()
+	c := m.c
+	end := c.now()
+	if ex.admitted {
+		c.limiter.release(ex.verdict, end.Sub(ex.handlerStart), end)
+	}
+	if p != nil && ex.outcome == "" {
+		ex.outcome = OutcomeAborted
+	}
+	c.record(ex, r, end)
+	if p != nil {
+		panic(p)
+	}
+}
+
+// record adds the request to the log and the logger.
+func (c *Controller) record(ex *exchange, r *http.Request, end time.Time) {
+	e := LogEntry{
+		Time:     ex.start,
+		Method:   r.Method,
+		Path:     r.URL.Path,
+		query:    logQuery(r),
+		Status:   ex.status,
+		Outcome:  ex.outcome,
+		TenantID: ex.caller.TenantID,
+		AppID:    ex.caller.AppID,
+		Duration: end.Sub(ex.start),
+		Limit:    ex.limit.String(),
+		Faults:   ex.faults,
+	}
+	if e.Status == 0 && e.Outcome == "" {
+		e.Status = http.StatusOK // the handler wrote nothing; net/http sends 200
+	}
+	if ex.answered {
+		e.Reason, e.Code = ex.internal, ex.code
+		if e.Code == "" && e.Status >= 400 {
+			_, e.Code = reasonFromBody(ex.body)
+		}
+	} else if e.Refused() {
+		var bodyReason string
+		if e.Status >= 400 {
+			bodyReason, e.Code = reasonFromBody(ex.body)
+		}
+		switch p := ex.reason.Load(); {
+		case p != nil:
+			e.Reason = clip(*p)
+		case bodyReason != "":
+			e.Reason = bodyReason
+		case e.Outcome == OutcomeAborted:
+			e.Reason = "the handler aborted the request before completing its response"
+		case e.Status >= 400:
+			e.Reason = fallbackReason(e.Status, ex.Header())
+		default:
+			e.Reason = ex.internal // a latency fault on a request that then succeeded
+		}
+	}
+	e = c.log.add(e)
+
+	level := slog.LevelDebug
+	if e.Refused() {
+		level = slog.LevelInfo
+	}
+	ctx := context.Background()
+	if !c.logger.Enabled(ctx, level) {
+		return
+	}
+	e = e.withQuery()
+	attrs := []slog.Attr{
+		slog.String("method", e.Method), slog.String("path", e.Path), slog.Int("status", e.Status),
+		slog.Duration("duration", e.Duration),
+	}
+	if e.AppID != "" {
+		attrs = append(attrs, slog.String("tenant", e.TenantID), slog.String("app", e.AppID))
+	}
+	if e.Outcome != "" {
+		attrs = append(attrs, slog.String("outcome", e.Outcome))
+	}
+	if e.Reason != "" {
+		attrs = append(attrs, slog.String("reason", e.Reason))
+	}
+	if e.Code != "" {
+		attrs = append(attrs, slog.String("code", e.Code))
+	}
+	if e.Limit != "" {
+		attrs = append(attrs, slog.String("limit", e.Limit))
+	}
+	if len(e.Faults) > 0 {
+		attrs = append(attrs, slog.Any("faults", e.Faults))
+	}
+	c.logger.LogAttrs(ctx, level, "traffic: request", attrs...)
+}

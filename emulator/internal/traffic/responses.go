@@ -1,0 +1,144 @@
+package traffic
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Response headers of the service protection limits (webapi.md §1.5, §5.1).
+const (
+	headerBurstRemaining = "x-ms-ratelimit-burst-remaining-xrm-requests"
+	headerTimeRemaining  = "x-ms-ratelimit-time-remaining-xrm-requests"
+)
+
+// contentTypeOData is the Content-Type of Dataverse's JSON responses, errors included.
+const contentTypeOData = "application/json; odata.metadata=minimal"
+
+// setRateHeaders adds the x-ms-ratelimit-* headers for the limits that are on. It writes the
+// header map directly (the names are already in the form Dataverse sends) from one backing array.
+func setRateHeaders(h http.Header, v verdict) {
+	if v.burstRemaining < 0 && v.timeRemaining < 0 {
+		return
+	}
+	vals := make([]string, 2)
+	if v.burstRemaining >= 0 {
+		vals[0] = strconv.Itoa(v.burstRemaining)
+		h[headerBurstRemaining] = vals[0:1:1]
+	}
+	if v.timeRemaining >= 0 {
+		vals[1] = formatSecondsRemaining(v.timeRemaining)
+		h[headerTimeRemaining] = vals[1:2:2]
+	}
+}
+
+// formatSecondsRemaining formats execution time left the way Dataverse sends it: seconds with
+// thousands separators and two decimals, e.g. "1,200.00" or "1,199.46" (public captures of real
+// responses show this form).
+func formatSecondsRemaining(nanos int64) string {
+	hundredths := max(nanos/int64(10*time.Millisecond), 0)
+	var digits, out [24]byte
+	whole := strconv.AppendInt(digits[:0], hundredths/100, 10)
+	b := out[:0]
+	for i, d := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b = append(b, ',')
+		}
+		b = append(b, d)
+	}
+	frac := hundredths % 100
+	b = append(b, '.', byte('0'+frac/10), byte('0'+frac%10))
+	return string(b)
+}
+
+// dataverseError is Dataverse's error envelope (webapi.md §4.2).
+type dataverseError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// writeDataverseError answers with Dataverse's envelope. retryAfter > 0 adds Retry-After.
+func writeDataverseError(w http.ResponseWriter, status int, code, message string, retryAfter int) {
+	var env dataverseError
+	env.Error.Code, env.Error.Message = code, message
+	body := marshalNoEscape(env)
+	h := w.Header()
+	h.Set("Content-Type", contentTypeOData)
+	h.Set("OData-Version", "4.0")
+	reqID := uuid.NewString()
+	h.Set("REQ_ID", reqID)
+	h.Set("x-ms-service-request-id", reqID)
+	if retryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(retryAfter))
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// Entra's error fields (entra.md §1.5): the timestamp layout and the page error_uri points to.
+const (
+	entraTimestampLayout = "2006-01-02 15:04:05Z"
+	entraErrorURIBase    = "https://login.microsoftonline.com/error?code="
+)
+
+// entraError is Entra's error response, fields in Entra's order.
+type entraError struct {
+	Error            string `json:"error"`
+	ErrorDescription string `json:"error_description"`
+	ErrorCodes       []int  `json:"error_codes"`
+	Timestamp        string `json:"timestamp"`
+	TraceID          string `json:"trace_id"`
+	CorrelationID    string `json:"correlation_id"`
+	ErrorURI         string `json:"error_uri"`
+}
+
+// writeEntraError answers like Entra's token service: the OAuth error, the AADSTS code, and
+// the description with its Trace ID, Correlation ID and Timestamp lines. The correlation id
+// echoes the caller's client-request-id when it is a GUID, as Entra does.
+func writeEntraError(w http.ResponseWriter, r *http.Request, now time.Time, status int, oauthError string, aadsts int, message string, retryAfter int) {
+	traceID := uuid.NewString()
+	correlationID := uuid.NewString()
+	if id, err := uuid.Parse(r.Header.Get("client-request-id")); err == nil {
+		correlationID = id.String()
+	}
+	ts := now.UTC().Format(entraTimestampLayout)
+	code := strconv.Itoa(aadsts)
+	body := marshalNoEscape(entraError{
+		Error: oauthError,
+		ErrorDescription: "AADSTS" + code + ": " + message + "\r\nTrace ID: " + traceID +
+			"\r\nCorrelation ID: " + correlationID + "\r\nTimestamp: " + ts,
+		ErrorCodes:    []int{aadsts},
+		Timestamp:     ts,
+		TraceID:       traceID,
+		CorrelationID: correlationID,
+		ErrorURI:      entraErrorURIBase + code,
+	})
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store, no-cache")
+	h.Set("Pragma", "no-cache")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("x-ms-request-id", traceID)
+	if retryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(retryAfter))
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// marshalNoEscape encodes v without HTML escaping (messages contain quotes and '<' as is).
+func marshalNoEscape(v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // plain structs of strings and ints cannot fail
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}
