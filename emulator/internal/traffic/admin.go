@@ -21,6 +21,30 @@ const maxAdminBody = 1 << 20
 // requests from non-loopback addresses before they get here.
 func (c *Controller) AdminHandler() http.Handler { return c.admin }
 
+// RegisterAdmin adds the admin routes to mux with method patterns ("GET /_emulator/limits", …),
+// for an emulator whose admin mux answers unknown routes and methods itself. Requests reach the
+// same code as AdminHandler's.
+func (c *Controller) RegisterAdmin(mux *http.ServeMux) {
+	p := c.adminPrefix
+	faultByID := func(w http.ResponseWriter, r *http.Request) { c.adminFault(w, r, r.PathValue("id")) }
+	for _, route := range []struct {
+		pattern string
+		handler http.HandlerFunc
+	}{
+		{"GET " + p + "limits", c.adminLimits},
+		{"PUT " + p + "limits", c.adminLimits},
+		{"GET " + p + "faults", c.adminFaults},
+		{"POST " + p + "faults", c.adminFaults},
+		{"DELETE " + p + "faults", c.adminFaults},
+		{"GET " + p + "faults/{id}", faultByID},
+		{"DELETE " + p + "faults/{id}", faultByID},
+		{"GET " + p + "log", c.adminLog},
+		{"DELETE " + p + "log", c.adminLog},
+	} {
+		mux.HandleFunc(route.pattern, route.handler)
+	}
+}
+
 func (c *Controller) newAdminHandler() http.Handler {
 	p := c.adminPrefix
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -238,12 +262,29 @@ func adminJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(append(body, '\n'))
 }
 
-// adminError answers {"error":"<message>"}.
+// adminError answers {"error":{"code":"<Invalid|NotFound|Conflict|MethodNotAllowed|Internal>",
+// "message":"<what is wrong and how to fix it>"}}, the shape of the emulator's whole admin API.
 func adminError(w http.ResponseWriter, status int, msg string) {
+	code := "Invalid"
+	switch status {
+	case http.StatusNotFound:
+		code = "NotFound"
+	case http.StatusConflict:
+		code = "Conflict"
+	case http.StatusMethodNotAllowed:
+		code = "MethodNotAllowed"
+	case http.StatusInternalServerError:
+		code = "Internal"
+	}
 	w.Header().Del("Location")
-	adminJSON(w, status, struct {
-		Error string `json:"error"`
-	}{msg})
+	var body struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	body.Error.Code, body.Error.Message = code, msg
+	adminJSON(w, status, body)
 }
 
 func methodNotAllowed(w http.ResponseWriter, allow string) {

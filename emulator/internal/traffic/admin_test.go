@@ -3,6 +3,7 @@ package traffic
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -13,12 +14,16 @@ import (
 func adminErrorText(t *testing.T, r result) string {
 	t.Helper()
 	var body struct {
-		Error string `json:"error"`
+		Error struct{ Code, Message string } `json:"error"`
 	}
-	if err := json.Unmarshal(r.body, &body); err != nil || body.Error == "" {
-		t.Fatalf("error body %q is not {\"error\":\"…\"}", r.body)
+	if err := json.Unmarshal(r.body, &body); err != nil || body.Error.Message == "" {
+		t.Fatalf("error body %q is not {\"error\":{\"code\":…,\"message\":…}}", r.body)
 	}
-	return body.Error
+	want := map[int]string{400: "Invalid", 413: "Invalid", 404: "NotFound", 405: "MethodNotAllowed", 409: "Conflict"}[r.status]
+	if body.Error.Code != want {
+		t.Errorf("status %d: error code %q, want %q", r.status, body.Error.Code, want)
+	}
+	return body.Error.Message
 }
 
 func TestAdminLimits(t *testing.T) {
@@ -169,5 +174,36 @@ func TestAdminLog(t *testing.T) {
 	}
 	if r := e.admin(http.MethodGet, "log", ""); strings.TrimSpace(string(r.body)) != `{"entries":[]}` {
 		t.Errorf("GET log after DELETE: %s", r.body)
+	}
+}
+
+// RegisterAdmin puts the same routes on the emulator's own mux, with method patterns.
+func TestRegisterAdmin(t *testing.T) {
+	t.Parallel()
+	c, err := New(Options{Faults: []FaultRule{{ID: "x", Action: FaultAction{Kind: ActionDrop}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	c.RegisterAdmin(mux)
+	serve := func(method, path, body string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest(method, path, strings.NewReader(body)))
+		return rec
+	}
+	if rec := serve(http.MethodGet, "/_emulator/faults/x", ""); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"id":"x"`) {
+		t.Errorf("GET faults/x: %d %s", rec.Code, rec.Body)
+	}
+	if rec := serve(http.MethodPut, "/_emulator/limits", `{"preset":"off"}`); rec.Code != 200 || c.Limits() != LimitsOff() {
+		t.Errorf("PUT limits: %d %s", rec.Code, rec.Body)
+	}
+	if rec := serve(http.MethodDelete, "/_emulator/faults/x", ""); rec.Code != http.StatusNoContent || len(c.Faults()) != 0 {
+		t.Errorf("DELETE faults/x: %d", rec.Code)
+	}
+	if _, pattern := mux.Handler(httptest.NewRequest(http.MethodPatch, "/_emulator/limits", nil)); pattern != "" {
+		t.Errorf("PATCH limits is routed to %q", pattern)
+	}
+	if _, pattern := mux.Handler(httptest.NewRequest(http.MethodGet, "/_emulator/log", nil)); pattern != "GET /_emulator/log" {
+		t.Errorf("GET log is routed to %q", pattern)
 	}
 }

@@ -1,6 +1,7 @@
 package traffic
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,6 +27,20 @@ const apiPrefix = "/api/data/"
 type Caller struct {
 	TenantID string // the tenant GUID (or, on the token endpoint, the tenant as written in the path)
 	AppID    string // the application (client) id
+	// Detail is anything Identify wants the handlers to have, such as the validated access
+	// token, so the Web API need not validate it a second time (see CallerFromContext). It is
+	// never logged, compared or matched.
+	Detail any
+}
+
+// CallerFromContext returns the Caller that Options.Identify returned for the request whose
+// context is ctx; ok is false when the request did not come through Controller.Wrap.
+func CallerFromContext(ctx context.Context) (c Caller, ok bool) {
+	ex, ok := ctx.Value(exchangeKey{}).(*exchange)
+	if !ok {
+		return Caller{}, false
+	}
+	return ex.caller, true
 }
 
 // Options configure a Controller. The zero value is usable: Dataverse's limits, no faults, the

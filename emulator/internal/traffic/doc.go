@@ -4,20 +4,38 @@
 //
 // # Wiring
 //
-// One Controller wraps the emulator's whole handler; the emulator mounts its admin API:
+// One Controller wraps the emulator's whole handler; the emulator mounts its admin routes:
 //
 //	tc, err := traffic.New(traffic.Options{
-//		Limits:    nil,                  // Dataverse's defaults
-//		Now:       emu.now,              // the emulator's clock (with its offset)
-//		Identify:  emu.identifyCaller,   // bearer token on /api/data/, else traffic.TokenRequestCaller
-//		Challenge: webAPIChallenge,      // WWW-Authenticate of the Web API's 401
+//		Limits: o.Limits, // nil: Dataverse's defaults
+//		Faults: o.Faults,
+//		Seed:   o.FaultSeed,
+//		Now:    e.clock.Now, // the emulator's clock, offset included
+//		Identify: func(r *http.Request) traffic.Caller {
+//			if !strings.HasPrefix(r.URL.Path, "/api/data/") {
+//				return traffic.TokenRequestCaller(r) // tenant path segment + client_id
+//			}
+//			tok, err := validateBearer(r) // the authenticator's checks
+//			if err != nil {
+//				return traffic.Caller{} // the Web API answers 401, unmetered
+//			}
+//			return traffic.Caller{TenantID: tok.TenantID, AppID: tok.AppID, Detail: tok}
+//		},
+//		Challenge: webAPIChallenge, // the Web API's WWW-Authenticate value
 //		Logger:    logger.With("component", "traffic"),
 //	})
-//	mux.Handle("/_emulator/", tc.AdminHandler()) // more specific /_emulator/ routes still win
+//	tc.RegisterAdmin(adminMux)   // or mux.Handle("/_emulator/", tc.AdminHandler())
 //	server.Handler = tc.Wrap(mux)
 //
-// Handlers that refuse a request say why with SetReason(r.Context(), "…"); the words go to the
-// request log (never a token or secret).
+// Behind it, the Web API's authenticator reuses the validated token instead of checking the
+// signature twice, and says why it refuses one:
+//
+//	if c, ok := traffic.CallerFromContext(r.Context()); ok {
+//		if tok, ok := c.Detail.(*identity.AccessToken); ok { … return the caller … }
+//	}
+//	… validate; on failure: traffic.SetReason(r.Context(), err.Error())
+//
+// Words given to SetReason go to the request log; they must never hold a token or a secret.
 //
 // # Order of work per request
 //
@@ -145,13 +163,15 @@
 //
 // # Admin API
 //
-// Under Options.AdminPrefix (default /_emulator/), JSON in and out, errors as
-// {"error":"<what is wrong and how to fix it>"}:
+// Under Options.AdminPrefix (default /_emulator/), served by AdminHandler or added to a mux by
+// RegisterAdmin; JSON in and out, errors as {"error":{"code":"Invalid|NotFound|Conflict|
+// MethodNotAllowed|Internal","message":"<what is wrong and how to fix it>"}}:
 //
 //	GET    /_emulator/limits          200 {"requests":6000,"executionTime":"20m0s","concurrent":52,"window":"5m0s"}
 //	PUT    /_emulator/limits          body: limits, optionally {"preset":"strict", …overrides}; 200 the limits in force
 //	GET    /_emulator/faults          200 {"seed":…,"faults":[rule + "matched","fired"]}
-//	POST   /_emulator/faults          body: one rule; 201 the rule with its id, Location: /_emulator/faults/{id}
+//	POST   /_emulator/faults          body: one rule; 201 the rule with its id, Location: /_emulator/faults/{id};
+//	                                  400 invalid rule, 409 id in use
 //	DELETE /_emulator/faults          204, removes every rule
 //	GET    /_emulator/faults/{id}     200 the rule with its counters; 404
 //	DELETE /_emulator/faults/{id}     204; 404

@@ -99,10 +99,15 @@ func (r *FaultRule) UnmarshalJSON(data []byte) error {
 // UnmarshalYAML decodes a rule from a YAML scenario file with the rules of UnmarshalJSON.
 func (r *FaultRule) UnmarshalYAML(node *yaml.Node) error {
 	data, err := yamlNodeToJSON(node)
-	if err != nil {
-		return fmt.Errorf("fault rule: %w", err)
+	if err == nil {
+		err = r.UnmarshalJSON(data)
+	} else {
+		err = fmt.Errorf("fault rule: %w", err)
 	}
-	return r.UnmarshalJSON(data)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", node.Line, err)
+	}
+	return nil
 }
 
 // ParseFaultRule decodes one rule from JSON and validates it. Errors begin "fault rule: " and

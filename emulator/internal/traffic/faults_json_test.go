@@ -146,7 +146,7 @@ faults:
 		Faults []FaultRule `yaml:"faults"`
 	}
 	err = yaml.Unmarshal([]byte("faults:\n  - action: {kind: error, status: 700}\n"), &bad)
-	if err == nil || !strings.Contains(err.Error(), "fault rule: action.status: 700 is not an error status") {
+	if err == nil || !strings.Contains(err.Error(), "line 2: fault rule: action.status: 700 is not an error status") {
 		t.Errorf("bad YAML rule: %v", err)
 	}
 }

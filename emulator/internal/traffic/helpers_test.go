@@ -45,11 +45,17 @@ func bearerCaller(r *http.Request) (Caller, bool) {
 	return c, ok
 }
 
-// identifyTest is the Identify the emulator would pass: bearer tokens on the Web API, the token
-// request form elsewhere.
+// validated stands for what the emulator's token validation returns.
+type validated struct{ appID string }
+
+// identifyTest is the Identify the emulator would pass: bearer tokens on the Web API (with the
+// validation result as Detail), the token request form elsewhere.
 func identifyTest(r *http.Request) Caller {
 	if strings.HasPrefix(r.URL.Path, "/api/data/") {
-		c, _ := bearerCaller(r)
+		c, ok := bearerCaller(r)
+		if ok {
+			c.Detail = &validated{appID: c.AppID}
+		}
 		return c
 	}
 	return TokenRequestCaller(r)
@@ -109,7 +115,17 @@ func (b *backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (b *backend) serveAPI(w http.ResponseWriter, r *http.Request) {
-	if _, ok := bearerCaller(r); !ok {
+	// Like the emulator's authenticator: reuse what Identify validated.
+	c, ok := CallerFromContext(r.Context())
+	if !ok {
+		http.Error(w, "the request did not come through the middleware", http.StatusInternalServerError)
+		return
+	}
+	if v, ok := c.Detail.(*validated); !ok || v.appID != c.AppID {
+		if _, valid := bearerCaller(r); valid {
+			http.Error(w, "Identify's validated token did not reach the handler", http.StatusInternalServerError)
+			return
+		}
 		SetReason(r.Context(), "the access token's signature does not verify against the token service's keys")
 		w.Header().Set("WWW-Authenticate", testChallenge)
 		w.WriteHeader(http.StatusUnauthorized)

@@ -281,10 +281,15 @@ func (l *Limits) UnmarshalJSON(data []byte) error {
 // UnmarshalYAML decodes limits from a YAML scenario file with the rules of UnmarshalJSON.
 func (l *Limits) UnmarshalYAML(node *yaml.Node) error {
 	data, err := yamlNodeToJSON(node)
-	if err != nil {
-		return fmt.Errorf("limits: %w", err)
+	if err == nil {
+		err = l.UnmarshalJSON(data)
+	} else {
+		err = fmt.Errorf("limits: %w", err)
 	}
-	return l.UnmarshalJSON(data)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", node.Line, err)
+	}
+	return nil
 }
 
 // parseDuration parses a Go duration string and names field when it cannot.
@@ -306,7 +311,7 @@ func yamlNodeToJSON(node *yaml.Node) ([]byte, error) {
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		return nil, fmt.Errorf("line %d: %w (map keys must be strings)", node.Line, err)
+		return nil, fmt.Errorf("%w (map keys must be strings)", err)
 	}
 	return buf.Bytes(), nil
 }

@@ -3,6 +3,7 @@ package traffic
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -408,5 +409,23 @@ func TestExecutionTimeWindowSlidesUnderSteadyLoad(t *testing.T) {
 	// What is left is 1 s minus the last window's 500 ms, give or take one granule's requests.
 	if left := time.Duration(v.timeRemaining); left < 480*time.Millisecond || left > 510*time.Millisecond {
 		t.Errorf("execution time remaining %v, want about 500ms", left)
+	}
+}
+
+// The rate headers are in the header map under Go's canonical names, so a handler behind the
+// middleware reads them with Header().Get like any other.
+func TestRateHeadersVisibleToHandlers(t *testing.T) {
+	t.Parallel()
+	var seen string
+	c, err := New(Options{Identify: func(*http.Request) Caller { return Caller{TenantID: tenantA, AppID: appA} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := c.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = w.Header().Get("x-ms-ratelimit-burst-remaining-xrm-requests")
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/api/data/v9.2/contacts", nil))
+	if seen != "5999" {
+		t.Errorf("handler saw burst remaining %q, want 5999", seen)
 	}
 }

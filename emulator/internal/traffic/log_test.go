@@ -239,10 +239,10 @@ func TestTokenRequestCaller(t *testing.T) {
 		want                            Caller
 	}{
 		{"v2 form", "POST", "/" + tenantA + "/oauth2/v2.0/token", "application/x-www-form-urlencoded; charset=utf-8",
-			"grant_type=client_credentials&client_secret=" + secret + "&client_id=" + appA, [2]string{}, Caller{tenantA, appA}},
-		{"v1 domain tenant", "POST", "/contoso.onmicrosoft.com/oauth2/token", "application/x-www-form-urlencoded", "client_id=" + appB, [2]string{}, Caller{"contoso.onmicrosoft.com", appB}},
-		{"basic auth", "POST", "/" + tenantA + "/oauth2/v2.0/token", "application/x-www-form-urlencoded", "grant_type=client_credentials", [2]string{appB, secret}, Caller{tenantA, appB}},
-		{"body larger than the peek", "POST", "/" + tenantA + "/oauth2/v2.0/token", "application/x-www-form-urlencoded", big, [2]string{}, Caller{tenantA, appA}},
+			"grant_type=client_credentials&client_secret=" + secret + "&client_id=" + appA, [2]string{}, Caller{TenantID: tenantA, AppID: appA}},
+		{"v1 domain tenant", "POST", "/contoso.onmicrosoft.com/oauth2/token", "application/x-www-form-urlencoded", "client_id=" + appB, [2]string{}, Caller{TenantID: "contoso.onmicrosoft.com", AppID: appB}},
+		{"basic auth", "POST", "/" + tenantA + "/oauth2/v2.0/token", "application/x-www-form-urlencoded", "grant_type=client_credentials", [2]string{appB, secret}, Caller{TenantID: tenantA, AppID: appB}},
+		{"body larger than the peek", "POST", "/" + tenantA + "/oauth2/v2.0/token", "application/x-www-form-urlencoded", big, [2]string{}, Caller{TenantID: tenantA, AppID: appA}},
 		{"json body ignored", "POST", "/" + tenantA + "/oauth2/v2.0/token", "application/json", `{"client_id":"x"}`, [2]string{}, Caller{TenantID: tenantA}},
 		{"discovery", "GET", "/" + tenantA + "/v2.0/.well-known/openid-configuration", "", "", [2]string{}, Caller{}},
 		{"web api", "POST", "/api/data/v9.2/contacts", "application/x-www-form-urlencoded", "client_id=" + appA, [2]string{}, Caller{}},

@@ -16,11 +16,18 @@ const (
 	headerTimeRemaining  = "x-ms-ratelimit-time-remaining-xrm-requests"
 )
 
+// The same names in Go's canonical form, so that the header map can be written without
+// canonicalising on every request and other handlers' Header().Get still finds them.
+var (
+	canonicalBurstRemaining = http.CanonicalHeaderKey(headerBurstRemaining)
+	canonicalTimeRemaining  = http.CanonicalHeaderKey(headerTimeRemaining)
+)
+
 // contentTypeOData is the Content-Type of Dataverse's JSON responses, errors included.
 const contentTypeOData = "application/json; odata.metadata=minimal"
 
-// setRateHeaders adds the x-ms-ratelimit-* headers for the limits that are on. It writes the
-// header map directly (the names are already in the form Dataverse sends) from one backing array.
+// setRateHeaders adds the x-ms-ratelimit-* headers for the limits that are on, both values in one
+// backing array.
 func setRateHeaders(h http.Header, v verdict) {
 	if v.burstRemaining < 0 && v.timeRemaining < 0 {
 		return
@@ -28,11 +35,11 @@ func setRateHeaders(h http.Header, v verdict) {
 	vals := make([]string, 2)
 	if v.burstRemaining >= 0 {
 		vals[0] = strconv.Itoa(v.burstRemaining)
-		h[headerBurstRemaining] = vals[0:1:1]
+		h[canonicalBurstRemaining] = vals[0:1:1]
 	}
 	if v.timeRemaining >= 0 {
 		vals[1] = formatSecondsRemaining(v.timeRemaining)
-		h[headerTimeRemaining] = vals[1:2:2]
+		h[canonicalTimeRemaining] = vals[1:2:2]
 	}
 }
 
