@@ -6,17 +6,21 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/d365s2s/d365/emulator/internal/identity"
+	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
 	"github.com/d365s2s/d365/emulator/internal/webapi"
 )
@@ -26,17 +30,24 @@ import (
 const DefaultTokenLifetime = 3599 * time.Second
 
 // Options configure an Emulator. The zero value (or a nil *Options) is an in-memory emulator on a
-// free loopback port.
+// free loopback port, seeded with the default tenant, app and application user.
 type Options struct {
 	// Addr is the TCP address to listen on. Empty means "127.0.0.1:0", a free loopback port.
 	Addr string
 
 	// DataDir, when not empty, is a directory where the emulator keeps its state: the SQLite
-	// database (app registrations, signing keys, records) and its certificate authority (ca.pem and
-	// ca-key.pem). A restart on the same directory keeps all of it. Empty means in memory.
+	// database (app registrations, signing keys, records), its certificate authority (ca.pem and
+	// ca-key.pem), the seeded state Reset returns to (seed.db) and named snapshots
+	// (snapshots/*.db). A restart on the same directory keeps all of it. Empty means in memory.
 	DataDir string
 
-	// TokenLifetime is the lifetime of issued access tokens. Zero means DefaultTokenLifetime.
+	// Scenario, when set, replaces the default seed with its tenants, apps, application users,
+	// roles, tables and rows (see Scenario and LoadScenario). It is applied on the first start of
+	// a data directory (its tables on every start), or on every start in memory.
+	Scenario *Scenario
+
+	// TokenLifetime is the lifetime of issued access tokens. Zero means the scenario's
+	// tokenLifetime, else DefaultTokenLifetime.
 	TokenLifetime time.Duration
 
 	// Logger receives the emulator's logs (requests, rejections and their reasons). Nil discards
@@ -57,6 +68,21 @@ type Emulator struct {
 	identity *identity.Service
 	logger   *slog.Logger
 	creds    Credentials
+	clock    *clock
+	dataDir  string
+
+	// orgTenantID is the tenant the organization belongs to; tokenLifetime the configured
+	// lifetime Reset returns to; systemUserID the SYSTEM user admin writes run as.
+	orgTenantID   string
+	tokenLifetime time.Duration
+	systemUserID  uuid.UUID
+
+	// stateMu serialises the operations that replace or copy the whole state (reset, snapshot,
+	// restore, key rotation). snapshots are the in-memory snapshots by name; seedSnap is the
+	// seeded state.
+	stateMu   sync.Mutex
+	snapshots map[string]*store.Snapshot
+	seedSnap  *store.Snapshot
 
 	serveErr  chan error
 	closeOnce sync.Once
@@ -65,7 +91,9 @@ type Emulator struct {
 
 // New starts an emulator and returns once it accepts connections. On first start (or always, when
 // in memory) it seeds one tenant, one app registration with a client secret, and an application
-// user for that app holding the System Administrator role; Credentials returns them.
+// user for that app holding the System Administrator role (Credentials returns them), or applies
+// Options.Scenario instead. A scenario error fails New with a message naming the scenario file,
+// line and field; nothing is left behind in the data directory.
 func New(opts *Options) (*Emulator, error) {
 	var o Options
 	if opts != nil {
@@ -74,15 +102,29 @@ func New(opts *Options) (*Emulator, error) {
 	if o.Addr == "" {
 		o.Addr = "127.0.0.1:0"
 	}
-	if o.TokenLifetime == 0 {
-		o.TokenLifetime = DefaultTokenLifetime
-	}
 	if o.TokenLifetime < 0 {
-		return nil, fmt.Errorf("emulator: token lifetime %v is negative", o.TokenLifetime)
+		return nil, invalidf("token lifetime %v is negative", o.TokenLifetime)
 	}
 	logger := o.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+
+	// Check the whole scenario before touching anything.
+	var plan *scenarioPlan
+	sch := schema.Builtin()
+	if o.Scenario != nil {
+		var err error
+		if plan, err = o.Scenario.plan(); err != nil {
+			return nil, err
+		}
+		sch = plan.schema
+	}
+	if o.TokenLifetime == 0 {
+		o.TokenLifetime = DefaultTokenLifetime
+		if plan != nil && plan.tokenLifetime > 0 {
+			o.TokenLifetime = plan.tokenLifetime
+		}
 	}
 	if o.DataDir != "" {
 		if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
@@ -90,11 +132,27 @@ func New(opts *Options) (*Emulator, error) {
 		}
 	}
 
-	e := &Emulator{logger: logger, serveErr: make(chan error, 1)}
+	e := &Emulator{
+		logger:        logger,
+		serveErr:      make(chan error, 1),
+		clock:         &clock{},
+		dataDir:       o.DataDir,
+		tokenLifetime: o.TokenLifetime,
+		snapshots:     map[string]*store.Snapshot{},
+	}
 	ok := false
+	freshDB := false
 	defer func() {
 		if !ok {
 			e.shutdown()
+			if freshDB && o.DataDir != "" {
+				// A first start that failed leaves no half-seeded database behind.
+				for _, name := range []string{store.FileName, seedFile} {
+					for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+						os.Remove(filepath.Join(o.DataDir, name+suffix))
+					}
+				}
+			}
 		}
 	}()
 
@@ -119,7 +177,18 @@ func New(opts *Options) (*Emulator, error) {
 	}
 
 	ctx := context.Background()
-	e.store, err = store.Open(ctx, o.DataDir, nil)
+	if o.DataDir != "" {
+		if _, err := os.Stat(filepath.Join(o.DataDir, store.FileName)); errors.Is(err, fs.ErrNotExist) {
+			freshDB = true
+		}
+	} else {
+		freshDB = true
+	}
+	e.store, err = store.Open(ctx, o.DataDir, &store.Options{
+		Schema: sch,
+		Now:    e.clock.Now,
+		Logger: logger.With("component", "store"),
+	})
 	if err != nil {
 		return nil, fmt.Errorf("emulator: open store: %w", err)
 	}
@@ -127,19 +196,21 @@ func New(opts *Options) (*Emulator, error) {
 		BaseURL:       e.url,
 		Resource:      e.url,
 		TokenLifetime: o.TokenLifetime,
+		Now:           e.clock.Now,
 		Logger:        logger.With("component", "entra"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("emulator: start token service: %w", err)
 	}
-	if err := e.seed(ctx); err != nil {
+	if err := e.seed(ctx, plan); err != nil {
 		return nil, err
 	}
+
 	api, err := webapi.New(webapi.Options{
 		Store:            e.store,
-		Authenticator:    &tokenAuthenticator{identity: e.identity, tenantID: DefaultTenantID},
+		Authenticator:    &tokenAuthenticator{identity: e.identity, tenantID: e.orgTenantID},
 		OrgURL:           e.url,
-		AuthorizationURI: e.url + "/" + DefaultTenantID + "/oauth2/authorize",
+		AuthorizationURI: e.url + "/" + e.orgTenantID + "/oauth2/authorize",
 		Logger:           logger.With("component", "webapi"),
 	})
 	if err != nil {
@@ -148,10 +219,7 @@ func New(opts *Options) (*Emulator, error) {
 
 	mux := http.NewServeMux()
 	mux.Handle("/api/data/", api)
-	mux.HandleFunc("GET /_emulator/health", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"status":"ok"}`)
-	})
+	mux.Handle("/_emulator/", e.adminHandler())
 	mux.Handle("/", e.identity)
 
 	e.server = &http.Server{
@@ -172,16 +240,103 @@ func New(opts *Options) (*Emulator, error) {
 		MaxIdleConnsPerHost: 64,
 		IdleConnTimeout:     90 * time.Second,
 	}}
-	e.creds = Credentials{TenantID: DefaultTenantID, ClientID: DefaultClientID, ClientSecret: DefaultClientSecret}
 
 	go func() { e.serveErr <- e.server.ServeTLS(ln, "", "") }()
-	logger.Info("emulator listening", "url", e.url, "data_dir", o.DataDir)
+	logger.Info("emulator listening", "url", e.url, "data_dir", o.DataDir, "tenant_id", e.orgTenantID)
 	ok = true
 	return e, nil
 }
 
-// seed creates the default tenant, app registration, secret and application user when absent.
-func (e *Emulator) seed(ctx context.Context) error {
+// seed brings the database to its seeded state on first start (the default seed or the
+// scenario), remembers how it was seeded, and keeps a copy of that state for Reset. On a restart
+// it only reads back what the first start recorded.
+func (e *Emulator) seed(ctx context.Context, plan *scenarioPlan) error {
+	db := e.store.DB()
+	if err := createMetaTable(ctx, db); err != nil {
+		return err
+	}
+	meta, err := readMeta(ctx, db)
+	if err != nil {
+		return err
+	}
+	if err := e.ensureSystemAdministrator(ctx); err != nil {
+		return err
+	}
+	switch meta[metaSeed] {
+	case "":
+		tenants, err := e.identity.Tenants(ctx)
+		if err != nil {
+			return fromIdentity(err)
+		}
+		if len(tenants) > 0 {
+			// A database seeded before the emulator recorded how: the default seed.
+			meta = map[string]string{metaSeed: seedDefault, metaOrgTenantID: DefaultTenantID}
+			if err := writeMeta(ctx, db, meta); err != nil {
+				return err
+			}
+			break
+		}
+		if err := writeMeta(ctx, db, map[string]string{metaSeed: seedInProgress}); err != nil {
+			return err
+		}
+		if plan != nil {
+			e.orgTenantID = plan.orgTenantID
+			if err := e.applyScenario(ctx, plan); err != nil {
+				return err
+			}
+			meta = map[string]string{metaSeed: seedScenario, metaOrgTenantID: plan.orgTenantID}
+		} else {
+			e.orgTenantID = DefaultTenantID
+			if err := e.seedDefaults(ctx); err != nil {
+				return err
+			}
+			meta = map[string]string{metaSeed: seedDefault, metaOrgTenantID: DefaultTenantID}
+		}
+		if err := writeMeta(ctx, db, meta); err != nil {
+			return err
+		}
+	case seedInProgress:
+		return fmt.Errorf("emulator: the data directory %s was left half-seeded by a start that failed; remove %s and start again",
+			e.dataDir, filepath.Join(e.dataDir, store.FileName))
+	default:
+		if plan != nil {
+			e.logger.Warn("the data directory was seeded before: the scenario's tables are used, its tenants, apps, users and rows are not applied again (remove the data directory to start over)",
+				"data_dir", e.dataDir)
+		}
+	}
+	e.orgTenantID = meta[metaOrgTenantID]
+	if e.orgTenantID == "" {
+		e.orgTenantID = DefaultTenantID
+	}
+	switch {
+	case plan != nil:
+		e.creds = scenarioCredentials(plan)
+	case meta[metaSeed] == seedDefault:
+		e.creds = Credentials{TenantID: DefaultTenantID, ClientID: DefaultClientID, ClientSecret: DefaultClientSecret}
+	default:
+		e.creds = Credentials{TenantID: e.orgTenantID}
+	}
+	return e.keepSeedState(ctx)
+}
+
+// keepSeedState keeps the seeded state for Reset: in memory, or in DataDir/seed.db, written once
+// (on first start) so that Reset after a restart still returns to the first start's state.
+func (e *Emulator) keepSeedState(ctx context.Context) error {
+	var err error
+	if e.dataDir == "" {
+		e.seedSnap, err = e.store.SnapshotInMemory(ctx)
+		return err
+	}
+	path := filepath.Join(e.dataDir, seedFile)
+	if e.seedSnap, err = store.OpenSnapshotFile(path); err == nil {
+		return nil
+	}
+	e.seedSnap, err = e.store.SnapshotToFile(ctx, path)
+	return err
+}
+
+// seedDefaults creates the default tenant, app registration, secret and application user.
+func (e *Emulator) seedDefaults(ctx context.Context) error {
 	if err := e.identity.EnsureTenant(ctx, identity.Tenant{
 		ID: DefaultTenantID, Domain: DefaultTenantDomain, DisplayName: "d365 emulator tenant",
 	}); err != nil {
@@ -236,10 +391,13 @@ func (e *Emulator) OrgURL() string { return e.url }
 // Cloud.ActiveDirectoryAuthorityHost, AZURE_AUTHORITY_HOST).
 func (e *Emulator) AuthorityHost() string { return e.url + "/" }
 
-// TenantID is the ID of the seeded tenant.
-func (e *Emulator) TenantID() string { return e.creds.TenantID }
+// TenantID is the ID of the organization's tenant: the only tenant whose tokens the Web API
+// accepts (the seeded tenant, or the scenario's organization tenant).
+func (e *Emulator) TenantID() string { return e.orgTenantID }
 
-// Credentials returns the seeded app registration's tenant, client ID and client secret.
+// Credentials returns the seeded app registration's tenant, client ID and client secret; with a
+// scenario, the first of its apps that has a secret (empty ClientID and ClientSecret when none
+// has).
 func (e *Emulator) Credentials() Credentials { return e.creds }
 
 // CACertPEM returns the emulator's CA certificate in PEM form. Clients must trust it to talk to
@@ -281,6 +439,12 @@ func (e *Emulator) shutdown() error {
 	}
 	if e.client != nil {
 		e.client.CloseIdleConnections()
+	}
+	for _, sn := range e.snapshots {
+		sn.Close()
+	}
+	if e.seedSnap != nil {
+		e.seedSnap.Close()
 	}
 	if e.store != nil {
 		if err := e.store.Close(); err != nil {

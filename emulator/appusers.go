@@ -1,0 +1,226 @@
+package emulator
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/d365s2s/d365/emulator/internal/store"
+)
+
+// ApplicationUser is the Dataverse user of an app registration (a systemuser whose applicationid
+// is the app's client ID). Dataverse authorizes an app's requests by this user's security roles.
+type ApplicationUser struct {
+	// UserID is the systemuserid (what WhoAmI returns as UserId).
+	UserID string `json:"userId"`
+	// ApplicationID is the app's client ID.
+	ApplicationID string `json:"applicationId"`
+	// ObjectID is the app's service principal object ID.
+	ObjectID       string   `json:"objectId,omitempty"`
+	FullName       string   `json:"fullName"`
+	BusinessUnitID string   `json:"businessUnitId"`
+	BusinessUnit   string   `json:"businessUnit"`
+	Roles          []string `json:"roles"`
+	// Disabled users get 403 "…is disabled. Disabled users cannot access the system…".
+	Disabled bool `json:"disabled"`
+}
+
+// NewApplicationUser describes an application user to create ("New app user" in the Power
+// Platform admin center).
+type NewApplicationUser struct {
+	// App is the app registration's client ID. Required; the app must be registered.
+	App string `json:"app"`
+	// Roles are security role names. An application user without roles gets 403 "has not been
+	// assigned any roles" on every request.
+	Roles []string `json:"roles,omitempty"`
+	// BusinessUnit is a business unit's name or ID; empty means the root business unit.
+	BusinessUnit string `json:"businessUnit,omitempty"`
+	// FullName is the user's name; empty means the app's display name.
+	FullName string `json:"fullName,omitempty"`
+	// Disabled creates the user disabled.
+	Disabled bool `json:"disabled,omitempty"`
+}
+
+// CreateApplicationUser creates the application user of an app, with roles, in a business unit.
+// The app must be registered (ErrNotFound otherwise) and have no application user yet
+// (ErrConflict: Dataverse allows one per app). Unknown roles or business units are ErrNotFound,
+// and then nothing is created.
+func (e *Emulator) CreateApplicationUser(ctx context.Context, u NewApplicationUser) (ApplicationUser, error) {
+	if strings.TrimSpace(u.App) == "" {
+		return ApplicationUser{}, invalidf("an application user needs the app's client ID")
+	}
+	app, err := e.App(ctx, u.App)
+	if err != nil {
+		return ApplicationUser{}, err
+	}
+	if existing, err := e.ApplicationUser(ctx, app.ClientID); err == nil {
+		return ApplicationUser{}, conflictf("app %s already has application user %s (%s); change its roles instead", app.ClientID, existing.UserID, existing.FullName)
+	}
+	roles, err := e.roleNames(ctx, u.Roles)
+	if err != nil {
+		return ApplicationUser{}, err
+	}
+	root := e.store.Organization().BusinessUnitID
+	bu := BusinessUnit{ID: root}
+	if strings.TrimSpace(u.BusinessUnit) != "" {
+		if bu, err = e.BusinessUnit(ctx, u.BusinessUnit); err != nil {
+			return ApplicationUser{}, err
+		}
+	}
+	name := strings.TrimSpace(u.FullName)
+	if name == "" {
+		name = app.DisplayName
+	}
+	userID, err := e.store.EnsureApplicationUser(ctx, store.ApplicationUser{
+		ApplicationID: app.ClientID, AzureADObjectID: app.ObjectID, FullName: name, RoleNames: roles,
+	})
+	if err != nil {
+		return ApplicationUser{}, fmt.Errorf("emulator: create application user for app %s: %w", app.ClientID, err)
+	}
+	if bu.ID != root || u.Disabled {
+		if err := e.updateSystemUser(ctx, userID, func(set func(column string, value any)) {
+			if bu.ID != root {
+				set("businessunitid", store.Ref{Table: "businessunit", ID: uuid.MustParse(bu.ID)})
+			}
+			if u.Disabled {
+				set("isdisabled", true)
+			}
+		}); err != nil {
+			// Leave no half-made user behind: unlink it from the app again.
+			_ = e.unlinkApplicationUser(ctx, userID)
+			return ApplicationUser{}, err
+		}
+	}
+	return e.ApplicationUser(ctx, app.ClientID)
+}
+
+// ApplicationUser returns the application user of an app (by client ID).
+func (e *Emulator) ApplicationUser(ctx context.Context, appID string) (ApplicationUser, error) {
+	key := strings.TrimSpace(appID)
+	if id, err := uuid.Parse(key); err == nil {
+		key = id.String()
+	}
+	users, err := e.applicationUsers(ctx, `AND u."applicationid" = ?`, key)
+	if err != nil {
+		return ApplicationUser{}, err
+	}
+	if len(users) == 0 {
+		return ApplicationUser{}, notFoundf("app %q has no application user; create one with CreateApplicationUser (POST /_emulator/appusers)", appID)
+	}
+	return users[0], nil
+}
+
+// ApplicationUsers lists the application users, by name.
+func (e *Emulator) ApplicationUsers(ctx context.Context) ([]ApplicationUser, error) {
+	return e.applicationUsers(ctx, "")
+}
+
+func (e *Emulator) applicationUsers(ctx context.Context, where string, args ...any) ([]ApplicationUser, error) {
+	db := e.store.DB()
+	rows, err := db.QueryContext(ctx, `SELECT u."systemuserid", u."applicationid", u."azureactivedirectoryobjectid", u."fullname",
+		u."businessunitid", b."name", u."isdisabled"
+		FROM "systemuser" u LEFT JOIN "businessunit" b ON b."businessunitid" = u."businessunitid"
+		WHERE u."applicationid" IS NOT NULL `+where+` ORDER BY u."fullname", u."systemuserid"`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: list application users: %w", err)
+	}
+	var out []ApplicationUser
+	for rows.Next() {
+		var u ApplicationUser
+		var oid, name, buName sql.NullString
+		var disabled sql.NullInt64
+		if err := rows.Scan(&u.UserID, &u.ApplicationID, &oid, &name, &u.BusinessUnitID, &buName, &disabled); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("emulator: list application users: %w", err)
+		}
+		u.ObjectID, u.FullName, u.BusinessUnit, u.Disabled = oid.String, name.String, buName.String, disabled.Int64 != 0
+		out = append(out, u)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("emulator: list application users: %w", err)
+	}
+	for i := range out {
+		out[i].Roles, err = queryStrings(ctx, db, `SELECT r."name" FROM "systemuserroles" ur JOIN "role" r ON r."roleid" = ur."roleid"
+			WHERE ur."systemuserid" = ? ORDER BY r."name"`, out[i].UserID)
+		if err != nil {
+			return nil, fmt.Errorf("emulator: list roles of application user %s: %w", out[i].UserID, err)
+		}
+		if out[i].Roles == nil {
+			out[i].Roles = []string{}
+		}
+	}
+	return out, nil
+}
+
+// SetApplicationUserEnabled enables or disables an app's application user. A disabled user's
+// requests get 403 "…is disabled…"; the app still gets tokens from Entra.
+func (e *Emulator) SetApplicationUserEnabled(ctx context.Context, appID string, enabled bool) error {
+	u, err := e.ApplicationUser(ctx, appID)
+	if err != nil {
+		return err
+	}
+	return fromStore(e.store.SetUserDisabled(ctx, u.UserID, !enabled))
+}
+
+// SetApplicationUserRoles replaces the security roles of an app's application user. An empty
+// list removes them all (requests then get 403 "has not been assigned any roles").
+func (e *Emulator) SetApplicationUserRoles(ctx context.Context, appID string, roles []string) error {
+	u, err := e.ApplicationUser(ctx, appID)
+	if err != nil {
+		return err
+	}
+	names, err := e.roleNames(ctx, roles)
+	if err != nil {
+		return err
+	}
+	return fromStore(e.store.SetUserRoles(ctx, u.UserID, names))
+}
+
+// RemoveApplicationUser removes an app's application user. Dataverse never deletes systemuser
+// rows (records keep pointing at their creators), so the user is unlinked from the app and
+// disabled: the app's requests then get 403 0x80072560 "The user is not a member of the
+// organization.", and CreateApplicationUser may create a new one.
+func (e *Emulator) RemoveApplicationUser(ctx context.Context, appID string) error {
+	u, err := e.ApplicationUser(ctx, appID)
+	if err != nil {
+		return err
+	}
+	return e.unlinkApplicationUser(ctx, u.UserID)
+}
+
+func (e *Emulator) unlinkApplicationUser(ctx context.Context, userID string) error {
+	return e.updateSystemUser(ctx, userID, func(set func(string, any)) {
+		set("applicationid", nil)
+		set("azureactivedirectoryobjectid", nil)
+		set("isdisabled", true)
+	})
+}
+
+// updateSystemUser changes columns of a systemuser row through the store's validated write
+// path, as SYSTEM.
+func (e *Emulator) updateSystemUser(ctx context.Context, userID string, fill func(set func(column string, value any))) error {
+	sys, err := e.system(ctx)
+	if err != nil {
+		return err
+	}
+	t, _ := e.store.Schema().Table("systemuser")
+	var fields []store.Field
+	var missing []string
+	fill(func(column string, value any) {
+		c, ok := t.Column(column)
+		if !ok {
+			missing = append(missing, column)
+			return
+		}
+		fields = append(fields, store.Field{Column: c, Value: value})
+	})
+	if len(missing) > 0 {
+		return fmt.Errorf("emulator: the systemuser table lacks %s", strings.Join(missing, ", "))
+	}
+	_, err = e.store.Update(ctx, sys, t, uuid.MustParse(userID), fields, store.Match{})
+	return fromStore(err)
+}

@@ -1,0 +1,243 @@
+package emulator
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// LoadScenario reads a scenario file (see Scenario). Relative paths inside it (certificate and
+// schema files) are relative to the file's directory.
+func LoadScenario(path string) (*Scenario, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, invalidf("read scenario: %v", err)
+	}
+	sc, err := ParseScenario(data, path)
+	if err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, invalidf("scenario %s: %v", path, err)
+	}
+	sc.dir = abs
+	return sc, nil
+}
+
+// ParseScenario reads a scenario from YAML. name is used in messages ("scenario NAME: line 7:
+// …"); relative paths inside the scenario are relative to the current directory. Unknown fields
+// are errors naming their line.
+func ParseScenario(data []byte, name string) (*Scenario, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, invalidf("scenario %s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	sc := &Scenario{name: name}
+	if len(bytes.TrimSpace(data)) > 0 {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(sc); err != nil {
+			return nil, scenarioDecodeError(name, err)
+		}
+	}
+	sc.name = name
+	sc.root = &root
+	return sc, nil
+}
+
+// UnmarshalYAML reads rows as a mapping of entity set to a list of records, keeping the order
+// of the entity sets (rows are created in that order, so lookups can point at earlier ones).
+func (r *ScenarioRows) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: rows must map entity sets to lists of records, e.g. rows: {contacts: [{lastname: Lovelace}]}", n.Line)
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key, val := n.Content[i], n.Content[i+1]
+		if seen[key.Value] {
+			return fmt.Errorf("line %d: rows: entity set %q is listed twice; put all its records in one list", key.Line, key.Value)
+		}
+		seen[key.Value] = true
+		if val.Kind != yaml.SequenceNode {
+			return fmt.Errorf("line %d: rows.%s must be a list of records", val.Line, key.Value)
+		}
+		set := ScenarioRowSet{EntitySet: key.Value}
+		for _, item := range val.Content {
+			if item.Kind != yaml.MappingNode {
+				return fmt.Errorf("line %d: rows.%s: a record must map column names to values", item.Line, key.Value)
+			}
+			var rec map[string]any
+			if err := item.Decode(&rec); err != nil {
+				return fmt.Errorf("line %d: rows.%s: %v", item.Line, key.Value, err)
+			}
+			set.Records = append(set.Records, rec)
+		}
+		*r = append(*r, set)
+	}
+	return nil
+}
+
+// scenarioTypes describe the scenario's YAML types in the words a message uses.
+var scenarioTypes = map[string]struct {
+	what string
+	typ  reflect.Type
+}{
+	"Scenario":                {"the scenario", reflect.TypeFor[Scenario]()},
+	"ScenarioOrganization":    {"organization", reflect.TypeFor[ScenarioOrganization]()},
+	"ScenarioTenant":          {"a tenant", reflect.TypeFor[ScenarioTenant]()},
+	"ScenarioApp":             {"an app", reflect.TypeFor[ScenarioApp]()},
+	"ScenarioSecret":          {"a secret", reflect.TypeFor[ScenarioSecret]()},
+	"ScenarioCertificate":     {"a certificate", reflect.TypeFor[ScenarioCertificate]()},
+	"ScenarioBusinessUnit":    {"a business unit", reflect.TypeFor[ScenarioBusinessUnit]()},
+	"ScenarioRole":            {"a role", reflect.TypeFor[ScenarioRole]()},
+	"ScenarioApplicationUser": {"an application user", reflect.TypeFor[ScenarioApplicationUser]()},
+	"ScenarioSchema":          {"schema", reflect.TypeFor[ScenarioSchema]()},
+}
+
+var unknownFieldRE = regexp.MustCompile(`^(line \d+): field (\S+) not found in type emulator\.(\w+)$`)
+
+// scenarioDecodeError rewrites yaml's strict-decoding errors for people: "line 7: unknown field
+// "secert" in an app; known fields: name, clientId, …".
+func scenarioDecodeError(name string, err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return invalidf("scenario %s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	msgs := make([]string, len(te.Errors))
+	for i, m := range te.Errors {
+		msgs[i] = m
+		if sub := unknownFieldRE.FindStringSubmatch(m); sub != nil {
+			if t, ok := scenarioTypes[sub[3]]; ok {
+				msgs[i] = fmt.Sprintf("%s: unknown field %q in %s; known fields: %s", sub[1], sub[2], t.what, strings.Join(yamlFields(t.typ), ", "))
+			}
+		}
+	}
+	return invalidf("scenario %s: %s", name, strings.Join(msgs, "; "))
+}
+
+// yamlFields lists the YAML names of a struct's fields, inline ones included.
+func yamlFields(t reflect.Type) []string {
+	var out []string
+	for f := range t.Fields() {
+		tag := f.Tag.Get("yaml")
+		name, opts, _ := strings.Cut(tag, ",")
+		switch {
+		case !f.IsExported() || name == "-":
+		case strings.Contains(opts, "inline"):
+			out = append(out, yamlFields(f.Type)...)
+		case name != "":
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// scenarioErrors collects the problems of a scenario, each naming its place.
+type scenarioErrors struct {
+	sc   *Scenario
+	errs []string
+}
+
+// add records a problem at path (mapping keys and sequence indexes from the root).
+func (e *scenarioErrors) add(path []any, format string, args ...any) {
+	e.errs = append(e.errs, e.sc.where(path)+": "+fmt.Sprintf(format, args...))
+}
+
+func (e *scenarioErrors) err() error {
+	if len(e.errs) == 0 {
+		return nil
+	}
+	const max = 10
+	msgs := e.errs
+	if len(msgs) > max {
+		msgs = append(msgs[:max:max], fmt.Sprintf("and %d more", len(e.errs)-max))
+	}
+	return invalidf("scenario %s: %s", e.sc.displayName(), strings.Join(msgs, "; "))
+}
+
+func (sc *Scenario) displayName() string {
+	if sc.name == "" {
+		return "(in Options)"
+	}
+	return sc.name
+}
+
+// errorAt is one problem at path, as an error.
+func (sc *Scenario) errorAt(path []any, format string, args ...any) error {
+	return invalidf("scenario %s: %s: %s", sc.displayName(), sc.where(path), fmt.Sprintf(format, args...))
+}
+
+// where renders a path as "line 12: apps[0].secrets[1].expires" (without the line when the
+// scenario was not read from YAML).
+func (sc *Scenario) where(path []any) string {
+	var b strings.Builder
+	for _, p := range path {
+		switch v := p.(type) {
+		case int:
+			b.WriteString("[" + strconv.Itoa(v) + "]")
+		case string:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(v)
+		}
+	}
+	if line := sc.line(path); line > 0 {
+		return "line " + strconv.Itoa(line) + ": " + b.String()
+	}
+	return b.String()
+}
+
+// line finds the line of the deepest node along path that exists.
+func (sc *Scenario) line(path []any) int {
+	if sc.root == nil || len(sc.root.Content) == 0 {
+		return 0
+	}
+	n := sc.root.Content[0]
+	line := n.Line
+	for _, p := range path {
+		var next *yaml.Node
+		switch v := p.(type) {
+		case string:
+			if n.Kind == yaml.MappingNode {
+				for i := 0; i+1 < len(n.Content); i += 2 {
+					if n.Content[i].Value == v {
+						line = n.Content[i].Line
+						next = n.Content[i+1]
+						break
+					}
+				}
+			}
+		case int:
+			if n.Kind == yaml.SequenceNode && v < len(n.Content) {
+				next = n.Content[v]
+				line = next.Line
+			}
+		}
+		if next == nil {
+			return line
+		}
+		n = next
+	}
+	return line
+}
+
+// path is a shorthand for building error paths.
+func path(parts ...any) []any { return parts }
+
+// resolve makes a path in the scenario absolute (relative to the scenario file's directory).
+func (sc *Scenario) resolve(p string) string {
+	if filepath.IsAbs(p) || sc.dir == "" {
+		return p
+	}
+	return filepath.Join(sc.dir, p)
+}
