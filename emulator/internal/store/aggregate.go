@@ -8,7 +8,7 @@ import (
 	"github.com/d365s2s/d365/emulator/internal/schema"
 )
 
-// AggregateFunc is an aggregation method of $apply.
+// AggregateFunc is an aggregation method of $apply and FetchXML.
 type AggregateFunc uint8
 
 // The aggregation methods.
@@ -17,23 +17,54 @@ const (
 	AggAverage
 	AggMin
 	AggMax
-	AggCountDistinct
-	AggCount // number of rows; Measure.Column is nil
+	AggCountDistinct // number of distinct non-null values
+	AggCount         // number of rows; Measure.Column is nil
+	AggCountColumn   // number of non-null values (FetchXML countcolumn)
 )
 
 // Measure is one aggregated value of a grouped query.
 type Measure struct {
 	Column *schema.Column // nil for AggCount
-	Func   AggregateFunc
+	// Join, when set, says Column belongs to that joined table.
+	Join *Join
+	Func AggregateFunc
 }
 
-// Aggregation is a grouped read: the rows matching Where, grouped by the
-// GroupBy columns (none: one group), with the Measures of each group.
+// DatePart is the part of a date-time a group key takes (FetchXML
+// dategrouping), evaluated in UTC.
+type DatePart uint8
+
+// The date parts. Week is the week of the year as SQL Server's DATEPART
+// counts it (weeks start on Sunday; the week holding 1 January is week 1).
+const (
+	DateDay DatePart = iota + 1
+	DateWeek
+	DateMonth
+	DateQuarter
+	DateYear
+)
+
+// GroupKey is one grouping key of an aggregation: a column of the table or
+// of a join, or a part of a date-time column.
+type GroupKey struct {
+	Column *schema.Column
+	Join   *Join
+	// Date, when set, groups by that part of the date (an int64 in the
+	// result) instead of the value.
+	Date DatePart
+}
+
+// Aggregation is a grouped read: the rows matching Where (with Joins),
+// grouped by Groups (none: one group), with the Measures of each group.
 type Aggregation struct {
 	Table    *schema.Table
 	Where    Cond
-	GroupBy  []*schema.Column
+	Joins    []*Join
+	Groups   []GroupKey
 	Measures []Measure
+	// Limit lowers the number of rows an aggregation may read below
+	// [AggregateRowLimit] (FetchXML aggregatelimit); 0 keeps the default.
+	Limit int
 }
 
 // AggregateRowLimit is the most rows an aggregation may read.
@@ -43,10 +74,12 @@ const AggregateRowLimit = 50000
 const CodeAggregateLimit = "0x8004e023"
 
 // Aggregate runs a grouped query. Each result row holds the group values
-// (typed like the columns) then the measures: sums of whole numbers are
-// int64, of decimals and money Decimal, of doubles float64; averages are
-// Decimal (float64 for doubles); min and max keep the column's type;
-// counts are int64. Rows are ordered by the group values.
+// (typed like the columns; date parts as int64) then the measures: sums
+// of whole numbers are int64, of decimals and money Decimal, of doubles
+// float64; averages are Decimal (float64 for doubles); min and max keep the
+// column's type; counts are int64. Rows are ordered by the group values.
+// Reading more than [AggregateRowLimit] rows (or Limit) fails with
+// AggregateQueryRecordLimitExceeded.
 func (s *Store) Aggregate(ctx context.Context, p *Principal, a Aggregation) ([][]any, error) {
 	return s.aggregate(ctx, s.db, p, a)
 }
@@ -58,24 +91,47 @@ func (tx *Tx) Aggregate(ctx context.Context, p *Principal, a Aggregation) ([][]a
 
 func (s *Store) aggregate(ctx context.Context, db querier, p *Principal, a Aggregation) ([][]any, error) {
 	t := a.Table
-	n, err := s.count(ctx, db, p, t, a.Where, AggregateRowLimit+1)
+	limit := AggregateRowLimit
+	if a.Limit > 0 && a.Limit < limit {
+		limit = a.Limit
+	}
+	n, err := s.countRows(ctx, db, p, Query{Table: t, Where: a.Where, Joins: a.Joins}, limit+1)
 	if err != nil {
 		return nil, err
 	}
-	if n > AggregateRowLimit {
+	if n > limit {
 		return nil, &Error{Kind: KindValidation, Code: CodeAggregateLimit, Message: "The maximum record limit is exceeded. Reduce the number of records."}
 	}
 	depth, err := s.Require(p, VerbRead, t)
 	if err != nil {
 		return nil, err
 	}
+	depths, err := s.requireJoins(p, a.Joins)
+	if err != nil {
+		return nil, err
+	}
 	b := &sqlBuilder{alias: "t0"}
-	var sel []string
-	for _, c := range a.GroupBy {
-		sel = append(sel, b.col(c))
-		if c.TypeColumn != "" {
-			tc, _ := t.Column(c.TypeColumn)
-			sel = append(sel, b.col(tc))
+	if err := b.assignJoins(a.Joins); err != nil {
+		return nil, err
+	}
+	var sel, keys []string
+	for _, g := range a.Groups {
+		expr, err := b.column(g.Join, g.Column)
+		if err != nil {
+			return nil, err
+		}
+		if g.Date != 0 {
+			if g.Column.Type != schema.TypeDateTime {
+				return nil, validationf("The column '%s' is not a date and cannot be grouped by a part of a date.", g.Column.LogicalName)
+			}
+			expr = datePartSQL(expr, g.Date)
+		}
+		keys = append(keys, expr)
+		sel = append(sel, expr)
+		if g.Date == 0 && g.Column.TypeColumn != "" {
+			tc, _ := g.Column.Table.Column(g.Column.TypeColumn)
+			typeExpr, _ := b.column(g.Join, tc)
+			sel = append(sel, "max("+typeExpr+")")
 		}
 	}
 	for _, m := range a.Measures {
@@ -85,15 +141,11 @@ func (s *Store) aggregate(ctx context.Context, db querier, p *Principal, a Aggre
 		}
 		sel = append(sel, expr)
 	}
-	b.b.WriteString("SELECT " + strings.Join(sel, ", ") + " FROM " + quoteIdent(t.LogicalName) + " t0 WHERE ")
-	if err := And(a.Where, accessScope(p, depth, t)).render(b); err != nil {
+	b.b.WriteString("SELECT " + strings.Join(sel, ", "))
+	if err := b.fromWhere(p, t, depth, a.Joins, depths, a.Where); err != nil {
 		return nil, err
 	}
-	if len(a.GroupBy) > 0 {
-		var keys []string
-		for _, c := range a.GroupBy {
-			keys = append(keys, b.col(c))
-		}
+	if len(keys) > 0 {
 		b.b.WriteString(" GROUP BY " + strings.Join(keys, ", ") + " ORDER BY " + strings.Join(keys, ", "))
 	}
 	rows, err := db.QueryContext(ctx, b.b.String(), b.args...)
@@ -112,20 +164,30 @@ func (s *Store) aggregate(ctx context.Context, db querier, p *Principal, a Aggre
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, err
 		}
-		row := make([]any, 0, len(a.GroupBy)+len(a.Measures))
+		row := make([]any, 0, len(a.Groups)+len(a.Measures))
 		i := 0
-		for _, c := range a.GroupBy {
+		for _, g := range a.Groups {
+			if g.Date != 0 {
+				v, _ := raw[i].(int64)
+				if raw[i] == nil {
+					row = append(row, nil)
+				} else {
+					row = append(row, v)
+				}
+				i++
+				continue
+			}
 			typeName := ""
-			if c.TypeColumn != "" {
+			if g.Column.TypeColumn != "" {
 				typeName = asStringOrEmpty(raw[i+1])
 			}
-			v, err := goValue(c, raw[i], typeName)
+			v, err := goValue(g.Column, raw[i], typeName)
 			if err != nil {
 				return nil, err
 			}
 			row = append(row, v)
 			i++
-			if c.TypeColumn != "" {
+			if g.Column.TypeColumn != "" {
 				i++
 			}
 		}
@@ -142,11 +204,37 @@ func (s *Store) aggregate(ctx context.Context, db querier, p *Principal, a Aggre
 	return out, rows.Err()
 }
 
+// datePartSQL extracts a date part from stored date-time text
+// ("2006-01-02T15:04:05Z" or "2006-01-02"), which SQLite's date functions
+// read directly.
+func datePartSQL(expr string, part DatePart) string {
+	num := func(format string) string { return "CAST(strftime('" + format + "', " + expr + ") AS INTEGER)" }
+	switch part {
+	case DateDay:
+		return num("%d")
+	case DateMonth:
+		return num("%m")
+	case DateQuarter:
+		return "((" + num("%m") + " + 2) / 3)"
+	case DateYear:
+		return num("%Y")
+	}
+	// Week: days before this one in the year, plus the weekday of 1
+	// January (0 = Sunday), in whole weeks, counted from 1.
+	return "((" + num("%j") + " - 1 + CAST(strftime('%w', " + expr + ", 'start of year') AS INTEGER)) / 7 + 1)"
+}
+
 func measureSQL(b *sqlBuilder, m Measure) (string, error) {
 	if m.Func == AggCount {
 		return "count(*)", nil
 	}
-	col := b.col(m.Column)
+	if m.Column == nil {
+		return "", fmt.Errorf("store: aggregate %d needs a column", m.Func)
+	}
+	col, err := b.column(m.Join, m.Column)
+	if err != nil {
+		return "", err
+	}
 	numeric := m.Column.Type.IsNumeric()
 	switch m.Func {
 	case AggSum, AggAverage:
@@ -164,13 +252,15 @@ func measureSQL(b *sqlBuilder, m Measure) (string, error) {
 		return "max(" + col + ")", nil
 	case AggCountDistinct:
 		return "count(DISTINCT " + col + ")", nil
+	case AggCountColumn:
+		return "count(" + col + ")", nil
 	}
 	return "", fmt.Errorf("store: unknown aggregate %d", m.Func)
 }
 
 func measureValue(m Measure, raw any) (any, error) {
 	switch m.Func {
-	case AggCount, AggCountDistinct:
+	case AggCount, AggCountDistinct, AggCountColumn:
 		n, _ := raw.(int64)
 		return n, nil
 	case AggMin, AggMax:

@@ -38,6 +38,8 @@ type sqlBuilder struct {
 	args  []any
 	alias string
 	next  int
+	// joins holds the SQL alias of each join of the query being built.
+	joins map[*Join]string
 }
 
 func (b *sqlBuilder) col(c *schema.Column) string { return b.alias + "." + quoteIdent(c.LogicalName) }

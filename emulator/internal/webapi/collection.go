@@ -36,7 +36,7 @@ func (req *request) listRows(t *schema.Table, base store.Cond, linkPath string) 
 	case q.Apply != nil:
 		return req.applyQuery(t, q, base)
 	case q.HasFetchXML:
-		return errNotImplemented("fetchXml queries")
+		return req.fetchXMLQuery(t, q, base)
 	case q.SavedQuery != "" || q.UserQuery != "":
 		return errNotImplemented("savedQuery and userQuery")
 	case q.DeltaToken != "" || req.prefer.trackChanges:

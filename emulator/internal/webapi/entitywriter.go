@@ -48,7 +48,7 @@ func (req *request) newEntityWriter(t *schema.Table, cols []*schema.Column, rows
 	if !ew.formatted {
 		return ew, nil
 	}
-	ew.currency = "$"
+	ew.currency = currencySymbol
 	byTable := map[string][]any{}
 	for _, row := range rows {
 		for i, c := range cols {
@@ -57,30 +57,9 @@ func (req *request) newEntityWriter(t *schema.Table, cols []*schema.Column, rows
 			}
 		}
 	}
-	ew.names = map[uuid.UUID]string{}
-	for table, ids := range byTable {
-		target, ok := req.h.schema.Table(table)
-		if !ok || target.PrimaryName() == nil {
-			continue
-		}
-		for start := 0; start < len(ids); start += 500 {
-			chunk := ids[start:min(start+500, len(ids))]
-			page, err := req.data().Query(req.ctx, req.p, store.Query{
-				Table: target, Columns: []*schema.Column{target.PrimaryName()},
-				Where: store.In(target.PrimaryID(), chunk),
-			})
-			if store.KindOf(err) == store.KindPrivilege {
-				break // no read access to the target: no names
-			}
-			if err != nil {
-				return nil, err
-			}
-			for _, r := range page.Rows {
-				if s, ok := r.Values[0].(string); ok {
-					ew.names[r.ID] = s
-				}
-			}
-		}
+	var err error
+	if ew.names, err = req.lookupNames(byTable); err != nil {
+		return nil, err
 	}
 	return ew, nil
 }
@@ -150,6 +129,42 @@ func (ew *entityWriter) annotations(jw *jsonWriter, c *schema.Column, name strin
 		jw.key(name+"@"+annotationFormatted, false)
 		jw.str(s)
 	}
+}
+
+// currencySymbol is the symbol of formatted money values: the emulated
+// organization's base currency is the US dollar.
+const currencySymbol = "$"
+
+// lookupNames reads the primary names of referenced rows (ids by table),
+// for lookups' formatted values: one query per table and 500 ids. Tables
+// the caller may not read give no names, as Dataverse gives none.
+func (req *request) lookupNames(byTable map[string][]any) (map[uuid.UUID]string, error) {
+	names := map[uuid.UUID]string{}
+	for table, ids := range byTable {
+		target, ok := req.h.schema.Table(table)
+		if !ok || target.PrimaryName() == nil {
+			continue
+		}
+		for start := 0; start < len(ids); start += 500 {
+			chunk := ids[start:min(start+500, len(ids))]
+			page, err := req.data().Query(req.ctx, req.p, store.Query{
+				Table: target, Columns: []*schema.Column{target.PrimaryName()},
+				Where: store.In(target.PrimaryID(), chunk),
+			})
+			if store.KindOf(err) == store.KindPrivilege {
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range page.Rows {
+				if s, ok := r.Values[0].(string); ok {
+					names[r.ID] = s
+				}
+			}
+		}
+	}
+	return names, nil
 }
 
 // lookupNavigation returns the single-valued navigation property of t

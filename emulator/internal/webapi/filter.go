@@ -130,6 +130,9 @@ type boundPath struct {
 	navs  int
 	wrap  func(store.Cond) store.Cond
 	table *schema.Table
+	// navProps are the single-valued navigation properties the path
+	// follows, in order.
+	navProps []*schema.NavigationProperty
 }
 
 // path resolves a property path: zero or more single-valued navigation
@@ -165,7 +168,7 @@ func (b *binder) path(p *odata.PathExpr) (boundPath, error) {
 		}
 		return c
 	}
-	return boundPath{col: col, navs: len(navs), wrap: wrap, table: t}, nil
+	return boundPath{col: col, navs: len(navs), wrap: wrap, table: t, navProps: navs}, nil
 }
 
 // pathStart returns the table a path starts from and its segments.

@@ -132,6 +132,8 @@ type dataReader interface {
 	Retrieve(ctx context.Context, p *store.Principal, t *schema.Table, id uuid.UUID, cols []*schema.Column) (*store.Row, error)
 	Query(ctx context.Context, p *store.Principal, q store.Query) (*store.Page, error)
 	Count(ctx context.Context, p *store.Principal, t *schema.Table, where store.Cond, limit int) (int, error)
+	CountRows(ctx context.Context, p *store.Principal, q store.Query, limit int) (int, error)
+	Aggregate(ctx context.Context, p *store.Principal, a store.Aggregation) ([][]any, error)
 }
 
 // data returns where the request reads: its transaction, or the store.

@@ -37,10 +37,6 @@ func (b *binder) bindQueryFunction(f *odata.QueryFunctionExpr) (store.Cond, erro
 	}
 	col := p.col
 	now := b.req.h.store.Now()
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-	between := func(from, to time.Time) store.Cond { // [from, to)
-		return store.And(store.Compare(col, store.OpGe, from), store.Compare(col, store.OpLt, to))
-	}
 	var c store.Cond
 	switch f.Name {
 	case "In", "NotIn", "Between", "NotBetween", "ContainValues", "DoesNotContainValues":
@@ -88,35 +84,19 @@ func (b *binder) bindQueryFunction(f *odata.QueryFunctionExpr) (store.Cond, erro
 			op = store.OpNe
 		}
 		c = store.Compare(col, op, ref)
-	case "Today", "Yesterday", "Tomorrow", "LastXHours", "NextXHours", "LastXDays", "NextXDays",
-		"OlderThanXDays", "OlderThanXHours", "LastXWeeks", "NextXWeeks", "LastXMonths", "NextXMonths",
-		"Last7Days", "Next7Days", "On", "OnOrAfter", "OnOrBefore", "ThisMonth", "LastMonth", "NextMonth",
-		"ThisYear", "LastYear", "NextYear":
+	default:
+		kind, isDate := dateFunctions[f.Name]
+		if !isDate {
+			return nil, errFilterUnsupported("The emulator does not implement the query function '%s' yet.", f.FullName())
+		}
 		if col.Type != schema.TypeDateTime {
 			return nil, errFilterUnsupported("The function '%s' applies only to date and time columns.", f.FullName())
 		}
-		switch f.Name {
-		case "Today":
-			c = between(today, today.AddDate(0, 0, 1))
-		case "Yesterday":
-			c = between(today.AddDate(0, 0, -1), today)
-		case "Tomorrow":
-			c = between(today.AddDate(0, 0, 1), today.AddDate(0, 0, 2))
-		case "Last7Days":
-			c = between(today.AddDate(0, 0, -7), now.Add(time.Second))
-		case "Next7Days":
-			c = between(now, today.AddDate(0, 0, 8))
-		case "ThisMonth", "LastMonth", "NextMonth":
-			first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-			shift := map[string]int{"ThisMonth": 0, "LastMonth": -1, "NextMonth": 1}[f.Name]
-			c = between(first.AddDate(0, shift, 0), first.AddDate(0, shift+1, 0))
-		case "ThisYear", "LastYear", "NextYear":
-			first := time.Date(now.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
-			shift := map[string]int{"ThisYear": 0, "LastYear": -1, "NextYear": 1}[f.Name]
-			c = between(first.AddDate(shift, 0, 0), first.AddDate(shift+1, 0, 0))
-		case "On", "OnOrAfter", "OnOrBefore":
+		var n int
+		var day time.Time
+		switch kind {
+		case dateOnDate:
 			v, ok := f.Param("PropertyValue")
-			var day time.Time
 			if ok {
 				if v, err = b.operand(v); err != nil {
 					return nil, err
@@ -126,45 +106,12 @@ func (b *binder) bindQueryFunction(f *odata.QueryFunctionExpr) (store.Cond, erro
 			if !ok {
 				return nil, errFilterUnsupported("The function '%s' needs a date in PropertyValue.", f.FullName())
 			}
-			day = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
-			switch f.Name {
-			case "On":
-				c = between(day, day.AddDate(0, 0, 1))
-			case "OnOrAfter":
-				c = store.Compare(col, store.OpGe, day)
-			default:
-				c = store.Compare(col, store.OpLt, day.AddDate(0, 0, 1))
-			}
-		default:
-			n, err := b.countParam(f)
-			if err != nil {
+		case dateCount:
+			if n, err = b.countParam(f); err != nil {
 				return nil, err
 			}
-			switch f.Name {
-			case "LastXHours":
-				c = between(now.Add(-time.Duration(n)*time.Hour), now.Add(time.Second))
-			case "NextXHours":
-				c = between(now, now.Add(time.Duration(n)*time.Hour))
-			case "LastXDays":
-				c = between(today.AddDate(0, 0, -n), now.Add(time.Second))
-			case "NextXDays":
-				c = between(now, today.AddDate(0, 0, n+1))
-			case "LastXWeeks":
-				c = between(today.AddDate(0, 0, -7*n), now.Add(time.Second))
-			case "NextXWeeks":
-				c = between(now, today.AddDate(0, 0, 7*n+1))
-			case "LastXMonths":
-				c = between(today.AddDate(0, -n, 0), now.Add(time.Second))
-			case "NextXMonths":
-				c = between(now, today.AddDate(0, n, 1))
-			case "OlderThanXDays":
-				c = store.Compare(col, store.OpLt, today.AddDate(0, 0, -n))
-			case "OlderThanXHours":
-				c = store.Compare(col, store.OpLt, now.Add(-time.Duration(n)*time.Hour))
-			}
 		}
-	default:
-		return nil, errFilterUnsupported("The emulator does not implement the query function '%s' yet.", f.FullName())
+		c = dateCondition(f.Name, col, now, n, day)
 	}
 	return p.wrap(c), nil
 }
