@@ -125,6 +125,9 @@ func (fb *fetchBinder) bindAggregate() error {
 	if err := walk(plan.fq.entity.links); err != nil {
 		return err
 	}
+	if len(items) == 0 {
+		return fetchError(codeFetchInvalidAggregate, "An error occurred while processing Aggregates in Query. An aggregate query needs at least one attribute with groupby='true' or an aggregate.")
+	}
 	// The store returns groups first, then measures.
 	groups := 0
 	for _, p := range items {

@@ -175,3 +175,62 @@ func FuzzParseBatch(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFetchXML sends arbitrary FetchXML to a collection: the parser's
+// every failure is a 400 in the error envelope, and the handler answers
+// every query with a Dataverse status, never a 500.
+func FuzzFetchXML(f *testing.F) {
+	for _, s := range []string{
+		`<fetch><entity name="contact"><attribute name="fullname" /></entity></fetch>`,
+		`<fetch count="2" page="2" paging-cookie="&lt;cookie page=&quot;1&quot;&gt;&lt;contactid last=&quot;{00000000-0000-0000-0000-000000000001}&quot; /&gt;&lt;/cookie&gt;"><entity name="contact" /></fetch>`,
+		`<fetch top="5" distinct="true"><entity name="contact"><all-attributes /><order attribute="lastname" descending="true" /></entity></fetch>`,
+		`<fetch><entity name="contact"><filter type="or"><condition attribute="lastname" operator="in"><value>a</value><value>b</value></condition><filter><condition attribute="createdon" operator="last-x-days" value="3" /></filter></filter></entity></fetch>`,
+		`<fetch><entity name="contact"><link-entity name="account" from="accountid" to="parentcustomerid" alias="a" link-type="outer"><attribute name="name" /><filter><condition attribute="name" operator="like" value="%x%" /></filter></link-entity><filter><condition entityname="a" attribute="accountid" operator="null" /></filter></entity></fetch>`,
+		`<fetch aggregate="true"><entity name="contact"><attribute name="numberofchildren" alias="k" groupby="true" /><attribute name="annualincome" alias="s" aggregate="sum" /><attribute name="createdon" alias="m" groupby="true" dategrouping="month" /><order alias="k" /></entity></fetch>`,
+		`<fetch><entity name="contact"><attribute name="lastname" alias="x" /><filter><condition attribute="numberofchildren" operator="between"><value>1</value><value>3</value></condition></filter></entity></fetch>`,
+		`<?xml version="1.0"?><fetch><entity name="contact" /></fetch>`,
+		`<fetch><entity name="contact"><filter><condition attribute="modifiedon" operator="eq" valueof="createdon" /></filter></entity></fetch>`,
+	} {
+		f.Add(s)
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, "", nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { st.Close() })
+	const app = "30000000-0000-0000-0000-000000000001"
+	if _, err := st.EnsureApplicationUser(ctx, store.ApplicationUser{ApplicationID: app, RoleNames: []string{store.SystemAdministrator}}); err != nil {
+		f.Fatal(err)
+	}
+	h, err := New(Options{Store: st, Authenticator: okAuth{app}, OrgURL: "https://org.example", AuthorizationURI: "https://login.example/t/oauth2/authorize"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	seed := httptest.NewRequest(http.MethodPost, "https://org.example/api/data/v9.2/contacts", strings.NewReader(`{"firstname":"a","lastname":"b","annualincome":5}`))
+	seed.Header.Set("Content-Type", "application/json")
+	h.ServeHTTP(httptest.NewRecorder(), seed)
+	f.Fuzz(func(t *testing.T, fetchXML string) {
+		if _, err := parseFetchXML(fetchXML); err != nil {
+			var ae *apiError
+			if !errors.As(err, &ae) || ae.status != http.StatusBadRequest || ae.message == "" {
+				t.Fatalf("parse error %v is not a 400", err)
+			}
+		}
+		r := httptest.NewRequest(http.MethodGet, "https://org.example/api/data/v9.2/contacts?fetchXml="+url.QueryEscape(fetchXML), nil)
+		r.Header.Set("Prefer", `odata.include-annotations="*"`)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code >= 500 && w.Code != http.StatusNotImplemented {
+			t.Fatalf("fetchXml=%q: %d %s", fetchXML, w.Code, w.Body)
+		}
+		if w.Code != http.StatusOK {
+			var env struct {
+				Error *struct{ Code, Message string } `json:"error"`
+			}
+			if err := json.Unmarshal(w.Body.Bytes(), &env); err != nil || env.Error == nil || env.Error.Message == "" {
+				t.Fatalf("fetchXml=%q: %d without an error envelope: %s", fetchXML, w.Code, w.Body)
+			}
+		}
+	})
+}
