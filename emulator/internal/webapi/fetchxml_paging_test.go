@@ -1,7 +1,6 @@
 package webapi_test
 
 import (
-	"context"
 	"encoding/xml"
 	"net/http"
 	"net/url"
@@ -146,14 +145,7 @@ func TestFetchXMLPagingDefaults(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "")
 	// 5,001 rows: the default page is 5,000, with a cookie to the last row.
-	// They are inserted in one statement (the store's documented layout:
-	// one table per logical name, one column per logical name), since
-	// 5,001 creates through the API would dominate the suite's time.
-	_, err := e.store.DB().ExecContext(context.Background(), `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5001)
-		INSERT INTO "contact" ("contactid", "lastname", "versionnumber") SELECT printf('%08x-0000-4000-8000-000000000000', i), 'L' || i, i FROM n`)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.insertContacts(5001)
 	const query = `<fetch><entity name="contact"><attribute name="lastname" /></entity></fetch>`
 	m := e.fetch("contacts", query, "Prefer", `odata.include-annotations="*"`).json(t)
 	if n := len(m["value"].([]any)); n != 5000 || m["@Microsoft.Dynamics.CRM.morerecords"] != true {

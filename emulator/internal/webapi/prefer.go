@@ -32,7 +32,18 @@ type preferences struct {
 func parsePrefer(headers []string) (preferences, error) {
 	var p preferences
 	for _, h := range headers {
-		for _, item := range splitOutsideQuotes(h, ',') {
+		// Preferences are comma-separated (RFC 7240); Microsoft's own
+		// samples also separate them with semicolons
+		// ("odata.maxpagesize=4; odata.include-annotations=\"*\""), which
+		// the service accepts, so both separate preferences here.
+		var items []string
+		for _, part := range splitOutsideQuotes(h, ',') {
+			items = append(items, splitOutsideQuotes(part, ';')...)
+		}
+		for _, item := range items {
+			if strings.TrimSpace(item) == "" {
+				continue
+			}
 			name, value, _ := strings.Cut(strings.TrimSpace(item), "=")
 			name = strings.ToLower(strings.TrimSpace(name))
 			value = strings.Trim(strings.TrimSpace(value), `"`)
