@@ -18,61 +18,77 @@ import (
 // scaleRows is the table size the scale benchmarks use.
 const scaleRows = 100_000
 
-var scale struct {
+// scaleFixture is a handler over n contacts (First%06d, Last%06d,
+// c%06d@example.com, numberofchildren i%20), built once per size for all
+// scale benchmarks (seeding 100,000 rows takes several seconds).
+type scaleFixture struct {
 	once sync.Once
 	h    http.Handler
 	ids  []uuid.UUID
 	err  error
 }
 
-// scaleHandler returns a handler over 100,000 contacts, built once for all
-// scale benchmarks (seeding takes several seconds).
-func scaleHandler(b *testing.B) (http.Handler, []uuid.UUID) {
+var scaleFixtures = struct {
+	sync.Mutex
+	m map[int]*scaleFixture
+}{m: map[int]*scaleFixture{}}
+
+func scaleHandler(b *testing.B) (http.Handler, []uuid.UUID) { return scaleHandlerOf(b, scaleRows) }
+
+func scaleHandlerOf(b *testing.B, rows int) (http.Handler, []uuid.UUID) {
 	b.Helper()
-	scale.once.Do(func() {
-		ctx := context.Background()
-		st, err := store.Open(ctx, "", nil)
-		if err != nil {
-			scale.err = err
-			return
-		}
-		if _, err := st.EnsureApplicationUser(ctx, store.ApplicationUser{ApplicationID: adminAppID, RoleNames: []string{store.SystemAdministrator}}); err != nil {
-			scale.err = err
-			return
-		}
-		p, _ := st.ApplicationUser(ctx, adminAppID)
-		contact, _ := st.Schema().Table("contact")
-		first, _ := contact.Column("firstname")
-		last, _ := contact.Column("lastname")
-		email, _ := contact.Column("emailaddress1")
-		kids, _ := contact.Column("numberofchildren")
-		for start := 0; start < scaleRows; start += 10_000 {
-			err := st.Write(ctx, func(tx *store.Tx) error {
-				for i := start; i < start+10_000; i++ {
-					w, err := tx.Create(ctx, p, contact, []store.Field{
-						{Column: first, Value: fmt.Sprintf("First%06d", i)},
-						{Column: last, Value: fmt.Sprintf("Last%06d", i)},
-						{Column: email, Value: fmt.Sprintf("c%06d@example.com", i)},
-						{Column: kids, Value: int64(i % 20)},
-					})
-					if err != nil {
-						return err
-					}
-					scale.ids = append(scale.ids, w.ID)
-				}
-				return nil
-			})
-			if err != nil {
-				scale.err = err
-				return
-			}
-		}
-		scale.h, scale.err = webapi.New(webapi.Options{Store: st, Authenticator: fakeAuth{}, OrgURL: "https://org.example", AuthorizationURI: "https://login.example/t/oauth2/authorize"})
-	})
-	if scale.err != nil {
-		b.Fatal(scale.err)
+	scaleFixtures.Lock()
+	f, ok := scaleFixtures.m[rows]
+	if !ok {
+		f = &scaleFixture{}
+		scaleFixtures.m[rows] = f
 	}
-	return scale.h, scale.ids
+	scaleFixtures.Unlock()
+	f.once.Do(func() { f.h, f.ids, f.err = seedScale(rows) })
+	if f.err != nil {
+		b.Fatal(f.err)
+	}
+	return f.h, f.ids
+}
+
+func seedScale(rows int) (http.Handler, []uuid.UUID, error) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, "", nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := st.EnsureApplicationUser(ctx, store.ApplicationUser{ApplicationID: adminAppID, RoleNames: []string{store.SystemAdministrator}}); err != nil {
+		return nil, nil, err
+	}
+	p, _ := st.ApplicationUser(ctx, adminAppID)
+	contact, _ := st.Schema().Table("contact")
+	first, _ := contact.Column("firstname")
+	last, _ := contact.Column("lastname")
+	email, _ := contact.Column("emailaddress1")
+	kids, _ := contact.Column("numberofchildren")
+	ids := make([]uuid.UUID, 0, rows)
+	for start := 0; start < rows; start += 10_000 {
+		err := st.Write(ctx, func(tx *store.Tx) error {
+			for i := start; i < min(start+10_000, rows); i++ {
+				w, err := tx.Create(ctx, p, contact, []store.Field{
+					{Column: first, Value: fmt.Sprintf("First%06d", i)},
+					{Column: last, Value: fmt.Sprintf("Last%06d", i)},
+					{Column: email, Value: fmt.Sprintf("c%06d@example.com", i)},
+					{Column: kids, Value: int64(i % 20)},
+				})
+				if err != nil {
+					return err
+				}
+				ids = append(ids, w.ID)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	h, err := webapi.New(webapi.Options{Store: st, Authenticator: fakeAuth{}, OrgURL: "https://org.example", AuthorizationURI: "https://login.example/t/oauth2/authorize"})
+	return h, ids, err
 }
 
 func BenchmarkScaleRetrieveByID(b *testing.B) {
