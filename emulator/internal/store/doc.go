@@ -3,7 +3,8 @@
 // metadata, N:N intersect tables, the security model (organization,
 // business units, roles, role privileges with depths, user and team role
 // assignments, application users) and the operations the Web API needs
-// (create, retrieve, update, upsert, delete, keyset-paged queries).
+// (create, retrieve, update, upsert, delete, keyset-paged queries with
+// joins for FetchXML link-entities, counts, and grouped aggregations).
 //
 // # Layout
 //
@@ -33,6 +34,13 @@
 // requests wait rather than fail with SQLITE_BUSY. Reads run outside
 // transactions and read a page into memory before the caller writes it
 // out, so a slow client never holds a read lock.
+//
+// # Queries
+//
+// Queries take their conditions as [Cond] values built from metadata
+// ([Compare], [Like], [In], [Related], [InJoin]…) and their joins as
+// [Join] values; a [Cursor] resumes a query after a row (keyset paging),
+// and can travel as JSON text or as one text value per sort key.
 //
 // # Failures
 //

@@ -13,7 +13,20 @@
 // queries with $select, $filter (bound from the odata package's syntax
 // tree to store conditions with bound parameters), $orderby, $top,
 // $count, Prefer: odata.maxpagesize and keyset paging through
-// @odata.nextLink. Bodies support @odata.bind and deep insert.
+// @odata.nextLink, $expand, and $apply (filter, groupby and aggregate,
+// also over the columns of related rows). Bodies support @odata.bind and
+// deep insert.
+//
+// FetchXML queries (GET <set>?fetchXml=…) are parsed and bound to the
+// same metadata (fetchxml_*.go) and run as one store query, with a join
+// per link-entity: attributes and aliases, filters and conditions with
+// Dataverse's operators, orders, inner and outer link-entities named
+// "<alias>.<column>" in results, distinct, top, aggregates with groupby
+// and dategrouping, and paging by page number or by paging cookie
+// (keyset-stable: the cookie carries the last row's sort keys). As in
+// Dataverse, FetchXML results omit null columns, and errors carry the
+// QueryBuilder codes (0x80041103 "'Contact' entity doesn't contain
+// attribute…", 0x80041128 for an entity that does not match the set…).
 // Responses are streamed with Dataverse's shapes, annotations on request
 // (Prefer: odata.include-annotations), and errors in the
 // {"error":{"code","message"}} envelope with Dataverse's codes.

@@ -3,6 +3,7 @@ package webapi_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -286,5 +287,31 @@ func TestFetchXMLPrivilegesOnLinkedTables(t *testing.T) {
 		if _, msg := r.errorOf(t); !strings.Contains(msg, "is missing prvReadAccount privilege") {
 			t.Errorf("privilege error names %q", msg)
 		}
+	}
+}
+
+func TestFetchXMLInBatch(t *testing.T) {
+	t.Parallel()
+	f := newFetchFixture(t)
+	// Long FetchXML goes in a $batch GET, as the documentation's sample
+	// sends it, with the part's own Prefer header.
+	q := url.QueryEscape(`<fetch><entity name="contact"><attribute name="lastname" /><order attribute="lastname" descending="true" />` +
+		`<filter><condition attribute="lastname" operator="like" value="%a%" /></filter></entity></fetch>`)
+	body := crlf("--b\nContent-Type: application/http\nContent-Transfer-Encoding: binary\n\nGET /api/data/v9.2/contacts?fetchXml=" + q +
+		"&$count=true HTTP/1.1\nPrefer: odata.include-annotations=\"*\"\n\n\n--b--\n")
+	r := f.call(http.MethodPost, api+"$batch", tokenAdmin, body, "Content-Type", "multipart/mixed; boundary=b")
+	res := readBatch(t, r)
+	if r.status != http.StatusOK || len(res) != 1 || res[0].status != http.StatusOK {
+		t.Fatalf("batch: %d %+v", r.status, res)
+	}
+	var m struct {
+		Count int64            `json:"@odata.count"`
+		Value []map[string]any `json:"value"`
+	}
+	if err := json.Unmarshal([]byte(res[0].body), &m); err != nil {
+		t.Fatalf("part body %q: %v", res[0].body, err)
+	}
+	if diff := cmp.Diff([]string{"Davis", "Clark", "Adams"}, column(m.Value, "lastname")); diff != "" || m.Count != 3 {
+		t.Errorf("batch FetchXML (count %d, -want +got):\n%s", m.Count, diff)
 	}
 }
