@@ -16,10 +16,11 @@ import (
 func Compile(def *Definition) (*Schema, error) {
 	c := &compiler{
 		s: &Schema{
-			byLogical: map[string]*Table{},
-			bySet:     map[string]*Table{},
-			byCode:    map[int]*Table{},
-			byRelName: map[string]*Relationship{},
+			byLogical:  map[string]*Table{},
+			bySet:      map[string]*Table{},
+			byCode:     map[int]*Table{},
+			byRelName:  map[string]*Relationship{},
+			intersects: map[string]*Table{},
 		},
 		defs: map[*Table]*TableDefinition{},
 	}

@@ -255,6 +255,7 @@ func (c *compiler) manyToMany(d *RelationshipDefinition) {
 	}
 	c.s.relationships = append(c.s.relationships, r)
 	c.s.byRelName[r.SchemaName] = r
+	c.s.intersects[r.IntersectEntity] = intersectTable(r)
 	c.addNavigation(t1, &NavigationProperty{Name: r.Entity1Navigation, Table: t1, Relationship: r, Collection: true, Targets: []*Table{t2}})
 	c.addNavigation(t2, &NavigationProperty{Name: r.Entity2Navigation, Table: t2, Relationship: r, Collection: true, Targets: []*Table{t1}})
 }
@@ -270,4 +271,28 @@ func (c *compiler) addNavigation(t *Table, n *NavigationProperty) {
 	}
 	t.navigations[n.Name] = n
 	t.Navigations = append(t.Navigations, n)
+}
+
+// intersectTable describes the intersect table of an N:N relationship as
+// the store creates it.
+func intersectTable(r *Relationship) *Table {
+	t := &Table{
+		LogicalName: r.IntersectEntity, SchemaName: r.IntersectEntity, DisplayName: r.SchemaName,
+		Ownership: OwnershipNone, Intersect: r,
+		columns: map[string]*Column{}, properties: map[string]*Column{}, navigations: map[string]*NavigationProperty{},
+	}
+	add := func(name string, typ ColumnType, role SystemRole) *Column {
+		col := &Column{Table: t, LogicalName: name, SchemaName: name, Type: typ, Role: role, ValidForRead: true, property: name}
+		t.Columns = append(t.Columns, col)
+		t.columns[name] = col
+		t.properties[name] = col
+		t.roles[role] = col
+		return col
+	}
+	t.primaryID = add(r.IntersectEntity+"id", TypeUniqueidentifier, RolePrimaryID)
+	add(r.Entity1IntersectAttribute, TypeUniqueidentifier, RoleNone)
+	add(r.Entity2IntersectAttribute, TypeUniqueidentifier, RoleNone)
+	add("versionnumber", TypeBigInt, RoleVersionNumber)
+	t.roles[RoleNone] = nil
+	return t
 }

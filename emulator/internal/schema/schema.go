@@ -14,6 +14,7 @@ type Schema struct {
 	byCode        map[int]*Table
 	relationships []*Relationship
 	byRelName     map[string]*Relationship
+	intersects    map[string]*Table
 }
 
 // Tables returns all tables in definition order (built-in tables first).
@@ -36,6 +37,14 @@ func (s *Schema) TableBySet(entitySetName string) (*Table, bool) {
 // TableByObjectTypeCode returns the table with the given object type code.
 func (s *Schema) TableByObjectTypeCode(code int) (*Table, bool) {
 	t, ok := s.byCode[code]
+	return t, ok
+}
+
+// IntersectTable returns the intersect table of an N:N relationship by
+// its logical name ("systemuserroles", "teammembership"): not an entity
+// set, but a table FetchXML may link through. See [Table.Intersect].
+func (s *Schema) IntersectTable(logicalName string) (*Table, bool) {
+	t, ok := s.intersects[logicalName]
 	return t, ok
 }
 

@@ -383,3 +383,29 @@ func TestPlural(t *testing.T) {
 		}
 	}
 }
+
+func TestIntersectTables(t *testing.T) {
+	t.Parallel()
+	s := Builtin()
+	it, ok := s.IntersectTable("systemuserroles")
+	if !ok {
+		t.Fatal("no intersect table systemuserroles")
+	}
+	if it.Intersect == nil || it.Intersect.SchemaName != "systemuserroles_association" || it.PrimaryID().LogicalName != "systemuserrolesid" {
+		t.Errorf("intersect table = %+v", it)
+	}
+	for _, name := range []string{"systemuserid", "roleid"} {
+		if c, ok := it.Column(name); !ok || c.Type != TypeUniqueidentifier || c.EdmType() != "Edm.Guid" {
+			t.Errorf("column %s: %+v", name, c)
+		}
+	}
+	if it.SystemColumn(RoleVersionNumber) == nil {
+		t.Error("no versionnumber")
+	}
+	if _, ok := s.Table("systemuserroles"); ok {
+		t.Error("an intersect table is listed as a table")
+	}
+	if _, ok := s.IntersectTable("contact"); ok {
+		t.Error("contact is an intersect table")
+	}
+}

@@ -29,6 +29,11 @@ type Table struct {
 	Keys []*AlternateKey
 	// Navigations are the navigation properties, single-valued first.
 	Navigations []*NavigationProperty
+	// Intersect, for the intersect table of an N:N relationship, is that
+	// relationship; nil for ordinary tables. An intersect table has no
+	// entity set, no privileges of its own and four columns: its primary
+	// key (<name>id), the two related tables' ids and versionnumber.
+	Intersect *Relationship
 
 	primaryID, primaryName *Column
 	columns                map[string]*Column

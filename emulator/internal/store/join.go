@@ -21,7 +21,9 @@ import (
 // other way round when From is one.
 //
 // The principal needs the Read privilege on Table; rows its depth does not
-// reach are not joined (an inner join then drops the parent row).
+// reach are not joined (an inner join then drops the parent row). Table may
+// be the intersect table of an N:N relationship ([schema.Schema.IntersectTable]),
+// which needs no privilege.
 type Join struct {
 	// Table is the joined table.
 	Table *schema.Table
@@ -120,6 +122,12 @@ func (s *Store) requireJoins(p *Principal, joins []*Join) (map[*Join]Depth, erro
 	var err error
 	walkJoins(joins, func(j *Join) {
 		if err != nil || j == nil || j.Table == nil {
+			return
+		}
+		if j.Table.Intersect != nil {
+			// An N:N intersect table has no privileges of its own; the
+			// tables it pairs are checked when joined.
+			depths[j] = DepthOrganization
 			return
 		}
 		depths[j], err = s.Require(p, VerbRead, j.Table)

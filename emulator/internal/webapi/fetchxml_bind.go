@@ -149,6 +149,11 @@ func (fb *fetchBinder) bindLinks(parent *fetchScope, links []*fetchLink) ([]*sto
 		fb.links++
 		t, ok := fb.sch.Table(l.name)
 		if !ok {
+			// The intersect table of an N:N relationship
+			// (intersect='true' in the documented queries).
+			t, ok = fb.sch.IntersectTable(l.name)
+		}
+		if !ok {
 			return nil, fetchError(codeFetchNoEntity, "The specified entity was not found. There is no table with the logical name '%s' (link-entity).", l.name)
 		}
 		from, ok := t.Column(l.from)

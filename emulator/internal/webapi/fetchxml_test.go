@@ -269,6 +269,27 @@ func TestFetchXMLLinkEntities(t *testing.T) {
 	}
 }
 
+func TestFetchXMLManyToManyThroughIntersect(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	// The documented many-to-many query: users and their roles through
+	// the systemuserroles intersect table.
+	r := e.fetch("systemusers", `<fetch><entity name="systemuser"><attribute name="fullname" /><order attribute="fullname" />
+  <link-entity name="systemuserroles" from="systemuserid" to="systemuserid" intersect="true">
+    <link-entity name="role" from="roleid" to="roleid" alias="role"><attribute name="name" /></link-entity>
+  </link-entity>
+  <filter><condition attribute="fullname" operator="like" value="%App" /></filter></entity></fetch>`)
+	rows := r.rows(t)
+	got := map[string]string{}
+	for _, row := range rows {
+		got[row["fullname"].(string)] = toString(row["role.name"])
+	}
+	want := map[string]string{"Admin App": "System Administrator", "Reader App": "Contact Manager", "Disabled App": "System Administrator"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("users and roles (-want +got):\n%s", diff)
+	}
+}
+
 func TestFetchXMLPrivilegesOnLinkedTables(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "")
