@@ -424,6 +424,12 @@ func (e *Emulator) Close() error {
 
 func (e *Emulator) shutdown() error {
 	var errs []error
+	if e.client != nil {
+		// Close the emulator's own client connections first: an HTTP/2 server waits up to a
+		// second for a client to hang up after its GOAWAY, and most clients of an emulator in a
+		// test share this client's transport.
+		e.client.CloseIdleConnections()
+	}
 	if e.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := e.server.Shutdown(ctx); err != nil {
