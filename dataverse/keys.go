@@ -152,7 +152,7 @@ func (c *Client) UpdateByKey(ctx context.Context, entitySet string, key Alternat
 	if err != nil {
 		return nil, err
 	}
-	return c.update(ctx, path, record, opts)
+	return c.update(ctx, path, entitySet, record, opts)
 }
 
 // DeleteByKey is Delete for a record addressed by alternate key.

@@ -172,7 +172,7 @@ func (c *Client) Update(ctx context.Context, entitySet string, id uuid.UUID, rec
 	if err != nil {
 		return nil, err
 	}
-	res, err = c.update(ctx, path, record, opts)
+	res, err = c.update(ctx, path, entitySet, record, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +182,9 @@ func (c *Client) Update(ctx context.Context, entitySet string, id uuid.UUID, rec
 	return res, nil
 }
 
-func (c *Client) update(ctx context.Context, path string, record any, opts *UpdateOptions) (*WriteResult, error) {
+// update sends the PATCH of Update and UpdateByKey. entitySet lets write find
+// the id in a representation, which carries no OData-EntityId header.
+func (c *Client) update(ctx context.Context, path, entitySet string, record any, opts *UpdateOptions) (*WriteResult, error) {
 	if opts == nil {
 		opts = &UpdateOptions{}
 	}
@@ -199,7 +201,7 @@ func (c *Client) update(ctx context.Context, path string, record any, opts *Upda
 		return nil, err
 	}
 	r.header.Set("If-Match", string(ifMatch))
-	return c.write(ctx, r, "", "")
+	return c.write(ctx, r, "", entitySet)
 }
 
 // DeleteOptions are the options of Client.Delete.
