@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -263,8 +264,13 @@ func (r *BatchResponse) ID() uuid.UUID {
 // The error is non-nil when a $batch request failed as a whole, or, without
 // ContinueOnError, when an operation failed: it is then that operation's
 // *ResponseError with BatchPart set, and the result holds the responses
-// received before it. With ContinueOnError, failed operations are reported
-// in their BatchResponse.Err (see BatchResult.Err) and the error is nil.
+// received before it. The service answers such a failure with the failed
+// operation's response alone, so unless the operation is named by its
+// Content-ID (in a change set) or the request held one operation,
+// BatchPart.Index is -1: the operations before it ran, those after it did
+// not, and which one failed is unknown. With ContinueOnError, failed
+// operations are reported in their BatchResponse.Err (see BatchResult.Err)
+// and the error is nil.
 //
 // A batch of GET requests only is retried like a GET; any other batch is
 // not retried after a 5xx or a connection error.
@@ -366,7 +372,12 @@ func (c *Client) executeBatchChunk(ctx context.Context, items []batchItem, opts 
 		// with that operation's status; the body may still be multipart.
 		var re *ResponseError
 		if errors.As(err, &re) && re.RawResponse != nil {
-			if parts, perr := c.readBatch(re.RawResponse, items); perr == nil && len(parts) > 0 {
+			raw, perr := parseBatchResponse(re.RawResponse.Header.Get("Content-Type"), io.LimitReader(re.RawResponse.Body, maxBatchResponse))
+			if perr == nil && len(raw) > 0 {
+				if e := c.unnamedFailure(raw, items); e != nil {
+					return nil, e
+				}
+				parts := c.matchBatchParts(raw, items)
 				if e := (&BatchResult{Responses: parts}).firstErr(); e != nil {
 					return parts, e
 				}

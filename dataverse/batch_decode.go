@@ -147,6 +147,26 @@ func (c *Client) matchBatchParts(parts []batchPart, items []batchItem) []BatchRe
 	return out
 }
 
+// unnamedFailure handles the answer of a batch the service stopped at its
+// first failure, which holds that operation's response alone (see
+// webapi.md §6 and Microsoft's "Handling errors" example). The response
+// names its operation only by a Content-ID; without one, and with more
+// than one part in the request, the failed operation is unknown. The error
+// then says so (BatchPart.Index -1) rather than being matched by position,
+// which would blame the first operation, one that ran and succeeded.
+// It returns nil when the parts can be matched as usual.
+func (c *Client) unnamedFailure(parts []batchPart, items []batchItem) *ResponseError {
+	if len(items) < 2 || len(parts) != 1 {
+		return nil
+	}
+	p := parts[0]
+	if p.inner != nil || strings.TrimSpace(p.contentID) != "" || (p.statusCode >= 200 && p.statusCode < 300) {
+		return nil
+	}
+	op := &batchOp{BatchRequest: BatchRequest{Method: http.MethodPost, Path: "$batch"}, index: -1}
+	return c.batchResponse(op, p).Err
+}
+
 // opByContentID returns the change-set operation with the given
 // Content-ID, or nil.
 func opByContentID(items []batchItem, id string) *batchOp {

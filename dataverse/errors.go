@@ -87,7 +87,10 @@ type Challenge struct {
 // BatchPartRef identifies a part of a $batch request.
 type BatchPartRef struct {
 	// Index is the position of the part among all operations of the batch
-	// (0-based, counting operations inside change sets).
+	// (0-based, counting operations inside change sets), or -1 when the
+	// service did not say which operation failed: without ContinueOnError
+	// it answers a failure with that operation's response alone, which
+	// names the operation only by its Content-ID (inside a change set).
 	Index int
 	// ContentID is the part's Content-ID, if it had one.
 	ContentID string
@@ -107,7 +110,11 @@ func (e *ResponseError) Error() string {
 		b.WriteString(": ")
 	}
 	if e.BatchPart != nil {
-		fmt.Fprintf(&b, "batch part %d", e.BatchPart.Index)
+		if e.BatchPart.Index < 0 {
+			b.WriteString("an operation the service did not name")
+		} else {
+			fmt.Fprintf(&b, "batch part %d", e.BatchPart.Index)
+		}
 		if e.BatchPart.ContentID != "" {
 			fmt.Fprintf(&b, " (Content-ID %s)", e.BatchPart.ContentID)
 		}
