@@ -62,3 +62,22 @@ func TestCountsAreCappedAt5000(t *testing.T) {
 		t.Errorf("$count: %d %q %q", r.status, r.body, r.header.Get("Content-Type"))
 	}
 }
+
+func TestRetrieveTotalRecordCount(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	e.insertContacts(5003)
+	r := e.call(http.MethodGet, api+`RetrieveTotalRecordCount(EntityNames=@p1)?@p1=["contact","account"]`, tokenAdmin, nil)
+	want := map[string]any{
+		"@odata.context": e.org + api + "$metadata#Microsoft.Dynamics.CRM.RetrieveTotalRecordCountResponse",
+		"EntityRecordCountCollection": map[string]any{"Count": json.Number("2"), "IsReadOnly": false,
+			"Keys": []any{"contact", "account"}, "Values": []any{json.Number("5003"), json.Number("0")}},
+	}
+	if diff := cmp.Diff(want, r.json(t)); diff != "" {
+		t.Errorf("RetrieveTotalRecordCount (-want +got):\n%s", diff)
+	}
+	r = e.call(http.MethodGet, api+`RetrieveTotalRecordCount(EntityNames=["contacts"])`, tokenAdmin, nil)
+	expectError(t, r, http.StatusBadRequest, "0x80041102", "The entity with a name = 'contacts' with namemapping = 'Logical' was not found in the MetadataCache.")
+	r = e.call(http.MethodGet, api+`RetrieveTotalRecordCount(EntityNames=@p1)?@p1=["account"]`, tokenReader, nil)
+	expectError(t, r, http.StatusForbidden, "0x80040220", "Principal user (Id=")
+}

@@ -350,14 +350,14 @@ func readFetch(el *element) (*fetchQuery, error) {
 	if q.entity.name, err = requiredAttr(ent, "name"); err != nil {
 		return nil, err
 	}
-	if err := readEntityBody(ent, q.entity, 0); err != nil {
+	if err := readEntityBody(ent, q.entity); err != nil {
 		return nil, err
 	}
 	return q, nil
 }
 
 // readEntityBody reads the children of <entity> or <link-entity>.
-func readEntityBody(el *element, e *fetchEntity, depth int) error {
+func readEntityBody(el *element, e *fetchEntity) error {
 	if err := checkChildren(el, "attribute", "all-attributes", "no-attrs", "order", "filter", "link-entity"); err != nil {
 		return err
 	}
@@ -388,7 +388,7 @@ func readEntityBody(el *element, e *fetchEntity, depth int) error {
 			}
 			e.filters = append(e.filters, f)
 		case "link-entity":
-			l, err := readLink(c, depth+1)
+			l, err := readLink(c)
 			if err != nil {
 				return err
 			}
@@ -419,7 +419,7 @@ func readAttribute(el *element) (*fetchAttr, error) {
 	return a, nil
 }
 
-func readLink(el *element, depth int) (*fetchLink, error) {
+func readLink(el *element) (*fetchLink, error) {
 	l := &fetchLink{alias: el.attrs["alias"], linkType: el.attrs["link-type"]}
 	var err error
 	if l.name, err = requiredAttr(el, "name"); err != nil {
@@ -437,7 +437,7 @@ func readLink(el *element, depth int) (*fetchLink, error) {
 	if _, err := boolAttr(el, "visible", codeFetchInvalidValue); err != nil {
 		return nil, err
 	}
-	return l, readEntityBody(el, &l.fetchEntity, depth)
+	return l, readEntityBody(el, &l.fetchEntity)
 }
 
 func readFilter(el *element) (*fetchFilter, error) {

@@ -310,8 +310,14 @@ func (req *request) route(rest string) error {
 	if err != nil {
 		return err
 	}
-	if set == "EntityDefinitions" {
+	switch set {
+	case "EntityDefinitions":
 		return req.entityDefinitions(segs)
+	case "RetrieveTotalRecordCount":
+		if len(segs) > 1 {
+			return errResourceNotFound(segs[1])
+		}
+		return req.retrieveTotalRecordCount(keyText, hasKey)
 	}
 	t, ok := req.h.schema.TableBySet(set)
 	if !ok {
