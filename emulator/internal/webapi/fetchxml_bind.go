@@ -89,10 +89,10 @@ func errFetchNoAttribute(t *schema.Table, name string) *apiError {
 		fetchEntityName(t), name)
 }
 
-// linkAliasPrefix and the link-entity's position make the alias of a
-// link-entity without one: "<name><n>" with n counting link-entities in
-// document order from 1 ("account1.name") [unverified: Dataverse's own
-// numbering is not documented].
+// generatedLinkAlias names a link-entity that has no alias:
+// "<name><n>", n counting link-entities in document order from 1
+// ("account1.name") [unverified: Dataverse's own numbering is not
+// documented; clients that read linked columns should set an alias].
 func generatedLinkAlias(name string, n int) string { return name + strconv.Itoa(n) }
 
 // bindFetch binds a parsed FetchXML query sent to the entity set of t.
