@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
@@ -116,13 +117,17 @@ type wireRequest struct {
 	Status int
 	// Operations is the number of operations in a $batch request body.
 	Operations int
+	// Sent is when the request left; Received when its response headers (or the error) came back.
+	Sent, Received time.Time
 }
 
 // wireLog is a policy.Transporter that records the Web API requests passing through it.
 type wireLog struct {
 	next policy.Transporter
-	mu   sync.Mutex
-	reqs []wireRequest
+	// observe, when set, sees each recorded request as its response arrives.
+	observe func(wireRequest)
+	mu      sync.Mutex
+	reqs    []wireRequest
 }
 
 // Do implements policy.Transporter.
@@ -138,15 +143,20 @@ func (w *wireLog) Do(req *http.Request) (*http.Response, error) {
 		ops = bytes.Count(body, []byte("\r\nContent-Transfer-Encoding: binary\r\n"))
 		req.Body = io.NopCloser(bytes.NewReader(body))
 	}
+	sent := time.Now()
 	resp, err := w.next.Do(req)
 	if _, rest, ok := strings.Cut(req.URL.Path, "/api/data/v9.2/"); ok {
-		r := wireRequest{Method: req.Method, Path: rest, Query: req.URL.RawQuery, Header: req.Header.Clone(), Operations: ops}
+		r := wireRequest{Method: req.Method, Path: rest, Query: req.URL.RawQuery, Header: req.Header.Clone(), Operations: ops,
+			Sent: sent, Received: time.Now()}
 		if resp != nil {
 			r.Status = resp.StatusCode
 		}
 		w.mu.Lock()
 		w.reqs = append(w.reqs, r)
 		w.mu.Unlock()
+		if w.observe != nil {
+			w.observe(r)
+		}
 	}
 	return resp, err
 }
