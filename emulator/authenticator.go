@@ -7,20 +7,57 @@ import (
 	"strings"
 
 	"github.com/d365s2s/d365/emulator/internal/identity"
+	"github.com/d365s2s/d365/emulator/internal/traffic"
 	"github.com/d365s2s/d365/emulator/internal/webapi"
 )
 
 // tokenAuthenticator turns the bearer token of a Web API request into the calling app, the way
 // Dataverse does: the token must verify against the token service's published keys, be issued for
-// this organization, and come from the organization's own tenant.
+// this organization, and come from the organization's own tenant. The traffic middleware calls
+// identify first (to meter the caller); the Web API's Authenticate then reuses its result.
 type tokenAuthenticator struct {
-	identity *identity.Service
-	tenantID string
+	identity  *identity.Service
+	tenantID  string
+	challenge string // the Web API's WWW-Authenticate value, for injected 401s
 }
+
+// authenticated is what identify hands the Web API through the traffic middleware.
+type authenticated struct{ caller webapi.Caller }
 
 var errNoBearer = errors.New("the request has no Authorization header with a Bearer access token")
 
+// Authenticate implements webapi.Authenticator. A refusal's reason goes to the request log.
 func (a *tokenAuthenticator) Authenticate(r *http.Request) (webapi.Caller, error) {
+	if c, ok := traffic.CallerFromContext(r.Context()); ok {
+		if d, ok := c.Detail.(authenticated); ok {
+			return d.caller, nil
+		}
+	}
+	caller, err := a.check(r)
+	if err != nil {
+		traffic.SetReason(r.Context(), err.Error())
+		return webapi.Caller{}, err
+	}
+	return caller, nil
+}
+
+// identify tells the traffic middleware who sent a request: the token's tenant and app on the
+// Web API (nobody when the token is refused: the Web API answers 401, unmetered), the tenant and
+// client_id on the token endpoint.
+func (a *tokenAuthenticator) identify(r *http.Request) traffic.Caller {
+	if !strings.HasPrefix(r.URL.Path, "/api/data/") {
+		return traffic.TokenRequestCaller(r)
+	}
+	caller, err := a.check(r)
+	if err != nil {
+		return traffic.Caller{}
+	}
+	return traffic.Caller{TenantID: caller.TenantID, AppID: caller.ApplicationID, Detail: authenticated{caller}}
+}
+
+// check validates the request's bearer token. Errors are sentences safe to log: they never hold
+// the token.
+func (a *tokenAuthenticator) check(r *http.Request) (webapi.Caller, error) {
 	header := r.Header.Get("Authorization")
 	if header == "" {
 		return webapi.Caller{}, errNoBearer

@@ -22,6 +22,7 @@ import (
 	"github.com/d365s2s/d365/emulator/internal/identity"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
+	"github.com/d365s2s/d365/emulator/internal/traffic"
 	"github.com/d365s2s/d365/emulator/internal/webapi"
 )
 
@@ -50,6 +51,18 @@ type Options struct {
 	// tokenLifetime, else DefaultTokenLifetime.
 	TokenLifetime time.Duration
 
+	// Limits are the service protection limits; nil means the scenario's, else Dataverse's
+	// (LimitsDefault). LimitsOff turns throttling off; a test that wants a 429 quickly sets,
+	// say, Limits{Requests: 2, Window: time.Second}.
+	Limits *Limits
+
+	// Faults are fault rules in force from the start (after the scenario's).
+	Faults []FaultRule
+
+	// FaultSeed seeds the fault rules' probabilities so a failing test replays; zero means the
+	// scenario's, else a fixed default.
+	FaultSeed int64
+
 	// Logger receives the emulator's logs (requests, rejections and their reasons). Nil discards
 	// them. Secrets and tokens are never logged.
 	Logger *slog.Logger
@@ -66,6 +79,7 @@ type Emulator struct {
 	listener net.Listener
 	store    *store.Store
 	identity *identity.Service
+	traffic  *traffic.Controller
 	logger   *slog.Logger
 	creds    Credentials
 	clock    *clock
@@ -76,6 +90,9 @@ type Emulator struct {
 	orgTenantID   string
 	tokenLifetime time.Duration
 	systemUserID  uuid.UUID
+	// initialLimits and initialFaults are the traffic settings of the start, for Reset.
+	initialLimits Limits
+	initialFaults []FaultRule
 
 	// stateMu serialises the operations that replace or copy the whole state (reset, snapshot,
 	// restore, key rotation). snapshots are the in-memory snapshots by name; seedSnap is the
@@ -206,15 +223,21 @@ func New(opts *Options) (*Emulator, error) {
 		return nil, err
 	}
 
+	auth := &tokenAuthenticator{identity: e.identity, tenantID: e.orgTenantID}
+	authorizationURI := e.url + "/" + e.orgTenantID + "/oauth2/authorize"
+	auth.challenge = "Bearer authorization_uri=" + authorizationURI + ", resource_id=" + e.url + "/"
 	api, err := webapi.New(webapi.Options{
 		Store:            e.store,
-		Authenticator:    &tokenAuthenticator{identity: e.identity, tenantID: e.orgTenantID},
+		Authenticator:    auth,
 		OrgURL:           e.url,
-		AuthorizationURI: e.url + "/" + e.orgTenantID + "/oauth2/authorize",
+		AuthorizationURI: authorizationURI,
 		Logger:           logger.With("component", "webapi"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("emulator: start web API: %w", err)
+	}
+	if err := e.newTraffic(&o, plan, auth); err != nil {
+		return nil, err
 	}
 
 	mux := http.NewServeMux()
@@ -223,7 +246,7 @@ func New(opts *Options) (*Emulator, error) {
 	mux.Handle("/", e.identity)
 
 	e.server = &http.Server{
-		Handler:           mux,
+		Handler:           e.traffic.Wrap(mux),
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),

@@ -62,6 +62,14 @@ import (
 //	  contacts:
 //	    - {firstname: Ada, lastname: Lovelace, parentcustomerid: "accounts(44444444-…)"}
 //	tokenLifetime: 1h                 # used when Options.TokenLifetime is zero
+//	limits: {preset: strict}          # service protection limits (or requests:, executionTime:,
+//	                                  # concurrent:, window:); used when Options.Limits is nil
+//	faults:                           # fault rules, in the form of the admin API's POST /_emulator/faults
+//	  - id: contacts-flaky
+//	    match: {table: contacts, methods: [GET]}
+//	    trigger: {nth: 2, count: 3}
+//	    action: {kind: throttle, retryAfter: 2}
+//	faultSeed: 42                     # replays the same probabilistic faults
 //
 // Row values follow the column types: text, whole numbers, decimals (numbers or numeric
 // strings), booleans, date-times (RFC 3339 or a date), choices (their integer values), GUIDs,
@@ -82,6 +90,13 @@ type Scenario struct {
 	// TokenLifetime is a Go duration ("1h", "5s"); it applies when Options.TokenLifetime is
 	// zero.
 	TokenLifetime string `yaml:"tokenLifetime,omitempty"`
+	// Limits are the service protection limits when Options.Limits is nil: {preset: strict} or
+	// {requests: 100, window: 10s, …}.
+	Limits *Limits `yaml:"limits,omitempty"`
+	// Faults are fault rules in force from the start.
+	Faults []FaultRule `yaml:"faults,omitempty"`
+	// FaultSeed seeds the fault rules' probabilities when Options.FaultSeed is zero.
+	FaultSeed int64 `yaml:"faultSeed,omitempty"`
 
 	// name and dir locate the file (for messages and relative paths); root is its YAML tree, for
 	// line numbers.

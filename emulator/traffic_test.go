@@ -1,0 +1,270 @@
+package emulator_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/d365s2s/d365/emulator"
+)
+
+func TestLoweredRequestLimitThrottlesThenAdmitsAfterRetryAfter(t *testing.T) {
+	t.Parallel()
+	emu := start(t, &emulator.Options{Limits: &emulator.Limits{Requests: 2, Window: time.Minute}})
+	creds := emu.Credentials()
+	token := mustToken(t, emu, secretCredential(t, emu, creds.TenantID, creds.ClientID, creds.ClientSecret))
+	for i := range 2 {
+		if res := callAPI(t, emu, token, http.MethodGet, "WhoAmI", ""); res.status != http.StatusOK {
+			t.Fatalf("request %d: %d", i+1, res.status)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, emu.OrgURL()+"/api/data/v9.2/WhoAmI", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := emu.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	retryAfter, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+	if resp.StatusCode != http.StatusTooManyRequests || err != nil || retryAfter < 1 {
+		t.Fatalf("third request: %d Retry-After %q, want 429 with Retry-After in seconds", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	log := emu.RequestLog(emulator.LogFilter{Status: []int{429}})
+	if len(log) != 1 || log[0].Code != "0x80072322" || log[0].Limit != "requests" || !strings.Contains(log[0].Reason, "Number of requests exceeded the limit of 2") || log[0].AppID != creds.ClientID {
+		t.Errorf("request log of the 429 = %+v", log)
+	}
+	// Waiting out Retry-After on the emulator's clock lets the same client in again.
+	emu.SetClockOffset(time.Duration(retryAfter)*time.Second + time.Minute)
+	if res := callAPI(t, emu, token, http.MethodGet, "WhoAmI", ""); res.status != http.StatusOK {
+		t.Errorf("after Retry-After: %d %s", res.status, res.code)
+	}
+}
+
+func TestRequestLogNamesTheReasonForEachRefusal(t *testing.T) {
+	t.Parallel()
+	emu := start(t, nil)
+	creds := emu.Credentials()
+	app, secret := newApp(t, emu, "no user")
+	_, err := getToken(emu, secretCredential(t, emu, creds.TenantID, creds.ClientID, "wrong secret"))
+	if err == nil {
+		t.Fatal("token with a wrong secret succeeded")
+	}
+	callAPI(t, emu, "not-a-token", http.MethodGet, "WhoAmI", "")
+	callAPI(t, emu, mustToken(t, emu, secretCredential(t, emu, creds.TenantID, app.ClientID, secret)), http.MethodGet, "WhoAmI", "")
+
+	entries := emu.RequestLog(emulator.LogFilter{Refused: true})
+	want := []struct {
+		status       int
+		code, reason string
+	}{
+		{401, "AADSTS7000215", "Invalid client secret provided"},
+		{401, "", "not a well-formed JWT"},
+		{403, "0x80072560", "The user is not a member of the organization."},
+	}
+	if len(entries) != len(want) {
+		t.Fatalf("%d refusals logged, want %d: %+v", len(entries), len(want), entries)
+	}
+	for i, w := range want {
+		e := entries[i]
+		if e.Status != w.status || e.Code != w.code || !strings.Contains(e.Reason, w.reason) {
+			t.Errorf("entry %d = %d %q %q, want %d %q with %q", i, e.Status, e.Code, e.Reason, w.status, w.code, w.reason)
+		}
+		if strings.Contains(e.Reason, "wrong secret") || strings.Contains(e.Path, "not-a-token") {
+			t.Errorf("entry %d leaks a credential: %+v", i, e)
+		}
+	}
+	if entries[2].AppID != app.ClientID {
+		t.Errorf("403 entry app = %q, want %s", entries[2].AppID, app.ClientID)
+	}
+	emu.ClearRequestLog()
+	if n := len(emu.RequestLog(emulator.LogFilter{})); n != 0 {
+		t.Errorf("%d entries after ClearRequestLog", n)
+	}
+}
+
+// TestFaultActionsEndToEnd reaches each fault action through the emulator's whole stack.
+func TestFaultActionsEndToEnd(t *testing.T) {
+	t.Parallel()
+	emu := start(t, &emulator.Options{Limits: ptr(emulator.LimitsOff())})
+	creds := emu.Credentials()
+	token := mustToken(t, emu, secretCredential(t, emu, creds.TenantID, creds.ClientID, creds.ClientSecret))
+
+	t.Run("error with a Dataverse body", func(t *testing.T) {
+		id, err := emu.AddFault(emulator.FaultRule{
+			Match:  emulator.FaultMatch{Table: "contacts", Methods: []string{"GET"}},
+			Action: emulator.FaultAction{Kind: emulator.ActionError, Status: 503, Code: "0x80040216"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer emu.RemoveFault(id)
+		res := callAPI(t, emu, token, http.MethodGet, "contacts", "")
+		if res.status != 503 || res.code != "0x80040216" {
+			t.Errorf("GET contacts = %d %s, want the injected 503 0x80040216", res.status, res.code)
+		}
+		if res := callAPI(t, emu, token, http.MethodGet, "accounts", ""); res.status != http.StatusOK {
+			t.Errorf("GET accounts = %d: the rule matches contacts only", res.status)
+		}
+	})
+	t.Run("throttle on the nth call", func(t *testing.T) {
+		id, err := emu.AddFault(emulator.FaultRule{
+			ID:      "second-whoami",
+			Match:   emulator.FaultMatch{Table: "WhoAmI"},
+			Trigger: emulator.FaultTrigger{Nth: 2},
+			Action:  emulator.FaultAction{Kind: emulator.ActionThrottle, RetryAfter: 7},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer emu.RemoveFault(id)
+		var statuses []int
+		for range 3 {
+			statuses = append(statuses, callAPI(t, emu, token, http.MethodGet, "WhoAmI", "").status)
+		}
+		if statuses[0] != 200 || statuses[1] != 429 || statuses[2] != 200 {
+			t.Errorf("statuses = %v, want [200 429 200]", statuses)
+		}
+		if f := emu.Faults(); len(f) != 1 || f[0].Fired != 1 || f[0].Matched != 3 {
+			t.Errorf("fault counters = %+v, want matched 3, fired 1", f)
+		}
+	})
+	t.Run("latency", func(t *testing.T) {
+		id, err := emu.AddFault(emulator.FaultRule{
+			Match:  emulator.FaultMatch{Table: "WhoAmI"},
+			Action: emulator.FaultAction{Kind: emulator.ActionLatency, Delay: 300 * time.Millisecond},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer emu.RemoveFault(id)
+		if res := callAPI(t, emu, token, http.MethodGet, "WhoAmI", ""); res.status != http.StatusOK {
+			t.Errorf("WhoAmI with added latency = %d, want 200 (latency only delays)", res.status)
+		}
+		log := emu.RequestLog(emulator.LogFilter{Fault: id})
+		if len(log) != 1 || log[0].Duration < 300*time.Millisecond {
+			t.Errorf("log = %+v, want one entry that took at least the injected 300ms", log)
+		}
+	})
+	t.Run("dropped connection", func(t *testing.T) {
+		id, err := emu.AddFault(emulator.FaultRule{
+			Match:  emulator.FaultMatch{Table: "contacts", Methods: []string{"POST"}},
+			Action: emulator.FaultAction{Kind: emulator.ActionDrop},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer emu.RemoveFault(id)
+		req, _ := http.NewRequest(http.MethodPost, emu.OrgURL()+"/api/data/v9.2/contacts", strings.NewReader(`{"lastname":"x"}`))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := emu.HTTPClient().Do(req)
+		if err == nil {
+			resp.Body.Close()
+			t.Fatalf("POST with a dropped connection got %d, want a transport error", resp.StatusCode)
+		}
+	})
+	t.Run("token endpoint down", func(t *testing.T) {
+		id, err := emu.AddFault(emulator.FaultRule{Action: emulator.FaultAction{Kind: emulator.ActionTokenEndpointDown}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer emu.RemoveFault(id)
+		_, err = getToken(emu, secretCredential(t, emu, creds.TenantID, creds.ClientID, creds.ClientSecret))
+		if err == nil || aadstsCode(t, err) != 90033 {
+			t.Errorf("token with the endpoint down: %v, want AADSTS90033", err)
+		}
+		// The Web API is unaffected.
+		if res := callAPI(t, emu, token, http.MethodGet, "WhoAmI", ""); res.status != http.StatusOK {
+			t.Errorf("WhoAmI = %d", res.status)
+		}
+	})
+	t.Run("Entra-shaped error", func(t *testing.T) {
+		id, err := emu.AddFault(emulator.FaultRule{
+			Match:  emulator.FaultMatch{PathPrefix: "/" + creds.TenantID + "/oauth2/", AppID: creds.ClientID},
+			Action: emulator.FaultAction{Kind: emulator.ActionError, Status: 401, Code: "AADSTS7000222", Error: "invalid_client", Message: "The provided client secret keys are expired."},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer emu.RemoveFault(id)
+		_, err = getToken(emu, secretCredential(t, emu, creds.TenantID, creds.ClientID, creds.ClientSecret))
+		if err == nil || aadstsCode(t, err) != 7000222 {
+			t.Errorf("token with the injected Entra error: %v, want AADSTS7000222", err)
+		}
+	})
+}
+
+func TestTrafficAdminAndReset(t *testing.T) {
+	t.Parallel()
+	emu := start(t, &emulator.Options{Faults: []emulator.FaultRule{{ID: "start", Action: emulator.FaultAction{Kind: emulator.ActionLatency, Delay: time.Millisecond}}}})
+	ctx := context.Background()
+	if _, err := emu.AddFault(emulator.FaultRule{ID: "start"}); !errors.Is(err, emulator.ErrInvalid) && !errors.Is(err, emulator.ErrConflict) {
+		t.Errorf("AddFault of a bad rule: %v", err)
+	}
+	if _, err := emu.AddFault(emulator.FaultRule{ID: "start", Action: emulator.FaultAction{Kind: emulator.ActionDrop}}); !errors.Is(err, emulator.ErrConflict) {
+		t.Errorf("AddFault with a taken ID: %v, want ErrConflict", err)
+	}
+	if err := emu.RemoveFault("nope"); !errors.Is(err, emulator.ErrNotFound) {
+		t.Errorf("RemoveFault of an unknown ID: %v, want ErrNotFound", err)
+	}
+	if err := emu.SetLimits(emulator.Limits{Requests: -1}); !errors.Is(err, emulator.ErrInvalid) || !strings.Contains(err.Error(), "requests") {
+		t.Errorf("SetLimits(-1 requests): %v, want ErrInvalid naming requests", err)
+	}
+
+	// Over HTTP, through the emulator's admin mux (loopback check, JSON errors).
+	var limits map[string]any
+	if st := adminCall(t, emu, http.MethodPut, "limits", map[string]any{"preset": "strict"}, &limits); st != http.StatusOK || limits["requests"] != float64(20) {
+		t.Errorf("PUT limits = %d %v", st, limits)
+	}
+	var rule map[string]any
+	if st := adminCall(t, emu, http.MethodPost, "faults", map[string]any{"id": "http", "action": map[string]any{"kind": "throttle"}}, &rule); st != http.StatusCreated || rule["id"] != "http" {
+		t.Errorf("POST faults = %d %v", st, rule)
+	}
+	var bad adminErr
+	if st := adminCall(t, emu, http.MethodPost, "faults", map[string]any{"action": map[string]any{"kind": "explode"}}, &bad); st != http.StatusBadRequest || bad.Error.Code != "Invalid" {
+		t.Errorf("POST a bad fault = %d %+v", st, bad)
+	}
+
+	if err := emu.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if l := emu.Limits(); l != emulator.LimitsDefault() {
+		t.Errorf("limits after reset = %+v, want the default", l)
+	}
+	if f := emu.Faults(); len(f) != 1 || f[0].ID != "start" {
+		t.Errorf("faults after reset = %+v, want only the start's rule", f)
+	}
+}
+
+func TestScenarioLimitsAndFaults(t *testing.T) {
+	t.Parallel()
+	sc, err := emulator.ParseScenario([]byte(`
+limits: {preset: strict, requests: 3}
+faultSeed: 7
+faults:
+  - id: flaky-contacts
+    match: {table: contacts}
+    trigger: {probability: 0.5}
+    action: {kind: error, status: 500}
+`), "traffic.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	emu := start(t, &emulator.Options{Scenario: sc})
+	if l := emu.Limits(); l.Requests != 3 || l.Concurrent != 4 {
+		t.Errorf("limits = %+v, want strict with 3 requests", l)
+	}
+	if f := emu.Faults(); len(f) != 1 || f[0].ID != "flaky-contacts" {
+		t.Errorf("faults = %+v", f)
+	}
+	_, err = emulator.ParseScenario([]byte("faults:\n  - action: {kind: error, status: 200}\n"), "bad.yaml")
+	if err == nil || !strings.Contains(err.Error(), "bad.yaml") || !strings.Contains(err.Error(), "line 2") || !strings.Contains(err.Error(), "action.status") {
+		t.Errorf("bad fault in a scenario: %v, want the file, line and field", err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
