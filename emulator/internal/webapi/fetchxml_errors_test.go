@@ -105,6 +105,8 @@ func TestFetchXMLErrors(t *testing.T) {
 		{"fetchXml with $select", "contacts", `<fetch><entity name="contact" /></fetch>`, "$select=lastname", 400, "0x80060888",
 			"The fetchXml parameter cannot be combined with $select"},
 		{"fetchXml on a navigation property", "", "", "", 400, "0x80060888", "The fetchXml parameter can only be used on an entity set"},
+		{"filter on an aggregate", "contacts", `<fetch aggregate="true"><entity name="contact"><attribute name="contactid" alias="n" aggregate="count" /><filter><condition alias="n" attribute="contactid" operator="gt" value="1" /></filter></entity></fetch>`, "", 501, "0x80040216",
+			"The emulator does not implement FetchXML conditions with 'alias' (filtering on aggregates) yet."},
 		{"fiscal date grouping", "contacts", `<fetch aggregate="true"><entity name="contact"><attribute name="createdon" alias="d" groupby="true" dategrouping="fiscal-year" /></entity></fetch>`, "", 501, "0x80040216",
 			"The emulator does not implement dategrouping='fiscal-year' yet."},
 	}

@@ -406,6 +406,9 @@ func readAttribute(el *element) (*fetchAttr, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, ok := el.attrs["rowaggregate"]; ok {
+		return nil, errNotImplemented("FetchXML row aggregates (rowaggregate)")
+	}
 	a := &fetchAttr{name: name, alias: el.attrs["alias"], aggregate: el.attrs["aggregate"], dateGrouping: el.attrs["dategrouping"]}
 	if a.groupBy, err = boolAttr(el, "groupby", codeFetchInvalidGroupBy); err != nil {
 		return nil, err
@@ -477,6 +480,11 @@ func readCondition(el *element) (*fetchCondition, error) {
 	op, err := requiredAttr(el, "operator")
 	if err != nil {
 		return nil, err
+	}
+	for _, name := range []string{"aggregate", "alias", "rowaggregate"} {
+		if _, ok := el.attrs[name]; ok {
+			return nil, errNotImplemented("FetchXML conditions with '" + name + "' (filtering on aggregates)")
+		}
 	}
 	c := &fetchCondition{attribute: strings.TrimSpace(el.attrs["attribute"]), entityName: el.attrs["entityname"], operator: op, valueOf: el.attrs["valueof"]}
 	if c.attribute == "" {
