@@ -11,14 +11,89 @@
 //
 // On first start it seeds one tenant, one app registration with a client secret, and an
 // application user for that app with the System Administrator role (see Credentials and the
-// Default* constants). Tokens come from the Entra endpoints (/{tenant}/oauth2/v2.0/token and the
-// v1 /{tenant}/oauth2/token) as RS256 JWTs in the claim set Dataverse receives; the Web API under
-// /api/data/v9.2/ checks every token's signature, issuer, audience and lifetime, maps the app to its
-// application user, and answers with Dataverse's status codes and error envelope.
+// Default* constants), or applies Options.Scenario instead (see Scenario for the YAML format and
+// examples/scenarios for two complete ones). Tokens come from the Entra endpoints
+// (/{tenant}/oauth2/v2.0/token and the v1 /{tenant}/oauth2/token) as RS256 JWTs in the claim set
+// Dataverse receives; the Web API under /api/data/v9.2/ checks every token's signature, issuer,
+// audience and lifetime, maps the app to its application user, and answers with Dataverse's
+// status codes and error envelope. Dataverse's service protection limits, fault rules and a
+// request log wrap everything (Limits, AddFault, RequestLog).
 //
 // State lives in SQLite: in memory by default, or in Options.DataDir, where the CA, the signing
 // key, app registrations and records survive a restart.
 //
-// The emulator is a library first: start one per test with New and Close it when done. The d365
-// command runs the same emulator as a server (d365 emulator).
+// # Admin surface
+//
+// The portal steps and the failures of production are methods on *Emulator: tenants (AddTenant,
+// Tenants), app registrations (CreateApp, Apps, SetAppEnabled, RemoveApp), client secrets with an
+// expiry (AddSecret returns the value once, Secrets, RemoveSecret), certificates (AddCertificate,
+// Certificates, RemoveCertificate), application users (CreateApplicationUser,
+// SetApplicationUserRoles, SetApplicationUserEnabled, RemoveApplicationUser), security roles with
+// prv<Verb><Table> privileges at a depth (CreateRole, Roles, Privileges), business units; the whole
+// state (Reset, Snapshot, Restore); time (SetClockOffset, SetTokenLifetime, RotateSigningKey);
+// traffic (SetLimits, AddFault, RequestLog). Failures match ErrNotFound, ErrConflict or ErrInvalid
+// with errors.Is and say what to fix.
+//
+// The same operations are JSON over HTTPS under /_emulator/ on the emulator's own listener,
+// answered only to loopback callers (403 otherwise). Errors are
+// {"error":{"code":"NotFound|Conflict|Invalid|Forbidden|MethodNotAllowed|Internal","message":…}}
+// with 404, 409, 400, 403, 405 or 500. Lists are JSON arrays; durations are Go duration strings
+// ("90s", "-2h"); times RFC 3339.
+//
+//	GET    /_emulator/health                          {"status":"ok"}
+//	GET    /_emulator/tenants                         [Tenant]
+//	POST   /_emulator/tenants                         {"id"?,"domain","displayName"?} -> 201 Tenant
+//	GET    /_emulator/tenants/{id or domain}          Tenant
+//	GET    /_emulator/apps[?tenant=…]                 [App]
+//	POST   /_emulator/apps                            NewApp + optional "secret": {"displayName","expires"|"expiresIn","value"}
+//	                                                  -> 201 App + "secret": Secret + "value" (shown this once)
+//	GET    /_emulator/apps/{clientId}                 App
+//	PATCH  /_emulator/apps/{clientId}                 {"disabled":bool} -> App
+//	DELETE /_emulator/apps/{clientId}                 204
+//	GET    /_emulator/apps/{clientId}/secrets         [Secret] (never values)
+//	POST   /_emulator/apps/{clientId}/secrets         {"displayName"?,"expires"?|"expiresIn"?,"value"?} -> 201 Secret + "value"
+//	DELETE /_emulator/apps/{clientId}/secrets/{id}    204
+//	GET    /_emulator/apps/{clientId}/certificates    [Certificate]
+//	POST   /_emulator/apps/{clientId}/certificates    {"pem":…} or {"der":base64} -> 201 Certificate
+//	DELETE /_emulator/apps/{clientId}/certificates/{thumbprint or keyId}   204
+//	GET    /_emulator/appusers                        [ApplicationUser]
+//	POST   /_emulator/appusers                        NewApplicationUser -> 201 ApplicationUser
+//	GET    /_emulator/appusers/{clientId}             ApplicationUser
+//	PATCH  /_emulator/appusers/{clientId}             {"disabled"?:bool,"roles"?:[name]} -> ApplicationUser
+//	DELETE /_emulator/appusers/{clientId}             204
+//	GET    /_emulator/roles                           [Role]
+//	POST   /_emulator/roles                           {"name","privileges":["prvReadContact:organization"|{"name","depth"}]} -> 201 Role
+//	GET    /_emulator/roles/{name or id}              Role
+//	GET    /_emulator/privileges                      [name]
+//	GET    /_emulator/businessunits                   [BusinessUnit]
+//	POST   /_emulator/businessunits                   {"name","parent"?} -> 201 BusinessUnit
+//	POST   /_emulator/reset                           204
+//	GET    /_emulator/snapshots                       [name]
+//	POST   /_emulator/snapshots                       {"name"} -> 201
+//	POST   /_emulator/snapshots/{name}/restore        204
+//	DELETE /_emulator/snapshots/{name}                204
+//	GET    /_emulator/clock                           {"offset","now"}
+//	PUT    /_emulator/clock                           {"offset":"-2h"} -> {"offset","now"}
+//	GET    /_emulator/token-lifetime                  {"lifetime"}
+//	PUT    /_emulator/token-lifetime                  {"lifetime":"5s"} -> {"lifetime"}
+//	GET    /_emulator/signing-keys                    [SigningKey]
+//	POST   /_emulator/signing-keys                    rotate -> 201 SigningKey
+//	GET    /_emulator/limits                          Limits
+//	PUT    /_emulator/limits                          Limits, or {"preset":"default|off|strict", …overrides}
+//	GET    /_emulator/faults                          {"seed","faults":[FaultRule + "matched","fired"]}
+//	POST   /_emulator/faults                          FaultRule -> 201 (Location: /_emulator/faults/{id})
+//	DELETE /_emulator/faults                          204, every rule
+//	GET    /_emulator/faults/{id}                     FaultStatus
+//	DELETE /_emulator/faults/{id}                     204
+//	GET    /_emulator/log[?after=&since=&status=&method=&path=&tenant=&app=&fault=&refused=&max=]
+//	                                                  {"entries":[LogEntry]}
+//	DELETE /_emulator/log                             204
+//
+// The JSON field names are those of the Go types' json tags (camelCase). The limits, faults and
+// log routes are described in full by the traffic middleware's documentation, summarised on
+// Limits, FaultRule and LogEntry.
+//
+// The emulator is a library first: start one per test with New (or emulatortest.New) and Close
+// it when done. The d365 command runs the same emulator as a server (d365 emulator) and scripts
+// the admin API (d365 emulator app create, appuser create, role create, fault add, log, reset).
 package emulator
