@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -25,6 +26,8 @@ type emulatorOptions struct {
 	port          int
 	dataDir       string
 	envFile       string
+	scenario      string
+	limits        string
 	tokenLifetime time.Duration
 	verbose       bool
 }
@@ -41,17 +44,36 @@ AZURE_AUTHORITY_HOST and D365_CA_FILE: every other d365 command, and any program
 azidentity, then talks to the emulator. With --env-file they also go to a file that a shell can
 source; the file appears once the emulator is ready.
 
-The printed secret is a well-known development value that only an emulator accepts.`,
+The printed secret is a well-known development value that only an emulator accepts.
+
+--scenario loads a YAML file that replaces the default setup (tenants, apps with secrets and
+certificates, application users, roles, tables, seed rows, limits, faults); see
+examples/scenarios. The subcommands script a running emulator through its admin API, the way
+the Azure portal and the Power Platform admin center do by hand; they find it by D365_URL and
+trust it through D365_CA_FILE.`,
 		Example: `  d365 emulator --env-file .d365.env &
-  source .d365.env && d365 whoami`,
+  source .d365.env && d365 whoami
+  d365 emulator --scenario examples/scenarios/broken-setup.yaml --limits strict
+  d365 emulator app create --name contact-sync --env-file app.env`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
 	cmd.Flags().IntVar(&o.port, "port", defaultEmulatorPort, "TCP port on 127.0.0.1 (0 picks a free one)")
 	cmd.Flags().StringVar(&o.dataDir, "data-dir", "", "directory that keeps the emulator's state across restarts (default: in memory)")
 	cmd.Flags().StringVar(&o.envFile, "env-file", "", "also write the export lines to this file, once the emulator is ready")
-	cmd.Flags().DurationVar(&o.tokenLifetime, "token-lifetime", emulator.DefaultTokenLifetime, "lifetime of issued access tokens")
+	cmd.Flags().StringVar(&o.scenario, "scenario", "", "YAML scenario file with the tenants, apps, users, roles, tables, rows, limits and faults to start with")
+	cmd.Flags().StringVar(&o.limits, "limits", "default", "service protection limits: default (Dataverse's), off, or strict (reached in seconds)")
+	cmd.Flags().DurationVar(&o.tokenLifetime, "token-lifetime", emulator.DefaultTokenLifetime, "lifetime of issued access tokens (default: the scenario's, else 1h)")
 	cmd.Flags().BoolVarP(&o.verbose, "verbose", "v", false, "log every request and rejection to stderr")
+	cmd.AddCommand(
+		newEmulatorAppCmd(g),
+		newEmulatorAppUserCmd(g),
+		newEmulatorRoleCmd(g),
+		newEmulatorFaultCmd(g),
+		newEmulatorLogCmd(g),
+		newEmulatorResetCmd(g),
+		newEmulatorSnapshotCmd(g),
+	)
 	return cmd
 }
 
@@ -62,19 +84,39 @@ func (o *emulatorOptions) run(cmd *cobra.Command) error {
 	if o.tokenLifetime <= 0 {
 		return usageError(fmt.Errorf("--token-lifetime %v must be positive, e.g. 1h or 30s", o.tokenLifetime))
 	}
+	opts := &emulator.Options{
+		Addr:    net.JoinHostPort("127.0.0.1", strconv.Itoa(o.port)),
+		DataDir: o.dataDir,
+	}
+	if cmd.Flags().Changed("token-lifetime") || o.scenario == "" {
+		opts.TokenLifetime = o.tokenLifetime
+	}
+	if cmd.Flags().Changed("limits") || o.scenario == "" {
+		limits, err := emulator.LimitsPreset(o.limits)
+		if err != nil {
+			return usageError(fmt.Errorf("--limits %q: use default, off or strict", o.limits))
+		}
+		opts.Limits = &limits
+	}
+	if o.scenario != "" {
+		sc, err := emulator.LoadScenario(o.scenario)
+		if err != nil {
+			return usageError(err)
+		}
+		opts.Scenario = sc
+	}
 	level := slog.LevelWarn
 	if o.verbose {
 		level = slog.LevelInfo
 	}
 	logger := slog.New(slog.NewTextHandler(o.streams.ErrOut, &slog.HandlerOptions{Level: level}))
 
-	emu, err := emulator.New(&emulator.Options{
-		Addr:          net.JoinHostPort("127.0.0.1", strconv.Itoa(o.port)),
-		DataDir:       o.dataDir,
-		TokenLifetime: o.tokenLifetime,
-		Logger:        logger,
-	})
+	opts.Logger = logger
+	emu, err := emulator.New(opts)
 	if err != nil {
+		if errors.Is(err, emulator.ErrInvalid) {
+			return usageError(err)
+		}
 		return err
 	}
 	defer emu.Close()
@@ -94,8 +136,8 @@ func (o *emulatorOptions) run(cmd *cobra.Command) error {
 			return err
 		}
 	}
-	fmt.Fprintf(o.streams.ErrOut, "d365 emulator: listening on %s (tenant %s, app %s); Ctrl-C stops it\n",
-		emu.URL(), emu.TenantID(), emu.Credentials().ClientID)
+	fmt.Fprintf(o.streams.ErrOut, "d365 emulator: listening on %s (tenant %s, app %s, limits %s); Ctrl-C stops it\n",
+		emu.URL(), emu.TenantID(), emu.Credentials().ClientID, emu.Limits())
 	if o.envFile != "" {
 		fmt.Fprintf(o.streams.ErrOut, "d365 emulator: settings written to %s; in another shell: source %s\n", o.envFile, o.envFile)
 	}

@@ -1,0 +1,311 @@
+package cli
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/spf13/cobra"
+)
+
+// Columns of the app tables.
+var (
+	appColumns       = []tableColumn{{"CLIENTID", "clientId"}, {"TENANTID", "tenantId"}, {"NAME", "displayName"}, {"DISABLED", "disabled"}}
+	newAppColumns    = []tableColumn{{"CLIENTID", "clientId"}, {"TENANTID", "tenantId"}, {"NAME", "displayName"}, {"SECRETID", "secret.id"}, {"SECRET", "secret.value"}, {"EXPIRES", "secret.expires"}}
+	newSecretColumns = []tableColumn{{"SECRETID", "id"}, {"CLIENTID", "clientId"}, {"SECRET", "value"}, {"EXPIRES", "expires"}}
+	certColumns      = []tableColumn{{"THUMBPRINT", "thumbprint"}, {"CLIENTID", "clientId"}, {"SUBJECT", "subject"}, {"NOTAFTER", "notAfter"}}
+)
+
+func newEmulatorAppCmd(g *globalOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "app",
+		Short: "App registrations of a running emulator: create, list, secrets, certificates",
+		Long: `Scripts what "App registrations" in the Azure portal does, against a running emulator found by
+D365_URL (or --url) and trusted through D365_CA_FILE (or --ca-file).`,
+		Args: exactArgs(0, "a subcommand (create, list, secret, cert)"),
+	}
+	cmd.AddCommand(newEmulatorAppCreateCmd(g), newEmulatorAppListCmd(g), newEmulatorAppSecretCmd(g), newEmulatorAppCertCmd(g))
+	return cmd
+}
+
+type appCreateOptions struct {
+	*globalOptions
+	name, tenant, expires, envFile string
+	noSecret                       bool
+}
+
+func newEmulatorAppCreateCmd(g *globalOptions) *cobra.Command {
+	o := &appCreateOptions{globalOptions: g}
+	cmd := &cobra.Command{
+		Use:   "create",
+		Short: "Register an app with a new client secret; prints its client ID and the secret",
+		Long: `Registers an app ("New registration") and adds a client secret ("New client secret"). The output
+holds the client ID, the tenant and the secret's value: like the portal, the emulator shows the
+value only this once. --env-file also writes AZURE_TENANT_ID, AZURE_CLIENT_ID and
+AZURE_CLIENT_SECRET as export lines (file mode 0600).
+
+The app has no application user yet: create one with "d365 emulator appuser create".`,
+		Example: `  d365 emulator app create --name contact-sync --env-file app.env
+  d365 emulator app create --name short-lived --expires 1h -o table`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := g.checkOutput(); err != nil {
+				return err
+			}
+			body := map[string]any{"displayName": o.name, "tenant": o.tenant}
+			if !o.noSecret {
+				secret, err := secretRequestBody("created by d365 emulator app create", o.expires)
+				if err != nil {
+					return err
+				}
+				body["secret"] = secret
+			} else if o.expires != "" {
+				return usageError(errors.New("--no-secret cannot go with --expires"))
+			}
+			c, err := g.adminClient()
+			if err != nil {
+				return err
+			}
+			raw, err := c.do(cmd.Context(), "POST", "apps", body)
+			if err != nil {
+				return err
+			}
+			if o.envFile != "" {
+				if err := writeCredentialsEnvFile(o.envFile, raw, "secret.value"); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.streams.ErrOut, "d365 emulator: credentials written to %s\n", o.envFile)
+			}
+			return g.printAdmin(raw, newAppColumns)
+		},
+	}
+	cmd.Flags().StringVar(&o.name, "name", "", "display name of the app (default: its client ID)")
+	cmd.Flags().StringVar(&o.tenant, "tenant", "", "home tenant, by ID or domain (default: the organization's)")
+	cmd.Flags().StringVar(&o.expires, "expires", "", "secret validity: a duration (24h, 720h; negative for an already expired one) or an RFC 3339 time (default: never)")
+	cmd.Flags().StringVar(&o.envFile, "env-file", "", "also write AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (unless --no-secret) export lines to this file")
+	cmd.Flags().BoolVar(&o.noSecret, "no-secret", false, "register the app without a client secret (add a certificate instead)")
+	return cmd
+}
+
+func newEmulatorAppListCmd(g *globalOptions) *cobra.Command {
+	var tenant string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the app registrations",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := g.checkOutput(); err != nil {
+				return err
+			}
+			c, err := g.adminClient()
+			if err != nil {
+				return err
+			}
+			path := "apps"
+			if tenant != "" {
+				path += "?tenant=" + url.QueryEscape(tenant)
+			}
+			raw, err := c.do(cmd.Context(), "GET", path, nil)
+			if err != nil {
+				return err
+			}
+			return g.printAdmin(raw, appColumns)
+		},
+	}
+	cmd.Flags().StringVar(&tenant, "tenant", "", "only the apps of this tenant (ID or domain)")
+	return cmd
+}
+
+func newEmulatorAppSecretCmd(g *globalOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "secret",
+		Short: "Client secrets of an app",
+		Args:  exactArgs(0, "a subcommand (add)"),
+	}
+	var app, expires, name, envFile string
+	add := &cobra.Command{
+		Use:   "add --app CLIENT_ID",
+		Short: "Add a client secret to an app; prints the secret",
+		Long: `Adds a client secret ("New client secret"). An app may hold several secrets at once, as during a
+rotation. The secret's value is printed this once. A negative --expires adds a secret that has
+already expired, to see AADSTS7000222.`,
+		Example: `  d365 emulator app secret add --app $AZURE_CLIENT_ID --expires 24h
+  d365 emulator app secret add --app $AZURE_CLIENT_ID --expires -1h --env-file expired.env`,
+		Args: exactArgs(0, "no arguments (the app goes in --app)"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := g.checkOutput(); err != nil {
+				return err
+			}
+			if err := requireGUIDFlag("--app", app); err != nil {
+				return err
+			}
+			body, err := secretRequestBody(name, expires)
+			if err != nil {
+				return err
+			}
+			c, err := g.adminClient()
+			if err != nil {
+				return err
+			}
+			raw, err := c.do(cmd.Context(), "POST", "apps/"+url.PathEscape(app)+"/secrets", body)
+			if err != nil {
+				return err
+			}
+			if envFile != "" {
+				if err := writeCredentialsEnvFile(envFile, raw, "value"); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.streams.ErrOut, "d365 emulator: credentials written to %s\n", envFile)
+			}
+			return g.printAdmin(raw, newSecretColumns)
+		},
+	}
+	add.Flags().StringVar(&app, "app", "", "the app's client ID (required)")
+	add.Flags().StringVar(&expires, "expires", "", "validity: a duration (24h; negative for an already expired secret) or an RFC 3339 time (default: never)")
+	add.Flags().StringVar(&name, "name", "", "the secret's description")
+	add.Flags().StringVar(&envFile, "env-file", "", "also write AZURE_CLIENT_ID and AZURE_CLIENT_SECRET export lines to this file")
+	cmd.AddCommand(add)
+	return cmd
+}
+
+func newEmulatorAppCertCmd(g *globalOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "cert",
+		Short: "Certificates of an app",
+		Args:  exactArgs(0, "a subcommand (add)"),
+	}
+	var app, file string
+	add := &cobra.Command{
+		Use:   "add --app CLIENT_ID --cert FILE",
+		Short: "Upload a certificate's public key to an app",
+		Long: `Registers a certificate on an app ("Upload certificate"). FILE is PEM (the file of
+AZURE_CLIENT_CERTIFICATE_PATH works: only its CERTIFICATE blocks are sent, never the private key),
+DER, or PKCS#12 without a password. Clients then authenticate with assertions signed by the
+matching private key (azidentity's ClientCertificateCredential).`,
+		Example: `  d365 emulator app cert add --app $AZURE_CLIENT_ID --cert client.pem`,
+		Args:    exactArgs(0, "no arguments (use --app and --cert)"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := g.checkOutput(); err != nil {
+				return err
+			}
+			if err := requireGUIDFlag("--app", app); err != nil {
+				return err
+			}
+			if file == "" {
+				return usageError(errors.New("--cert FILE is required: the certificate to upload"))
+			}
+			der, err := certificateDER(file)
+			if err != nil {
+				return usageError(err)
+			}
+			c, err := g.adminClient()
+			if err != nil {
+				return err
+			}
+			raw, err := c.do(cmd.Context(), "POST", "apps/"+url.PathEscape(app)+"/certificates",
+				map[string]string{"der": base64.StdEncoding.EncodeToString(der)})
+			if err != nil {
+				return err
+			}
+			return g.printAdmin(raw, certColumns)
+		},
+	}
+	add.Flags().StringVar(&app, "app", "", "the app's client ID (required)")
+	add.Flags().StringVar(&file, "cert", "", "certificate file: PEM, DER or PKCS#12 (required)")
+	cmd.AddCommand(add)
+	return cmd
+}
+
+// secretRequestBody builds the admin API's secret request from --name and --expires.
+func secretRequestBody(name, expires string) (map[string]string, error) {
+	body := map[string]string{}
+	if name != "" {
+		body["displayName"] = name
+	}
+	if expires = strings.TrimSpace(expires); expires != "" {
+		if _, err := time.ParseDuration(expires); err == nil {
+			body["expiresIn"] = expires
+		} else if t, err := time.Parse(time.RFC3339, expires); err == nil {
+			body["expires"] = t.Format(time.RFC3339)
+		} else {
+			return nil, usageError(fmt.Errorf("--expires %q is neither a duration (24h, 720h, -1h) nor an RFC 3339 time (2030-01-01T00:00:00Z)", expires))
+		}
+	}
+	return body, nil
+}
+
+// certificateDER reads the first certificate of a PEM, DER or PKCS#12 file. Private keys in the
+// file are never read out of it.
+func certificateDER(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cert: %w", err)
+	}
+	rest := data
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type == "CERTIFICATE" {
+			return block.Bytes, nil
+		}
+	}
+	if bytes.Contains(data, []byte("-----BEGIN")) {
+		return nil, fmt.Errorf("--cert %s holds no CERTIFICATE block", path)
+	}
+	if c, err := x509.ParseCertificate(data); err == nil {
+		return c.Raw, nil
+	}
+	certs, _, err := azidentity.ParseCertificates(data, nil)
+	if err != nil || len(certs) == 0 {
+		return nil, fmt.Errorf("--cert %s is neither PEM, DER nor a PKCS#12 file without password", path)
+	}
+	return certs[0].Raw, nil
+}
+
+// requireGUIDFlag checks that a flag holds a client ID.
+func requireGUIDFlag(flag, v string) error {
+	if v == "" {
+		return usageError(fmt.Errorf("%s CLIENT_ID is required: the app's application (client) ID", flag))
+	}
+	if _, err := parseID(v); err != nil {
+		return usageError(fmt.Errorf("%s %q is not a client ID (a GUID)", flag, v))
+	}
+	return nil
+}
+
+// writeCredentialsEnvFile writes the tenant, client ID and secret of an admin answer as export
+// lines. secretPath is where the secret's value is in the answer.
+func writeCredentialsEnvFile(path string, raw json.RawMessage, secretPath string) error {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return err
+	}
+	str := func(p string) string {
+		var s string
+		_ = json.Unmarshal(jsonAt(v, p), &s)
+		return s
+	}
+	var b bytes.Buffer
+	for _, kv := range [][2]string{
+		{"AZURE_TENANT_ID", str("tenantId")},
+		{"AZURE_CLIENT_ID", str("clientId")},
+		{"AZURE_CLIENT_SECRET", str(secretPath)},
+	} {
+		if kv[1] != "" {
+			fmt.Fprintf(&b, "export %s=%s\n", kv[0], shellQuote(kv[1]))
+		}
+	}
+	return writeEnvFile(path, b.Bytes())
+}
