@@ -170,6 +170,13 @@ func (w *wireLog) take() []wireRequest {
 	return r
 }
 
+// reqsNow returns the requests recorded since the last take, keeping them.
+func (w *wireLog) reqsNow() []wireRequest {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]wireRequest(nil), w.reqs...)
+}
+
 // count returns how many of the requests recorded since the last take have method and path.
 func (w *wireLog) count(method, path string) int {
 	w.mu.Lock()

@@ -60,40 +60,42 @@ func TestE2EThrottledRequestsWaitForRetryAfter(t *testing.T) {
 	env := newE2E(t, &e2eSetup{client: fastRetries})
 	ctx := t.Context()
 
-	for _, tc := range []struct {
-		name, method, table string
-		call                func() error
-		path                string
-	}{
-		{"GET WhoAmI", http.MethodGet, "WhoAmI", func() error { _, err := env.client.WhoAmI(ctx); return err }, "WhoAmI"},
-		{"POST create", http.MethodPost, "contacts", func() error {
-			_, err := env.client.Create(ctx, "contacts", map[string]any{"lastname": "Throttled once"}, nil)
-			return err
-		}, "contacts"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+	// The two cases run side by side (each waits a second), on distinct tables and methods.
+	t.Run("group", func(t *testing.T) {
+		for _, tc := range []struct {
+			name, method, table string
+			call                func() error
+			path                string
+		}{
+			{"GET WhoAmI", http.MethodGet, "WhoAmI", func() error { _, err := env.client.WhoAmI(ctx); return err }, "WhoAmI"},
+			{"POST create", http.MethodPost, "contacts", func() error {
+				_, err := env.client.Create(ctx, "contacts", map[string]any{"lastname": "Throttled once"}, nil)
+				return err
+			}, "contacts"},
+		} {
 			id := addFault(t, env, emulator.FaultRule{
 				Match:   emulator.FaultMatch{Table: tc.table, Methods: []string{tc.method}},
 				Trigger: emulator.FaultTrigger{Count: 1},
 				Action:  emulator.FaultAction{Kind: emulator.ActionThrottle, RetryAfter: 1},
 			})
-			defer env.emu.RemoveFault(id)
-			env.wire.take()
-			if err := tc.call(); err != nil {
-				t.Fatalf("%s after one 429: %v, want success on the retry", tc.name, err)
-			}
-			reqs := requestsTo(env.wire.take(), tc.method, tc.path)
-			if len(reqs) != 2 || reqs[0].Status != http.StatusTooManyRequests || reqs[1].Status >= 300 {
-				t.Fatalf("%s: %d attempts %v, want a 429 then a success", tc.name, len(reqs), reqs)
-			}
-			if wait := reqs[1].Sent.Sub(reqs[0].Received); wait < 950*time.Millisecond {
-				t.Errorf("%s: retried %v after the 429, want at least its Retry-After of 1 s", tc.name, wait)
-			}
-			if n := fired(t, env, id); n != 1 {
-				t.Errorf("the fault fired %d times, want 1", n)
-			}
-		})
-	}
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				if err := tc.call(); err != nil {
+					t.Fatalf("%s after one 429: %v, want success on the retry", tc.name, err)
+				}
+				reqs := requestsTo(env.wire.reqsNow(), tc.method, tc.path)
+				if len(reqs) != 2 || reqs[0].Status != http.StatusTooManyRequests || reqs[1].Status >= 300 {
+					t.Fatalf("%s: %d attempts %v, want a 429 then a success", tc.name, len(reqs), reqs)
+				}
+				if wait := reqs[1].Sent.Sub(reqs[0].Received); wait < 950*time.Millisecond {
+					t.Errorf("%s: retried %v after the 429, want at least its Retry-After of 1 s", tc.name, wait)
+				}
+				if n := fired(t, env, id); n != 1 {
+					t.Errorf("the fault fired %d times, want 1", n)
+				}
+			})
+		}
+	})
 	if n := countContacts(t, env, "Throttled once"); n != 1 {
 		t.Errorf("%d contacts created, want exactly 1", n)
 	}
