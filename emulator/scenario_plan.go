@@ -63,7 +63,11 @@ type plannedUser struct {
 func (sc *Scenario) scenarioSchema() (*schema.Schema, error) {
 	defs := make([]*schema.Definition, 0, len(sc.Schema.Files)+1)
 	for i, f := range sc.Schema.Files {
-		def, err := schema.LoadFile(sc.resolve(f))
+		data, err := readScenarioFile(sc.resolve(f))
+		if err != nil {
+			return nil, sc.errorAt(path("schema", "files", i), "%v", err)
+		}
+		def, err := schema.Parse(data, f)
 		if err != nil {
 			return nil, sc.errorAt(path("schema", "files", i), "%s", strings.TrimPrefix(err.Error(), "schema: "))
 		}
@@ -241,7 +245,7 @@ func (sc *Scenario) plan() (*scenarioPlan, error) {
 				continue
 			case c.File != "":
 				var err error
-				if data, err = os.ReadFile(sc.resolve(c.File)); err != nil {
+				if data, err = readScenarioFile(sc.resolve(c.File)); err != nil {
 					errs.add(append(cat, "file"), "%v", err)
 					continue
 				}
@@ -297,6 +301,25 @@ func (sc *Scenario) plan() (*scenarioPlan, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// maxScenarioFile bounds the certificate and schema files a scenario names.
+const maxScenarioFile = 4 << 20
+
+// readScenarioFile reads a file a scenario names: a regular file of at most 4 MiB (not a device
+// or a pipe, which could block the start forever).
+func readScenarioFile(name string) ([]byte, error) {
+	st, err := os.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", name)
+	}
+	if st.Size() > maxScenarioFile {
+		return nil, fmt.Errorf("%s is larger than %d bytes; a certificate or schema file is far smaller", name, maxScenarioFile)
+	}
+	return os.ReadFile(name)
 }
 
 // parseExpiry reads a secret's expiry: an RFC 3339 time, a date, or a duration relative to the
