@@ -116,6 +116,17 @@ func TestE2EOptimisticConcurrency(t *testing.T) {
 		t.Fatalf("conditional Retrieve with the current ETag: %v, out %+v; want ErrNotModified and out untouched", err, untouched)
 	}
 
+	// Never 304 with $expand or with annotations asked for (webapi.md §2.3).
+	for name, o := range map[string]*dataverse.RetrieveOptions{
+		"$expand":     {Select: sel.Select, IfNoneMatch: stale, Expand: []dataverse.Expand{{Property: "createdby", Select: []string{"fullname"}}}},
+		"annotations": {Select: sel.Select, IfNoneMatch: stale, Annotations: []string{dataverse.AnnotationFormattedValue}},
+	} {
+		var got e2eContact
+		if err := env.client.Retrieve(ctx, "contacts", created.ID, &got, o); err != nil || got.LastName != "Lamport" {
+			t.Errorf("conditional Retrieve with %s: %+v, %v; want the record", name, got, err)
+		}
+	}
+
 	if _, err := env.client.Update(ctx, "contacts", created.ID, map[string]any{"jobtitle": "Writer A"}, &dataverse.UpdateOptions{IfMatch: stale}); err != nil {
 		t.Fatalf("Update with the current ETag: %v", err)
 	}
