@@ -285,6 +285,7 @@ func (e *Emulator) seed(ctx context.Context, plan *scenarioPlan) error {
 	if err := e.ensureSystemAdministrator(ctx); err != nil {
 		return err
 	}
+	seededNow := false
 	switch meta[metaSeed] {
 	case "":
 		tenants, err := e.identity.Tenants(ctx)
@@ -318,6 +319,7 @@ func (e *Emulator) seed(ctx context.Context, plan *scenarioPlan) error {
 		if err := writeMeta(ctx, db, meta); err != nil {
 			return err
 		}
+		seededNow = true
 	case seedInProgress:
 		return fmt.Errorf("emulator: the data directory %s was left half-seeded by a start that failed; remove %s and start again",
 			e.dataDir, filepath.Join(e.dataDir, store.FileName))
@@ -339,20 +341,23 @@ func (e *Emulator) seed(ctx context.Context, plan *scenarioPlan) error {
 	default:
 		e.creds = Credentials{TenantID: e.orgTenantID}
 	}
-	return e.keepSeedState(ctx)
+	return e.keepSeedState(ctx, seededNow)
 }
 
-// keepSeedState keeps the seeded state for Reset: in memory, or in DataDir/seed.db, written once
-// (on first start) so that Reset after a restart still returns to the first start's state.
-func (e *Emulator) keepSeedState(ctx context.Context) error {
+// keepSeedState keeps the seeded state for Reset: in memory, or in DataDir/seed.db, written when
+// the database is seeded (or found without one) so that Reset after a restart still returns to
+// the first start's state.
+func (e *Emulator) keepSeedState(ctx context.Context, seededNow bool) error {
 	var err error
 	if e.dataDir == "" {
 		e.seedSnap, err = e.store.SnapshotInMemory(ctx)
 		return err
 	}
 	path := filepath.Join(e.dataDir, seedFile)
-	if e.seedSnap, err = store.OpenSnapshotFile(path); err == nil {
-		return nil
+	if !seededNow {
+		if e.seedSnap, err = store.OpenSnapshotFile(path); err == nil {
+			return nil
+		}
 	}
 	e.seedSnap, err = e.store.SnapshotToFile(ctx, path)
 	return err
