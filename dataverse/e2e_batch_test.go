@@ -94,12 +94,30 @@ func TestE2EBatchOf2500SplitsIntoThreeRequests(t *testing.T) {
 	}
 }
 
-// TestE2EBatchChangeSetContentIDReferences: later operations of a change set refer to records created
-// by earlier ones as $n, in @odata.bind values and as the request path; GETs outside the change set
-// read the results in the same batch.
-func TestE2EBatchChangeSetContentIDReferences(t *testing.T) {
+// TestE2EBatches runs batch tests side by side on one emulator; each works on rows of its own.
+func TestE2EBatches(t *testing.T) {
 	t.Parallel()
 	env := newE2E(t, nil)
+	for _, sub := range []struct {
+		name string
+		test func(*testing.T, *e2eEnv)
+	}{
+		{"BatchChangeSetContentIDReferences", e2eBatchChangeSetContentIDReferences},
+		{"BatchStopsAtFirstFailure", e2eBatchStopsAtFirstFailure},
+		{"BatchContinueOnError", e2eBatchContinueOnError},
+		{"BatchChangeSetRollsBack", e2eBatchChangeSetRollsBack},
+	} {
+		t.Run(sub.name, func(t *testing.T) {
+			t.Parallel()
+			sub.test(t, env)
+		})
+	}
+}
+
+// e2eBatchChangeSetContentIDReferences: later operations of a change set refer to records created
+// by earlier ones as $n, in @odata.bind values and as the request path; GETs outside the change set
+// read the results in the same batch.
+func e2eBatchChangeSetContentIDReferences(t *testing.T, env *e2eEnv) {
 	ctx := t.Context()
 
 	b := dataverse.NewBatch()
@@ -177,12 +195,10 @@ func failingBatch(prefix string) (*dataverse.Batch, uuid.UUID) {
 	return b, missing
 }
 
-// TestE2EBatchStopsAtFirstFailure: without continue-on-error the service runs the operations up to
+// e2eBatchStopsAtFirstFailure: without continue-on-error the service runs the operations up to
 // the first failure and answers with that failure alone (webapi.md §6), which does not say which
 // operation it was: the client reports it as unnamed rather than blaming an operation that ran.
-func TestE2EBatchStopsAtFirstFailure(t *testing.T) {
-	t.Parallel()
-	env := newE2E(t, nil)
+func e2eBatchStopsAtFirstFailure(t *testing.T, env *e2eEnv) {
 	b, missing := failingBatch("Stop")
 	res, err := env.client.ExecuteBatch(t.Context(), b, nil)
 	re := wantResponseError(t, "ExecuteBatch", err, http.StatusNotFound, dataverse.CodeObjectDoesNotExist)
@@ -203,9 +219,7 @@ func TestE2EBatchStopsAtFirstFailure(t *testing.T) {
 	}
 }
 
-func TestE2EBatchContinueOnError(t *testing.T) {
-	t.Parallel()
-	env := newE2E(t, nil)
+func e2eBatchContinueOnError(t *testing.T, env *e2eEnv) {
 	b, _ := failingBatch("Continue")
 	res, err := env.client.ExecuteBatch(t.Context(), b, &dataverse.BatchOptions{ContinueOnError: true})
 	if err != nil {
@@ -230,11 +244,9 @@ func TestE2EBatchContinueOnError(t *testing.T) {
 	}
 }
 
-// TestE2EBatchChangeSetRollsBack: a failure inside a change set undoes its earlier operations; with
+// e2eBatchChangeSetRollsBack: a failure inside a change set undoes its earlier operations; with
 // continue-on-error the operations after the change set still run.
-func TestE2EBatchChangeSetRollsBack(t *testing.T) {
-	t.Parallel()
-	env := newE2E(t, nil)
+func e2eBatchChangeSetRollsBack(t *testing.T, env *e2eEnv) {
 	ctx := t.Context()
 	for _, continueOnError := range []bool{false, true} {
 		prefix := fmt.Sprintf("Rollback %v", continueOnError)

@@ -9,13 +9,11 @@ import (
 	"github.com/d365s2s/d365/dataverse"
 )
 
-// TestE2EImpersonation: the application user acts on behalf of another systemuser, named by its Entra
+// e2eImpersonation: the application user acts on behalf of another systemuser, named by its Entra
 // object id (CallerObjectId) or its systemuserid (MSCRMCallerID). Records then show the other user
 // as creator and the application user as creator on behalf; WhoAmI answers for the other user;
 // a user without privileges cannot be used to write.
-func TestE2EImpersonation(t *testing.T) {
-	t.Parallel()
-	env := newE2E(t, nil)
+func e2eImpersonation(t *testing.T, env *e2eEnv) {
 	ctx := t.Context()
 	me, err := env.client.WhoAmI(ctx)
 	if err != nil {

@@ -39,9 +39,29 @@ func wantResponseError(t *testing.T, what string, err error, status int, code st
 	return re
 }
 
-func TestE2ERecordLifecycleWithRepresentation(t *testing.T) {
+// TestE2ERecords runs the record tests side by side on one emulator; each works on rows of
+// its own.
+func TestE2ERecords(t *testing.T) {
 	t.Parallel()
 	env := newE2E(t, nil)
+	for _, sub := range []struct {
+		name string
+		test func(*testing.T, *e2eEnv)
+	}{
+		{"RecordLifecycleWithRepresentation", e2eRecordLifecycleWithRepresentation},
+		{"OptimisticConcurrency", e2eOptimisticConcurrency},
+		{"UpsertGuardsByID", e2eUpsertGuardsByID},
+		{"FilterValuesAreQuotedAndEncoded", e2eFilterValuesAreQuotedAndEncoded},
+		{"SingleProperty", e2eSingleProperty},
+	} {
+		t.Run(sub.name, func(t *testing.T) {
+			t.Parallel()
+			sub.test(t, env)
+		})
+	}
+}
+
+func e2eRecordLifecycleWithRepresentation(t *testing.T, env *e2eEnv) {
 	ctx := t.Context()
 
 	res, err := env.client.Create(ctx, "contacts", map[string]any{"firstname": "Grace", "lastname": "Hopper"},
@@ -91,11 +111,9 @@ func TestE2ERecordLifecycleWithRepresentation(t *testing.T) {
 	}
 }
 
-// TestE2EOptimisticConcurrency: a stale ETag on update or delete is a typed 412, the current one works,
+// e2eOptimisticConcurrency: a stale ETag on update or delete is a typed 412, the current one works,
 // and a conditional retrieve with the current ETag is ErrNotModified.
-func TestE2EOptimisticConcurrency(t *testing.T) {
-	t.Parallel()
-	env := newE2E(t, nil)
+func e2eOptimisticConcurrency(t *testing.T, env *e2eEnv) {
 	ctx := t.Context()
 
 	created, err := env.client.Create(ctx, "contacts", map[string]any{"lastname": "Lamport"}, nil)
@@ -154,10 +172,8 @@ func TestE2EOptimisticConcurrency(t *testing.T) {
 	}
 }
 
-// TestE2EUpsertGuardsByID: create-only and update-only upserts addressed by a caller-chosen id.
-func TestE2EUpsertGuardsByID(t *testing.T) {
-	t.Parallel()
-	env := newE2E(t, nil)
+// e2eUpsertGuardsByID: create-only and update-only upserts addressed by a caller-chosen id.
+func e2eUpsertGuardsByID(t *testing.T, env *e2eEnv) {
 	ctx := t.Context()
 	id := uuid.New()
 
@@ -206,11 +222,9 @@ func TestE2EUpsertGuardsByID(t *testing.T) {
 	}
 }
 
-// TestE2EFilterValuesAreQuotedAndEncoded: values with quotes, URL delimiters and non-ASCII letters
+// e2eFilterValuesAreQuotedAndEncoded: values with quotes, URL delimiters and non-ASCII letters
 // go through Filterf and the builder and find exactly their row.
-func TestE2EFilterValuesAreQuotedAndEncoded(t *testing.T) {
-	t.Parallel()
-	env := newE2E(t, nil)
+func e2eFilterValuesAreQuotedAndEncoded(t *testing.T, env *e2eEnv) {
 	ctx := t.Context()
 	names := []string{
 		"O'Brien", "OBrien", "O''Brien", "O'Brian",
@@ -278,10 +292,8 @@ func TestE2EFilterValuesAreQuotedAndEncoded(t *testing.T) {
 	}
 }
 
-// TestE2ESingleProperty reads, sets and clears one column.
-func TestE2ESingleProperty(t *testing.T) {
-	t.Parallel()
-	env := newE2E(t, nil)
+// e2eSingleProperty reads, sets and clears one column.
+func e2eSingleProperty(t *testing.T, env *e2eEnv) {
 	ctx := t.Context()
 	created, err := env.client.Create(ctx, "contacts", map[string]any{"lastname": "Turing", "jobtitle": "Cryptanalyst", "numberofchildren": 0}, nil)
 	if err != nil {

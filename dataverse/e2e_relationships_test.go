@@ -36,11 +36,29 @@ func lookupOf(t *testing.T, env *e2eEnv, set string, id uuid.UUID, column string
 	return got
 }
 
-// TestE2EBindAssociateAndExpand: @odata.bind on create and update, $ref associate and disassociate on a
-// collection, set and clear of a single-valued reference, and $expand of both kinds.
-func TestE2EBindAssociateAndExpand(t *testing.T) {
+// TestE2ERelationships runs the relationship and impersonation tests side by side on one
+// emulator; each works on rows of its own.
+func TestE2ERelationships(t *testing.T) {
 	t.Parallel()
 	env := newE2E(t, nil)
+	for _, sub := range []struct {
+		name string
+		test func(*testing.T, *e2eEnv)
+	}{
+		{"BindAssociateAndExpand", e2eBindAssociateAndExpand},
+		{"ManyToManyAssociate", e2eManyToManyAssociate},
+		{"Impersonation", e2eImpersonation},
+	} {
+		t.Run(sub.name, func(t *testing.T) {
+			t.Parallel()
+			sub.test(t, env)
+		})
+	}
+}
+
+// e2eBindAssociateAndExpand: @odata.bind on create and update, $ref associate and disassociate on a
+// collection, set and clear of a single-valued reference, and $expand of both kinds.
+func e2eBindAssociateAndExpand(t *testing.T, env *e2eEnv) {
 	ctx := t.Context()
 
 	ada, err := env.client.Create(ctx, "contacts", map[string]any{"firstname": "Ada", "lastname": "Lovelace"}, nil)
@@ -144,11 +162,9 @@ func TestE2EBindAssociateAndExpand(t *testing.T) {
 	wantResponseError(t, "Associate with a missing target", err, http.StatusNotFound, dataverse.CodeObjectDoesNotExist)
 }
 
-// TestE2EManyToManyAssociate: a security role added to a user through the N:N relationship, seen by
+// e2eManyToManyAssociate: a security role added to a user through the N:N relationship, seen by
 // expanding it, then removed.
-func TestE2EManyToManyAssociate(t *testing.T) {
-	t.Parallel()
-	env := newE2E(t, nil)
+func e2eManyToManyAssociate(t *testing.T, env *e2eEnv) {
 	ctx := t.Context()
 	user := createSystemUser(t, env, "Nancy", "Lynch")
 	role := roleID(t, env, "System Administrator")
