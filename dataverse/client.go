@@ -51,6 +51,12 @@ type ClientOptions struct {
 	// When the next wait would cross the bound the call fails with the last
 	// response instead. Zero means DefaultMaxRetryWait; negative means no
 	// retry waits at all (every retry is given up).
+	//
+	// azcore gives up on a response whose Retry-After exceeds
+	// ClientOptions.Retry.MaxRetryDelay, so a MaxRetryDelay set below the
+	// waits Dataverse asks for (up to minutes under service protection)
+	// turns those 429s into immediate errors; leave it unset and bound the
+	// wait here instead.
 	MaxRetryWait time.Duration
 }
 

@@ -165,9 +165,9 @@ func (e *ResponseError) hint() string {
 	case e.Code == CodeUserNotAssignedRoles:
 		return "the application user has no security role: assign one in Power Platform admin center → Environment → Application users"
 	case e.Code == CodePrivilegeDenied:
-		return "add the missing privilege to a security role of the application user"
+		return "add the missing privilege to a security role of the user the message names: the application user, or the impersonated user when the request impersonates one"
 	case e.Code == CodeResourceNotFound:
-		return "entity set names are case-sensitive plural names such as 'accounts'; the service document (GET on the Web API base) lists them"
+		return "names in the URL are case-sensitive: entity sets are plural names such as 'accounts' (the service document, GET on the Web API base, lists them) and functions and actions are listed in $metadata"
 	case e.Code == CodeConcurrencyVersionMismatch:
 		return "the record changed since its ETag was read: read it again and reapply the change"
 	case e.StatusCode == http.StatusTooManyRequests:

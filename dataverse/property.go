@@ -43,8 +43,13 @@ func (c *Client) GetProperty(ctx context.Context, entitySet string, id uuid.UUID
 	var env struct {
 		Value json.RawMessage `json:"value"`
 	}
-	if _, err := c.sendJSON(ctx, &request{method: http.MethodGet, path: p, idempotent: true, opts: opts}, &env); err != nil {
+	resp, err := c.sendJSON(ctx, &request{method: http.MethodGet, path: p, idempotent: true, opts: opts}, &env)
+	if err != nil {
 		return err
+	}
+	if resp.StatusCode == http.StatusNoContent {
+		// OData answers a null property with 204 No Content: decode it as null.
+		env.Value = json.RawMessage("null")
 	}
 	if len(env.Value) == 0 {
 		return fmt.Errorf("dataverse: GetProperty %s: the response has no value", p)

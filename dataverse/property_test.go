@@ -42,3 +42,28 @@ func TestSingleProperty(t *testing.T) {
 		t.Error("SetProperty with a bad name succeeded")
 	}
 }
+
+func TestGetPropertyNullAnswers(t *testing.T) {
+	t.Parallel()
+	// OData answers a null property with 204; some services send {"value":null}. Both are null.
+	for _, tc := range []struct {
+		name   string
+		answer func(w http.ResponseWriter)
+	}{
+		{"204 No Content", func(w http.ResponseWriter) { w.WriteHeader(http.StatusNoContent) }},
+		{"value null", func(w http.ResponseWriter) { writeJSON(w, 200, `{"@odata.context":"x","value":null}`) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) { tc.answer(w) }, nil)
+			title := new(string)
+			*title = "stale"
+			if err := f.client.GetProperty(context.Background(), "contacts", idA, "jobtitle", &title, nil); err != nil {
+				t.Fatalf("GetProperty: %v", err)
+			}
+			if title != nil {
+				t.Errorf("GetProperty of a null column = %q, want nil", *title)
+			}
+		})
+	}
+}
