@@ -32,6 +32,9 @@ func TestScripts(t *testing.T) {
 				"D365_CA_FILE", "D365_AUTH_METHOD", "AZURE_FEDERATED_TOKEN_FILE"} {
 				env.Setenv(s, "")
 			}
+			// A race-enabled binary sleeps a second at exit by default (atexit_sleep_ms=1000);
+			// every d365 a script runs would pay it.
+			env.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
