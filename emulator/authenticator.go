@@ -12,12 +12,13 @@ import (
 )
 
 // tokenAuthenticator turns the bearer token of a Web API request into the calling app, the way
-// Dataverse does: the token must verify against the token service's published keys, be issued for
-// this organization, and come from the organization's own tenant. The traffic middleware calls
-// identify first (to meter the caller); the Web API's Authenticate then reuses its result.
+// Dataverse does: the token must verify against the token service's published keys and be issued
+// for this organization (else 401). Whether its tenant is the organization's is the Web API's
+// question (webapi.Options.TenantID): a genuine token of another tenant is a caller that is not a
+// member of the organization, 403 0x80072560. The traffic middleware calls identify first (to
+// meter the caller); the Web API's Authenticate then reuses its result.
 type tokenAuthenticator struct {
 	identity  *identity.Service
-	tenantID  string
 	challenge string // the Web API's WWW-Authenticate value, for injected 401s
 }
 
@@ -76,9 +77,6 @@ func (a *tokenAuthenticator) check(r *http.Request) (webapi.Caller, error) {
 	tok, err := a.identity.ValidateAccessToken(raw)
 	if err != nil {
 		return webapi.Caller{}, err
-	}
-	if !strings.EqualFold(tok.TenantID, a.tenantID) {
-		return webapi.Caller{}, fmt.Errorf("the token was issued by tenant %s, but this organization belongs to tenant %s", tok.TenantID, a.tenantID)
 	}
 	return webapi.Caller{TenantID: tok.TenantID, ApplicationID: tok.AppID, ObjectID: tok.ObjectID}, nil
 }

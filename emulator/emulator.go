@@ -223,7 +223,7 @@ func New(opts *Options) (*Emulator, error) {
 		return nil, err
 	}
 
-	auth := &tokenAuthenticator{identity: e.identity, tenantID: e.orgTenantID}
+	auth := &tokenAuthenticator{identity: e.identity}
 	authorizationURI := e.url + "/" + e.orgTenantID + "/oauth2/authorize"
 	auth.challenge = "Bearer authorization_uri=" + authorizationURI + ", resource_id=" + e.url + "/"
 	api, err := webapi.New(webapi.Options{
@@ -231,6 +231,7 @@ func New(opts *Options) (*Emulator, error) {
 		Authenticator:    auth,
 		OrgURL:           e.url,
 		AuthorizationURI: authorizationURI,
+		TenantID:         e.orgTenantID,
 		Logger:           logger.With("component", "webapi"),
 	})
 	if err != nil {
@@ -419,8 +420,10 @@ func (e *Emulator) OrgURL() string { return e.url }
 // Cloud.ActiveDirectoryAuthorityHost, AZURE_AUTHORITY_HOST).
 func (e *Emulator) AuthorityHost() string { return e.url + "/" }
 
-// TenantID is the ID of the organization's tenant: the only tenant whose tokens the Web API
-// accepts (the seeded tenant, or the scenario's organization tenant).
+// TenantID is the ID of the organization's tenant (the seeded tenant, or the scenario's
+// organization tenant). The Web API serves only this tenant's tokens: a valid token issued by
+// another tenant gets 403 0x80072560 "The user is not a member of the organization.", as a caller
+// without an application user does.
 func (e *Emulator) TenantID() string { return e.orgTenantID }
 
 // Credentials returns the seeded app registration's tenant, client ID and client secret; with a

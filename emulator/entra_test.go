@@ -257,9 +257,11 @@ func TestTenantsByDomainAndSideBySide(t *testing.T) {
 	if tid := claims(t, fabToken)["tid"]; tid != other.ID {
 		t.Errorf("tid = %v, want %s", tid, other.ID)
 	}
-	// The organization belongs to the default tenant: Fabrikam's token is refused.
-	if res := callAPI(t, emu, fabToken, http.MethodGet, "WhoAmI", ""); res.status != http.StatusUnauthorized {
-		t.Errorf("WhoAmI with another tenant's token = %d, want 401", res.status)
+	// The organization belongs to the default tenant: Fabrikam's genuine token authenticates, but
+	// its caller is not a member of the organization.
+	res := callAPI(t, emu, fabToken, http.MethodGet, "WhoAmI", "")
+	if res.status != http.StatusForbidden || res.code != "0x80072560" || res.message != "The user is not a member of the organization." {
+		t.Errorf("WhoAmI with another tenant's token = %d %s %q, want 403 0x80072560 \"The user is not a member of the organization.\"", res.status, res.code, res.message)
 	}
 	tenants, err := emu.Tenants(ctx)
 	if err != nil {
@@ -366,5 +368,62 @@ func TestDataverseAuthorizationOutcomes(t *testing.T) {
 				t.Errorf("GET %s = %d %s %q, want %d %s containing %q", tt.path, res.status, res.code, res.message, tt.status, tt.code, tt.messagePart)
 			}
 		})
+	}
+}
+
+// A second tenant's app reaches the Web API as a caller outside the organization: 403
+// 0x80072560 even when an application user exists for its client ID (the tenant is checked
+// first), while tokens that fail validation keep the 401 challenge. The request log names the
+// refusal.
+func TestSecondTenantTokenIsNotAMemberOfTheOrganization(t *testing.T) {
+	t.Parallel()
+	emu := start(t, nil)
+	ctx := context.Background()
+	if _, err := emu.AddTenant(ctx, emulator.Tenant{Domain: "contoso2.onmicrosoft.com"}); err != nil {
+		t.Fatal(err)
+	}
+	app, err := emu.CreateApp(ctx, emulator.NewApp{DisplayName: "second tenant app", Tenant: "contoso2.onmicrosoft.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, secret, err := emu.AddSecret(ctx, app.ClientID, emulator.NewSecret{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := emu.CreateApplicationUser(ctx, emulator.NewApplicationUser{App: app.ClientID, Roles: []string{emulator.DefaultRoleName}}); err != nil {
+		t.Fatal(err)
+	}
+	token := mustToken(t, emu, secretCredential(t, emu, "contoso2.onmicrosoft.com", app.ClientID, secret))
+	if tid := claims(t, token)["tid"]; tid != app.TenantID {
+		t.Fatalf("token tid = %v, want the second tenant %s", tid, app.TenantID)
+	}
+	for _, tc := range []struct{ method, path, body string }{
+		{http.MethodGet, "WhoAmI", ""},
+		{http.MethodGet, "contacts?$top=1", ""},
+		{http.MethodPost, "contacts", `{"lastname":"x"}`},
+	} {
+		res := callAPI(t, emu, token, tc.method, tc.path, tc.body)
+		if res.status != http.StatusForbidden || res.code != "0x80072560" || res.message != "The user is not a member of the organization." {
+			t.Errorf("%s %s with the second tenant's token = %d %s %q, want 403 0x80072560", tc.method, tc.path, res.status, res.code, res.message)
+		}
+	}
+	// Nothing was written on its behalf.
+	creds := emu.Credentials()
+	own := mustToken(t, emu, secretCredential(t, emu, creds.TenantID, creds.ClientID, creds.ClientSecret))
+	if res := callAPI(t, emu, own, http.MethodGet, "contacts?$select=lastname", ""); res.status != http.StatusOK || len(res.body["value"].([]any)) != 0 {
+		t.Errorf("contacts after the refused create = %d %v, want none", res.status, res.body["value"])
+	}
+	if res := callAPI(t, emu, "forged.token.value", http.MethodGet, "WhoAmI", ""); res.status != http.StatusUnauthorized {
+		t.Errorf("forged token = %d, want 401", res.status)
+	}
+
+	entries := emu.RequestLog(emulator.LogFilter{Status: []int{http.StatusForbidden}, AppID: app.ClientID})
+	if len(entries) != 3 {
+		t.Fatalf("request log has %d 403s of the second tenant's app, want 3: %+v", len(entries), entries)
+	}
+	for _, e := range entries {
+		if e.TenantID != app.TenantID || e.Code != "0x80072560" || !strings.Contains(e.Reason, "not a member of the organization") {
+			t.Errorf("log entry = %+v, want tenant %s, code 0x80072560 and the reason", e, app.TenantID)
+		}
 	}
 }

@@ -40,6 +40,22 @@ func TestAuthorizationFailures(t *testing.T) {
 	r := e.call(http.MethodGet, api+"WhoAmI", tokenStranger, nil)
 	expectError(t, r, http.StatusForbidden, "0x80072560", "The user is not a member of the organization.")
 
+	// A genuine token of another tenant, even for a client ID that has an
+	// application user here: not a member, and no challenge.
+	for _, tc := range []struct{ method, path string }{{http.MethodGet, api + "WhoAmI"}, {http.MethodPost, api + "contacts"}} {
+		r = e.call(tc.method, tc.path, tokenForeign, map[string]any{"lastname": "x"})
+		expectError(t, r, http.StatusForbidden, "0x80072560", "The user is not a member of the organization.")
+		if _, msg := r.errorOf(t); msg != "The user is not a member of the organization." {
+			t.Errorf("%s %s: message = %q", tc.method, tc.path, msg)
+		}
+		if c := r.header.Get("WWW-Authenticate"); c != "" {
+			t.Errorf("%s %s: 403 carries a challenge %q", tc.method, tc.path, c)
+		}
+	}
+	if r := e.call(http.MethodGet, api+"contacts/$count", tokenAdmin, nil); string(r.body) != "0" {
+		t.Errorf("contacts after the foreign create = %q; want 0", r.body)
+	}
+
 	r = e.call(http.MethodGet, api+"WhoAmI", tokenNoRoles, nil)
 	expectError(t, r, http.StatusForbidden, "0x80042f09", "The user (Id = ")
 	if _, msg := r.errorOf(t); !strings.HasSuffix(msg, ") has not been assigned any roles.") {

@@ -72,6 +72,13 @@ func errPropertyNotFound(name string, t interface{ EntityTypeName() string }) *a
 	return newError(http.StatusBadRequest, codeODataError, "Could not find a property named '%s' on type '%s'.", name, t.EntityTypeName())
 }
 
+// errNotMemberOfOrganization is Dataverse's answer to a caller without an
+// application user in the organization (UserNotMemberOfOrg), here for a
+// token issued by another tenant.
+func errNotMemberOfOrganization() *apiError {
+	return newError(http.StatusForbidden, store.CodeUserNotMemberOfOrg, "The user is not a member of the organization.")
+}
+
 func errNoHTTPResource(url string) *apiError {
 	return newError(http.StatusNotFound, codeNoHTTPResource, "No HTTP resource was found that matches the request URI '%s'.", url)
 }

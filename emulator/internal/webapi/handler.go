@@ -23,9 +23,12 @@ type Caller struct {
 	ObjectID      string // oid: the service principal's object id
 }
 
-// Authenticator validates a request's bearer token. Any error makes the
-// handler answer 401 with the WWW-Authenticate challenge; err.Error() is
-// the reason in words, safe to log (it must never contain the token).
+// Authenticator validates a request's bearer token (signature, issuer,
+// audience, lifetime). Any error makes the handler answer 401 with the
+// WWW-Authenticate challenge; err.Error() is the reason in words, safe to
+// log (it must never contain the token). A valid token of another tenant is
+// not an authentication failure: the authenticator returns its caller and
+// the handler refuses it with 403 (see Options.TenantID).
 type Authenticator interface {
 	Authenticate(r *http.Request) (Caller, error)
 }
@@ -44,6 +47,11 @@ type Options struct {
 	// AuthorizationURI is the authority's authorize endpoint for the 401
 	// challenge ("https://127.0.0.1:8365/<tenant>/oauth2/authorize").
 	AuthorizationURI string
+	// TenantID is the Entra tenant the organization belongs to. A valid
+	// token issued by another tenant is answered as Dataverse answers a
+	// caller that is not a member of the organization: 403 0x80072560.
+	// Empty accepts tokens of any tenant.
+	TenantID string
 	// Logger receives one line per failed request; nil discards.
 	Logger *slog.Logger
 	// MaxBodyBytes bounds request bodies; larger ones get 413. Zero means
@@ -62,6 +70,7 @@ type Handler struct {
 	schema    *schema.Schema
 	auth      Authenticator
 	orgURL    string
+	tenantID  string
 	challenge string
 	log       *slog.Logger
 	maxBody   int64
@@ -90,6 +99,7 @@ func New(opts Options) (*Handler, error) {
 		schema:    opts.Store.Schema(),
 		auth:      opts.Authenticator,
 		orgURL:    org,
+		tenantID:  strings.TrimSpace(opts.TenantID),
 		challenge: "Bearer authorization_uri=" + opts.AuthorizationURI + ", resource_id=" + org + "/",
 		log:       opts.Logger,
 		maxBody:   opts.MaxBodyBytes,
@@ -190,6 +200,14 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Content-Length", "0")
 		w.WriteHeader(http.StatusUnauthorized)
 		return nil
+	}
+	if h.tenantID != "" && !strings.EqualFold(caller.TenantID, h.tenantID) {
+		// The token is genuine but was issued by another tenant: its app
+		// has no application user in this organization, whatever the
+		// application users of the organization's own tenant are.
+		h.log.Info("webapi: token of another tenant", "method", r.Method, "path", r.URL.Path,
+			"token_tenant", caller.TenantID, "organization_tenant", h.tenantID)
+		return errNotMemberOfOrganization()
 	}
 	p, err := h.store.ApplicationUser(r.Context(), caller.ApplicationID)
 	if err != nil {

@@ -24,6 +24,8 @@ const (
 	tokenDisabled  = "disabled-token" // a disabled application user
 	tokenNoRoles   = "noroles-token"  // an application user without roles
 	tokenPanic     = "panic-token"    // makes the authenticator panic
+	tokenForeign   = "foreign-token"  // the admin app's client ID, issued by another tenant
+	foreignTenant  = "0f0f0f0f-0000-4000-8000-000000000099"
 	tenantID       = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 	adminAppID     = "10000000-0000-0000-0000-000000000001"
 	readerAppID    = "10000000-0000-0000-0000-000000000002"
@@ -47,6 +49,9 @@ func (fakeAuth) Authenticate(r *http.Request) (webapi.Caller, error) {
 	}
 	if token == tokenPanic {
 		panic("authenticator exploded")
+	}
+	if token == tokenForeign {
+		return webapi.Caller{TenantID: foreignTenant, ApplicationID: adminAppID}, nil
 	}
 	app, ok := apps[token]
 	if !ok {
@@ -90,6 +95,7 @@ func newEnvWith(t *testing.T, dataDir string, opts *store.Options) *env {
 		Authenticator:    fakeAuth{},
 		OrgURL:           srv.URL,
 		AuthorizationURI: srv.URL + "/" + tenantID + "/oauth2/authorize",
+		TenantID:         tenantID,
 		MaxBodyBytes:     64 << 10,
 		Logger:           testLogger(t),
 	})
