@@ -239,6 +239,13 @@ func TestUpdateUpsertAndConditions(t *testing.T) {
 	if r := e.call(http.MethodDelete, path+"/telephone1", tokenAdmin, nil); r.status != http.StatusNoContent {
 		t.Errorf("DELETE property: %d", r.status)
 	}
+	// A null single-valued property is 204 No Content (OData 4.0 part 1, 11.2.4.1), not {"value":null}.
+	for _, prop := range []string{"telephone1", "_parentcustomerid_value"} {
+		r := e.call(http.MethodGet, path+"/"+prop, tokenAdmin, nil)
+		if r.status != http.StatusNoContent || len(r.body) != 0 || r.header.Get("Content-Type") != "" {
+			t.Errorf("GET null %s: %d %q Content-Type %q; want 204 without a body", prop, r.status, r.body, r.header.Get("Content-Type"))
+		}
+	}
 
 	// Delete: stale If-Match, success, then 404.
 	r = e.call(http.MethodDelete, path, tokenAdmin, nil, "If-Match", first)

@@ -298,6 +298,12 @@ func (req *request) property(t *schema.Table, key rowKey, c *schema.Column) erro
 		if err != nil {
 			return err
 		}
+		if row.Values[0] == nil {
+			// OData 4.0 part 1, 11.2.4.1: a single-valued property with the
+			// null value is answered 204 No Content.
+			req.w.WriteHeader(http.StatusNoContent)
+			return nil
+		}
 		jw := req.startJSON(http.StatusOK)
 		jw.raw(`{"@odata.context":`)
 		jw.str(req.base + "/$metadata#" + t.EntitySetName + "(" + id.String() + ")/" + c.PropertyName())
