@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -120,6 +121,12 @@ func (req *request) batch() error {
 // runChangeset runs the parts of a changeset in one transaction. On a
 // failure everything is rolled back and the failing part's response is
 // returned.
+//
+// A failed changeset is answered with that one response as an
+// application/http part of the batch, without the changeset's
+// multipart/mixed wrapper and without a Content-ID, as OData 4.0 (part 1,
+// 11.7.4) prescribes; Dataverse's batch documentation shows no failed
+// changeset [unverified: the shape is the OData specification's].
 func (req *request) runChangeset(parts []*batchPart, ids map[string]string) ([]*recorder, *recorder) {
 	var results []*recorder
 	var failed *recorder
@@ -247,8 +254,15 @@ func sortedIDs(ids map[string]string) []string {
 	return out
 }
 
+// leadingPartHeaders are written first, in this order, as Dataverse's
+// batch responses show them (an error part: REQ_ID, Content-Type,
+// OData-Version; a create: OData-Version, Location, OData-EntityId); the
+// others follow sorted.
+var leadingPartHeaders = []string{"Req_id", "Content-Type", "Odata-Version", "Location", "Odata-Entityid"}
+
 // writeResponsePart writes one application/http part of a batch
-// response.
+// response. An error part carries its own REQ_ID, as each failed request
+// of a batch has its own request id.
 func writeResponsePart(out *bytes.Buffer, boundary string, rec *recorder, contentID string) {
 	out.WriteString("--" + boundary + "\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n")
 	if contentID != "" {
@@ -264,11 +278,23 @@ func writeResponsePart(out *bytes.Buffer, boundary string, rec *recorder, conten
 	if ct := h.Get("Content-Type"); strings.HasPrefix(ct, contentTypeJSON) && status == http.StatusOK {
 		h.Set("Content-Type", contentTypeJSON+"; odata.streaming=true")
 	}
-	names := make([]string, 0, len(h))
-	for name := range h {
-		names = append(names, name)
+	if status >= 400 && h.Get("REQ_ID") == "" {
+		h.Set("REQ_ID", uuid.NewString())
 	}
-	sort.Strings(names)
+	names := make([]string, 0, len(h))
+	for _, name := range leadingPartHeaders {
+		if _, ok := h[name]; ok {
+			names = append(names, name)
+		}
+	}
+	rest := make([]string, 0, len(h))
+	for name := range h {
+		if !slices.Contains(leadingPartHeaders, name) {
+			rest = append(rest, name)
+		}
+	}
+	sort.Strings(rest)
+	names = append(names, rest...)
 	for _, name := range names {
 		for _, v := range h[name] {
 			out.WriteString(headerSpelling(name) + ": " + v + "\r\n")

@@ -8,10 +8,12 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
 )
 
 // crlf turns a readable batch body (LF lines) into the CRLF one the wire
@@ -265,6 +267,22 @@ Content-Type: application/json
 	if len(results) != 2 || results[0].status != 400 || results[1].status != 400 ||
 		!strings.Contains(results[1].body, "Content-ID Reference: '$5' does not exist in the batch context.") {
 		t.Errorf("bad parts: %+v", results)
+	}
+	// Each error part carries its own REQ_ID, then the JSON content type, as
+	// Dataverse's error parts do.
+	ids := map[string]bool{r.header.Get("REQ_ID"): true}
+	for i, res := range results {
+		id := res.header.Get("REQ_ID")
+		if _, err := uuid.Parse(id); err != nil || ids[id] {
+			t.Errorf("part %d: REQ_ID %q, want a GUID of its own (seen %v)", i, id, ids)
+		}
+		ids[id] = true
+		if ct := res.header.Get("Content-Type"); ct != "application/json; odata.metadata=minimal" {
+			t.Errorf("part %d: Content-Type %q", i, ct)
+		}
+	}
+	if !regexp.MustCompile("(?m)^HTTP/1.1 400 Bad Request\r\nREQ_ID: [0-9a-f-]{36}\r\nContent-Type: application/json; odata.metadata=minimal\r\nOData-Version: 4.0\r\n\r\n\\{\"error\"").Match(r.body) {
+		t.Errorf("error part headers are not REQ_ID, Content-Type, OData-Version:\n%s", r.body)
 	}
 	r = e.call(http.MethodPost, api+"$batch", tokenAdmin, "x", "Content-Type", "application/json")
 	expectError(t, r, http.StatusBadRequest, "0x80048d19", "The content type 'application/json' of a $batch request must be multipart/mixed")
