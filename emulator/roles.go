@@ -92,7 +92,9 @@ type Role struct {
 
 // Privileges lists the names of every privilege a role can hold, sorted: prv<Verb><Table> for each
 // table and verb (Create, Read, Write, Delete, Append, AppendTo, and Assign and Share on
-// user-owned tables), plus prvActOnBehalfOfAnotherUser.
+// user-owned tables), plus prvActOnBehalfOfAnotherUser (impersonation), prvBypassCustomPlugins
+// (MSCRM.BypassCustomPluginExecution) and prvBypassCustomBusinessLogic
+// (MSCRM.BypassBusinessLogicExecution).
 func (e *Emulator) Privileges() []string { return e.store.PrivilegeNames() }
 
 // CreateRole creates a security role in the root business unit holding exactly the given

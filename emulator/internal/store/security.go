@@ -67,7 +67,28 @@ var accessRights = map[Verb]int{
 const (
 	// PrivilegeActOnBehalfOf lets a caller impersonate another user.
 	PrivilegeActOnBehalfOf = "prvActOnBehalfOfAnotherUser"
+	// PrivilegeBypassCustomPlugins lets a caller skip custom synchronous
+	// plug-ins (MSCRM.BypassCustomPluginExecution: true).
+	PrivilegeBypassCustomPlugins = "prvBypassCustomPlugins"
+	// PrivilegeBypassCustomBusinessLogic lets a caller skip custom
+	// synchronous and asynchronous logic
+	// (MSCRM.BypassBusinessLogicExecution: CustomSync,CustomAsync).
+	PrivilegeBypassCustomBusinessLogic = "prvBypassCustomBusinessLogic"
 )
+
+// globalPrivileges are the privileges that are not about one table, in
+// the catalogue of every organization; System Administrator holds them.
+var globalPrivileges = []string{PrivilegeActOnBehalfOf, PrivilegeBypassCustomPlugins, PrivilegeBypassCustomBusinessLogic}
+
+// RequirePrivilege checks that p holds a privilege that is not about one
+// table (PrivilegeBypassCustomPlugins…) at any depth. A missing privilege
+// is Dataverse's PrivilegeDenied error naming the user and the privilege.
+func (s *Store) RequirePrivilege(p *Principal, privilege string) error {
+	if p.Depth(privilege) != DepthNone {
+		return nil
+	}
+	return s.privilegeError(p, privilege, nil)
+}
 
 // PrivilegeName returns the name of the privilege guarding verb on t:
 // "prvReadContact", "prvCreateActivity" (task), "prvWriteUser"

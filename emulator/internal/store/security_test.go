@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -130,5 +133,77 @@ func TestEnsureApplicationUserIsIdempotentAndAtomic(t *testing.T) {
 	}
 	if _, err := s.ApplicationUser(ctx, app3); KindOf(err) != KindNoUser {
 		t.Errorf("failed EnsureApplicationUser left a user behind: %v", err)
+	}
+}
+
+func TestGlobalPrivileges(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, admin := newStore(t, nil)
+	names := s.PrivilegeNames()
+	for _, name := range []string{PrivilegeActOnBehalfOf, PrivilegeBypassCustomPlugins, PrivilegeBypassCustomBusinessLogic} {
+		if !slices.Contains(names, name) {
+			t.Errorf("privilege catalogue lacks %s", name)
+		}
+		if admin.Depth(name) != DepthOrganization {
+			t.Errorf("System Administrator holds %s at %v, want Global", name, admin.Depth(name))
+		}
+		if err := s.RequirePrivilege(admin, name); err != nil {
+			t.Errorf("RequirePrivilege(admin, %s) = %v", name, err)
+		}
+	}
+	if _, err := s.EnsureRole(ctx, "Plain", []RolePrivilege{{Name: "prvReadContact", Depth: DepthOrganization}}); err != nil {
+		t.Fatal(err)
+	}
+	const plainApp = "22222222-2222-3333-4444-555555555555"
+	if _, err := s.EnsureApplicationUser(ctx, ApplicationUser{ApplicationID: plainApp, RoleNames: []string{"Plain"}}); err != nil {
+		t.Fatal(err)
+	}
+	plain, err := s.ApplicationUser(ctx, plainApp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.RequirePrivilege(plain, PrivilegeBypassCustomPlugins)
+	var se *Error
+	if !errors.As(err, &se) || se.Kind != KindPrivilege || se.Code != CodePrivilegeDenied ||
+		!strings.Contains(se.Message, "is missing prvBypassCustomPlugins privilege (Id="+privilegeID(PrivilegeBypassCustomPlugins)+")") ||
+		!strings.HasPrefix(se.Message, "Principal user (Id="+plain.UserID.String()+", type=8,") {
+		t.Errorf("RequirePrivilege(plain) = %v, want PrivilegeDenied naming the user and prvBypassCustomPlugins", err)
+	}
+}
+
+// A snapshot taken before the catalogue gained a global privilege restores, and the privilege
+// is back afterwards, held by System Administrator.
+func TestRestoreOfSnapshotWithoutNewGlobalPrivilege(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _ := newStore(t, nil)
+	path := filepath.Join(t.TempDir(), "old.db")
+	sn, err := s.SnapshotToFile(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{
+		`DELETE FROM "_dv_roleprivilege" WHERE "privilegeid" IN (SELECT "privilegeid" FROM "_dv_privilege" WHERE "name" = 'prvBypassCustomBusinessLogic')`,
+		`DELETE FROM "_dv_privilege" WHERE "name" = 'prvBypassCustomBusinessLogic'`,
+	} {
+		if _, err := old.ExecContext(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old.Close()
+	if err := s.Restore(ctx, sn); err != nil {
+		t.Fatalf("Restore of a snapshot without %s: %v", PrivilegeBypassCustomBusinessLogic, err)
+	}
+	admin, err := s.ApplicationUser(ctx, testAppID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if admin.Depth(PrivilegeBypassCustomBusinessLogic) != DepthOrganization {
+		t.Errorf("after the restore System Administrator holds %s at %v, want Global", PrivilegeBypassCustomBusinessLogic, admin.Depth(PrivilegeBypassCustomBusinessLogic))
 	}
 }

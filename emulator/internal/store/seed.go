@@ -160,12 +160,26 @@ func rawInsert(ctx context.Context, tx *sql.Tx, t *schema.Table, values map[stri
 	return nil
 }
 
-// syncPrivileges makes sure every table privilege of the schema exists and
-// that System Administrator holds all privileges at organization depth.
+// privilegeIDSpace names the privilege ids the store derives from
+// privilege names. Dataverse's privilege ids are the same in every
+// organization; deriving them keeps a privilege's id stable across
+// databases, so a privilege added to the catalogue later gets the same id
+// wherever it is created (see Store.Restore).
+var privilegeIDSpace = uuid.MustParse("5d0a6e51-3c4b-4f0e-9a27-1c2b8e7d6f40")
+
+// privilegeID returns the id of a privilege created by this store.
+// Databases created before ids were derived keep their random ones.
+func privilegeID(name string) string {
+	return uuid.NewSHA1(privilegeIDSpace, []byte(name)).String()
+}
+
+// syncPrivileges makes sure every table privilege of the schema and every
+// global privilege exists and that System Administrator holds all
+// privileges at organization depth.
 func (s *Store) syncPrivileges(ctx context.Context, tx *sql.Tx) error {
 	insert := func(name string, right int) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO "_dv_privilege" ("privilegeid", "name", "accessright") VALUES (?, ?, ?)
-			ON CONFLICT ("name") DO NOTHING`, uuid.NewString(), name, right)
+			ON CONFLICT ("name") DO NOTHING`, privilegeID(name), name, right)
 		return err
 	}
 	for _, t := range s.schema.Tables() {
@@ -175,8 +189,10 @@ func (s *Store) syncPrivileges(ctx context.Context, tx *sql.Tx) error {
 			}
 		}
 	}
-	if err := insert(PrivilegeActOnBehalfOf, 0); err != nil {
-		return fmt.Errorf("store: create privileges: %w", err)
+	for _, name := range globalPrivileges {
+		if err := insert(name, 0); err != nil {
+			return fmt.Errorf("store: create privileges: %w", err)
+		}
 	}
 	if s.org.AdminRoleID == "" {
 		return errors.New("store: the organization has no System Administrator role")

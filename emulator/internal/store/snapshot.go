@@ -165,13 +165,40 @@ func (s *Store) Restore(ctx context.Context, sn *Snapshot) error {
 		}
 		return bk.Finish()
 	})
-	// Whatever happened, cached principals may be stale now.
-	s.securityEpoch.Add(1)
-	s.principals.Clear()
+	if err == nil {
+		// A snapshot taken before the catalogue gained a global privilege
+		// lacks it: create it again (with the id the store knows) and give
+		// it to System Administrator, as Open does.
+		err = s.resyncPrivilegesLocked(ctx)
+	}
+	// Whatever happened, every cache of database content is stale now.
+	s.resetCaches()
 	if err != nil {
 		return fmt.Errorf("store: restore: %w", err)
 	}
 	return nil
+}
+
+// resyncPrivilegesLocked runs syncPrivileges in its own transaction; the
+// caller holds writeMu.
+func (s *Store) resyncPrivilegesLocked(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := s.syncPrivileges(ctx, tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// resetCaches drops everything the store keeps in memory about database
+// content that a restore replaces: cached principals (and, through the
+// security epoch, anything derived from them).
+func (s *Store) resetCaches() {
+	s.securityEpoch.Add(1)
+	s.principals.Clear()
 }
 
 // checkSnapshot refuses a snapshot of another database or of another
@@ -210,7 +237,9 @@ func (s *Store) checkSnapshot(ctx context.Context, sn *Snapshot) error {
 	}
 	var missing []string
 	for name, id := range s.privileges {
-		if have[name] != id {
+		if have[name] != id && !(have[name] == "" && slices.Contains(globalPrivileges, name)) {
+			// A global privilege the catalogue gained after the snapshot was
+			// taken is created again after the restore, with the same id.
 			missing = append(missing, name)
 		}
 	}

@@ -249,6 +249,9 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, p *store.Prin
 	if req.prefer, err = parsePrefer(r.Header.Values("Prefer")); err != nil {
 		return err
 	}
+	if err := req.checkBypass(); err != nil {
+		return err
+	}
 	return req.route(rest)
 }
 
