@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 
@@ -63,36 +62,23 @@ func (e *Emulator) CreateApplicationUser(ctx context.Context, u NewApplicationUs
 	if err != nil {
 		return ApplicationUser{}, err
 	}
-	root := e.store.Organization().BusinessUnitID
-	bu := BusinessUnit{ID: root}
+	buID := ""
 	if strings.TrimSpace(u.BusinessUnit) != "" {
-		if bu, err = e.BusinessUnit(ctx, u.BusinessUnit); err != nil {
+		bu, err := e.BusinessUnit(ctx, u.BusinessUnit)
+		if err != nil {
 			return ApplicationUser{}, err
 		}
+		buID = bu.ID
 	}
 	name := strings.TrimSpace(u.FullName)
 	if name == "" {
 		name = app.DisplayName
 	}
-	userID, err := e.store.EnsureApplicationUser(ctx, store.ApplicationUser{
+	if _, err := e.store.EnsureApplicationUser(ctx, store.ApplicationUser{
 		ApplicationID: app.ClientID, AzureADObjectID: app.ObjectID, FullName: name, RoleNames: roles,
-	})
-	if err != nil {
+		BusinessUnitID: buID, Disabled: u.Disabled,
+	}); err != nil {
 		return ApplicationUser{}, fmt.Errorf("emulator: create application user for app %s: %w", app.ClientID, err)
-	}
-	if bu.ID != root || u.Disabled {
-		if err := e.updateSystemUser(ctx, userID, func(set func(column string, value any)) {
-			if bu.ID != root {
-				set("businessunitid", store.Ref{Table: "businessunit", ID: uuid.MustParse(bu.ID)})
-			}
-			if u.Disabled {
-				set("isdisabled", true)
-			}
-		}); err != nil {
-			// Leave no half-made user behind: unlink it from the app again.
-			_ = e.unlinkApplicationUser(ctx, userID)
-			return ApplicationUser{}, err
-		}
 	}
 	return e.ApplicationUser(ctx, app.ClientID)
 }
@@ -103,55 +89,30 @@ func (e *Emulator) ApplicationUser(ctx context.Context, appID string) (Applicati
 	if id, err := uuid.Parse(key); err == nil {
 		key = id.String()
 	}
-	users, err := e.applicationUsers(ctx, `AND u."applicationid" = ?`, key)
+	users, err := e.ApplicationUsers(ctx)
 	if err != nil {
 		return ApplicationUser{}, err
 	}
-	if len(users) == 0 {
-		return ApplicationUser{}, notFoundf("app %q has no application user; create one with CreateApplicationUser (POST /_emulator/appusers)", appID)
+	for _, u := range users {
+		if u.ApplicationID == key {
+			return u, nil
+		}
 	}
-	return users[0], nil
+	return ApplicationUser{}, notFoundf("app %q has no application user; create one with CreateApplicationUser (POST /_emulator/appusers)", appID)
 }
 
 // ApplicationUsers lists the application users, by name.
 func (e *Emulator) ApplicationUsers(ctx context.Context) ([]ApplicationUser, error) {
-	return e.applicationUsers(ctx, "")
-}
-
-func (e *Emulator) applicationUsers(ctx context.Context, where string, args ...any) ([]ApplicationUser, error) {
-	db := e.store.DB()
-	rows, err := db.QueryContext(ctx, `SELECT u."systemuserid", u."applicationid", u."azureactivedirectoryobjectid", u."fullname",
-		u."businessunitid", b."name", u."isdisabled"
-		FROM "systemuser" u LEFT JOIN "businessunit" b ON b."businessunitid" = u."businessunitid"
-		WHERE u."applicationid" IS NOT NULL `+where+` ORDER BY u."fullname", u."systemuserid"`, args...)
+	users, err := e.store.ApplicationUsers(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("emulator: list application users: %w", err)
+		return nil, fmt.Errorf("emulator: %w", err)
 	}
-	var out []ApplicationUser
-	for rows.Next() {
-		var u ApplicationUser
-		var oid, name, buName sql.NullString
-		var disabled sql.NullInt64
-		if err := rows.Scan(&u.UserID, &u.ApplicationID, &oid, &name, &u.BusinessUnitID, &buName, &disabled); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("emulator: list application users: %w", err)
-		}
-		u.ObjectID, u.FullName, u.BusinessUnit, u.Disabled = oid.String, name.String, buName.String, disabled.Int64 != 0
-		out = append(out, u)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("emulator: list application users: %w", err)
-	}
-	for i := range out {
-		out[i].Roles, err = queryStrings(ctx, db, `SELECT r."name" FROM "systemuserroles" ur JOIN "role" r ON r."roleid" = ur."roleid"
-			WHERE ur."systemuserid" = ? ORDER BY r."name"`, out[i].UserID)
-		if err != nil {
-			return nil, fmt.Errorf("emulator: list roles of application user %s: %w", out[i].UserID, err)
-		}
-		if out[i].Roles == nil {
-			out[i].Roles = []string{}
-		}
+	out := make([]ApplicationUser, 0, len(users))
+	for _, u := range users {
+		out = append(out, ApplicationUser{
+			UserID: u.UserID, ApplicationID: u.ApplicationID, ObjectID: u.ObjectID, FullName: u.FullName,
+			BusinessUnitID: u.BusinessUnitID, BusinessUnit: u.BusinessUnitName, Roles: u.Roles, Disabled: u.Disabled,
+		})
 	}
 	return out, nil
 }
@@ -189,38 +150,5 @@ func (e *Emulator) RemoveApplicationUser(ctx context.Context, appID string) erro
 	if err != nil {
 		return err
 	}
-	return e.unlinkApplicationUser(ctx, u.UserID)
-}
-
-func (e *Emulator) unlinkApplicationUser(ctx context.Context, userID string) error {
-	return e.updateSystemUser(ctx, userID, func(set func(string, any)) {
-		set("applicationid", nil)
-		set("azureactivedirectoryobjectid", nil)
-		set("isdisabled", true)
-	})
-}
-
-// updateSystemUser changes columns of a systemuser row through the store's validated write
-// path, as SYSTEM.
-func (e *Emulator) updateSystemUser(ctx context.Context, userID string, fill func(set func(column string, value any))) error {
-	sys, err := e.system(ctx)
-	if err != nil {
-		return err
-	}
-	t, _ := e.store.Schema().Table("systemuser")
-	var fields []store.Field
-	var missing []string
-	fill(func(column string, value any) {
-		c, ok := t.Column(column)
-		if !ok {
-			missing = append(missing, column)
-			return
-		}
-		fields = append(fields, store.Field{Column: c, Value: value})
-	})
-	if len(missing) > 0 {
-		return fmt.Errorf("emulator: the systemuser table lacks %s", strings.Join(missing, ", "))
-	}
-	_, err = e.store.Update(ctx, sys, t, uuid.MustParse(userID), fields, store.Match{})
-	return fromStore(err)
+	return fromStore(e.store.RemoveApplicationUser(ctx, u.ApplicationID))
 }

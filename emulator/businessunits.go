@@ -2,13 +2,10 @@ package emulator
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 
 	"github.com/google/uuid"
-
-	"github.com/d365s2s/d365/emulator/internal/store"
 )
 
 // BusinessUnit is a Dataverse business unit. Privilege depths (user, business unit, parent-child,
@@ -30,28 +27,19 @@ func (e *Emulator) CreateBusinessUnit(ctx context.Context, name, parent string) 
 	if _, err := e.BusinessUnit(ctx, name); err == nil {
 		return BusinessUnit{}, conflictf("business unit %q already exists", name)
 	}
-	parentBU := BusinessUnit{ID: e.store.Organization().BusinessUnitID}
+	parentID := ""
 	if strings.TrimSpace(parent) != "" {
-		var err error
-		if parentBU, err = e.BusinessUnit(ctx, parent); err != nil {
+		p, err := e.BusinessUnit(ctx, parent)
+		if err != nil {
 			return BusinessUnit{}, err
 		}
+		parentID = p.ID
 	}
-	sys, err := e.system(ctx)
-	if err != nil {
-		return BusinessUnit{}, err
-	}
-	t, _ := e.store.Schema().Table("businessunit")
-	nameCol, _ := t.Column("name")
-	parentCol, _ := t.Column("parentbusinessunitid")
-	w, err := e.store.Create(ctx, sys, t, []store.Field{
-		{Column: nameCol, Value: name},
-		{Column: parentCol, Value: store.Ref{Table: "businessunit", ID: uuid.MustParse(parentBU.ID)}},
-	})
+	bu, err := e.store.CreateBusinessUnit(ctx, name, parentID)
 	if err != nil {
 		return BusinessUnit{}, fromStore(err)
 	}
-	return BusinessUnit{ID: w.ID.String(), Name: name, ParentID: parentBU.ID}, nil
+	return BusinessUnit(bu), nil
 }
 
 // BusinessUnit returns the business unit with the given name or ID.
@@ -60,37 +48,33 @@ func (e *Emulator) BusinessUnit(ctx context.Context, nameOrID string) (BusinessU
 	if id, err := uuid.Parse(key); err == nil {
 		key = id.String()
 	}
-	var bu BusinessUnit
-	var parent sql.NullString
-	err := e.store.DB().QueryRowContext(ctx, `SELECT "businessunitid", "name", "parentbusinessunitid" FROM "businessunit"
-		WHERE "businessunitid" = ?1 OR "name" = ?1 ORDER BY "businessunitid" = ?1 DESC LIMIT 1`, key).Scan(&bu.ID, &bu.Name, &parent)
-	if isNoRows(err) {
-		return BusinessUnit{}, notFoundf("no business unit is named or has the ID %q; list them with BusinessUnits (GET /_emulator/businessunits)", nameOrID)
-	}
+	units, err := e.store.BusinessUnits(ctx)
 	if err != nil {
-		return BusinessUnit{}, fmt.Errorf("emulator: look up business unit %q: %w", nameOrID, err)
+		return BusinessUnit{}, fmt.Errorf("emulator: %w", err)
 	}
-	bu.ParentID = parent.String
-	return bu, nil
+	// An ID wins over a name that happens to look like one.
+	for _, bu := range units {
+		if bu.ID == key {
+			return BusinessUnit(bu), nil
+		}
+	}
+	for _, bu := range units {
+		if strings.EqualFold(bu.Name, key) {
+			return BusinessUnit(bu), nil
+		}
+	}
+	return BusinessUnit{}, notFoundf("no business unit is named or has the ID %q; list them with BusinessUnits (GET /_emulator/businessunits)", nameOrID)
 }
 
 // BusinessUnits lists the business units, the root first, then by name.
 func (e *Emulator) BusinessUnits(ctx context.Context) ([]BusinessUnit, error) {
-	rows, err := e.store.DB().QueryContext(ctx, `SELECT "businessunitid", "name", "parentbusinessunitid" FROM "businessunit"
-		ORDER BY "parentbusinessunitid" IS NOT NULL, "name"`)
+	units, err := e.store.BusinessUnits(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("emulator: list business units: %w", err)
+		return nil, fmt.Errorf("emulator: %w", err)
 	}
-	defer rows.Close()
-	var out []BusinessUnit
-	for rows.Next() {
-		var bu BusinessUnit
-		var parent sql.NullString
-		if err := rows.Scan(&bu.ID, &bu.Name, &parent); err != nil {
-			return nil, fmt.Errorf("emulator: list business units: %w", err)
-		}
-		bu.ParentID = parent.String
-		out = append(out, bu)
+	out := make([]BusinessUnit, 0, len(units))
+	for _, bu := range units {
+		out = append(out, BusinessUnit(bu))
 	}
-	return out, rows.Err()
+	return out, nil
 }

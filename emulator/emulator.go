@@ -283,7 +283,7 @@ func (e *Emulator) seed(ctx context.Context, plan *scenarioPlan) error {
 	if err != nil {
 		return err
 	}
-	if err := e.ensureSystemAdministrator(ctx); err != nil {
+	if err := e.rememberSystemUser(); err != nil {
 		return err
 	}
 	seededNow := false

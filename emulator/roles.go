@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"github.com/d365s2s/d365/emulator/internal/store"
 )
 
@@ -166,61 +168,50 @@ func suggestPrivilege(bad string, names []string) string {
 
 // Role returns the security role with the given name (or ID).
 func (e *Emulator) Role(ctx context.Context, nameOrID string) (Role, error) {
-	roles, err := e.roles(ctx, `WHERE r."name" = ?1 OR r."roleid" = lower(?1)`, strings.TrimSpace(nameOrID))
+	key := strings.TrimSpace(nameOrID)
+	if id, err := uuid.Parse(key); err == nil {
+		key = id.String()
+	}
+	roles, err := e.store.Roles(ctx)
 	if err != nil {
-		return Role{}, err
+		return Role{}, fmt.Errorf("emulator: %w", err)
 	}
-	if len(roles) == 0 {
-		return Role{}, notFoundf("no security role is named %q; list them with Roles (GET /_emulator/roles)", nameOrID)
+	for _, r := range roles {
+		if strings.EqualFold(r.Name, key) || r.ID == key {
+			return e.roleWithPrivileges(ctx, r)
+		}
 	}
-	return roles[0], nil
+	return Role{}, notFoundf("no security role is named %q; list them with Roles (GET /_emulator/roles)", nameOrID)
 }
 
 // Roles lists the security roles with their privileges, by name.
-func (e *Emulator) Roles(ctx context.Context) ([]Role, error) { return e.roles(ctx, "") }
-
-func (e *Emulator) roles(ctx context.Context, where string, args ...any) ([]Role, error) {
-	db := e.store.DB()
-	rows, err := db.QueryContext(ctx, `SELECT r."roleid", r."name", r."businessunitid" FROM "role" r `+where+` ORDER BY r."name", r."roleid"`, args...)
+func (e *Emulator) Roles(ctx context.Context) ([]Role, error) {
+	roles, err := e.store.Roles(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("emulator: list roles: %w", err)
+		return nil, fmt.Errorf("emulator: %w", err)
 	}
-	var out []Role
-	for rows.Next() {
-		var r Role
-		if err := rows.Scan(&r.ID, &r.Name, &r.BusinessUnitID); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("emulator: list roles: %w", err)
-		}
-		out = append(out, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("emulator: list roles: %w", err)
-	}
-	// The role's privileges live in the store's internal tables (see the store package doc).
-	for i := range out {
-		prows, err := db.QueryContext(ctx, `SELECT p."name", rp."depth" FROM "_dv_roleprivilege" rp
-			JOIN "_dv_privilege" p ON p."privilegeid" = rp."privilegeid" WHERE rp."roleid" = ? ORDER BY p."name"`, out[i].ID)
+	out := make([]Role, 0, len(roles))
+	for _, r := range roles {
+		role, err := e.roleWithPrivileges(ctx, r)
 		if err != nil {
-			return nil, fmt.Errorf("emulator: list privileges of role %s: %w", out[i].Name, err)
-		}
-		out[i].Privileges = []RolePrivilege{}
-		for prows.Next() {
-			var name string
-			var depth int
-			if err := prows.Scan(&name, &depth); err != nil {
-				prows.Close()
-				return nil, fmt.Errorf("emulator: list privileges of role %s: %w", out[i].Name, err)
-			}
-			out[i].Privileges = append(out[i].Privileges, RolePrivilege{Name: name, Depth: depthOf(store.Depth(depth))})
-		}
-		prows.Close()
-		if err := prows.Err(); err != nil {
 			return nil, err
 		}
+		out = append(out, role)
 	}
 	return out, nil
+}
+
+// roleWithPrivileges adds a role's privileges to it.
+func (e *Emulator) roleWithPrivileges(ctx context.Context, r store.Role) (Role, error) {
+	privs, err := e.store.RolePrivileges(ctx, r.ID)
+	if err != nil {
+		return Role{}, fmt.Errorf("emulator: %w", err)
+	}
+	role := Role{ID: r.ID, Name: r.Name, BusinessUnitID: r.BusinessUnitID, Privileges: make([]RolePrivilege, 0, len(privs))}
+	for _, p := range privs {
+		role.Privileges = append(role.Privileges, RolePrivilege{Name: p.Name, Depth: depthOf(p.Depth)})
+	}
+	return role, nil
 }
 
 // roleNames checks that every name is a security role and returns the names as stored.

@@ -2,8 +2,6 @@ package emulator
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -11,31 +9,19 @@ import (
 	"github.com/d365s2s/d365/emulator/internal/store"
 )
 
-// The emulator's admin writes to Dataverse tables (business units, an application user's business
-// unit, unlinking an application user) go through the store's ordinary, validated write path as
-// the organization's SYSTEM user, which holds the System Administrator role as in a real
-// environment. Admin reads use SQL on the tables the store keeps under their logical names.
+// The emulator's admin writes to Dataverse tables (business units, application users) go through
+// the store's administrative methods, which write through its ordinary, validated write path as
+// the organization's SYSTEM user (holding System Administrator, as in a real environment); the
+// emulator itself writes rows as SYSTEM only when applying a scenario's seed rows.
 
-// ensureSystemAdministrator gives the SYSTEM user the System Administrator role and remembers its
-// id. It runs on every start; the assignment is idempotent.
-func (e *Emulator) ensureSystemAdministrator(ctx context.Context) error {
-	org := e.store.Organization()
-	var id string
-	err := e.store.DB().QueryRowContext(ctx, `SELECT "createdby" FROM "organization" WHERE "organizationid" = ?`, org.OrganizationID).Scan(&id)
+// rememberSystemUser keeps the id of the SYSTEM user, which the store seeds with the System
+// Administrator role.
+func (e *Emulator) rememberSystemUser() error {
+	id, err := uuid.Parse(e.store.Organization().SystemUserID)
 	if err != nil {
-		return fmt.Errorf("emulator: find the SYSTEM user: %w", err)
+		return fmt.Errorf("emulator: the organization has no SYSTEM user: %w", err)
 	}
-	var held int
-	if err := e.store.DB().QueryRowContext(ctx, `SELECT count(*) FROM "systemuserroles" WHERE "systemuserid" = ? AND "roleid" = ?`,
-		id, org.SystemAdministratorRoleID).Scan(&held); err != nil {
-		return fmt.Errorf("emulator: read the SYSTEM user's roles: %w", err)
-	}
-	if held == 0 {
-		if err := e.store.SetUserRoles(ctx, id, []string{store.SystemAdministrator}); err != nil {
-			return fmt.Errorf("emulator: give SYSTEM the System Administrator role: %w", err)
-		}
-	}
-	e.systemUserID = uuid.MustParse(id)
+	e.systemUserID = id
 	return nil
 }
 
@@ -64,24 +50,3 @@ func fromStore(err error) error {
 	}
 	return fmt.Errorf("emulator: %w", err)
 }
-
-// queryStrings runs a query returning one string column.
-func queryStrings(ctx context.Context, db *sql.DB, query string, args ...any) ([]string, error) {
-	rows, err := db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s sql.NullString
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s.String)
-	}
-	return out, rows.Err()
-}
-
-// isNoRows reports whether err is sql.ErrNoRows.
-func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

@@ -22,21 +22,32 @@ type ApplicationUser struct {
 	FullName string
 	// RoleNames are the security roles to assign, by name.
 	RoleNames []string
+	// BusinessUnitID is the business unit of a new user; "" means the
+	// root business unit.
+	BusinessUnitID string
+	// Disabled creates the user disabled.
+	Disabled bool
 }
 
 // OrganizationInfo identifies the seeded organization.
 type OrganizationInfo struct {
 	OrganizationID, BusinessUnitID, BaseCurrencyID, SystemAdministratorRoleID string
+	// SystemUserID is the organization's SYSTEM user: the creator of the
+	// seeded rows, holding System Administrator, disabled for sign-in as
+	// in Dataverse. Administrative writes run as this user.
+	SystemUserID string
 }
 
 // Organization returns the ids of the organization, its root business
-// unit, its base currency and the System Administrator role.
+// unit, its base currency, the System Administrator role and the SYSTEM
+// user.
 func (s *Store) Organization() OrganizationInfo {
 	return OrganizationInfo{
 		OrganizationID:            s.org.OrganizationID,
 		BusinessUnitID:            s.org.BusinessUnitID,
 		BaseCurrencyID:            s.org.CurrencyID,
 		SystemAdministratorRoleID: s.org.AdminRoleID,
+		SystemUserID:              s.org.SystemUserID,
 	}
 }
 
@@ -45,9 +56,11 @@ const accessModeNonInteractive = 4
 
 // EnsureApplicationUser creates the application user of an app, or finds
 // the existing one (it is keyed by ApplicationID, so calling it again is
-// harmless), and assigns the named roles it does not hold yet. An
-// unknown role name is an error naming it, and then nothing is written.
-// It returns the systemuserid.
+// harmless), and assigns the named roles it does not hold yet. A new user
+// is created in u.BusinessUnitID, disabled when u.Disabled, in one
+// transaction; an existing user keeps its business unit and status. An
+// unknown role name or business unit is an error naming it, and then
+// nothing is written. It returns the systemuserid.
 func (s *Store) EnsureApplicationUser(ctx context.Context, u ApplicationUser) (string, error) {
 	appID, err := uuid.Parse(u.ApplicationID)
 	if err != nil {
@@ -65,11 +78,30 @@ func (s *Store) EnsureApplicationUser(ctx context.Context, u ApplicationUser) (s
 	if name == "" {
 		name = "# " + appID.String()
 	}
+	bu := s.org.BusinessUnitID
+	if u.BusinessUnitID != "" {
+		id, err := uuid.Parse(u.BusinessUnitID)
+		if err != nil {
+			return "", fmt.Errorf("store: application user: business unit id %q is not a GUID", u.BusinessUnitID)
+		}
+		bu = id.String()
+	}
+	disabled := int64(0)
+	if u.Disabled {
+		disabled = 1
+	}
 	var userID string
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		roleIDs, err := roleIDsByName(ctx, tx, u.RoleNames)
 		if err != nil {
 			return err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM "businessunit" WHERE "businessunitid" = ?`, bu).Scan(&n); err != nil {
+			return fmt.Errorf("store: find business unit: %w", err)
+		}
+		if n == 0 {
+			return notFound("businessunit", bu)
 		}
 		err = tx.QueryRowContext(ctx, `SELECT "systemuserid" FROM "systemuser" WHERE "applicationid" = ?`, appID.String()).Scan(&userID)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -77,14 +109,14 @@ func (s *Store) EnsureApplicationUser(ctx context.Context, u ApplicationUser) (s
 			t, _ := s.schema.Table("systemuser")
 			values := map[string]any{
 				"systemuserid": userID, "applicationid": appID.String(), "lastname": name, "fullname": name,
-				"domainname": appID.String() + "@emulator", "businessunitid": s.org.BusinessUnitID,
-				"isdisabled": int64(0), "accessmode": int64(accessModeNonInteractive), "islicensed": int64(0),
+				"domainname": appID.String() + "@emulator", "businessunitid": bu,
+				"isdisabled": disabled, "accessmode": int64(accessModeNonInteractive), "islicensed": int64(0),
 				"organizationid": s.org.OrganizationID,
 			}
 			if objID != "" {
 				values["azureactivedirectoryobjectid"] = objID
 			}
-			if err := rawInsert(ctx, tx, t, values, s.systemUserID(ctx, tx), s.nowUTC().Format(dateTimeLayout)); err != nil {
+			if err := rawInsert(ctx, tx, t, values, s.org.SystemUserID, s.nowUTC().Format(dateTimeLayout)); err != nil {
 				return err
 			}
 		} else if err != nil {
@@ -105,12 +137,6 @@ func (s *Store) EnsureApplicationUser(ctx context.Context, u ApplicationUser) (s
 		return "", err
 	}
 	return userID, nil
-}
-
-func (s *Store) systemUserID(ctx context.Context, tx *sql.Tx) string {
-	var id string
-	_ = tx.QueryRowContext(ctx, `SELECT "value" FROM "_dv_meta" WHERE "key" = ?`, metaSystemUser).Scan(&id)
-	return id
 }
 
 // roleIDsByName resolves role names (in the root business unit first).
@@ -168,7 +194,7 @@ func (s *Store) EnsureRole(ctx context.Context, name string, privileges []RolePr
 			roleID = uuid.NewString()
 			t, _ := s.schema.Table("role")
 			if err := rawInsert(ctx, tx, t, map[string]any{"roleid": roleID, "name": name, "businessunitid": s.org.BusinessUnitID},
-				s.systemUserID(ctx, tx), s.nowUTC().Format(dateTimeLayout)); err != nil {
+				s.org.SystemUserID, s.nowUTC().Format(dateTimeLayout)); err != nil {
 				return err
 			}
 		}

@@ -84,6 +84,7 @@ type orgInfo struct {
 	BusinessUnitID string // the root business unit
 	CurrencyID     string // the base currency
 	AdminRoleID    string // System Administrator in the root business unit
+	SystemUserID   string // the SYSTEM user
 }
 
 // Open opens the store. With dataDir "" the database lives in memory and

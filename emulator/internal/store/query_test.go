@@ -141,8 +141,17 @@ func TestRelatedConditions(t *testing.T) {
 	roles, _ := su.NavigationProperty("systemuserroles_association")
 	roleName, _ := table(t, s, "role").Column("name")
 	suName, _ := su.Column("fullname")
-	page, err := s.Query(ctx, p, Query{Table: su, Columns: []*schema.Column{suName}, Where: Any(roles, Compare(roleName, OpEq, SystemAdministrator))})
-	if err != nil || len(page.Rows) != 1 || page.Rows[0].Values[0] != "Test App" {
+	if _, err := s.EnsureRole(ctx, "Unused", nil); err != nil {
+		t.Fatal(err)
+	}
+	// SYSTEM and the test app hold System Administrator; nobody holds Unused.
+	page, err := s.Query(ctx, p, Query{Table: su, Columns: []*schema.Column{suName}, Where: Any(roles, Compare(roleName, OpEq, SystemAdministrator)),
+		Orders: []Order{{Column: suName}}})
+	if err != nil || len(page.Rows) != 2 || page.Rows[0].Values[0] != "SYSTEM" || page.Rows[1].Values[0] != "Test App" {
 		t.Errorf("N:N any: %+v, %v", page, err)
+	}
+	page, err = s.Query(ctx, p, Query{Table: su, Columns: []*schema.Column{suName}, Where: Any(roles, Compare(roleName, OpEq, "Unused"))})
+	if err != nil || len(page.Rows) != 0 {
+		t.Errorf("N:N any of an unassigned role: %+v, %v", page, err)
 	}
 }

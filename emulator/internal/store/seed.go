@@ -45,8 +45,17 @@ func (s *Store) seed(ctx context.Context, orgName string) error {
 			BusinessUnitID: meta[metaBusinessUnit],
 			CurrencyID:     meta[metaCurrency],
 			AdminRoleID:    meta[metaAdminRole],
+			SystemUserID:   meta[metaSystemUser],
 		}
-		return s.syncPrivileges(ctx, tx)
+		if s.org.SystemUserID == "" {
+			return errors.New("store: the database has no SYSTEM user; use a new data directory")
+		}
+		if err := s.syncPrivileges(ctx, tx); err != nil {
+			return err
+		}
+		// SYSTEM holds System Administrator, as in Dataverse: the
+		// administrative writes that run as SYSTEM pass every privilege check.
+		return associate(ctx, tx, "systemuserroles", "systemuserid", "roleid", s.org.SystemUserID, s.org.AdminRoleID)
 	})
 	if err != nil {
 		return err
