@@ -19,20 +19,9 @@ const (
 	actionDeleteMultiple = "DeleteMultiple"
 )
 
-// boundAction answers POST <set>/Microsoft.Dynamics.CRM.<action>.
-func (req *request) boundAction(t *schema.Table, segment string) error {
-	name, qualified := strings.CutPrefix(segment, schema.Namespace+".")
-	switch name {
-	case actionCreateMultiple, actionUpdateMultiple, actionUpsertMultiple, actionDeleteMultiple:
-	default:
-		return errResourceNotFound(segment)
-	}
-	if !qualified {
-		return newError(http.StatusBadRequest, codeODataError, "Request message has unresolved parameters.")
-	}
-	if req.r.Method != http.MethodPost {
-		return errNoHTTPResource(req.requestURL())
-	}
+// bulkAction answers POST <set>/Microsoft.Dynamics.CRM.<name>, one of the
+// bulk messages (operations.go routes it).
+func (req *request) bulkAction(t *schema.Table, name string) error {
 	if name == actionDeleteMultiple {
 		// Standard tables do not support DeleteMultiple [status unverified].
 		return newError(http.StatusBadRequest, codeODataError, "DeleteMultiple has not yet been implemented.")

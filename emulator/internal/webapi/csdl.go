@@ -3,7 +3,9 @@ package webapi
 import (
 	"bytes"
 	"encoding/xml"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/d365s2s/d365/emulator/internal/schema"
@@ -31,7 +33,8 @@ func (req *request) metadataDocument() error {
 // (systemuser and team derive from principal, the type of ownerid), its
 // properties (lookups as _x_value), navigation properties with partners
 // and referential constraints, the entity container, and the functions
-// and actions the emulator serves.
+// and actions the emulator serves (the operations catalogue and the
+// unbound functions, see operations.go).
 func buildCSDL(s *schema.Schema) []byte {
 	var b bytes.Buffer
 	esc := func(v string) string {
@@ -95,17 +98,9 @@ func buildCSDL(s *schema.Schema) []byte {
 		}
 		b.WriteString("</EntityType>\n")
 	}
-	b.WriteString(`<ComplexType Name="WhoAmIResponse"><Property Name="BusinessUnitId" Type="Edm.Guid" Nullable="false"/><Property Name="UserId" Type="Edm.Guid" Nullable="false"/><Property Name="OrganizationId" Type="Edm.Guid" Nullable="false"/></ComplexType>` + "\n")
-	b.WriteString(`<ComplexType Name="RetrieveVersionResponse"><Property Name="Version" Type="Edm.String" Unicode="false"/></ComplexType>` + "\n")
-	b.WriteString(`<ComplexType Name="CreateMultipleResponse"><Property Name="Ids" Type="Collection(Edm.Guid)" Nullable="false"/></ComplexType>` + "\n")
-	b.WriteString(`<Function Name="WhoAmI"><ReturnType Type="mscrm.WhoAmIResponse" Nullable="false"/></Function>` + "\n")
-	b.WriteString(`<Function Name="RetrieveVersion"><ReturnType Type="mscrm.RetrieveVersionResponse" Nullable="false"/></Function>` + "\n")
-	for _, a := range []string{actionCreateMultiple, actionUpdateMultiple, actionUpsertMultiple} {
-		b.WriteString(`<Action Name="` + a + `" IsBound="true"><Parameter Name="entityset" Type="Collection(mscrm.crmbaseentity)" Nullable="false"/><Parameter Name="Targets" Type="Collection(mscrm.crmbaseentity)" Nullable="false"/>`)
-		if a == actionCreateMultiple {
-			b.WriteString(`<ReturnType Type="mscrm.CreateMultipleResponse" Nullable="false"/>`)
-		}
-		b.WriteString("</Action>\n")
+	b.WriteString(unboundCSDL)
+	for _, name := range slices.Sorted(maps.Keys(operations)) {
+		b.WriteString(operations[name].csdl)
 	}
 	b.WriteString(`<EntityContainer Name="System">` + "\n")
 	for _, t := range s.Tables() {
@@ -118,8 +113,7 @@ func buildCSDL(s *schema.Schema) []byte {
 		}
 		b.WriteString("</EntitySet>\n")
 	}
-	b.WriteString(`<FunctionImport Name="WhoAmI" Function="Microsoft.Dynamics.CRM.WhoAmI"/>` + "\n")
-	b.WriteString(`<FunctionImport Name="RetrieveVersion" Function="Microsoft.Dynamics.CRM.RetrieveVersion"/>` + "\n")
+	b.WriteString(importCSDL)
 	b.WriteString("</EntityContainer>\n</Schema>\n</edmx:DataServices>\n</edmx:Edmx>\n")
 	return b.Bytes()
 }

@@ -2,9 +2,21 @@
 // under /api/data/v9.0/, v9.1/ and v9.2/.
 //
 // Every request's bearer token goes through an [Authenticator]; failures
-// get 401 with Dataverse's WWW-Authenticate challenge. The token's app is
-// mapped to its application user in the store, whose security roles
-// decide what it may do, with Dataverse's 403 errors otherwise.
+// get 401 with Dataverse's WWW-Authenticate challenge. A genuine token of
+// a tenant other than the organization's ([Options].TenantID) is a caller
+// that is not a member of the organization (403 0x80072560). The token's
+// app is mapped to its application user in the store, whose security
+// roles decide what it may do, with Dataverse's 403 errors otherwise; the
+// bypass headers (MSCRM.BypassCustomPluginExecution,
+// MSCRM.BypassBusinessLogicExecution) need their privileges.
+//
+// Functions and actions come from one catalogue (operations.go) that
+// routes them, refuses a bound operation without its namespace or with the
+// wrong method as Dataverse does, and describes them in $metadata: WhoAmI,
+// RetrieveVersion, RetrieveTotalRecordCount, the bulk messages
+// (CreateMultiple, UpdateMultiple, UpsertMultiple; DeleteMultiple refused
+// on standard tables), RetrieveUserPrivileges on systemusers, and
+// AddMembersTeam and RemoveMembersTeam on teams.
 //
 // Tables, properties and navigation properties come from the schema
 // metadata, so every table is served the same way: create (POST),

@@ -373,7 +373,7 @@ func (req *request) route(rest string) error {
 		}
 		return req.count(t)
 	case len(segs) == 2 && !hasKey:
-		return req.boundAction(t, segs[1])
+		return req.callCollectionOperation(t, segs[1])
 	case len(segs) >= 2 && hasKey:
 		key, err := parseKey(t, keyText)
 		if err != nil {
@@ -382,6 +382,9 @@ func (req *request) route(rest string) error {
 		if len(segs) == 2 {
 			if c, ok := t.Property(segs[1]); ok {
 				return req.property(t, key, c)
+			}
+			if handled, err := req.callEntityOperation(t, key, segs[1]); handled {
+				return err
 			}
 		}
 		return req.navigation(t, key, segs[1:])
