@@ -39,7 +39,7 @@ func (tx *Tx) Associate(ctx context.Context, p *Principal, nav *schema.Navigatio
 		return err
 	}
 	tx.touch(r.IntersectEntity)
-	_, err = tx.tx.ExecContext(ctx, "INSERT INTO "+quoteIdent(r.IntersectEntity)+" ("+quoteIdent(r.IntersectEntity+"id")+", "+
+	_, err = tx.exec(ctx, "INSERT INTO "+quoteIdent(r.IntersectEntity)+" ("+quoteIdent(r.IntersectEntity+"id")+", "+
 		quoteIdent(self)+", "+quoteIdent(otherAttr)+", \"versionnumber\") VALUES (?, ?, ?, ?)",
 		uuid.NewString(), id.String(), other.String(), version)
 	if isUniqueViolation(err) {

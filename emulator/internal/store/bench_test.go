@@ -34,3 +34,43 @@ func BenchmarkRetrieve(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkOpen measures opening a fresh in-memory store: schema DDL,
+// seeding the organization and the privilege catalogue. Tests open one per
+// emulator, so it dominates packages that start many emulators.
+func BenchmarkOpen(b *testing.B) {
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := Open(ctx, "", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+	}
+}
+
+// BenchmarkCreateInTransaction1000 creates 1,000 contacts in one
+// transaction, as CreateMultiple does.
+func BenchmarkCreateInTransaction1000(b *testing.B) {
+	s, p := newStore(b, nil)
+	ctx := context.Background()
+	contact := table(b, s, "contact")
+	first, _ := contact.Column("firstname")
+	last, _ := contact.Column("lastname")
+	email, _ := contact.Column("emailaddress1")
+	b.ReportAllocs()
+	for b.Loop() {
+		err := s.Write(ctx, func(tx *Tx) error {
+			for i := 0; i < 1000; i++ {
+				if _, err := tx.Create(ctx, p, contact, []Field{{first, "Bench"}, {last, "Mark"}, {email, "b@example.com"}}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}

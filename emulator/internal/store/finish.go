@@ -151,7 +151,7 @@ func (tx *Tx) setOwner(ctx context.Context, p *Principal, r *rowState, owner *sc
 	if ref.Table == "systemuser" && ref.ID == p.UserID {
 		bu = sql.NullString{String: p.BusinessUnitID.String(), Valid: true}
 	} else {
-		err := tx.tx.QueryRowContext(ctx, "SELECT "+quoteIdent("businessunitid")+" FROM "+quoteIdent(target.LogicalName)+
+		err := tx.queryRow(ctx, "SELECT "+quoteIdent("businessunitid")+" FROM "+quoteIdent(target.LogicalName)+
 			" WHERE "+quoteIdent(target.PrimaryID().LogicalName)+" = ?", ref.ID.String()).Scan(&bu)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound(target.LogicalName, ref.ID.String())
@@ -182,7 +182,7 @@ func (tx *Tx) setOwner(ctx context.Context, p *Principal, r *rowState, owner *sc
 // requireRow fails with Dataverse's not-found error when t has no row id.
 func (tx *Tx) requireRow(ctx context.Context, t *schema.Table, id uuid.UUID) error {
 	var n int
-	if err := tx.tx.QueryRowContext(ctx, "SELECT count(*) FROM "+quoteIdent(t.LogicalName)+" WHERE "+
+	if err := tx.queryRow(ctx, "SELECT count(*) FROM "+quoteIdent(t.LogicalName)+" WHERE "+
 		quoteIdent(t.PrimaryID().LogicalName)+" = ?", id.String()).Scan(&n); err != nil {
 		return fmt.Errorf("store: read %s: %w", t.LogicalName, err)
 	}

@@ -52,6 +52,12 @@ type Store struct {
 
 	// writeMu serialises the store's write transactions.
 	writeMu sync.Mutex
+	// seq is the last version number handed out, valid when seqValid;
+	// both are guarded by writeMu. Transactions take version numbers from
+	// it and write the sequence back once at commit; a failed write, a raw
+	// write and a restore invalidate it, so it is read again.
+	seq      int64
+	seqValid bool
 
 	org orgInfo
 	// privileges maps privilege names to their ids, for error messages.
@@ -224,7 +230,11 @@ func (s *Store) Close() error {
 // invalidate cached principals.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	defer s.securityEpoch.Add(1)
-	return s.writeTx(ctx, fn)
+	return s.writeTx(ctx, func(tx *sql.Tx) error {
+		// Raw writes may take version numbers in SQL.
+		s.seqValid = false
+		return fn(tx)
+	})
 }
 
 func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
@@ -235,12 +245,14 @@ func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("store: begin transaction: %w", err)
 	}
 	if err := fn(tx); err != nil {
+		s.seqValid = false // the version numbers taken are rolled back
 		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
 			s.log.Error("store: rollback failed", "err", rbErr)
 		}
 		return err
 	}
 	if err := tx.Commit(); err != nil {
+		s.seqValid = false
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil
@@ -253,6 +265,12 @@ type Tx struct {
 	s        *Store
 	tx       *sql.Tx
 	security bool // a security table was written
+	// versioned is true once the transaction took a version number: the
+	// sequence is written back before the commit.
+	versioned bool
+	// stmts are the statements prepared in the transaction, by SQL text,
+	// so that a bulk write parses each statement once.
+	stmts map[string]*sql.Stmt
 }
 
 // Write runs fn in one write transaction: every operation on tx commits
@@ -261,7 +279,10 @@ func (s *Store) Write(ctx context.Context, fn func(tx *Tx) error) error {
 	t := &Tx{s: s}
 	err := s.writeTx(ctx, func(sqlTx *sql.Tx) error {
 		t.tx = sqlTx
-		return fn(t)
+		if err := fn(t); err != nil {
+			return err
+		}
+		return t.saveVersion(ctx)
 	})
 	if err == nil && t.security {
 		s.securityEpoch.Add(1)

@@ -195,10 +195,12 @@ func (s *Store) resyncPrivilegesLocked(ctx context.Context) error {
 
 // resetCaches drops everything the store keeps in memory about database
 // content that a restore replaces: cached principals (and, through the
-// security epoch, anything derived from them).
+// security epoch, anything derived from them) and the version sequence.
+// The caller holds writeMu.
 func (s *Store) resetCaches() {
 	s.securityEpoch.Add(1)
 	s.principals.Clear()
+	s.seqValid = false
 }
 
 // checkSnapshot refuses a snapshot of another database or of another

@@ -196,7 +196,7 @@ func (tx *Tx) load(ctx context.Context, t *schema.Table, id uuid.UUID) (*current
 	for i := range raw {
 		ptrs[i] = &raw[i]
 	}
-	err := tx.tx.QueryRowContext(ctx, b.String(), id.String()).Scan(ptrs...)
+	err := tx.queryRow(ctx, b.String(), id.String()).Scan(ptrs...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound(t.LogicalName, id.String())
 	}
@@ -249,16 +249,6 @@ func rowOwnership(t *schema.Table, raw map[string]any) ownership {
 		o.user = asStringOrEmpty(raw[t.PrimaryID().LogicalName])
 	}
 	return o
-}
-
-// nextVersion returns a new version number, greater than any before it.
-func (tx *Tx) nextVersion(ctx context.Context) (int64, error) {
-	var v int64
-	err := tx.tx.QueryRowContext(ctx, `UPDATE "_dv_sequence" SET "value" = "value" + 1 WHERE "name" = 'version' RETURNING "value"`).Scan(&v)
-	if err != nil {
-		return 0, fmt.Errorf("store: next version: %w", err)
-	}
-	return v, nil
 }
 
 // rowState is a row being written.
@@ -332,7 +322,7 @@ func (tx *Tx) insert(ctx context.Context, p *Principal, t *schema.Table, id uuid
 		}
 	} else {
 		var n int
-		if err := tx.tx.QueryRowContext(ctx, "SELECT count(*) FROM "+quoteIdent(t.LogicalName)+" WHERE "+
+		if err := tx.queryRow(ctx, "SELECT count(*) FROM "+quoteIdent(t.LogicalName)+" WHERE "+
 			quoteIdent(t.PrimaryID().LogicalName)+" = ?", id.String()).Scan(&n); err != nil {
 			return Written{}, err
 		}
@@ -380,7 +370,7 @@ func (tx *Tx) insert(ctx context.Context, p *Principal, t *schema.Table, id uuid
 	}
 	tx.touch(t.LogicalName)
 	stmt := "INSERT INTO " + quoteIdent(t.LogicalName) + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(marks, ", ") + ")"
-	if _, err := tx.tx.ExecContext(ctx, stmt, args...); err != nil {
+	if _, err := tx.exec(ctx, stmt, args...); err != nil {
 		if isUniqueViolation(err) {
 			return Written{}, duplicateError()
 		}
@@ -444,7 +434,7 @@ func (tx *Tx) update(ctx context.Context, p *Principal, t *schema.Table, cur *cu
 	args = append(args, cur.id.String())
 	tx.touch(t.LogicalName)
 	stmt := "UPDATE " + quoteIdent(t.LogicalName) + " SET " + strings.Join(sets, ", ") + " WHERE " + quoteIdent(t.PrimaryID().LogicalName) + " = ?"
-	if _, err := tx.tx.ExecContext(ctx, stmt, args...); err != nil {
+	if _, err := tx.exec(ctx, stmt, args...); err != nil {
 		if isUniqueViolation(err) {
 			return Written{}, duplicateError()
 		}

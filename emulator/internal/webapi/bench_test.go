@@ -72,3 +72,25 @@ func BenchmarkRetrieveContact(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCreateMultiple1000 sends CreateMultiple with 1,000 contacts.
+func BenchmarkCreateMultiple1000(b *testing.B) {
+	h := benchHandler(b)
+	var body strings.Builder
+	body.WriteString(`{"Targets":[`)
+	for i := 0; i < 1000; i++ {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		body.WriteString(`{"@odata.type":"Microsoft.Dynamics.CRM.contact","firstname":"Bench","lastname":"Mark","emailaddress1":"b@example.com"}`)
+	}
+	body.WriteString(`]}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, benchRequest(http.MethodPost, api+"contacts/Microsoft.Dynamics.CRM.CreateMultiple", body.String()))
+		if w.Code != http.StatusOK {
+			b.Fatalf("status %d %s", w.Code, w.Body)
+		}
+	}
+}
