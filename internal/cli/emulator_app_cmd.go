@@ -58,9 +58,6 @@ The app has no application user yet: create one with "d365 emulator appuser crea
   d365 emulator app create --name short-lived --expires 1h -o table`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := g.checkOutput(); err != nil {
-				return err
-			}
 			body := map[string]any{"displayName": o.name, "tenant": o.tenant}
 			if !o.noSecret {
 				secret, err := secretRequestBody("created by d365 emulator app create", o.expires)
@@ -103,9 +100,6 @@ func newEmulatorAppListCmd(g *globalOptions) *cobra.Command {
 		Short: "List the app registrations",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := g.checkOutput(); err != nil {
-				return err
-			}
 			c, err := g.adminClient()
 			if err != nil {
 				return err
@@ -142,9 +136,6 @@ already expired, to see AADSTS7000222.`,
   d365 emulator app secret add --app $AZURE_CLIENT_ID --expires -1h --env-file expired.env`,
 		Args: exactArgs(0, "no arguments (the app goes in --app)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := g.checkOutput(); err != nil {
-				return err
-			}
 			if err := requireGUIDFlag("--app", app); err != nil {
 				return err
 			}
@@ -194,9 +185,6 @@ matching private key (azidentity's ClientCertificateCredential).`,
 		Example: `  d365 emulator app cert add --app $AZURE_CLIENT_ID --cert client.pem`,
 		Args:    exactArgs(0, "no arguments (use --app and --cert)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := g.checkOutput(); err != nil {
-				return err
-			}
 			if err := requireGUIDFlag("--app", app); err != nil {
 				return err
 			}

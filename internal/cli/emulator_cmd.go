@@ -63,7 +63,7 @@ trust it through D365_CA_FILE.`,
 	cmd.Flags().StringVar(&o.envFile, "env-file", "", "also write the export lines to this file, once the emulator is ready")
 	cmd.Flags().StringVar(&o.scenario, "scenario", "", "YAML scenario file with the tenants, apps, users, roles, tables, rows, limits and faults to start with")
 	cmd.Flags().StringVar(&o.limits, "limits", "default", "service protection limits: default (Dataverse's), off, or strict (reached in seconds)")
-	cmd.Flags().DurationVar(&o.tokenLifetime, "token-lifetime", emulator.DefaultTokenLifetime, "lifetime of issued access tokens (default: the scenario's, else 1h)")
+	cmd.Flags().DurationVar(&o.tokenLifetime, "token-lifetime", emulator.DefaultTokenLifetime, "lifetime of issued access tokens, 1s to 24h (a scenario's own when it sets one)")
 	cmd.Flags().BoolVarP(&o.verbose, "verbose", "v", false, "log every request and rejection to stderr")
 	cmd.AddCommand(
 		newEmulatorAppCmd(g),
@@ -81,8 +81,14 @@ func (o *emulatorOptions) run(cmd *cobra.Command) error {
 	if o.port < 0 || o.port > 65535 {
 		return usageError(fmt.Errorf("--port %d is not a TCP port: use 0-65535", o.port))
 	}
-	if o.tokenLifetime <= 0 {
-		return usageError(fmt.Errorf("--token-lifetime %v must be positive, e.g. 1h or 30s", o.tokenLifetime))
+	if o.tokenLifetime < time.Second || o.tokenLifetime > 24*time.Hour || o.tokenLifetime%time.Second != 0 {
+		return usageError(fmt.Errorf("--token-lifetime %v is out of range: give whole seconds from 1s to 24h, e.g. 1h or 30s", o.tokenLifetime))
+	}
+	if o.envFile != "" {
+		// Fail before starting anything when the file cannot be written.
+		if err := checkWritableDir(filepath.Dir(o.envFile)); err != nil {
+			return usageError(fmt.Errorf("--env-file %s: %w", o.envFile, err))
+		}
 	}
 	opts := &emulator.Options{
 		Addr:    net.JoinHostPort("127.0.0.1", strconv.Itoa(o.port)),
@@ -135,6 +141,9 @@ func (o *emulatorOptions) run(cmd *cobra.Command) error {
 		if err := writeEnvFile(o.envFile, exports); err != nil {
 			return err
 		}
+		// The settings die with the emulator (its in-memory CA file is deleted too): a stale
+		// file would send the next shell that sources it to a port nobody listens on.
+		defer os.Remove(o.envFile)
 	}
 	fmt.Fprintf(o.streams.ErrOut, "d365 emulator: listening on %s (tenant %s, app %s, limits %s); Ctrl-C stops it\n",
 		emu.URL(), emu.TenantID(), emu.Credentials().ClientID, emu.Limits())
@@ -183,11 +192,12 @@ func exportLines(emu *emulator.Emulator, caFile string) []byte {
 	return b.Bytes()
 }
 
-// shellQuote single-quotes s for a POSIX shell when it holds anything but safe characters.
+// shellQuote single-quotes s for a POSIX shell when it holds anything but safe characters. A tilde
+// is not safe: in an assignment the shell expands ~ after = and :, and Entra secrets contain ~.
 func shellQuote(s string) string {
 	safe := s != ""
 	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:~+=,@%", r)) {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:+=,@%", r)) {
 			safe = false
 			break
 		}
@@ -196,6 +206,16 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// checkWritableDir reports whether a file can be created in dir.
+func checkWritableDir(dir string) error {
+	f, err := os.CreateTemp(dir, ".d365-check-*")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // writeEnvFile writes the export lines readable only by the user (they hold the client secret),

@@ -63,9 +63,6 @@ form of the admin API (POST /_emulator/faults).`,
   d365 emulator fault add --json '{"match":{"table":"accounts"},"action":{"kind":"drop"}}'`,
 		Args: exactArgs(0, "no arguments (the rule goes in flags)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := g.checkOutput(); err != nil {
-				return err
-			}
 			rule, err := o.rule(cmd)
 			if err != nil {
 				return err
@@ -109,9 +106,6 @@ form of the admin API (POST /_emulator/faults).`,
 		Short: "List the fault rules with how often each matched and fired",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := g.checkOutput(); err != nil {
-				return err
-			}
 			c, err := g.adminClient()
 			if err != nil {
 				return err
@@ -237,9 +231,6 @@ bodies are never logged.`,
   d365 emulator log --status 429 --app $AZURE_CLIENT_ID`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := g.checkOutput(); err != nil {
-				return err
-			}
 			q := url.Values{}
 			if refused {
 				q.Set("refused", "true")
@@ -358,9 +349,6 @@ func newEmulatorSnapshotCmd(g *globalOptions) *cobra.Command {
 		Short: "List the saved snapshots",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := g.checkOutput(); err != nil {
-				return err
-			}
 			c, err := g.adminClient()
 			if err != nil {
 				return err

@@ -31,9 +31,6 @@ app gets 403 0x80072560 "The user is not a member of the organization."`,
   d365 emulator appuser create --app $AZURE_CLIENT_ID --role "System Administrator" --business-unit Sales`,
 		Args: exactArgs(0, "no arguments (use --app and --role)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := g.checkOutput(); err != nil {
-				return err
-			}
 			if err := requireGUIDFlag("--app", app); err != nil {
 				return err
 			}
@@ -63,9 +60,6 @@ app gets 403 0x80072560 "The user is not a member of the organization."`,
 		Short: "List the application users",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := g.checkOutput(); err != nil {
-				return err
-			}
 			c, err := g.adminClient()
 			if err != nil {
 				return err
@@ -100,9 +94,6 @@ prvReadUser for systemuser), each with a depth: user, businessunit, parentchild 
     --privilege prvCreateContact --privilege prvReadContact:organization --privilege prvWriteContact`,
 		Args: exactArgs(0, "no arguments (use --name and --privilege)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := g.checkOutput(); err != nil {
-				return err
-			}
 			if strings.TrimSpace(name) == "" {
 				return usageError(errors.New("--name is required: the security role's name"))
 			}
@@ -133,9 +124,6 @@ prvReadUser for systemuser), each with a depth: user, businessunit, parentchild 
 		Short: "List the security roles with their privileges",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := g.checkOutput(); err != nil {
-				return err
-			}
 			c, err := g.adminClient()
 			if err != nil {
 				return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -31,6 +32,9 @@ func run(ctx context.Context, args []string, streams *IOStreams) int {
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		fmt.Fprintln(streams.ErrOut, "d365: interrupted")
 		return ExitInterrupted
+	}
+	if strings.HasPrefix(err.Error(), "unknown command ") {
+		err = usageError(err) // cobra has no error type for it
 	}
 	if g.session != nil {
 		err = g.session.explain(err)
@@ -71,6 +75,9 @@ Connection settings come from flags, else from the environment:
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
+	// Checked before any command runs, so that no command acts (creates a record, say) and only
+	// then finds it cannot print the result.
+	root.PersistentPreRunE = func(*cobra.Command, []string) error { return g.checkOutput() }
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "json", "output format: json or table")
 	g.conn.register(root.PersistentFlags())
 

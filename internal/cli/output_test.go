@@ -10,7 +10,8 @@ func TestShellQuote(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"https://127.0.0.1:8365", "https://127.0.0.1:8365"},
-		{"d365~emulator~dev~secret", "d365~emulator~dev~secret"},
+		{"d365~emulator~dev~secret", "'d365~emulator~dev~secret'"},
+		{"abc:def", "abc:def"},
 		{"/tmp/my dir/ca.pem", "'/tmp/my dir/ca.pem'"},
 		{"it's", `'it'\''s'`},
 		{"$HOME", "'$HOME'"},

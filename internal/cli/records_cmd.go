@@ -39,9 +39,6 @@ case-sensitive name in the Web API URL: contacts, accounts, systemusers.`,
   d365 get accounts 00000000-0000-0000-0000-000000000001 --select name`,
 		Args: rangeArgs(1, 2, "an entity set and an optional id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := g.checkOutput(); err != nil {
-				return err
-			}
 			if len(args) == 2 {
 				if o.filter != "" || o.top != 0 || o.all || o.pageSize != 0 || len(o.orderBy) > 0 {
 					return usageError(errors.New("--filter, --orderby, --top, --page-size and --all query a table; drop them or the id"))
@@ -93,6 +90,10 @@ func (o *getOptions) retrieve(cmd *cobra.Command, entitySet string, id uuid.UUID
 func (o *getOptions) list(cmd *cobra.Command, entitySet string) error {
 	if o.top < 0 {
 		return usageError(fmt.Errorf("--top %d is negative", o.top))
+	}
+	if o.top > 0 && o.pageSize > 0 {
+		// Dataverse ignores $top when a page size is sent, which would silently return every row.
+		return usageError(errors.New("--top and --page-size cannot be combined: Dataverse ignores $top when a page size is set; use --top alone, or --page-size with --all"))
 	}
 	if o.pageSize < 0 || o.pageSize > 5000 {
 		return usageError(fmt.Errorf("--page-size %d is out of range: Dataverse pages hold 1 to 5,000 rows", o.pageSize))

@@ -21,8 +21,8 @@ func newTokenCmd(g *globalOptions) *cobra.Command {
 		Short: "Print an access token for the organization (or its claims with --decode)",
 		Long: `Gets an access token with the client-credentials grant for the scope <org URL>/.default and
 prints it on stdout. This is the only d365 command that prints a token: treat its output as a
-secret. --decode prints the token's claims as JSON instead (audience, issuer, app, tenant, expiry),
-which is safe to share.`,
+secret. --decode prints the token's claims instead, as the JSON payload Entra signed (audience, issuer,
+app, tenant, times in epoch seconds), which is safe to share.`,
 		Example: `  curl -H "Authorization: Bearer $(d365 token)" "$D365_URL/api/data/v9.2/WhoAmI"
   d365 token --decode`,
 		Args: exactArgs(0, "no arguments"),
@@ -43,7 +43,9 @@ which is safe to share.`,
 			if err != nil {
 				return err
 			}
-			return writeJSON(o.streams.Out, claims)
+			// The payload exactly as Entra wrote it (aud a string, times as epoch seconds, every
+			// claim), not our typed view of it.
+			return writeJSON(o.streams.Out, claims.Raw)
 		},
 	}
 	cmd.Flags().BoolVar(&o.decode, "decode", false, "print the token's claims as JSON instead of the token")

@@ -12,9 +12,6 @@ func newWhoAmICmd(g *globalOptions) *cobra.Command {
 registration and its credential (Entra ID), the application user and its role (Dataverse).`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := g.checkOutput(); err != nil {
-				return err
-			}
 			s, err := g.connect()
 			if err != nil {
 				return err
