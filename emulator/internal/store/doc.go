@@ -28,7 +28,12 @@
 // ("file:/d365-<random>?vfs=memdb"), which every connection of the pool
 // shares, unlike ":memory:" (one database per connection); one connection
 // stays open for the store's lifetime, since memdb frees the database with
-// its last connection. A file store uses WAL. Writers are serialised by a
+// its last connection. A new in-memory store is a copy (SQLite's online
+// backup) of a template database with its schema's tables, indexes and
+// privilege catalogue, built once per process per schema, since creating
+// the tables statement by statement is most of the cost of opening a
+// store; a file store is migrated in place instead. A file store uses WAL.
+// Writers are serialised by a
 // mutex inside the store and every transaction begins IMMEDIATE, with a
 // busy timeout as a backstop for writers outside the store, so concurrent
 // requests wait rather than fail with SQLITE_BUSY. Reads run outside

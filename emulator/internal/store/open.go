@@ -141,7 +141,7 @@ func Open(ctx context.Context, dataDir string, opts *Options) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("store: open %s: %w", dsnForHumans(dataDir), err)
 	}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.createTables(ctx, dataDir == ""); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -150,6 +150,23 @@ func Open(ctx context.Context, dataDir string, opts *Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// createTables gives the database the schema's tables: a new in-memory
+// database gets a copy of the schema's template (see template), a file
+// database is migrated in place (it may hold an older schema). When the
+// template cannot be had, the tables are created one by one.
+func (s *Store) createTables(ctx context.Context, inMemory bool) error {
+	if inMemory {
+		t, err := templateFor(s.schema)
+		if err == nil {
+			if err = t.copyInto(ctx, s); err == nil {
+				return nil
+			}
+		}
+		s.log.Warn("store: no template database; creating the tables one by one", "err", err)
+	}
+	return s.migrate(ctx)
 }
 
 func dsnForHumans(dataDir string) string {

@@ -182,26 +182,72 @@ func privilegeID(name string) string {
 	return uuid.NewSHA1(privilegeIDSpace, []byte(name)).String()
 }
 
+// catalogueEntry is a privilege of the catalogue with its access right.
+type catalogueEntry struct {
+	name  string
+	right int
+}
+
+// privilegeCatalogue lists the privileges of a schema: every table's
+// prv<Verb><Table>, then the global privileges.
+func privilegeCatalogue(sch *schema.Schema) []catalogueEntry {
+	var out []catalogueEntry
+	for _, t := range sch.Tables() {
+		for _, verb := range tableVerbs(t) {
+			out = append(out, catalogueEntry{PrivilegeName(verb, t), accessRights[verb]})
+		}
+	}
+	for _, name := range globalPrivileges {
+		out = append(out, catalogueEntry{name, 0})
+	}
+	return out
+}
+
+// insertPrivilegeCatalogue creates the privileges of the catalogue the
+// database lacks.
+func insertPrivilegeCatalogue(ctx context.Context, tx *sql.Tx, sch *schema.Schema) error {
+	rows, err := tx.QueryContext(ctx, `SELECT "name" FROM "_dv_privilege"`)
+	if err != nil {
+		return fmt.Errorf("store: read privileges: %w", err)
+	}
+	have := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: read privileges: %w", err)
+		}
+		have[name] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: read privileges: %w", err)
+	}
+	var insert *sql.Stmt
+	for _, p := range privilegeCatalogue(sch) {
+		if have[p.name] {
+			continue
+		}
+		if insert == nil {
+			if insert, err = tx.PrepareContext(ctx, `INSERT INTO "_dv_privilege" ("privilegeid", "name", "accessright") VALUES (?, ?, ?)
+				ON CONFLICT ("name") DO NOTHING`); err != nil {
+				return fmt.Errorf("store: create privileges: %w", err)
+			}
+			defer insert.Close()
+		}
+		if _, err := insert.ExecContext(ctx, privilegeID(p.name), p.name, p.right); err != nil {
+			return fmt.Errorf("store: create privileges: %w", err)
+		}
+	}
+	return nil
+}
+
 // syncPrivileges makes sure every table privilege of the schema and every
 // global privilege exists and that System Administrator holds all
 // privileges at organization depth.
 func (s *Store) syncPrivileges(ctx context.Context, tx *sql.Tx) error {
-	insert := func(name string, right int) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO "_dv_privilege" ("privilegeid", "name", "accessright") VALUES (?, ?, ?)
-			ON CONFLICT ("name") DO NOTHING`, privilegeID(name), name, right)
+	if err := insertPrivilegeCatalogue(ctx, tx, s.schema); err != nil {
 		return err
-	}
-	for _, t := range s.schema.Tables() {
-		for _, verb := range tableVerbs(t) {
-			if err := insert(PrivilegeName(verb, t), accessRights[verb]); err != nil {
-				return fmt.Errorf("store: create privileges: %w", err)
-			}
-		}
-	}
-	for _, name := range globalPrivileges {
-		if err := insert(name, 0); err != nil {
-			return fmt.Errorf("store: create privileges: %w", err)
-		}
 	}
 	if s.org.AdminRoleID == "" {
 		return errors.New("store: the organization has no System Administrator role")
