@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
@@ -169,5 +170,49 @@ func TestE2ELongGetGoesThroughBatch(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode < 400 {
 		t.Errorf("a %d-byte GET URL got %d from the emulator, want it refused", len(tooLong), resp.StatusCode)
+	}
+}
+
+// TestE2EFilterOnTimeNow: time.Now() carries nanoseconds, but Dataverse parses a DateTimeOffset
+// literal with at most 7 fractional digits (400 otherwise). Filters written with Filterf and the
+// builder from such times must be accepted and must select by the time.
+func TestE2EFilterOnTimeNow(t *testing.T) {
+	t.Parallel()
+	env := newE2E(t, nil)
+	ctx := t.Context()
+	withNanos := func(tm time.Time) time.Time {
+		if tm.Nanosecond()%100 == 0 {
+			tm = tm.Add(37 * time.Nanosecond) // make sure more than 7 digits are there to drop
+		}
+		return tm
+	}
+	before := withNanos(time.Now().Add(-time.Minute))
+	created, err := env.client.Create(ctx, "contacts", map[string]any{"lastname": "Timely"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := withNanos(time.Now().Add(time.Minute))
+	for _, tc := range []struct {
+		name, filter string
+		want         int
+	}{
+		{"Filterf since a minute ago", dataverse.Filterf("lastname eq %v and createdon ge %v", "Timely", before), 1},
+		{"builder up to a minute ahead", dataverse.And(dataverse.Eq("lastname", "Timely"), dataverse.Le("createdon", after)).String(), 1},
+		{"Filterf from a minute ahead", dataverse.Filterf("lastname eq %v and createdon ge %v", "Timely", after), 0},
+	} {
+		page, err := env.client.List(ctx, "contacts", &dataverse.ListOptions{Query: dataverse.Query{Select: []string{"lastname"}, Filter: tc.filter}})
+		if err != nil {
+			t.Errorf("%s: %s: %v", tc.name, tc.filter, err)
+			continue
+		}
+		if len(page.Items) != tc.want {
+			t.Errorf("%s: %d rows, want %d", tc.name, len(page.Items), tc.want)
+			continue
+		}
+		if tc.want == 1 {
+			if id, _ := page.Items[0].GUID("contactid"); id != created.ID {
+				t.Errorf("%s: row %v, want %v", tc.name, id, created.ID)
+			}
+		}
 	}
 }

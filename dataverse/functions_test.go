@@ -34,7 +34,7 @@ func TestCallFunction(t *testing.T) {
 func TestCallFunctionParameters(t *testing.T) {
 	t.Parallel()
 	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, `{}`) }, nil)
-	at := time.Date(2024, 3, 1, 8, 0, 0, 0, time.UTC)
+	at := time.Date(2024, 3, 1, 8, 0, 0, 312697919, time.UTC) // nanoseconds: 7 digits are written
 	err := f.client.CallFunction(context.Background(), "GetTimeZoneCodeByLocalizedName", Params{
 		"LocalizedStandardName": "Pacific Standard Time & co",
 		"LocaleId":              1033,
@@ -56,7 +56,7 @@ func TestCallFunctionParameters(t *testing.T) {
 		"@p1": {"1033"},
 		"@p2": {"'Pacific Standard Time & co'"},
 		"@p3": {"{'@odata.id':'contacts(" + idA.String() + ")'}"},
-		"@p4": {"2024-03-01T08:00:00Z"},
+		"@p4": {"2024-03-01T08:00:00.3126979Z"},
 	}
 	if diff := cmp.Diff(want, q); diff != "" {
 		t.Errorf("aliases (-want +got):\n%s", diff)

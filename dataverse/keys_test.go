@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestAlternateKeySegment(t *testing.T) {
@@ -20,6 +21,8 @@ func TestAlternateKeySegment(t *testing.T) {
 		{AlternateKey{"name": "O'Brien / A+B & C #1? Zoë"}, "(name='O''Brien%20%2F%20A%2BB%20%26%20C%20%231%3F%20Zo%C3%AB')", "(name='O''Brien / A+B & C #1? Zoë')"},
 		{AlternateKey{"_primarycontactid_value": idA}, "(_primarycontactid_value=" + idA.String() + ")", "(_primarycontactid_value=" + idA.String() + ")"},
 		{AlternateKey{"example_key1": 2, "example_key2": 2}, "(example_key1=2,example_key2=2)", "(example_key1=2,example_key2=2)"},
+		// A time key: at most 7 fractional digits, and ':' percent-encoded.
+		{AlternateKey{"sample_when": time.Date(2024, 5, 6, 7, 8, 9, 312697919, time.UTC)}, "(sample_when=2024-05-06T07%3A08%3A09.3126979Z)", "(sample_when=2024-05-06T07:08:09.3126979Z)"},
 	}
 	for _, tt := range tests {
 		got, err := tt.key.segment()

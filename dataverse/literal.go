@@ -18,7 +18,8 @@ import (
 //   - string (and named string types): single-quoted, with each quote
 //     doubled, as in the example below
 //   - uuid.UUID: bare, lower case (GUIDs must not be quoted)
-//   - time.Time: bare ISO-8601 in UTC (2024-01-01T00:00:00Z)
+//   - time.Time: bare ISO-8601 in UTC (2024-01-01T00:00:00Z), with at
+//     most 7 fractional digits (100 ns, truncated); years 1 to 9999
 //   - bool, integers, floats, json.Number: bare; NaN and ±Inf are errors
 //   - nil, nil pointers: null; other pointers: the pointed-to value
 //   - slices and arrays: a JSON array of strings (["a","b"]), the form the
@@ -84,6 +85,9 @@ func appendLiteral(b *strings.Builder, v any) error {
 		b.WriteString(x.String())
 		return nil
 	case time.Time:
+		if err := checkTime(x); err != nil {
+			return err
+		}
 		b.WriteString(formatTime(x))
 		return nil
 	case int:
@@ -112,7 +116,11 @@ func appendLiteralValue(b *strings.Builder, rv reflect.Value) error {
 		b.WriteString(rv.Interface().(uuid.UUID).String())
 		return nil
 	case timeType:
-		b.WriteString(formatTime(rv.Interface().(time.Time)))
+		t := rv.Interface().(time.Time)
+		if err := checkTime(t); err != nil {
+			return err
+		}
+		b.WriteString(formatTime(t))
 		return nil
 	case numberType:
 		n := rv.Interface().(json.Number)
@@ -207,9 +215,26 @@ func appendQuoted(b *strings.Builder, s string) {
 	b.WriteByte('\'')
 }
 
-// formatTime writes t in UTC with as many fractional digits as it has.
+// timeLiteralLayout writes a DateTimeOffset literal in UTC with at most
+// seven fractional digits, trailing zeros dropped. Dataverse parses
+// literals into .NET's DateTimeOffset, whose resolution is a 100 ns tick:
+// its OData parser (and the emulator) accept ".3126979Z" and answer 400 to
+// ".31269791Z", so Go's nanoseconds must not all be written.
+const timeLiteralLayout = "2006-01-02T15:04:05.9999999Z"
+
+// formatTime writes t as a DateTimeOffset literal: UTC, truncated (never
+// rounded, which could carry into the next second) to 100 ns.
 func formatTime(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.999999999Z")
+	return t.UTC().Truncate(100 * time.Nanosecond).Format(timeLiteralLayout)
+}
+
+// checkTime refuses times that a DateTimeOffset cannot hold (years 1 to
+// 9999), which Go would otherwise write as text the service cannot parse.
+func checkTime(t time.Time) error {
+	if y := t.UTC().Year(); y < 1 || y > 9999 {
+		return fmt.Errorf("dataverse: time %s is outside the years 1 to 9999 that Dataverse can store", t.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 // isJSONNumber reports whether s is a JSON number (no hex, no leading +,

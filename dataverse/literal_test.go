@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,6 +57,53 @@ func TestFormatLiteral(t *testing.T) {
 		}
 		if got != tt.want {
 			t.Errorf("FormatLiteral(%#v) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestFormatTimeLiteral: a time becomes UTC with at most 7 fractional digits (the 100 ns tick of
+// .NET's DateTimeOffset, which Dataverse's OData parser is limited to), truncated so it never
+// rounds into the next second, trailing zeros dropped.
+func TestFormatTimeLiteral(t *testing.T) {
+	t.Parallel()
+	at := func(nsec int, loc *time.Location) time.Time { return time.Date(2024, 12, 31, 23, 59, 59, nsec, loc) }
+	tests := []struct {
+		name string
+		in   time.Time
+		want string
+	}{
+		{"nanoseconds are truncated to 7 digits", at(312697919, time.UTC), "2024-12-31T23:59:59.3126979Z"},
+		{"never rounded into the next second (or year)", at(999999999, time.UTC), "2024-12-31T23:59:59.9999999Z"},
+		{"exactly 7 digits", at(312697900, time.UTC), "2024-12-31T23:59:59.3126979Z"},
+		{"one tick", at(100, time.UTC), "2024-12-31T23:59:59.0000001Z"},
+		{"below one tick", at(99, time.UTC), "2024-12-31T23:59:59Z"},
+		{"trailing zeros dropped", at(120000000, time.UTC), "2024-12-31T23:59:59.12Z"},
+		{"whole seconds", at(0, time.UTC), "2024-12-31T23:59:59Z"},
+		{"converted to UTC", at(312697919, time.FixedZone("UTC+14", 14*3600)), "2024-12-31T09:59:59.3126979Z"},
+		{"west of UTC crosses the year", at(5, time.FixedZone("UTC-1", -3600)), "2025-01-01T00:59:59Z"},
+		{"zero time", time.Time{}, "0001-01-01T00:00:00Z"},
+		{"last tick of 9999", time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), "9999-12-31T23:59:59.9999999Z"},
+	}
+	for _, tt := range tests {
+		// The same text whichever way the time arrives: by value, by pointer, in a list.
+		for _, in := range []any{tt.in, &tt.in} {
+			got, err := FormatLiteral(in)
+			if err != nil || got != tt.want {
+				t.Errorf("%s: FormatLiteral(%T %v) = %q, %v; want %q", tt.name, in, tt.in, got, err, tt.want)
+			}
+		}
+		if got, err := FormatLiteral([]time.Time{tt.in}); err != nil || got != `["`+tt.want+`"]` {
+			t.Errorf("%s: FormatLiteral([]time.Time) = %q, %v; want [%q]", tt.name, got, err, tt.want)
+		}
+		if got := Filterf("createdon ge %v", tt.in); got != "createdon ge "+tt.want {
+			t.Errorf("%s: Filterf = %q", tt.name, got)
+		}
+	}
+	// Years a DateTimeOffset cannot hold are refused instead of written as text the service
+	// cannot parse ("10000-01-01T…", "-0001-…").
+	for _, bad := range []time.Time{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(0, 12, 31, 0, 0, 0, 0, time.UTC)} {
+		if got, err := FormatLiteral(bad); err == nil || !strings.Contains(err.Error(), "years 1 to 9999") {
+			t.Errorf("FormatLiteral(%v) = %q, %v; want an error naming the range", bad, got, err)
 		}
 	}
 }
