@@ -24,8 +24,6 @@ type e2eContact struct {
 	ETag      azcore.ETag `json:"@odata.etag"`
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // wantResponseError checks that err is a *ResponseError with the status and code.
 func wantResponseError(t *testing.T, what string, err error, status int, code string) *dataverse.ResponseError {
 	t.Helper()
