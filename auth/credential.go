@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -14,7 +15,9 @@ import (
 // CredentialOptions are the optional settings of [NewCredential]. The zero value is ready to use.
 type CredentialOptions struct {
 	// ClientOptions configures the credential's HTTP pipeline: Transport, Retry, Logging,
-	// Telemetry, tracing. Cloud is ignored: the authority comes from [Config.Cloud].
+	// Telemetry, tracing. Cloud is ignored: the authority comes from [Config.Cloud]. Logging
+	// never includes bodies (Logging.IncludeBody is ignored) nor the values of headers that carry
+	// credentials (Authorization, X-IDENTITY-HEADER, Secret), whatever Logging.AllowedHeaders says.
 	//
 	// A nil Transport means [Config.HTTPClient], which trusts the Config's CAFile. A caller that
 	// supplies its own Transport is responsible for trusting CAFile itself; the CLI passes the
@@ -70,6 +73,9 @@ func NewCredential(cfg Config, opts *CredentialOptions) (azcore.TokenCredential,
 	// Token requests carry the client secret or assertion and responses carry the token: never
 	// let a caller's logging options write those bodies to a log.
 	clientOpts.Logging.IncludeBody = false
+	// Nor the headers that carry credentials: a caller that allows "Authorization" for its own
+	// diagnostics must not log a managed identity's Basic key or X-IDENTITY-HEADER secret.
+	clientOpts.Logging.AllowedHeaders = withoutCredentialHeaders(clientOpts.Logging.AllowedHeaders)
 	// A fresh slice: the caller's PerRetryPolicies must not be appended to in place.
 	clientOpts.PerRetryPolicies = append(append([]policy.Policy(nil), clientOpts.PerRetryPolicies...), FailFastOnTLSErrors())
 	cl := cfg.Cloud()
@@ -124,6 +130,24 @@ func NewCredential(cfg Config, opts *CredentialOptions) (azcore.TokenCredential,
 		return nil, explainWith(fmt.Errorf("creating the %s credential: %w", method, err), newHints(cfg, method))
 	}
 	return &credential{inner: inner, method: method, hints: newHints(cfg, method)}, nil
+}
+
+// credentialHeaders carry credentials on token requests: Authorization (Azure Arc managed
+// identity sends its key as Basic), X-IDENTITY-HEADER (App Service) and Secret (Service Fabric,
+// Azure ML). They are logged REDACTED even when CredentialOptions.ClientOptions.Logging
+// allows them.
+var credentialHeaders = []string{"Authorization", "Proxy-Authorization", "X-IDENTITY-HEADER", "Secret"}
+
+// withoutCredentialHeaders returns a copy of allowed without the credential headers (compared
+// case-insensitively, as azcore's logging matches names). The caller's slice is not modified.
+func withoutCredentialHeaders(allowed []string) []string {
+	out := make([]string, 0, len(allowed))
+	for _, name := range allowed {
+		if !slices.ContainsFunc(credentialHeaders, func(c string) bool { return strings.EqualFold(strings.TrimSpace(name), c) }) {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // credential wraps an azidentity credential and explains its failures.

@@ -3,7 +3,10 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -108,5 +111,65 @@ func TestEntraErrorSurvivesTheBearerTokenPolicy(t *testing.T) {
 	}
 	if n := sts.tokenRequests(); n != 1 {
 		t.Errorf("token requests = %d, want 1: an Entra rejection must not be retried", n)
+	}
+}
+
+// A managed identity's token request carries a credential in a header (App Service:
+// X-IDENTITY-HEADER; Azure Arc: Authorization: Basic; Service Fabric: Secret). A caller that
+// allows those headers in its logging options still gets them REDACTED, and its options are left
+// as they were. Not parallel: the azcore log listener and the environment are process-wide.
+func TestManagedIdentityHeadersNeverLogged(t *testing.T) {
+	const identitySecret = "identity-header-secret-0123456789"
+	var mu sync.Mutex
+	var logs strings.Builder
+	azlog.SetListener(func(ev azlog.Event, msg string) {
+		mu.Lock()
+		defer mu.Unlock()
+		logs.WriteString(string(ev) + ": " + msg + "\n")
+	})
+	t.Cleanup(func() { azlog.SetListener(nil) })
+
+	// An App Service managed-identity endpoint: it answers only when the identity header is sent.
+	var sawHeader bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		sawHeader = r.Header.Get("X-IDENTITY-HEADER") == identitySecret
+		mu.Unlock()
+		if r.Header.Get("X-IDENTITY-HEADER") != identitySecret {
+			http.Error(w, `{"error":"invalid_request"}`, http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"access_token":"mi-access-token","expires_on":"%d","resource":%q,"token_type":"Bearer"}`,
+			time.Now().Add(time.Hour).Unix(), r.URL.Query().Get("resource"))
+	}))
+	t.Cleanup(srv.Close)
+	t.Setenv("IDENTITY_ENDPOINT", srv.URL+"/msi/token")
+	t.Setenv("IDENTITY_HEADER", identitySecret)
+
+	allowed := []string{"X-IDENTITY-HEADER", "x-identity-header", "Authorization", "Secret"}
+	opts := &auth.CredentialOptions{ClientOptions: azcore.ClientOptions{
+		Logging: policy.LogOptions{AllowedHeaders: allowed},
+	}}
+	cfg := auth.Config{OrgURL: "https://contoso.crm.dynamics.com", Method: auth.MethodManagedIdentity}
+	cred, err := auth.NewCredential(cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := getToken(t, cred, cfg.Scope())
+	if err != nil || tok.Token != "mi-access-token" {
+		t.Fatalf("GetToken = %q, %v; want the managed identity's token", tok.Token, err)
+	}
+	mu.Lock()
+	out, saw := logs.String(), sawHeader
+	mu.Unlock()
+	if !saw || !strings.Contains(out, "X-Identity-Header: REDACTED") {
+		t.Fatalf("the identity header was not sent and logged REDACTED; the test would prove nothing:\n%s", out)
+	}
+	if strings.Contains(out, identitySecret) {
+		t.Errorf("the log contains the identity header's secret:\n%s", out)
+	}
+	if want := []string{"X-IDENTITY-HEADER", "x-identity-header", "Authorization", "Secret"}; !slices.Equal(allowed, want) {
+		t.Errorf("the caller's AllowedHeaders became %q, want %q", allowed, want)
 	}
 }

@@ -198,6 +198,8 @@ func (c *Client) newPipeline(cred azcore.TokenCredential, opts *ClientOptions) (
 	c.retry = newRetrySettings(o.Retry, opts.MaxRetryWait)
 	o.Retry = c.retry.azcore
 	o.Transport = &errorBodyLimiter{next: transportOrDefault(o.Transport)}
+	// The token never reaches the log, even when the caller allows the header.
+	o.Logging.AllowedHeaders = withoutCredentialHeaders(o.Logging.AllowedHeaders)
 	// Copy the caller's policy slices so appending never writes into them.
 	o.PerCallPolicies = append([]policy.Policy(nil), o.PerCallPolicies...)
 	o.PerRetryPolicies = append([]policy.Policy(nil), o.PerRetryPolicies...)

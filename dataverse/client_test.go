@@ -3,6 +3,7 @@ package dataverse
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -154,7 +155,9 @@ func TestConcurrentCallsShareTokenAndConnections(t *testing.T) {
 }
 
 // TestLogsRedactToken checks azcore's logging through this client: the
-// Authorization header is REDACTED, the allow-listed headers are not.
+// Authorization header is REDACTED, the allow-listed headers are not, even
+// when the caller's Logging.AllowedHeaders names Authorization (in any
+// spelling), and the caller's slice is left as it was.
 // Not parallel: the log listener is process-wide.
 func TestLogsRedactToken(t *testing.T) {
 	var mu sync.Mutex
@@ -166,27 +169,51 @@ func TestLogsRedactToken(t *testing.T) {
 		logs.WriteByte('\n')
 	})
 	t.Cleanup(func() { azlog.SetListener(nil) })
-	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("x-ms-service-request-id", "req-123")
-		w.Header().Set("Set-Cookie", "ARRAffinity=secret-cookie")
-		writeError(w, 404, CodeObjectDoesNotExist, "contact With Id = x Does Not Exist")
-	}, nil)
-	f.cred.tokens = []string{"super-secret-token"}
-	err := f.client.Retrieve(context.Background(), "contacts", idA, &Record{}, nil)
-	if !IsNotFound(err) {
-		t.Fatalf("Retrieve error = %v, want 404", err)
-	}
-	mu.Lock()
-	out := logs.String()
-	mu.Unlock()
-	for _, secret := range []string{"super-secret-token", "secret-cookie"} {
-		if strings.Contains(out, secret) || strings.Contains(err.Error(), secret) {
-			t.Errorf("%q leaked into the log or the error:\n%s", secret, out)
-		}
-	}
-	for _, want := range []string{"Authorization: REDACTED", "X-Ms-Service-Request-Id: req-123"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("log lacks %q:\n%s", want, out)
-		}
+	for _, tc := range []struct {
+		name    string
+		allowed []string
+	}{
+		{"default allow-list", nil},
+		{"caller allows Authorization", []string{"Authorization", "authorization", "AUTHORIZATION", " Authorization ", "Proxy-Authorization", "X-Custom-Diagnostic"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mu.Lock()
+			logs.Reset()
+			mu.Unlock()
+			allowed := slices.Clone(tc.allowed)
+			opts := &ClientOptions{}
+			opts.Logging.AllowedHeaders = allowed
+			f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("x-ms-service-request-id", "req-123")
+				w.Header().Set("X-Custom-Diagnostic", "diag-1")
+				w.Header().Set("Set-Cookie", "ARRAffinity=secret-cookie")
+				writeError(w, 404, CodeObjectDoesNotExist, "contact With Id = x Does Not Exist")
+			}, opts)
+			f.cred.tokens = []string{"super-secret-token"}
+			err := f.client.Retrieve(context.Background(), "contacts", idA, &Record{}, nil)
+			if !IsNotFound(err) {
+				t.Fatalf("Retrieve error = %v, want 404", err)
+			}
+			mu.Lock()
+			out := logs.String()
+			mu.Unlock()
+			for _, secret := range []string{"super-secret-token", "secret-cookie"} {
+				if strings.Contains(out, secret) || strings.Contains(err.Error(), secret) {
+					t.Errorf("%q leaked into the log or the error:\n%s", secret, out)
+				}
+			}
+			want := []string{"Authorization: REDACTED", "X-Ms-Service-Request-Id: req-123"}
+			if tc.allowed != nil {
+				want = append(want, "X-Custom-Diagnostic: diag-1") // the caller's other names still count
+			}
+			for _, w := range want {
+				if !strings.Contains(out, w) {
+					t.Errorf("log lacks %q:\n%s", w, out)
+				}
+			}
+			if !slices.Equal(allowed, tc.allowed) {
+				t.Errorf("the caller's AllowedHeaders became %q, want %q", allowed, tc.allowed)
+			}
+		})
 	}
 }

@@ -107,7 +107,9 @@
 //	azlog.SetEvents(azlog.EventRequest, azlog.EventResponse, azlog.EventRetryPolicy)
 //
 // where azlog is github.com/Azure/azure-sdk-for-go/sdk/azcore/log. More
-// headers can be allowed with ClientOptions.Logging.AllowedHeaders.
+// headers can be allowed with ClientOptions.Logging.AllowedHeaders, except
+// Authorization and Proxy-Authorization, which stay REDACTED even when
+// listed there.
 //
 // For OpenTelemetry, set ClientOptions.TracingProvider to
 // azotel.NewTracingProvider(otel.GetTracerProvider(), nil) from

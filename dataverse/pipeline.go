@@ -4,6 +4,8 @@ import (
 	"crypto/tls"
 	"io"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -39,6 +41,24 @@ var loggedHeaders = []string{
 	"MSCRM.BypassBusinessLogicExecution",
 	"MSCRM.SuppressDuplicateDetection",
 	"Consistency",
+}
+
+// credentialHeaders carry credentials. They are always logged REDACTED:
+// newPipeline drops them from ClientOptions.Logging.AllowedHeaders, whatever
+// their spelling, because azcore would otherwise print the access token.
+var credentialHeaders = []string{"Authorization", "Proxy-Authorization"}
+
+// withoutCredentialHeaders returns a copy of allowed without the
+// credential headers (compared case-insensitively, as azcore's logging
+// matches names). The caller's slice is never modified.
+func withoutCredentialHeaders(allowed []string) []string {
+	out := make([]string, 0, len(allowed))
+	for _, name := range allowed {
+		if !slices.ContainsFunc(credentialHeaders, func(c string) bool { return strings.EqualFold(strings.TrimSpace(name), c) }) {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // loggedQueryParameters are query options printed as they are; $filter,
