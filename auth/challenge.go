@@ -39,48 +39,16 @@ func NewChallenge(authorizationURI, resourceID string) (Challenge, error) {
 }
 
 // ParseChallenge reads a WWW-Authenticate header value with a Bearer challenge. Parameter values
-// may be bare (as Dataverse sends them) or quoted.
+// may be bare (as Dataverse sends them) or quoted, and the value may hold other challenges too.
 func ParseChallenge(header string) (Challenge, error) {
-	scheme, params, _ := strings.Cut(strings.TrimSpace(header), " ")
-	if !strings.EqualFold(scheme, "Bearer") {
+	authz, resource, ok := parseBearerChallenge([]string{header})
+	if !ok {
 		return Challenge{}, errors.New("the WWW-Authenticate header holds no Bearer challenge")
-	}
-	var authz, resource string
-	for _, p := range splitParams(params) {
-		k, v, ok := strings.Cut(p, "=")
-		if !ok {
-			continue
-		}
-		v = strings.Trim(strings.TrimSpace(v), `"`)
-		switch strings.ToLower(strings.TrimSpace(k)) {
-		case "authorization_uri", "authorization":
-			authz = v
-		case "resource_id", "resource":
-			resource = v
-		}
 	}
 	if authz == "" {
 		return Challenge{}, errors.New("the Bearer challenge has no authorization_uri")
 	}
 	return NewChallenge(authz, resource)
-}
-
-// splitParams splits auth-params on commas outside quotes.
-func splitParams(s string) []string {
-	var out []string
-	start, quoted := 0, false
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '"':
-			quoted = !quoted
-		case ',':
-			if !quoted {
-				out = append(out, s[start:i])
-				start = i + 1
-			}
-		}
-	}
-	return append(out, s[start:])
 }
 
 // DiscoverChallenge asks the environment which tenant and authority it trusts: an

@@ -152,7 +152,7 @@ func newEntraError(resp *http.Response, cause error, h hints) *EntraError {
 		CorrelationID: eb.CorrelationID,
 		ErrorURI:      eb.ErrorURI,
 		StatusCode:    resp.StatusCode,
-		RetryAfter:    retryAfter(resp.Header.Get("Retry-After")),
+		RetryAfter:    parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
 		err:           cause,
 	}
 	if len(eb.ErrorCodes) > 0 {
@@ -183,20 +183,4 @@ func trimDescription(d string) string {
 		keep = append(keep, l)
 	}
 	return strings.Join(keep, " ")
-}
-
-// retryAfter parses a Retry-After header given in seconds or as an HTTP date.
-func retryAfter(v string) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s > 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d.Round(time.Second)
-		}
-	}
-	return 0
 }

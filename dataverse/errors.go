@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -238,7 +237,7 @@ func (c *Client) newResponseError(resp *http.Response) *ResponseError {
 		}
 	}
 	if resp.StatusCode == http.StatusUnauthorized {
-		e.Challenge = parseChallenge(resp.Header.Values("WWW-Authenticate"))
+		e.Challenge = parseChallenge(resp.Header)
 	}
 	body, _ := runtime.Payload(resp)
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); strings.HasPrefix(mt, "multipart/") {
@@ -322,29 +321,4 @@ func (c *Client) displayPath(p string) string {
 		return rest
 	}
 	return p
-}
-
-var challengeParam = regexp.MustCompile(`([A-Za-z_]+)\s*=\s*(?:"([^"]*)"|([^\s,]*))`)
-
-// parseChallenge reads the Bearer challenge of a 401; values may be quoted
-// or bare (Dataverse sends them bare).
-func parseChallenge(values []string) *Challenge {
-	for _, v := range values {
-		scheme, params, _ := strings.Cut(strings.TrimSpace(v), " ")
-		if !strings.EqualFold(scheme, "Bearer") {
-			continue
-		}
-		c := &Challenge{}
-		for _, m := range challengeParam.FindAllStringSubmatch(params, -1) {
-			val := m[2] + m[3]
-			switch strings.ToLower(m[1]) {
-			case "authorization_uri", "authorization":
-				c.AuthorizationURI = val
-			case "resource_id", "resource":
-				c.ResourceID = val
-			}
-		}
-		return c
-	}
-	return nil
 }

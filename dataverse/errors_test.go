@@ -193,7 +193,7 @@ func TestParseChallenge(t *testing.T) {
 		{nil, nil},
 	}
 	for _, tt := range tests {
-		if diff := cmp.Diff(tt.want, parseChallenge(tt.in)); diff != "" {
+		if diff := cmp.Diff(tt.want, parseChallenge(http.Header{"Www-Authenticate": tt.in})); diff != "" {
 			t.Errorf("parseChallenge(%q) (-want +got):\n%s", tt.in, diff)
 		}
 	}

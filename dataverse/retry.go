@@ -6,7 +6,6 @@ import (
 	"math"
 	"net/http"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -194,25 +193,10 @@ func (s retrySettings) backoff(try int32) time.Duration {
 	return time.Duration(d)
 }
 
-// retryAfter parses the Retry-After header: delay-seconds (what Dataverse
-// sends) or an HTTP date. It returns 0 when the header is absent or invalid.
+// retryAfter is the wait the response's Retry-After header asks for (see
+// parseRetryAfter), 0 when it has none.
 func retryAfter(h http.Header) time.Duration {
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs <= 0 || math.IsNaN(secs) || secs > math.MaxInt64/float64(time.Second) {
-			return 0
-		}
-		return time.Duration(secs * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d
-		}
-	}
-	return 0
+	return parseRetryAfter(h.Get("Retry-After"), time.Now())
 }
 
 // notRetriedError marks a transport error that must not be retried and
