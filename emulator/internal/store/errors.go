@@ -3,6 +3,8 @@ package store
 import (
 	"errors"
 	"fmt"
+
+	"github.com/d365s2s/d365/emulator/internal/schema"
 )
 
 // Kind classifies a store failure; the Web API maps it to an HTTP status.
@@ -72,10 +74,34 @@ const (
 	// CodeInvalidStateTransition is a statuscode that does not belong to
 	// the statecode [unverified code and message].
 	CodeInvalidStateTransition = "0x80040203"
-	// CodeRequiredMissing is a SystemRequired column left empty
-	// [unverified code and message].
+	// CodeRequiredMissing is a SystemRequired column left empty or nulled:
+	// RequiredFieldMissing in Dataverse's error catalogue ("Required field
+	// missing."), answered 400.
 	CodeRequiredMissing = "0x80040200"
 )
+
+// The messages of RequiredFieldMissing for one column, with the column's
+// and the table's logical names [unverified: the catalogue gives only the
+// generic "Required field missing."; these name the column and the fix].
+const (
+	// requiredMissingFormat is a create that gives no value for a
+	// SystemRequired column.
+	requiredMissingFormat = "A validation error occurred.  A value for the '%s' attribute of the '%s' entity is required."
+	// requiredNulledFormat is an update that sets a SystemRequired column
+	// to null (PATCH with null, PUT {"value":null}, DELETE of the
+	// property, or of a required lookup's $ref).
+	requiredNulledFormat = "A validation error occurred.  The '%s' attribute of the '%s' entity is SystemRequired and cannot be set to null."
+)
+
+func requiredMissing(c *schema.Column) *Error {
+	return &Error{Kind: KindValidation, Code: CodeRequiredMissing,
+		Message: fmt.Sprintf(requiredMissingFormat, c.LogicalName, c.Table.LogicalName)}
+}
+
+func requiredNulled(c *schema.Column) *Error {
+	return &Error{Kind: KindValidation, Code: CodeRequiredMissing,
+		Message: fmt.Sprintf(requiredNulledFormat, c.LogicalName, c.Table.LogicalName)}
+}
 
 func notFound(table, id string) *Error {
 	return &Error{Kind: KindNotFound, Code: CodeObjectDoesNotExist,

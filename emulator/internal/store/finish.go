@@ -16,6 +16,13 @@ import (
 // the currency of money values and required columns.
 func (tx *Tx) finish(ctx context.Context, p *Principal, r *rowState, creating bool) error {
 	t := r.t
+	if !creating {
+		for c := range r.changed {
+			if requiredCheck(c) && r.values[c] == nil {
+				return requiredNulled(c)
+			}
+		}
+	}
 	if err := settleState(r, creating); err != nil {
 		return err
 	}
@@ -81,15 +88,29 @@ func (tx *Tx) finish(ctx context.Context, p *Principal, r *rowState, creating bo
 		return err
 	}
 	for _, c := range t.Columns {
-		if c.RequiredLevel != schema.RequiredSystem || c.Role != schema.RoleNone || c.Formula != nil {
+		if !requiredCheck(c) {
 			continue
 		}
 		if (creating && c.ValidForCreate || r.changed[c]) && r.values[c] == nil {
-			return &Error{Kind: KindValidation, Code: CodeRequiredMissing, Message: fmt.Sprintf(
-				"A validation error occurred.  A value for the '%s' attribute of the '%s' entity is required.", c.LogicalName, t.LogicalName)}
+			return requiredMissing(c)
 		}
 	}
 	return nil
+}
+
+// requiredCheck reports whether c is a SystemRequired column whose value
+// comes from the caller (ordinary columns, the owner, the state), so that
+// a missing or null value is the caller's mistake. Columns the store
+// fills on its own are not checked.
+func requiredCheck(c *schema.Column) bool {
+	if c.RequiredLevel != schema.RequiredSystem || c.Formula != nil || c.Internal {
+		return false
+	}
+	switch c.Role {
+	case schema.RoleNone, schema.RoleOwnerID, schema.RoleStateCode, schema.RoleStatusCode:
+		return true
+	}
+	return false
 }
 
 // settleState makes statecode and statuscode agree: a state without a
@@ -103,13 +124,16 @@ func settleState(r *rowState, creating bool) error {
 		return nil
 	}
 	stateGiven := r.changed[state] && r.values[state] != nil
-	statusGiven := r.changed[status] && r.values[status] != nil
+	statusValue, statusGiven := r.values[status].(int64)
+	statusGiven = statusGiven && r.changed[status]
+	// A status set to null falls back to the state's default status.
+	statusNulled := r.changed[status] && r.values[status] == nil
 	if creating && r.values[state] == nil {
 		r.set(state, int64(state.OptionSet.Options[0].Value))
 	}
 	stateVal, _ := r.values[state].(int64)
 	if statusGiven {
-		o, _ := status.OptionSet.Option(int(r.values[status].(int64)))
+		o, _ := status.OptionSet.Option(int(statusValue))
 		if int64(o.State) == stateVal {
 			return nil
 		}
@@ -121,7 +145,7 @@ func settleState(r *rowState, creating bool) error {
 		r.set(state, int64(o.State))
 		return nil
 	}
-	if stateGiven || (creating && r.values[status] == nil) {
+	if stateGiven || statusNulled || (creating && r.values[status] == nil) {
 		o, _ := state.OptionSet.Option(int(stateVal))
 		r.set(status, int64(o.DefaultStatus))
 	}
@@ -144,9 +168,15 @@ func computeFullName(r *rowState, f *schema.Formula) any {
 // setOwner fills owneridtype, owninguser, owningteam and
 // owningbusinessunit from ownerid.
 func (tx *Tx) setOwner(ctx context.Context, p *Principal, r *rowState, owner *schema.Column) error {
-	ref := r.values[owner].(Ref)
+	ref, ok := r.values[owner].(Ref)
+	if !ok {
+		return requiredNulled(owner)
+	}
 	t := r.t
-	target, _ := tx.s.schema.Table(ref.Table)
+	target, ok := tx.s.schema.Table(ref.Table)
+	if !ok {
+		return validationf("A validation error occurred.  The lookup '%s' references unknown table '%s'.", owner.LogicalName, ref.Table)
+	}
 	var bu sql.NullString
 	if ref.Table == "systemuser" && ref.ID == p.UserID {
 		bu = sql.NullString{String: p.BusinessUnitID.String(), Valid: true}
