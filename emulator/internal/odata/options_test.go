@@ -24,7 +24,6 @@ func TestParseSelect(t *testing.T) {
 			{Path: []Segment{seg("name", 0)}},
 			{Path: []Segment{seg("revenue", 6)}, Offset: 6},
 			{Path: []Segment{seg("_primarycontactid_value", 15)}, Offset: 15}}},
-		{"name,", []SelectItem{{Path: []Segment{seg("name", 0)}}}}, // trailing comma, as ODataLib
 		{"*", []SelectItem{{Star: true}}},
 		{"a/b", []SelectItem{{Path: []Segment{seg("a", 0), seg("b", 2)}}}},
 		{"a/b/", []SelectItem{{Path: []Segment{seg("a", 0), seg("b", 2)}}}},
@@ -59,6 +58,9 @@ func TestParseSelectErrors(t *testing.T) {
 		{"a,$ref", "Found system token '$ref' in select or expand clause 'a,$ref'.", 2},
 		{"a/$count", "$count is not allowed in $select option.", 2},
 		{"a,,b", "An identifier was expected at position 2.", 2},
+		{",a", "An identifier was expected at position 0.", 0},
+		{"a,", "An identifier was expected at position 2.", 2},  // SelectTrailingCommaRefused
+		{"a, ", "An identifier was expected at position 3.", 3}, // SelectTrailingCommaRefused
 		{"a/", "An identifier was expected at position 2.", 2},
 		{"'a'", "An identifier was expected at position 0.", 0},
 		{"*/a", "An identifier was expected at position 0.", 0},

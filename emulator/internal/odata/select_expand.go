@@ -21,6 +21,14 @@ func ParseExpand(s string) ([]ExpandItem, error) {
 	return parseExpandText(s, 0, len(s), "", MaxDepth)
 }
 
+// SelectTrailingCommaRefused makes a $select ending in a comma
+// ("lastname,") a syntax error at the position after the comma, like a
+// leading or doubled comma, rather than a list with an empty last item
+// [unverified: ODataLib's select lexer stops at the end after a comma,
+// which tolerates the trailing comma; whether Dataverse does is not
+// documented. Set to false to accept it].
+const SelectTrailingCommaRefused = true
+
 func newSelectExpandParser(src string, lo, hi int, option string) *parser {
 	p := newParser(src, lo, hi, option)
 	p.aliases = false // ODataLib's select/expand lexer does not know aliases
@@ -37,7 +45,10 @@ func parseSelectText(src string, lo, hi int, option string) ([]SelectItem, error
 			if p.tok.kind != tComma {
 				break
 			}
-			p.next() // a trailing comma is accepted, as in ODataLib
+			p.next()
+			if p.tok.kind == tEnd && SelectTrailingCommaRefused {
+				p.bail(p.win.fail(p.tok.start, fmt.Sprintf(msgIdentifierExpected, p.win.charPos(p.tok.start))))
+			}
 		}
 		p.expectTermsEnd()
 		return items

@@ -20,6 +20,10 @@ type recorder struct {
 	header http.Header
 	status int
 	body   bytes.Buffer
+	// entityURL is the URL of the row the part created or updated,
+	// whether or not the response names it (a representation does not):
+	// it is what a later part's $n stands for.
+	entityURL string
 }
 
 func newRecorder() *recorder { return &recorder{header: http.Header{}} }
@@ -143,11 +147,9 @@ func (req *request) runChangeset(parts []*batchPart, ids map[string]string) ([]*
 				failed = rec
 				return errChangesetFailed
 			}
-			if p.contentID != "" {
-				if loc := rec.header.Get("OData-EntityId"); loc != "" {
-					ids[p.contentID] = loc
-					added = append(added, p.contentID)
-				}
+			if p.contentID != "" && rec.entityURL != "" {
+				ids[p.contentID] = rec.entityURL
+				added = append(added, p.contentID)
 			}
 			results = append(results, rec)
 		}

@@ -48,9 +48,19 @@ func batchBoundary(contentType string) (string, error) {
 	return params["boundary"], nil
 }
 
+// requireFinalCRLF makes a $batch body whose closing delimiter
+// ("--batch_X--") is not followed by CRLF unreadable, as the reference
+// says of Dataverse ("a missing final CRLF yields 400 … Stream was not
+// readable.") [unverified: whether trailing whitespace other than CRLF is
+// tolerated]. A changeset's closing delimiter is followed by the CRLF
+// that begins the batch's next delimiter, so only the batch's is checked.
+const requireFinalCRLF = true
+
 // splitMultipart splits a multipart body into its parts (headers and
-// body). Framing lines must end in CRLF, as Dataverse requires.
-func splitMultipart(body []byte, boundary string) ([][]byte, error) {
+// body). Framing lines must end in CRLF, as Dataverse requires; outer
+// marks the batch body itself, whose closing delimiter must end with CRLF
+// too (requireFinalCRLF).
+func splitMultipart(body []byte, boundary string, outer bool) ([][]byte, error) {
 	delim := []byte("--" + boundary)
 	var parts [][]byte
 	// The body starts with a delimiter (a preamble is allowed before it).
@@ -62,6 +72,9 @@ func splitMultipart(body []byte, boundary string) ([][]byte, error) {
 	for {
 		if bytes.HasPrefix(body[pos:], []byte("--")) {
 			rest := body[pos+2:]
+			if outer && requireFinalCRLF && !bytes.HasPrefix(rest, []byte("\r\n")) {
+				return nil, errBatchFormat("Stream was not readable. The closing batch boundary '--%s--' must end with CRLF.", boundary)
+			}
 			if len(bytes.TrimSpace(rest)) != 0 && !bytes.HasPrefix(rest, []byte("\r\n")) {
 				return nil, errBatchFormat("Stream was not readable. Unexpected content after the closing batch boundary.")
 			}
@@ -109,7 +122,7 @@ func splitHeaders(part []byte) (http.Header, []byte, error) {
 
 // parseBatch reads a $batch body into its parts.
 func parseBatch(body []byte, boundary string) ([]*batchPart, error) {
-	raw, err := splitMultipart(body, boundary)
+	raw, err := splitMultipart(body, boundary, true)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +144,7 @@ func parseBatch(body []byte, boundary string) ([]*batchPart, error) {
 			parts = append(parts, &batchPart{contentID: h.Get("Content-ID"), request: req})
 			count++
 		case "multipart/mixed":
-			inner, err := splitMultipart(content, params["boundary"])
+			inner, err := splitMultipart(content, params["boundary"], false)
 			if err != nil {
 				return nil, err
 			}

@@ -109,9 +109,7 @@ func (req *request) listRows(t *schema.Table, base store.Cond, linkPath string) 
 	if req.prefer.maxPageSize > 0 {
 		req.w.Header().Add("Preference-Applied", "odata.maxpagesize="+strconv.Itoa(req.prefer.maxPageSize))
 	}
-	if len(req.prefer.includeAnnotations) > 0 {
-		req.w.Header().Add("Preference-Applied", `odata.include-annotations="`+strings.Join(req.prefer.includeAnnotations, ",")+`"`)
-	}
+	req.preferenceApplied()
 	jw := req.startJSON(http.StatusOK)
 	jw.raw(`{"@odata.context":`)
 	jw.str(req.base + "/$metadata#" + t.EntitySetName + plan.context)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -276,6 +277,9 @@ func TestLookupsAndAnnotations(t *testing.T) {
 	if r.status != http.StatusCreated {
 		t.Fatalf("create: %d %s", r.status, r.body)
 	}
+	if got := r.header.Values("Preference-Applied"); !slices.Equal(got, []string{"return=representation", `odata.include-annotations="*"`}) {
+		t.Errorf("representation Preference-Applied = %q", got)
+	}
 	m := r.json(t)
 	want := map[string]any{
 		"_primarycontactid_value": contactID,
@@ -305,6 +309,10 @@ func TestLookupsAndAnnotations(t *testing.T) {
 		"Prefer", `odata.include-annotations="Microsoft.Dynamics.CRM.lookuplogicalname"`)
 	if got := r.json(t); got["_parentcustomerid_value"] != accountID || got["_parentcustomerid_value@Microsoft.Dynamics.CRM.lookuplogicalname"] != "account" {
 		t.Errorf("parentcustomerid: %s", r.body)
+	}
+	// A single row echoes the honoured preference, as a collection does.
+	if got := r.header.Values("Preference-Applied"); !slices.Equal(got, []string{`odata.include-annotations="Microsoft.Dynamics.CRM.lookuplogicalname"`}) {
+		t.Errorf("single-row GET Preference-Applied = %q", got)
 	}
 	// Absolute URL binding and clearing with null.
 	r = e.call(http.MethodPatch, api+"contacts("+child+")", tokenAdmin, map[string]any{"parentcustomerid_contact@odata.bind": e.org + "/api/data/v9.2/contacts(" + contactID + ")"})

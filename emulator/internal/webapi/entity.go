@@ -123,6 +123,11 @@ func (req *request) linkChildren(ctx context.Context, tx *store.Tx, link childLi
 // OData-EntityId, or, under Prefer: return=representation, the row with
 // createdStatus (201) or 200.
 func (req *request) writeWritten(t *schema.Table, w store.Written, plan *readPlan, createdStatus int) error {
+	if rec, ok := req.w.(*recorder); ok {
+		// A $batch part: its Content-ID names this row, whatever the
+		// response shows.
+		rec.entityURL = req.entityURL(t, w.ID)
+	}
 	if !req.prefer.returnRepresentation {
 		req.w.Header().Set("OData-EntityId", req.entityURL(t, w.ID))
 		req.w.WriteHeader(http.StatusNoContent)
@@ -151,6 +156,7 @@ func (req *request) writeEntity(t *schema.Table, plan *readPlan, row *store.Row,
 	}
 	ew.plan = plan
 	req.w.Header().Set("ETag", etagHeader(row.Version))
+	req.preferenceApplied()
 	jw := req.startJSON(status)
 	ew.write(jw, *row, req.entityContext(t, plan))
 	return req.endJSON(jw)

@@ -122,6 +122,8 @@ func TestQueryErrors(t *testing.T) {
 		{"$filter=tolower(lastname) eq 'x'", "0x80060888", "The 'tolower' function is not supported."},
 		{"$filter=not Microsoft.Dynamics.CRM.Today(PropertyName='createdon')", "0x80060888", "Not operator along with the Custom Named Condition operators is not allowed"},
 		{"$skiptoken=garbage", "0x80060888", "The $skiptoken is not valid"},
+		{"$select=,lastname", "0x80060888", "An identifier was expected at position 0."},
+		{"$select=lastname,", "0x80060888", "An identifier was expected at position 9."},
 	}
 	for _, tt := range tests {
 		r := e.call(http.MethodGet, api+"contacts?"+strings.ReplaceAll(tt.query, "'O'B", "'O%27B"), tokenAdmin, nil)

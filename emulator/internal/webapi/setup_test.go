@@ -79,6 +79,13 @@ func newEnv(t *testing.T, dataDir string) *env {
 // newEnvWith is newEnv with store options (a user schema, a clock).
 func newEnvWith(t *testing.T, dataDir string, opts *store.Options) *env {
 	t.Helper()
+	return newEnvConfig(t, dataDir, opts, nil)
+}
+
+// newEnvConfig is newEnvWith with a hook that adjusts the handler's
+// options (a larger body limit…).
+func newEnvConfig(t *testing.T, dataDir string, opts *store.Options, configure func(*webapi.Options)) *env {
+	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, dataDir, opts)
 	if err != nil {
@@ -90,7 +97,7 @@ func newEnvWith(t *testing.T, dataDir string, opts *store.Options) *env {
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
-	h, err := webapi.New(webapi.Options{
+	o := webapi.Options{
 		Store:            st,
 		Authenticator:    fakeAuth{},
 		OrgURL:           srv.URL,
@@ -98,7 +105,11 @@ func newEnvWith(t *testing.T, dataDir string, opts *store.Options) *env {
 		TenantID:         tenantID,
 		MaxBodyBytes:     64 << 10,
 		Logger:           testLogger(t),
-	})
+	}
+	if configure != nil {
+		configure(&o)
+	}
+	h, err := webapi.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
