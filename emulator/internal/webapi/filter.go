@@ -154,6 +154,9 @@ func (b *binder) path(p *odata.PathExpr) (boundPath, error) {
 		if n.Collection {
 			return boundPath{}, errFilterUnsupported("The collection-valued navigation property '%s' can only be used with any or all.", s.Name)
 		}
+		if err := b.requireRead(n); err != nil {
+			return boundPath{}, err
+		}
 		navs = append(navs, n)
 		t = n.Target()
 	}
@@ -169,6 +172,19 @@ func (b *binder) path(p *odata.PathExpr) (boundPath, error) {
 		return c
 	}
 	return boundPath{col: col, navs: len(navs), wrap: wrap, table: t, navProps: navs}, nil
+}
+
+// requireRead checks that the caller may read the rows a navigation
+// property leads to (every target of ownerid): a condition on related rows
+// reads them, so a caller without prvRead on their table gets the same 403
+// as $expand and FetchXML link-entity give, not a silently empty result.
+func (b *binder) requireRead(n *schema.NavigationProperty) error {
+	for _, target := range n.Targets {
+		if _, err := b.req.h.store.Require(b.req.p, store.VerbRead, target); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // pathStart returns the table a path starts from and its segments.
@@ -348,6 +364,9 @@ func (b *binder) bindLambda(x *odata.LambdaExpr) (store.Cond, error) {
 			}
 			return nil, errFilterUnsupported("A collection-valued navigation property under a lookup is not supported in $filter.")
 		}
+		if err := b.requireRead(n); err != nil {
+			return nil, err
+		}
 		navs = append(navs, n)
 		t = n.Target()
 	}
@@ -389,6 +408,15 @@ func (b *binder) columnByName(f *odata.QueryFunctionExpr) (boundPath, error) {
 	s, ok := v.(*odata.StringLiteral)
 	if !ok {
 		return boundPath{}, errFilterUnsupported("The PropertyName parameter of '%s' must be a string.", f.FullName())
+	}
+	// PropertyName names a column by its logical name, as the reference's
+	// examples do ('ownerid', 'primarycontactid', 'createdon'); a Web API
+	// property path ('_ownerid_value', 'primarycontactid/fullname') is
+	// accepted too.
+	if t := b.current(); !strings.Contains(s.Value, "/") {
+		if col, ok := t.Column(s.Value); ok && !col.Internal {
+			return boundPath{col: col, wrap: func(c store.Cond) store.Cond { return c }, table: t}, nil
+		}
 	}
 	segs := strings.Split(s.Value, "/")
 	pe := &odata.PathExpr{}

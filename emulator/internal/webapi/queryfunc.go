@@ -1,6 +1,7 @@
 package webapi
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -72,9 +73,6 @@ func (b *binder) bindQueryFunction(f *odata.QueryFunctionExpr) (store.Cond, erro
 			}
 		}
 	case "EqualUserId", "NotEqualUserId", "EqualBusinessId", "NotEqualBusinessId":
-		if !col.IsLookup() {
-			return nil, errFilterUnsupported("The function '%s' applies only to lookup columns.", f.FullName())
-		}
 		ref := store.Ref{Table: "systemuser", ID: b.req.p.UserID}
 		if strings.Contains(f.Name, "Business") {
 			ref = store.Ref{Table: "businessunit", ID: b.req.p.BusinessUnitID}
@@ -83,7 +81,16 @@ func (b *binder) bindQueryFunction(f *odata.QueryFunctionExpr) (store.Cond, erro
 		if strings.HasPrefix(f.Name, "Not") {
 			op = store.OpNe
 		}
-		c = store.Compare(col, op, ref)
+		switch {
+		case col == col.Table.PrimaryID() && col.Table.LogicalName == ref.Table:
+			// systemuserid of systemuser, businessunitid of businessunit.
+			c = store.Compare(col, op, ref.ID)
+		case col.IsLookup() && slices.Contains(col.Targets, ref.Table):
+			c = store.Compare(col, op, ref)
+		default:
+			return nil, errFilterUnsupported("The function '%s' applies only to lookup columns that reference a %s, or to the primary key of %s, not to '%s'.",
+				f.FullName(), ref.Table, ref.Table, col.LogicalName)
+		}
 	default:
 		kind, isDate := dateFunctions[f.Name]
 		if !isDate {

@@ -2,6 +2,7 @@ package webapi_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -53,4 +54,60 @@ func TestQueryFunctions(t *testing.T) {
 	}
 	r := f.call(http.MethodGet, api+"contacts?$filter="+fn("LastXDays", `'lastname',PropertyValue=2`), tokenAdmin, nil)
 	expectError(t, r, http.StatusBadRequest, "0x80060888", "The function 'Microsoft.Dynamics.CRM.LastXDays' applies only to date and time columns.")
+}
+
+// The PropertyName of a query function is a column's logical name, as in
+// the reference's examples; lookups are named by their logical name
+// (ownerid, primarycontactid), and EqualUserId and EqualBusinessId also
+// apply to the primary keys of systemuser and businessunit.
+func TestQueryFunctionsByLogicalName(t *testing.T) {
+	t.Parallel()
+	f := newFetchFixture(t)
+	fn := func(name, args string) string {
+		return "Microsoft.Dynamics.CRM." + name + "(PropertyName=" + args + ")"
+	}
+	me := f.call(http.MethodGet, api+"WhoAmI", tokenAdmin, nil).json(t)
+	userID, buID := me["UserId"].(string), me["BusinessUnitId"].(string)
+	tests := []struct {
+		set, filter, key string
+		want             []string
+	}{
+		{"contacts", fn("EqualUserId", `'ownerid'`), "lastname", []string{"Adams", "Brown", "Clark", "Davis", "O'Neil"}},
+		{"contacts", fn("NotEqualUserId", `'ownerid'`), "lastname", nil},
+		{"contacts", fn("EqualUserId", `'createdby'`), "lastname", []string{"Adams", "Brown", "Clark", "Davis", "O'Neil"}},
+		{"contacts", fn("EqualBusinessId", `'owningbusinessunit'`), "lastname", []string{"Adams", "Brown", "Clark", "Davis", "O'Neil"}},
+		{"contacts", fn("In", `'parentcustomerid',PropertyValues=["`+f.accounts["Contoso"]+`"]`), "lastname", []string{"Adams", "Clark"}},
+		{"contacts", fn("NotIn", `'lastname',PropertyValues=["Adams","Brown","Clark"]`), "lastname", []string{"Davis", "O'Neil"}},
+		{"contacts", fn("LastXDays", `'createdon',PropertyValue=2`), "lastname", []string{"Adams", "Brown", "O'Neil"}},
+		{"accounts", fn("In", `'primarycontactid',PropertyValues=["`+f.contacts["Adams"]+`","`+f.contacts["Brown"]+`"]`), "name", []string{"Contoso", "Fabrikam"}},
+		{"accounts", fn("EqualUserId", `'ownerid'`), "name", []string{"Contoso", "Fabrikam", "Litware"}},
+		{"systemusers", fn("EqualUserId", `'systemuserid'`), "systemuserid", []string{userID}},
+		{"businessunits", fn("EqualBusinessId", `'businessunitid'`), "businessunitid", []string{buID}},
+		// Web API property names still work.
+		{"accounts", fn("In", `'_primarycontactid_value',PropertyValues=["`+f.contacts["Brown"]+`"]`), "name", []string{"Fabrikam"}},
+	}
+	for _, tt := range tests {
+		r := f.call(http.MethodGet, api+tt.set+"?$select="+tt.key+"&$orderby="+tt.key+"&$filter="+tt.filter, tokenAdmin, nil)
+		got := column(r.rows(t), tt.key)
+		if len(got) == 0 {
+			got = nil
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s?$filter=%s (-want +got):\n%s", tt.set, tt.filter, diff)
+		}
+	}
+	for _, bad := range []struct{ set, filter, message string }{
+		{"contacts", fn("EqualUserId", `'contactid'`), "The function 'Microsoft.Dynamics.CRM.EqualUserId' applies only to lookup columns that reference a systemuser, or to the primary key of systemuser, not to 'contactid'."},
+		{"contacts", fn("EqualBusinessId", `'ownerid'`), "The function 'Microsoft.Dynamics.CRM.EqualBusinessId' applies only to lookup columns that reference a businessunit"},
+		{"contacts", fn("In", `'LastName',PropertyValues=["x"]`), "Could not find a property named 'LastName' on type 'Microsoft.Dynamics.CRM.contact'."},
+	} {
+		r := f.call(http.MethodGet, api+bad.set+"?$filter="+bad.filter, tokenAdmin, nil)
+		if r.status != http.StatusBadRequest {
+			t.Errorf("%s: %d %s", bad.filter, r.status, r.body)
+			continue
+		}
+		if _, msg := r.errorOf(t); !strings.HasPrefix(msg, bad.message) {
+			t.Errorf("%s: message %q; want %q", bad.filter, msg, bad.message)
+		}
+	}
 }
