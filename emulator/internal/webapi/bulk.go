@@ -50,6 +50,9 @@ func (req *request) bulkAction(t *schema.Table, name string) error {
 				if rerr != nil {
 					return rerr
 				}
+				if !found && target.key.alt == nil {
+					return errBulkIDsNotFound(t, id)
+				}
 				if !found {
 					return errKeyNotFound(t)
 				}
@@ -95,6 +98,17 @@ func (req *request) bulkAction(t *schema.Table, name string) error {
 	}
 	jw.raw("]}")
 	return req.endJSON(jw)
+}
+
+// bulkIDsNotFoundFormat is the ObjectDoesNotExist message of a bulk
+// message whose target names a missing row by primary key ("<Entity> With
+// Ids = <guid> Do Not Exist", reference §7) [unverified: whether <Entity>
+// is the logical name, as in the single-row message, and the status, 404
+// as for a single row].
+const bulkIDsNotFoundFormat = "%s With Ids = %s Do Not Exist"
+
+func errBulkIDsNotFound(t *schema.Table, id uuid.UUID) *apiError {
+	return newError(http.StatusNotFound, store.CodeObjectDoesNotExist, bulkIDsNotFoundFormat, t.LogicalName, id)
 }
 
 // bulkTarget is one item of Targets.

@@ -55,6 +55,17 @@ func TestBulkMessages(t *testing.T) {
 	if got := e.call(http.MethodGet, api+"accounts?$count=true&$top=0", tokenAdmin, nil).json(t)["@odata.count"]; got != json.Number("3") {
 		t.Errorf("accounts after failed CreateMultiple = %v", got)
 	}
+	// A target naming a missing row by primary key is ObjectDoesNotExist,
+	// and nothing of the call is kept.
+	missing := "5b4d2f1c-0000-4000-8000-0000000000ff"
+	r = e.call(http.MethodPost, api+"accounts/Microsoft.Dynamics.CRM.UpdateMultiple", tokenAdmin, map[string]any{"Targets": []any{
+		map[string]any{"@odata.type": "Microsoft.Dynamics.CRM.account", "accountid": ids[0], "name": "Changed"},
+		map[string]any{"@odata.type": "Microsoft.Dynamics.CRM.account", "accountid": missing, "name": "Ghost"},
+	}})
+	expectError(t, r, http.StatusNotFound, "0x80040217", "account With Ids = "+missing+" Do Not Exist")
+	if got := e.call(http.MethodGet, api+"accounts("+ids[0].(string)+")?$select=name", tokenAdmin, nil).json(t)["name"]; got != "One?" {
+		t.Errorf("account after a failed UpdateMultiple = %v", got)
+	}
 	r = e.call(http.MethodPost, api+"accounts/CreateMultiple", tokenAdmin, map[string]any{"Targets": []any{}})
 	expectError(t, r, http.StatusBadRequest, "0x0", "Request message has unresolved parameters.")
 }

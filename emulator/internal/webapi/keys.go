@@ -35,9 +35,10 @@ type rowKey struct {
 	alt []store.Field // alternate key columns and values, when id is Nil
 }
 
-// parseKey reads a key predicate: a GUID (any case), or an alternate key
-// `name='value',other=2` whose names are exactly the columns of one of
-// the table's keys (lookups by their _x_value property).
+// parseKey reads a key predicate: a GUID (any case), the primary key by
+// name (`contactid=<guid>`), or an alternate key `name='value',other=2`
+// whose names are exactly the columns of one of the table's keys (lookups
+// by their _x_value property).
 func parseKey(t *schema.Table, text string) (rowKey, error) {
 	if id, err := uuid.Parse(text); err == nil && len(text) == 36 {
 		return rowKey{id: id}, nil
@@ -65,6 +66,12 @@ func parseKey(t *schema.Table, text string) (rowKey, error) {
 		v, err := literalValue(col, expr, odata.OpEq)
 		if err != nil {
 			return rowKey{}, err
+		}
+		if col == t.PrimaryID() && len(pairs) == 1 {
+			// contacts(contactid=<guid>): the primary key by name.
+			if id, ok := v.(uuid.UUID); ok {
+				return rowKey{id: id}, nil
+			}
 		}
 		k.alt = append(k.alt, store.Field{Column: col, Value: v})
 		names = append(names, col.LogicalName)

@@ -77,3 +77,34 @@ tables:
 		t.Errorf("bind by key: %d %s", r.status, r.body)
 	}
 }
+
+// A key predicate may name the primary key: contacts(contactid=<guid>)
+// addresses the same row as contacts(<guid>), for every method.
+func TestNamedPrimaryKey(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	id := e.createContact(map[string]any{"lastname": "Named"})
+	named := api + "contacts(contactid=" + strings.ToUpper(id) + ")"
+	r := e.call(http.MethodGet, named+"?$select=lastname", tokenAdmin, nil)
+	if r.status != http.StatusOK || r.json(t)["contactid"] != id {
+		t.Fatalf("GET by named key: %d %s", r.status, r.body)
+	}
+	if r := e.call(http.MethodPatch, named, tokenAdmin, map[string]any{"firstname": "Key"}, "If-Match", "*"); r.status != http.StatusNoContent {
+		t.Fatalf("PATCH by named key: %d %s", r.status, r.body)
+	}
+	if got := e.call(http.MethodGet, named+"/fullname", tokenAdmin, nil).json(t)["value"]; got != "Key Named" {
+		t.Errorf("fullname = %v", got)
+	}
+	// Only the primary key alone; a quoted GUID is the usual type error.
+	r = e.call(http.MethodGet, api+"contacts(contactid="+id+",lastname='Named')", tokenAdmin, nil)
+	expectError(t, r, http.StatusBadRequest, "0x80060888", "The key 'contactid=")
+	r = e.call(http.MethodGet, api+"contacts(contactid='"+id+"')", tokenAdmin, nil)
+	if r.status != http.StatusBadRequest {
+		t.Errorf("quoted GUID key: %d %s", r.status, r.body)
+	}
+	r = e.call(http.MethodGet, api+"contacts(accountid="+id+")", tokenAdmin, nil)
+	expectError(t, r, http.StatusBadRequest, "0x0", "Could not find a property named 'accountid' on type 'Microsoft.Dynamics.CRM.contact'.")
+	if r := e.call(http.MethodDelete, named, tokenAdmin, nil); r.status != http.StatusNoContent {
+		t.Fatalf("DELETE by named key: %d %s", r.status, r.body)
+	}
+}
