@@ -142,6 +142,12 @@ type Principal struct {
 	privileges map[string]Depth
 	teams      []string
 	totalPrivs int
+	// delegate is, under impersonation, the caller's own principal, and
+	// own the impersonated user's privileges before the intersection with
+	// the caller's: a privilege the intersection dropped is missing from
+	// the delegate, whom the privilege error then names.
+	delegate *Principal
+	own      map[string]Depth
 }
 
 // Depth returns the depth at which the principal holds a privilege.
@@ -295,6 +301,16 @@ func (s *Store) privilegeError(p *Principal, privilege string, t *schema.Table) 
 	caller := p.UserID
 	if p.CallerID != uuid.Nil {
 		caller = p.CallerID
+	}
+	if d := p.delegate; d != nil && p.own[privilege] != DepthNone && d.privileges[privilege] == DepthNone {
+		// The impersonated user holds the privilege; the intersection
+		// with the caller's privileges dropped it: the caller lacks it.
+		p = d
+	} else if p.own != nil {
+		// Describe the impersonated user as it is, not the intersection.
+		own := *p
+		own.privileges = p.own
+		p = &own
 	}
 	aad := p.ObjectID
 	if aad == "" {
@@ -455,6 +471,7 @@ func (s *Store) Impersonate(caller, target *Principal) (*Principal, error) {
 	}
 	eff := *target
 	eff.CallerID = caller.UserID
+	eff.delegate, eff.own = caller, target.privileges
 	if ImpersonationIntersects {
 		eff.privileges = make(map[string]Depth, len(target.privileges))
 		for name, d := range target.privileges {
