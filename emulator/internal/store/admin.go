@@ -198,27 +198,37 @@ func (s *Store) EnsureRole(ctx context.Context, name string, privileges []RolePr
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM "_dv_roleprivilege" WHERE "roleid" = ?`, roleID); err != nil {
-			return err
-		}
-		for _, p := range privileges {
-			id, ok := s.privileges[p.Name]
-			if !ok {
-				return fmt.Errorf("store: role %q: privilege %q does not exist", name, p.Name)
-			}
-			switch p.Depth {
-			case DepthUser, DepthBusinessUnit, DepthParentChild, DepthOrganization:
-			default:
-				return fmt.Errorf("store: role %q: privilege %q: depth %d is not one of 1 (user), 2 (business unit), 4 (parent-child), 8 (organization)", name, p.Name, p.Depth)
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO "_dv_roleprivilege" ("roleid", "privilegeid", "depth") VALUES (?, ?, ?)
-				ON CONFLICT ("roleid", "privilegeid") DO UPDATE SET "depth" = max("depth", excluded."depth")`, roleID, id, int(p.Depth)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return s.replaceRolePrivileges(ctx, tx, name, roleID, privileges)
 	})
 	return roleID, err
+}
+
+// replaceRolePrivileges sets the privileges of role roleID (called name
+// in errors) to exactly the given ones; a privilege given twice keeps its
+// deepest depth. An unknown privilege or depth is a KindValidation error
+// naming it.
+func (s *Store) replaceRolePrivileges(ctx context.Context, tx *sql.Tx, name, roleID string, privileges []RolePrivilege) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM "_dv_roleprivilege" WHERE "roleid" = ?`, roleID); err != nil {
+		return err
+	}
+	for _, p := range privileges {
+		id, ok := s.privileges[p.Name]
+		if !ok {
+			return &Error{Kind: KindValidation, Code: CodeValidation, Message: fmt.Sprintf(
+				"store: role %q: privilege %q does not exist", name, p.Name)}
+		}
+		switch p.Depth {
+		case DepthUser, DepthBusinessUnit, DepthParentChild, DepthOrganization:
+		default:
+			return &Error{Kind: KindValidation, Code: CodeValidation, Message: fmt.Sprintf(
+				"store: role %q: privilege %q: depth %d is not one of 1 (user), 2 (business unit), 4 (parent-child), 8 (organization)", name, p.Name, p.Depth)}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO "_dv_roleprivilege" ("roleid", "privilegeid", "depth") VALUES (?, ?, ?)
+			ON CONFLICT ("roleid", "privilegeid") DO UPDATE SET "depth" = max("depth", excluded."depth")`, roleID, id, int(p.Depth)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SetUserRoles replaces the roles assigned directly to a user.

@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/google/uuid"
@@ -106,4 +109,80 @@ func (s *Store) UserPrivileges(ctx context.Context, p *Principal, userID uuid.UU
 		out = append(out, up)
 	}
 	return out, rows.Err()
+}
+
+// SetRolePrivileges replaces the privileges of the role with the given
+// id by exactly the given ones, in one transaction. System Administrator
+// cannot be changed (it holds every privilege, and the SYSTEM user and the
+// seeded applications depend on it). An unknown role is KindNotFound; an
+// unknown privilege or depth, or System Administrator, is KindValidation,
+// and nothing changes. Cached principals see the change at once.
+func (s *Store) SetRolePrivileges(ctx context.Context, roleID string, privileges []RolePrivilege) error {
+	id, err := s.editableRole(roleID, "change the privileges of")
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		name, err := roleName(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		return s.replaceRolePrivileges(ctx, tx, name, id, privileges)
+	})
+}
+
+// RemoveRole deletes the role with the given id with its privileges and
+// its assignments to users and teams, in one transaction; roles naming it
+// as their parent lose the link. System Administrator cannot be removed.
+// An unknown role is KindNotFound; System Administrator is
+// KindValidation. Cached principals see the change at once.
+func (s *Store) RemoveRole(ctx context.Context, roleID string) error {
+	id, err := s.editableRole(roleID, "remove")
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := roleName(ctx, tx, id); err != nil {
+			return err
+		}
+		for _, stmt := range []string{
+			`DELETE FROM "systemuserroles" WHERE "roleid" = ?`,
+			`DELETE FROM "teamroles" WHERE "roleid" = ?`,
+			`DELETE FROM "_dv_roleprivilege" WHERE "roleid" = ?`,
+			`UPDATE "role" SET "parentroleid" = NULL WHERE "parentroleid" = ?`,
+			`DELETE FROM "role" WHERE "roleid" = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, stmt, id); err != nil {
+				return fmt.Errorf("store: remove role %s: %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
+// editableRole canonicalises a role id and refuses System Administrator,
+// which no administrative call may change (what is the verb phrase).
+func (s *Store) editableRole(roleID, what string) (string, error) {
+	id, err := uuid.Parse(roleID)
+	if err != nil {
+		return "", &Error{Kind: KindValidation, Code: CodeValidation, Message: fmt.Sprintf("store: role id %q is not a GUID", roleID)}
+	}
+	if strings.EqualFold(id.String(), s.org.AdminRoleID) {
+		return "", &Error{Kind: KindValidation, Code: CodeValidation, Message: fmt.Sprintf(
+			"store: cannot %s the %s role: it holds every privilege and the organization depends on it; create another role instead", what, SystemAdministrator)}
+	}
+	return id.String(), nil
+}
+
+// roleName returns the name of a role, or KindNotFound.
+func roleName(ctx context.Context, q querier, id string) (string, error) {
+	var name string
+	err := q.QueryRowContext(ctx, `SELECT "name" FROM "role" WHERE "roleid" = ?`, id).Scan(&name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", notFound("role", id)
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: read role %s: %w", id, err)
+	}
+	return name, nil
 }
