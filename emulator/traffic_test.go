@@ -6,15 +6,23 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
+	"github.com/d365s2s/d365/dataverse"
 	"github.com/d365s2s/d365/emulator"
 )
 
+// A lowered request limit refuses the third request with 0x80072322 and a Retry-After that means
+// what it says, in real time: a request one second before it elapses is refused, one after it is
+// admitted (the limits run on the wall clock, not on the emulator's offset clock).
 func TestLoweredRequestLimitThrottlesThenAdmitsAfterRetryAfter(t *testing.T) {
 	t.Parallel()
-	emu := start(t, &emulator.Options{Limits: &emulator.Limits{Requests: 2, Window: time.Minute}})
+	emu := start(t, &emulator.Options{Limits: &emulator.Limits{Requests: 2, Window: time.Second}})
 	creds := emu.Credentials()
 	token := mustToken(t, emu, secretCredential(t, emu, creds.TenantID, creds.ClientID, creds.ClientSecret))
 	for i := range 2 {
@@ -22,6 +30,34 @@ func TestLoweredRequestLimitThrottlesThenAdmitsAfterRetryAfter(t *testing.T) {
 			t.Fatalf("request %d: %d", i+1, res.status)
 		}
 	}
+	status, retryAfter := whoAmIRetryAfter(t, emu, token)
+	if status != http.StatusTooManyRequests || retryAfter != 1 {
+		t.Fatalf("third request: %d Retry-After %d, want 429 with Retry-After 1 (the 1-second window)", status, retryAfter)
+	}
+	log := emu.RequestLog(emulator.LogFilter{Status: []int{429}})
+	if len(log) != 1 || log[0].Code != "0x80072322" || log[0].Limit != "requests" || !strings.Contains(log[0].Reason, "Number of requests exceeded the limit of 2") || log[0].AppID != creds.ClientID {
+		t.Errorf("request log of the 429 = %+v", log)
+	}
+	// One second early (Retry-After 1 minus 1 s: right away) is refused, and told to wait longer.
+	if res := callAPI(t, emu, token, http.MethodGet, "WhoAmI", ""); res.status != http.StatusTooManyRequests || res.code != "0x80072322" {
+		t.Fatalf("request before Retry-After elapsed: %d %s, want 429 0x80072322", res.status, res.code)
+	}
+	// Moving the emulator's clock does not let the client in early: the limits run on the wall clock.
+	emu.SetClockOffset(10 * time.Minute)
+	if res := callAPI(t, emu, token, http.MethodGet, "WhoAmI", ""); res.status != http.StatusTooManyRequests {
+		t.Fatalf("request before Retry-After elapsed, emulator clock 10 minutes ahead: %d, want 429", res.status)
+	}
+	emu.SetClockOffset(0)
+	time.Sleep(time.Duration(retryAfter) * time.Second) // what Retry-After tells the client to do
+	if res := callAPI(t, emu, token, http.MethodGet, "WhoAmI", ""); res.status != http.StatusOK {
+		t.Errorf("after Retry-After: %d %s", res.status, res.code)
+	}
+}
+
+// whoAmIRetryAfter sends WhoAmI and returns the status and the Retry-After header in seconds (0
+// when absent).
+func whoAmIRetryAfter(t *testing.T, emu *emulator.Emulator, token string) (int, int) {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, emu.OrgURL()+"/api/data/v9.2/WhoAmI", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := emu.HTTPClient().Do(req)
@@ -29,19 +65,49 @@ func TestLoweredRequestLimitThrottlesThenAdmitsAfterRetryAfter(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	retryAfter, err := strconv.Atoi(resp.Header.Get("Retry-After"))
-	if resp.StatusCode != http.StatusTooManyRequests || err != nil || retryAfter < 1 {
-		t.Fatalf("third request: %d Retry-After %q, want 429 with Retry-After in seconds", resp.StatusCode, resp.Header.Get("Retry-After"))
+	retryAfter, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+	return resp.StatusCode, retryAfter
+}
+
+// Four goroutines share one dataverse client (one application user) against a lowered request
+// limit: the client's retry policy honours Retry-After, and every call succeeds because an
+// early request never pushes back the admission time its siblings were given.
+func TestParallelClientsHonouringRetryAfterAllSucceed(t *testing.T) {
+	t.Parallel()
+	const workers, callsEach = 4, 3
+	emu := start(t, &emulator.Options{Limits: &emulator.Limits{Requests: workers, Window: time.Second}})
+	creds := emu.Credentials()
+	client, err := dataverse.NewClient(emu.OrgURL(), secretCredential(t, emu, creds.TenantID, creds.ClientID, creds.ClientSecret),
+		&dataverse.ClientOptions{ClientOptions: azcore.ClientOptions{
+			Transport: emu.HTTPClient(),
+			// Every refusal's Retry-After is honoured. A Retry-After above MaxRetryDelay fails the
+			// call: it is at most the window plus a second per sibling refused early.
+			Retry: policy.RetryOptions{MaxRetries: 20, MaxRetryDelay: 10 * time.Second},
+		}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	log := emu.RequestLog(emulator.LogFilter{Status: []int{429}})
-	if len(log) != 1 || log[0].Code != "0x80072322" || log[0].Limit != "requests" || !strings.Contains(log[0].Reason, "Number of requests exceeded the limit of 2") || log[0].AppID != creds.ClientID {
-		t.Errorf("request log of the 429 = %+v", log)
+	errs := make(chan error, workers*callsEach)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range callsEach {
+				_, err := client.WhoAmI(context.Background())
+				errs <- err
+			}
+		})
 	}
-	// Waiting out Retry-After on the emulator's clock lets the same client in again.
-	emu.SetClockOffset(time.Duration(retryAfter)*time.Second + time.Minute)
-	if res := callAPI(t, emu, token, http.MethodGet, "WhoAmI", ""); res.status != http.StatusOK {
-		t.Errorf("after Retry-After: %d %s", res.status, res.code)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("call failed: %v", err)
+		}
 	}
+	if n := len(emu.RequestLog(emulator.LogFilter{Status: []int{http.StatusOK}, PathPrefix: "/api/data/"})); n != workers*callsEach {
+		t.Errorf("%d successful Web API requests logged, want %d", n, workers*callsEach)
+	}
+	t.Logf("%d refusals on the way", len(emu.RequestLog(emulator.LogFilter{Status: []int{http.StatusTooManyRequests}})))
 }
 
 func TestRequestLogNamesTheReasonForEachRefusal(t *testing.T) {

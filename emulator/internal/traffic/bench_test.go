@@ -64,10 +64,10 @@ func BenchmarkRequestLimitWindow(b *testing.B) {
 	lim := newLimiter(Limits{Requests: 6000, Window: time.Hour})
 	cfg := lim.cfg.Load()
 	c := Caller{TenantID: tenantA, AppID: appA}
-	now := time.Unix(0, 0)
+	var now time.Duration
 	b.ReportAllocs()
 	for b.Loop() {
-		now = now.Add(time.Second) // the window never fills: 3,600 arrivals per hour
+		now += time.Second // the window never fills: 3,600 arrivals per hour
 		v := lim.admit(cfg, c, now)
 		lim.release(v, time.Millisecond, now)
 	}

@@ -52,7 +52,10 @@ type Options struct {
 	Faults []FaultRule
 	// Seed seeds fault probabilities, so a failing test replays; 0 means DefaultSeed.
 	Seed int64
-	// Now is the emulator's clock (it may run at an offset). Nil means time.Now.
+	// Now is the emulator's clock (it may run at an offset). It places fault rules' time windows
+	// (from, until, for) and stamps the request log; nil means time.Now. The service protection
+	// limits and the durations in the log never read it: they run on the monotonic wall clock,
+	// so moving the emulator's clock neither freezes a window nor charges execution time.
 	Now func() time.Time
 	// Identify says who sent a request; it is called once per request (admin requests excepted)
 	// with the request the next handler will get, so it may replace r.Body with an equivalent
@@ -75,7 +78,10 @@ type Options struct {
 // Controller applies service protection limits and fault rules to the requests of the handler
 // it wraps and keeps the request log. All methods are safe for concurrent use.
 type Controller struct {
-	now         func() time.Time
+	now func() time.Time
+	// since is the monotonic clock the limits and durations run on: time elapsed since the
+	// Controller was made. Tests replace it to drive the windows.
+	since       func() time.Duration
 	identify    func(*http.Request) Caller
 	seed        int64
 	challenge   string
@@ -101,6 +107,8 @@ func New(opts Options) (*Controller, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	origin := time.Now()
+	c.since = func() time.Duration { return time.Since(origin) }
 	if c.identify == nil {
 		c.identify = TokenRequestCaller
 	}

@@ -10,7 +10,7 @@
 //		Limits: o.Limits, // nil: Dataverse's defaults
 //		Faults: o.Faults,
 //		Seed:   o.FaultSeed,
-//		Now:    e.clock.Now, // the emulator's clock, offset included
+//		Now:    e.clock.Now, // the emulator's clock, offset included (fault windows, log times)
 //		Identify: func(r *http.Request) traffic.Caller {
 //			if !strings.HasPrefix(r.URL.Path, "/api/data/") {
 //				return traffic.TokenRequestCaller(r) // tenant path segment + client_id
@@ -73,14 +73,26 @@
 //
 // Retry-After rule (deterministic):
 //
-//   - Rate limits: Retry-After = ⌈time until both windows admit the caller again⌉, at least 1,
-//     plus one second for every request the caller sent, and was refused for, before its
-//     previous Retry-After had elapsed ("strikes", at most 300). Such an early request is
-//     refused with the same code even when the window would now admit it. Strikes reset once
-//     the caller waits out its Retry-After. A client that honours Retry-After therefore always
-//     succeeds on its retry (unless its own parallel requests refilled the window); a client
-//     that keeps hammering sees 1, 2, 3, … seconds added.
+//   - Rate limits: the first refusal of a refusal period answers Retry-After = ⌈time until both
+//     windows admit the caller again⌉, at least 1, and fixes the admission time (that request's
+//     arrival plus its Retry-After) for every request of the application user. A request that
+//     arrives before the admission time is refused with the same code even when the window
+//     would admit it, and gets a longer Retry-After of its own: the seconds left until the
+//     admission time plus one for every early request of the period, this one included
+//     ("strikes", at most 300). Early requests never move the admission time, so parallel
+//     workers of one application user that each honour their Retry-After never lock each other
+//     out: each comes back at or after the admission time and is admitted unless the window has
+//     meanwhile been refilled (then a new period starts, strikes from zero). A client that keeps
+//     hammering sees Retry-After grow by a second per request.
 //   - Concurrency: Retry-After 1 and no strikes (the limit clears as soon as a request ends).
+//
+// # Clocks
+//
+// The limits run on the monotonic wall clock (time elapsed since the Controller was made), and
+// so do the durations in the request log: moving the emulator's clock (Options.Now, which
+// SetClockOffset moves) neither freezes a window nor charges execution time. The emulator's clock
+// places the fault rules' time windows (from, until, for) and stamps the log's entries and
+// Entra's error timestamps, which must follow the emulated time.
 //
 // Refused requests are not counted in the windows. SetLimits starts every window afresh.
 //

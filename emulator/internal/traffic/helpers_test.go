@@ -61,10 +61,13 @@ func identifyTest(r *http.Request) Caller {
 	return TokenRequestCaller(r)
 }
 
-// fakeClock is a settable clock.
+// fakeClock is a settable clock: the emulator's clock (Now) and the monotonic clock the limits
+// run on (Since). Advance moves both, as time passing does; Jump moves only the emulator's
+// clock, as SetClockOffset does.
 type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu      sync.Mutex
+	t       time.Time
+	elapsed time.Duration
 }
 
 func newFakeClock() *fakeClock {
@@ -77,7 +80,20 @@ func (c *fakeClock) Now() time.Time {
 	return c.t
 }
 
+func (c *fakeClock) Since() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.elapsed
+}
+
 func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.elapsed += d
+	c.mu.Unlock()
+}
+
+func (c *fakeClock) Jump(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
@@ -87,6 +103,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 //
 //	/api/data/v9.2/block      signals entered, then waits for release (or the client to go away)
 //	/api/data/v9.2/slow?ms=N  advances the fake clock by N ms (execution time)
+//	/api/data/v9.2/jump?d=D   moves the emulator's clock by the duration D, as SetClockOffset does
 //	/api/data/v9.2/forbidden  403 with Dataverse's envelope
 //	/api/data/...             200 {"value":[]}
 //	/{tenant}/oauth2/v2.0/token  200 token for client_secret=secret, else Entra 401 AADSTS7000215
@@ -141,6 +158,9 @@ func (b *backend) serveAPI(w http.ResponseWriter, r *http.Request) {
 	case "slow":
 		ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
 		b.clock.Advance(time.Duration(ms) * time.Millisecond)
+	case "jump":
+		d, _ := time.ParseDuration(r.URL.Query().Get("d"))
+		b.clock.Jump(d)
 	case "forbidden":
 		w.Header().Set("Content-Type", contentTypeOData)
 		w.WriteHeader(http.StatusForbidden)
@@ -211,6 +231,9 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 	c, err := New(opts)
 	if err != nil {
 		t.Fatalf("New: %v", err)
+	}
+	if !cfg.realNow {
+		c.since = clock.Since
 	}
 	b := newBackend(clock)
 	mux := http.NewServeMux()

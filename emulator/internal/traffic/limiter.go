@@ -129,7 +129,7 @@ func (lim *limiter) state(c Caller) *callerState {
 	return st
 }
 
-// execEntry is execution time of requests that finished between first and end (unix
+// execEntry is execution time of requests that finished between first and end (monotonic
 // nanoseconds), a span of less than one granule.
 type execEntry struct {
 	first int64
@@ -137,7 +137,8 @@ type execEntry struct {
 	dur   int64
 }
 
-// callerState is one caller's windows. All fields are guarded by mu.
+// callerState is one caller's windows. All fields are guarded by mu. Times are nanoseconds on
+// the limiter's monotonic clock (see Controller.since), never the emulator's offset clock.
 type callerState struct {
 	mu       sync.Mutex
 	gen      uint64
@@ -153,9 +154,12 @@ type callerState struct {
 	execOff int
 	execSum int64
 
-	blockedUntil int64 // the end of the last Retry-After given for a rate limit
+	// blockedUntil is the admission time the first rate-limit refusal of a refusal period
+	// announced (its arrival plus its Retry-After); requests before it are refused. Early
+	// requests never move it.
+	blockedUntil int64
 	blockedBy    limitKind
-	strikes      int // requests sent before blockedUntil since the caller last waited
+	strikes      int // early requests in the current refusal period
 }
 
 // verdict is the outcome of admit.
@@ -164,15 +168,15 @@ type verdict struct {
 	st             *callerState
 	rejected       limitKind
 	retryAfter     int   // seconds, on rejection
-	early          bool  // the caller came back before its Retry-After elapsed
-	strikes        int   // how many times in a row it did
+	early          bool  // the caller came back before the admission time it was given
+	strikes        int   // how many early requests this refusal period has seen, this one included
 	burstRemaining int   // requests left in the window; -1 when the limit is off
 	timeRemaining  int64 // execution nanoseconds left in the window; -1 when the limit is off
 }
 
-// admit decides whether a request from c arriving at now may run. An admitted request must be
-// followed by release.
-func (lim *limiter) admit(cfg *limitConfig, c Caller, now time.Time) verdict {
+// admit decides whether a request from c arriving at now (on the limiter's monotonic clock) may
+// run. An admitted request must be followed by release.
+func (lim *limiter) admit(cfg *limitConfig, c Caller, now time.Duration) verdict {
 	st := lim.state(c)
 	v := verdict{cfg: cfg, st: st, burstRemaining: -1, timeRemaining: -1}
 
@@ -181,17 +185,19 @@ func (lim *limiter) admit(cfg *limitConfig, c Caller, now time.Time) verdict {
 	if st.gen != cfg.gen {
 		st.reset(cfg)
 	}
-	t := max(now.UnixNano(), st.last)
+	t := max(int64(now), st.last)
 	st.last = t
 	st.expireExec(t - cfg.window)
 
 	if t < st.blockedUntil {
-		// Hammering: the caller was told to wait and did not. Refuse it for the same limit and
-		// push its Retry-After out by one more second.
+		// Before the admission time the first refusal announced: refuse for the same limit. This
+		// request's own Retry-After is longer by a second for each early request of this refusal
+		// period (a client that keeps hammering sees it grow), but the admission time stays where
+		// it is, so siblings that wait out their Retry-After get in.
 		st.strikes++
 		v.early, v.strikes = true, st.strikes
 		v.rejected = st.blockedBy
-		v.retryAfter = st.block(cfg, t, st.rateAdmitAt(cfg, t))
+		v.retryAfter = ceilSeconds(st.blockedUntil-t) + min(st.strikes, maxHammerPenalty)
 		v.burstRemaining, v.timeRemaining = st.remaining(cfg, t)
 		return v
 	}
@@ -202,15 +208,17 @@ func (lim *limiter) admit(cfg *limitConfig, c Caller, now time.Time) verdict {
 		return v
 	}
 	if at, kind := st.rateAdmitAt(cfg, t), st.rateExceeded(cfg, t); kind != limitNone {
-		st.strikes = 0
+		// The first refusal of a period fixes the admission time for every request of the caller.
+		secs := max(ceilSeconds(at-t), 1)
+		st.blockedUntil = t + int64(secs)*int64(time.Second)
 		st.blockedBy = kind
+		st.strikes = 0
 		v.rejected = kind
-		v.retryAfter = st.block(cfg, t, at)
+		v.retryAfter = secs
 		v.burstRemaining, v.timeRemaining = st.remaining(cfg, t)
 		return v
 	}
 
-	st.strikes = 0
 	st.inflight++
 	if cfg.Requests > 0 {
 		st.pushRequest(cfg, t)
@@ -219,8 +227,14 @@ func (lim *limiter) admit(cfg *limitConfig, c Caller, now time.Time) verdict {
 	return v
 }
 
-// release ends an admitted request that ran for dur and finished at end.
-func (lim *limiter) release(v verdict, dur time.Duration, end time.Time) {
+// ceilSeconds rounds a non-negative span of nanoseconds up to whole seconds.
+func ceilSeconds(nanos int64) int {
+	return int((max(nanos, 0) + int64(time.Second) - 1) / int64(time.Second))
+}
+
+// release ends an admitted request that ran for dur and finished at end (on the limiter's
+// monotonic clock).
+func (lim *limiter) release(v verdict, dur, end time.Duration) {
 	st := v.st
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -232,7 +246,7 @@ func (lim *limiter) release(v verdict, dur time.Duration, end time.Time) {
 	if st.gen != cfg.gen {
 		st.reset(cfg)
 	}
-	t := max(end.UnixNano(), st.last)
+	t := max(int64(end), st.last)
 	st.last = t
 	if n := len(st.exec); n > st.execOff && t-st.exec[n-1].first < cfg.granule {
 		// Same granule as the latest entry: keep the later time, so the entry leaves the window
@@ -259,17 +273,6 @@ func (st *callerState) reset(cfg *limitConfig) {
 	st.blockedUntil = 0
 	st.blockedBy = limitNone
 	st.strikes = 0
-}
-
-// block records a rate-limit refusal at t for a window that admits the caller again at admitAt,
-// and returns the Retry-After in seconds: the wait rounded up (at least 1) plus one second per
-// strike.
-func (st *callerState) block(cfg *limitConfig, t, admitAt int64) int {
-	wait := max(admitAt-t, 0)
-	secs := int((wait + int64(time.Second) - 1) / int64(time.Second))
-	secs = max(secs, 1) + min(st.strikes, maxHammerPenalty)
-	st.blockedUntil = t + int64(secs)*int64(time.Second)
-	return secs
 }
 
 // reqAt returns the i-th oldest admitted arrival time in the ring.

@@ -22,7 +22,8 @@ type middleware struct {
 
 // transit is the per-request state the middleware keeps beside the exchange.
 type transit struct {
-	start        time.Time
+	start        time.Time     // on the emulator's clock: the log's time, fault windows
+	began        time.Duration // on the monotonic clock: the log's duration
 	caller       Caller
 	outcome      string
 	limit        limitKind
@@ -31,7 +32,7 @@ type transit struct {
 	code         string // the error code of a response the traffic package wrote
 	admitted     bool
 	verdict      verdict
-	handlerStart time.Time
+	handlerStart time.Duration // monotonic
 }
 
 func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -41,7 +42,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ex := &exchange{Context: r.Context(), w: w}
-	ex.start = c.now()
+	ex.start, ex.began = c.now(), c.since()
 	r = r.WithContext(ex)
 	ex.caller = c.identify(r)
 	defer m.finish(ex, r)
@@ -52,14 +53,14 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	api := strings.HasPrefix(r.URL.Path, apiPrefix)
 	if cfg := c.limiter.cfg.Load(); api && ex.caller.AppID != "" && !cfg.off() {
-		v := c.limiter.admit(cfg, ex.caller, c.now())
+		v := c.limiter.admit(cfg, ex.caller, c.since())
 		setRateHeaders(w.Header(), v)
 		if v.rejected != limitNone {
 			c.refuse(ex, v)
 			return
 		}
 		ex.admitted, ex.verdict = true, v
-		ex.handlerStart = c.now()
+		ex.handlerStart = c.since()
 	}
 	m.next.ServeHTTP(ex, r)
 }
@@ -116,21 +117,21 @@ func (c *Controller) refuse(ex *exchange, v verdict) {
 func (m *middleware) finish(ex *exchange, r *http.Request) {
 	p := recover()
 	c := m.c
-	end := c.now()
+	end := c.since()
 	if ex.admitted {
-		c.limiter.release(ex.verdict, end.Sub(ex.handlerStart), end)
+		c.limiter.release(ex.verdict, end-ex.handlerStart, end)
 	}
 	if p != nil && ex.outcome == "" {
 		ex.outcome = OutcomeAborted
 	}
-	c.record(ex, r, end)
+	c.record(ex, r, end-ex.began)
 	if p != nil {
 		panic(p)
 	}
 }
 
-// record adds the request to the log and the logger.
-func (c *Controller) record(ex *exchange, r *http.Request, end time.Time) {
+// record adds the request, which lasted took, to the log and the logger.
+func (c *Controller) record(ex *exchange, r *http.Request, took time.Duration) {
 	e := LogEntry{
 		Time:     ex.start,
 		Method:   r.Method,
@@ -140,7 +141,7 @@ func (c *Controller) record(ex *exchange, r *http.Request, end time.Time) {
 		Outcome:  ex.outcome,
 		TenantID: ex.caller.TenantID,
 		AppID:    ex.caller.AppID,
-		Duration: end.Sub(ex.start),
+		Duration: took,
 		Limit:    ex.limit.String(),
 		Faults:   ex.faults,
 	}
