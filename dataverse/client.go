@@ -52,11 +52,11 @@ type ClientOptions struct {
 	// response instead. Zero means DefaultMaxRetryWait; negative means no
 	// retry waits at all (every retry is given up).
 	//
-	// azcore gives up on a response whose Retry-After exceeds
-	// ClientOptions.Retry.MaxRetryDelay, so a MaxRetryDelay set below the
-	// waits Dataverse asks for (up to minutes under service protection)
-	// turns those 429s into immediate errors; leave it unset and bound the
-	// wait here instead.
+	// As azcore does, the client gives up on a response whose Retry-After
+	// exceeds ClientOptions.Retry.MaxRetryDelay, so a MaxRetryDelay set below
+	// the waits Dataverse asks for (up to minutes under service protection)
+	// turns those 429s into immediate errors; leave it unset (it then
+	// follows MaxRetryWait) and bound the wait here instead.
 	MaxRetryWait time.Duration
 }
 
@@ -75,7 +75,7 @@ type Client struct {
 	baseURL *url.URL // https://org.crm.dynamics.com/api/data/v9.2/
 	base    string   // baseURL.String()
 	version string
-	retry   retrySettings
+	retry   *retrySettings
 }
 
 var apiVersionPattern = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)

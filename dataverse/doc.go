@@ -84,14 +84,20 @@
 //     repeated, because it may have been executed;
 //   - a 401 with a bearer challenge makes the token policy drop its cached
 //     token, ask the credential again and resend the request once;
-//   - ClientOptions.MaxRetryWait bounds the total wait of one call, and
-//     cancelling the context stops a wait at once.
+//   - the wait before a retry is the response's Retry-After (delay-seconds,
+//     a decimal fraction of seconds, or an HTTP date), else azcore's
+//     exponential backoff; a Retry-After over Retry.MaxRetryDelay is not
+//     waited for;
+//   - ClientOptions.MaxRetryWait bounds the sum of the waits of one call,
+//     and cancelling the context stops a wait at once.
 //
-// Retry counts and delays come from ClientOptions.Retry (azcore's
+// azcore's retry policy runs the tries; the decision and the wait are the
+// client's. Retry counts and delays come from ClientOptions.Retry (azcore's
 // policy.RetryOptions: MaxRetries, RetryDelay, MaxRetryDelay, TryTimeout);
-// setting Retry.ShouldRetry replaces the decision above entirely, and so
-// does a per-call policy.WithRetryOptions context (azcore's per-call
-// override replaces all retry options, including the Dataverse decision).
+// setting Retry.ShouldRetry replaces the decision above entirely (azcore
+// then waits as it does for any client), and so does a per-call
+// policy.WithRetryOptions context (azcore's per-call override replaces all
+// retry options, including the Dataverse decision).
 //
 // # Logging and tracing
 //

@@ -3,6 +3,7 @@ package dataverse_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -29,6 +30,48 @@ type e2eEnv struct {
 	client *dataverse.Client
 	// wire sees every request the client's pipeline sends to the Web API (not token requests).
 	wire *wireLog
+	// waits records the client's waits between retries, which it does not take (unless the
+	// setup asked for real waits); wire adds each request to its sequence as it is answered.
+	waits *sleepLog
+}
+
+// sleepLog replaces a client's wait between retries: it records each wait, in order with the
+// requests the wire log sees, and returns at once (with the context's error when it is done).
+type sleepLog struct {
+	mu     sync.Mutex
+	waits  []time.Duration
+	events []string
+}
+
+func (s *sleepLog) sleep(ctx context.Context, d time.Duration) error {
+	s.add("wait "+d.String(), d)
+	return ctx.Err()
+}
+
+func (s *sleepLog) add(event string, wait time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if wait >= 0 {
+		s.waits = append(s.waits, wait)
+	}
+	s.events = append(s.events, event)
+}
+
+// durations returns the waits so far.
+func (s *sleepLog) durations() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Duration(nil), s.waits...)
+}
+
+// take returns the waits and answered requests ("GET WhoAmI 429") so far, in order, and forgets
+// them.
+func (s *sleepLog) take() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.events
+	s.events, s.waits = nil, nil
+	return e
 }
 
 // e2eSetup changes how newE2E builds its environment.
@@ -36,6 +79,9 @@ type e2eSetup struct {
 	emulator *emulator.Options
 	// client adjusts the client options before the client is made.
 	client func(*dataverse.ClientOptions)
+	// realWaits makes the client really wait between retries, for an emulator that checks
+	// whether the client came back before Retry-After elapsed.
+	realWaits bool
 }
 
 // newE2E starts an emulator for tb (closed at cleanup) and returns a credential and a client for the
@@ -55,12 +101,16 @@ func newE2E(tb testing.TB, setup *e2eSetup) *e2eEnv {
 		emu.HTTPClient().CloseIdleConnections()
 		emu.Close()
 	})
-	env := &e2eEnv{emu: emu, cred: newSecretCredential(tb, emu), wire: &wireLog{next: emu.HTTPClient()}}
+	env := &e2eEnv{emu: emu, cred: newSecretCredential(tb, emu), wire: &wireLog{next: emu.HTTPClient()}, waits: &sleepLog{}}
+	env.wire.observe = func(r wireRequest) { env.waits.add(fmt.Sprintf("%s %s %d", r.Method, r.Path, r.Status), -1) }
 	opts := &dataverse.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: env.wire}}
 	if setup.client != nil {
 		setup.client(opts)
 	}
 	env.client = newClient(tb, emu, env.cred, opts)
+	if !setup.realWaits {
+		dataverse.SetRetrySleep(env.client, env.waits.sleep)
+	}
 	return env
 }
 
@@ -117,8 +167,6 @@ type wireRequest struct {
 	Status int
 	// Operations is the number of operations in a $batch request body.
 	Operations int
-	// Sent is when the request left; Received when its response headers (or the error) came back.
-	Sent, Received time.Time
 }
 
 // wireLog is a policy.Transporter that records the Web API requests passing through it.
@@ -143,11 +191,9 @@ func (w *wireLog) Do(req *http.Request) (*http.Response, error) {
 		ops = bytes.Count(body, []byte("\r\nContent-Transfer-Encoding: binary\r\n"))
 		req.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	sent := time.Now()
 	resp, err := w.next.Do(req)
 	if _, rest, ok := strings.Cut(req.URL.Path, "/api/data/v9.2/"); ok {
-		r := wireRequest{Method: req.Method, Path: rest, Query: req.URL.RawQuery, Header: req.Header.Clone(), Operations: ops,
-			Sent: sent, Received: time.Now()}
+		r := wireRequest{Method: req.Method, Path: rest, Query: req.URL.RawQuery, Header: req.Header.Clone(), Operations: ops}
 		if resp != nil {
 			r.Status = resp.StatusCode
 		}
@@ -168,13 +214,6 @@ func (w *wireLog) take() []wireRequest {
 	r := w.reqs
 	w.reqs = nil
 	return r
-}
-
-// reqsNow returns the requests recorded since the last take, keeping them.
-func (w *wireLog) reqsNow() []wireRequest {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]wireRequest(nil), w.reqs...)
 }
 
 // count returns how many of the requests recorded since the last take have method and path.

@@ -3,19 +3,22 @@ package dataverse_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/d365s2s/d365/dataverse"
 	"github.com/d365s2s/d365/emulator"
 )
 
-// fastRetries keeps backoff short, so that the tests wait for Retry-After, not for azcore's
-// default 800 ms exponential delay. MaxRetryDelay stays zero: azcore gives up on a Retry-After
-// longer than it, so the client then bounds waits by MaxRetryWait instead.
+// fastRetries keeps backoff short for the tests that really wait, so that they wait for
+// Retry-After, not for azcore's default 800 ms exponential delay. MaxRetryDelay stays zero: a
+// Retry-After longer than it is not waited for, so the client then bounds waits by MaxRetryWait.
 func fastRetries(o *dataverse.ClientOptions) {
 	o.Retry = policy.RetryOptions{MaxRetries: 3, RetryDelay: 10 * time.Millisecond}
 }
@@ -54,59 +57,61 @@ func requestsTo(reqs []wireRequest, method, path string) []wireRequest {
 }
 
 // TestE2EThrottledRequestsWaitForRetryAfter: a 429 is retried after its Retry-After for reads and
-// for a POST create alike (a throttled request was not executed), and the retry succeeds.
+// for a POST create alike (a throttled request was not executed), and the retry succeeds. The
+// client's waits are recorded, not taken: the test checks that it waited exactly the emulator's
+// Retry-After between the 429 and the retry.
 func TestE2EThrottledRequestsWaitForRetryAfter(t *testing.T) {
 	t.Parallel()
 	env := newE2E(t, &e2eSetup{client: fastRetries})
 	ctx := t.Context()
-
-	// The two cases run side by side (each waits a second), on distinct tables and methods.
-	t.Run("group", func(t *testing.T) {
-		for _, tc := range []struct {
-			name, method, table string
-			call                func() error
-			path                string
-		}{
-			{"GET WhoAmI", http.MethodGet, "WhoAmI", func() error { _, err := env.client.WhoAmI(ctx); return err }, "WhoAmI"},
-			{"POST create", http.MethodPost, "contacts", func() error {
-				_, err := env.client.Create(ctx, "contacts", map[string]any{"lastname": "Throttled once"}, nil)
-				return err
-			}, "contacts"},
-		} {
+	for _, tc := range []struct {
+		name, method, table, path string
+		retryAfter                int
+		call                      func() error
+		success                   int
+	}{
+		{"GET WhoAmI", http.MethodGet, "WhoAmI", "WhoAmI", 1, func() error { _, err := env.client.WhoAmI(ctx); return err }, http.StatusOK},
+		{"POST create", http.MethodPost, "contacts", "contacts", 7, func() error {
+			_, err := env.client.Create(ctx, "contacts", map[string]any{"lastname": "Throttled once"}, nil)
+			return err
+		}, http.StatusNoContent},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			id := addFault(t, env, emulator.FaultRule{
 				Match:   emulator.FaultMatch{Table: tc.table, Methods: []string{tc.method}},
 				Trigger: emulator.FaultTrigger{Count: 1},
-				Action:  emulator.FaultAction{Kind: emulator.ActionThrottle, RetryAfter: 1},
+				Action:  emulator.FaultAction{Kind: emulator.ActionThrottle, RetryAfter: tc.retryAfter},
 			})
-			t.Run(tc.name, func(t *testing.T) {
-				t.Parallel()
-				if err := tc.call(); err != nil {
-					t.Fatalf("%s after one 429: %v, want success on the retry", tc.name, err)
-				}
-				reqs := requestsTo(env.wire.reqsNow(), tc.method, tc.path)
-				if len(reqs) != 2 || reqs[0].Status != http.StatusTooManyRequests || reqs[1].Status >= 300 {
-					t.Fatalf("%s: %d attempts %v, want a 429 then a success", tc.name, len(reqs), reqs)
-				}
-				if wait := reqs[1].Sent.Sub(reqs[0].Received); wait < 950*time.Millisecond {
-					t.Errorf("%s: retried %v after the 429, want at least its Retry-After of 1 s", tc.name, wait)
-				}
-				if n := fired(t, env, id); n != 1 {
-					t.Errorf("the fault fired %d times, want 1", n)
-				}
-			})
-		}
-	})
+			env.waits.take()
+			if err := tc.call(); err != nil {
+				t.Fatalf("%s after one 429: %v, want success on the retry", tc.name, err)
+			}
+			want := []string{
+				fmt.Sprintf("%s %s %d", tc.method, tc.path, http.StatusTooManyRequests),
+				fmt.Sprintf("wait %v", time.Duration(tc.retryAfter)*time.Second),
+				fmt.Sprintf("%s %s %d", tc.method, tc.path, tc.success),
+			}
+			if diff := cmp.Diff(want, env.waits.take()); diff != "" {
+				t.Errorf("requests and waits (-want +got):\n%s", diff)
+			}
+			if n := fired(t, env, id); n != 1 {
+				t.Errorf("the fault fired %d times, want 1", n)
+			}
+		})
+	}
 	if n := countContacts(t, env, "Throttled once"); n != 1 {
 		t.Errorf("%d contacts created, want exactly 1", n)
 	}
 }
 
 // TestE2EServiceProtectionLimit: the emulator's real request-count limit (not an injected fault)
-// refuses the third request in a one-second window; the client waits and gets through.
+// refuses the third request in a one-second window; the client really waits and gets through,
+// and the emulator, which notices a client that comes back before Retry-After elapsed (and then
+// makes Retry-After grow), never saw this one do so.
 func TestE2EServiceProtectionLimit(t *testing.T) {
 	t.Parallel()
 	limits := emulator.Limits{Requests: 2, Window: time.Second}
-	env := newE2E(t, &e2eSetup{emulator: &emulator.Options{Limits: &limits}, client: fastRetries})
+	env := newE2E(t, &e2eSetup{emulator: &emulator.Options{Limits: &limits}, client: fastRetries, realWaits: true})
 	ctx := t.Context()
 	for i := range 4 {
 		if _, err := env.client.RetrieveVersion(ctx); err != nil {
@@ -125,6 +130,11 @@ func TestE2EServiceProtectionLimit(t *testing.T) {
 	log := env.emu.RequestLog(emulator.LogFilter{Status: []int{http.StatusTooManyRequests}})
 	if len(log) != throttled || log[0].Code != dataverse.CodeThrottledRequestCount {
 		t.Errorf("emulator log has %d throttled requests (first %+v), client saw %d", len(log), log, throttled)
+	}
+	for _, e := range log {
+		if strings.Contains(e.Reason, "before its Retry-After elapsed") {
+			t.Errorf("the emulator saw the client come back early: %s", e.Reason)
+		}
 	}
 }
 
@@ -145,35 +155,38 @@ func TestE2EThrottledBeyondTheRetryBudget(t *testing.T) {
 	if n := env.wire.count(http.MethodGet, "WhoAmI"); n != 1 {
 		t.Errorf("%d attempts, want 1: a wait over the budget must not be started", n)
 	}
+	if w := env.waits.durations(); len(w) != 0 {
+		t.Errorf("the client waited %v", w)
+	}
 }
 
 // TestE2ECancelStopsTheRetryWait: cancelling the context during a Retry-After wait ends the call
-// at once with the context's error.
+// with the context's error, without another attempt.
 func TestE2ECancelStopsTheRetryWait(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	env := newE2E(t, &e2eSetup{client: fastRetries})
-	env.wire.observe = func(r wireRequest) {
-		if r.Status == http.StatusTooManyRequests {
-			cancel() // the client is about to wait 60 s
-		}
-	}
+	var waits []time.Duration
+	dataverse.SetRetrySleep(env.client, func(ctx context.Context, d time.Duration) error {
+		waits = append(waits, d)
+		cancel() // the caller gives up during the wait
+		<-ctx.Done()
+		return ctx.Err()
+	})
 	addFault(t, env, emulator.FaultRule{
 		Match:  emulator.FaultMatch{Table: "WhoAmI"},
 		Action: emulator.FaultAction{Kind: emulator.ActionThrottle, RetryAfter: 60},
 	})
-	start := time.Now()
 	_, err := env.client.WhoAmI(ctx)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("WhoAmI: %v, want context.Canceled", err)
 	}
-	// A generous bound: the wait it must not do is 60 s.
-	if d := time.Since(start); d > 30*time.Second {
-		t.Errorf("the call returned %v after the cancel, having waited for Retry-After", d)
-	}
 	if n := env.wire.count(http.MethodGet, "WhoAmI"); n != 1 {
 		t.Errorf("%d attempts, want 1", n)
+	}
+	if diff := cmp.Diff([]time.Duration{time.Minute}, waits); diff != "" {
+		t.Errorf("waits (-want +got):\n%s", diff)
 	}
 }
 

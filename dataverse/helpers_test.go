@@ -74,13 +74,55 @@ type fakeAPI struct {
 	requests []captured
 	handler  http.HandlerFunc
 	newConns atomic.Int32 // connections opened to the server
+	// waits records the client's waits between retries, which it does not
+	// take (see sleepLog).
+	waits *sleepLog
+}
+
+// sleepLog replaces a client's wait between retries: it records each wait,
+// in order with the events a test adds, and returns at once (with the
+// context's error when the context is done, as the real wait does).
+type sleepLog struct {
+	mu     sync.Mutex
+	waits  []time.Duration
+	events []string
+}
+
+func (s *sleepLog) sleep(ctx context.Context, d time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.waits = append(s.waits, d)
+	s.events = append(s.events, "wait "+d.String())
+	return ctx.Err()
+}
+
+// event records something that happened, e.g. a request reaching the server.
+func (s *sleepLog) event(e string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.events = append(s.events, e)
+}
+
+// durations returns the waits so far.
+func (s *sleepLog) durations() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Duration(nil), s.waits...)
+}
+
+// sequence returns the waits and events so far, in order.
+func (s *sleepLog) sequence() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.events...)
 }
 
 // newFakeAPI starts a server that answers with handler and returns a
-// client for it. Retry delays are shortened so tests stay fast.
+// client for it. The client's waits between retries are recorded in
+// f.waits instead of taken, so tests stay fast and can check each wait.
 func newFakeAPI(t testing.TB, handler http.HandlerFunc, opts *ClientOptions) *fakeAPI {
 	t.Helper()
-	f := &fakeAPI{t: t, handler: handler, cred: &fakeCredential{}}
+	f := &fakeAPI{t: t, handler: handler, cred: &fakeCredential{}, waits: &sleepLog{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -114,16 +156,11 @@ func newFakeAPI(t testing.TB, handler http.HandlerFunc, opts *ClientOptions) *fa
 	}
 	o := *opts
 	o.Transport = f.srv.Client()
-	if o.Retry.RetryDelay == 0 {
-		o.Retry.RetryDelay = time.Millisecond
-	}
-	if o.Retry.MaxRetryDelay == 0 {
-		o.Retry.MaxRetryDelay = 5 * time.Second
-	}
 	c, err := NewClient(f.srv.URL+"/org1", f.cred, &o)
 	if err != nil {
 		t.Fatalf("NewClient: %v", err)
 	}
+	c.retry.sleep = f.waits.sleep
 	f.client = c
 	return f
 }

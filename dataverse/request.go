@@ -130,7 +130,7 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
 	if r.method == http.MethodGet && len(u) > maxURLLength {
 		return c.sendGetViaBatch(ctx, r, u)
 	}
-	ctx = withCallState(ctx, &callState{idempotent: r.idempotent})
+	ctx = withCallState(ctx, r.idempotent)
 	req, err := runtime.NewRequest(ctx, r.method, u)
 	if err != nil {
 		return nil, fmt.Errorf("dataverse: %s %s: %w", r.method, c.displayPath(r.path), err)

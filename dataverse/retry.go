@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"slices"
 	"time"
@@ -22,28 +23,53 @@ import (
 //     or runs an action is never repeated after such a failure, because it
 //     may have been executed.
 //   - Everything else is returned at once.
-//   - Cancelling the context stops the wait immediately (azcore).
+//   - Cancelling the context stops the wait immediately.
 //   - ClientOptions.MaxRetryWait bounds the sum of all waits of one call.
 //
-// azcore's ShouldRetry hook only sees the response, so each call stores a
-// *callState in its request context (readable from resp.Request) and the
-// per-try attemptPolicy marks transport errors of non-idempotent requests
-// as non-retriable (azcore checks that before ShouldRetry).
+// azcore's retry policy runs the loop: it counts tries, rewinds request
+// bodies, applies TryTimeout, honours NonRetriable errors and logs each try.
+// The decision and the wait are the Client's, in shouldRetry, which azcore
+// calls after every failed try: it decides, waits (Retry-After read by
+// parseRetryAfter, or exponential backoff with azcore's formula) and
+// returns true, and azcore's own delay is configured to nothing. So one
+// Retry-After parser serves the wait, the budget and ResponseError, a
+// fractional or HTTP-date Retry-After is honoured exactly, MaxRetryWait is
+// checked against the waits actually taken, and tests can replace the
+// clock's sleep.
+//
+// azcore's ShouldRetry hook only sees the response (or the error), so each
+// call stores a *callState in its request context (readable from
+// resp.Request), and the per-try attemptPolicy wraps transport errors with
+// it, after marking those of non-idempotent requests as non-retriable
+// (azcore checks that before ShouldRetry).
 
 // defaultTransientStatusCodes are retried for idempotent requests.
 var defaultTransientStatusCodes = []int{http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}
 
+// Settings handed to azcore when the Client owns the waits: azcore then
+// waits next to nothing after shouldRetry has waited. (A zero RetryDelay
+// would not do: azcore takes it for an overflow and waits MaxRetryDelay.)
+const (
+	azcoreRetryDelay    = time.Nanosecond
+	azcoreMaxRetryDelay = time.Nanosecond
+)
+
 // retrySettings is the Client's resolved retry configuration.
 type retrySettings struct {
 	azcore     policy.RetryOptions // handed to azcore's retry policy
-	retryDelay time.Duration       // resolved like azcore resolves them,
-	maxDelay   time.Duration       // for the wait estimate in backoff
+	own        bool                // the Client decides and waits (no Retry.ShouldRetry of the caller)
+	maxRetries int32               // resolved like azcore resolves them
+	retryDelay time.Duration
+	maxDelay   time.Duration
 	transient  []int
 	maxWait    time.Duration // < 0: no waiting at all
+	// sleep waits d or until ctx is done; tests replace it to see the
+	// waits without taking them.
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
-func newRetrySettings(o policy.RetryOptions, maxWait time.Duration) retrySettings {
-	s := retrySettings{azcore: o, transient: o.StatusCodes}
+func newRetrySettings(o policy.RetryOptions, maxWait time.Duration) *retrySettings {
+	s := &retrySettings{azcore: o, transient: o.StatusCodes, sleep: sleepContext}
 	if s.transient == nil {
 		s.transient = defaultTransientStatusCodes
 	}
@@ -55,45 +81,77 @@ func newRetrySettings(o policy.RetryOptions, maxWait time.Duration) retrySetting
 	default:
 		s.maxWait = maxWait
 	}
-	if s.azcore.MaxRetryDelay == 0 {
-		// azcore's default cap is 60 s and it gives up on a longer
-		// Retry-After; Dataverse asks for longer waits when a client keeps
-		// pushing, so the cap follows the total budget instead.
-		s.azcore.MaxRetryDelay = DefaultMaxRetryWait
-		if s.maxWait > 0 {
-			s.azcore.MaxRetryDelay = s.maxWait
-		}
+	switch n := o.MaxRetries; {
+	case n == 0:
+		s.maxRetries = 3 // azcore's default
+	case n > 0:
+		s.maxRetries = n
 	}
-	switch d := s.azcore.RetryDelay; {
+	switch d := o.RetryDelay; {
 	case d == 0:
 		s.retryDelay = 800 * time.Millisecond // azcore's default
 	case d > 0:
 		s.retryDelay = d
 	}
-	s.maxDelay = s.azcore.MaxRetryDelay
-	if s.maxDelay < 0 {
+	switch d := o.MaxRetryDelay; {
+	case d == 0:
+		// azcore's default cap is 60 s and it gives up on a longer
+		// Retry-After; Dataverse asks for longer waits when a client keeps
+		// pushing, so the cap follows the total budget instead.
+		s.maxDelay = DefaultMaxRetryWait
+		if s.maxWait > 0 {
+			s.maxDelay = s.maxWait
+		}
+	case d < 0:
 		s.maxDelay = math.MaxInt64 // azcore: negative means no cap
+	default:
+		s.maxDelay = d
 	}
 	s.azcore.StatusCodes = nil // ShouldRetry decides
 	if s.azcore.ShouldRetry == nil {
+		s.own = true
 		s.azcore.ShouldRetry = s.shouldRetry
+		s.azcore.RetryDelay = azcoreRetryDelay
+		s.azcore.MaxRetryDelay = azcoreMaxRetryDelay
+	} else if s.azcore.MaxRetryDelay == 0 {
+		s.azcore.MaxRetryDelay = s.maxDelay
 	}
 	return s
+}
+
+// sleepContext waits d, or until ctx is done (then it returns ctx.Err()).
+func sleepContext(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // callState is the per-call retry bookkeeping, stored in the context of
 // every request the Client sends. Tries of one call run one after the
 // other, so it needs no lock.
 type callState struct {
+	ctx        context.Context // the call's context: waits end with it, not with a try's timeout
 	idempotent bool
-	start      time.Time // start of the first try
 	tries      int32
+	waited     time.Duration // sum of the waits between tries so far
 }
 
 type callStateKey struct{}
 
-func withCallState(ctx context.Context, st *callState) context.Context {
-	return context.WithValue(ctx, callStateKey{}, st)
+// withCallState returns ctx carrying a new call state.
+func withCallState(ctx context.Context, idempotent bool) context.Context {
+	st := &callState{idempotent: idempotent}
+	ctx = context.WithValue(ctx, callStateKey{}, st)
+	st.ctx = ctx
+	return ctx
 }
 
 func callStateFrom(ctx context.Context) *callState {
@@ -113,13 +171,15 @@ func isIdempotentMethod(method string) bool {
 
 // attemptPolicy runs once per try, before the bearer-token policy.
 func (c *Client) attemptPolicy(req *policy.Request) (*http.Response, error) {
-	st := callStateFrom(req.Raw().Context())
+	ctx := req.Raw().Context()
+	st := callStateFrom(ctx)
 	if st == nil {
 		// A request built outside this package: judge by method.
-		st = &callState{idempotent: isIdempotentMethod(req.Raw().Method)}
+		ctx = withCallState(ctx, isIdempotentMethod(req.Raw().Method))
+		st = callStateFrom(ctx)
 	}
-	if st.tries == 0 {
-		st.start = time.Now()
+	if err := st.ctx.Err(); err != nil {
+		return nil, err // cancelled during the wait: the retry is not sent
 	}
 	st.tries++
 	resp, err := req.Next()
@@ -131,10 +191,7 @@ func (c *Client) attemptPolicy(req *policy.Request) (*http.Response, error) {
 		if !st.idempotent {
 			return resp, &notRetriedError{err: err, reason: "the request is not idempotent and may have been executed"}
 		}
-		if !c.retry.mayWait(st, c.retry.backoff(st.tries)) {
-			return resp, &notRetriedError{err: err, reason: "the retry budget (ClientOptions.MaxRetryWait) is spent"}
-		}
-		return resp, err
+		return resp, &transportError{err: err, st: st}
 	}
 	if resp.Request == nil {
 		resp.Request = req.Raw() // shouldRetry reads the call state through it
@@ -142,52 +199,80 @@ func (c *Client) attemptPolicy(req *policy.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// shouldRetry is azcore's RetryOptions.ShouldRetry for Dataverse.
-func (s retrySettings) shouldRetry(resp *http.Response, err error) bool {
-	if err != nil {
-		// attemptPolicy already turned errors that must not be retried into
-		// non-retriable ones, which azcore never hands to ShouldRetry.
-		return true
-	}
-	var st *callState
-	if resp.Request != nil {
-		st = callStateFrom(resp.Request.Context())
-	}
+// shouldRetry is azcore's RetryOptions.ShouldRetry for Dataverse: it
+// decides whether the failed try is retried and, if so, waits before
+// returning true (see the comment at the top of the file).
+func (s *retrySettings) shouldRetry(resp *http.Response, err error) bool {
+	var (
+		st   *callState
+		wait time.Duration
+		te   *transportError
+	)
 	switch {
+	case err != nil:
+		if !errors.As(err, &te) {
+			return false // not from a try of this client: nothing known to retry on
+		}
+		st = te.st
+		wait = s.backoff(st.tries)
 	case resp.StatusCode == http.StatusTooManyRequests:
 	case slices.Contains(s.transient, resp.StatusCode):
-		if st == nil || !st.idempotent {
-			return false
-		}
 	default:
 		return false
 	}
-	if st == nil {
-		return true
+	if resp != nil && err == nil {
+		if resp.Request != nil {
+			st = callStateFrom(resp.Request.Context())
+		}
+		if st == nil {
+			// Not sent by attemptPolicy: judge by method, wait within this call.
+			st = &callState{ctx: context.Background(), tries: 1}
+			if resp.Request != nil {
+				st.ctx = resp.Request.Context()
+				st.idempotent = isIdempotentMethod(resp.Request.Method)
+			}
+		}
+		if resp.StatusCode != http.StatusTooManyRequests && !st.idempotent {
+			return false
+		}
+		wait = retryAfter(resp.Header)
+		if wait > s.maxDelay {
+			return false // azcore's rule: a Retry-After over MaxRetryDelay is not waited for
+		}
+		if wait <= 0 {
+			wait = s.backoff(st.tries)
+		}
 	}
-	wait := retryAfter(resp.Header)
-	if wait <= 0 {
-		wait = s.backoff(st.tries)
+	if st.tries > s.maxRetries {
+		return false // that was the last try
 	}
-	return s.mayWait(st, wait)
-}
-
-// mayWait reports whether waiting wait more keeps the call within budget.
-func (s retrySettings) mayWait(st *callState, wait time.Duration) bool {
-	if s.maxWait < 0 {
+	if s.maxWait < 0 || st.waited+wait > s.maxWait {
+		if te != nil {
+			te.reason = "the retry budget (ClientOptions.MaxRetryWait) is spent"
+		}
 		return false
 	}
-	return time.Since(st.start)+wait <= s.maxWait
+	st.waited += wait
+	if resp != nil {
+		// azcore would wait again for these; the wait is done.
+		for _, h := range []string{"Retry-After", "Retry-After-Ms", "X-Ms-Retry-After-Ms"} {
+			resp.Header.Del(h)
+		}
+	}
+	// A cancelled wait still answers true: azcore then sees the cancelled
+	// context and returns its error, and attemptPolicy sends nothing.
+	_ = s.sleep(st.ctx, wait)
+	return true
 }
 
-// backoff is the longest delay azcore's exponential backoff can choose
-// before try+1: (2^try - 1) × RetryDelay × 1.3 (its jitter), capped.
-func (s retrySettings) backoff(try int32) time.Duration {
+// backoff is azcore's exponential backoff before try+1:
+// (2^try - 1) × RetryDelay × a jitter in [0.8, 1.3), capped at MaxRetryDelay.
+func (s *retrySettings) backoff(try int32) time.Duration {
 	if try >= 62 {
 		return s.maxDelay
 	}
-	d := float64(int64(1)<<try-1) * float64(s.retryDelay) * 1.3
-	if d > float64(s.maxDelay) {
+	d := float64(int64(1)<<try-1) * float64(s.retryDelay) * (0.8 + rand.Float64()/2)
+	if d >= float64(s.maxDelay) {
 		return s.maxDelay
 	}
 	return time.Duration(d)
@@ -198,6 +283,26 @@ func (s retrySettings) backoff(try int32) time.Duration {
 func retryAfter(h http.Header) time.Duration {
 	return parseRetryAfter(h.Get("Retry-After"), time.Now())
 }
+
+// transportError is a connection error of an idempotent request, carrying
+// the call state for shouldRetry. Its text is the error's, plus the reason
+// when it was not retried.
+type transportError struct {
+	err    error
+	st     *callState
+	reason string
+}
+
+// Error implements error.
+func (e *transportError) Error() string {
+	if e.reason != "" {
+		return e.err.Error() + " (not retried: " + e.reason + ")"
+	}
+	return e.err.Error()
+}
+
+// Unwrap returns the transport error.
+func (e *transportError) Unwrap() error { return e.err }
 
 // notRetriedError marks a transport error that must not be retried and
 // says why; azcore's retry policy stops on errors with NonRetriable().

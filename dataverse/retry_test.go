@@ -3,18 +3,19 @@ package dataverse
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/google/go-cmp/cmp"
 )
 
-// failThen answers the first n requests with status (and Retry-After
-// "0", so the test does not wait), then 204/200.
+// failThen answers the first n requests with status, then 204/200.
 func failThen(n int32, status int) (http.HandlerFunc, *atomic.Int32) {
 	var calls atomic.Int32
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -61,6 +62,9 @@ func TestRetryClassification(t *testing.T) {
 			if got := calls.Load(); got != tt.wantCalls {
 				t.Errorf("server saw %d requests, want %d", got, tt.wantCalls)
 			}
+			if n := len(f.waits.durations()); n != int(tt.wantCalls)-1 {
+				t.Errorf("the client waited %d times, want once before each retry", n)
+			}
 			if tt.wantOK && err != nil {
 				t.Errorf("call failed: %v", err)
 			}
@@ -99,64 +103,116 @@ func TestRetryGivesUpAfterMaxRetries(t *testing.T) {
 	if got := calls.Load(); got != 3 {
 		t.Errorf("server saw %d requests, want 1 + 2 retries", got)
 	}
+	if n := len(f.waits.durations()); n != 2 {
+		t.Errorf("the client waited %d times, want 2: none after the last try", n)
+	}
 	var re *ResponseError
 	if !errors.As(err, &re) || re.StatusCode != 503 {
 		t.Errorf("error = %v, want the last 503", err)
 	}
 }
 
+// TestRetryAfterIsHonoured: after a 429 (any method, a create included) the client waits exactly
+// what Retry-After asks for — delay-seconds, a fraction, an HTTP date — before it sends the
+// request again, and not longer than needed: the waits are recorded in order with the requests
+// the server sees, never measured.
 func TestRetryAfterIsHonoured(t *testing.T) {
 	t.Parallel()
-	var mu sync.Mutex
-	var times []time.Time
-	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		times = append(times, time.Now())
-		n := len(times)
-		mu.Unlock()
-		if n == 1 {
-			w.Header().Set("Retry-After", "1")
-			writeError(w, 429, CodeThrottledConcurrentRequests, "Number of concurrent requests exceeded the limit of 52.")
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	}, nil)
-	if err := createContact(f.client); err != nil {
-		t.Fatalf("create after a 429 failed: %v", err)
+	inAnHour := func() string { return time.Now().Add(time.Hour).UTC().Format(http.TimeFormat) }
+	tests := []struct {
+		name       string
+		retryAfter func() string
+		call       func(*Client) error
+		want       func(time.Duration) bool
+		wantText   string
+	}{
+		{"seconds, POST create", func() string { return "1" }, createContact, func(d time.Duration) bool { return d == time.Second }, "1s"},
+		{"seconds, GET", func() string { return "7" }, listContacts, func(d time.Duration) bool { return d == 7*time.Second }, "7s"},
+		{"fraction", func() string { return "0.25" }, listContacts, func(d time.Duration) bool { return d == 250*time.Millisecond }, "250ms"},
+		// An HTTP date an hour ahead: whole seconds, within the second it was written in.
+		{"HTTP date", inAnHour, listContacts, func(d time.Duration) bool { return d%time.Second == 0 && d > time.Hour-2*time.Second && d <= time.Hour }, "about 1h"},
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(times) != 2 {
-		t.Fatalf("server saw %d requests, want 2", len(times))
-	}
-	// A lower bound only: the retry cannot come before Retry-After.
-	if gap := times[1].Sub(times[0]); gap < time.Second {
-		t.Errorf("retried after %v, before Retry-After: 1", gap)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var calls atomic.Int32
+			var f *fakeAPI
+			f = newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+				n := calls.Add(1)
+				f.waits.event(fmt.Sprintf("%s %d", r.Method, n))
+				if n == 1 {
+					w.Header().Set("Retry-After", tt.retryAfter())
+					writeError(w, 429, CodeThrottledConcurrentRequests, "Number of concurrent requests exceeded the limit of 52.")
+					return
+				}
+				if r.Method == http.MethodGet {
+					writeJSON(w, 200, `{"value":[]}`)
+					return
+				}
+				w.WriteHeader(http.StatusNoContent)
+			}, &ClientOptions{MaxRetryWait: 2 * time.Hour})
+			if err := tt.call(f.client); err != nil {
+				t.Fatalf("call after a 429 failed: %v", err)
+			}
+			seq := f.waits.sequence()
+			waits := f.waits.durations()
+			if len(seq) != 3 || len(waits) != 1 || !strings.HasPrefix(seq[1], "wait ") || !strings.HasSuffix(seq[2], " 2") {
+				t.Fatalf("sequence %q, want the request, one wait, the request again", seq)
+			}
+			if !tt.want(waits[0]) {
+				t.Errorf("waited %v before the retry, want %s", waits[0], tt.wantText)
+			}
+		})
 	}
 }
 
-func TestMaxRetryWaitBoundsTheWait(t *testing.T) {
+// TestRetryWaitLimits: a Retry-After beyond ClientOptions.MaxRetryWait or Retry.MaxRetryDelay is
+// not waited for (the 429 comes back at once with its Retry-After), and MaxRetryWait bounds the
+// sum of all waits of one call.
+func TestRetryWaitLimits(t *testing.T) {
 	t.Parallel()
-	var calls atomic.Int32
-	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		w.Header().Set("Retry-After", "30")
-		writeError(w, 429, CodeThrottledRequestCount, "Number of requests exceeded the limit of 6000 over time window of 300 seconds.")
-	}, &ClientOptions{MaxRetryWait: 2 * time.Second})
-	err := listContacts(f.client)
-	if !IsThrottled(err) {
-		t.Fatalf("error = %v, want 429", err)
+	tests := []struct {
+		name       string
+		retryAfter string
+		opts       *ClientOptions
+		wantCalls  int32
+		wantWaits  []time.Duration
+	}{
+		{"over MaxRetryWait", "30", &ClientOptions{MaxRetryWait: 2 * time.Second}, 1, nil},
+		{"over MaxRetryDelay", "30", &ClientOptions{ClientOptions: clientOpts(policy.RetryOptions{MaxRetryDelay: 10 * time.Second})}, 1, nil},
+		{"negative MaxRetryWait: no waiting", "1", &ClientOptions{MaxRetryWait: -1}, 1, nil},
+		{"budget spent by earlier waits", "2", &ClientOptions{MaxRetryWait: 5 * time.Second}, 3, []time.Duration{2 * time.Second, 2 * time.Second}},
+		{"MaxRetries reached first", "2", &ClientOptions{ClientOptions: clientOpts(policy.RetryOptions{MaxRetries: 1})}, 2, []time.Duration{2 * time.Second}},
 	}
-	var re *ResponseError
-	errors.As(err, &re)
-	if re.RetryAfter != 30*time.Second {
-		t.Errorf("RetryAfter = %v, want 30s", re.RetryAfter)
-	}
-	if calls.Load() != 1 {
-		t.Errorf("server saw %d requests; a 30 s Retry-After is over the 2 s budget, want 1", calls.Load())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var calls atomic.Int32
+			f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+				calls.Add(1)
+				w.Header().Set("Retry-After", tt.retryAfter)
+				writeError(w, 429, CodeThrottledRequestCount, "Number of requests exceeded the limit of 6000 over time window of 300 seconds.")
+			}, tt.opts)
+			err := listContacts(f.client)
+			var re *ResponseError
+			if !errors.As(err, &re) || re.StatusCode != http.StatusTooManyRequests {
+				t.Fatalf("error = %v, want the 429", err)
+			}
+			if want, _ := strconv.Atoi(tt.retryAfter); re.RetryAfter != time.Duration(want)*time.Second {
+				t.Errorf("RetryAfter = %v, want %ss: the last response keeps its header", re.RetryAfter, tt.retryAfter)
+			}
+			if n := calls.Load(); n != tt.wantCalls {
+				t.Errorf("server saw %d requests, want %d", n, tt.wantCalls)
+			}
+			if diff := cmp.Diff(tt.wantWaits, f.waits.durations()); diff != "" {
+				t.Errorf("waits (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
+// TestCancellationStopsTheWait: a context cancelled while the client waits for Retry-After ends
+// the call with the context's error, and the retry is not sent.
 func TestCancellationStopsTheWait(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -166,15 +222,40 @@ func TestCancellationStopsTheWait(t *testing.T) {
 		calls.Add(1)
 		w.Header().Set("Retry-After", "60")
 		writeError(w, 429, CodeThrottledRequestCount, "throttled")
-		w.(http.Flusher).Flush()
-		cancel() // the client is now waiting 60 s for its retry
 	}, &ClientOptions{ClientOptions: clientOpts(policy.RetryOptions{MaxRetryDelay: 2 * time.Minute})})
+	var waits []time.Duration
+	f.client.retry.sleep = func(ctx context.Context, d time.Duration) error {
+		waits = append(waits, d)
+		cancel() // the caller gives up during the wait
+		<-ctx.Done()
+		return ctx.Err()
+	}
 	_, err := f.client.List(ctx, "contacts", nil)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error = %v, want context.Canceled", err)
 	}
 	if calls.Load() != 1 {
-		t.Errorf("server saw %d requests, want 1", calls.Load())
+		t.Errorf("server saw %d requests, want 1: no retry after the cancelled wait", calls.Load())
+	}
+	if diff := cmp.Diff([]time.Duration{time.Minute}, waits); diff != "" {
+		t.Errorf("waits (-want +got):\n%s", diff)
+	}
+}
+
+// TestSleepContext: the real wait ends when its context does (a test that hangs for an hour
+// otherwise), and returns nil after a wait that was not interrupted.
+func TestSleepContext(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := sleepContext(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("sleepContext(cancelled, 1h) = %v, want context.Canceled", err)
+	}
+	if err := sleepContext(context.Background(), time.Microsecond); err != nil {
+		t.Errorf("sleepContext(1µs) = %v", err)
+	}
+	if err := sleepContext(context.Background(), 0); err != nil {
+		t.Errorf("sleepContext(0) = %v", err)
 	}
 }
 
@@ -299,11 +380,35 @@ func TestTokenFailureIsNotRetried(t *testing.T) {
 	}
 }
 
+// TestCallerShouldRetryReplacesTheDecision: with Retry.ShouldRetry set, azcore decides and waits
+// as for any client (here: a 500 is retried), and the client's own wait is not used.
+func TestCallerShouldRetryReplacesTheDecision(t *testing.T) {
+	t.Parallel()
+	h, calls := failThen(1, http.StatusInternalServerError)
+	f := newFakeAPI(t, h, &ClientOptions{ClientOptions: clientOpts(policy.RetryOptions{
+		RetryDelay:  time.Microsecond,
+		ShouldRetry: func(resp *http.Response, err error) bool { return err == nil && resp.StatusCode == 500 },
+	})})
+	if err := listContacts(f.client); err != nil {
+		t.Fatalf("List after one 500: %v, want the caller's ShouldRetry to retry it", err)
+	}
+	if n := calls.Load(); n != 2 {
+		t.Errorf("server saw %d requests, want 2", n)
+	}
+	if w := f.waits.durations(); len(w) != 0 {
+		t.Errorf("the client's own wait ran (%v); azcore waits when the caller decides", w)
+	}
+}
+
 func TestShouldRetryDecision(t *testing.T) {
 	t.Parallel()
 	s := newRetrySettings(policy.RetryOptions{RetryDelay: time.Second}, time.Minute)
-	resp := func(status int, idempotent bool, retryAfter string, started time.Duration) *http.Response {
-		ctx := withCallState(context.Background(), &callState{idempotent: idempotent, start: time.Now().Add(-started), tries: 1})
+	waits := &sleepLog{}
+	s.sleep = waits.sleep
+	resp := func(status int, idempotent bool, retryAfter string, waited time.Duration) *http.Response {
+		ctx := withCallState(context.Background(), idempotent)
+		st := callStateFrom(ctx)
+		st.tries, st.waited = 1, waited
 		req, _ := http.NewRequestWithContext(ctx, "GET", "https://x/", nil)
 		r := &http.Response{StatusCode: status, Header: http.Header{}, Request: req}
 		if retryAfter != "" {
@@ -312,43 +417,46 @@ func TestShouldRetryDecision(t *testing.T) {
 		return r
 	}
 	tests := []struct {
-		name string
-		resp *http.Response
-		want bool
+		name     string
+		resp     *http.Response
+		want     bool
+		wantWait time.Duration // when want; 0 means a backoff of 0.8 to 1.3 s
 	}{
-		{"429 non-idempotent", resp(429, false, "5", 0), true},
-		{"503 idempotent", resp(503, true, "", 0), true},
-		{"503 non-idempotent", resp(503, false, "", 0), false},
-		{"500 idempotent", resp(500, true, "", 0), false},
-		{"404", resp(404, true, "", 0), false},
-		{"429 over budget", resp(429, true, "61", 0), false},
-		{"429 budget spent", resp(429, true, "5", 58*time.Second), false},
-		{"no call state: 429 only", &http.Response{StatusCode: 429, Header: http.Header{}}, true},
-		{"no call state: 503", &http.Response{StatusCode: 503, Header: http.Header{}}, false},
+		{"429 non-idempotent", resp(429, false, "5", 0), true, 5 * time.Second},
+		{"503 idempotent", resp(503, true, "", 0), true, 0},
+		{"503 idempotent with Retry-After", resp(503, true, "2", 0), true, 2 * time.Second},
+		{"503 non-idempotent", resp(503, false, "", 0), false, 0},
+		{"500 idempotent", resp(500, true, "", 0), false, 0},
+		{"404", resp(404, true, "", 0), false, 0},
+		{"429 over budget", resp(429, true, "61", 0), false, 0},
+		{"429 budget spent", resp(429, true, "5", 58*time.Second), false, 0},
+		{"no call state: 429 only", &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {"3"}}}, true, 3 * time.Second},
+		{"no call state: 503", &http.Response{StatusCode: 503, Header: http.Header{}}, false, 0},
+		{"an error of another client", nil, false, 0},
 	}
 	for _, tt := range tests {
-		if got := s.shouldRetry(tt.resp, nil); got != tt.want {
+		before := len(waits.durations())
+		var err error
+		if tt.resp == nil {
+			err = errors.New("connection reset")
+		}
+		if got := s.shouldRetry(tt.resp, err); got != tt.want {
 			t.Errorf("%s: shouldRetry = %v, want %v", tt.name, got, tt.want)
 		}
-	}
-}
-
-func TestRetryAfterParsing(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]time.Duration{
-		"": 0, "0": 0, "-1": 0, "7": 7 * time.Second, "1.5": 1500 * time.Millisecond, "soon": 0, "NaN": 0, "1e300": 0,
-	} {
-		h := http.Header{}
-		if in != "" {
-			h.Set("Retry-After", in)
+		w := waits.durations()[before:]
+		switch {
+		case !tt.want && len(w) != 0:
+			t.Errorf("%s: waited %v without retrying", tt.name, w)
+		case tt.want && len(w) != 1:
+			t.Errorf("%s: waited %v, want one wait", tt.name, w)
+		case tt.want && tt.wantWait != 0 && w[0] != tt.wantWait:
+			t.Errorf("%s: waited %v, want %v", tt.name, w[0], tt.wantWait)
+		case tt.want && tt.wantWait == 0 && (w[0] < 800*time.Millisecond || w[0] >= 1300*time.Millisecond):
+			t.Errorf("%s: backoff %v, want 0.8 to 1.3 × RetryDelay", tt.name, w[0])
 		}
-		if got := retryAfter(h); got != want {
-			t.Errorf("retryAfter(%q) = %v, want %v", in, got, want)
+		if tt.want && tt.resp != nil && tt.resp.Header.Get("Retry-After") != "" {
+			t.Errorf("%s: Retry-After left on a retried response; azcore would wait again", tt.name)
 		}
-	}
-	h := http.Header{"Retry-After": {time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)}}
-	if got := retryAfter(h); got < 59*time.Minute || got > time.Hour {
-		t.Errorf("retryAfter(HTTP date in an hour) = %v", got)
 	}
 }
 
