@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -164,6 +166,33 @@ func (c *credential) GetToken(ctx context.Context, opts policy.TokenRequestOptio
 		return azcore.AccessToken{}, explainWith(err, c.hints)
 	}
 	return tok, nil
+}
+
+// RefreshToken returns a new access token from the token service, never one from the
+// credential's cache; the new token replaces the cached one, so GetToken returns it from then on.
+// It is for a service that rejected a token the cache still holds for valid (revoked, or the
+// service's clock runs ahead): the dataverse client calls it after a 401 challenge (it
+// implements dataverse.TokenRefresher, which this package cannot import).
+//
+// azidentity has no "skip the cache" switch, but MSAL never answers a request carrying claims
+// from its cache, so the request carries the claims of a continuous-access-evaluation
+// challenge: a token issued not before now (see refreshClaims). The Azure CLI credential keeps
+// no cache and refuses claims, so it is simply asked again.
+func (c *credential) RefreshToken(ctx context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	if c.method != MethodAzureCLI && opts.Claims == "" {
+		opts.Claims = refreshClaims(time.Now())
+	}
+	return c.GetToken(ctx, opts)
+}
+
+// refreshClaims is the claims request that makes MSAL fetch a new token: the "nbf" claim of a
+// CAE token-revocation challenge ({"access_token":{"nbf":{"essential":true,"value":"<unix
+// time>"}}}), asking for a token issued at or after now. Resources send this shape in their CAE
+// challenges and azidentity passes it to Entra for the client-credentials grant; that Entra
+// honours it for an app without CAE-enabled resources is [unverified] (the emulator accepts any
+// claims). Change it here only.
+func refreshClaims(now time.Time) string {
+	return `{"access_token":{"nbf":{"essential":true,"value":"` + strconv.FormatInt(now.Unix(), 10) + `"}}}`
 }
 
 // String names the credential kind and app, never the secret.

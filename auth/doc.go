@@ -33,7 +33,9 @@
 // # Credentials
 //
 // [NewCredential] returns an azcore.TokenCredential backed by azidentity, which caches tokens and
-// refreshes them five minutes before expiry. Create one per process and share it. Its failures
+// refreshes them five minutes before expiry. Create one per process and share it. Its
+// RefreshToken method gets a new token past that cache; the dataverse client uses it (as a
+// dataverse.TokenRefresher) when the service rejects a token the cache still holds for valid. Its failures
 // are an *[EntraError] (AADSTS code, Entra's trace and correlation IDs, and an explanation with
 // the fix) or an *[ExplainedError] (untrusted CA, unknown host, refused connection). [Explain]
 // does the same for errors that reach the caller through other clients.

@@ -42,6 +42,7 @@ type fakeSTS struct {
 	certs    []*x509.Certificate // registered certificates
 	requests []string            // "METHOD /path" of every request
 	tokens   int                 // token requests seen
+	claims   []string            // the claims parameter of each token request ("" when absent)
 	conns    int                 // TCP connections accepted
 	forced   *forcedFailure      // when set, every token request fails like this
 	// federated is a workload-identity token the app trusts as a client assertion (what a
@@ -150,6 +151,13 @@ func (s *fakeSTS) tokenRequests() int {
 	return s.tokens
 }
 
+// claimsSeen returns the claims parameter of each token request so far.
+func (s *fakeSTS) claimsSeen() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.claims)
+}
+
 func (s *fakeSTS) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests = append(s.requests, r.Method+" "+r.URL.Path)
@@ -206,6 +214,9 @@ func (s *fakeSTS) token(w http.ResponseWriter, r *http.Request) {
 		s.entraError(w, r, http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.")
 		return
 	}
+	s.mu.Lock()
+	s.claims = append(s.claims, r.PostForm.Get("claims"))
+	s.mu.Unlock()
 	if r.PostForm.Get("grant_type") != "client_credentials" {
 		s.entraError(w, r, http.StatusBadRequest, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.")
 		return

@@ -76,6 +76,7 @@ type Client struct {
 	base    string   // baseURL.String()
 	version string
 	retry   *retrySettings
+	cred    *challengedCredential // the caller's credential, as the bearer policy sees it
 }
 
 var apiVersionPattern = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
@@ -204,7 +205,8 @@ func (c *Client) newPipeline(cred azcore.TokenCredential, opts *ClientOptions) (
 	o.PerCallPolicies = append([]policy.Policy(nil), o.PerCallPolicies...)
 	o.PerRetryPolicies = append([]policy.Policy(nil), o.PerRetryPolicies...)
 
-	bearer := runtime.NewBearerTokenPolicy(cred, c.scopes(), &policy.BearerTokenOptions{
+	c.cred = &challengedCredential{cred: cred}
+	bearer := runtime.NewBearerTokenPolicy(c.cred, c.scopes(), &policy.BearerTokenOptions{
 		AuthorizationHandler: policy.AuthorizationHandler{
 			OnChallenge: c.onChallenge,
 		},

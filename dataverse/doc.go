@@ -83,7 +83,10 @@
 //     PATCH); a POST that creates a record or runs an action is never
 //     repeated, because it may have been executed;
 //   - a 401 with a bearer challenge makes the token policy drop its cached
-//     token, ask the credential again and resend the request once;
+//     token, ask the credential again and resend the request once; when the
+//     credential's own cache hands out the rejected token again, a
+//     credential implementing TokenRefresher (auth.NewCredential's does) is
+//     asked for a new one, and without a new token nothing is resent;
 //   - the wait before a retry is the response's Retry-After (delay-seconds,
 //     a decimal fraction of seconds, or an HTTP date), else azcore's
 //     exponential backoff; a Retry-After over Retry.MaxRetryDelay is not

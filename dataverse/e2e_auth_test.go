@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,7 +14,9 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/google/go-cmp/cmp"
 
+	"github.com/d365s2s/d365/auth"
 	"github.com/d365s2s/d365/dataverse"
 	"github.com/d365s2s/d365/emulator"
 )
@@ -85,8 +88,8 @@ func TestE2EUnauthorizedTokens(t *testing.T) {
 		if n := cred.count(); n != 2 {
 			t.Errorf("the credential was asked %d times, want 2 (the first token and one fresh one after the challenge)", n)
 		}
-		if n := wire.count(http.MethodGet, "WhoAmI"); n != 2 {
-			t.Errorf("%d WhoAmI requests, want 2", n)
+		if n := wire.count(http.MethodGet, "WhoAmI"); n != 1 {
+			t.Errorf("%d WhoAmI requests, want 1: the credential had no other token, so nothing is resent", n)
 		}
 	})
 
@@ -165,5 +168,71 @@ func TestE2EForbiddenWithoutApplicationUser(t *testing.T) {
 	}
 	if _, err := client.Create(ctx, "contacts", map[string]any{"lastname": "Roleful"}, nil); err != nil {
 		t.Errorf("Create after the role was assigned: %v", err)
+	}
+}
+
+// tokenRequests is a transport that counts the token requests passing through it.
+type tokenRequests struct {
+	next policy.Transporter
+	n    atomic.Int32
+}
+
+func (c *tokenRequests) Do(req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "/oauth2/v2.0/token") {
+		c.n.Add(1)
+	}
+	return c.next.Do(req)
+}
+
+// TestE2EExpiredTokenRefreshedPastTheCache: real azidentity behind auth.NewCredential. The
+// emulator's clock moves past the token's expiry while azidentity's cache, on this machine's
+// clock, still holds the token for valid for most of an hour, so asking the credential again
+// would return the rejected token. After the 401 challenge the client asks the credential for a
+// token past its cache (dataverse.TokenRefresher), resends once and succeeds; later calls use the
+// new token without asking again.
+func TestE2EExpiredTokenRefreshedPastTheCache(t *testing.T) {
+	t.Parallel()
+	env := newE2E(t, nil)
+	ctx := t.Context()
+	creds := env.emu.Credentials()
+	tokens := &tokenRequests{next: env.emu.HTTPClient()}
+	cred, err := auth.NewCredential(auth.Config{
+		OrgURL:        env.emu.OrgURL(),
+		TenantID:      creds.TenantID,
+		ClientID:      creds.ClientID,
+		ClientSecret:  auth.Secret(creds.ClientSecret),
+		AuthorityHost: env.emu.AuthorityHost(),
+	}, &auth.CredentialOptions{ClientOptions: azcore.ClientOptions{Transport: tokens}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := cred.(dataverse.TokenRefresher); !ok {
+		t.Fatalf("auth.NewCredential's credential %T is not a dataverse.TokenRefresher", cred)
+	}
+	wire := &wireLog{next: env.emu.HTTPClient()}
+	client := newClient(t, env.emu, cred, &dataverse.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: wire}})
+
+	if _, err := client.WhoAmI(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := tokens.n.Load(); n != 1 {
+		t.Fatalf("%d token requests for the first call, want 1", n)
+	}
+	env.emu.SetClockOffset(61 * time.Minute)
+	if _, err := client.WhoAmI(ctx); err != nil {
+		t.Fatalf("WhoAmI after the token expired on the service's clock: %v, want success with a new token", err)
+	}
+	if n := tokens.n.Load(); n != 2 {
+		t.Errorf("%d token requests, want 2: one new token past azidentity's cache after the challenge", n)
+	}
+	var statuses []int
+	for _, r := range wire.take() {
+		statuses = append(statuses, r.Status)
+	}
+	if diff := cmp.Diff([]int{http.StatusOK, http.StatusUnauthorized, http.StatusOK}, statuses); diff != "" {
+		t.Errorf("WhoAmI statuses (-want +got):\n%s", diff)
+	}
+	if _, err := client.RetrieveVersion(ctx); err != nil || tokens.n.Load() != 2 {
+		t.Errorf("next call: %v after %d token requests; want success with the new token, no new request", err, tokens.n.Load())
 	}
 }

@@ -133,19 +133,3 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 
 // Close closes the underlying body.
 func (b *limitedBody) Close() error { return b.rc.Close() }
-
-// onChallenge is the bearer policy's hook for a 401 response carrying a
-// WWW-Authenticate challenge that is not a CAE claims challenge. Dataverse
-// answers every rejected token with such a challenge
-// ("Bearer authorization_uri=…, resource_id=…"). Before calling this, the
-// bearer policy has already expired its cached token, so authorize fetches a
-// token from the credential again; the policy then resends the request once
-// and returns whatever comes back (a second 401 is not retried again).
-//
-// Note that azidentity credentials keep their own token cache, so the
-// "fresh" token may be the same one when it has not expired: the retry
-// helps when the token expired or was revoked in the meantime, not when it
-// was issued for another environment (the ResponseError says so).
-func (c *Client) onChallenge(req *policy.Request, _ *http.Response, authorize func(policy.TokenRequestOptions) error) error {
-	return authorize(policy.TokenRequestOptions{Scopes: c.scopes()})
-}

@@ -183,6 +183,9 @@ func (c *Client) attemptPolicy(req *policy.Request) (*http.Response, error) {
 	}
 	st.tries++
 	resp, err := req.Next()
+	if err != nil && resp != nil && errors.Is(err, errSameToken) {
+		return resp, nil // the 401 goes back to the caller as a ResponseError
+	}
 	if err != nil {
 		var nr interface{ NonRetriable() }
 		if errors.As(err, &nr) || req.Raw().Context().Err() != nil {

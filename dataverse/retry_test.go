@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/google/go-cmp/cmp"
 )
@@ -355,6 +358,78 @@ func TestUnauthorizedGetsOneFreshTokenAndOneRetry(t *testing.T) {
 			}
 		}
 	})
+	t.Run("the same token is not sent again", func(t *testing.T) {
+		t.Parallel()
+		f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("WWW-Authenticate", challenge)
+			w.WriteHeader(http.StatusUnauthorized)
+		}, nil)
+		f.cred.tokens = []string{"cached"} // a credential that can only answer from its cache
+		err := listContacts(f.client)
+		var re *ResponseError
+		if !errors.As(err, &re) || re.StatusCode != http.StatusUnauthorized || re.Challenge == nil {
+			t.Fatalf("error = %v, want the 401 with its challenge", err)
+		}
+		if n := len(f.reqs()); n != 1 {
+			t.Errorf("server saw %d requests, want 1: resending the rejected token is pointless", n)
+		}
+		if n := f.cred.callCount(); n != 2 {
+			t.Errorf("credential asked %d times, want 2 (the first token, then once after the challenge)", n)
+		}
+	})
+	t.Run("a TokenRefresher bypasses the cache", func(t *testing.T) {
+		t.Parallel()
+		f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "Bearer fresh" {
+				w.Header().Set("WWW-Authenticate", challenge)
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			writeJSON(w, 200, `{"value":[]}`)
+		}, nil)
+		cred := &refreshingCredential{cached: "stale", fresh: "fresh"}
+		c, err := NewClient(f.orgURL(), cred, &ClientOptions{ClientOptions: policy.ClientOptions{Transport: f.srv.Client()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 2 {
+			if err := listContacts(c); err != nil {
+				t.Fatalf("call %d: %v, want success with the refreshed token", i, err)
+			}
+		}
+		var auths []string
+		for _, r := range f.reqs() {
+			auths = append(auths, r.Header.Get("Authorization"))
+		}
+		if diff := cmp.Diff([]string{"Bearer stale", "Bearer fresh", "Bearer fresh"}, auths); diff != "" {
+			t.Errorf("tokens sent (-want +got):\n%s", diff)
+		}
+		gets, refreshes, scopes := cred.counts()
+		if gets != 2 || refreshes != 1 {
+			t.Errorf("GetToken %d times, RefreshToken %d times; want 2 and 1", gets, refreshes)
+		}
+		if want := []string{f.orgURL() + "/.default"}; !slices.Equal(scopes, want) {
+			t.Errorf("RefreshToken scopes %q, want %q", scopes, want)
+		}
+	})
+	t.Run("a failed refresh is the call's error", func(t *testing.T) {
+		t.Parallel()
+		f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("WWW-Authenticate", challenge)
+			w.WriteHeader(http.StatusUnauthorized)
+		}, nil)
+		cred := &refreshingCredential{cached: "stale", err: errors.New("AADSTS7000215: Invalid client secret provided")}
+		c, err := NewClient(f.orgURL(), cred, &ClientOptions{ClientOptions: policy.ClientOptions{Transport: f.srv.Client()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := listContacts(c); err == nil || !strings.Contains(err.Error(), "AADSTS7000215") {
+			t.Fatalf("error = %v, want the refresher's error", err)
+		}
+		if n := len(f.reqs()); n != 1 {
+			t.Errorf("server saw %d requests, want 1", n)
+		}
+	})
 	t.Run("401 without challenge is not retried", func(t *testing.T) {
 		t.Parallel()
 		f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusUnauthorized) }, nil)
@@ -365,6 +440,44 @@ func TestUnauthorizedGetsOneFreshTokenAndOneRetry(t *testing.T) {
 			t.Errorf("server saw %d requests, want 1", n)
 		}
 	})
+}
+
+// refreshingCredential answers GetToken from a "cache" (always the same token) and RefreshToken
+// with a fresh one or an error.
+type refreshingCredential struct {
+	cached, fresh string
+	err           error
+
+	mu              sync.Mutex
+	gets, refreshes int
+	scopes          []string
+}
+
+func (r *refreshingCredential) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.gets++
+	if r.refreshes > 0 && r.err == nil {
+		return azcore.AccessToken{Token: r.fresh, ExpiresOn: time.Now().Add(time.Hour)}, nil
+	}
+	return azcore.AccessToken{Token: r.cached, ExpiresOn: time.Now().Add(time.Hour)}, nil
+}
+
+func (r *refreshingCredential) RefreshToken(_ context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.refreshes++
+	r.scopes = o.Scopes
+	if r.err != nil {
+		return azcore.AccessToken{}, r.err
+	}
+	return azcore.AccessToken{Token: r.fresh, ExpiresOn: time.Now().Add(time.Hour)}, nil
+}
+
+func (r *refreshingCredential) counts() (gets, refreshes int, scopes []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.gets, r.refreshes, r.scopes
 }
 
 func TestTokenFailureIsNotRetried(t *testing.T) {
