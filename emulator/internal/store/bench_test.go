@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"testing"
+
+	"github.com/d365s2s/d365/emulator/internal/schema"
 )
 
 func BenchmarkCreate(b *testing.B) {
@@ -72,5 +75,49 @@ func BenchmarkCreateInTransaction1000(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkCreateWithSortIndexes creates 1,000 contacts in one transaction
+// with no sort index on contact, with the one a $orderby=lastname scan
+// creates, and with the most the store creates on one table
+// (maxSortIndexesPerTable): what lazily created sort indexes cost writes.
+func BenchmarkCreateWithSortIndexes(b *testing.B) {
+	for _, indexes := range []int{0, 1, maxSortIndexesPerTable} {
+		b.Run(fmt.Sprintf("indexes=%d", indexes), func(b *testing.B) {
+			s, p := newStore(b, nil)
+			ctx := context.Background()
+			contact := table(b, s, "contact")
+			var text []*schema.Column
+			for _, c := range contact.Columns {
+				if c.Type == schema.TypeString && !c.Internal && c.Formula == nil && c.LogicalName != "lastname" {
+					text = append(text, c)
+				}
+			}
+			last, _ := contact.Column("lastname")
+			first, _ := contact.Column("firstname")
+			email, _ := contact.Column("emailaddress1")
+			for i, c := range append([]*schema.Column{last}, text...)[:indexes] {
+				if _, err := s.Query(ctx, p, Query{Table: contact, Orders: []Order{{Column: c}}, Limit: 1}); err != nil {
+					b.Fatal(err, i)
+				}
+			}
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				err := s.Write(ctx, func(tx *Tx) error {
+					for range 1000 {
+						n++
+						if _, err := tx.Create(ctx, p, contact, []Field{{first, fmt.Sprintf("First%06d", n)}, {last, fmt.Sprintf("Last%06d", n)}, {email, "b@example.com"}}); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

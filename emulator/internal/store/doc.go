@@ -45,7 +45,13 @@
 // Queries take their conditions as [Cond] values built from metadata
 // ([Compare], [Like], [In], [Related], [InJoin]…) and their joins as
 // [Join] values; a [Cursor] resumes a query after a row (keyset paging),
-// and can travel as JSON text or as one text value per sort key.
+// and can travel as JSON text or as one text value per sort key. The
+// first query ordered by a table's own columns creates an index on them
+// (then the primary key) with their collations, so that every later page
+// seeks to its cursor instead of sorting the rest of the table: a scan's
+// work and garbage per page do not grow with the table. Indexes are made
+// only for the orders clients use, a few per table at most, since each
+// costs the table's writes.
 //
 // # Failures
 //

@@ -70,6 +70,17 @@ type Store struct {
 	// reloaded.
 	securityEpoch atomic.Uint64
 	principals    sync.Map // application id -> *cachedPrincipal
+
+	// sortIndexes holds the sort indexes created (see sortindex.go) as
+	// sortIndexKey values, of generation sortIndexGen, which a restore
+	// bumps. sortIndexMu (taken before writeMu, never after) serialises
+	// their creation and guards sortIndexCount, the number created per
+	// table in generation sortIndexCountGen.
+	sortIndexes       sync.Map
+	sortIndexGen      atomic.Uint64
+	sortIndexMu       sync.Mutex
+	sortIndexCount    map[string]int
+	sortIndexCountGen uint64
 }
 
 type cachedPrincipal struct {
@@ -257,6 +268,11 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	return s.writeTxLocked(ctx, fn)
+}
+
+// writeTxLocked is writeTx for a caller that holds writeMu.
+func (s *Store) writeTxLocked(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin transaction: %w", err)

@@ -46,6 +46,11 @@ type Query struct {
 	Offset int
 	// Limit is the maximum number of rows; 0 means no limit.
 	Limit int
+
+	// nulls selects one part of a descending keyset page (see
+	// queryDescending): the non-null rows after the cursor, or the null
+	// rows that follow them.
+	nulls nullPart
 }
 
 // SortKeys returns the query's complete sort order: Orders, then what
@@ -128,6 +133,9 @@ func defaultColumns(t *schema.Table) []*schema.Column {
 // returns, so no read lock outlives the call, and memory is bounded by
 // the page, not by the table.
 func (s *Store) Query(ctx context.Context, p *Principal, q Query) (*Page, error) {
+	// A transaction's queries skip this: the index would be rolled back
+	// with it, and the write lock is the transaction's.
+	s.ensureSortIndex(ctx, &q)
 	return s.query(ctx, s.db, p, q)
 }
 
@@ -176,8 +184,12 @@ func (s *Store) planQuery(b *sqlBuilder, p *Principal, q *Query, withAfter bool)
 		b.b.WriteString(", " + expr)
 	}
 	conds := []Cond{q.Where}
-	if withAfter && q.After != nil {
-		after, err := keysetAfter(keys, q.After)
+	switch {
+	case q.nulls == nullsOnly:
+		// Every null row follows the cursor's non-null value.
+		conds = append(conds, sortKeyCond(keys[0], " IS NULL"))
+	case withAfter && q.After != nil:
+		after, err := keysetAfter(keys, q.After, q.nulls == nonNullOnly)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -190,33 +202,14 @@ func (s *Store) planQuery(b *sqlBuilder, p *Principal, q *Query, withAfter bool)
 }
 
 func (s *Store) query(ctx context.Context, db querier, p *Principal, q Query) (*Page, error) {
+	if splitsOnNulls(&q) {
+		return s.queryDescending(ctx, db, p, q)
+	}
 	t := q.Table
 	b := &sqlBuilder{alias: "t0"}
-	plan, keys, err := s.planQuery(b, p, &q, true)
+	plan, keys, err := s.querySQL(b, p, &q)
 	if err != nil {
 		return nil, err
-	}
-	b.b.WriteString(" ORDER BY ")
-	for i, o := range keys {
-		if i > 0 {
-			b.b.WriteString(", ")
-		}
-		expr, _ := b.column(o.Join, o.Column)
-		b.b.WriteString(expr)
-		if o.Desc {
-			b.b.WriteString(" DESC")
-		}
-	}
-	switch {
-	case q.Limit > 0:
-		b.b.WriteString(" LIMIT ?")
-		b.args = append(b.args, q.Limit+1)
-	case q.Offset > 0:
-		b.b.WriteString(" LIMIT -1")
-	}
-	if q.Offset > 0 {
-		b.b.WriteString(" OFFSET ?")
-		b.args = append(b.args, q.Offset)
 	}
 	rows, err := db.QueryContext(ctx, b.b.String(), b.args...)
 	if err != nil {
@@ -254,12 +247,48 @@ func (s *Store) query(ctx context.Context, db querier, p *Principal, q Query) (*
 	return page, nil
 }
 
+// querySQL writes the whole SELECT of q into b: columns and sort keys,
+// FROM, WHERE (with the keyset condition of q.After), ORDER BY, LIMIT and
+// OFFSET.
+func (s *Store) querySQL(b *sqlBuilder, p *Principal, q *Query) (*selectPlan, []Order, error) {
+	plan, keys, err := s.planQuery(b, p, q, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	b.b.WriteString(" ORDER BY ")
+	for i, o := range keys {
+		if i > 0 {
+			b.b.WriteString(", ")
+		}
+		expr, _ := b.column(o.Join, o.Column)
+		b.b.WriteString(expr)
+		if o.Desc {
+			b.b.WriteString(" DESC")
+		}
+	}
+	switch {
+	case q.Limit > 0:
+		b.b.WriteString(" LIMIT ?")
+		b.args = append(b.args, q.Limit+1)
+	case q.Offset > 0:
+		b.b.WriteString(" LIMIT -1")
+	}
+	if q.Offset > 0 {
+		b.b.WriteString(" OFFSET ?")
+		b.args = append(b.args, q.Offset)
+	}
+	return plan, keys, nil
+}
+
 // keysetAfter builds the condition selecting the rows after a cursor in
 // the given order. SQLite, like SQL Server, sorts NULL first ascending
 // and last descending:
 //
 //	(k1 after v1) OR (k1 IS v1 AND k2 after v2) OR …
-func keysetAfter(orders []Order, c *Cursor) (Cond, error) {
+//
+// nonNull leaves out the rows whose first key is null (the null part of a
+// descending page is read on its own).
+func keysetAfter(orders []Order, c *Cursor, nonNull bool) (Cond, error) {
 	if len(c.keys) != len(orders) {
 		return nil, errCursorMismatch
 	}
@@ -272,6 +301,17 @@ func keysetAfter(orders []Order, c *Cursor) (Cond, error) {
 		keys[i] = v
 	}
 	var alts []Cond
+	// A redundant bound on the first key lets SQLite seek a sort index to
+	// the cursor instead of reading every row before it: ascending, the
+	// rows after a non-null value are those at or above it.
+	var bound Cond
+	switch first := orders[0]; {
+	case keys[0] != nil && !first.Desc:
+		bound = sortKeyCond(first, " >= ?", keys[0])
+	case keys[0] != nil && nonNull:
+		// Descending, the non-null rows after v1 are those at or below it.
+		bound = sortKeyCond(first, " <= ?", keys[0])
+	}
 	for i, o := range orders {
 		var parts []Cond
 		for j := 0; j < i; j++ {
@@ -288,6 +328,9 @@ func keysetAfter(orders []Order, c *Cursor) (Cond, error) {
 			parts = append(parts, Or(sortKeyCond(o, " < ?", keys[i]), sortKeyCond(o, " IS NULL")))
 		}
 		alts = append(alts, And(parts...))
+	}
+	if bound != nil {
+		return And(bound, Or(alts...)), nil
 	}
 	return Or(alts...), nil
 }

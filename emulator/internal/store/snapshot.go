@@ -201,6 +201,11 @@ func (s *Store) resetCaches() {
 	s.securityEpoch.Add(1)
 	s.principals.Clear()
 	s.seqValid = false
+	// The restored database has the sort indexes of its own time: create
+	// them again on demand (CREATE INDEX IF NOT EXISTS). Not under
+	// sortIndexMu, which is taken before writeMu.
+	s.sortIndexGen.Add(1)
+	s.sortIndexes.Clear()
 }
 
 // checkSnapshot refuses a snapshot of another database or of another
