@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/d365s2s/d365/emulator/internal/aadsts"
 )
 
 const (
@@ -34,30 +36,30 @@ var unixEpoch = time.Unix(0, 0).UTC()
 // by the private key of a certificate registered on the app, naming the certificate by its SHA-1
 // (x5t) or SHA-256 (x5t#S256) thumbprint, with iss = sub = client ID and aud = this token
 // endpoint. It returns nil when the assertion is good.
-func (s *Service) verifyClientAssertion(ctx context.Context, now time.Time, tenant Tenant, tenantSeg string, app App, raw string) *aadError {
+func (s *Service) verifyClientAssertion(ctx context.Context, now time.Time, tenant Tenant, tenantSeg string, app App, raw string) *aadsts.Error {
 	var claims jwt.RegisteredClaims
 	tok, _, err := jwt.NewParser(jwt.WithoutClaimsValidation()).ParseUnverified(raw, &claims)
 	if err != nil {
 		if errors.Is(err, jwt.ErrTokenUnverifiable) { // an alg golang-jwt does not know
-			return errAssertionAlgorithm()
+			return aadsts.AssertionAlgorithm()
 		}
-		return errAssertionMalformed()
+		return aadsts.AssertionMalformed()
 	}
 	if alg := tok.Method.Alg(); alg != assertionAlgorithms[0] && alg != assertionAlgorithms[1] {
-		return errAssertionAlgorithm()
+		return aadsts.AssertionAlgorithm()
 	}
 	if !strings.EqualFold(claims.Issuer, app.ClientID) {
-		return errAssertionClientMismatch()
+		return aadsts.AssertionClientMismatch()
 	}
 	if claims.Subject != claims.Issuer {
-		return errAssertionSubjectMismatch()
+		return aadsts.AssertionSubjectMismatch()
 	}
 	if len(claims.Audience) != 1 {
 		// Entra rejects an audience list (even one that contains the token endpoint) as malformed.
-		return errAssertionMalformed()
+		return aadsts.AssertionMalformed()
 	}
 	if !s.isTokenEndpoint(claims.Audience[0], tenant, tenantSeg) {
-		return errAssertionAudience()
+		return aadsts.AssertionAudience()
 	}
 
 	sha1Want, sha256Want, aerr := assertionThumbprints(tok.Header)
@@ -71,7 +73,7 @@ func (s *Service) verifyClientAssertion(ctx context.Context, now time.Time, tena
 	certs, err := s.loadCertificates(ctx, app.ClientID)
 	if err != nil {
 		s.log.Error("loading certificates failed", "client_id", app.ClientID, "error", err)
-		return errTransient()
+		return aadsts.Transient()
 	}
 	var cert *registeredCertificate
 	for i := range certs {
@@ -82,14 +84,14 @@ func (s *Service) verifyClientAssertion(ctx context.Context, now time.Time, tena
 		}
 	}
 	if cert == nil {
-		return errCertificateNotRegistered(shown, app.ClientID)
+		return aadsts.CertificateNotRegistered(shown, app.ClientID)
 	}
 	if now.After(cert.NotAfter) {
-		return errCertificateExpired(shown, *cert, app.ClientID)
+		return aadsts.CertificateExpired(shown, aadsts.KeyPeriod(cert.NotBefore, cert.NotAfter), app.ClientID)
 	}
 	verifier := jwt.NewParser(jwt.WithValidMethods(assertionAlgorithms), jwt.WithoutClaimsValidation())
 	if _, err := verifier.ParseWithClaims(raw, &jwt.RegisteredClaims{}, func(*jwt.Token) (any, error) { return cert.key, nil }); err != nil {
-		return errAssertionSignature(shown, *cert, app.ClientID)
+		return aadsts.AssertionSignature(shown, aadsts.KeyPeriod(cert.NotBefore, cert.NotAfter), app.ClientID)
 	}
 
 	notBefore, expires := unixEpoch, unixEpoch
@@ -100,7 +102,7 @@ func (s *Service) verifyClientAssertion(ctx context.Context, now time.Time, tena
 		expires = claims.ExpiresAt.Time
 	}
 	if now.After(expires.Add(assertionClockSkew)) || now.Before(notBefore.Add(-assertionClockSkew)) {
-		return errAssertionTime(now, notBefore, expires)
+		return aadsts.AssertionTime(now, notBefore, expires)
 	}
 	return nil
 }
@@ -124,18 +126,18 @@ func (s *Service) isTokenEndpoint(aud string, tenant Tenant, tenantSeg string) b
 // assertionThumbprints reads the certificate thumbprint a client assertion names: x5t#S256
 // (SHA-256) and/or x5t (SHA-1), each accepted in base64url or padded standard base64 (MSAL Go
 // sends the latter). Without either, the first x5c certificate's thumbprints are used.
-func assertionThumbprints(header map[string]any) (sha1Sum, sha256Sum []byte, _ *aadError) {
+func assertionThumbprints(header map[string]any) (sha1Sum, sha256Sum []byte, _ *aadsts.Error) {
 	if v, ok := header["x5t#S256"]; ok {
 		b, ok := decodeThumbprint(v, sha256.Size)
 		if !ok {
-			return nil, nil, errAssertionMalformed()
+			return nil, nil, aadsts.AssertionMalformed()
 		}
 		sha256Sum = b
 	}
 	if v, ok := header["x5t"]; ok {
 		b, ok := decodeThumbprint(v, sha1.Size)
 		if !ok {
-			return nil, nil, errAssertionMalformed()
+			return nil, nil, aadsts.AssertionMalformed()
 		}
 		sha1Sum = b
 	}
@@ -146,12 +148,12 @@ func assertionThumbprints(header map[string]any) (sha1Sum, sha256Sum []byte, _ *
 		s, _ := chain[0].(string)
 		der, err := base64.StdEncoding.DecodeString(s)
 		if err != nil || len(der) == 0 {
-			return nil, nil, errAssertionMalformed()
+			return nil, nil, aadsts.AssertionMalformed()
 		}
 		s1, s256 := sha1.Sum(der), sha256.Sum256(der)
 		return s1[:], s256[:], nil
 	}
-	return nil, nil, errAssertionNoThumbprint()
+	return nil, nil, aadsts.AssertionNoThumbprint()
 }
 
 // decodeThumbprint decodes a base64 thumbprint of the given size in any of the four base64

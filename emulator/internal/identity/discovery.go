@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/d365s2s/d365/emulator/internal/aadsts"
 )
 
 // tenantPlaceholder is what Entra's multi-tenant discovery documents put where the tenant ID goes;
@@ -83,14 +85,14 @@ type openIDConfigurationV1 struct {
 // discoveryTenant resolves the {tenant} segment of a metadata URL: a tenant's ID (documents always
 // name tenants by ID, even when addressed by domain) or the placeholder for common,
 // organizations and consumers.
-func (s *Service) discoveryTenant(r *http.Request, seg string) (id string, region *string, aerr *aadError) {
+func (s *Service) discoveryTenant(r *http.Request, seg string) (id string, region *string, aerr *aadsts.Error) {
 	if tenantlessSegments[strings.ToLower(seg)] {
 		return tenantPlaceholder, nil, nil
 	}
 	t, aerr := s.resolveTenantSegment(r.Context(), seg)
 	if aerr != nil {
 		// The metadata endpoints answer an unknown tenant with error "invalid_tenant".
-		aerr.oauth = "invalid_tenant"
+		aerr.OAuth = "invalid_tenant"
 		return "", nil, aerr
 	}
 	na := "NA" // the region scope of a public-cloud tenant
@@ -197,7 +199,7 @@ func (s *Service) serveInstanceDiscovery(w http.ResponseWriter, r *http.Request,
 	q := r.URL.Query()
 	authz, err := url.Parse(q.Get("authorization_endpoint"))
 	if err != nil || authz.Scheme != "https" || authz.Host == "" {
-		writeAADError(w, rc, errInstanceUnknown())
+		writeAADError(w, rc, aadsts.InstanceUnknown())
 		return
 	}
 	known := strings.EqualFold(authz.Host, s.baseHost)
@@ -205,7 +207,7 @@ func (s *Service) serveInstanceDiscovery(w http.ResponseWriter, r *http.Request,
 		known = known || strings.EqualFold(authz.Hostname(), alias)
 	}
 	if !known {
-		writeAADError(w, rc, errInstanceUnknown())
+		writeAADError(w, rc, aadsts.InstanceUnknown())
 		return
 	}
 	tenant, _, _ := strings.Cut(strings.TrimPrefix(authz.Path, "/"), "/")

@@ -14,7 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/google/uuid"
+	"github.com/d365s2s/d365/emulator/internal/aadsts"
 )
 
 // DefaultTokenLifetime is the access-token lifetime when Options.TokenLifetime is zero: Entra's
@@ -159,24 +159,15 @@ func (s *Service) BaseURL() string { return s.baseURL }
 // Resource returns the organization URL tokens are issued for (no trailing slash).
 func (s *Service) Resource() string { return s.resource }
 
-// requestContext carries the per-request values every Entra response needs.
+// requestContext carries the per-request values every Entra response needs: the time on the
+// service's clock, the trace id, and the correlation id (Entra echoes the caller's
+// client-request-id as correlation_id; MSAL sends a GUID there).
 type requestContext struct {
-	now           time.Time
-	traceID       string
-	correlationID string
-	echoRequestID bool
+	aadsts.Trace
 }
 
 func (s *Service) newRequestContext(r *http.Request) *requestContext {
-	rc := &requestContext{now: s.now(), traceID: uuid.NewString()}
-	// Entra echoes the caller's client-request-id as correlation_id; MSAL sends a GUID there.
-	if id, err := uuid.Parse(r.Header.Get("client-request-id")); err == nil {
-		rc.correlationID = id.String()
-	} else {
-		rc.correlationID = uuid.NewString()
-	}
-	rc.echoRequestID = strings.EqualFold(r.Header.Get("return-client-request-id"), "true")
-	return rc
+	return &requestContext{aadsts.NewTrace(r, s.now())}
 }
 
 // ServeHTTP serves the Entra endpoints:
@@ -230,17 +221,10 @@ func (s *Service) serveGet(w http.ResponseWriter, r *http.Request, serve func(*r
 // writeJSON writes v with Entra's response headers.
 func writeJSON(w http.ResponseWriter, rc *requestContext, status int, v any, cacheable bool) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
+	aadsts.SetHeaders(h, rc.Trace)
 	if cacheable {
 		h.Set("Cache-Control", "max-age=86400, private")
-	} else {
-		h.Set("Cache-Control", "no-store, no-cache")
-		h.Set("Pragma", "no-cache")
-	}
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("x-ms-request-id", rc.traceID)
-	if rc.echoRequestID {
-		h.Set("client-request-id", rc.correlationID)
+		h.Del("Pragma")
 	}
 	body, err := json.Marshal(v)
 	if err != nil { // only plain structs and maps of strings are encoded here
@@ -252,6 +236,6 @@ func writeJSON(w http.ResponseWriter, rc *requestContext, status int, v any, cac
 }
 
 // writeAADError writes e in Entra's error shape and status.
-func writeAADError(w http.ResponseWriter, rc *requestContext, e *aadError) {
-	writeJSON(w, rc, e.status, e.body(rc), false)
+func writeAADError(w http.ResponseWriter, rc *requestContext, e *aadsts.Error) {
+	aadsts.Write(w, e, rc.Trace, 0)
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/d365s2s/d365/emulator/internal/aadsts"
 )
 
 // Tenant is an Entra tenant (directory). Token requests may name it by ID or by Domain.
@@ -112,21 +114,21 @@ func (s *Service) Tenants(ctx context.Context) ([]Tenant, error) {
 
 // resolveTenantSegment maps the {tenant} path segment of an Entra URL to a tenant the way Entra
 // does: a GUID is looked up by ID, a DNS name by domain, anything else is malformed (900023).
-func (s *Service) resolveTenantSegment(ctx context.Context, seg string) (Tenant, *aadError) {
+func (s *Service) resolveTenantSegment(ctx context.Context, seg string) (Tenant, *aadsts.Error) {
 	if looksLikeGUID(seg) {
 		if strings.EqualFold(seg, emptyGUID) {
-			return Tenant{}, errEmptyTenantGUID(seg)
+			return Tenant{}, aadsts.EmptyTenantGUID(seg)
 		}
 	} else if !isDomainName(strings.ToLower(seg)) {
-		return Tenant{}, errTenantMalformed(seg)
+		return Tenant{}, aadsts.TenantMalformed(seg)
 	}
 	t, err := s.Tenant(ctx, seg)
 	if errors.Is(err, ErrNotFound) {
-		return Tenant{}, errTenantNotFound(seg)
+		return Tenant{}, aadsts.TenantNotFound(seg)
 	}
 	if err != nil {
 		s.log.Error("tenant lookup failed", "error", err)
-		return Tenant{}, errTransient()
+		return Tenant{}, aadsts.Transient()
 	}
 	return t, nil
 }

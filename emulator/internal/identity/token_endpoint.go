@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/d365s2s/d365/emulator/internal/aadsts"
 )
 
 // endpointVersion tells the v1 (ADAL-era) token endpoint from the v2 (MSAL-era) one.
@@ -57,7 +59,7 @@ type tokenOutcome struct {
 	tenantID   string
 	clientID   string
 	authMethod string // "client_secret_post", "client_secret_basic", "private_key_jwt" or ""
-	err        *aadError
+	err        *aadsts.Error
 }
 
 // serveToken handles POST /{tenant}/oauth2/token and /{tenant}/oauth2/v2.0/token.
@@ -85,11 +87,11 @@ func (s *Service) logToken(ctx context.Context, rc *requestContext, v endpointVe
 		slog.String("tenant_id", out.tenantID),
 		slog.String("client_id", out.clientID),
 		slog.String("auth", out.authMethod),
-		slog.String("trace_id", rc.traceID),
-		slog.String("correlation_id", rc.correlationID),
+		slog.String("trace_id", rc.TraceID),
+		slog.String("correlation_id", rc.CorrelationID),
 	}
 	if out.err != nil {
-		attrs = append(attrs, slog.Int("status", out.err.status), slog.String("error", out.err.oauth), slog.Int("aadsts", out.err.code))
+		attrs = append(attrs, slog.Int("status", out.err.Status), slog.String("error", out.err.OAuth), slog.Int("aadsts", out.err.Code))
 		s.log.LogAttrs(ctx, slog.LevelWarn, "token request rejected", attrs...)
 		return
 	}
@@ -99,14 +101,14 @@ func (s *Service) logToken(ctx context.Context, rc *requestContext, v endpointVe
 // token runs the client-credentials grant. The checks follow the order in which Entra reports
 // them: request shape, tenant, grant, client, target, client authentication, resource principal.
 func (s *Service) token(ctx context.Context, w http.ResponseWriter, r *http.Request, rc *requestContext,
-	tenantSeg string, v endpointVersion, out *tokenOutcome) (any, *aadError) {
+	tenantSeg string, v endpointVersion, out *tokenOutcome) (any, *aadsts.Error) {
 	if r.Method != http.MethodPost {
-		return nil, errPostOnly(r.Method)
+		return nil, aadsts.PostOnly(r.Method)
 	}
 	tenantless := tenantlessSegments[strings.ToLower(tenantSeg)]
 	var tenant Tenant
 	if !tenantless {
-		var aerr *aadError
+		var aerr *aadsts.Error
 		if tenant, aerr = s.resolveTenantSegment(ctx, tenantSeg); aerr != nil {
 			return nil, aerr
 		}
@@ -115,23 +117,23 @@ func (s *Service) token(ctx context.Context, w http.ResponseWriter, r *http.Requ
 
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
-		return nil, errMalformedRequest()
+		return nil, aadsts.MalformedRequest()
 	}
 	form := r.PostForm
 	for _, name := range singleValuedParams {
 		if len(form[name]) > 1 {
-			return nil, errMalformedRequest()
+			return nil, aadsts.MalformedRequest()
 		}
 	}
 	grant := form.Get("grant_type")
 	if grant == "" {
-		return nil, errMissingParameter("grant_type")
+		return nil, aadsts.MissingParameter("grant_type")
 	}
 	if grant != "client_credentials" {
-		return nil, errUnsupportedGrantType(truncate(grant, maxEchoed))
+		return nil, aadsts.UnsupportedGrantType(truncate(grant, maxEchoed))
 	}
 	if tenantless {
-		return nil, errTenantlessClientCredentials()
+		return nil, aadsts.TenantlessClientCredentials()
 	}
 
 	// Client identification: client_secret_post (body) or client_secret_basic (RFC 6749 §2.3.1:
@@ -141,13 +143,13 @@ func (s *Service) token(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	if user, pass, ok := r.BasicAuth(); ok {
 		user, pass = formUnescape(user), formUnescape(pass)
 		if (clientID != "" && clientID != user) || form.Has("client_secret") {
-			return nil, errMalformedRequest() // two client authentication methods at once
+			return nil, aadsts.MalformedRequest() // two client authentication methods at once
 		}
 		clientID, secret = user, pass
 		out.authMethod = "client_secret_basic"
 	}
 	if clientID == "" {
-		return nil, errMissingParameter("client_id")
+		return nil, aadsts.MissingParameter("client_id")
 	}
 	if looksLikeGUID(clientID) {
 		out.clientID = strings.ToLower(clientID)
@@ -161,13 +163,13 @@ func (s *Service) token(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	app, err := queryApp(ctx, s.db, strings.ToLower(clientID))
 	switch {
 	case errors.Is(err, ErrNotFound) || (err == nil && app.TenantID != tenant.ID):
-		return nil, errAppNotFound(truncate(clientID, maxEchoed), tenant.name())
+		return nil, aadsts.AppNotFound(truncate(clientID, maxEchoed), tenant.name())
 	case err != nil:
 		s.log.Error("app lookup failed", "error", err)
-		return nil, errTransient()
+		return nil, aadsts.Transient()
 	}
 	if app.Disabled {
-		return nil, errAppDisabled(app.ClientID, app.DisplayName)
+		return nil, aadsts.AppDisabled(app.ClientID, app.DisplayName)
 	}
 
 	acr, aerr := s.authenticateClient(ctx, rc, form, tenant, tenantSeg, app, secret, out)
@@ -177,12 +179,12 @@ func (s *Service) token(ctx context.Context, w http.ResponseWriter, r *http.Requ
 
 	audience, ok := s.audienceFor(resource)
 	if !ok {
-		return nil, errResourceNotFound(truncate(resource, maxEchoed), tenant.name())
+		return nil, aadsts.ResourceNotFound(truncate(resource, maxEchoed), tenant.name())
 	}
-	tok, err := s.issueAccessToken(rc.now, tenant, app, audience, acr)
+	tok, err := s.issueAccessToken(rc.Now, tenant, app, audience, acr)
 	if err != nil {
 		s.log.Error("issuing a token failed", "error", err)
-		return nil, errTransient()
+		return nil, aadsts.Transient()
 	}
 	return tokenResponse(tok, v, resource), nil
 }
@@ -190,61 +192,61 @@ func (s *Service) token(ctx context.Context, w http.ResponseWriter, r *http.Requ
 // authenticateClient checks the client's credential and returns the appidacr it earns: "1" for a
 // secret, "2" for a certificate.
 func (s *Service) authenticateClient(ctx context.Context, rc *requestContext, form url.Values, tenant Tenant, tenantSeg string,
-	app App, secret string, out *tokenOutcome) (string, *aadError) {
+	app App, secret string, out *tokenOutcome) (string, *aadsts.Error) {
 	assertion, assertionType := form.Get("client_assertion"), form.Get("client_assertion_type")
 	switch {
 	case assertion != "" && secret != "":
-		return "", errMalformedRequest() // two client authentication methods at once
+		return "", aadsts.MalformedRequest() // two client authentication methods at once
 	case assertion != "" || assertionType != "":
 		out.authMethod = "private_key_jwt"
 		if assertionType == "" {
-			return "", errMissingParameter("client_assertion_type")
+			return "", aadsts.MissingParameter("client_assertion_type")
 		}
 		if assertionType != clientAssertionType {
-			return "", errAssertionTypeUnexpected()
+			return "", aadsts.AssertionTypeUnexpected()
 		}
 		if assertion == "" {
-			return "", errNoClientCredential()
+			return "", aadsts.NoClientCredential()
 		}
-		if aerr := s.verifyClientAssertion(ctx, rc.now, tenant, tenantSeg, app, assertion); aerr != nil {
+		if aerr := s.verifyClientAssertion(ctx, rc.Now, tenant, tenantSeg, app, assertion); aerr != nil {
 			return "", aerr
 		}
 		return "2", nil
 	case secret == "":
-		return "", errNoClientCredential()
+		return "", aadsts.NoClientCredential()
 	}
-	result, _, err := s.checkSecret(ctx, app.ClientID, secret, rc.now)
+	result, _, err := s.checkSecret(ctx, app.ClientID, secret, rc.Now)
 	if err != nil {
 		s.log.Error("secret check failed", "client_id", app.ClientID, "error", err)
-		return "", errTransient()
+		return "", aadsts.Transient()
 	}
 	switch result {
 	case secretValid:
 		return "1", nil
 	case secretExpired:
-		return "", errSecretExpired(app.ClientID)
+		return "", aadsts.SecretExpired(app.ClientID)
 	default:
-		return "", errWrongSecret(app.ClientID)
+		return "", aadsts.WrongSecret(app.ClientID)
 	}
 }
 
 // requestedResource reads the target of the request: resource= on v1, scope=<resource>/.default
 // on v2 (ignoring the OpenID Connect scopes MSAL adds).
-func requestedResource(form url.Values, v endpointVersion) (string, *aadError) {
+func requestedResource(form url.Values, v endpointVersion) (string, *aadsts.Error) {
 	if v == tokenV1 {
 		resource := strings.TrimSpace(form.Get("resource"))
 		if resource == "" {
 			// [unverified]: Entra v1 may default to a Graph resource instead of refusing.
-			return "", errMissingParameter("resource")
+			return "", aadsts.MissingParameter("resource")
 		}
 		return resource, nil
 	}
 	if form.Has("resource") {
-		return "", errResourceParameterOnV2()
+		return "", aadsts.ResourceParameterOnV2()
 	}
 	scope := form.Get("scope")
 	if strings.TrimSpace(scope) == "" {
-		return "", errMissingParameter("scope")
+		return "", aadsts.MissingParameter("scope")
 	}
 	var target string
 	for f := range strings.FieldsSeq(scope) {
@@ -252,16 +254,16 @@ func requestedResource(form url.Values, v endpointVersion) (string, *aadError) {
 			continue
 		}
 		if target != "" {
-			return "", errScopeInvalid(truncate(scope, maxEchoed))
+			return "", aadsts.ScopeInvalid(truncate(scope, maxEchoed))
 		}
 		target = f
 	}
 	if target == "" {
-		return "", errScopeNotDefault(truncate(strings.TrimSpace(scope), maxEchoed))
+		return "", aadsts.ScopeNotDefault(truncate(strings.TrimSpace(scope), maxEchoed))
 	}
 	resource, ok := strings.CutSuffix(target, "/.default")
 	if !ok || resource == "" {
-		return "", errScopeNotDefault(truncate(target, maxEchoed))
+		return "", aadsts.ScopeNotDefault(truncate(target, maxEchoed))
 	}
 	return resource, nil
 }
