@@ -477,12 +477,15 @@ func (e *Emulator) shutdown() error {
 	if e.client != nil {
 		e.client.CloseIdleConnections()
 	}
+	e.stateMu.Lock() // a Snapshot or Restore still running finishes first
 	for _, sn := range e.snapshots {
 		sn.Close()
 	}
+	clear(e.snapshots)
 	if e.seedSnap != nil {
 		e.seedSnap.Close()
 	}
+	e.stateMu.Unlock()
 	if e.store != nil {
 		if err := e.store.Close(); err != nil {
 			errs = append(errs, err)

@@ -143,8 +143,10 @@ func (e *Emulator) RemoveSnapshot(name string) error {
 
 // Reset returns the emulator to its seeded state: the state right after the first start (the
 // default seed or the scenario), with the clock offset back at zero, the token lifetime back at
-// Options.TokenLifetime, and the traffic settings back at the options' ones. Like Restore, it is
-// all or nothing, and signing keys stay published.
+// Options.TokenLifetime, and the traffic settings back at the start's: the limits, and the fault
+// rules as they were added at the start (swapped back in one step, their "for" windows not
+// restarted, counters from zero). Like Restore, it is all or nothing, and signing keys stay
+// published.
 func (e *Emulator) Reset(ctx context.Context) error {
 	e.stateMu.Lock()
 	defer e.stateMu.Unlock()
@@ -163,9 +165,11 @@ func (e *Emulator) Now() time.Time { return e.clock.Now() }
 
 // SetClockOffset moves the emulator's clock by d from the wall clock (negative moves it back).
 // Token issue and expiry times, secret expiry, the time window of client assertions, token
-// validation and createdon/modifiedon all follow it. Clients keep the wall clock: an offset of
-// more than five minutes makes certificate credentials fail with AADSTS700024, exactly what a
-// skewed clock does against Entra.
+// validation, createdon/modifiedon, fault rules' time windows and the request log's times all
+// follow it. The service protection limits do not: they meter real time, so moving the clock
+// neither freezes their windows nor charges execution time. Clients keep the wall clock: an
+// offset of more than five minutes makes certificate credentials fail with AADSTS700024,
+// exactly what a skewed clock does against Entra.
 func (e *Emulator) SetClockOffset(d time.Duration) { e.clock.set(d) }
 
 // ClockOffset returns the current clock offset.

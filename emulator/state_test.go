@@ -155,3 +155,67 @@ func TestTokenLifetimeAndClockOffset(t *testing.T) {
 		t.Errorf("WhoAmI after the clock passed exp = %d, want 401", res.status)
 	}
 }
+
+// Reset swaps the fault rules back in one step: requests running during a reset always see the
+// start's rule, and its "for" window is the one resolved at the start, not restarted.
+func TestResetKeepsTheStartsFaultsInForce(t *testing.T) {
+	t.Parallel()
+	emu := start(t, &emulator.Options{Faults: []emulator.FaultRule{{
+		ID:      "whoami-down",
+		Match:   emulator.FaultMatch{Table: "WhoAmI"},
+		Trigger: emulator.FaultTrigger{For: time.Hour},
+		Action:  emulator.FaultAction{Kind: emulator.ActionError, Status: http.StatusServiceUnavailable},
+	}}})
+	ctx := context.Background()
+	before := emu.Faults()
+	if len(before) != 1 || before[0].Trigger.Until.IsZero() {
+		t.Fatalf("start's rules = %+v, want one with its for resolved to an until", before)
+	}
+	creds := emu.Credentials()
+	token := mustToken(t, emu, secretCredential(t, emu, creds.TenantID, creds.ClientID, creds.ClientSecret))
+
+	done := make(chan struct{})
+	statuses := make(chan int, 1)
+	go func() {
+		defer close(statuses)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if res := callAPI(t, emu, token, http.MethodGet, "WhoAmI", ""); res.status != http.StatusServiceUnavailable {
+				statuses <- res.status
+				return
+			}
+		}
+	}()
+	for range 10 {
+		if err := emu.Reset(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	if st, ok := <-statuses; ok {
+		t.Errorf("a request during Reset got %d, want the start's fault (503) throughout", st)
+	}
+	after := emu.Faults()
+	if len(after) != 1 || after[0].ID != "whoami-down" || !after[0].Trigger.Until.Equal(before[0].Trigger.Until) {
+		t.Errorf("rules after Reset = %+v, want the start's rule with until %v", after, before[0].Trigger.Until)
+	}
+}
+
+// Close waits for a snapshot being taken, instead of racing it over the snapshot map.
+func TestCloseDuringSnapshot(t *testing.T) {
+	t.Parallel()
+	emu, err := emulator.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snapped := make(chan error, 1)
+	go func() { snapped <- emu.Snapshot(context.Background(), "during-close") }()
+	if err := emu.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	<-snapped // succeeded before Close, or failed on the closed store; the race detector judges the rest
+}

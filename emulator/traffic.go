@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -112,19 +113,27 @@ func (e *Emulator) RequestLog(f LogFilter) []LogEntry { return e.traffic.Log(f) 
 func (e *Emulator) ClearRequestLog() { e.traffic.ClearLog() }
 
 // resetTraffic returns the limits and fault rules to the start's settings and empties the
-// request log.
+// request log. The rules are swapped in one step (requests never see none of them), as they
+// were at the start: a "for" window resolved then is not restarted, and counters start afresh.
 func (e *Emulator) resetTraffic() error {
 	if err := e.traffic.SetLimits(e.initialLimits); err != nil {
 		return fromTraffic(err)
 	}
-	e.traffic.ClearFaults()
-	for _, rule := range e.initialFaults {
-		if _, err := e.traffic.AddFault(rule); err != nil {
-			return fromTraffic(err)
-		}
+	if err := e.traffic.ReplaceFaults(e.initialFaults); err != nil {
+		return fromTraffic(err)
 	}
 	e.traffic.ClearLog()
 	return nil
+}
+
+// resolveTenant names a tenant by its GUID when tenant is one of its domains, for the traffic
+// middleware's fault matching; anything else comes back as it is.
+func (e *Emulator) resolveTenant(tenant string) string {
+	t, err := e.identity.Tenant(context.Background(), tenant)
+	if err != nil {
+		return tenant
+	}
+	return t.ID
 }
 
 // trafficRoutes mounts the traffic admin routes (limits, faults, request log).
@@ -167,20 +176,24 @@ func (e *Emulator) newTraffic(o *Options, plan *scenarioPlan, auth *tokenAuthent
 	}
 	faults = append(faults, o.Faults...)
 	tc, err := traffic.New(traffic.Options{
-		Limits:    &limits,
-		Faults:    faults,
-		Seed:      seed,
-		Now:       e.clock.Now,
-		Identify:  auth.identify,
-		Challenge: auth.challenge,
-		Logger:    e.logger.With("component", "traffic"),
+		Limits:        &limits,
+		Faults:        faults,
+		Seed:          seed,
+		Now:           e.clock.Now,
+		Identify:      auth.identify,
+		ResolveTenant: e.resolveTenant,
+		Challenge:     auth.challenge,
+		Logger:        e.logger.With("component", "traffic"),
 	})
 	if err != nil {
 		return invalidf("%s", strings.TrimPrefix(err.Error(), "traffic: "))
 	}
 	e.traffic = tc
 	e.initialLimits = limits
-	e.initialFaults = faults
+	// The rules as added (ids assigned, "for" resolved to an until), for Reset.
+	for _, st := range tc.Faults() {
+		e.initialFaults = append(e.initialFaults, st.FaultRule)
+	}
 	return nil
 }
 

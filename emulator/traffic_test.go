@@ -12,6 +12,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/d365s2s/d365/dataverse"
 	"github.com/d365s2s/d365/emulator"
@@ -334,3 +335,29 @@ faults:
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// An injected Entra error that gives only an AADSTS code answers as the token service does for
+// it, and a rule naming the tenant by GUID matches a client that names it by domain.
+func TestEntraFaultByCodeAndTenantDomain(t *testing.T) {
+	t.Parallel()
+	emu := start(t, nil)
+	creds := emu.Credentials()
+	if _, err := emu.AddFault(emulator.FaultRule{
+		Match:  emulator.FaultMatch{TenantID: creds.TenantID, AppID: creds.ClientID},
+		Action: emulator.FaultAction{Kind: emulator.ActionError, Code: "AADSTS7000222"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := getToken(emu, secretCredential(t, emu, emulator.DefaultTenantDomain, creds.ClientID, creds.ClientSecret))
+	var afe *azidentity.AuthenticationFailedError
+	if !errors.As(err, &afe) || afe.RawResponse == nil || afe.RawResponse.StatusCode != http.StatusUnauthorized || aadstsCode(t, err) != 7000222 {
+		t.Fatalf("token via the tenant's domain: %v, want the injected 401 AADSTS7000222", err)
+	}
+	if !strings.Contains(err.Error(), "invalid_client") || !strings.Contains(err.Error(), "The provided client secret keys for app '"+creds.ClientID+"' are expired") {
+		t.Errorf("injected 7000222 = %v, want invalid_client and the token service's wording", err)
+	}
+	log := emu.RequestLog(emulator.LogFilter{Refused: true})
+	if len(log) != 1 || log[0].TenantID != creds.TenantID || log[0].Code != "AADSTS7000222" {
+		t.Errorf("request log = %+v, want the refusal under the tenant's GUID", log)
+	}
+}

@@ -25,7 +25,9 @@ const apiPrefix = "/api/data/"
 // Caller is who sent a request. The zero Caller is an unknown or unauthenticated one; only Web
 // API requests with a known AppID are metered.
 type Caller struct {
-	TenantID string // the tenant GUID (or, on the token endpoint, the tenant as written in the path)
+	// TenantID is the tenant's GUID (on the token endpoint the tenant as written in the path,
+	// resolved to its GUID when Options.ResolveTenant knows the domain).
+	TenantID string
 	AppID    string // the application (client) id
 	// Detail is anything Identify wants the handlers to have, such as the validated access
 	// token, so the Web API need not validate it a second time (see CallerFromContext). It is
@@ -63,6 +65,12 @@ type Options struct {
 	// and return the zero Caller when it is missing or invalid (the Web API then answers 401,
 	// unmetered). Nil means TokenRequestCaller for every request, which meters nothing.
 	Identify func(r *http.Request) Caller
+	// ResolveTenant maps a tenant named by a domain ("contoso.onmicrosoft.com") to its GUID, and
+	// returns anything it does not know as it is. The middleware applies it to a caller's tenant
+	// that is not a GUID (the {tenant} of a token request as written) and to the match.tenantId
+	// of a rule when the rule is added, so that a rule matches a tenant however either side
+	// names it. Nil compares tenants as written.
+	ResolveTenant func(tenant string) string
 	// Challenge is the WWW-Authenticate value of the emulator's Web API ("Bearer
 	// authorization_uri=…, resource_id=…/"), sent with injected Web API 401s that have no body.
 	Challenge string
@@ -81,12 +89,13 @@ type Controller struct {
 	now func() time.Time
 	// since is the monotonic clock the limits and durations run on: time elapsed since the
 	// Controller was made. Tests replace it to drive the windows.
-	since       func() time.Duration
-	identify    func(*http.Request) Caller
-	seed        int64
-	challenge   string
-	adminPrefix string
-	logger      *slog.Logger
+	since         func() time.Duration
+	identify      func(*http.Request) Caller
+	resolveTenant func(string) string
+	seed          int64
+	challenge     string
+	adminPrefix   string
+	logger        *slog.Logger
 
 	limiter *limiter
 	faults  faultSet
@@ -97,12 +106,13 @@ type Controller struct {
 // New returns a Controller, or an error naming the option or rule that is invalid.
 func New(opts Options) (*Controller, error) {
 	c := &Controller{
-		now:         opts.Now,
-		identify:    opts.Identify,
-		seed:        opts.Seed,
-		challenge:   opts.Challenge,
-		adminPrefix: opts.AdminPrefix,
-		logger:      opts.Logger,
+		now:           opts.Now,
+		identify:      opts.Identify,
+		resolveTenant: opts.ResolveTenant,
+		seed:          opts.Seed,
+		challenge:     opts.Challenge,
+		adminPrefix:   opts.AdminPrefix,
+		logger:        opts.Logger,
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -194,10 +204,20 @@ func (c *Controller) AddFault(rule FaultRule) (string, error) {
 	}
 	rules := make([]*faultState, len(old), len(old)+1)
 	copy(rules, old)
-	rules = append(rules, &faultState{rule: norm, idHash: hashID(norm.ID)})
+	rules = append(rules, c.newFaultState(norm))
 	fs.rules.Store(&rules)
 	c.logger.Info("traffic: fault rule added", "id", norm.ID, "action", string(norm.Action.Kind))
 	return norm.ID, nil
+}
+
+// newFaultState makes the live state of a normalized rule: fresh counters, and the rule's
+// tenant resolved to a GUID for matching.
+func (c *Controller) newFaultState(rule FaultRule) *faultState {
+	fs := &faultState{rule: rule, idHash: hashID(rule.ID), tenant: rule.Match.TenantID}
+	if fs.tenant != "" && c.resolveTenant != nil && !isGUID(fs.tenant) {
+		fs.tenant = c.resolveTenant(fs.tenant)
+	}
+	return fs
 }
 
 func hasID(rules []*faultState, id string) bool {
@@ -226,6 +246,47 @@ func (c *Controller) RemoveFault(id string) error {
 	}
 	fs.rules.Store(&rules)
 	c.logger.Info("traffic: fault rule removed", "id", id)
+	return nil
+}
+
+// ReplaceFaults puts rules in place of every rule, in one step: a request sees either the old
+// rules or the new ones, never none of them. Each rule is validated (a Trigger.For is resolved
+// against the emulator's clock now; a rule whose Until is already set keeps it, so a time
+// window does not restart); counters start from zero; empty IDs are assigned. On any error
+// nothing changes.
+func (c *Controller) ReplaceFaults(rules []FaultRule) error {
+	now := c.now()
+	fs := &c.faults
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	states := make([]*faultState, 0, len(rules))
+	seen := make(map[string]bool, len(rules))
+	nextID := fs.nextID
+	for i, rule := range rules {
+		norm, err := rule.normalized(now)
+		if err != nil {
+			return fmt.Errorf("fault rule %d: %w", i+1, err)
+		}
+		if norm.ID != "" {
+			if seen[norm.ID] {
+				return fmt.Errorf("fault rule %d: %w", i+1, &ValidationError{Field: "id", Msg: fmt.Sprintf("%q is used by an earlier rule", norm.ID)})
+			}
+			seen[norm.ID] = true
+		}
+		states = append(states, c.newFaultState(norm))
+	}
+	for _, st := range states {
+		for st.rule.ID == "" {
+			nextID++
+			if id := "f" + strconv.Itoa(nextID); !seen[id] {
+				st.rule.ID, st.idHash = id, hashID(id)
+				seen[id] = true
+			}
+		}
+	}
+	fs.nextID = nextID
+	fs.rules.Store(&states)
+	c.logger.Info("traffic: fault rules replaced", "rules", len(states))
 	return nil
 }
 

@@ -114,7 +114,8 @@
 //	    "pathPrefix": "/api/data/v9.2/",     // URL path prefix
 //	    "table": "contacts",                 // Web API entity set ("$batch", "WhoAmI" work too)
 //	    "methods": ["GET", "POST"],
-//	    "tenantId": "…", "appId": "…"        // the caller's (case-insensitive)
+//	    "tenantId": "…", "appId": "…"        // the caller's (case-insensitive; a tenant
+//	                                         // domain is resolved to its GUID on both sides)
 //	  },
 //	  "trigger": {
 //	    "nth": 3,                            // first call that may fire (1-based)
@@ -124,7 +125,7 @@
 //	  },
 //	  "action": {
 //	    "kind": "error",                     // error | throttle | latency | drop | tokenEndpointDown
-//	    "status": 503,                       // error: 400–599
+//	    "status": 503,                       // error: 400–599 (a known AADSTS code brings its own)
 //	    "shape": "dataverse",                // dataverse | entra; default by path and code
 //	    "code": "0x80040216",                // or "AADSTS7000222" for Entra
 //	    "error": "invalid_client",           // Entra's OAuth error
@@ -148,9 +149,15 @@
 //     0x80072322 and the limit's message (0x80072321 and 0x80072326 get theirs); 500 →
 //     0x80040216 "An unexpected error occurred."; a Web API 401 without code and message →
 //     empty body with Options.Challenge as WWW-Authenticate; otherwise 0x80040216 and
-//     "<status text> (injected by the emulator's fault rule <id>)." Entra 429 → AADSTS90055;
-//     5xx → AADSTS90033 temporarily_unavailable/server_error; 401 → invalid_client
-//     AADSTS7000215; other 4xx → invalid_request AADSTS900144.
+//     "<status text> (injected by the emulator's fault rule <id>)." Dataverse codes are
+//     answered as written (Dataverse writes them in lower case). An AADSTS code the token
+//     service knows brings its OAuth error, its wording (the caller's client ID and tenant
+//     filled in) and, when status is absent, its status, from the catalogue both share (package
+//     aadsts): 7000222, 7000215, 7000218 → 401 invalid_client; 700016 → 400
+//     unauthorized_client; 90002 → 400 invalid_request; 1002012, 70011 → 400 invalid_scope;
+//     500011 → 400 invalid_resource; … Entra-shaped defaults by status alone: 429 →
+//     AADSTS90055; 5xx → AADSTS90033 temporarily_unavailable/server_error; 401 →
+//     invalid_client AADSTS7000215; other 4xx → invalid_request AADSTS900144.
 //   - throttle: 429 with Retry-After (1 unless retryAfter says otherwise), bodies as above.
 //   - latency: waits delay, then passes the request on.
 //   - drop: closes the connection without a response (HTTP/1 hijack; HTTP/2 stream reset).
@@ -161,7 +168,9 @@
 //     (Entra's JSON), or with drop a dropped connection.
 //
 // Decoding validates and names the field: "fault rule: trigger.probability: 1.5 is not between 0
-// and 1 (0 or absent means always)"; unknown fields are refused.
+// and 1 (0 or absent means always)"; unknown fields are refused; type errors name the format
+// the author wrote ("got a YAML number, want a string" in a scenario file). ReplaceFaults swaps
+// the whole list in one step (what the emulator's Reset does), keeping resolved time windows.
 //
 // # Request log
 //

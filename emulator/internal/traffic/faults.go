@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/d365s2s/d365/emulator/internal/aadsts"
 )
 
 // FaultRule injects a failure into the requests it matches. A rule has three parts: Match (which
@@ -46,7 +48,8 @@ type FaultMatch struct {
 	// Methods matches any of these HTTP methods (upper case); empty means any method.
 	Methods []string
 	// TenantID matches the caller's tenant (case-insensitive): the token's tid on the Web API,
-	// the tenant path segment on the token endpoint.
+	// the tenant path segment on the token endpoint. A domain on either side is resolved to its
+	// tenant's GUID first (Options.ResolveTenant; the rule's when it is added).
 	TenantID string
 	// AppID matches the caller's application (client) id (case-insensitive): the token's appid
 	// on the Web API, the client_id of a token request.
@@ -122,18 +125,21 @@ const (
 type FaultAction struct {
 	// Kind is the action; required.
 	Kind ActionKind
-	// Status is the HTTP status of an error action (400–599); required for ActionError.
+	// Status is the HTTP status of an error action (400–599). Required for ActionError, unless
+	// Code is an Entra code the token service knows: then its status (AADSTS7000222: 401).
 	Status int
 	// Shape is the body format of error and throttle actions; ShapeAuto picks by path and code.
 	Shape BodyShape
-	// Code is the Dataverse error code ("0x80040216") or the Entra code ("AADSTS7000222").
-	// Empty means a default for the status (see doc.go).
+	// Code is the Dataverse error code ("0x80040216", kept as written; Dataverse writes them in
+	// lower case) or the Entra code ("AADSTS7000222"). An Entra code the token service knows
+	// brings its OAuth error, wording and status. Empty means a default for the status (see
+	// doc.go).
 	Code string
-	// Error is the OAuth error of an Entra-shaped body ("invalid_client"); empty means a
-	// default for the status.
+	// Error is the OAuth error of an Entra-shaped body ("invalid_client"); empty means the
+	// code's (AADSTS7000222: invalid_client), else a default for the status.
 	Error string
 	// Message is the error message (for Entra, without the "AADSTSnnnn: " prefix); empty means
-	// a default.
+	// the Entra code's wording, else a default.
 	Message string
 	// RetryAfter adds a Retry-After header, in seconds. ActionThrottle defaults to 1.
 	RetryAfter int
@@ -268,8 +274,20 @@ func (a *FaultAction) normalize(m *FaultMatch) error {
 			return err
 		}
 	}
+	if a.Kind == ActionError && a.Status == 0 && (a.Shape == ShapeEntra || strings.HasPrefix(a.Code, "AADSTS")) {
+		// An Entra code the token service knows brings its status (7000222: 401).
+		if m := aadstsPattern.FindStringSubmatch(a.Code); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			if e, ok := aadsts.Lookup(n, aadsts.Params{}); ok {
+				a.Status = e.Status
+			}
+		}
+	}
 	switch a.Kind {
 	case ActionError:
+		if a.Status == 0 {
+			return fail("status", "is required: give 400–599 (an Entra code the emulator knows, such as AADSTS7000222, brings its own)")
+		}
 		if a.Status < 400 || a.Status > 599 {
 			return fail("status", "%d is not an error status; give 400–599", a.Status)
 		}
@@ -314,7 +332,9 @@ func (a *FaultAction) normalize(m *FaultMatch) error {
 			if entra {
 				return fail("code", "%q is a Dataverse code but the body is Entra-shaped; give an AADSTS code such as AADSTS7000222", a.Code)
 			}
-			a.Code = strings.ToLower(a.Code[:2]) + strings.ToUpper(a.Code[2:])
+			// Kept as given (Dataverse writes its codes in lower case: 0x8006088a); only the
+			// prefix is normalised.
+			a.Code = "0x" + a.Code[2:]
 		default:
 			return fail("code", "%q is neither a Dataverse code (0x80040216) nor an Entra code (AADSTS7000222)", a.Code)
 		}

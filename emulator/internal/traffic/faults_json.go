@@ -99,22 +99,26 @@ func (r *FaultRule) UnmarshalJSON(data []byte) error {
 // UnmarshalYAML decodes a rule from a YAML scenario file with the rules of UnmarshalJSON.
 func (r *FaultRule) UnmarshalYAML(node *yaml.Node) error {
 	data, err := yamlNodeToJSON(node)
+	var rule FaultRule
 	if err == nil {
-		err = r.UnmarshalJSON(data)
+		rule, err = parseFaultRule(data, formatYAML)
 	} else {
 		err = fmt.Errorf("fault rule: %w", err)
 	}
 	if err != nil {
 		return fmt.Errorf("line %d: %w", node.Line, err)
 	}
+	*r = rule
 	return nil
 }
 
 // ParseFaultRule decodes one rule from JSON and validates it. Errors begin "fault rule: " and
 // wrap a *ValidationError naming the field where one is at fault.
-func ParseFaultRule(data []byte) (FaultRule, error) {
+func ParseFaultRule(data []byte) (FaultRule, error) { return parseFaultRule(data, formatJSON) }
+
+func parseFaultRule(data []byte, format string) (FaultRule, error) {
 	var w ruleJSON
-	if err := decodeStrict(data, &w); err != nil {
+	if err := decodeStrict(data, &w, format); err != nil {
 		return FaultRule{}, fmt.Errorf("fault rule: %w", err)
 	}
 	rule, err := w.rule()

@@ -28,7 +28,8 @@ func TestParseFaultRuleValidation(t *testing.T) {
 		{`{"trigger":{"until":"2025-01-01T00:00:00Z","for":"1m"},"action":{"kind":"drop"}}`, "trigger.for", "give either until or for"},
 		{`{"trigger":{"from":"tomorrow"},"action":{"kind":"drop"}}`, "trigger.from", "is not an RFC 3339 time"},
 		{`{"trigger":{"for":"soon"},"action":{"kind":"drop"}}`, "trigger.for", "is not a duration"},
-		{`{"action":{"kind":"error"}}`, "action.status", "0 is not an error status"},
+		{`{"action":{"kind":"error"}}`, "action.status", "is required: give 400–599"},
+		{`{"action":{"kind":"error","code":"AADSTS12345"}}`, "action.status", "is required"},
 		{`{"action":{"kind":"error","status":600}}`, "action.status", "600 is not an error status"},
 		{`{"action":{"kind":"throttle","status":503}}`, "action.status", "a throttle action always answers 429"},
 		{`{"action":{"kind":"latency"}}`, "action.delay", "is not between 1ns and 10m0s"},
@@ -82,9 +83,19 @@ func TestParseFaultRuleNormalizes(t *testing.T) {
 	if st.Action.Code != "AADSTS7000222" {
 		t.Errorf("code %q", st.Action.Code)
 	}
-	lower, err := ParseFaultRule([]byte(`{"action":{"kind":"error","status":500,"code":"0X8004021a"}}`))
-	if err != nil || lower.Action.Code != "0x8004021A" {
-		t.Errorf("hex code normalised to %q (%v)", lower.Action.Code, err)
+	// Dataverse codes are kept as written (only the prefix is normalised).
+	for in, want := range map[string]string{"0X8004021a": "0x8004021a", "0x8006088a": "0x8006088a", "0x8006088A": "0x8006088A"} {
+		rule, err := ParseFaultRule([]byte(`{"action":{"kind":"error","status":500,"code":"` + in + `"}}`))
+		if err != nil || rule.Action.Code != want {
+			t.Errorf("code %s kept as %q (%v), want %s", in, rule.Action.Code, err, want)
+		}
+	}
+	// A known Entra code brings its status.
+	for code, status := range map[string]int{"AADSTS7000222": 401, "AADSTS700016": 400, "AADSTS90033": 503, "AADSTS90055": 429} {
+		rule, err := ParseFaultRule([]byte(`{"action":{"kind":"error","code":"` + code + `"}}`))
+		if err != nil || rule.Action.Status != status {
+			t.Errorf("error with code %s and no status: status %d (%v), want %d", code, rule.Action.Status, err, status)
+		}
 	}
 }
 
@@ -148,5 +159,17 @@ faults:
 	err = yaml.Unmarshal([]byte("faults:\n  - action: {kind: error, status: 700}\n"), &bad)
 	if err == nil || !strings.Contains(err.Error(), "line 2: fault rule: action.status: 700 is not an error status") {
 		t.Errorf("bad YAML rule: %v", err)
+	}
+	// Type errors speak of YAML, which is what the author wrote.
+	err = yaml.Unmarshal([]byte("faults:\n  - trigger: {nth: second}\n    action: {kind: drop}\n"), &bad)
+	if err == nil || !strings.Contains(err.Error(), "line 2: fault rule: trigger.nth: got a YAML string, want an integer") {
+		t.Errorf("YAML rule with a string for nth: %v", err)
+	}
+	var badLimits struct {
+		Limits Limits `yaml:"limits"`
+	}
+	err = yaml.Unmarshal([]byte("limits:\n  window: 300\n"), &badLimits)
+	if err == nil || !strings.Contains(err.Error(), "limits: window: got a YAML number, want a string") {
+		t.Errorf("YAML limits with a number for window: %v", err)
 	}
 }

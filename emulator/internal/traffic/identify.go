@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/google/uuid"
 )
 
 // maxFormPeek bounds how much of a token request's body TokenRequestCaller reads to find
@@ -76,6 +78,15 @@ func formValue(form []byte, key string) string {
 		return s
 	}
 	return ""
+}
+
+// isGUID reports whether s is a GUID in the 8-4-4-4-12 form (a tenant ID rather than a domain).
+func isGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	_, err := uuid.Parse(s)
+	return err == nil
 }
 
 // isTokenPath reports whether path is an Entra OAuth 2.0 endpoint: /{tenant}/oauth2/...

@@ -11,25 +11,23 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/d365s2s/d365/emulator/internal/aadsts"
 )
 
-// Defaults of injected bodies. The Entra ones are [unverified]: Microsoft documents neither the
-// body of a throttled client-credentials request (MSAL's wiki says only "429 with Retry-After")
-// nor that of an outage; the codes below are Entra's documented TenantThrottlingError and the
-// transient-error code the emulator's token service already uses.
+// Defaults of injected bodies. Entra-shaped ones come from the token service's catalogue
+// (package aadsts): a throttle is its TenantThrottlingError (90055), an outage its transient
+// error (90033), both [unverified] there.
 const (
 	defaultDataverseCode   = "0x80040216" // generic "unexpected" platform error
-	entraThrottleCode      = 90055
-	entraThrottleMessage   = "There are too many incoming requests. Please try again later."
-	entraTransientCode     = 90033
-	entraTransientMessage  = "A transient error has occurred. Please try again."
-	defaultThrottleRetries = 1 // seconds of Retry-After of a throttle action that gives none
+	defaultThrottleRetries = 1            // seconds of Retry-After of a throttle action that gives none
 )
 
 // faultState is an added rule with its counters.
 type faultState struct {
 	rule    FaultRule
 	idHash  uint64
+	tenant  string       // Match.TenantID resolved to a GUID when Options.ResolveTenant knows it
 	matched atomic.Int64 // calls that matched (and fell in the time window)
 	fired   atomic.Int64 // calls this rule acted on
 }
@@ -65,13 +63,14 @@ func (f *fired) ids() []string {
 
 // reqInfo is what rules match on, computed once per request.
 type reqInfo struct {
-	method string
-	path   string
-	api    bool
-	token  bool
-	table  string
-	caller Caller
-	now    time.Time
+	tenantSegment string // the {tenant} of a token path, as written
+	method        string
+	path          string
+	api           bool
+	token         bool
+	table         string
+	caller        Caller
+	now           time.Time
 }
 
 // evaluate runs every rule against the request.
@@ -121,7 +120,7 @@ func (fs *faultState) matches(ri *reqInfo) bool {
 	if fs.rule.Action.Kind == ActionTokenEndpointDown && !ri.token {
 		return false
 	}
-	if m.TenantID != "" && !strings.EqualFold(m.TenantID, ri.caller.TenantID) {
+	if fs.tenant != "" && !strings.EqualFold(fs.tenant, ri.caller.TenantID) {
 		return false
 	}
 	if m.AppID != "" && !strings.EqualFold(m.AppID, ri.caller.AppID) {
@@ -204,18 +203,10 @@ func (c *Controller) respond(w http.ResponseWriter, r *http.Request, ex *exchang
 			dropConnection(w, r)
 			return
 		}
-		code, msg, oauth := entraTransientCode, entraTransientMessage, "temporarily_unavailable"
-		if a.Code != "" {
-			code, _ = strconv.Atoi(strings.TrimPrefix(a.Code, "AADSTS"))
-		}
-		if a.Message != "" {
-			msg = a.Message
-		}
-		if a.Error != "" {
-			oauth = a.Error
-		}
-		ex.setInternalReason(fmt.Sprintf("fault rule %s: token endpoint down (AADSTS%d: %s)", id, code, msg))
-		writeEntraError(ex, r, ri.now, http.StatusServiceUnavailable, oauth, code, msg, a.RetryAfter)
+		e := aadsts.Transient()
+		c.entraOverrides(e, a, ri, http.StatusServiceUnavailable)
+		ex.setInternalReason(fmt.Sprintf("fault rule %s: token endpoint down (AADSTS%d: %s)", id, e.Code, e.Message))
+		aadsts.Write(ex, e, aadsts.NewTrace(r, ri.now), a.RetryAfter)
 	case ActionError, ActionThrottle:
 		status := a.Status
 		retryAfter := a.RetryAfter
@@ -226,18 +217,10 @@ func (c *Controller) respond(w http.ResponseWriter, r *http.Request, ex *exchang
 			}
 		}
 		if c.entraShaped(a, ri) {
-			code, oauth, msg := entraDefaults(status, id)
-			if a.Code != "" {
-				code, _ = strconv.Atoi(strings.TrimPrefix(a.Code, "AADSTS"))
-			}
-			if a.Error != "" {
-				oauth = a.Error
-			}
-			if a.Message != "" {
-				msg = a.Message
-			}
-			ex.setInternalReason(fmt.Sprintf("fault rule %s: AADSTS%d: %s", id, code, firstSentence(msg)))
-			writeEntraError(ex, r, ri.now, status, oauth, code, msg, retryAfter)
+			e := entraDefaults(status, id)
+			c.entraOverrides(e, a, ri, status)
+			ex.setInternalReason(fmt.Sprintf("fault rule %s: AADSTS%d: %s", id, e.Code, firstSentence(e.Message)))
+			aadsts.Write(ex, e, aadsts.NewTrace(r, ri.now), retryAfter)
 			return
 		}
 		if status == http.StatusUnauthorized && a.Code == "" && a.Message == "" {
@@ -265,6 +248,15 @@ func (c *Controller) respond(w http.ResponseWriter, r *http.Request, ex *exchang
 	}
 }
 
+// tenantAsWritten is how the caller named its tenant: the token path's segment, else the
+// caller's tenant.
+func (ri *reqInfo) tenantAsWritten() string {
+	if ri.tenantSegment != "" {
+		return ri.tenantSegment
+	}
+	return ri.caller.TenantID
+}
+
 // entraShaped decides the body shape of an error or throttle action.
 func (c *Controller) entraShaped(a *FaultAction, ri *reqInfo) bool {
 	switch a.Shape {
@@ -276,20 +268,41 @@ func (c *Controller) entraShaped(a *FaultAction, ri *reqInfo) bool {
 	return strings.HasPrefix(a.Code, "AADSTS") || !ri.api
 }
 
-// entraDefaults are the code, OAuth error and message of an Entra-shaped fault with only a
-// status.
-func entraDefaults(status int, id string) (code int, oauth, msg string) {
+// entraDefaults is the answer of an Entra-shaped fault that gives only a status.
+func entraDefaults(status int, id string) *aadsts.Error {
 	switch {
 	case status == http.StatusTooManyRequests:
-		return entraThrottleCode, "temporarily_unavailable", entraThrottleMessage
+		return aadsts.Throttled()
 	case status == http.StatusServiceUnavailable:
-		return entraTransientCode, "temporarily_unavailable", entraTransientMessage
+		return aadsts.Transient()
 	case status >= 500:
-		return entraTransientCode, "server_error", entraTransientMessage
+		e := aadsts.Transient()
+		e.Status, e.OAuth = status, "server_error"
+		return e
 	case status == http.StatusUnauthorized:
-		return 7000215, "invalid_client", injectedMessage(status, id)
+		return &aadsts.Error{Status: status, OAuth: "invalid_client", Code: 7000215, Message: injectedMessage(status, id)}
 	}
-	return 900144, "invalid_request", injectedMessage(status, id)
+	return &aadsts.Error{Status: status, OAuth: "invalid_request", Code: 900144, Message: injectedMessage(status, id)}
+}
+
+// entraOverrides applies what the rule gives to e: an AADSTS code brings its OAuth error and
+// wording from the token service's catalogue (the caller's tenant and client ID filled in);
+// the rule's own error and message win over both. status is the answer's HTTP status.
+func (c *Controller) entraOverrides(e *aadsts.Error, a *FaultAction, ri *reqInfo, status int) {
+	e.Status = status
+	if a.Code != "" {
+		code, _ := strconv.Atoi(strings.TrimPrefix(a.Code, "AADSTS"))
+		if known, ok := aadsts.Lookup(code, aadsts.Params{Tenant: ri.tenantAsWritten(), ClientID: ri.caller.AppID, Now: ri.now}); ok {
+			e.OAuth, e.Message = known.OAuth, known.Message
+		}
+		e.Code = code
+	}
+	if a.Error != "" {
+		e.OAuth = a.Error
+	}
+	if a.Message != "" {
+		e.Message = a.Message
+	}
 }
 
 // dataverseDefaults are the code and message of a Dataverse-shaped fault without them. A 429's
@@ -299,7 +312,7 @@ func (c *Controller) dataverseDefaults(status int, code, id string) (string, str
 	if status == http.StatusTooManyRequests {
 		l := c.Limits().normalized()
 		d := LimitsDefault()
-		switch code {
+		switch strings.ToLower(code) {
 		case CodeExecutionTimeExceeded:
 			if l.ExecutionTime == 0 {
 				l.ExecutionTime, l.Window = d.ExecutionTime, d.Window

@@ -238,9 +238,11 @@ func (l Limits) MarshalYAML() (any, error) { return l.wire(), nil }
 
 // UnmarshalJSON decodes and validates limits (see Limits for the form). Unknown fields are
 // errors, so a misspelt limit is not silently left off.
-func (l *Limits) UnmarshalJSON(data []byte) error {
+func (l *Limits) UnmarshalJSON(data []byte) error { return l.unmarshal(data, formatJSON) }
+
+func (l *Limits) unmarshal(data []byte, format string) error {
 	var w limitsJSON
-	if err := decodeStrict(data, &w); err != nil {
+	if err := decodeStrict(data, &w, format); err != nil {
 		return fmt.Errorf("limits: %w", err)
 	}
 	var out Limits
@@ -282,7 +284,7 @@ func (l *Limits) UnmarshalJSON(data []byte) error {
 func (l *Limits) UnmarshalYAML(node *yaml.Node) error {
 	data, err := yamlNodeToJSON(node)
 	if err == nil {
-		err = l.UnmarshalJSON(data)
+		err = l.unmarshal(data, formatYAML)
 	} else {
 		err = fmt.Errorf("limits: %w", err)
 	}

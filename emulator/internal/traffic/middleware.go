@@ -45,6 +45,9 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex.start, ex.began = c.now(), c.since()
 	r = r.WithContext(ex)
 	ex.caller = c.identify(r)
+	if ex.caller.TenantID != "" && c.resolveTenant != nil && !isGUID(ex.caller.TenantID) {
+		ex.caller.TenantID = c.resolveTenant(ex.caller.TenantID)
+	}
 	defer m.finish(ex, r)
 
 	if rules := c.faults.snapshot(); len(rules) > 0 && m.injectFaults(ex, w, r, rules) {
@@ -75,6 +78,9 @@ func (m *middleware) injectFaults(ex *exchange, w http.ResponseWriter, r *http.R
 		ri.table = tableOf(ri.path)
 	} else {
 		ri.token = isTokenPath(ri.path)
+		if ri.token {
+			ri.tenantSegment, _, _ = strings.Cut(ri.path[1:], "/")
+		}
 	}
 	f := c.evaluate(rules, &ri)
 	ex.faults = f.ids()

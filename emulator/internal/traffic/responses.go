@@ -89,58 +89,6 @@ func writeDataverseError(w http.ResponseWriter, status int, code, message string
 	_, _ = w.Write(body)
 }
 
-// Entra's error fields (entra.md §1.5): the timestamp layout and the page error_uri points to.
-const (
-	entraTimestampLayout = "2006-01-02 15:04:05Z"
-	entraErrorURIBase    = "https://login.microsoftonline.com/error?code="
-)
-
-// entraError is Entra's error response, fields in Entra's order.
-type entraError struct {
-	Error            string `json:"error"`
-	ErrorDescription string `json:"error_description"`
-	ErrorCodes       []int  `json:"error_codes"`
-	Timestamp        string `json:"timestamp"`
-	TraceID          string `json:"trace_id"`
-	CorrelationID    string `json:"correlation_id"`
-	ErrorURI         string `json:"error_uri"`
-}
-
-// writeEntraError answers like Entra's token service: the OAuth error, the AADSTS code, and
-// the description with its Trace ID, Correlation ID and Timestamp lines. The correlation id
-// echoes the caller's client-request-id when it is a GUID, as Entra does.
-func writeEntraError(w http.ResponseWriter, r *http.Request, now time.Time, status int, oauthError string, aadsts int, message string, retryAfter int) {
-	traceID := uuid.NewString()
-	correlationID := uuid.NewString()
-	if id, err := uuid.Parse(r.Header.Get("client-request-id")); err == nil {
-		correlationID = id.String()
-	}
-	ts := now.UTC().Format(entraTimestampLayout)
-	code := strconv.Itoa(aadsts)
-	body := marshalNoEscape(entraError{
-		Error: oauthError,
-		ErrorDescription: "AADSTS" + code + ": " + message + "\r\nTrace ID: " + traceID +
-			"\r\nCorrelation ID: " + correlationID + "\r\nTimestamp: " + ts,
-		ErrorCodes:    []int{aadsts},
-		Timestamp:     ts,
-		TraceID:       traceID,
-		CorrelationID: correlationID,
-		ErrorURI:      entraErrorURIBase + code,
-	})
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store, no-cache")
-	h.Set("Pragma", "no-cache")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("x-ms-request-id", traceID)
-	if retryAfter > 0 {
-		h.Set("Retry-After", strconv.Itoa(retryAfter))
-	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-}
-
 // marshalNoEscape encodes v without HTML escaping (messages contain quotes and '<' as is).
 func marshalNoEscape(v any) []byte {
 	var buf bytes.Buffer

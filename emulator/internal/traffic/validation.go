@@ -24,13 +24,21 @@ func (e *ValidationError) Error() string {
 	return e.Field + ": " + e.Msg
 }
 
+// Source formats, as error messages name them. Scenario files are YAML that is re-encoded as
+// JSON for one strict decoder; their errors must still speak of YAML.
+const (
+	formatJSON = "JSON"
+	formatYAML = "YAML"
+)
+
 // decodeStrict decodes one JSON value into v, refusing unknown fields and trailing data, and
-// turns encoding/json's errors into ones that name the field.
-func decodeStrict(data []byte, v any) error {
+// turns encoding/json's errors into ones that name the field. format is what the author wrote
+// (formatJSON, or formatYAML for a re-encoded YAML node).
+func decodeStrict(data []byte, v any, format string) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return explainJSONError(err)
+		return explainDecodeError(err, format)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return errors.New("unexpected data after the JSON value; send exactly one object")
@@ -38,13 +46,15 @@ func decodeStrict(data []byte, v any) error {
 	return nil
 }
 
-func explainJSONError(err error) error {
+func explainJSONError(err error) error { return explainDecodeError(err, formatJSON) }
+
+func explainDecodeError(err error, format string) error {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
 	case errors.As(err, &typeErr):
 		field := typeErr.Field
-		return &ValidationError{Field: field, Msg: fmt.Sprintf("got a JSON %s, want %s", typeErr.Value, jsonTypeName(typeErr.Type.String()))}
+		return &ValidationError{Field: field, Msg: fmt.Sprintf("got a %s %s, want %s", format, typeErr.Value, jsonTypeName(typeErr.Type.String()))}
 	case errors.As(err, &syntaxErr):
 		return fmt.Errorf("invalid JSON at byte %d: %s", syntaxErr.Offset, strings.TrimPrefix(syntaxErr.Error(), "json: "))
 	case errors.Is(err, io.EOF):
