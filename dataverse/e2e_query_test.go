@@ -216,3 +216,29 @@ func TestE2EFilterOnTimeNow(t *testing.T) {
 		}
 	}
 }
+
+// TestE2ETopAcrossPages: with a page size the service ignores $top and pages through every row;
+// the pager stops after Top rows itself and asks for no page beyond them.
+func TestE2ETopAcrossPages(t *testing.T) {
+	t.Parallel()
+	env := newE2E(t, nil)
+	ctx := t.Context()
+	seedCountries(t, env, 10)
+	env.wire.take()
+	p := dataverse.NewPager[map[string]any](env.client, "accounts", &dataverse.ListOptions{Query: dataverse.Query{
+		Select: []string{"name"}, OrderBy: []string{"name"}, Top: 7, MaxPageSize: 3,
+	}})
+	var names []string
+	for row, err := range p.All(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, row["name"].(string))
+	}
+	if want := []string{"Acct 000", "Acct 001", "Acct 002", "Acct 003", "Acct 004", "Acct 005", "Acct 006"}; !cmp.Equal(want, names) {
+		t.Errorf("rows %q, want %q", names, want)
+	}
+	if n := env.wire.count(http.MethodGet, "accounts"); n != 3 {
+		t.Errorf("%d page requests, want 3 (3 + 3 + 1 of 3 rows)", n)
+	}
+}

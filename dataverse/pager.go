@@ -63,10 +63,20 @@ type Pager[T any] struct {
 	opts   *RequestOptions
 	fetch  *fetchState // FetchXML query: pages follow the paging cookie
 	err    error       // an error found when the pager was made
+	// left is how many more rows Query.Top lets the pager return; 0
+	// without a Top (once Top is reached the pager has no next page). The
+	// service ignores $top when a page size is sent, so the pager enforces
+	// it across pages.
+	left int
 }
 
 // NewPager returns a pager over entitySet that decodes rows into T (a
 // struct type or Record). Nothing is sent until NextPage.
+//
+// With Query.Top set the pager returns at most Top rows in all: the
+// service ignores $top when MaxPageSize is also sent and pages through
+// every row, so the pager cuts the page that reaches Top short and gives
+// it no NextLink.
 func NewPager[T any](c *Client, entitySet string, opts *ListOptions) *Pager[T] {
 	p := &Pager[T]{c: c}
 	if opts == nil {
@@ -90,6 +100,7 @@ func NewPager[T any](c *Client, entitySet string, opts *ListOptions) *Pager[T] {
 		return p
 	}
 	p.first = &request{method: http.MethodGet, path: path, query: query}
+	p.left = q.Top // encode refused a negative Top
 	return p
 }
 
@@ -97,7 +108,10 @@ func NewPager[T any](c *Client, entitySet string, opts *ListOptions) *Pager[T] {
 // saved earlier (by this or another process). opts must carry the same
 // MaxPageSize and Annotations as the original query, because the service
 // needs the same Prefer header on every page; its other query options are
-// already part of the link and are ignored. The link must lie below the
+// already part of the link and are ignored, except Top: when set, it is
+// the number of rows the resumed pager may still return (the original Top
+// minus the rows already read), since the service does not carry $top from
+// page to page when a page size is sent. The link must lie below the
 // client's Web API base.
 func ResumePager[T any](c *Client, nextLink string, opts *ListOptions) (*Pager[T], error) {
 	if opts == nil {
@@ -108,7 +122,10 @@ func ResumePager[T any](c *Client, nextLink string, opts *ListOptions) (*Pager[T
 		return nil, err
 	}
 	ro := opts.RequestOptions
-	p := &Pager[T]{c: c, next: u.String(), opts: &ro}
+	if opts.Top < 0 {
+		return nil, fmt.Errorf("dataverse: ResumePager: Top %d is negative", opts.Top)
+	}
+	p := &Pager[T]{c: c, next: u.String(), opts: &ro, left: opts.Top}
 	if fx := u.Query().Get("fetchXml"); fx != "" {
 		// A FetchXML page: later pages follow the paging cookie.
 		set := strings.TrimPrefix(u.Path, c.baseURL.Path)
@@ -210,6 +227,17 @@ func (p *Pager[T]) NextPage(ctx context.Context) (page *Page[T], err error) {
 			return nil, err
 		}
 		page.NextLink = u.String()
+	}
+	switch {
+	case p.left == 0: // no Top
+	case len(page.Items) >= p.left:
+		// Top reached: the rest of this page and the pages after it are
+		// rows the caller did not ask for.
+		clear(page.Items[p.left:])
+		page.Items = page.Items[:p.left]
+		page.NextLink = ""
+	default:
+		p.left -= len(page.Items)
 	}
 	p.first = nil
 	p.next = page.NextLink

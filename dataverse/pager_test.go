@@ -140,6 +140,70 @@ func TestPagerAllAndResume(t *testing.T) {
 	}
 }
 
+// TestPagerStopsAtTopAcrossPages: the service ignores $top when a page size is sent (the fake
+// below pages through every row, as Dataverse does), so the pager stops after Top rows itself: the
+// page reaching Top is cut short, has no NextLink, and no further page is requested.
+func TestPagerStopsAtTopAcrossPages(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name               string
+		top, pageSize      int
+		wantRows, wantReqs int
+	}{
+		{"Top inside the second page", 3, 2, 3, 2},
+		{"Top at a page boundary", 4, 2, 4, 2},
+		{"Top inside the first page", 1, 2, 1, 1},
+		{"Top above the row count", 50, 2, 10, 5},
+		{"no Top", 0, 2, 10, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := pagedAPI(t, 5, 2) // 10 rows, 2 a page, $top ignored
+			p := NewPager[named](f.client, "contacts", &ListOptions{Query: Query{Top: tt.top, MaxPageSize: tt.pageSize}})
+			var got []string
+			for it, err := range p.All(context.Background()) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, it.FullName)
+			}
+			if len(got) != tt.wantRows || (len(got) > 0 && got[len(got)-1] != fmt.Sprintf("row %d", tt.wantRows-1)) {
+				t.Errorf("rows %q, want the first %d", got, tt.wantRows)
+			}
+			reqs := f.reqs()
+			if len(reqs) != tt.wantReqs {
+				t.Errorf("%d requests, want %d", len(reqs), tt.wantReqs)
+			}
+			if q := reqs[0].RawQuery; (tt.top > 0) != strings.Contains(q, "$top="+strconv.Itoa(tt.top)) {
+				t.Errorf("first request query %q: $top is still sent for the service to use when it can", q)
+			}
+			if p.More() || p.NextLink() != "" {
+				t.Errorf("after Top rows: More %v, NextLink %q; want the pager finished", p.More(), p.NextLink())
+			}
+		})
+	}
+	// Page by page: the page that reaches Top is cut short and has no NextLink; a resumed pager
+	// takes Top as the rows still wanted.
+	f := pagedAPI(t, 5, 2)
+	p := NewPager[named](f.client, "contacts", &ListOptions{Query: Query{Top: 3, MaxPageSize: 2}})
+	first, err := p.NextPage(context.Background())
+	if err != nil || len(first.Items) != 2 || first.NextLink == "" {
+		t.Fatalf("first page: %v, %+v", err, first)
+	}
+	r, err := ResumePager[named](f.client, first.NextLink, &ListOptions{Query: Query{Top: 1, MaxPageSize: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := r.NextPage(context.Background())
+	if err != nil || len(second.Items) != 1 || second.Items[0].FullName != "row 2" || second.NextLink != "" || r.More() {
+		t.Errorf("resumed page: %v, %+v, More %v; want row 2 alone and the end", err, second, r.More())
+	}
+	if _, err := ResumePager[named](f.client, first.NextLink, &ListOptions{Query: Query{Top: -1}}); err == nil {
+		t.Error("ResumePager with a negative Top succeeded")
+	}
+}
+
 func TestListReturnsOnePage(t *testing.T) {
 	t.Parallel()
 	f := pagedAPI(t, 2, 2)

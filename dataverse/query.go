@@ -49,7 +49,10 @@ type Query struct {
 	// OrderBy lists sort keys such as "name" or "createdon desc" ($orderby).
 	OrderBy []string
 	// Top limits the number of rows ($top); 0 means no limit. The service
-	// ignores $top when MaxPageSize is also set.
+	// ignores $top when MaxPageSize is also set and pages through every
+	// row, so a Pager (and List) also stops after Top rows: the page that
+	// reaches Top is cut short and has no NextLink. ($top inside a $batch
+	// QueryRequest is left to the service.)
 	Top int
 	// Count asks for the total number of matching rows ($count=true,
 	// reported in Page.Count, capped at 5,000 by the service).
