@@ -3,7 +3,6 @@ package dataverse
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 
 	"github.com/google/uuid"
@@ -20,7 +19,7 @@ func navPath(entitySet string, id uuid.UUID, navProperty string) (string, error)
 		return "", err
 	}
 	if !propertyNamePattern.MatchString(navProperty) {
-		return "", fmt.Errorf("dataverse: %q is not a navigation property name", navProperty)
+		return "", invalidf("dataverse: %q is not a navigation property name", navProperty)
 	}
 	return p + "/" + navProperty, nil
 }
@@ -77,7 +76,7 @@ func (c *Client) Disassociate(ctx context.Context, entitySet string, id uuid.UUI
 		return err
 	}
 	if targetID == uuid.Nil {
-		return fmt.Errorf("dataverse: Disassociate: the target id is the zero UUID; use ClearReference for a single-valued property")
+		return invalidf("dataverse: Disassociate: the target id is the zero UUID; use ClearReference for a single-valued property")
 	}
 	r := &request{method: http.MethodDelete, path: p + "(" + targetID.String() + ")/$ref", idempotent: true, opts: opts}
 	_, err = c.sendJSON(ctx, r, nil)

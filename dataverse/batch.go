@@ -173,7 +173,7 @@ func (b *Batch) ChangeSet() *ChangeSet {
 // change set as a Path or an "@odata.bind" value.
 func (cs *ChangeSet) Add(r BatchRequest) string {
 	if strings.EqualFold(r.Method, http.MethodGet) && cs.b.err == nil {
-		cs.b.err = errors.New("dataverse: a GET cannot be part of a change set; add it to the batch")
+		cs.b.err = invalidf("dataverse: a GET cannot be part of a change set; add it to the batch")
 	}
 	op := cs.b.newOp(r)
 	cs.b.nextID++
@@ -283,7 +283,7 @@ func (c *Client) ExecuteBatch(ctx context.Context, b *Batch, opts *BatchOptions)
 		opts = &BatchOptions{}
 	}
 	if b == nil || b.ops == 0 {
-		return nil, errors.New("dataverse: ExecuteBatch: the batch is empty")
+		return nil, invalidf("dataverse: ExecuteBatch: the batch is empty")
 	}
 	if b.err != nil {
 		return nil, b.err
@@ -292,9 +292,18 @@ func (c *Client) ExecuteBatch(ctx context.Context, b *Batch, opts *BatchOptions)
 	if err != nil {
 		return nil, err
 	}
+	// Every request body is written before the first is sent, so that an
+	// operation that cannot be encoded fails the batch with nothing sent.
+	encoded := make([]*batchChunk, len(chunks))
+	for i, chunk := range chunks {
+		if encoded[i], err = c.encodeBatchChunk(chunk); err != nil {
+			return nil, err
+		}
+	}
 	res = &BatchResult{Responses: make([]BatchResponse, 0, b.ops)}
-	for _, chunk := range chunks {
-		parts, err := c.executeBatchChunk(ctx, chunk, opts)
+	for i, chunk := range encoded {
+		encoded[i] = nil // let the body go once sent
+		parts, err := c.sendBatchChunk(ctx, chunk, opts)
 		res.Responses = append(res.Responses, parts...)
 		if err != nil {
 			return res, err
@@ -331,7 +340,7 @@ func splitBatch(items []batchItem, max int) ([][]batchItem, error) {
 				continue // an empty change set is not sent
 			}
 			if size > max {
-				return nil, fmt.Errorf("dataverse: a change set has %d operations; the service allows at most %d per batch and a change set cannot be split", size, max)
+				return nil, invalidf("dataverse: a change set has %d operations; the service allows at most %d per batch and a change set cannot be split", size, max)
 			}
 		}
 		if n+size > max {
@@ -347,18 +356,40 @@ func splitBatch(items []batchItem, max int) ([][]batchItem, error) {
 	return chunks, nil
 }
 
-// executeBatchChunk sends one $batch request.
-func (c *Client) executeBatchChunk(ctx context.Context, items []batchItem, opts *BatchOptions) ([]BatchResponse, error) {
+// batchChunk is the encoded body of one $batch request.
+type batchChunk struct {
+	items    []batchItem
+	body     []byte
+	boundary string
+}
+
+// encodeBatchChunk writes the body of one $batch request.
+func (c *Client) encodeBatchChunk(items []batchItem) (*batchChunk, error) {
 	boundary := "batch_" + uuid.NewString()
 	var body bytes.Buffer
 	if err := c.encodeBatch(&body, items, boundary, func() string { return "changeset_" + uuid.NewString() }); err != nil {
 		return nil, err
 	}
+	return &batchChunk{items: items, body: body.Bytes(), boundary: boundary}, nil
+}
+
+// executeBatchChunk encodes and sends one $batch request.
+func (c *Client) executeBatchChunk(ctx context.Context, items []batchItem, opts *BatchOptions) ([]BatchResponse, error) {
+	chunk, err := c.encodeBatchChunk(items)
+	if err != nil {
+		return nil, err
+	}
+	return c.sendBatchChunk(ctx, chunk, opts)
+}
+
+// sendBatchChunk sends one encoded $batch request and reads its parts.
+func (c *Client) sendBatchChunk(ctx context.Context, chunk *batchChunk, opts *BatchOptions) ([]BatchResponse, error) {
+	items := chunk.items
 	r := &request{
 		method:      http.MethodPost,
 		path:        "$batch",
-		body:        body.Bytes(),
-		contentType: "multipart/mixed; boundary=" + boundary,
+		body:        chunk.body,
+		contentType: "multipart/mixed; boundary=" + chunk.boundary,
 		idempotent:  onlyGets(items),
 		opts:        &opts.RequestOptions,
 		header:      http.Header{},

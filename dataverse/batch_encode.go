@@ -54,7 +54,7 @@ func (c *Client) encodeBatch(w *bytes.Buffer, items []batchItem, boundary string
 // Content-IDs a change-set operation may reference; nil outside change sets.
 func (c *Client) writeBatchRequest(w *bytes.Buffer, op *batchOp, declared map[string]bool) error {
 	fail := func(format string, args ...any) error {
-		return fmt.Errorf("dataverse: batch operation %d: "+format, append([]any{op.index}, args...)...)
+		return invalidf("dataverse: batch operation %d: "+format, append([]any{op.index}, args...)...)
 	}
 	method := strings.ToUpper(op.Method)
 	if !slices.Contains(batchMethods, method) {
@@ -62,12 +62,12 @@ func (c *Client) writeBatchRequest(w *bytes.Buffer, op *batchOp, declared map[st
 	}
 	target, err := c.batchTarget(op.Path, declared)
 	if err != nil {
-		return fail("%v", err)
+		return fail("%w", err)
 	}
 	var body []byte
 	if op.Body != nil {
 		if body, err = marshalBody(op.Body); err != nil {
-			return fail("%v", err)
+			return fail("%w", err)
 		}
 	}
 	w.WriteString(method + " " + target + " HTTP/1.1\r\n")

@@ -118,7 +118,7 @@ func bulk[T any](ctx context.Context, c *Client, op, entitySet, logicalName stri
 		return err
 	}
 	if !propertyNamePattern.MatchString(logicalName) {
-		return fmt.Errorf("dataverse: %s: %q is not a table logical name such as \"contact\"", op, logicalName)
+		return invalidf("dataverse: %s: %q is not a table logical name such as \"contact\"", op, logicalName)
 	}
 	if len(records) == 0 {
 		return nil
@@ -157,7 +157,12 @@ func bulk[T any](ctx context.Context, c *Client, op, entitySet, logicalName stri
 	for i := range records {
 		rec, err := bulkTarget(records[i], odataType)
 		if err != nil {
-			return fmt.Errorf("dataverse: %s record %d: %w", op, i, err)
+			if first == 0 {
+				return invalidf("dataverse: %s record %d: %w", op, i, err) // nothing was sent
+			}
+			// Earlier chunks were written, so this is not an error of the
+			// "nothing was sent" kind (ErrInvalidArgument).
+			return fmt.Errorf("dataverse: %s record %d: %v (records 0 to %d were written; this record and those after it were not sent)", op, i, err, first-1)
 		}
 		// +3: the comma before it and the closing "]}".
 		if n > 0 && (n == maxCount || body.Len()+len(rec)+3 > maxBytes) {

@@ -1,8 +1,6 @@
 package dataverse
 
 import (
-	"errors"
-	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
@@ -96,7 +94,7 @@ func NewClient(orgURL string, cred azcore.TokenCredential, opts *ClientOptions) 
 		opts = &ClientOptions{}
 	}
 	if cred == nil {
-		return nil, errors.New("dataverse: NewClient: the credential is nil; pass an azcore.TokenCredential such as an azidentity.ClientSecretCredential")
+		return nil, invalidf("dataverse: NewClient: the credential is nil; pass an azcore.TokenCredential such as an azidentity.ClientSecretCredential")
 	}
 	version := opts.APIVersion
 	if version == "" {
@@ -112,14 +110,14 @@ func NewClient(orgURL string, cred azcore.TokenCredential, opts *ClientOptions) 
 	case version == "":
 		version = DefaultAPIVersion
 	case urlVersion != "" && urlVersion != version:
-		return nil, fmt.Errorf("dataverse: NewClient: the org URL names API version %s but ClientOptions.APIVersion is %s; pass the environment URL without /api/data/... or make them agree", urlVersion, version)
+		return nil, invalidf("dataverse: NewClient: the org URL names API version %s but ClientOptions.APIVersion is %s; pass the environment URL without /api/data/... or make them agree", urlVersion, version)
 	}
 	if !apiVersionPattern.MatchString(version) {
-		return nil, fmt.Errorf("dataverse: NewClient: API version %q is not of the form v9.2", version)
+		return nil, invalidf("dataverse: NewClient: API version %q is not of the form v9.2", version)
 	}
 	base, err := url.Parse(org + "/api/data/" + version + "/")
 	if err != nil {
-		return nil, fmt.Errorf("dataverse: NewClient: %w", err)
+		return nil, invalidf("dataverse: NewClient: %w", err)
 	}
 	c := &Client{
 		orgURL:  org,
@@ -140,7 +138,7 @@ func NewClient(orgURL string, cred azcore.TokenCredential, opts *ClientOptions) 
 // trailing slash, plus the API version if the URL ended in /api/data/vX.Y.
 func parseOrgURL(raw string, allowHTTP bool) (org, version string, err error) {
 	fail := func(why, fix string) (string, string, error) {
-		return "", "", fmt.Errorf("dataverse: NewClient: invalid org URL %q: %s; %s", raw, why, fix)
+		return "", "", invalidf("dataverse: NewClient: invalid org URL %q: %s; %s", raw, why, fix)
 	}
 	const fix = "pass the environment URL, for example https://contoso.crm.dynamics.com"
 	if strings.TrimSpace(raw) == "" {
@@ -222,7 +220,7 @@ func (c *Client) newPipeline(cred azcore.TokenCredential, opts *ClientOptions) (
 	}
 	azc, err := azcore.NewClient(moduleName, moduleVersion, plOpts, &o)
 	if err != nil {
-		return nil, fmt.Errorf("dataverse: NewClient: %w", err)
+		return nil, invalidf("dataverse: NewClient: %w", err) // azcore refuses only bad options
 	}
 	return azc, nil
 }

@@ -2,7 +2,6 @@ package dataverse
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -40,22 +39,22 @@ func (c *Client) Do(ctx context.Context, method, path string, body io.Reader, op
 	}
 	method = strings.ToUpper(strings.TrimSpace(method))
 	if method == "" {
-		return nil, errors.New("dataverse: Do: the method is empty")
+		return nil, invalidf("dataverse: Do: the method is empty")
 	}
 	r := &request{method: method, opts: &opts.RequestOptions, contentType: opts.ContentType, allow304: true}
 	switch {
 	case strings.HasPrefix(path, "https://") || strings.HasPrefix(path, "http://"):
 		u, err := c.resolveLink(path)
 		if err != nil {
-			return nil, err
+			return nil, invalid(err)
 		}
 		r.absURL = u.String()
 	case strings.ContainsAny(path, " \r\n\t#"):
-		return nil, fmt.Errorf("dataverse: Do: path %q must be URL-encoded (no spaces or #)", truncate(path, 120))
+		return nil, invalidf("dataverse: Do: path %q must be URL-encoded (no spaces or #)", truncate(path, 120))
 	default:
 		u, err := c.resolveLink(strings.TrimLeft(path, "/"))
 		if err != nil {
-			return nil, fmt.Errorf("dataverse: Do: path %q leaves the Web API base", truncate(path, 120))
+			return nil, invalidf("dataverse: Do: path %q leaves the Web API base", truncate(path, 120))
 		}
 		r.absURL = u.String()
 	}

@@ -62,6 +62,12 @@
 //
 // # Errors
 //
+// Input the client can judge before sending anything (an entity set,
+// column or function name, a zero id, a value that cannot be a literal or
+// key, query and request options, a record that cannot be encoded, a link
+// outside the Web API base) is checked first: such errors say what to fix
+// and wrap ErrInvalidArgument, and nothing was sent.
+//
 // Every response with a status outside 2xx becomes a *ResponseError with
 // the HTTP status, the Dataverse error code (e.g. CodeObjectDoesNotExist,
 // "0x80040217"), the message, Retry-After and the service request id; use

@@ -68,17 +68,17 @@ func NewFetchPager[T any](c *Client, entitySet, fetchXML string, opts *FetchOpti
 		return p
 	}
 	if opts.PageSize < 0 || opts.PageSize > MaxPageSizeLimit {
-		p.err = fmt.Errorf("dataverse: FetchXML PageSize %d is outside 1..%d", opts.PageSize, MaxPageSizeLimit)
+		p.err = invalidf("dataverse: FetchXML PageSize %d is outside 1..%d", opts.PageSize, MaxPageSizeLimit)
 		return p
 	}
 	x := fetchXML
 	if opts.PageSize > 0 {
 		if x, err = setFetchAttrs(x, map[string]string{"count": strconv.Itoa(opts.PageSize)}); err != nil {
-			p.err = err
+			p.err = invalid(err)
 			return p
 		}
 	} else if _, err := setFetchAttrs(x, nil); err != nil { // validate
-		p.err = err
+		p.err = invalid(err)
 		return p
 	}
 	if p.header, err = fetchPreferHeader(opts.Annotations); err != nil {

@@ -2,7 +2,6 @@ package dataverse
 
 import (
 	"errors"
-	"fmt"
 	"reflect"
 	"regexp"
 	"strings"
@@ -95,7 +94,7 @@ func checkFilter(where, filter string) error {
 	if end < 0 {
 		end = len(filter) - i - 1
 	}
-	return fmt.Errorf("dataverse: %s: the filter has a formatting error %s; check the arguments of Filterf or the filter builder", where, filter[i:i+end+1])
+	return invalidf("dataverse: %s: the filter has a formatting error %s; check the arguments of Filterf or the filter builder", where, filter[i:i+end+1])
 }
 
 // Expr is a $filter expression built by the filter builder (Eq, And, …).

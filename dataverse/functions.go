@@ -82,11 +82,11 @@ var operationNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z
 // operationPath returns the path of an unbound or bound operation.
 func operationPath(name string, opts *OperationOptions) (string, error) {
 	if !operationNamePattern.MatchString(name) {
-		return "", fmt.Errorf("dataverse: %q is not a function or action name", name)
+		return "", invalidf("dataverse: %q is not a function or action name", name)
 	}
 	if opts == nil || opts.EntitySet == "" {
 		if opts != nil && opts.ID != uuid.Nil {
-			return "", fmt.Errorf("dataverse: %s: OperationOptions.ID needs EntitySet", name)
+			return "", invalidf("dataverse: %s: OperationOptions.ID needs EntitySet", name)
 		}
 		return name, nil
 	}
@@ -142,7 +142,7 @@ func functionCall(params Params) (call, query string, err error) {
 	names := make([]string, 0, len(params))
 	for n := range params {
 		if !propertyNamePattern.MatchString(n) {
-			return "", "", fmt.Errorf("parameter name %q is not valid", n)
+			return "", "", invalidf("parameter name %q is not valid", n)
 		}
 		names = append(names, n)
 	}
@@ -225,7 +225,7 @@ func (c *Client) RetrieveTotalRecordCount(ctx context.Context, logicalNames ...s
 	ctx, end := c.startSpan(ctx, "RetrieveTotalRecordCount")
 	defer func() { end(err) }()
 	if len(logicalNames) == 0 {
-		return nil, fmt.Errorf("dataverse: RetrieveTotalRecordCount: no table names")
+		return nil, invalidf("dataverse: RetrieveTotalRecordCount: no table names")
 	}
 	var res struct {
 		Collection struct {

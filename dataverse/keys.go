@@ -2,8 +2,6 @@ package dataverse
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -28,12 +26,12 @@ type AlternateKey map[string]any
 // segment returns "(col1='v1',col2=2)" percent-encoded for a URL path.
 func (k AlternateKey) segment() (string, error) {
 	if len(k) == 0 {
-		return "", errors.New("dataverse: the alternate key has no columns")
+		return "", invalidf("dataverse: the alternate key has no columns")
 	}
 	names := make([]string, 0, len(k))
 	for name := range k {
 		if !propertyNamePattern.MatchString(name) {
-			return "", fmt.Errorf("dataverse: alternate key column %q is not a column name", name)
+			return "", invalidf("dataverse: alternate key column %q is not a column name", name)
 		}
 		names = append(names, name)
 	}
@@ -46,13 +44,13 @@ func (k AlternateKey) segment() (string, error) {
 		}
 		lit, err := FormatLiteral(k[name])
 		if err != nil {
-			return "", fmt.Errorf("dataverse: alternate key column %s: %w", name, err)
+			return "", invalidf("dataverse: alternate key column %s: %w", name, err)
 		}
 		if lit == "null" {
-			return "", fmt.Errorf("dataverse: alternate key column %s is null; key values must be set", name)
+			return "", invalidf("dataverse: alternate key column %s is null; key values must be set", name)
 		}
 		if strings.HasPrefix(lit, "[") {
-			return "", fmt.Errorf("dataverse: alternate key column %s: a list cannot be a key value", name)
+			return "", invalidf("dataverse: alternate key column %s: a list cannot be a key value", name)
 		}
 		b.WriteString(name)
 		b.WriteByte('=')

@@ -125,7 +125,7 @@ func appendLiteralValue(b *strings.Builder, rv reflect.Value) error {
 	case numberType:
 		n := rv.Interface().(json.Number)
 		if _, err := strconv.ParseFloat(string(n), 64); err != nil || !isJSONNumber(string(n)) {
-			return fmt.Errorf("dataverse: %q is not a number", string(n))
+			return invalidf("dataverse: %q is not a number", string(n))
 		}
 		b.WriteString(string(n))
 		return nil
@@ -148,7 +148,7 @@ func appendLiteralValue(b *strings.Builder, rv reflect.Value) error {
 	case reflect.Float32, reflect.Float64:
 		f := rv.Float()
 		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return fmt.Errorf("dataverse: %v cannot be written as an OData literal", f)
+			return invalidf("dataverse: %v cannot be written as an OData literal", f)
 		}
 		bits := 64
 		if rv.Kind() == reflect.Float32 {
@@ -157,11 +157,11 @@ func appendLiteralValue(b *strings.Builder, rv reflect.Value) error {
 		b.WriteString(strconv.FormatFloat(f, 'f', -1, bits))
 	case reflect.Slice, reflect.Array:
 		if rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() == reflect.Uint8 {
-			return fmt.Errorf("dataverse: a %s cannot be written as an OData literal", rv.Type())
+			return invalidf("dataverse: a %s cannot be written as an OData literal", rv.Type())
 		}
 		return appendJSONStringArray(b, rv)
 	default:
-		return fmt.Errorf("dataverse: a %s cannot be written as an OData literal; pass a string, number, bool, uuid.UUID, time.Time, Date or Raw", rv.Type())
+		return invalidf("dataverse: a %s cannot be written as an OData literal; pass a string, number, bool, uuid.UUID, time.Time, Date or Raw", rv.Type())
 	}
 	return nil
 }
@@ -178,7 +178,7 @@ func appendJSONStringArray(b *strings.Builder, rv reflect.Value) error {
 		ev := rv.Index(i)
 		for ev.Kind() == reflect.Pointer || ev.Kind() == reflect.Interface {
 			if ev.IsNil() {
-				return fmt.Errorf("dataverse: element %d of the list is nil", i)
+				return invalidf("dataverse: element %d of the list is nil", i)
 			}
 			ev = ev.Elem()
 		}
@@ -186,7 +186,7 @@ func appendJSONStringArray(b *strings.Builder, rv reflect.Value) error {
 			elem.WriteString(ev.String())
 		} else if ev.Kind() == reflect.Slice || ev.Kind() == reflect.Array {
 			if ev.Type() != uuidType {
-				return fmt.Errorf("dataverse: element %d of the list is itself a list", i)
+				return invalidf("dataverse: element %d of the list is itself a list", i)
 			}
 			elem.WriteString(ev.Interface().(uuid.UUID).String())
 		} else if err := appendLiteralValue(&elem, ev); err != nil {
@@ -232,7 +232,7 @@ func formatTime(t time.Time) string {
 // 9999), which Go would otherwise write as text the service cannot parse.
 func checkTime(t time.Time) error {
 	if y := t.UTC().Year(); y < 1 || y > 9999 {
-		return fmt.Errorf("dataverse: time %s is outside the years 1 to 9999 that Dataverse can store", t.UTC().Format(time.RFC3339))
+		return invalidf("dataverse: time %s is outside the years 1 to 9999 that Dataverse can store", t.UTC().Format(time.RFC3339))
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package dataverse
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -83,7 +82,7 @@ func (o *RequestOptions) apply(h http.Header) (query string, err error) {
 	if len(o.BypassBusinessLogicExecution) > 0 {
 		for _, v := range o.BypassBusinessLogicExecution {
 			if v != "CustomSync" && v != "CustomAsync" {
-				return "", fmt.Errorf("dataverse: BypassBusinessLogicExecution value %q is not CustomSync or CustomAsync", v)
+				return "", invalidf("dataverse: BypassBusinessLogicExecution value %q is not CustomSync or CustomAsync", v)
 			}
 		}
 		h.Set("MSCRM.BypassBusinessLogicExecution", strings.Join(o.BypassBusinessLogicExecution, ","))
@@ -114,7 +113,7 @@ func (o *RequestOptions) apply(h http.Header) (query string, err error) {
 		h.Del(name)
 		for _, v := range values {
 			if strings.ContainsAny(v, "\r\n") {
-				return "", fmt.Errorf("dataverse: header %s contains a line break", name)
+				return "", invalidf("dataverse: header %s contains a line break", name)
 			}
 			h.Add(name, v)
 		}

@@ -2,8 +2,6 @@ package dataverse
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"iter"
 	"net/http"
 	"strings"
@@ -119,18 +117,18 @@ func ResumePager[T any](c *Client, nextLink string, opts *ListOptions) (*Pager[T
 	}
 	u, err := c.resolveLink(nextLink)
 	if err != nil {
-		return nil, err
+		return nil, invalid(err)
 	}
 	ro := opts.RequestOptions
 	if opts.Top < 0 {
-		return nil, fmt.Errorf("dataverse: ResumePager: Top %d is negative", opts.Top)
+		return nil, invalidf("dataverse: ResumePager: Top %d is negative", opts.Top)
 	}
 	p := &Pager[T]{c: c, next: u.String(), opts: &ro, left: opts.Top}
 	if fx := u.Query().Get("fetchXml"); fx != "" {
 		// A FetchXML page: later pages follow the paging cookie.
 		set := strings.TrimPrefix(u.Path, c.baseURL.Path)
 		if _, err := entitySetPath(set); err != nil {
-			return nil, fmt.Errorf("dataverse: ResumePager: the FetchXML link does not address an entity set: %w", err)
+			return nil, invalidf("dataverse: ResumePager: the FetchXML link does not address an entity set: %w", err)
 		}
 		p.fetch = &fetchState{path: set, xml: fx}
 		if p.header, err = fetchPreferHeader(opts.Annotations); err != nil {
@@ -197,7 +195,7 @@ func (p *Pager[T]) NextPage(ctx context.Context) (page *Page[T], err error) {
 	case p.next != "":
 		r = &request{method: http.MethodGet, absURL: p.next}
 	default:
-		return nil, errors.New("dataverse: NextPage called after the last page; check More first")
+		return nil, invalidf("dataverse: NextPage called after the last page; check More first")
 	}
 	ctx, end := p.c.startSpan(ctx, "NextPage")
 	defer func() { end(err) }()
@@ -207,7 +205,7 @@ func (p *Pager[T]) NextPage(ctx context.Context) (page *Page[T], err error) {
 	if r.absURL != "" {
 		// A saved link is checked again: it may come from anywhere.
 		if _, err := p.c.resolveLink(r.absURL); err != nil {
-			return nil, err
+			return nil, invalid(err)
 		}
 	}
 	page = new(Page[T])

@@ -3,7 +3,6 @@ package dataverse
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -21,7 +20,7 @@ func propertyPath(entitySet string, id uuid.UUID, property string) (string, erro
 		return "", err
 	}
 	if !propertyNamePattern.MatchString(property) {
-		return "", fmt.Errorf("dataverse: %q is not a column name", property)
+		return "", invalidf("dataverse: %q is not a column name", property)
 	}
 	return p + "/" + property, nil
 }
@@ -34,7 +33,7 @@ func (c *Client) GetProperty(ctx context.Context, entitySet string, id uuid.UUID
 	ctx, end := c.startSpan(ctx, "GetProperty")
 	defer func() { end(err) }()
 	if out == nil {
-		return errors.New("dataverse: GetProperty: out is nil")
+		return invalidf("dataverse: GetProperty: out is nil")
 	}
 	p, err := propertyPath(entitySet, id, property)
 	if err != nil {
@@ -71,7 +70,7 @@ func (c *Client) SetProperty(ctx context.Context, entitySet string, id uuid.UUID
 	}
 	body, err := json.Marshal(map[string]any{"value": value})
 	if err != nil {
-		return fmt.Errorf("dataverse: SetProperty %s: encoding the value: %w", property, err)
+		return invalidf("dataverse: SetProperty %s: encoding the value: %w", property, err)
 	}
 	_, err = c.sendJSON(ctx, &request{method: http.MethodPut, path: p, body: body, idempotent: true, opts: opts}, nil)
 	return err

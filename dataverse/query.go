@@ -1,7 +1,6 @@
 package dataverse
 
 import (
-	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
@@ -148,7 +147,7 @@ func (q *Query) encode() (string, error) {
 		add("$orderby", strings.Join(q.OrderBy, ","))
 	}
 	if q.Top < 0 {
-		return "", fmt.Errorf("dataverse: $top %d is negative", q.Top)
+		return "", invalidf("dataverse: $top %d is negative", q.Top)
 	}
 	if q.Top > 0 {
 		add("$top", strconv.Itoa(q.Top))
@@ -177,7 +176,7 @@ func (q *Query) preferences() ([]string, error) {
 	var prefs []string
 	switch {
 	case q.MaxPageSize < 0 || q.MaxPageSize > MaxPageSizeLimit:
-		return nil, fmt.Errorf("dataverse: MaxPageSize %d is outside 1..%d (0 means the service default)", q.MaxPageSize, MaxPageSizeLimit)
+		return nil, invalidf("dataverse: MaxPageSize %d is outside 1..%d (0 means the service default)", q.MaxPageSize, MaxPageSizeLimit)
 	case q.MaxPageSize > 0:
 		prefs = append(prefs, "odata.maxpagesize="+strconv.Itoa(q.MaxPageSize))
 	}
@@ -196,7 +195,7 @@ func includeAnnotations(names []string) (string, error) {
 	}
 	for _, n := range names {
 		if !annotationPattern.MatchString(n) {
-			return "", fmt.Errorf("dataverse: annotation name %q is not valid; use names such as %q or %q", n, AnnotationFormattedValue, AnnotationsAll)
+			return "", invalidf("dataverse: annotation name %q is not valid; use names such as %q or %q", n, AnnotationFormattedValue, AnnotationsAll)
 		}
 	}
 	return `odata.include-annotations="` + strings.Join(names, ",") + `"`, nil
@@ -218,7 +217,7 @@ func formatExpands(es []Expand) (string, error) {
 // format writes nav($select=a,b;$filter=…;$orderby=…;$top=n;$expand=…).
 func (e *Expand) format(b *strings.Builder) error {
 	if !propertyNamePattern.MatchString(e.Property) {
-		return fmt.Errorf("dataverse: $expand: %q is not a navigation property name", e.Property)
+		return invalidf("dataverse: $expand: %q is not a navigation property name", e.Property)
 	}
 	b.WriteString(e.Property)
 	var opts []string
@@ -241,7 +240,7 @@ func (e *Expand) format(b *strings.Builder) error {
 		opts = append(opts, "$orderby="+strings.Join(e.OrderBy, ","))
 	}
 	if e.Top < 0 {
-		return fmt.Errorf("dataverse: $expand %s: $top %d is negative", e.Property, e.Top)
+		return invalidf("dataverse: $expand %s: $top %d is negative", e.Property, e.Top)
 	}
 	if e.Top > 0 {
 		opts = append(opts, "$top="+strconv.Itoa(e.Top))
@@ -264,7 +263,7 @@ func (e *Expand) format(b *strings.Builder) error {
 func checkNames(where string, names []string) error {
 	for _, n := range names {
 		if !propertyNamePattern.MatchString(n) {
-			return fmt.Errorf("dataverse: %s: %q is not a column name (letters, digits and underscores; lookups as _name_value)", where, n)
+			return invalidf("dataverse: %s: %q is not a column name (letters, digits and underscores; lookups as _name_value)", where, n)
 		}
 	}
 	return nil
@@ -273,7 +272,7 @@ func checkNames(where string, names []string) error {
 func checkOrderBy(where string, keys []string) error {
 	for _, k := range keys {
 		if !orderByPattern.MatchString(k) {
-			return fmt.Errorf("dataverse: %s: %q is not a sort key such as \"name\" or \"createdon desc\"", where, k)
+			return invalidf("dataverse: %s: %q is not a sort key such as \"name\" or \"createdon desc\"", where, k)
 		}
 	}
 	return nil

@@ -117,7 +117,7 @@ func (c *Client) retrieve(ctx context.Context, path string, out any, opts *Retri
 		opts = &RetrieveOptions{}
 	}
 	if out == nil {
-		return errors.New("dataverse: Retrieve: out is nil; pass a pointer to a struct, map or Record")
+		return invalidf("dataverse: Retrieve: out is nil; pass a pointer to a struct, map or Record")
 	}
 	q := Query{Select: opts.Select, Expand: opts.Expand, Annotations: opts.Annotations}
 	query, err := q.encode()
@@ -246,7 +246,7 @@ func (r *request) representation(want bool, sel []string, expand []Expand, annot
 	}
 	if !want {
 		if len(sel) > 0 || len(expand) > 0 {
-			return errors.New("dataverse: Select and Expand need ReturnRepresentation")
+			return invalidf("dataverse: Select and Expand need ReturnRepresentation")
 		}
 		return nil
 	}

@@ -57,7 +57,7 @@ func (c *Client) sendGetViaBatch(ctx context.Context, r *request, fullURL string
 		return nil, err
 	}
 	if n := len(u.RequestURI()); n > maxBatchURLLength {
-		return nil, fmt.Errorf("dataverse: GET %s: the query is %d bytes long; the service accepts at most %d even inside $batch: split the filter or use FetchXML with fewer conditions", c.displayPath(u.Path), n, maxBatchURLLength)
+		return nil, invalidf("dataverse: GET %s: the query is %d bytes long; the service accepts at most %d even inside $batch: split the filter or use FetchXML with fewer conditions", c.displayPath(u.Path), n, maxBatchURLLength)
 	}
 	op := &batchOp{BatchRequest: BatchRequest{Method: http.MethodGet, Path: fullURL, Header: r.header}}
 	var ro RequestOptions
@@ -133,7 +133,7 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
 	ctx = withCallState(ctx, r.idempotent)
 	req, err := runtime.NewRequest(ctx, r.method, u)
 	if err != nil {
-		return nil, fmt.Errorf("dataverse: %s %s: %w", r.method, c.displayPath(r.path), err)
+		return nil, invalidf("dataverse: %s %s: %w", r.method, c.displayPath(r.path), err)
 	}
 	req.Raw().Header = h
 	if r.body != nil || r.bodyReader != nil {
@@ -247,9 +247,9 @@ var entitySetPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 func entitySetPath(entitySet string) (string, error) {
 	if !entitySetPattern.MatchString(entitySet) {
 		if entitySet == "" {
-			return "", errors.New("dataverse: the entity set name is empty; pass the table's EntitySetName such as \"contacts\"")
+			return "", invalidf("dataverse: the entity set name is empty; pass the table's EntitySetName such as \"contacts\"")
 		}
-		return "", fmt.Errorf("dataverse: %q is not an entity set name; pass the table's EntitySetName such as \"contacts\" (letters, digits, underscores)", entitySet)
+		return "", invalidf("dataverse: %q is not an entity set name; pass the table's EntitySetName such as \"contacts\" (letters, digits, underscores)", entitySet)
 	}
 	return entitySet, nil
 }
@@ -261,7 +261,7 @@ func recordPath(entitySet string, id uuid.UUID) (string, error) {
 		return "", err
 	}
 	if id == uuid.Nil {
-		return "", fmt.Errorf("dataverse: the %s record id is the zero UUID; pass the id returned by Create or read from the record", entitySet)
+		return "", invalidf("dataverse: the %s record id is the zero UUID; pass the id returned by Create or read from the record", entitySet)
 	}
 	return p + "(" + id.String() + ")", nil
 }
@@ -271,21 +271,21 @@ func recordPath(entitySet string, id uuid.UUID) (string, error) {
 func marshalBody(v any) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:
-		return nil, errors.New("dataverse: the record is nil")
+		return nil, invalidf("dataverse: the record is nil")
 	case json.RawMessage:
 		if !json.Valid(x) {
-			return nil, errors.New("dataverse: the record is not valid JSON")
+			return nil, invalidf("dataverse: the record is not valid JSON")
 		}
 		return x, nil
 	case []byte:
 		if !json.Valid(x) {
-			return nil, errors.New("dataverse: the record is not valid JSON")
+			return nil, invalidf("dataverse: the record is not valid JSON")
 		}
 		return x, nil
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
-		return nil, fmt.Errorf("dataverse: encoding the record as JSON: %w", err)
+		return nil, invalidf("dataverse: encoding the record as JSON: %w", err)
 	}
 	return b, nil
 }
@@ -293,7 +293,9 @@ func marshalBody(v any) ([]byte, error) {
 // resolveLink turns a link returned by the service (@odata.nextLink,
 // OData-EntityId, @odata.id) into an absolute URL and checks that it lies
 // below the client's Web API base, so the access token is never sent to
-// another host or path.
+// another host or path. Its errors are not marked invalid: callers that
+// check a caller's link (Do, ResumePager) mark them, while a bad link from
+// the service is the service's failure.
 func (c *Client) resolveLink(link string) (*url.URL, error) {
 	if link == "" {
 		return nil, errors.New("dataverse: the link is empty")

@@ -2,7 +2,6 @@ package dataverse
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -103,7 +102,7 @@ func (c *Client) upsert(ctx context.Context, path, entitySet string, record any,
 func setUpsertConditions(h http.Header, mode UpsertMode, ifMatch azcore.ETag) error {
 	switch {
 	case ifMatch != "" && mode == UpsertCreateOnly:
-		return fmt.Errorf("dataverse: an upsert cannot be create-only and require version %s", ifMatch)
+		return invalidf("dataverse: an upsert cannot be create-only and require version %s", ifMatch)
 	case ifMatch != "":
 		h.Set("If-Match", string(ifMatch))
 	case mode == UpsertCreateOnly:
@@ -111,7 +110,7 @@ func setUpsertConditions(h http.Header, mode UpsertMode, ifMatch azcore.ETag) er
 	case mode == UpsertUpdateOnly:
 		h.Set("If-Match", "*")
 	case mode != UpsertCreateOrUpdate:
-		return fmt.Errorf("dataverse: unknown UpsertMode %d", mode)
+		return invalidf("dataverse: unknown UpsertMode %d", mode)
 	}
 	return nil
 }
