@@ -140,18 +140,25 @@ func (e *Emulator) adminRoutes(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("PATCH /_emulator/appusers/{app}", func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
-			Disabled *bool     `json:"disabled"`
-			Roles    *[]string `json:"roles"`
+			Disabled     *bool     `json:"disabled"`
+			Roles        *[]string `json:"roles"`
+			BusinessUnit *string   `json:"businessUnit"`
 		}
 		if err := decodeBody(r, &body, false); err != nil {
 			writeErr(w, err)
 			return
 		}
-		if body.Disabled == nil && body.Roles == nil {
-			writeErr(w, invalidf(`PATCH an application user with "disabled" and/or "roles"`))
+		if body.Disabled == nil && body.Roles == nil && body.BusinessUnit == nil {
+			writeErr(w, invalidf(`PATCH an application user with "disabled", "roles" and/or "businessUnit"`))
 			return
 		}
 		app := r.PathValue("app")
+		if body.BusinessUnit != nil {
+			if err := e.SetApplicationUserBusinessUnit(r.Context(), app, *body.BusinessUnit); err != nil {
+				writeErr(w, err)
+				return
+			}
+		}
 		if body.Roles != nil {
 			if err := e.SetApplicationUserRoles(r.Context(), app, *body.Roles); err != nil {
 				writeErr(w, err)
@@ -191,6 +198,27 @@ func (e *Emulator) adminRoutes(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("GET /_emulator/roles/{role}", func(w http.ResponseWriter, r *http.Request) {
 		respond(w, http.StatusOK)(e.Role(r.Context(), r.PathValue("role")))
+	})
+	mux.HandleFunc("PATCH /_emulator/roles/{role}", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Privileges *[]privilegeSpec `json:"privileges"`
+		}
+		if err := decodeBody(r, &req, false); err != nil {
+			writeErr(w, err)
+			return
+		}
+		if req.Privileges == nil {
+			writeErr(w, invalidf(`PATCH a role with {"privileges": ["prvReadContact:organization", …]}: the list replaces the role's privileges`))
+			return
+		}
+		privs := make([]RolePrivilege, len(*req.Privileges))
+		for i, p := range *req.Privileges {
+			privs[i] = RolePrivilege(p)
+		}
+		respond(w, http.StatusOK)(e.SetRolePrivileges(r.Context(), r.PathValue("role"), privs))
+	})
+	mux.HandleFunc("DELETE /_emulator/roles/{role}", func(w http.ResponseWriter, r *http.Request) {
+		noContent(w, e.RemoveRole(r.Context(), r.PathValue("role")))
 	})
 	mux.HandleFunc("GET /_emulator/privileges", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSONResponse(w, http.StatusOK, e.Privileges())

@@ -141,6 +141,24 @@ func (e *Emulator) SetApplicationUserRoles(ctx context.Context, appID string, ro
 	return fromStore(e.store.SetUserRoles(ctx, u.UserID, names))
 }
 
+// SetApplicationUserBusinessUnit moves an app's application user to a business unit (by name or
+// ID). Its security roles stay assigned; what it may read at business-unit depth follows the
+// new unit. An unknown app user or business unit is ErrNotFound.
+func (e *Emulator) SetApplicationUserBusinessUnit(ctx context.Context, appID, businessUnit string) error {
+	u, err := e.ApplicationUser(ctx, appID)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(businessUnit) == "" {
+		return invalidf("give the business unit's name or ID to move app %s's application user to", u.ApplicationID)
+	}
+	bu, err := e.BusinessUnit(ctx, businessUnit)
+	if err != nil {
+		return err
+	}
+	return fromStore(e.store.SetUserBusinessUnit(ctx, u.UserID, bu.ID))
+}
+
 // RemoveApplicationUser removes an app's application user. Dataverse never deletes systemuser
 // rows (records keep pointing at their creators), so the user is unlinked from the app and
 // disabled: the app's requests then get 403 0x80072560 "The user is not a member of the

@@ -28,8 +28,9 @@
 // Tenants), app registrations (CreateApp, Apps, SetAppEnabled, RemoveApp), client secrets with an
 // expiry (AddSecret returns the value once, Secrets, RemoveSecret), certificates (AddCertificate,
 // Certificates, RemoveCertificate), application users (CreateApplicationUser,
-// SetApplicationUserRoles, SetApplicationUserEnabled, RemoveApplicationUser), security roles with
-// prv<Verb><Table> privileges at a depth (CreateRole, Roles, Privileges), business units; the whole
+// SetApplicationUserRoles, SetApplicationUserEnabled, SetApplicationUserBusinessUnit,
+// RemoveApplicationUser), security roles with prv<Verb><Table> privileges at a depth (CreateRole,
+// Roles, SetRolePrivileges, RemoveRole, Privileges), business units; the whole
 // state (Reset, Snapshot, Restore); time (SetClockOffset, SetTokenLifetime, RotateSigningKey);
 // traffic (SetLimits, AddFault, RequestLog). Failures match ErrNotFound, ErrConflict or ErrInvalid
 // with errors.Is and say what to fix.
@@ -59,11 +60,13 @@
 //	GET    /_emulator/appusers                        [ApplicationUser]
 //	POST   /_emulator/appusers                        NewApplicationUser -> 201 ApplicationUser
 //	GET    /_emulator/appusers/{clientId}             ApplicationUser
-//	PATCH  /_emulator/appusers/{clientId}             {"disabled"?:bool,"roles"?:[name]} -> ApplicationUser
+//	PATCH  /_emulator/appusers/{clientId}             {"disabled"?:bool,"roles"?:[name],"businessUnit"?:name or id} -> ApplicationUser
 //	DELETE /_emulator/appusers/{clientId}             204
 //	GET    /_emulator/roles                           [Role]
 //	POST   /_emulator/roles                           {"name","privileges":["prvReadContact:organization"|{"name","depth"}]} -> 201 Role
 //	GET    /_emulator/roles/{name or id}              Role
+//	PATCH  /_emulator/roles/{name or id}              {"privileges":[…]} replaces them -> Role
+//	DELETE /_emulator/roles/{name or id}              204 (its users lose it)
 //	GET    /_emulator/privileges                      [name]
 //	GET    /_emulator/businessunits                   [BusinessUnit]
 //	POST   /_emulator/businessunits                   {"name","parent"?} -> 201 BusinessUnit
@@ -95,5 +98,6 @@
 //
 // The emulator is a library first: start one per test with New (or emulatortest.New) and Close
 // it when done. The d365 command runs the same emulator as a server (d365 emulator) and scripts
-// the admin API (d365 emulator app create, appuser create, role create, fault add, log, reset).
+// the admin API (d365 emulator app create, app secret add/list/remove, appuser create, role
+// create/set/remove, fault add, log, reset).
 package emulator

@@ -120,6 +120,38 @@ func (e *Emulator) CreateRole(ctx context.Context, name string, privileges []Rol
 	return e.Role(ctx, name)
 }
 
+// SetRolePrivileges replaces the privileges of a security role (by name or ID) with exactly the
+// given ones, in one step: the next request of every user holding the role sees the change (a
+// privilege taken away turns its next use into 403 0x80040220). System Administrator cannot be
+// changed (ErrInvalid: it holds every privilege and the organization depends on it). An unknown
+// role is ErrNotFound; an unknown privilege or depth is ErrInvalid naming it, and then nothing
+// changes. An empty list leaves the role without privileges.
+func (e *Emulator) SetRolePrivileges(ctx context.Context, role string, privileges []RolePrivilege) (Role, error) {
+	r, err := e.Role(ctx, role)
+	if err != nil {
+		return Role{}, err
+	}
+	privs, err := e.checkPrivileges(privileges)
+	if err != nil {
+		return Role{}, err
+	}
+	if err := fromStore(e.store.SetRolePrivileges(ctx, r.ID, privs)); err != nil {
+		return Role{}, err
+	}
+	return e.Role(ctx, r.ID)
+}
+
+// RemoveRole deletes a security role (by name or ID) with its privileges and its assignments:
+// users who held it lose it (a user left without roles gets 403 "has not been assigned any
+// roles"). System Administrator cannot be removed (ErrInvalid); an unknown role is ErrNotFound.
+func (e *Emulator) RemoveRole(ctx context.Context, role string) error {
+	r, err := e.Role(ctx, role)
+	if err != nil {
+		return err
+	}
+	return fromStore(e.store.RemoveRole(ctx, r.ID))
+}
+
 // checkPrivileges resolves privilege names (in any case) and depths for the store.
 func (e *Emulator) checkPrivileges(privileges []RolePrivilege) ([]store.RolePrivilege, error) {
 	names := e.store.PrivilegeNames()

@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -40,13 +41,14 @@ func fromStore(err error) error {
 	if err == nil {
 		return nil
 	}
+	msg := strings.TrimPrefix(err.Error(), "store: ")
 	switch store.KindOf(err) {
 	case store.KindValidation:
-		return invalidf("%s", err.Error())
+		return invalidf("%s", msg)
 	case store.KindNotFound:
-		return notFoundf("%s", err.Error())
+		return notFoundf("%s", msg)
 	case store.KindDuplicate:
-		return conflictf("%s", err.Error())
+		return conflictf("%s", msg)
 	}
 	return fmt.Errorf("emulator: %w", err)
 }
