@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/d365s2s/d365/emulator"
 	"github.com/d365s2s/d365/emulator/emulatortest"
 )
 
@@ -61,6 +62,15 @@ func TestEmulatorAdminCommandErrors(t *testing.T) {
 		{"privilege typo", ok, []string{"emulator", "role", "create", "--name", "T", "--privilege", "prvReadContacts"}, ExitUsage, "", "did you mean prvReadContact?"},
 		{"role without name", ok, []string{"emulator", "role", "create", "--privilege", "prvReadContact"}, ExitUsage, "", "--name is required"},
 		{"unknown app", ok, []string{"emulator", "appuser", "create", "--app", "00000000-0000-4000-8000-00000000dead", "--role", "x"}, ExitService, "", "404 NotFound: no app registration"},
+		{"role set without privileges", ok, []string{"emulator", "role", "set", "--name", "System Administrator"}, ExitUsage, "", "--privilege is required"},
+		{"role set System Administrator", ok, []string{"emulator", "role", "set", "--name", "System Administrator", "--privilege", "prvReadContact"}, ExitUsage, "", "cannot change the privileges of the System Administrator role"},
+		{"role remove unknown", ok, []string{"emulator", "role", "remove", "--name", "Nope"}, ExitService, "", `404 NotFound: no security role is named "Nope"`},
+		{"role remove without name", ok, []string{"emulator", "role", "remove"}, ExitUsage, "", "--name is required"},
+		{"secret remove without id", ok, []string{"emulator", "app", "secret", "remove", "--app", env.Credentials.ClientID}, ExitUsage, "", "--id SECRET_ID is required"},
+		{"secret remove unknown", ok, []string{"emulator", "app", "secret", "remove", "--app", env.Credentials.ClientID, "--id", "00000000-0000-4000-8000-00000000dead"}, ExitService, "", "404 NotFound"},
+		{"secret list table", ok, []string{"emulator", "app", "secret", "list", "--app", env.Credentials.ClientID, "-o", "table"}, ExitOK, "^SECRETID +NAME +HINT +EXPIRES +CREATED\n" + emulator.DefaultClientSecretID + " ", ""},
+		{"cert remove without thumbprint", ok, []string{"emulator", "app", "cert", "remove", "--app", env.Credentials.ClientID}, ExitUsage, "", "--thumbprint is required"},
+		{"cert list of an unknown app", ok, []string{"emulator", "app", "cert", "list", "--app", "00000000-0000-4000-8000-00000000dead"}, ExitService, "", "404 NotFound"},
 		{"unknown fault action", ok, []string{"emulator", "fault", "add", "--action", "explode"}, ExitUsage, "", "use error, throttle, latency, drop or token-endpoint-down"},
 		{"bad fault field", ok, []string{"emulator", "fault", "add", "--action", "error", "--status", "200"}, ExitUsage, "", "action.status"},
 		{"--json with flags", ok, []string{"emulator", "fault", "add", "--json", `{"action":{"kind":"drop"}}`, "--table", "contacts"}, ExitUsage, "", "drop --table"},

@@ -22,6 +22,7 @@ var (
 	appColumns       = []tableColumn{{"CLIENTID", "clientId"}, {"TENANTID", "tenantId"}, {"NAME", "displayName"}, {"DISABLED", "disabled"}}
 	newAppColumns    = []tableColumn{{"CLIENTID", "clientId"}, {"TENANTID", "tenantId"}, {"NAME", "displayName"}, {"SECRETID", "secret.id"}, {"SECRET", "secret.value"}, {"EXPIRES", "secret.expires"}}
 	newSecretColumns = []tableColumn{{"SECRETID", "id"}, {"CLIENTID", "clientId"}, {"SECRET", "value"}, {"EXPIRES", "expires"}}
+	secretColumns    = []tableColumn{{"SECRETID", "id"}, {"NAME", "displayName"}, {"HINT", "hint"}, {"EXPIRES", "expires"}, {"CREATED", "created"}}
 	certColumns      = []tableColumn{{"THUMBPRINT", "thumbprint"}, {"CLIENTID", "clientId"}, {"SUBJECT", "subject"}, {"NOTAFTER", "notAfter"}}
 )
 
@@ -122,8 +123,8 @@ func newEmulatorAppListCmd(g *globalOptions) *cobra.Command {
 func newEmulatorAppSecretCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "secret",
-		Short: "Client secrets of an app",
-		Args:  exactArgs(0, "a subcommand (add)"),
+		Short: "Client secrets of an app: add, list, remove",
+		Args:  exactArgs(0, "a subcommand (add, list, remove)"),
 	}
 	var app, expires, name, envFile string
 	add := &cobra.Command{
@@ -164,15 +165,67 @@ already expired, to see AADSTS7000222.`,
 	add.Flags().StringVar(&expires, "expires", "", "validity: a duration (24h; negative for an already expired secret) or an RFC 3339 time (default: never)")
 	add.Flags().StringVar(&name, "name", "", "the secret's description")
 	add.Flags().StringVar(&envFile, "env-file", "", "also write AZURE_CLIENT_ID and AZURE_CLIENT_SECRET export lines to this file")
-	cmd.AddCommand(add)
+
+	list := &cobra.Command{
+		Use:   "list --app CLIENT_ID",
+		Short: "List an app's client secrets (IDs, hints and expiry; never the values)",
+		Args:  exactArgs(0, "no arguments (the app goes in --app)"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireGUIDFlag("--app", app); err != nil {
+				return err
+			}
+			c, err := g.adminClient()
+			if err != nil {
+				return err
+			}
+			raw, err := c.do(cmd.Context(), "GET", "apps/"+url.PathEscape(app)+"/secrets", nil)
+			if err != nil {
+				return err
+			}
+			return g.printAdmin(raw, secretColumns)
+		},
+	}
+	list.Flags().StringVar(&app, "app", "", "the app's client ID (required)")
+
+	var secretID string
+	remove := &cobra.Command{
+		Use:   "remove --app CLIENT_ID --id SECRET_ID",
+		Short: "Remove a client secret from an app (the last step of a rotation)",
+		Long: `Deletes a client secret ("Delete" beside it in the portal). Clients still sending it get
+AADSTS7000215 from then on. The secret ID is the "id" that "app secret add" and "app secret list"
+print, not the secret's value.`,
+		Example: `  d365 emulator app secret list --app $AZURE_CLIENT_ID -o table
+  d365 emulator app secret remove --app $AZURE_CLIENT_ID --id 0f4c…`,
+		Args: exactArgs(0, "no arguments (use --app and --id)"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireGUIDFlag("--app", app); err != nil {
+				return err
+			}
+			if strings.TrimSpace(secretID) == "" {
+				return usageError(errors.New(`--id SECRET_ID is required: the secret's ID, as "d365 emulator app secret list" prints it`))
+			}
+			c, err := g.adminClient()
+			if err != nil {
+				return err
+			}
+			if _, err := c.do(cmd.Context(), "DELETE", "apps/"+url.PathEscape(app)+"/secrets/"+url.PathEscape(secretID), nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.streams.ErrOut, "d365 emulator: secret %s removed from app %s\n", secretID, app)
+			return nil
+		},
+	}
+	remove.Flags().StringVar(&app, "app", "", "the app's client ID (required)")
+	remove.Flags().StringVar(&secretID, "id", "", "the secret's ID (required; never its value)")
+	cmd.AddCommand(add, list, remove)
 	return cmd
 }
 
 func newEmulatorAppCertCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cert",
-		Short: "Certificates of an app",
-		Args:  exactArgs(0, "a subcommand (add)"),
+		Short: "Certificates of an app: add, list, remove",
+		Args:  exactArgs(0, "a subcommand (add, list, remove)"),
 	}
 	var app, file string
 	add := &cobra.Command{
@@ -209,7 +262,58 @@ matching private key (azidentity's ClientCertificateCredential).`,
 	}
 	add.Flags().StringVar(&app, "app", "", "the app's client ID (required)")
 	add.Flags().StringVar(&file, "cert", "", "certificate file: PEM, DER or PKCS#12 (required)")
-	cmd.AddCommand(add)
+
+	list := &cobra.Command{
+		Use:   "list --app CLIENT_ID",
+		Short: "List the certificates registered on an app",
+		Args:  exactArgs(0, "no arguments (the app goes in --app)"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireGUIDFlag("--app", app); err != nil {
+				return err
+			}
+			c, err := g.adminClient()
+			if err != nil {
+				return err
+			}
+			raw, err := c.do(cmd.Context(), "GET", "apps/"+url.PathEscape(app)+"/certificates", nil)
+			if err != nil {
+				return err
+			}
+			return g.printAdmin(raw, certColumns)
+		},
+	}
+	list.Flags().StringVar(&app, "app", "", "the app's client ID (required)")
+
+	var thumbprint string
+	remove := &cobra.Command{
+		Use:   "remove --app CLIENT_ID --thumbprint THUMBPRINT",
+		Short: "Remove a certificate from an app (the last step of a rotation)",
+		Long: `Deletes a registered certificate. Assertions signed with its key then get AADSTS700027.
+THUMBPRINT is the certificate's SHA-1 (or SHA-256) thumbprint in hex, as "app cert list" prints
+it, or its key ID.`,
+		Example: `  d365 emulator app cert remove --app $AZURE_CLIENT_ID --thumbprint 3F2A…`,
+		Args:    exactArgs(0, "no arguments (use --app and --thumbprint)"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireGUIDFlag("--app", app); err != nil {
+				return err
+			}
+			if strings.TrimSpace(thumbprint) == "" {
+				return usageError(errors.New(`--thumbprint is required: the certificate's thumbprint or key ID, as "d365 emulator app cert list" prints it`))
+			}
+			c, err := g.adminClient()
+			if err != nil {
+				return err
+			}
+			if _, err := c.do(cmd.Context(), "DELETE", "apps/"+url.PathEscape(app)+"/certificates/"+url.PathEscape(thumbprint), nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.streams.ErrOut, "d365 emulator: certificate %s removed from app %s\n", thumbprint, app)
+			return nil
+		},
+	}
+	remove.Flags().StringVar(&app, "app", "", "the app's client ID (required)")
+	remove.Flags().StringVar(&thumbprint, "thumbprint", "", "the certificate's thumbprint or key ID (required)")
+	cmd.AddCommand(add, list, remove)
 	return cmd
 }
 

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -78,8 +79,8 @@ app gets 403 0x80072560 "The user is not a member of the organization."`,
 func newEmulatorRoleCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "role",
-		Short: "Security roles of a running emulator",
-		Args:  exactArgs(0, "a subcommand (create, list)"),
+		Short: "Security roles of a running emulator: create, list, set, remove",
+		Args:  exactArgs(0, "a subcommand (create, list, set, remove)"),
 	}
 	var name string
 	var privileges []string
@@ -97,14 +98,7 @@ prvReadUser for systemuser), each with a depth: user, businessunit, parentchild 
 			if strings.TrimSpace(name) == "" {
 				return usageError(errors.New("--name is required: the security role's name"))
 			}
-			var privs []string
-			for _, p := range privileges {
-				for part := range strings.SplitSeq(p, ",") {
-					if part = strings.TrimSpace(part); part != "" {
-						privs = append(privs, part)
-					}
-				}
-			}
+			privs := splitPrivileges(privileges)
 			c, err := g.adminClient()
 			if err != nil {
 				return err
@@ -135,6 +129,74 @@ prvReadUser for systemuser), each with a depth: user, businessunit, parentchild 
 			return g.printAdmin(raw, roleColumns)
 		},
 	}
-	cmd.AddCommand(create, list)
+	var setName string
+	var setPrivileges []string
+	set := &cobra.Command{
+		Use:   "set --name NAME --privilege prvReadContact:organization …",
+		Short: "Replace a security role's privileges",
+		Long: `Replaces the privileges of a security role with exactly the given ones (the same form as
+"role create"). Users holding the role see the change on their next request: a privilege taken
+away turns its next use into 403 0x80040220. System Administrator cannot be changed.`,
+		Example: `  d365 emulator role set --name "Contact integration" --privilege prvReadContact,prvWriteContact`,
+		Args:    exactArgs(0, "no arguments (use --name and --privilege)"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if strings.TrimSpace(setName) == "" {
+				return usageError(errors.New("--name is required: the security role's name or ID"))
+			}
+			privs := splitPrivileges(setPrivileges)
+			if len(privs) == 0 {
+				return usageError(errors.New("--privilege is required: the list replaces the role's privileges (remove the role with \"d365 emulator role remove\")"))
+			}
+			c, err := g.adminClient()
+			if err != nil {
+				return err
+			}
+			raw, err := c.do(cmd.Context(), "PATCH", "roles/"+url.PathEscape(setName), map[string]any{"privileges": privs})
+			if err != nil {
+				return err
+			}
+			return g.printAdmin(raw, roleColumns)
+		},
+	}
+	set.Flags().StringVar(&setName, "name", "", "the role's name or ID (required)")
+	set.Flags().StringArrayVar(&setPrivileges, "privilege", nil, "privilege[:depth]; repeat, or separate with commas")
+
+	var removeName string
+	remove := &cobra.Command{
+		Use:   "remove --name NAME",
+		Short: "Remove a security role; its users lose it",
+		Long: `Deletes a security role with its privileges and assignments. An application user left without
+roles gets 403 "has not been assigned any roles". System Administrator cannot be removed.`,
+		Args: exactArgs(0, "no arguments (use --name)"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if strings.TrimSpace(removeName) == "" {
+				return usageError(errors.New("--name is required: the security role's name or ID"))
+			}
+			c, err := g.adminClient()
+			if err != nil {
+				return err
+			}
+			if _, err := c.do(cmd.Context(), "DELETE", "roles/"+url.PathEscape(removeName), nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.streams.ErrOut, "d365 emulator: role %s removed\n", removeName)
+			return nil
+		},
+	}
+	remove.Flags().StringVar(&removeName, "name", "", "the role's name or ID (required)")
+	cmd.AddCommand(create, list, set, remove)
 	return cmd
+}
+
+// splitPrivileges reads repeated --privilege flags, each possibly a comma-separated list.
+func splitPrivileges(flags []string) []string {
+	var privs []string
+	for _, p := range flags {
+		for part := range strings.SplitSeq(p, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				privs = append(privs, part)
+			}
+		}
+	}
+	return privs
 }
