@@ -3,11 +3,16 @@ package emulator_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/d365s2s/d365/emulator"
 )
@@ -63,14 +68,26 @@ func TestBrokenSetupScenario(t *testing.T) {
 	emu := start(t, &emulator.Options{Scenario: loadScenario(t, "../examples/scenarios/broken-setup.yaml")})
 	const tenant = "brokensetup.onmicrosoft.com"
 
+	// What the file's comments promise, in order: "#   401 invalid_client, AADSTS7000222 …",
+	// "#   403 0x80072560 …", "#   403 0x80040220 …".
+	documented := documentedFailures(t, "../examples/scenarios/broken-setup.yaml")
+	want := []string{"401 invalid_client AADSTS7000222", "403 0x80072560", "403 0x80040220"}
+	if !slices.Equal(documented, want) {
+		t.Fatalf("broken-setup.yaml documents %q, want %q (what the emulator answers)", documented, want)
+	}
+
 	t.Run("expired secret", func(t *testing.T) {
 		creds := emu.Credentials() // the first app: the expired secret
 		if creds.ClientID != "b40c3e70-0000-4000-8000-000000000002" {
 			t.Fatalf("printed credentials are for %s, want the expired-secret app", creds.ClientID)
 		}
 		_, err := getToken(emu, secretCredential(t, emu, tenant, creds.ClientID, creds.ClientSecret))
-		if err == nil || aadstsCode(t, err) != 7000222 {
-			t.Errorf("token with the expired secret: %v, want AADSTS7000222", err)
+		var afe *azidentity.AuthenticationFailedError
+		if !errors.As(err, &afe) || afe.RawResponse == nil || aadstsCode(t, err) != 7000222 {
+			t.Fatalf("token with the expired secret: %v, want AADSTS7000222", err)
+		}
+		if got := fmt.Sprintf("%d invalid_client AADSTS%d", afe.RawResponse.StatusCode, aadstsCode(t, err)); got != documented[0] || !strings.Contains(err.Error(), "invalid_client") {
+			t.Errorf("expired secret answered %s (%v), the file documents %s", got, err, documented[0])
 		}
 	})
 	t.Run("no application user", func(t *testing.T) {
@@ -90,6 +107,27 @@ func TestBrokenSetupScenario(t *testing.T) {
 			t.Errorf("GET contacts = %d %s %q, want 403 0x80040220 naming prvReadContact", res.status, res.code, res.message)
 		}
 	})
+}
+
+// documentedFailures reads the failures a scenario file's comments promise: lines such as
+// "#   401 invalid_client, AADSTS7000222 …" or "#   403 0x80072560 …", as "401 invalid_client
+// AADSTS7000222" and "403 0x80072560".
+func documentedFailures(t *testing.T, path string) []string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := regexp.MustCompile(`(?m)^\s*#\s+(\S+) (?:(\w+), (AADSTS\d+)|(0x[0-9a-f]{8}))\b`)
+	var out []string
+	for _, m := range line.FindAllStringSubmatch(string(data), -1) {
+		if m[4] != "" {
+			out = append(out, m[1]+" "+m[4])
+		} else {
+			out = append(out, m[1]+" "+m[2]+" "+m[3])
+		}
+	}
+	return out
 }
 
 func TestScenarioTablesRowsAndLookups(t *testing.T) {

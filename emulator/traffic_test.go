@@ -332,6 +332,10 @@ faults:
 	if err == nil || !strings.Contains(err.Error(), "bad.yaml") || !strings.Contains(err.Error(), "line 2") || !strings.Contains(err.Error(), "action.status") {
 		t.Errorf("bad fault in a scenario: %v, want the file, line and field", err)
 	}
+	_, err = emulator.ParseScenario([]byte("limits:\n  window: 300\n"), "bad.yaml")
+	if err == nil || !strings.Contains(err.Error(), "window: got a YAML number, want a string") || strings.Contains(err.Error(), "JSON") {
+		t.Errorf("window given as a number in a scenario: %v, want it named a YAML number", err)
+	}
 }
 
 func ptr[T any](v T) *T { return &v }
