@@ -26,8 +26,10 @@
 // tree to store conditions with bound parameters), $orderby, $top,
 // $count, Prefer: odata.maxpagesize and keyset paging through
 // @odata.nextLink, $expand, and $apply (filter, groupby and aggregate,
-// also over the columns of related rows). Bodies support @odata.bind and
-// deep insert.
+// also over the columns of related rows). A condition or order on related
+// rows (a lookup path, any/all) needs the Read privilege on their table,
+// as $expand does. Bodies support @odata.bind and deep insert;
+// SystemRequired columns cannot be nulled.
 //
 // FetchXML queries (GET <set>?fetchXml=…) are parsed and bound to the
 // same metadata (fetchxml_*.go) and run as one store query, with a join
