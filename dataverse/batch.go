@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -403,7 +402,8 @@ func (c *Client) sendBatchChunk(ctx context.Context, chunk *batchChunk, opts *Ba
 		// with that operation's status; the body may still be multipart.
 		var re *ResponseError
 		if errors.As(err, &re) && re.RawResponse != nil {
-			raw, perr := parseBatchResponse(re.RawResponse.Header.Get("Content-Type"), io.LimitReader(re.RawResponse.Body, maxBatchResponse))
+			// The body was read up to maxErrorBody (errorBodyLimiter).
+			raw, perr := parseBatchResponse(re.RawResponse.Header.Get("Content-Type"), re.RawResponse.Body)
 			if perr == nil && len(raw) > 0 {
 				if e := c.unnamedFailure(raw, items); e != nil {
 					return nil, e

@@ -18,15 +18,54 @@ import (
 // or, when it failed and was rolled back, with a single application/http
 // part holding the error.
 
-// maxBatchResponse bounds how much of a $batch response is read, so a
-// broken or hostile response cannot exhaust memory. 1,000 GET parts of
-// large pages stay well below it.
-const maxBatchResponse = 1 << 30
+// DefaultMaxBatchResponseSize is the most bytes of a $batch response a
+// Client reads when ClientOptions.MaxBatchResponseSize is zero. A $batch
+// response is read whole before ExecuteBatch returns (each part's body is
+// held in its BatchResponse), so this bounds the memory one call can take:
+// a thousand write responses or a few pages of rows fit; a batch of
+// thousands of large GETs does not, and is better sent as pages.
+const DefaultMaxBatchResponseSize = 64 << 20
+
+// errBatchTooLarge reports a $batch response over the client's limit.
+type errBatchTooLarge struct{ limit int64 }
+
+func (e *errBatchTooLarge) Error() string {
+	return fmt.Sprintf("the response is larger than %d bytes (ClientOptions.MaxBatchResponseSize): send fewer or smaller operations per batch, or raise the limit", e.limit)
+}
+
+// cappedReader reads at most limit bytes of r; if r has more, the read
+// fails with errBatchTooLarge instead of ending early, so a response cut
+// at the limit is never taken for a complete one.
+type cappedReader struct {
+	r     io.Reader
+	left  int64
+	limit int64
+}
+
+// Read implements io.Reader.
+func (c *cappedReader) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		var probe [1]byte
+		if n, err := c.r.Read(probe[:]); n > 0 {
+			return 0, &errBatchTooLarge{limit: c.limit}
+		} else if err != nil {
+			return 0, err
+		}
+		return 0, nil
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
+}
 
 // readBatch parses a $batch response and maps its parts to the operations
 // of items.
 func (c *Client) readBatch(resp *http.Response, items []batchItem) ([]BatchResponse, error) {
-	parts, err := parseBatchResponse(resp.Header.Get("Content-Type"), io.LimitReader(resp.Body, maxBatchResponse))
+	body := &cappedReader{r: resp.Body, left: c.maxBatchResponse, limit: c.maxBatchResponse}
+	parts, err := parseBatchResponse(resp.Header.Get("Content-Type"), body)
 	if err != nil {
 		return nil, fmt.Errorf("dataverse: reading the $batch response: %w", err)
 	}

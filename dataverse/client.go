@@ -56,6 +56,13 @@ type ClientOptions struct {
 	// turns those 429s into immediate errors; leave it unset (it then
 	// follows MaxRetryWait) and bound the wait here instead.
 	MaxRetryWait time.Duration
+
+	// MaxBatchResponseSize bounds the bytes of a $batch response the
+	// client reads; a larger response fails ExecuteBatch (after the
+	// service ran the batch). Zero means DefaultMaxBatchResponseSize. It
+	// also bounds a GET sent through $batch because its URL is too long
+	// (see List): that page is read whole into memory, not streamed.
+	MaxBatchResponseSize int64
 }
 
 // Client is a Dataverse Web API client for one environment (organisation).
@@ -75,6 +82,8 @@ type Client struct {
 	version string
 	retry   *retrySettings
 	cred    *challengedCredential // the caller's credential, as the bearer policy sees it
+	// maxBatchResponse is ClientOptions.MaxBatchResponseSize resolved.
+	maxBatchResponse int64
 }
 
 var apiVersionPattern = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
@@ -120,10 +129,17 @@ func NewClient(orgURL string, cred azcore.TokenCredential, opts *ClientOptions) 
 		return nil, invalidf("dataverse: NewClient: %w", err)
 	}
 	c := &Client{
-		orgURL:  org,
-		baseURL: base,
-		base:    base.String(),
-		version: version,
+		orgURL:           org,
+		baseURL:          base,
+		base:             base.String(),
+		version:          version,
+		maxBatchResponse: opts.MaxBatchResponseSize,
+	}
+	switch {
+	case c.maxBatchResponse == 0:
+		c.maxBatchResponse = DefaultMaxBatchResponseSize
+	case c.maxBatchResponse < 0:
+		return nil, invalidf("dataverse: NewClient: MaxBatchResponseSize %d is negative; 0 means the default of %d bytes", opts.MaxBatchResponseSize, DefaultMaxBatchResponseSize)
 	}
 	azc, err := c.newPipeline(cred, opts)
 	if err != nil {

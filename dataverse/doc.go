@@ -34,12 +34,15 @@
 //     each page's NextLink for checkpoints (ResumePager continues from a
 //     saved link), and Pager.All is an iter.Seq2 over every row. Count
 //     reads set/$count; FetchXML pagers follow the paging-cookie protocol.
-//     A GET whose URL exceeds 32 KB is sent inside a $batch automatically.
+//     A GET whose URL exceeds 32 KB is sent inside a $batch automatically;
+//     its page is then read whole rather than streamed.
 //   - Batches: a Batch of requests and change sets with
 //     Content-ID references, per-part headers and continue-on-error;
 //     ExecuteBatch splits more than MaxBatchOperations operations into
 //     several requests without splitting a change set and returns a
-//     response per operation.
+//     response per operation. A $batch response is read whole, up to
+//     ClientOptions.MaxBatchResponseSize (DefaultMaxBatchResponseSize,
+//     64 MiB).
 //   - Bulk: CreateMultiple, UpdateMultiple and UpsertMultiple,
 //     chunked by record count and payload size.
 //   - Functions and actions: WhoAmI, RetrieveVersion,

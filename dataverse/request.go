@@ -51,6 +51,9 @@ const (
 
 // sendGetViaBatch sends a GET whose URL is too long as the only operation
 // of a $batch, and returns the operation's response as an *http.Response.
+// Unlike a direct GET, whose page is decoded from the stream, the page is
+// read whole (a $batch response is parsed before its parts are known),
+// within ClientOptions.MaxBatchResponseSize.
 func (c *Client) sendGetViaBatch(ctx context.Context, r *request, fullURL string) (*http.Response, error) {
 	u, err := c.resolveLink(fullURL)
 	if err != nil {
