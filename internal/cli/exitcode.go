@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"errors"
+
+	"github.com/d365s2s/d365/dataverse"
 )
 
 // Exit codes of the d365 command. Scripts may rely on them.
@@ -44,6 +46,8 @@ func exitCode(err error) int {
 		return ee.code
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted
+	case errors.Is(err, dataverse.ErrInvalidArgument):
+		return ExitUsage // refused by the client before anything was sent
 	case isEntraError(err):
 		return ExitAuth
 	case isServiceError(err):
