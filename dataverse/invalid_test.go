@@ -162,8 +162,7 @@ func TestInputErrorsAreInvalidArgument(t *testing.T) {
 func TestServiceErrorsAreNotInvalidArgument(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	var f *fakeAPI
-	f = newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasSuffix(r.URL.Path, "/missing"):
 			writeError(w, http.StatusNotFound, CodeResourceNotFound, "Resource not found for the segment 'missing'.")
