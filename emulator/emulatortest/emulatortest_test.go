@@ -3,51 +3,82 @@ package emulatortest_test
 import (
 	"context"
 	"fmt"
-	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
-
+	"github.com/d365s2s/d365/dataverse"
 	"github.com/d365s2s/d365/emulator"
 	"github.com/d365s2s/d365/emulator/emulatortest"
 )
 
+// Emulators of parallel tests share nothing: each subtest changes its own emulator (an app, a
+// contact) at the same time as the others and sees exactly its own state. Each emulator closes
+// when its subtest ends: its own HTTP client can no longer reach it.
 func TestEnvsShareNothingAndCloseWithTheTest(t *testing.T) {
 	t.Parallel()
-	var urls [2]string
-	for i := range urls {
-		t.Run(fmt.Sprint(i), func(t *testing.T) {
-			env := emulatortest.New(t, nil)
-			urls[i] = env.OrgURL
-			tok, err := env.Credential.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{env.OrgURL + "/.default"}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if i == 0 {
-				// A second emulator must not know the first one's app registration state.
-				if _, err := env.Emulator.CreateApp(context.Background(), emulator.NewApp{DisplayName: "only in env 0"}); err != nil {
+	const n = 4
+	var emus [n]*emulator.Emulator
+	t.Run("parallel", func(t *testing.T) {
+		for i := range n {
+			t.Run(fmt.Sprint(i), func(t *testing.T) {
+				t.Parallel()
+				env := emulatortest.New(t, nil)
+				emus[i] = env.Emulator
+				ctx := context.Background()
+				mine := fmt.Sprintf("only in env %d", i)
+				if _, err := env.Emulator.CreateApp(ctx, emulator.NewApp{DisplayName: mine}); err != nil {
 					t.Fatal(err)
 				}
-			}
-			apps, err := env.Emulator.Apps(context.Background(), "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if want := 2 - i; len(apps) != want {
-				t.Errorf("env %d has %d apps, want %d", i, len(apps), want)
-			}
-			if tok.Token == "" {
-				t.Error("empty token")
-			}
-		})
+				client, err := dataverse.NewClient(env.OrgURL, env.Credential, &dataverse.ClientOptions{ClientOptions: env.ClientOptions})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := client.Create(ctx, "contacts", dataverse.Record{"lastname": mine}, nil); err != nil {
+					t.Fatal(err)
+				}
+
+				apps, err := env.Emulator.Apps(ctx, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				var names []string
+				for _, a := range apps {
+					names = append(names, a.DisplayName)
+				}
+				slices.Sort(names)
+				if want := []string{emulator.DefaultAppName, mine}; !slices.Equal(names, want) {
+					t.Errorf("env %d has apps %q, want %q", i, names, want)
+				}
+				page, err := client.List(ctx, "contacts", &dataverse.ListOptions{Query: dataverse.Query{Select: []string{"lastname"}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var lastNames []string
+				for _, rec := range page.Items {
+					lastNames = append(lastNames, fmt.Sprint(rec["lastname"]))
+				}
+				if !slices.Equal(lastNames, []string{mine}) {
+					t.Errorf("env %d has contacts %q, want only %q", i, lastNames, mine)
+				}
+			})
+		}
+	})
+	urls := map[string]bool{}
+	for i, emu := range emus {
+		if emu == nil {
+			t.Fatalf("env %d did not start", i)
+		}
+		urls[emu.URL()] = true
+		// The subtests ended, so their emulators are closed.
+		resp, err := emu.HTTPClient().Get(emu.URL() + "/_emulator/health")
+		if err == nil {
+			resp.Body.Close()
+			t.Errorf("env %d at %s still answers (%d) after its test ended", i, emu.URL(), resp.StatusCode)
+		}
 	}
-	if urls[0] == urls[1] {
-		t.Errorf("both envs listen on %s", urls[0])
-	}
-	// The subtests ended, so their emulators are closed.
-	if _, err := http.Get(strings.Replace(urls[0], "https", "http", 1) + "/_emulator/health"); err == nil {
-		t.Errorf("the emulator at %s still answers after its test ended", urls[0])
+	if len(urls) != n {
+		t.Errorf("%d distinct URLs for %d emulators", len(urls), n)
 	}
 }
 
