@@ -101,6 +101,7 @@ type Emulator struct {
 	snapshots map[string]*store.Snapshot
 	seedSnap  *store.Snapshot
 
+	conns     *connTracker
 	serveErr  chan error
 	closeOnce sync.Once
 	closeErr  error
@@ -152,6 +153,7 @@ func New(opts *Options) (*Emulator, error) {
 	e := &Emulator{
 		logger:        logger,
 		serveErr:      make(chan error, 1),
+		conns:         newConnTracker(),
 		clock:         &clock{},
 		dataDir:       o.DataDir,
 		tokenLifetime: o.TokenLifetime,
@@ -250,6 +252,7 @@ func New(opts *Options) (*Emulator, error) {
 		Handler:           e.traffic.Wrap(mux),
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		ConnState:         e.conns.track,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 		TLSConfig: &tls.Config{
 			MinVersion:   tls.VersionTLS12,
@@ -446,8 +449,17 @@ func (e *Emulator) CACertPool() *x509.CertPool {
 // its keep-alive connections) across calls.
 func (e *Emulator) HTTPClient() *http.Client { return e.client }
 
-// Close stops the emulator: it stops accepting connections, waits briefly for requests in flight,
-// and closes the store. It is safe to call more than once.
+// shutdownGrace bounds how long Close waits for requests in flight; flushGrace is how long it
+// then lets HTTP/2 connections flush their last frames before closing them (instead of the
+// second net/http waits for the client to hang up after GOAWAY).
+const (
+	shutdownGrace = 5 * time.Second
+	flushGrace    = 100 * time.Millisecond
+)
+
+// Close stops the emulator: it stops accepting connections, waits for requests in flight (at most
+// five seconds), closes every connection as soon as none is left, and closes the store. It is
+// safe to call more than once.
 func (e *Emulator) Close() error {
 	e.closeOnce.Do(func() { e.closeErr = e.shutdown() })
 	return e.closeErr
@@ -462,12 +474,33 @@ func (e *Emulator) shutdown() error {
 		e.client.CloseIdleConnections()
 	}
 	if e.server != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := e.server.Shutdown(ctx); err != nil {
-			errs = append(errs, err)
-			e.server.Close()
+		// Shutdown stops accepting, closes idle connections and waits for requests in flight.
+		// Once none is left, close everything at once: HTTP/2 connections of other clients
+		// would otherwise linger a second after GOAWAY for the client to hang up.
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		shut := make(chan error, 1)
+		go func() { shut <- e.server.Shutdown(ctx) }()
+		quiet := e.conns.waitQuiet(ctx)
+		var shutErr error
+		shutDone := false
+		if quiet {
+			// HTTP/2 reports a connection idle just before it flushes the last frames of the
+			// response: give that a moment (Shutdown returns at once when only HTTP/1
+			// connections were left), then close what is left.
+			select {
+			case shutErr = <-shut:
+				shutDone = true
+			case <-time.After(flushGrace):
+			}
 		}
+		e.server.Close()
 		cancel()
+		if !shutDone {
+			shutErr = <-shut
+		}
+		if !quiet && shutErr != nil {
+			errs = append(errs, fmt.Errorf("emulator: requests still running after %v were cut off: %w", shutdownGrace, shutErr))
+		}
 		if err := <-e.serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
 		}
