@@ -187,8 +187,10 @@ func (c *Client) attemptPolicy(req *policy.Request) (*http.Response, error) {
 		return resp, nil // the 401 goes back to the caller as a ResponseError
 	}
 	if err != nil {
+		// The call's context, not the try's: a try that ran out of
+		// Retry.TryTimeout is retried like any transport error.
 		var nr interface{ NonRetriable() }
-		if errors.As(err, &nr) || req.Raw().Context().Err() != nil {
+		if errors.As(err, &nr) || st.ctx.Err() != nil {
 			return resp, err
 		}
 		if !st.idempotent {

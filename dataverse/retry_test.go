@@ -493,6 +493,29 @@ func TestTokenFailureIsNotRetried(t *testing.T) {
 	}
 }
 
+// TestTryTimeoutIsRetried: a try that runs out of Retry.TryTimeout (the call's context still
+// alive) is retried like a connection error, for an idempotent request.
+func TestTryTimeoutIsRetried(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			<-r.Context().Done() // hang until the client gives the try up
+			return
+		}
+		writeJSON(w, 200, `{"value":[]}`)
+	}, &ClientOptions{ClientOptions: clientOpts(policy.RetryOptions{TryTimeout: 50 * time.Millisecond})})
+	if err := listContacts(f.client); err != nil {
+		t.Fatalf("List after a timed-out try: %v, want success on the retry", err)
+	}
+	if n := calls.Load(); n != 2 {
+		t.Errorf("server saw %d requests, want 2", n)
+	}
+	if n := len(f.waits.durations()); n != 1 {
+		t.Errorf("the client waited %d times, want once (backoff) before the retry", n)
+	}
+}
+
 // TestCallerShouldRetryReplacesTheDecision: with Retry.ShouldRetry set, azcore decides and waits
 // as for any client (here: a 500 is retried), and the client's own wait is not used.
 func TestCallerShouldRetryReplacesTheDecision(t *testing.T) {
