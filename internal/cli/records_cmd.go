@@ -91,10 +91,6 @@ func (o *getOptions) list(cmd *cobra.Command, entitySet string) error {
 	if o.top < 0 {
 		return usageError(fmt.Errorf("--top %d is negative", o.top))
 	}
-	if o.top > 0 && o.pageSize > 0 {
-		// Dataverse ignores $top when a page size is sent, which would silently return every row.
-		return usageError(errors.New("--top and --page-size cannot be combined: Dataverse ignores $top when a page size is set; use --top alone, or --page-size with --all"))
-	}
 	if o.pageSize < 0 || o.pageSize > 5000 {
 		return usageError(fmt.Errorf("--page-size %d is out of range: Dataverse pages hold 1 to 5,000 rows", o.pageSize))
 	}
