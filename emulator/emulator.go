@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"context"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -149,6 +150,18 @@ func New(opts *Options) (*Emulator, error) {
 			return nil, fmt.Errorf("emulator: create data directory: %w", err)
 		}
 	}
+	freshDB := true
+	if o.DataDir != "" {
+		if _, err := os.Stat(filepath.Join(o.DataDir, store.FileName)); !errors.Is(err, fs.ErrNotExist) {
+			freshDB = false
+		}
+	}
+	// A new database needs a token signing key: generating it (RSA 2048) is the slowest step of
+	// a start, so it runs beside the rest. Every emulator generates its own.
+	var firstKey func() (*rsa.PrivateKey, error)
+	if freshDB {
+		firstKey = startSigningKey()
+	}
 
 	e := &Emulator{
 		logger:        logger,
@@ -160,7 +173,6 @@ func New(opts *Options) (*Emulator, error) {
 		snapshots:     map[string]*store.Snapshot{},
 	}
 	ok := false
-	freshDB := false
 	defer func() {
 		if !ok {
 			e.shutdown()
@@ -196,13 +208,6 @@ func New(opts *Options) (*Emulator, error) {
 	}
 
 	ctx := context.Background()
-	if o.DataDir != "" {
-		if _, err := os.Stat(filepath.Join(o.DataDir, store.FileName)); errors.Is(err, fs.ErrNotExist) {
-			freshDB = true
-		}
-	} else {
-		freshDB = true
-	}
 	e.store, err = store.Open(ctx, o.DataDir, &store.Options{
 		Schema: sch,
 		Now:    e.clock.Now,
@@ -212,11 +217,12 @@ func New(opts *Options) (*Emulator, error) {
 		return nil, fmt.Errorf("emulator: open store: %w", err)
 	}
 	e.identity, err = identity.New(ctx, e.store.DB(), identity.Options{
-		BaseURL:       e.url,
-		Resource:      e.url,
-		TokenLifetime: o.TokenLifetime,
-		Now:           e.clock.Now,
-		Logger:        logger.With("component", "entra"),
+		BaseURL:         e.url,
+		Resource:        e.url,
+		TokenLifetime:   o.TokenLifetime,
+		Now:             e.clock.Now,
+		FirstSigningKey: firstKey,
+		Logger:          logger.With("component", "entra"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("emulator: start token service: %w", err)
@@ -272,6 +278,24 @@ func New(opts *Options) (*Emulator, error) {
 	logger.Info("emulator listening", "url", e.url, "data_dir", o.DataDir, "tenant_id", e.orgTenantID)
 	ok = true
 	return e, nil
+}
+
+// startSigningKey starts generating a token signing key and returns a function that waits for
+// it. The key belongs to one emulator: it is never shared.
+func startSigningKey() func() (*rsa.PrivateKey, error) {
+	type result struct {
+		key *rsa.PrivateKey
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		key, err := identity.GenerateSigningKey()
+		done <- result{key, err}
+	}()
+	return func() (*rsa.PrivateKey, error) {
+		r := <-done
+		return r.key, r.err
+	}
 }
 
 // seed brings the database to its seeded state on first start (the default seed or the

@@ -427,3 +427,31 @@ func TestSecondTenantTokenIsNotAMemberOfTheOrganization(t *testing.T) {
 		}
 	}
 }
+
+// Every emulator generates a token signing key of its own (beside the rest of its start-up): two
+// emulators never publish the same key, so one's tokens never verify against the other's.
+func TestEmulatorsHaveSigningKeysOfTheirOwn(t *testing.T) {
+	t.Parallel()
+	var moduli [2]string
+	for i := range moduli {
+		emu := start(t, nil)
+		resp, err := emu.HTTPClient().Get(emu.URL() + "/" + emu.TenantID() + "/discovery/v2.0/keys")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var jwks struct {
+			Keys []struct {
+				N string `json:"n"`
+			} `json:"keys"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&jwks)
+		resp.Body.Close()
+		if err != nil || len(jwks.Keys) != 1 || jwks.Keys[0].N == "" {
+			t.Fatalf("emulator %d JWKS: %+v, %v", i, jwks, err)
+		}
+		moduli[i] = jwks.Keys[0].N
+	}
+	if moduli[0] == moduli[1] {
+		t.Error("two emulators publish the same signing key")
+	}
+}

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"crypto/rsa"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -47,6 +48,11 @@ type Options struct {
 	// Now returns the current time; the emulator adds its clock offset through it. Nil means
 	// time.Now.
 	Now func() time.Time
+	// FirstSigningKey supplies the RSA key of the first signing key when the database holds
+	// none, so that a caller can generate it (GenerateSigningKey) concurrently with its other
+	// start-up work; it is called at most once. Nil means generating it then. Each Service must
+	// get a key of its own: tokens of one emulator must not verify against another's keys.
+	FirstSigningKey func() (*rsa.PrivateKey, error)
 	// Logger receives one line per token request (tenant, client, outcome, AADSTS code, trace and
 	// correlation IDs) and admin changes. Secrets, assertions and tokens are never logged. Nil
 	// discards.
@@ -117,7 +123,7 @@ func New(ctx context.Context, db *sql.DB, opts Options) (*Service, error) {
 	if err := createSchema(ctx, db); err != nil {
 		return nil, err
 	}
-	if err := s.loadSigningKeys(ctx); err != nil {
+	if err := s.loadSigningKeys(ctx, opts.FirstSigningKey); err != nil {
 		return nil, err
 	}
 	return s, nil

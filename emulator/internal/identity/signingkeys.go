@@ -28,6 +28,10 @@ const (
 // exists) with a faster source of keys.
 var generateRSAKey = func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, signingKeyBits) }
 
+// GenerateSigningKey creates a new RSA key of the size token signing keys have, for
+// Options.FirstSigningKey. It is the slow part of starting a service on an empty database.
+func GenerateSigningKey() (*rsa.PrivateKey, error) { return generateRSAKey() }
+
 // SigningKeyInfo describes a token signing key published in the JWKS.
 type SigningKeyInfo struct {
 	// KeyID is the JWKS kid (and x5t) of the key.
@@ -53,13 +57,18 @@ type keySet struct {
 	byKid  map[string]*signingKey
 }
 
-func (s *Service) loadSigningKeys(ctx context.Context) error {
+// loadSigningKeys reads the published keys, or creates the first one (with first's key when
+// given).
+func (s *Service) loadSigningKeys(ctx context.Context, first func() (*rsa.PrivateKey, error)) error {
 	set, err := s.readKeySet(ctx)
 	if err != nil {
 		return err
 	}
 	if set.active == nil {
-		if _, err := s.RotateSigningKey(ctx); err != nil {
+		if first == nil {
+			first = generateRSAKey
+		}
+		if _, err := s.rotateSigningKey(ctx, first); err != nil {
 			return err
 		}
 		return nil
@@ -115,10 +124,15 @@ func (s *Service) readKeySet(ctx context.Context) (*keySet, error) {
 // RotateSigningKey creates a new signing key and makes it the one that signs new tokens. The
 // previous keys stay published in the JWKS, so tokens they signed stay valid until they expire.
 func (s *Service) RotateSigningKey(ctx context.Context) (SigningKeyInfo, error) {
+	return s.rotateSigningKey(ctx, generateRSAKey)
+}
+
+// rotateSigningKey is RotateSigningKey with the new key from newKey.
+func (s *Service) rotateSigningKey(ctx context.Context, newKey func() (*rsa.PrivateKey, error)) (SigningKeyInfo, error) {
 	s.rotateMu.Lock()
 	defer s.rotateMu.Unlock()
 	now := s.now()
-	priv, err := generateRSAKey()
+	priv, err := newKey()
 	if err != nil {
 		return SigningKeyInfo{}, fmt.Errorf("identity: generate signing key: %w", err)
 	}
