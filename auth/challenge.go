@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/d365s2s/d365/internal/httpheader"
 )
 
 // Challenge is what a Dataverse environment names in the WWW-Authenticate header of a 401:
@@ -41,7 +43,7 @@ func NewChallenge(authorizationURI, resourceID string) (Challenge, error) {
 // ParseChallenge reads a WWW-Authenticate header value with a Bearer challenge. Parameter values
 // may be bare (as Dataverse sends them) or quoted, and the value may hold other challenges too.
 func ParseChallenge(header string) (Challenge, error) {
-	authz, resource, ok := parseBearerChallenge([]string{header})
+	authz, resource, ok := httpheader.BearerChallenge([]string{header})
 	if !ok {
 		return Challenge{}, errors.New("the WWW-Authenticate header holds no Bearer challenge")
 	}

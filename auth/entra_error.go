@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/d365s2s/d365/internal/httpheader"
 )
 
 // EntraError is an Entra ID (AADSTS) token-endpoint failure, parsed from the response body and
@@ -152,7 +153,7 @@ func newEntraError(resp *http.Response, cause error, h hints) *EntraError {
 		CorrelationID: eb.CorrelationID,
 		ErrorURI:      eb.ErrorURI,
 		StatusCode:    resp.StatusCode,
-		RetryAfter:    parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
+		RetryAfter:    httpheader.RetryAfter(resp.Header.Get("Retry-After"), time.Now()),
 		err:           cause,
 	}
 	if len(eb.ErrorCodes) > 0 {

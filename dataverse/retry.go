@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/d365s2s/d365/internal/httpheader"
 )
 
 // Resilience, on top of azcore's retry policy (runtime.NewRetryPolicy):
@@ -30,7 +31,7 @@ import (
 // bodies, applies TryTimeout, honours NonRetriable errors and logs each try.
 // The decision and the wait are the Client's, in shouldRetry, which azcore
 // calls after every failed try: it decides, waits (Retry-After read by
-// parseRetryAfter, or exponential backoff with azcore's formula) and
+// httpheader.RetryAfter, or exponential backoff with azcore's formula) and
 // returns true, and azcore's own delay is configured to nothing. So one
 // Retry-After parser serves the wait, the budget and ResponseError, a
 // fractional or HTTP-date Retry-After is honoured exactly, MaxRetryWait is
@@ -284,9 +285,9 @@ func (s *retrySettings) backoff(try int32) time.Duration {
 }
 
 // retryAfter is the wait the response's Retry-After header asks for (see
-// parseRetryAfter), 0 when it has none.
+// httpheader.RetryAfter), 0 when it has none.
 func retryAfter(h http.Header) time.Duration {
-	return parseRetryAfter(h.Get("Retry-After"), time.Now())
+	return httpheader.RetryAfter(h.Get("Retry-After"), time.Now())
 }
 
 // transportError is a connection error of an idempotent request, carrying

@@ -1,4 +1,4 @@
-package dataverse
+package httpheader
 
 import (
 	"math"
@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// parseRetryAfter reads a Retry-After header value as RFC 9110 §10.2.3 defines it, relative to
+// RetryAfter reads a Retry-After header value as RFC 9110 §10.2.3 defines it, relative to
 // now: delay-seconds ("120") or an HTTP-date in any of the three forms a recipient must accept
 // (IMF-fixdate, RFC 850, asctime). It also accepts a decimal fraction of seconds ("1.5"), which
 // some gateways send. Surrounding white space is ignored.
@@ -16,10 +16,7 @@ import (
 // whole second (the date's own precision), so the wait never ends before the date. A delay too
 // large for a time.Duration becomes the largest one, so that a caller bounding its waits gives
 // up instead of retrying at once.
-//
-// The auth and dataverse packages each hold this function (they may not import each other);
-// both are tested with the same table.
-func parseRetryAfter(v string, now time.Time) time.Duration {
+func RetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0

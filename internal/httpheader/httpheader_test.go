@@ -1,4 +1,4 @@
-package dataverse
+package httpheader
 
 import (
 	"math"
@@ -7,12 +7,7 @@ import (
 	"time"
 )
 
-// These tables are the same in auth/wire_parsers_test.go and dataverse/wire_parsers_test.go: the
-// two packages hold their own copies of parseRetryAfter and parseBearerChallenge (neither may
-// import the other) and must read the same input the same way. Change both files together;
-// dataverse's TestWireParsersMatchAuth fails when they drift apart.
-
-func TestParseRetryAfter(t *testing.T) {
+func TestRetryAfter(t *testing.T) {
 	t.Parallel()
 	now := time.Date(1994, 11, 6, 8, 49, 7, 0, time.UTC)
 	tests := []struct {
@@ -57,25 +52,25 @@ func TestParseRetryAfter(t *testing.T) {
 		{"Sun, 01 Nov 2290 00:00:00 GMT", now, math.MaxInt64}, // beyond a Duration: capped, never negative
 	}
 	for _, tt := range tests {
-		if got := parseRetryAfter(tt.in, tt.now); got != tt.want {
-			t.Errorf("parseRetryAfter(%q, %s) = %v, want %v", tt.in, tt.now.Format(time.StampMilli), got, tt.want)
+		if got := RetryAfter(tt.in, tt.now); got != tt.want {
+			t.Errorf("RetryAfter(%q, %s) = %v, want %v", tt.in, tt.now.Format(time.StampMilli), got, tt.want)
 		}
 	}
 }
 
-func FuzzParseRetryAfter(f *testing.F) {
+func FuzzRetryAfter(f *testing.F) {
 	for _, s := range []string{"1", "1.5", "Sun, 06 Nov 1994 08:49:37 GMT", "99999999999999999999", " 3 ", "-0"} {
 		f.Add(s)
 	}
 	now := time.Date(1994, 11, 6, 8, 49, 7, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, v string) {
-		if d := parseRetryAfter(v, now); d < 0 {
-			t.Fatalf("parseRetryAfter(%q) = %v, a negative wait", v, d)
+		if d := RetryAfter(v, now); d < 0 {
+			t.Fatalf("RetryAfter(%q) = %v, a negative wait", v, d)
 		}
 	})
 }
 
-func TestParseBearerChallenge(t *testing.T) {
+func TestBearerChallenge(t *testing.T) {
 	t.Parallel()
 	const (
 		uri = "https://login.microsoftonline.com/11111111-2222-4333-8444-555555555555/oauth2/authorize"
@@ -111,14 +106,14 @@ func TestParseBearerChallenge(t *testing.T) {
 		{"garbage", []string{`=,"" ==`}, "", "", false},
 	}
 	for _, tt := range tests {
-		gotURI, gotRes, ok := parseBearerChallenge(tt.in)
+		gotURI, gotRes, ok := BearerChallenge(tt.in)
 		if gotURI != tt.uri || gotRes != tt.res || ok != tt.hasBearer {
-			t.Errorf("%s: parseBearerChallenge(%q) = %q, %q, %v; want %q, %q, %v", tt.name, tt.in, gotURI, gotRes, ok, tt.uri, tt.res, tt.hasBearer)
+			t.Errorf("%s: BearerChallenge(%q) = %q, %q, %v; want %q, %q, %v", tt.name, tt.in, gotURI, gotRes, ok, tt.uri, tt.res, tt.hasBearer)
 		}
 	}
 }
 
-func FuzzParseBearerChallenge(f *testing.F) {
+func FuzzBearerChallenge(f *testing.F) {
 	for _, s := range []string{
 		"Bearer authorization_uri=https://login/t/oauth2/authorize, resource_id=https://x/",
 		`Basic realm="a\"b", Bearer authorization="u"`, `Bearer "`, "Negotiate abc==, Bearer a=b", "=,=",
@@ -126,7 +121,7 @@ func FuzzParseBearerChallenge(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
-		uri, res, ok := parseBearerChallenge([]string{v})
+		uri, res, ok := BearerChallenge([]string{v})
 		if !ok && (uri != "" || res != "") {
 			t.Fatalf("parameters %q, %q without a Bearer challenge in %q", uri, res, v)
 		}

@@ -1,8 +1,8 @@
-package auth
+package httpheader
 
 import "strings"
 
-// parseBearerChallenge finds the first Bearer challenge in WWW-Authenticate header values and
+// BearerChallenge finds the first Bearer challenge in WWW-Authenticate header values and
 // returns its authorization_uri and resource_id parameters (or their older names authorization
 // and resource; the first occurrence of each wins). ok reports whether a Bearer challenge was
 // found at all.
@@ -12,10 +12,7 @@ import "strings"
 // backslash escapes); names and the scheme are case-insensitive and white space may surround
 // "=". Dataverse sends its values bare although they hold ':' and '/', which tokens may not,
 // so a bare value runs to the next comma or white space.
-//
-// The auth and dataverse packages each hold this function (they may not import each other);
-// both are tested with the same table.
-func parseBearerChallenge(values []string) (authorizationURI, resourceID string, ok bool) {
+func BearerChallenge(values []string) (authorizationURI, resourceID string, ok bool) {
 	for _, v := range values {
 		sc := challengeScanner{s: v}
 		for {
