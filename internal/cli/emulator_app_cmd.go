@@ -166,26 +166,7 @@ already expired, to see AADSTS7000222.`,
 	add.Flags().StringVar(&name, "name", "", "the secret's description")
 	add.Flags().StringVar(&envFile, "env-file", "", "also write AZURE_CLIENT_ID and AZURE_CLIENT_SECRET export lines to this file")
 
-	list := &cobra.Command{
-		Use:   "list --app CLIENT_ID",
-		Short: "List an app's client secrets (IDs, hints and expiry; never the values)",
-		Args:  exactArgs(0, "no arguments (the app goes in --app)"),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireGUIDFlag("--app", app); err != nil {
-				return err
-			}
-			c, err := g.adminClient()
-			if err != nil {
-				return err
-			}
-			raw, err := c.do(cmd.Context(), "GET", "apps/"+url.PathEscape(app)+"/secrets", nil)
-			if err != nil {
-				return err
-			}
-			return g.printAdmin(raw, secretColumns)
-		},
-	}
-	list.Flags().StringVar(&app, "app", "", "the app's client ID (required)")
+	list := newAppCredentialListCmd(g, "List an app's client secrets (IDs, hints and expiry; never the values)", "secrets", secretColumns)
 
 	var secretID string
 	remove := &cobra.Command{
@@ -204,15 +185,7 @@ print, not the secret's value.`,
 			if strings.TrimSpace(secretID) == "" {
 				return usageError(errors.New(`--id SECRET_ID is required: the secret's ID, as "d365 emulator app secret list" prints it`))
 			}
-			c, err := g.adminClient()
-			if err != nil {
-				return err
-			}
-			if _, err := c.do(cmd.Context(), "DELETE", "apps/"+url.PathEscape(app)+"/secrets/"+url.PathEscape(secretID), nil); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.streams.ErrOut, "d365 emulator: secret %s removed from app %s\n", secretID, app)
-			return nil
+			return g.removeAppCredential(cmd, app, "secrets", "secret", secretID)
 		},
 	}
 	remove.Flags().StringVar(&app, "app", "", "the app's client ID (required)")
@@ -263,26 +236,7 @@ matching private key (azidentity's ClientCertificateCredential).`,
 	add.Flags().StringVar(&app, "app", "", "the app's client ID (required)")
 	add.Flags().StringVar(&file, "cert", "", "certificate file: PEM, DER or PKCS#12 (required)")
 
-	list := &cobra.Command{
-		Use:   "list --app CLIENT_ID",
-		Short: "List the certificates registered on an app",
-		Args:  exactArgs(0, "no arguments (the app goes in --app)"),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireGUIDFlag("--app", app); err != nil {
-				return err
-			}
-			c, err := g.adminClient()
-			if err != nil {
-				return err
-			}
-			raw, err := c.do(cmd.Context(), "GET", "apps/"+url.PathEscape(app)+"/certificates", nil)
-			if err != nil {
-				return err
-			}
-			return g.printAdmin(raw, certColumns)
-		},
-	}
-	list.Flags().StringVar(&app, "app", "", "the app's client ID (required)")
+	list := newAppCredentialListCmd(g, "List the certificates registered on an app", "certificates", certColumns)
 
 	var thumbprint string
 	remove := &cobra.Command{
@@ -300,21 +254,54 @@ it, or its key ID.`,
 			if strings.TrimSpace(thumbprint) == "" {
 				return usageError(errors.New(`--thumbprint is required: the certificate's thumbprint or key ID, as "d365 emulator app cert list" prints it`))
 			}
-			c, err := g.adminClient()
-			if err != nil {
-				return err
-			}
-			if _, err := c.do(cmd.Context(), "DELETE", "apps/"+url.PathEscape(app)+"/certificates/"+url.PathEscape(thumbprint), nil); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.streams.ErrOut, "d365 emulator: certificate %s removed from app %s\n", thumbprint, app)
-			return nil
+			return g.removeAppCredential(cmd, app, "certificates", "certificate", thumbprint)
 		},
 	}
 	remove.Flags().StringVar(&app, "app", "", "the app's client ID (required)")
 	remove.Flags().StringVar(&thumbprint, "thumbprint", "", "the certificate's thumbprint or key ID (required)")
 	cmd.AddCommand(add, list, remove)
 	return cmd
+}
+
+// newAppCredentialListCmd is "app secret list" and "app cert list": GET apps/{app}/{resource}
+// on the admin API, printed with columns.
+func newAppCredentialListCmd(g *globalOptions, short, resource string, columns []tableColumn) *cobra.Command {
+	var app string
+	list := &cobra.Command{
+		Use:   "list --app CLIENT_ID",
+		Short: short,
+		Args:  exactArgs(0, "no arguments (the app goes in --app)"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireGUIDFlag("--app", app); err != nil {
+				return err
+			}
+			c, err := g.adminClient()
+			if err != nil {
+				return err
+			}
+			raw, err := c.do(cmd.Context(), "GET", "apps/"+url.PathEscape(app)+"/"+resource, nil)
+			if err != nil {
+				return err
+			}
+			return g.printAdmin(raw, columns)
+		},
+	}
+	list.Flags().StringVar(&app, "app", "", "the app's client ID (required)")
+	return list
+}
+
+// removeAppCredential deletes one secret or certificate (DELETE apps/{app}/{resource}/{id}) and
+// says so on stderr; noun names it in that line.
+func (g *globalOptions) removeAppCredential(cmd *cobra.Command, app, resource, noun, id string) error {
+	c, err := g.adminClient()
+	if err != nil {
+		return err
+	}
+	if _, err := c.do(cmd.Context(), "DELETE", "apps/"+url.PathEscape(app)+"/"+resource+"/"+url.PathEscape(id), nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(g.streams.ErrOut, "d365 emulator: %s %s removed from app %s\n", noun, id, app)
+	return nil
 }
 
 // secretRequestBody builds the admin API's secret request from --name and --expires.
