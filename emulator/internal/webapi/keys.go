@@ -43,7 +43,7 @@ func parseKey(t *schema.Table, text string) (rowKey, error) {
 	if id, err := uuid.Parse(text); err == nil && len(text) == 36 {
 		return rowKey{id: id}, nil
 	}
-	pairs := splitOutsideSingleQuotes(text, ',')
+	pairs := splitOutsideQuotes(text, ',', '\'')
 	if len(pairs) == 0 || !strings.Contains(text, "=") {
 		return rowKey{}, errKeySyntax()
 	}
@@ -89,26 +89,6 @@ func parseKey(t *schema.Table, text string) (rowKey, error) {
 	}
 	return rowKey{}, newError(http.StatusBadRequest, codeQuerySyntax,
 		"The key '%s' does not match any alternate key defined for entity '%s'.", text, t.LogicalName)
-}
-
-// splitOutsideSingleQuotes splits at sep except inside '…' literals
-// (where ” is an escaped quote).
-func splitOutsideSingleQuotes(s string, sep byte) []string {
-	var out []string
-	quoted := false
-	start := 0
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '\'':
-			quoted = !quoted
-		case sep:
-			if !quoted {
-				out = append(out, s[start:i])
-				start = i + 1
-			}
-		}
-	}
-	return append(out, s[start:])
 }
 
 // resolve finds the id of the row a key names. found is false when an

@@ -37,8 +37,8 @@ func parsePrefer(headers []string) (preferences, error) {
 		// ("odata.maxpagesize=4; odata.include-annotations=\"*\""), which
 		// the service accepts, so both separate preferences here.
 		var items []string
-		for _, part := range splitOutsideQuotes(h, ',') {
-			items = append(items, splitOutsideQuotes(part, ';')...)
+		for _, part := range splitOutsideQuotes(h, ',', '"') {
+			items = append(items, splitOutsideQuotes(part, ';', '"')...)
 		}
 		for _, item := range items {
 			if strings.TrimSpace(item) == "" {
@@ -78,14 +78,15 @@ func parsePrefer(headers []string) (preferences, error) {
 	return p, nil
 }
 
-// splitOutsideQuotes splits s at sep, except inside double quotes.
-func splitOutsideQuotes(s string, sep byte) []string {
+// splitOutsideQuotes splits s at sep, except between two quote characters (a '"' for header
+// values, a '\” for OData literals, where a doubled quote toggles twice and so stays inside).
+func splitOutsideQuotes(s string, sep, quote byte) []string {
 	var out []string
 	quoted := false
 	start := 0
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
-		case '"':
+		case quote:
 			quoted = !quoted
 		case sep:
 			if !quoted {
@@ -116,7 +117,7 @@ func (p preferences) wantsAnnotation(name string) bool {
 // version of ours can never match.
 func parseMatch(r *http.Request) (m store.Match, ifNoneMatch []int64) {
 	for _, v := range r.Header.Values("If-Match") {
-		for _, tag := range splitOutsideQuotes(v, ',') {
+		for _, tag := range splitOutsideQuotes(v, ',', '"') {
 			tag = strings.TrimSpace(tag)
 			switch {
 			case tag == "*":
@@ -127,7 +128,7 @@ func parseMatch(r *http.Request) (m store.Match, ifNoneMatch []int64) {
 		}
 	}
 	for _, v := range r.Header.Values("If-None-Match") {
-		for _, tag := range splitOutsideQuotes(v, ',') {
+		for _, tag := range splitOutsideQuotes(v, ',', '"') {
 			tag = strings.TrimSpace(tag)
 			switch {
 			case tag == "*":
