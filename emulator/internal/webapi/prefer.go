@@ -78,8 +78,9 @@ func parsePrefer(headers []string) (preferences, error) {
 	return p, nil
 }
 
-// splitOutsideQuotes splits s at sep, except between two quote characters (a '"' for header
-// values, a '\” for OData literals, where a doubled quote toggles twice and so stays inside).
+// splitOutsideQuotes splits s at sep, except between two quote characters: a double quote in
+// header values, a single quote in OData literals (where a doubled quote toggles twice and so
+// stays inside).
 func splitOutsideQuotes(s string, sep, quote byte) []string {
 	var out []string
 	quoted := false
