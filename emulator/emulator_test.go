@@ -168,6 +168,9 @@ func TestCAIsARealAuthorityAndLeafCoversLoopbackNames(t *testing.T) {
 func TestRestartOnDataDirKeepsCAKeysAppsAndRecords(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil { // a data directory others may list and read
+		t.Fatal(err)
+	}
 	first, err := emulator.New(&emulator.Options{DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
@@ -184,6 +187,13 @@ func TestRestartOnDataDirKeepsCAKeysAppsAndRecords(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, emulator.CACertFile)); err != nil {
 		t.Fatalf("CA certificate not kept in the data directory: %v", err)
+	}
+	// The database holds the token signing key: owner-only, like the CA key, even in a
+	// directory that others may read.
+	if fi, err := os.Stat(filepath.Join(dir, "emulator.db")); err != nil {
+		t.Fatal(err)
+	} else if perm := fi.Mode().Perm(); perm != 0o600 {
+		t.Errorf("emulator.db mode = %o, want 600", perm)
 	}
 
 	second := start(t, &emulator.Options{DataDir: dir})

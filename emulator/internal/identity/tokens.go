@@ -165,6 +165,7 @@ type TokenError struct {
 	Reason string
 }
 
+// Error returns the reason in words, as the request log records it.
 func (e *TokenError) Error() string { return e.Reason }
 
 func tokenErr(kind TokenErrorKind, format string, args ...any) *TokenError {

@@ -34,6 +34,7 @@ type Error struct {
 	Message string
 }
 
+// Error returns the message Dataverse would put in the error envelope.
 func (e *Error) Error() string { return e.Message }
 
 // Is makes errors.Is(err, &Error{Kind: k}) match on the kind alone.

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -210,9 +211,33 @@ func dataSourceName(dataDir string, busy time.Duration) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("store: %w", err)
 	}
+	if err := restrictDatabaseFiles(abs); err != nil {
+		return "", err
+	}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_synchronous", "NORMAL")
 	return (&url.URL{Scheme: "file", Path: abs, RawQuery: q.Encode()}).String(), nil
+}
+
+// restrictDatabaseFiles makes the database file (and any WAL and shared-memory files left
+// beside it) readable by the owner only before SQLite opens it. The database holds the token
+// signing key and the app secrets' hashes: in a data directory that already existed with wider
+// permissions, a file created with the default umask would let any local user mint tokens the
+// emulator accepts. SQLite gives the WAL and SHM files the database file's mode.
+func restrictDatabaseFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: create %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("store: create %s: %w", path, err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("store: restrict %s to its owner (chmod 600): %w", p, err)
+		}
+	}
+	return nil
 }
 
 // connector opens connections with the store's private driver.

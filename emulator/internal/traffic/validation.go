@@ -17,6 +17,7 @@ type ValidationError struct {
 	Msg   string // what is wrong and how to fix it
 }
 
+// Error names the field and says what is wrong with it.
 func (e *ValidationError) Error() string {
 	if e.Field == "" {
 		return e.Msg
