@@ -53,6 +53,16 @@ const (
 	ActionTokenEndpointDown = traffic.ActionTokenEndpointDown
 )
 
+// The outcomes of LogEntry.Outcome for a request that got no ordinary response.
+const (
+	// OutcomeDropped: a fault rule closed the connection (or reset the HTTP/2 stream).
+	OutcomeDropped = traffic.OutcomeDropped
+	// OutcomeCancelled: the client went away during an injected delay.
+	OutcomeCancelled = traffic.OutcomeCancelled
+	// OutcomeAborted: the handler panicked (http.ErrAbortHandler or another panic).
+	OutcomeAborted = traffic.OutcomeAborted
+)
+
 // The fault body shapes.
 const (
 	ShapeAuto      = traffic.ShapeAuto

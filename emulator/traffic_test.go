@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -364,4 +365,83 @@ func TestEntraFaultByCodeAndTenantDomain(t *testing.T) {
 	if len(log) != 1 || log[0].TenantID != creds.TenantID || log[0].Code != "AADSTS7000222" {
 		t.Errorf("request log = %+v, want the refusal under the tenant's GUID", log)
 	}
+}
+
+// A latency fault makes the service slow, as a slow plug-in or query does in Dataverse: the
+// delayed request holds one of its caller's concurrent slots, and its wait counts towards the
+// combined execution time. That is how a user reproduces 0x80072326 and 0x80072321 on demand.
+func TestSlowRequestsCountTowardsServiceProtectionLimits(t *testing.T) {
+	t.Parallel()
+	t.Run("a delayed request holds a concurrent slot", func(t *testing.T) {
+		t.Parallel()
+		emu := start(t, &emulator.Options{Limits: &emulator.Limits{Requests: 1000, ExecutionTime: 20 * time.Minute, Concurrent: 1}})
+		creds := emu.Credentials()
+		token := mustToken(t, emu, secretCredential(t, emu, creds.TenantID, creds.ClientID, creds.ClientSecret))
+		id, err := emu.AddFault(emulator.FaultRule{
+			Match:   emulator.FaultMatch{Table: "WhoAmI"},
+			Trigger: emulator.FaultTrigger{Nth: 1},
+			Action:  emulator.FaultAction{Kind: emulator.ActionLatency, Delay: 5 * time.Minute},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		slowDone := make(chan error, 1)
+		go func() {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, emu.OrgURL()+"/api/data/v9.2/WhoAmI", nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			resp, err := emu.HTTPClient().Do(req)
+			if err == nil {
+				resp.Body.Close()
+			}
+			slowDone <- err
+		}()
+		// The slow call is in the emulator once its rule has fired; admission follows at once.
+		for f := emu.Faults(); len(f) != 1 || f[0].Fired != 1; f = emu.Faults() {
+			runtime.Gosched()
+		}
+		var res apiResult
+		for range 100 { // the few instructions between the rule firing and admission
+			if res = callAPI(t, emu, token, http.MethodGet, "contacts?$top=1", ""); res.status == http.StatusTooManyRequests {
+				break
+			}
+		}
+		if res.status != http.StatusTooManyRequests || res.code != "0x80072326" {
+			t.Errorf("a call beside the delayed one = %d %s, want 429 0x80072326 (its only slot is taken)", res.status, res.code)
+		}
+		cancel()
+		if err := <-slowDone; !errors.Is(err, context.Canceled) {
+			t.Errorf("the delayed call ended with %v, want it cancelled while it waited", err)
+		}
+		// The server sees the stream reset a moment after the client returns: poll the log.
+		var log []emulator.LogEntry
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); runtime.Gosched() {
+			if log = emu.RequestLog(emulator.LogFilter{Fault: id}); len(log) > 0 {
+				break
+			}
+		}
+		if len(log) != 1 || log[0].Outcome != emulator.OutcomeCancelled {
+			t.Errorf("log of the delayed call = %+v, want one cancelled entry", log)
+		}
+	})
+	t.Run("a delay counts as execution time", func(t *testing.T) {
+		t.Parallel()
+		emu := start(t, &emulator.Options{Limits: &emulator.Limits{Requests: 1000, ExecutionTime: 200 * time.Millisecond, Concurrent: 10}})
+		creds := emu.Credentials()
+		token := mustToken(t, emu, secretCredential(t, emu, creds.TenantID, creds.ClientID, creds.ClientSecret))
+		if _, err := emu.AddFault(emulator.FaultRule{
+			Match:   emulator.FaultMatch{Table: "WhoAmI"},
+			Trigger: emulator.FaultTrigger{Nth: 1},
+			Action:  emulator.FaultAction{Kind: emulator.ActionLatency, Delay: 300 * time.Millisecond},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if res := callAPI(t, emu, token, http.MethodGet, "WhoAmI", ""); res.status != http.StatusOK {
+			t.Fatalf("delayed WhoAmI = %d %s, want 200 (latency only delays)", res.status, res.code)
+		}
+		res := callAPI(t, emu, token, http.MethodGet, "WhoAmI", "")
+		if res.status != http.StatusTooManyRequests || res.code != "0x80072321" {
+			t.Errorf("the next call = %d %s, want 429 0x80072321: the 300 ms delay used up the 200 ms of execution time", res.status, res.code)
+		}
+	})
 }

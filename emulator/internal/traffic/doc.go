@@ -159,7 +159,9 @@
 //     AADSTS90055; 5xx → AADSTS90033 temporarily_unavailable/server_error; 401 →
 //     invalid_client AADSTS7000215; other 4xx → invalid_request AADSTS900144.
 //   - throttle: 429 with Retry-After (1 unless retryAfter says otherwise), bodies as above.
-//   - latency: waits delay, then passes the request on.
+//   - latency: waits delay, then passes the request on. On Web API paths the wait comes after
+//     the service protection check, so a delayed request holds one of its caller's concurrent
+//     slots and its wait counts towards the combined execution time, as a slow request does.
 //   - drop: closes the connection without a response (HTTP/1 hijack; HTTP/2 stream reset).
 //     Go's HTTP client silently retries an idempotent request once when a reused connection is
 //     closed before any response, so make such a rule fire on more than one call (or use POST)

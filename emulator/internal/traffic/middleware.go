@@ -50,8 +50,12 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer m.finish(ex, r)
 
-	if rules := c.faults.snapshot(); len(rules) > 0 && m.injectFaults(ex, w, r, rules) {
-		return
+	var slow fired
+	if rules := c.faults.snapshot(); len(rules) > 0 {
+		var answered bool
+		if slow, answered = m.injectFaults(ex, w, r, rules); answered {
+			return
+		}
 	}
 
 	api := strings.HasPrefix(r.URL.Path, apiPrefix)
@@ -65,12 +69,33 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ex.admitted, ex.verdict = true, v
 		ex.handlerStart = c.since()
 	}
+	// A latency rule makes the service slow, not the network: the request waits after
+	// admission, so it holds one of the caller's concurrent slots and its wait counts towards
+	// the combined execution time, as a slow request does in Dataverse.
+	if slow.delay > 0 && !waitInjectedDelay(ex, r, slow) {
+		return
+	}
 	m.next.ServeHTTP(ex, r)
 }
 
+// waitInjectedDelay waits out the latency rules that fired and reports whether the request
+// should go on (false when the client went away first).
+func waitInjectedDelay(ex *exchange, r *http.Request, f fired) bool {
+	if err := sleep(r.Context(), f.delay); err != nil {
+		ex.answered = true
+		ex.outcome = OutcomeCancelled
+		ex.internal = fmt.Sprintf("the client went away during an injected delay of %v (fault rule %s)",
+			f.delay, strings.Join(f.delayIDs, ", "))
+		return false
+	}
+	return true
+}
+
 // injectFaults applies the fault rules and reports whether the request has been answered (or
-// abandoned) without the next handler.
-func (m *middleware) injectFaults(ex *exchange, w http.ResponseWriter, r *http.Request, rules []*faultState) bool {
+// abandoned) without the next handler. When only latency rules fired, it returns them
+// unapplied: the caller waits after admission (see ServeHTTP). A delay before a terminal answer
+// is waited here, since that request never reaches the service.
+func (m *middleware) injectFaults(ex *exchange, w http.ResponseWriter, r *http.Request, rules []*faultState) (slow fired, answered bool) {
 	c := m.c
 	ri := reqInfo{method: r.Method, path: r.URL.Path, caller: ex.caller, now: ex.start}
 	ri.api = strings.HasPrefix(ri.path, apiPrefix)
@@ -84,27 +109,21 @@ func (m *middleware) injectFaults(ex *exchange, w http.ResponseWriter, r *http.R
 	}
 	f := c.evaluate(rules, &ri)
 	ex.faults = f.ids()
-	if f.delay > 0 {
-		if err := sleep(r.Context(), f.delay); err != nil {
-			ex.answered = true
-			ex.outcome = OutcomeCancelled
-			ex.internal = fmt.Sprintf("the client went away during an injected delay of %v (fault rule %s)",
-				f.delay, strings.Join(f.delayIDs, ", "))
-			return true
-		}
-		if f.terminal == nil {
+	if f.terminal == nil {
+		if f.delay > 0 {
 			ex.internal = fmt.Sprintf("delayed %v by fault rule %s", f.delay, strings.Join(f.delayIDs, ", "))
 		}
+		return f, false
 	}
-	if f.terminal == nil {
-		return false
+	if f.delay > 0 && !waitInjectedDelay(ex, r, f) {
+		return fired{}, true
 	}
 	ex.answered = true
 	if k := f.terminal.rule.Action.Kind; k == ActionDrop || (k == ActionTokenEndpointDown && f.terminal.rule.Action.Drop) {
 		ex.outcome = OutcomeDropped
 	}
 	c.respond(w, r, ex, &ri, f.terminal)
-	return true
+	return fired{}, true
 }
 
 // refuse answers 429 for the limit v names.
