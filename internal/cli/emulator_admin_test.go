@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -105,6 +106,21 @@ func TestEmulatorRefusesABadScenarioBeforeStarting(t *testing.T) {
 	code, stdout, stderr := runCLI(t, nil, "emulator", "--port", "0", "--scenario", path)
 	if code != ExitUsage || stdout != "" || !strings.Contains(stderr, `bad.yaml: line 3: unknown field "secert" in an app`) {
 		t.Errorf("exit %d, stdout %q, stderr %q; want a usage error naming the file, line and field", code, stdout, stderr)
+	}
+}
+
+func TestEmulatorOnATakenPortSaysWhatToDo(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	code, stdout, stderr := runCLI(t, nil, "emulator", "--port", port)
+	if code != ExitError || stdout != "" || !strings.Contains(stderr, "address already in use") ||
+		!strings.Contains(stderr, "listens on port "+port+": stop it, or pass --port 0") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 naming the port and the way out", code, stdout, stderr)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -122,6 +123,9 @@ func (o *emulatorOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		if errors.Is(err, emulator.ErrInvalid) {
 			return usageError(err)
+		}
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("%w\n  another program (perhaps another d365 emulator) listens on port %d: stop it, or pass --port 0 for a free port", err, o.port)
 		}
 		return err
 	}
