@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -68,7 +69,8 @@ type ResponseError struct {
 	// $batch response; nil otherwise.
 	BatchPart *BatchPartRef
 	// RawResponse is the response; its body was read (at most 64 KiB) and
-	// can be read again.
+	// can be read again. Its Request is a copy of the request that failed
+	// without the Authorization and Proxy-Authorization headers.
 	RawResponse *http.Response
 }
 
@@ -224,11 +226,14 @@ type errorEnvelope struct {
 // newResponseError builds the error for resp, whose status is not 2xx. The
 // body was already read by azcore (bounded by errorBodyLimiter).
 func (c *Client) newResponseError(resp *http.Response) *ResponseError {
+	// Read (and buffer) the body first: Payload may replace resp.Body, and
+	// the copy kept below must share the buffered one.
+	body, _ := runtime.Payload(resp)
 	e := &ResponseError{
 		StatusCode:  resp.StatusCode,
 		RetryAfter:  retryAfter(resp.Header),
 		RequestID:   requestID(resp.Header),
-		RawResponse: resp,
+		RawResponse: withoutCredentials(resp),
 	}
 	if req := resp.Request; req != nil {
 		e.Method = req.Method
@@ -239,12 +244,44 @@ func (c *Client) newResponseError(resp *http.Response) *ResponseError {
 	if resp.StatusCode == http.StatusUnauthorized {
 		e.Challenge = parseChallenge(resp.Header)
 	}
-	body, _ := runtime.Payload(resp)
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); strings.HasPrefix(mt, "multipart/") {
 		return e // a $batch body: ExecuteBatch reads its parts
 	}
 	fillFromBody(e, body)
 	return e
+}
+
+// withoutCredentials returns resp as a *ResponseError may keep it: the
+// transport's response points at the request as it was sent, signed with
+// the access token, and an error must never lead to the token (a caller
+// printing err with %#v, a deep dumper, a logger walking RawResponse). It
+// returns a shallow copy of resp whose Request is a shallow copy with a
+// cloned Header without the credential headers, a URL without user info
+// and no Response: after a redirect that field holds the redirecting
+// response, whose request was signed too and whose body still points into
+// the connection's buffers (where the raw request, token included, was
+// written). resp and its request, which the pipeline owns, are not
+// modified; the body is shared.
+func withoutCredentials(resp *http.Response) *http.Response {
+	if resp == nil || resp.Request == nil {
+		return resp
+	}
+	req := *resp.Request
+	req.Header = make(http.Header, len(resp.Request.Header))
+	for k, v := range resp.Request.Header {
+		if !isCredentialHeader(k) {
+			req.Header[k] = slices.Clone(v)
+		}
+	}
+	if u := req.URL; u != nil && u.User != nil {
+		noUser := *u
+		noUser.User = nil
+		req.URL = &noUser
+	}
+	req.Response = nil
+	cp := *resp
+	cp.Request = &req
+	return &cp
 }
 
 // fillFromBody sets Code, Message and Details from an error body.

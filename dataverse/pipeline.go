@@ -45,8 +45,16 @@ var loggedHeaders = []string{
 
 // credentialHeaders carry credentials. They are always logged REDACTED:
 // newPipeline drops them from ClientOptions.Logging.AllowedHeaders, whatever
-// their spelling, because azcore would otherwise print the access token.
+// their spelling, because azcore would otherwise print the access token; and
+// the request a *ResponseError keeps has none of them (withoutCredentials).
 var credentialHeaders = []string{"Authorization", "Proxy-Authorization"}
+
+// isCredentialHeader reports whether name is one of credentialHeaders,
+// compared case-insensitively.
+func isCredentialHeader(name string) bool {
+	name = strings.TrimSpace(name)
+	return slices.ContainsFunc(credentialHeaders, func(c string) bool { return strings.EqualFold(name, c) })
+}
 
 // withoutCredentialHeaders returns a copy of allowed without the
 // credential headers (compared case-insensitively, as azcore's logging
@@ -54,7 +62,7 @@ var credentialHeaders = []string{"Authorization", "Proxy-Authorization"}
 func withoutCredentialHeaders(allowed []string) []string {
 	out := make([]string, 0, len(allowed))
 	for _, name := range allowed {
-		if !slices.ContainsFunc(credentialHeaders, func(c string) bool { return strings.EqualFold(strings.TrimSpace(name), c) }) {
+		if !isCredentialHeader(name) {
 			out = append(out, name)
 		}
 	}
