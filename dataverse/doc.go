@@ -101,7 +101,10 @@
 //     exponential backoff; a Retry-After over Retry.MaxRetryDelay is not
 //     waited for;
 //   - ClientOptions.MaxRetryWait bounds the sum of the waits of one call,
-//     and cancelling the context stops a wait at once.
+//     and cancelling the context stops a wait at once; a wait that would
+//     end after the context's deadline is not started, so a call with a
+//     short deadline gets the 429 (IsThrottled, with its RetryAfter) or
+//     503 at once rather than "context deadline exceeded".
 //
 // azcore's retry policy runs the tries; the decision and the wait are the
 // client's. Retry counts and delays come from ClientOptions.Retry (azcore's

@@ -24,7 +24,10 @@ import (
 //     or runs an action is never repeated after such a failure, because it
 //     may have been executed.
 //   - Everything else is returned at once.
-//   - Cancelling the context stops the wait immediately.
+//   - Cancelling the context stops the wait immediately, and a wait that
+//     would end after the context's deadline is not started: the failure
+//     (a 429 *ResponseError with its RetryAfter, a 503, a connection
+//     error) is returned at once instead of "context deadline exceeded".
 //   - ClientOptions.MaxRetryWait bounds the sum of all waits of one call.
 //
 // azcore's retry policy runs the loop: it counts tries, rewinds request
@@ -255,6 +258,15 @@ func (s *retrySettings) shouldRetry(resp *http.Response, err error) bool {
 	if s.maxWait < 0 || st.waited+wait > s.maxWait {
 		if te != nil {
 			te.reason = "the retry budget (ClientOptions.MaxRetryWait) is spent"
+		}
+		return false
+	}
+	if deadline, ok := st.ctx.Deadline(); ok && time.Now().Add(wait).After(deadline) {
+		// The retry could not be sent before the context ends: waiting
+		// would only turn the service's answer (a 429 with its
+		// Retry-After, a 503) into "context deadline exceeded".
+		if te != nil {
+			te.reason = "the context's deadline comes before the wait before a retry would end"
 		}
 		return false
 	}

@@ -245,6 +245,75 @@ func TestCancellationStopsTheWait(t *testing.T) {
 	}
 }
 
+// TestDeadlineBeforeTheWaitEndsReturnsTheFailure: when the context's deadline comes before the
+// wait the service asked for (or the backoff) would end, the client does not wait only to fail
+// with "context deadline exceeded": it returns the 429 or 503 at once, with its RetryAfter, so
+// the caller can tell throttling from its own timeout. A deadline after the wait changes nothing.
+func TestDeadlineBeforeTheWaitEndsReturnsTheFailure(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name           string
+		status         int
+		retryAfter     string
+		deadline       time.Duration
+		opts           *ClientOptions
+		call           func(context.Context, *Client) error
+		wantCalls      int32
+		wantRetryAfter time.Duration
+	}{
+		{"429 GET", 429, "60", 30 * time.Second, nil, listWithContext, 1, time.Minute},
+		{"429 POST create", 429, "60", 30 * time.Second, nil, createWithContext, 1, time.Minute},
+		{"503 GET with Retry-After", 503, "60", 30 * time.Second, nil, listWithContext, 1, time.Minute},
+		{"503 GET, backoff of 48 to 78 s", 503, "", 30 * time.Second, &ClientOptions{ClientOptions: clientOpts(policy.RetryOptions{RetryDelay: time.Minute})}, listWithContext, 1, 0},
+		{"deadline after the wait: retried", 429, "1", time.Hour, nil, listWithContext, 4, time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var calls atomic.Int32
+			f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+				calls.Add(1)
+				if tt.retryAfter != "" {
+					w.Header().Set("Retry-After", tt.retryAfter)
+				}
+				writeError(w, tt.status, CodeThrottledRequestCount, "Number of requests exceeded the limit of 6000 over time window of 300 seconds.")
+			}, tt.opts)
+			ctx, cancel := context.WithTimeout(context.Background(), tt.deadline)
+			defer cancel()
+			err := tt.call(ctx, f.client)
+			var re *ResponseError
+			if !errors.As(err, &re) || re.StatusCode != tt.status {
+				t.Fatalf("error = %v, want the %d *ResponseError", err, tt.status)
+			}
+			if errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("error %v wraps context.DeadlineExceeded; want the service's answer", err)
+			}
+			if IsThrottled(err) != (tt.status == 429) {
+				t.Errorf("IsThrottled = %v for a %d", IsThrottled(err), tt.status)
+			}
+			if re.RetryAfter != tt.wantRetryAfter {
+				t.Errorf("RetryAfter = %v, want %v", re.RetryAfter, tt.wantRetryAfter)
+			}
+			if n := calls.Load(); n != tt.wantCalls {
+				t.Errorf("server saw %d requests, want %d", n, tt.wantCalls)
+			}
+			if w := f.waits.durations(); len(w) != int(tt.wantCalls)-1 {
+				t.Errorf("the client waited %v, want one wait before each retry and none past the deadline", w)
+			}
+		})
+	}
+}
+
+func listWithContext(ctx context.Context, c *Client) error {
+	_, err := c.List(ctx, "contacts", nil)
+	return err
+}
+
+func createWithContext(ctx context.Context, c *Client) error {
+	_, err := c.Create(ctx, "contacts", Record{"firstname": "A"}, nil)
+	return err
+}
+
 // TestSleepContext: the real wait ends when its context does (a test that hangs for an hour
 // otherwise), and returns nil after a wait that was not interrupted.
 func TestSleepContext(t *testing.T) {
