@@ -116,6 +116,11 @@ func (req *request) batch() error {
 		out.WriteString("--" + csBoundary + "--\r\n")
 	}
 	out.WriteString("--" + outBoundary + "--\r\n")
+	if req.prefer.continueOnError {
+		// The preference is honoured whether or not a part failed, and
+		// the service echoes honoured preferences.
+		req.w.Header().Add("Preference-Applied", preferContinueOnError)
+	}
 	req.w.Header().Set("Content-Type", "multipart/mixed; boundary="+outBoundary)
 	req.w.WriteHeader(status)
 	_, _ = req.w.Write(out.Bytes())

@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -227,10 +228,18 @@ Content-Type: application/json
 	if got := taskCount(); got != "1" {
 		t.Errorf("tasks after continue-on-error = %s", got)
 	}
+	// The honoured preference is echoed, as the service echoes every
+	// preference it applies; a batch without it gets no such header.
+	if got := r.header.Values("Preference-Applied"); !slices.Equal(got, []string{"odata.continue-on-error"}) {
+		t.Errorf("Preference-Applied with continue-on-error = %q", got)
+	}
 	// A good changeset commits both.
 	r = e.call(http.MethodPost, api+"$batch", tokenAdmin, crlf(changeset("second")), ct...)
 	if diff := cmp.Diff([]any{[]any{204, 204}, 204}, statuses(readBatch(t, r))); diff != "" {
 		t.Errorf("good batch (-want +got):\n%s", diff)
+	}
+	if got := r.header.Values("Preference-Applied"); len(got) != 0 {
+		t.Errorf("Preference-Applied without a preference = %q", got)
 	}
 
 	// LF-only framing is refused as Dataverse refuses it.

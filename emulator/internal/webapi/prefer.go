@@ -17,6 +17,10 @@ const (
 	clampPageSize = true
 )
 
+// preferContinueOnError is the $batch preference that keeps executing
+// parts after a failure; it is also the Preference-Applied value.
+const preferContinueOnError = "odata.continue-on-error"
+
 // preferences are the request's Prefer header values that matter.
 type preferences struct {
 	returnRepresentation bool
@@ -68,7 +72,7 @@ func parsePrefer(headers []string) (preferences, error) {
 						p.includeAnnotations = append(p.includeAnnotations, a)
 					}
 				}
-			case "odata.continue-on-error":
+			case preferContinueOnError:
 				p.continueOnError = true
 			case "odata.track-changes":
 				p.trackChanges = true
