@@ -20,6 +20,7 @@ import (
 //   - uuid.UUID: bare, lower case (GUIDs must not be quoted)
 //   - time.Time: bare ISO-8601 in UTC (2024-01-01T00:00:00Z), with at
 //     most 7 fractional digits (100 ns, truncated); years 1 to 9999
+//   - Date: bare 2024-01-31; a real calendar day of the years 1 to 9999
 //   - bool, integers, floats, json.Number: bare; NaN and ±Inf are errors
 //   - nil, nil pointers: null; other pointers: the pointed-to value
 //   - slices and arrays: a JSON array of strings (["a","b"]), the form the
@@ -48,7 +49,8 @@ func FormatLiteral(v any) (string, error) {
 type Raw string
 
 // Date is an Edm.Date value (a calendar day without time or zone), written
-// bare as 2024-01-31.
+// bare as 2024-01-31. As a literal it must be a real day of the years 1 to
+// 9999: FormatLiteral refuses the zero Date, month 13 or 30 February.
 type Date struct {
 	Year  int
 	Month time.Month
@@ -133,7 +135,11 @@ func appendLiteralValue(b *strings.Builder, rv reflect.Value) error {
 		b.WriteString(rv.String())
 		return nil
 	case dateType:
-		b.WriteString(rv.Interface().(Date).String())
+		d := rv.Interface().(Date)
+		if err := checkDate(d); err != nil {
+			return err
+		}
+		b.WriteString(d.String())
 		return nil
 	}
 	switch rv.Kind() {
@@ -235,6 +241,20 @@ func checkTime(t time.Time) error {
 		return invalidf("dataverse: time %s is outside the years 1 to 9999 that Dataverse can store", t.UTC().Format(time.RFC3339))
 	}
 	return nil
+}
+
+// checkDate refuses a Date that is not a real calendar day of the years 1
+// to 9999 (the range of Edm.Date and of .NET's DateOnly): the zero Date,
+// month 13 or 31 February would otherwise be written as text such as
+// "0000-00-00" that the service rejects far from the code that built it.
+func checkDate(d Date) error {
+	if d.Year >= 1 && d.Year <= 9999 && d.Month >= time.January && d.Month <= time.December && d.Day >= 1 {
+		// time.Date normalises 31 February to 2 or 3 March.
+		if y, m, day := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC).Date(); y == d.Year && m == d.Month && day == d.Day {
+			return nil
+		}
+	}
+	return invalidf("dataverse: date %s is not a calendar day of the years 1 to 9999 that Dataverse can store (Month 1 to 12, Day within the month); build dates with DateOf or from a parsed time", d)
 }
 
 // isJSONNumber reports whether s is a JSON number (no hex, no leading +,

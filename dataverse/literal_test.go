@@ -2,6 +2,7 @@ package dataverse
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"net/url"
 	"strings"
@@ -116,6 +117,36 @@ func TestFormatLiteralRejects(t *testing.T) {
 	} {
 		if got, err := FormatLiteral(in); err == nil {
 			t.Errorf("FormatLiteral(%#v) = %q, want an error", in, got)
+		}
+	}
+	// Dates that are not calendar days of the years 1 to 9999 are refused, not written as
+	// "0000-00-00" or "2023-02-29" for the service to reject (or misread) later; by value, by
+	// pointer and inside a list alike.
+	for _, bad := range []struct {
+		d    Date
+		want string
+	}{
+		{Date{}, "0000-00-00"},
+		{Date{2024, 13, 1}, "2024-13-01"},
+		{Date{2024, 0, 10}, "2024-00-10"},
+		{Date{2024, 1, 0}, "2024-01-00"},
+		{Date{2024, 2, 31}, "2024-02-31"},
+		{Date{2023, 2, 29}, "2023-02-29"},
+		{Date{2024, 4, 31}, "2024-04-31"},
+		{Date{2024, 1, -1}, "2024-01--1"},
+		{Date{0, 12, 31}, "0000-12-31"},
+		{Date{10000, 1, 1}, "10000-01-01"},
+	} {
+		for _, in := range []any{bad.d, &bad.d, []Date{{2024, 1, 1}, bad.d}} {
+			got, err := FormatLiteral(in)
+			if err == nil || !errors.Is(err, ErrInvalidArgument) || !strings.Contains(err.Error(), bad.want) || !strings.Contains(err.Error(), "calendar day") {
+				t.Errorf("FormatLiteral(%T %v) = %q, %v; want an ErrInvalidArgument naming %s as no calendar day", in, bad.d, got, err, bad.want)
+			}
+		}
+	}
+	for d, want := range map[Date]string{{2024, 2, 29}: "2024-02-29", {1, 1, 1}: "0001-01-01", {9999, 12, 31}: "9999-12-31"} {
+		if got, err := FormatLiteral(d); err != nil || got != want {
+			t.Errorf("FormatLiteral(%v) = %q, %v; want %q", d, got, err, want)
 		}
 	}
 }
