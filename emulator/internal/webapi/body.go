@@ -294,15 +294,27 @@ func (req *request) bindNavigationValue(p *payload, nav *schema.NavigationProper
 	return errPayload(t, "The value of navigation property '%s' must be %s.", nav.Name, map[bool]string{true: "an array of objects", false: "an object or null"}[nav.Collection])
 }
 
+// bindOtherServiceMessage is the reason (inside the payload error) given
+// for an absolute @odata.bind URL that is not under this service's root:
+// another host, another path, or a Web API version the service does not
+// serve. Its arguments are the URL, the navigation property, the expected
+// service root and the target entity set. [unverified: the reference says
+// absolute URLs are accepted, not what the service answers for one of
+// another organization; the code is its bad-bind payload error.]
+const bindOtherServiceMessage = "The URI '%s' in '%s@odata.bind' is not an address of this service. Use a URL under the service root %s/, or a relative one such as /%s(<id>)."
+
 // entityReference reads an @odata.bind URI: "/contacts(<id>)",
-// "contacts(<id>)", an absolute URL of this Web API, or an alternate key.
+// "contacts(<id>)", an absolute URL of this Web API (any served version),
+// or an alternate key.
 func (req *request) entityReference(t *schema.Table, nav *schema.NavigationProperty, ref string) (store.Ref, error) {
 	s := ref
-	if i := strings.Index(s, "/api/data/"); i >= 0 && strings.Contains(s[:i], "://") {
-		s = s[i+len("/api/data/"):]
-		if _, after, ok := strings.Cut(s, "/"); ok {
-			s = after
+	if scheme, _, ok := strings.Cut(s, "://"); ok && !strings.ContainsAny(scheme, "/(") {
+		// An absolute URL (a key value may hold "://" after its "(").
+		rel, ok := req.serviceRelative(s)
+		if !ok {
+			return store.Ref{}, errPayload(t, bindOtherServiceMessage, ref, nav.Name, req.base, nav.Target().EntitySetName)
 		}
+		s = rel
 	}
 	s = strings.TrimPrefix(s, "/")
 	if u, err := url.PathUnescape(s); err == nil {
@@ -331,6 +343,38 @@ func (req *request) entityReference(t *schema.Table, nav *schema.NavigationPrope
 		return store.Ref{}, errKeyNotFound(target)
 	}
 	return store.Ref{Table: target.LogicalName, ID: id}, nil
+}
+
+// serviceRelative returns the part of an absolute URL after the service
+// root ("contacts(<id>)"), and false when the URL is not under the root of
+// a Web API version this service serves: the scheme and host must be the
+// organization URL's, or the host the request was sent to (a client may
+// reach the emulator by another name for the same address).
+func (req *request) serviceRelative(abs string) (string, bool) {
+	u, err := url.Parse(abs)
+	if err != nil || u.User != nil || u.Opaque != "" {
+		return "", false
+	}
+	org, err := url.Parse(req.h.orgURL)
+	if err != nil || !strings.EqualFold(u.Scheme, org.Scheme) ||
+		!strings.EqualFold(u.Host, org.Host) && !strings.EqualFold(u.Host, req.r.Host) {
+		return "", false
+	}
+	// The raw text after "<scheme>://<host>", so that the key keeps the
+	// client's own escaping.
+	authority := len(u.Scheme) + len("://") + len(u.Host)
+	if len(abs) < authority || !strings.EqualFold(abs[:authority], u.Scheme+"://"+u.Host) {
+		return "", false // a host written with escapes
+	}
+	rest, ok := strings.CutPrefix(abs[authority:], apiPrefix)
+	if !ok {
+		return "", false
+	}
+	version, rel, ok := strings.Cut(rest, "/")
+	if !ok || !supportedVersions[version] {
+		return "", false
+	}
+	return rel, true
 }
 
 func targetSets(nav *schema.NavigationProperty) string {

@@ -386,3 +386,55 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 		t.Errorf("after restart: %d %s %s (etag was %s)", r.status, r.header.Get("ETag"), r.body, etag)
 	}
 }
+
+// An absolute @odata.bind URL must address this service: its host and a
+// served Web API version. One of another organization or service root is
+// refused with the payload error and changes nothing.
+func TestBindAbsoluteURL(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	first := e.createContact(map[string]any{"lastname": "First"})
+	second := e.createContact(map[string]any{"lastname": "Second"})
+	account := e.call(http.MethodPost, api+"accounts", tokenAdmin, map[string]any{"name": "Bound"}).header.Get("OData-EntityId")
+	host := strings.TrimPrefix(e.org, "https://")
+	primary := func() any {
+		t.Helper()
+		return e.call(http.MethodGet, account+"?$select=_primarycontactid_value", tokenAdmin, nil).json(t)["_primarycontactid_value"]
+	}
+	// Every served version of this host binds, as do relative URLs.
+	for _, tt := range []struct{ ref, want string }{
+		{e.org + "/api/data/v9.0/contacts(" + first + ")", first},
+		{e.org + "/api/data/v9.1/contacts(" + second + ")", second},
+		{e.org + "/api/data/v9.2/contacts(" + first + ")", first},
+		{"/contacts(" + second + ")", second},
+	} {
+		r := e.call(http.MethodPatch, account, tokenAdmin, map[string]any{"primarycontactid@odata.bind": tt.ref})
+		if r.status != http.StatusNoContent {
+			t.Fatalf("bind %s: %d %s", tt.ref, r.status, r.body)
+		}
+		if got := primary(); got != tt.want {
+			t.Errorf("after binding %s: _primarycontactid_value = %v; want %s", tt.ref, got, tt.want)
+		}
+	}
+	for _, ref := range []string{
+		"https://other.example.com/api/data/v9.2/contacts(" + first + ")",
+		"http://" + host + "/api/data/v9.2/contacts(" + first + ")",
+		e.org + "/other/api/data/v9.2/contacts(" + first + ")",
+		e.org + "/api/data/v8.2/contacts(" + first + ")",
+		e.org + "/contacts(" + first + ")",
+		"https://user@" + host + "/api/data/v9.2/contacts(" + first + ")",
+	} {
+		r := e.call(http.MethodPatch, account, tokenAdmin, map[string]any{"primarycontactid@odata.bind": ref})
+		expectError(t, r, http.StatusBadRequest, "0x80048d19", "Error identified in Payload provided by the user for Entity :'accounts'")
+		if _, msg := r.errorOf(t); !strings.Contains(msg, "The URI '"+ref+"' in 'primarycontactid@odata.bind' is not an address of this service") ||
+			!strings.Contains(msg, "service root "+e.org+"/api/data/v9.2/") {
+			t.Errorf("bind %s: message %q names neither the URL nor the service root", ref, msg)
+		}
+		if got := primary(); got != second {
+			t.Errorf("after the refused bind of %s: _primarycontactid_value = %v; want %s unchanged", ref, got, second)
+		}
+	}
+	// A key value may hold "://": it is a key, not an absolute URL.
+	r := e.call(http.MethodPatch, account, tokenAdmin, map[string]any{"primarycontactid@odata.bind": "contacts(emailaddress1='https://x')"})
+	expectError(t, r, http.StatusBadRequest, "0x80060888", "The key 'emailaddress1='https://x'' does not match any alternate key")
+}
