@@ -90,7 +90,11 @@
 //   - 502, 503, 504 (or ClientOptions.Retry.StatusCodes) and connection
 //     errors are retried only for idempotent requests (GET, PUT, DELETE,
 //     PATCH); a POST that creates a record or runs an action is never
-//     repeated, because it may have been executed;
+//     repeated, because it may have been executed. A conditional PATCH
+//     (an ETag in IfMatch, UpsertCreateOnly) whose first try did run
+//     comes back from its retry as a 412, since the first try changed the
+//     version or created the record: after a 412 from such a call, read
+//     the record to see whether it already holds your change;
 //   - a 401 with a bearer challenge makes the token policy drop its cached
 //     token, ask the credential again and resend the request once; when the
 //     credential's own cache hands out the rejected token again, a

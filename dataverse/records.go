@@ -152,6 +152,14 @@ type UpdateOptions struct {
 	// for that). Set it to a Record.ETag for optimistic concurrency: a
 	// stale version fails with 412 CodeConcurrencyVersionMismatch (see
 	// IsPreconditionFailed).
+	//
+	// A PATCH is retried after a 502, 503 or 504. When the first try was
+	// applied before the gateway failed, it gave the record a new version,
+	// so the retry with this ETag fails with 412
+	// CodeConcurrencyVersionMismatch although nobody else wrote: after a
+	// 412 from a call that met a transient failure, read the record again
+	// and check whether it already holds your change before reapplying it.
+	// (With the default "*" the retry simply applies the same values again.)
 	IfMatch azcore.ETag
 	// ReturnRepresentation asks for the updated record (200 instead of 204).
 	ReturnRepresentation bool

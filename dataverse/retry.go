@@ -20,7 +20,10 @@ import (
 //   - 502, 503, 504 (or ClientOptions.Retry.StatusCodes) and connection
 //     errors are retried only for idempotent requests: GET, PUT, DELETE,
 //     PATCH (Dataverse only accepts PATCH on a keyed record, so repeating it
-//     converges), a $batch made only of GETs. A POST that creates a record
+//     converges), a $batch made only of GETs. A conditional PATCH converges
+//     too, but its retry after a first try that ran is answered 412 (new
+//     version, or record already created); UpdateOptions.IfMatch and
+//     UpsertCreateOnly say how to read that. A POST that creates a record
 //     or runs an action is never repeated after such a failure, because it
 //     may have been executed.
 //   - Everything else is returned at once.

@@ -17,6 +17,14 @@ const (
 	UpsertCreateOrUpdate UpsertMode = iota
 	// UpsertCreateOnly only creates (If-None-Match: *); an existing record
 	// fails with 412 CodeDuplicateRecord.
+	//
+	// A PATCH is retried after a 502, 503 or 504 (see the package
+	// documentation). When the first try did create the record before the
+	// gateway failed, the retry finds it and the call returns that 412: a
+	// CodeDuplicateRecord from a call that met a transient failure may mean
+	// "already created by this very call". Read the record back (Retrieve,
+	// RetrieveByKey) and compare it with what you sent before treating the
+	// 412 as a conflict with someone else.
 	UpsertCreateOnly
 	// UpsertUpdateOnly only updates (If-Match: *); a missing record fails
 	// with 404 CodeObjectDoesNotExist. It is what Update does.
@@ -30,6 +38,10 @@ type UpsertOptions struct {
 	Mode UpsertMode
 	// IfMatch requires the existing record to have this version (implies
 	// update-only); a stale ETag fails with 412.
+	//
+	// As with UpdateOptions.IfMatch, a PATCH retried after a 502, 503 or
+	// 504 whose first try was applied fails with 412
+	// CodeConcurrencyVersionMismatch: the first try changed the version.
 	IfMatch azcore.ETag
 	// ReturnRepresentation returns the record; WriteResult.Created then
 	// tells whether it was created (201) or updated (200).
