@@ -63,7 +63,8 @@ type Aggregation struct {
 	Groups   []GroupKey
 	Measures []Measure
 	// Limit lowers the number of rows an aggregation may read below
-	// [AggregateRowLimit] (FetchXML aggregatelimit); 0 keeps the default.
+	// [AggregateRowLimit] (FetchXML aggregatelimit); 0 keeps the default
+	// (the store's, see Options.MaxAggregateRows).
 	Limit int
 }
 
@@ -78,7 +79,8 @@ const CodeAggregateLimit = "0x8004e023"
 // of whole numbers are int64, of decimals and money Decimal, of doubles
 // float64; averages are Decimal (float64 for doubles); min and max keep the
 // column's type; counts are int64. Rows are ordered by the group values.
-// Reading more than [AggregateRowLimit] rows (or Limit) fails with
+// Reading more than [AggregateRowLimit] rows (or Options.MaxAggregateRows,
+// or Limit) fails with
 // AggregateQueryRecordLimitExceeded.
 func (s *Store) Aggregate(ctx context.Context, p *Principal, a Aggregation) ([][]any, error) {
 	return s.aggregate(ctx, s.db, p, a)
@@ -91,7 +93,7 @@ func (tx *Tx) Aggregate(ctx context.Context, p *Principal, a Aggregation) ([][]a
 
 func (s *Store) aggregate(ctx context.Context, db querier, p *Principal, a Aggregation) ([][]any, error) {
 	t := a.Table
-	limit := AggregateRowLimit
+	limit := s.aggregateLimit
 	if a.Limit > 0 && a.Limit < limit {
 		limit = a.Limit
 	}

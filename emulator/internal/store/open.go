@@ -38,6 +38,10 @@ type Options struct {
 	BusyTimeout time.Duration
 	// Logger receives store events; nil discards them.
 	Logger *slog.Logger
+	// MaxAggregateRows lowers the most rows an aggregation may read below
+	// [AggregateRowLimit], so that tests reach the limit with a few rows;
+	// 0 (or a larger value) keeps the service's 50,000.
+	MaxAggregateRows int
 }
 
 // FileName is the database file's name inside the data directory.
@@ -61,6 +65,9 @@ type Store struct {
 	seqValid bool
 
 	org orgInfo
+	// aggregateLimit is the most rows an aggregation reads
+	// (Options.MaxAggregateRows, at most AggregateRowLimit).
+	aggregateLimit int
 	// privileges maps privilege names to their ids, for error messages.
 	privileges map[string]string
 	closeOnce  sync.Once
@@ -114,7 +121,10 @@ func Open(ctx context.Context, dataDir string, opts *Options) (*Store, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	s := &Store{schema: opts.Schema, now: opts.Now, log: opts.Logger}
+	s := &Store{schema: opts.Schema, now: opts.Now, log: opts.Logger, aggregateLimit: AggregateRowLimit}
+	if n := opts.MaxAggregateRows; n > 0 && n < AggregateRowLimit {
+		s.aggregateLimit = n
+	}
 	if s.schema == nil {
 		s.schema = schema.Builtin()
 	}

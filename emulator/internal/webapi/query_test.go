@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/d365s2s/d365/emulator/internal/store"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -205,6 +206,33 @@ func TestLongURLs(t *testing.T) {
 	many := "$filter=" + strings.Repeat("lastname eq 'x' or ", 500) + "lastname eq 'y'"
 	r = e.call(http.MethodGet, api+"contacts?"+many, tokenAdmin, nil)
 	expectError(t, r, http.StatusBadRequest, "0x80060888", "Number of conditions in query exceeded maximum limit.")
+}
+
+// The 50,000-row limit of an aggregation, lowered through the store's
+// option: $apply over more rows is AggregateQueryRecordLimitExceeded, as
+// FetchXML's is; over fewer (a filter first) it answers.
+func TestApplyRecordLimit(t *testing.T) {
+	t.Parallel()
+	e := newEnvWith(t, "", &store.Options{MaxAggregateRows: 10})
+	seedContacts(e) // 11 contacts
+	const limitMessage = "The maximum record limit is exceeded. Reduce the number of records."
+	for _, q := range []string{
+		"$apply=aggregate($count as count)",
+		"$apply=groupby((numberofchildren),aggregate($count as count))",
+		"$apply=groupby((numberofchildren))",
+		"$apply=filter(numberofchildren ge 0)/aggregate(annualincome with sum as total)",
+	} {
+		r := e.call(http.MethodGet, api+"contacts?"+q, tokenAdmin, nil)
+		expectError(t, r, http.StatusBadRequest, "0x8004e023", limitMessage)
+	}
+	r := e.call(http.MethodGet, api+"contacts?$apply=filter(numberofchildren eq 0)/aggregate($count as count)", tokenAdmin, nil)
+	if got := string(r.body); r.status != http.StatusOK || !strings.Contains(got, `"value":[{"count":3}]`) {
+		t.Errorf("aggregate under the limit: %d %s", r.status, got)
+	}
+	// FetchXML's aggregatelimit may lower the limit, never raise it.
+	fetch := `<fetch aggregate="true" aggregatelimit="20"><entity name="contact"><attribute name="contactid" alias="n" aggregate="count" /></entity></fetch>`
+	r = e.call(http.MethodGet, api+"contacts?fetchXml="+url.QueryEscape(fetch), tokenAdmin, nil)
+	expectError(t, r, http.StatusBadRequest, "0x8004e023", limitMessage)
 }
 
 func TestApply(t *testing.T) {
