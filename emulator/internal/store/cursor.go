@@ -54,11 +54,16 @@ func (c *Cursor) Keys() []any { return append([]any(nil), c.keys...) }
 // checked against the query when it runs.
 func NewCursor(keys []any) *Cursor { return &Cursor{keys: append([]any(nil), keys...)} }
 
-// SortKeyFromText reads one sort-key value of col written as text (the
-// decimal digits of a number, the stored text otherwise): the inverse of
-// formatting a [Cursor.Keys] value. GUIDs may be braced and in either
-// case, as Dataverse writes them in paging cookies.
-func SortKeyFromText(col *schema.Column, text string) (any, error) {
+// SortKeyFromText reads the value of sort key o (one of
+// [Query.SortKeys]) written as text (the decimal digits of a number, the
+// stored text otherwise, the text itself for a [Order.Derived] key): the
+// inverse of formatting a [Cursor.Keys] value. GUIDs may be braced and in
+// either case, as Dataverse writes them in paging cookies.
+func SortKeyFromText(o Order, text string) (any, error) {
+	if o.Derived() {
+		return text, nil
+	}
+	col := o.Column
 	typ, _ := sqlColumnType(col)
 	switch typ {
 	case "INTEGER":
@@ -84,13 +89,17 @@ func SortKeyFromText(col *schema.Column, text string) (any, error) {
 	return text, nil
 }
 
-// cursorValue converts a decoded cursor key back to the stored SQL type
-// of its column, refusing anything else.
-func cursorValue(col *schema.Column, k any) (any, error) {
+// cursorValue converts a decoded cursor value of sort key o back to the
+// SQL type of the key (the stored type of its column, or text for a
+// derived key), refusing anything else.
+func cursorValue(o Order, k any) (any, error) {
 	if k == nil {
 		return nil, nil
 	}
-	typ, _ := sqlColumnType(col)
+	typ, _ := sqlColumnType(o.Column)
+	if o.Derived() {
+		typ = "TEXT"
+	}
 	switch x := k.(type) {
 	case json.Number:
 		switch typ {

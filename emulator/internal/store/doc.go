@@ -51,7 +51,11 @@
 // seeks to its cursor instead of sorting the rest of the table: a scan's
 // work and garbage per page do not grow with the table. Indexes are made
 // only for the orders clients use, a few per table at most, since each
-// costs the table's writes.
+// costs the table's writes. An order by a lookup sorts by the primary
+// name of the referenced row and an order by a choice may sort by its
+// labels ([Order.Label]), as Dataverse sorts them; those keys are SQL
+// expressions that no index serves, so each of their pages sorts the rows
+// after its cursor (see sortkey.go).
 //
 // # Failures
 //

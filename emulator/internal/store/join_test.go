@@ -168,7 +168,7 @@ func TestJoinPagingWithTextCursor(t *testing.T) {
 				texts = append(texts, nil)
 				continue
 			}
-			v, err := SortKeyFromText(keys[i].Column, fmt.Sprint(k))
+			v, err := SortKeyFromText(keys[i], fmt.Sprint(k))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -182,10 +182,10 @@ func TestJoinPagingWithTextCursor(t *testing.T) {
 	if diff := cmp.Diff(want, seen); diff != "" {
 		t.Errorf("paged join (-want +got):\n%s", diff)
 	}
-	if _, err := SortKeyFromText(f.conKid, "x"); err == nil {
+	if _, err := SortKeyFromText(Order{Column: f.conKid}, "x"); err == nil {
 		t.Error("SortKeyFromText accepted a non-number for an integer column")
 	}
-	if v, err := SortKeyFromText(f.conID, "{70BF4D48-34CB-ED11-B596-0022481D68CD}"); err != nil || v != "70bf4d48-34cb-ed11-b596-0022481d68cd" {
+	if v, err := SortKeyFromText(Order{Column: f.conID}, "{70BF4D48-34CB-ED11-B596-0022481D68CD}"); err != nil || v != "70bf4d48-34cb-ed11-b596-0022481d68cd" {
 		t.Errorf("braced GUID = %v, %v", v, err)
 	}
 }

@@ -7,13 +7,23 @@ import (
 	"github.com/d365s2s/d365/emulator/internal/schema"
 )
 
-// Order is one sort key of a query.
+// Order is one sort key of a query. A lookup column sorts by the primary
+// name of the row it references, then by its value (see sortkey.go).
 type Order struct {
 	Column *schema.Column
 	Desc   bool
 	// Join, when set, says Column belongs to that joined table rather
 	// than to the query's table.
 	Join *Join
+	// Label sorts a choice (Picklist, State or Status) by the labels of
+	// its options, then by value, as FetchXML sorts choices unless
+	// useraworderby is set; without it a choice sorts by value, as
+	// $orderby sorts it. Other columns ignore Label.
+	Label bool
+
+	// key is what the sort key compares: keyAsOrdered for an Order as a
+	// caller writes it, set by [Query.SortKeys].
+	key sortKeyKind
 }
 
 // Query describes a read of one table: which columns, which rows, in
@@ -53,27 +63,31 @@ type Query struct {
 	nulls nullPart
 }
 
-// SortKeys returns the query's complete sort order: Orders, then what
-// makes the order total: the primary key of the table and of each joined
-// table, depth-first; for a Distinct query, every returned column instead,
-// as a distinct row has no identity of its own. A [Cursor] holds one value
-// per sort key.
+// SortKeys returns the query's complete sort order: Orders, a lookup (or
+// a choice by label) as two keys, the name (label) then the value (see
+// [Order.Derived]); then what makes the order total: the primary key of
+// the table and of each joined table, depth-first; for a Distinct query,
+// every returned column instead, as a distinct row has no identity of its
+// own. A [Cursor] holds one value per sort key.
 func (q *Query) SortKeys() []Order {
-	keys := append([]Order{}, q.Orders...)
+	var keys []Order
+	for _, o := range q.Orders {
+		keys = o.appendSortKeys(keys)
+	}
 	if q.Distinct {
 		for _, c := range q.columns() {
-			keys = append(keys, Order{Column: c})
+			keys = append(keys, Order{Column: c, key: keyValue})
 		}
 		walkJoins(q.Joins, func(j *Join) {
 			for _, c := range j.Columns {
-				keys = append(keys, Order{Column: c, Join: j})
+				keys = append(keys, Order{Column: c, Join: j, key: keyValue})
 			}
 		})
 		return keys
 	}
-	keys = append(keys, Order{Column: q.Table.PrimaryID()})
+	keys = append(keys, Order{Column: q.Table.PrimaryID(), key: keyValue})
 	walkJoins(q.Joins, func(j *Join) {
-		keys = append(keys, Order{Column: j.Table.PrimaryID(), Join: j})
+		keys = append(keys, Order{Column: j.Table.PrimaryID(), Join: j, key: keyValue})
 	})
 	return keys
 }
@@ -177,11 +191,10 @@ func (s *Store) planQuery(b *sqlBuilder, p *Principal, q *Query, withAfter bool)
 	}
 	b.b.WriteString(plan.sql())
 	for _, o := range keys {
-		expr, err := b.column(o.Join, o.Column)
-		if err != nil {
+		b.b.WriteString(", ")
+		if err := b.writeSortKey(o); err != nil {
 			return nil, nil, err
 		}
-		b.b.WriteString(", " + expr)
 	}
 	conds := []Cond{q.Where}
 	switch {
@@ -260,8 +273,9 @@ func (s *Store) querySQL(b *sqlBuilder, p *Principal, q *Query) (*selectPlan, []
 		if i > 0 {
 			b.b.WriteString(", ")
 		}
-		expr, _ := b.column(o.Join, o.Column)
-		b.b.WriteString(expr)
+		if err := b.writeSortKey(o); err != nil {
+			return nil, nil, err
+		}
 		if o.Desc {
 			b.b.WriteString(" DESC")
 		}
@@ -294,7 +308,7 @@ func keysetAfter(orders []Order, c *Cursor, nonNull bool) (Cond, error) {
 	}
 	keys := make([]any, len(c.keys))
 	for i, k := range c.keys {
-		v, err := cursorValue(orders[i].Column, k)
+		v, err := cursorValue(orders[i], k)
 		if err != nil {
 			return nil, err
 		}
@@ -339,11 +353,10 @@ func keysetAfter(orders []Order, c *Cursor, nonNull bool) (Cond, error) {
 // placeholders.
 func sortKeyCond(o Order, tail string, args ...any) Cond {
 	return condFunc(func(b *sqlBuilder) error {
-		expr, err := b.column(o.Join, o.Column)
-		if err != nil {
+		if err := b.writeSortKey(o); err != nil {
 			return err
 		}
-		b.b.WriteString(expr + tail)
+		b.b.WriteString(tail)
 		b.args = append(b.args, args...)
 		return nil
 	})

@@ -34,9 +34,11 @@ const maxSortIndexColumns = 4
 // sortIndexFor returns the name and CREATE INDEX statement of the sort
 // index serving q's order, or "" when q needs none: no order on the
 // table's own columns, an order by the primary key, a distinct query, or
-// an order beginning with a column of a joined table.
+// an order beginning with a column of a joined table or with a derived
+// key (a lookup's name, a choice's label), which no index on the column
+// serves.
 func sortIndexFor(q *Query) (name, stmt string) {
-	if q.Distinct || len(q.Orders) == 0 || q.Orders[0].Join != nil {
+	if q.Distinct || len(q.Orders) == 0 || q.Orders[0].Join != nil || !q.Orders[0].plain() {
 		return "", ""
 	}
 	t := q.Table
@@ -44,7 +46,7 @@ func sortIndexFor(q *Query) (name, stmt string) {
 	var cols []string
 	var parts []string
 	for _, o := range q.Orders {
-		if o.Join != nil || o.Column == pk || len(cols) == maxSortIndexColumns || o.Column.Table != t {
+		if o.Join != nil || o.Column == pk || len(cols) == maxSortIndexColumns || o.Column.Table != t || !o.plain() {
 			break
 		}
 		part := o.Column.LogicalName
@@ -127,8 +129,9 @@ const (
 )
 
 // splitsOnNulls reports whether q is a page that queryDescending reads in
-// two parts: descending by a column of the table, after a cursor whose
-// value of that column is not null. The rows after such a cursor are the
+// two parts: descending by the stored value of a column of the table (a
+// derived key has no index to seek), after a cursor whose value of that
+// column is not null. The rows after such a cursor are the
 // column's smaller values and then its nulls (last in a descending
 // order); SQLite cannot seek an index to "at or below v, or null", so one
 // query would read every row before the cursor on every page.
@@ -137,7 +140,7 @@ func splitsOnNulls(q *Query) bool {
 		return false
 	}
 	first := q.Orders[0]
-	return first.Desc && first.Join == nil && len(q.After.keys) > 0 && q.After.keys[0] != nil &&
+	return first.Desc && first.Join == nil && first.plain() && len(q.After.keys) > 0 && q.After.keys[0] != nil &&
 		first.Column != q.Table.PrimaryID()
 }
 

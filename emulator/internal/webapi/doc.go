@@ -23,7 +23,8 @@
 // retrieve (GET with $select), update and upsert (PATCH with If-Match /
 // If-None-Match), delete, single-property GET/PUT/DELETE, and collection
 // queries with $select, $filter (bound from the odata package's syntax
-// tree to store conditions with bound parameters), $orderby, $top,
+// tree to store conditions with bound parameters), $orderby (a lookup by
+// the primary name of the referenced row, a choice by value), $top,
 // $count, Prefer: odata.maxpagesize and keyset paging through
 // @odata.nextLink, $expand, and $apply (filter, groupby and aggregate,
 // also over the columns of related rows). A condition or order on related
@@ -34,7 +35,8 @@
 // FetchXML queries (GET <set>?fetchXml=…) are parsed and bound to the
 // same metadata (fetchxml_*.go) and run as one store query, with a join
 // per link-entity: attributes and aliases, filters and conditions with
-// Dataverse's operators, orders, inner and outer link-entities named
+// Dataverse's operators, orders (a lookup by name, a choice by label
+// unless useraworderby is set), inner and outer link-entities named
 // "<alias>.<column>" in results, distinct, top, aggregates with groupby
 // and dategrouping, and paging by page number or by paging cookie
 // (keyset-stable: the cookie carries the last row's sort keys). As in

@@ -443,7 +443,9 @@ func (fb *fetchBinder) claimAlias(alias string) error {
 }
 
 // bindOrders binds the order elements of a non-aggregate query: the
-// entity's, then each link-entity's, in document order.
+// entity's, then each link-entity's, in document order. A choice sorts by
+// its labels unless the fetch sets useraworderby; a lookup by the name of
+// the row it references (the store does that for every lookup order).
 func (fb *fetchBinder) bindOrders() error {
 	var orders []store.Order
 	add := func(o *fetchOrder, scope *fetchScope, atRoot bool) error {
@@ -461,7 +463,7 @@ func (fb *fetchBinder) bindOrders() error {
 		if !ok {
 			return errFetchNoAttribute(target.table, o.attribute)
 		}
-		orders = append(orders, store.Order{Column: c, Desc: o.desc, Join: target.join})
+		orders = append(orders, store.Order{Column: c, Desc: o.desc, Join: target.join, Label: !fb.plan.fq.rawOrderBy})
 		return nil
 	}
 	for _, o := range fb.plan.fq.entity.orders {

@@ -29,8 +29,11 @@ import (
 // in the fetch element's paging-cookie attribute with page="2". The
 // emulator's sort keys are the query's orders plus the primary keys that
 // make the order total ([store.Query.SortKeys]); a link-entity's keys are
-// named "<alias>.<column>". The last values are a keyset position, so
-// rows inserted between requests are neither skipped nor repeated.
+// named "<alias>.<column>". An order by a lookup (or by a choice's label)
+// is two keys: the name (label), named "<column>name" as Dataverse names
+// a lookup's name and a choice's label attributes, then the value. The
+// last values are a keyset position, so rows inserted between requests
+// are neither skipped nor repeated.
 
 // fetchCookieName is what an XML element name must look like; a sort key
 // whose name is not one (an odd alias) makes the query cookie-less.
@@ -41,6 +44,9 @@ func (plan *fetchPlan) sortKeyNames(keys []store.Order) ([]string, bool) {
 	names := make([]string, len(keys))
 	for i, k := range keys {
 		name := k.Column.LogicalName
+		if k.Derived() {
+			name += "name"
+		}
 		if k.Join != nil {
 			name = plan.joinAlias[k.Join] + "." + name
 		}
@@ -52,12 +58,14 @@ func (plan *fetchPlan) sortKeyNames(keys []store.Order) ([]string, bool) {
 	return names, true
 }
 
-// cookieValue writes a stored sort-key value as cookie text: GUIDs braced
-// and upper-case, as Dataverse writes them.
-func cookieValue(col *schema.Column, v any) string {
+// cookieValue writes a stored value of sort key k as cookie text: GUIDs
+// braced and upper-case, as Dataverse writes them; a name or label as it
+// is.
+func cookieValue(k store.Order, v any) string {
+	col := k.Column
 	switch x := v.(type) {
 	case string:
-		if col.Type == schema.TypeUniqueidentifier || col.Type.IsLookup() {
+		if !k.Derived() && (col.Type == schema.TypeUniqueidentifier || col.Type.IsLookup()) {
 			if id, err := uuid.Parse(x); err == nil {
 				return "{" + strings.ToUpper(id.String()) + "}"
 			}
@@ -89,12 +97,12 @@ func (plan *fetchPlan) encodePagingCookie(keys []store.Order, page *store.Page, 
 		b.WriteString("<" + name)
 		if lastKeys[i] != nil {
 			b.WriteString(` last="`)
-			xmlAttrEscape(&b, cookieValue(keys[i].Column, lastKeys[i]))
+			xmlAttrEscape(&b, cookieValue(keys[i], lastKeys[i]))
 			b.WriteByte('"')
 		}
 		if firstKeys[i] != nil {
 			b.WriteString(` first="`)
-			xmlAttrEscape(&b, cookieValue(keys[i].Column, firstKeys[i]))
+			xmlAttrEscape(&b, cookieValue(keys[i], firstKeys[i]))
 			b.WriteByte('"')
 		}
 		b.WriteString(" />")
@@ -178,7 +186,7 @@ func (plan *fetchPlan) decodePagingCookie(cookie string, keys []store.Order) (*s
 					if a.Name.Local != "last" {
 						continue
 					}
-					v, err := store.SortKeyFromText(keys[i].Column, a.Value)
+					v, err := store.SortKeyFromText(keys[i], a.Value)
 					if err != nil {
 						return nil, 0, errPagingCookie("The value of " + names[i] + " does not fit its column.")
 					}

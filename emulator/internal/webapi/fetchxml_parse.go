@@ -21,6 +21,7 @@ type fetchQuery struct {
 	distinct         bool
 	aggregate        bool
 	totalCount       bool // returntotalrecordcount
+	rawOrderBy       bool // useraworderby: choices sort by value, not label
 	aggregateLimit   int
 	entity           *fetchEntity
 }
@@ -324,7 +325,10 @@ func readFetch(el *element) (*fetchQuery, error) {
 	if q.totalCount, err = boolAttr(el, "returntotalrecordcount", codeFetchInvalidValue); err != nil {
 		return nil, err
 	}
-	for _, name := range []string{"no-lock", "min-active-row-version", "useraworderby", "latematerialize"} {
+	if q.rawOrderBy, err = boolAttr(el, "useraworderby", codeFetchInvalidNoLock); err != nil {
+		return nil, err
+	}
+	for _, name := range []string{"no-lock", "min-active-row-version", "latematerialize"} {
 		if _, err := boolAttr(el, name, codeFetchInvalidNoLock); err != nil {
 			return nil, err
 		}

@@ -100,6 +100,9 @@ func joinSegments(segs []odata.Segment) string {
 }
 
 // bindOrderBy resolves $orderby to sort keys on the table's own columns.
+// A choice sorts by value (the reference, §3.3); a lookup by the primary
+// name of the referenced row, which the store does for every lookup
+// order.
 func (b *binder) bindOrderBy(items []odata.OrderByItem) ([]store.Order, error) {
 	var out []store.Order
 	for _, it := range items {
