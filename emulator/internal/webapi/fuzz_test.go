@@ -109,6 +109,8 @@ func FuzzCollectionQuery(f *testing.F) {
 		"$select=fullname&$expand=parentcustomerid_account($select=name;$expand=primarycontactid($select=fullname))",
 		"$expand=Contact_Tasks($select=subject;$filter=statecode eq 0;$orderby=subject;$top=2),ownerid,owninguser/$ref",
 		"$count=true&$skiptoken=%3Ccookie%20pagenumber%3D%222%22%20pagingcookie%3D%22WyJhIl0%22%20istracking%3D%22False%22%20%2F%3E",
+		// A lookup order: the cursor holds the name, the GUID, the id.
+		"$orderby=_parentcustomerid_value desc,_ownerid_value&$skiptoken=%3Ccookie%20pagenumber%3D%222%22%20pagingcookie%3D%22WyJiIixudWxsLCJhIiwiYSIsIngiXQ%22%20istracking%3D%22False%22%20%2F%3E",
 	} {
 		f.Add(s)
 	}
@@ -191,6 +193,8 @@ func FuzzFetchXML(f *testing.F) {
 		`<fetch><entity name="contact"><attribute name="lastname" alias="x" /><filter><condition attribute="numberofchildren" operator="between"><value>1</value><value>3</value></condition></filter></entity></fetch>`,
 		`<?xml version="1.0"?><fetch><entity name="contact" /></fetch>`,
 		`<fetch><entity name="contact"><filter><condition attribute="modifiedon" operator="eq" valueof="createdon" /></filter></entity></fetch>`,
+		`<fetch count="1" page="2" paging-cookie="&lt;cookie page=&quot;1&quot;&gt;&lt;gendercodename last=&quot;Male&quot; /&gt;&lt;gendercode last=&quot;1&quot; /&gt;&lt;parentcustomeridname /&gt;&lt;parentcustomerid /&gt;&lt;contactid last=&quot;{00000000-0000-0000-0000-000000000001}&quot; /&gt;&lt;/cookie&gt;"><entity name="contact"><order attribute="gendercode" /><order attribute="parentcustomerid" descending="true" /></entity></fetch>`,
+		`<fetch useraworderby="true"><entity name="contact"><order attribute="gendercode" /><link-entity name="account" from="accountid" to="parentcustomerid" alias="a"><order attribute="ownerid" /></link-entity></entity></fetch>`,
 	} {
 		f.Add(s)
 	}
