@@ -3,8 +3,10 @@ package dataverse_test
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/google/go-cmp/cmp"
@@ -51,6 +53,7 @@ func TestE2ERecords(t *testing.T) {
 		{"UpsertGuardsByID", e2eUpsertGuardsByID},
 		{"FilterValuesAreQuotedAndEncoded", e2eFilterValuesAreQuotedAndEncoded},
 		{"SingleProperty", e2eSingleProperty},
+		{"DateOnlyColumns", e2eDateOnlyColumns},
 	} {
 		t.Run(sub.name, func(t *testing.T) {
 			t.Parallel()
@@ -333,4 +336,34 @@ func e2eSingleProperty(t *testing.T, env *e2eEnv) {
 func hasStatus(err error, status int) bool {
 	var re *dataverse.ResponseError
 	return errors.As(err, &re) && re.StatusCode == status
+}
+
+// e2eDateOnlyColumns writes and reads a date-only column (birthdate) with dataverse.Date, in a
+// Record and in a struct: the body carries "1815-12-10", which the service stores as that day.
+func e2eDateOnlyColumns(t *testing.T, env *e2eEnv) {
+	ctx := t.Context()
+	born := dataverse.Date{Year: 1815, Month: time.December, Day: 10}
+	created, err := env.client.Create(ctx, "contacts", dataverse.Record{"lastname": "Lovelace", "birthdate": born}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Birth dataverse.Date `json:"birthdate"`
+	}
+	if err := env.client.Retrieve(ctx, "contacts", created.ID, &got, &dataverse.RetrieveOptions{Select: []string{"birthdate"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got.Birth != born {
+		t.Errorf("birthdate read back = %v, want %v", got.Birth, born)
+	}
+	page, err := env.client.List(ctx, "contacts", &dataverse.ListOptions{Query: dataverse.Query{
+		Select: []string{"contactid"},
+		Filter: dataverse.Filterf("birthdate eq %v and lastname eq %v", born, "Lovelace"),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(page.Items, func(r dataverse.Record) bool { return r["contactid"] == created.ID.String() }) {
+		t.Errorf("filter on birthdate eq %v found %v, want the new contact %s", born, page.Items, created.ID)
+	}
 }

@@ -49,8 +49,10 @@ func FormatLiteral(v any) (string, error) {
 type Raw string
 
 // Date is an Edm.Date value (a calendar day without time or zone), written
-// bare as 2024-01-31. As a literal it must be a real day of the years 1 to
-// 9999: FormatLiteral refuses the zero Date, month 13 or 30 February.
+// bare as 2024-01-31 in filters and keys and as "2024-01-31" in JSON bodies
+// (the date-only columns: birthdate, anniversary). It must be a real day of
+// the years 1 to 9999: FormatLiteral and MarshalText refuse the zero Date,
+// month 13 or 30 February.
 type Date struct {
 	Year  int
 	Month time.Month
