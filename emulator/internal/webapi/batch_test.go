@@ -233,6 +233,14 @@ Content-Type: application/json
 	if got := r.header.Values("Preference-Applied"); !slices.Equal(got, []string{"odata.continue-on-error"}) {
 		t.Errorf("Preference-Applied with continue-on-error = %q", got)
 	}
+	// odata.continue-on-error=false asks for the default: stop at the failure, nothing echoed.
+	r = e.call(http.MethodPost, api+"$batch", tokenAdmin, crlf(changeset(strings.Repeat("x", 201))), append(ct, "Prefer", "odata.continue-on-error=false")...)
+	if diff := cmp.Diff([]any{400}, statuses(readBatch(t, r))); r.status != http.StatusBadRequest || diff != "" {
+		t.Errorf("continue-on-error=false: %d %s", r.status, diff)
+	}
+	if got := r.header.Values("Preference-Applied"); len(got) != 0 {
+		t.Errorf("Preference-Applied with continue-on-error=false = %q", got)
+	}
 	// A good changeset commits both.
 	r = e.call(http.MethodPost, api+"$batch", tokenAdmin, crlf(changeset("second")), ct...)
 	if diff := cmp.Diff([]any{[]any{204, 204}, 204}, statuses(readBatch(t, r))); diff != "" {

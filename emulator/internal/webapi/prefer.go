@@ -73,7 +73,8 @@ func parsePrefer(headers []string) (preferences, error) {
 					}
 				}
 			case preferContinueOnError:
-				p.continueOnError = true
+				// OData: the preference may carry a boolean; "=false" asks for the default.
+				p.continueOnError = value == "" || strings.EqualFold(value, "true")
 			case "odata.track-changes":
 				p.trackChanges = true
 			}
