@@ -162,6 +162,8 @@
 //   - latency: waits delay, then passes the request on. On Web API paths the wait comes after
 //     the service protection check, so a delayed request holds one of its caller's concurrent
 //     slots and its wait counts towards the combined execution time, as a slow request does.
+//     Rules are counted before that check, so a latency rule that fires on a request the limits
+//     then refuse is spent without delaying anything (the log still names it).
 //   - drop: closes the connection without a response (HTTP/1 hijack; HTTP/2 stream reset).
 //     Go's HTTP client silently retries an idempotent request once when a reused connection is
 //     closed before any response, so make such a rule fire on more than one call (or use POST)
