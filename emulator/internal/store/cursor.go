@@ -21,10 +21,11 @@ type Cursor struct {
 	keys []any
 }
 
-// errCursorMismatch is a cursor whose values do not fit the query. It is
-// deliberately not an *Error: callers translate it to their own message
-// (the Web API's invalid $skiptoken).
-var errCursorMismatch = errors.New("store: the cursor does not belong to this query")
+// ErrCursorMismatch is the error of a query whose After cursor does not fit
+// its sort keys (a $skiptoken or paging cookie from another query, or
+// tampered with). It is deliberately not an *Error: callers translate it to
+// their own message (the Web API's invalid $skiptoken or paging cookie).
+var ErrCursorMismatch = errors.New("store: the cursor does not belong to this query")
 
 // MarshalText encodes the cursor as JSON text.
 func (c *Cursor) MarshalText() ([]byte, error) { return json.Marshal(c.keys) }
@@ -69,20 +70,20 @@ func SortKeyFromText(o Order, text string) (any, error) {
 	case "INTEGER":
 		n, err := strconv.ParseInt(text, 10, 64)
 		if err != nil {
-			return nil, errCursorMismatch
+			return nil, ErrCursorMismatch
 		}
 		return n, nil
 	case "REAL":
 		f, err := strconv.ParseFloat(text, 64)
 		if err != nil {
-			return nil, errCursorMismatch
+			return nil, ErrCursorMismatch
 		}
 		return f, nil
 	}
 	if col.Type == schema.TypeUniqueidentifier || col.Type.IsLookup() {
 		id, err := uuid.Parse(text)
 		if err != nil {
-			return nil, errCursorMismatch
+			return nil, ErrCursorMismatch
 		}
 		return id.String(), nil
 	}
@@ -106,13 +107,13 @@ func cursorValue(o Order, k any) (any, error) {
 		case "INTEGER":
 			n, err := x.Int64()
 			if err != nil {
-				return nil, errCursorMismatch
+				return nil, ErrCursorMismatch
 			}
 			return n, nil
 		case "REAL":
 			f, err := x.Float64()
 			if err != nil {
-				return nil, errCursorMismatch
+				return nil, ErrCursorMismatch
 			}
 			return f, nil
 		}
@@ -129,5 +130,5 @@ func cursorValue(o Order, k any) (any, error) {
 			return x, nil
 		}
 	}
-	return nil, errCursorMismatch
+	return nil, ErrCursorMismatch
 }

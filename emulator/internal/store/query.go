@@ -304,7 +304,7 @@ func (s *Store) querySQL(b *sqlBuilder, p *Principal, q *Query) (*selectPlan, []
 // descending page is read on its own).
 func keysetAfter(orders []Order, c *Cursor, nonNull bool) (Cond, error) {
 	if len(c.keys) != len(orders) {
-		return nil, errCursorMismatch
+		return nil, ErrCursorMismatch
 	}
 	keys := make([]any, len(c.keys))
 	for i, k := range c.keys {

@@ -171,8 +171,8 @@ func TestOrderByLookupCursor(t *testing.T) {
 		t.Errorf("SortKeyFromText(name key) = %v, %v", v, err)
 	}
 	q.After = NewCursor([]any{int64(7), fixedID(3).String(), fixedID(0xa05).String()})
-	if _, err := f.s.Query(ctx, f.p, q); err != errCursorMismatch {
-		t.Errorf("a number for the name key: %v; want errCursorMismatch", err)
+	if _, err := f.s.Query(ctx, f.p, q); err != ErrCursorMismatch {
+		t.Errorf("a number for the name key: %v; want ErrCursorMismatch", err)
 	}
 	// Rows created during a scan: one behind the cursor (a null lookup
 	// with a smaller id) is not seen, one ahead of it (contact "Bravo") is;

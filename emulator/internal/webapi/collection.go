@@ -2,6 +2,7 @@ package webapi
 
 import (
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -83,7 +84,7 @@ func (req *request) listRows(t *schema.Table, base store.Cond, linkPath string) 
 	if limit > 0 {
 		page, err = req.data().Query(req.ctx, req.p, store.Query{Table: t, Columns: cols, Where: where, Orders: orders, After: after, Limit: limit})
 		if err != nil {
-			if store.KindOf(err) == 0 && after != nil {
+			if errors.Is(err, store.ErrCursorMismatch) {
 				return errBadSkipToken()
 			}
 			return err

@@ -1,6 +1,7 @@
 package webapi
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/d365s2s/d365/emulator/internal/odata"
@@ -68,7 +69,7 @@ func (req *request) runFetch(plan *fetchPlan, count bool) error {
 	}
 	result, err := req.data().Query(req.ctx, req.p, sq)
 	if err != nil {
-		if store.KindOf(err) == 0 && sq.After != nil {
+		if errors.Is(err, store.ErrCursorMismatch) {
 			return errPagingCookie("The cookie's values do not fit the query's sort keys.")
 		}
 		return err

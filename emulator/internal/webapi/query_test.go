@@ -182,9 +182,19 @@ func TestPaging(t *testing.T) {
 	}
 	// $top is ignored when a page size is sent.
 	r := e.call(http.MethodGet, api+"contacts?$select=lastname&$top=1", tokenAdmin, nil, "Prefer", "odata.maxpagesize=2")
-	if m := r.json(t); len(m["value"].([]any)) != 2 || m["@odata.nextLink"] == nil {
+	m := r.json(t)
+	if len(m["value"].([]any)) != 2 || m["@odata.nextLink"] == nil {
 		t.Errorf("$top with maxpagesize: %s", r.body)
 	}
+	// A well-formed skip token from another query (primary-key order) does not fit two sort
+	// keys: the invalid $skiptoken 400, not a 500.
+	u, err := url.Parse(m["@odata.nextLink"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := api + "contacts?$select=lastname&$orderby=numberofchildren desc,lastname&$skiptoken=" + url.QueryEscape(u.Query().Get("$skiptoken"))
+	r = e.call(http.MethodGet, other, tokenAdmin, nil, "Prefer", "odata.maxpagesize=2")
+	expectError(t, r, http.StatusBadRequest, "0x80060888", "The $skiptoken is not valid")
 }
 
 func TestLongURLs(t *testing.T) {
