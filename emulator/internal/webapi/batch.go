@@ -180,6 +180,14 @@ func errorRecorder(e *apiError) *recorder {
 	return rec
 }
 
+// batchOtherServiceMessage refuses a part whose absolute URL is not under
+// this service's root (another host or organization, another scheme, a
+// version the service does not serve): the part is never run against this
+// organization by mistake. Its arguments are the URL and the service root.
+// [unverified: the wording; the reference only shows absolute URLs of the
+// organization itself.]
+const batchOtherServiceMessage = "The request URL '%s' in the batch is not an address of this service. Use a URL under the service root %s/, or one relative to it."
+
 // runPart runs one request of a batch as the batch's principal, inside tx
 // when it belongs to a changeset. $n references to earlier Content-IDs in
 // the URL and in the body are replaced by the rows' URLs.
@@ -191,6 +199,9 @@ func (req *request) runPart(br *batchRequest, tx *store.Tx, ids map[string]strin
 	var full string
 	switch {
 	case strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://"):
+		if _, ok := req.serviceRelative(target); !ok {
+			return errorRecorder(newError(http.StatusBadRequest, codePayload, batchOtherServiceMessage, br.target, req.base))
+		}
 		full = target
 	case strings.HasPrefix(target, "/"):
 		full = req.h.orgURL + target

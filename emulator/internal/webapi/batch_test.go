@@ -166,6 +166,54 @@ Accept: application/json
 	}
 }
 
+// A part's absolute URL must be under this service's root: a part written for another
+// organization (or scheme, or an unserved version) is refused, never run here.
+func TestBatchPartOfAnotherService(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	for _, target := range []string{
+		"https://other.example.com/api/data/v9.2/tasks",
+		strings.Replace(e.org, "https://", "http://", 1) + "/api/data/v9.2/tasks",
+		e.org + "/api/data/v8.2/tasks",
+		e.org + "/other/api/data/v9.2/tasks",
+	} {
+		body := crlf(`--batch_X
+Content-Type: application/http
+Content-Transfer-Encoding: binary
+
+POST ` + target + ` HTTP/1.1
+Content-Type: application/json
+
+{"subject":"elsewhere"}
+--batch_X--
+`)
+		r := e.call(http.MethodPost, api+"$batch", tokenAdmin, body, "Content-Type", "multipart/mixed; boundary=batch_X")
+		results := readBatch(t, r)
+		if r.status != http.StatusBadRequest || len(results) != 1 || results[0].status != http.StatusBadRequest ||
+			!strings.Contains(results[0].body, `"code":"0x80048d19"`) || !strings.Contains(results[0].body, "is not an address of this service") {
+			t.Errorf("%s: %d %+v, want the part refused with 400 0x80048d19", target, r.status, results)
+		}
+	}
+	if got := string(e.call(http.MethodGet, api+"tasks/$count", tokenAdmin, nil).body); got != "0" {
+		t.Errorf("tasks after refused parts = %s, want 0", got)
+	}
+	// The organization's own absolute URL, any served version, still runs.
+	body := crlf(`--batch_X
+Content-Type: application/http
+Content-Transfer-Encoding: binary
+
+POST ` + e.org + `/api/data/v9.0/tasks HTTP/1.1
+Content-Type: application/json
+
+{"subject":"here"}
+--batch_X--
+`)
+	r := e.call(http.MethodPost, api+"$batch", tokenAdmin, body, "Content-Type", "multipart/mixed; boundary=batch_X")
+	if diff := cmp.Diff([]any{204}, statuses(readBatch(t, r))); r.status != http.StatusOK || diff != "" {
+		t.Errorf("own absolute URL: %d %s", r.status, diff)
+	}
+}
+
 func TestBatchFailures(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "")
