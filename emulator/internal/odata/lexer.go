@@ -73,10 +73,6 @@ type lexer struct {
 	aliases    bool  // '@name' is a token (filter, orderby, apply)
 }
 
-func newLexer(w *textWindow) *lexer {
-	return &lexer{w: w, pos: w.lo}
-}
-
 func (l *lexer) bail(err *SyntaxError) { panic(bailout{err}) }
 
 // text returns the source text of the current token.

@@ -9,15 +9,8 @@ import (
 	"github.com/d365s2s/d365/emulator/internal/schema"
 )
 
-// Internal tables. Their names start with "_dv_", which no Dataverse
-// logical name can.
-const (
-	tableMeta          = "_dv_meta"
-	tableSequence      = "_dv_sequence"
-	tablePrivilege     = "_dv_privilege"
-	tableRolePrivilege = "_dv_roleprivilege"
-)
-
+// internalDDL creates the store's own tables. Their names start with "_dv_",
+// which no Dataverse logical name can.
 var internalDDL = []string{
 	`CREATE TABLE IF NOT EXISTS "_dv_meta" ("key" TEXT NOT NULL PRIMARY KEY, "value" TEXT NOT NULL) STRICT`,
 	`CREATE TABLE IF NOT EXISTS "_dv_sequence" ("name" TEXT NOT NULL PRIMARY KEY, "value" INTEGER NOT NULL) STRICT`,

@@ -387,6 +387,7 @@ func targetSets(nav *schema.NavigationProperty) string {
 
 // errConvert is ODataLib's conversion failure.
 func errConvert(raw json.RawMessage, col *schema.Column) error {
+	//lint:ignore ST1005 the message is ODataLib's, word for word, and reaches the client as is
 	return fmt.Errorf("Cannot convert the literal '%s' to the expected type '%s'.", strings.Trim(string(raw), `"`), col.EdmType())
 }
 

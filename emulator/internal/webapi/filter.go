@@ -266,7 +266,7 @@ func (b *binder) bindComparison(x *odata.BinaryExpr) (store.Cond, error) {
 		}
 		return store.CompareColumns(a.col, storeOps[op], c.col), nil
 	case !leftIsPath && rightIsPath:
-		left, right, lp = right, left, rp
+		right, lp = left, rp // the literal is now on the right
 		op = flippedOps[op]
 	case !leftIsPath:
 		return nil, errFilterUnsupported("A $filter comparison needs a property on one side.")

@@ -9,7 +9,6 @@ import (
 	"github.com/d365s2s/d365/emulator/internal/odata"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
-	"github.com/google/uuid"
 )
 
 // literalEdmType names the OData type of a literal, as type errors do.
@@ -161,16 +160,4 @@ func timeValue(col *schema.Column, lit odata.Expr) (time.Time, bool) {
 	}
 	t, ok := v.(time.Time)
 	return t, ok
-}
-
-// guidValue is a helper for query functions taking ids.
-func guidValue(lit odata.Expr) (uuid.UUID, bool) {
-	switch x := lit.(type) {
-	case *odata.GUIDLiteral:
-		return x.Value, true
-	case *odata.StringLiteral:
-		id, err := uuid.Parse(x.Value)
-		return id, err == nil
-	}
-	return uuid.Nil, false
 }
