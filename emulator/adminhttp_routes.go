@@ -237,6 +237,27 @@ func (e *Emulator) adminRoutes(mux *http.ServeMux) {
 		}
 		respond(w, http.StatusCreated)(e.CreateBusinessUnit(r.Context(), req.Name, req.Parent))
 	})
+	mux.HandleFunc("GET /_emulator/businessunits/{bu}", func(w http.ResponseWriter, r *http.Request) {
+		respond(w, http.StatusOK)(e.BusinessUnit(r.Context(), r.PathValue("bu")))
+	})
+	mux.HandleFunc("PATCH /_emulator/businessunits/{bu}", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Disabled *bool `json:"disabled"`
+		}
+		if err := decodeBody(r, &body, false); err != nil {
+			writeErr(w, err)
+			return
+		}
+		if body.Disabled == nil {
+			writeErr(w, invalidf(`PATCH a business unit with {"disabled": true} or {"disabled": false}`))
+			return
+		}
+		if err := e.SetBusinessUnitEnabled(r.Context(), r.PathValue("bu"), !*body.Disabled); err != nil {
+			writeErr(w, err)
+			return
+		}
+		respond(w, http.StatusOK)(e.BusinessUnit(r.Context(), r.PathValue("bu")))
+	})
 
 	// Whole state.
 	mux.HandleFunc("POST /_emulator/reset", func(w http.ResponseWriter, r *http.Request) {

@@ -109,3 +109,81 @@ func TestAdminHTTPErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestAdminHTTPBusinessUnits creates, reads, disables and enables business units over the admin
+// API; a disabled unit's application user is refused until it is enabled again.
+func TestAdminHTTPBusinessUnits(t *testing.T) {
+	t.Parallel()
+	emu := start(t, nil)
+	var sales emulator.BusinessUnit
+	if st := adminCall(t, emu, http.MethodPost, "businessunits", map[string]string{"name": "Sales"}, &sales); st != http.StatusCreated || sales.Disabled || sales.ParentID == "" {
+		t.Fatalf("POST businessunits = %d %+v", st, sales)
+	}
+	app, secret := newApp(t, emu, "sales sync")
+	var user emulator.ApplicationUser
+	if st := adminCall(t, emu, http.MethodPost, "appusers", map[string]any{"app": app.ClientID, "roles": []string{emulator.DefaultRoleName}, "businessUnit": "Sales"}, &user); st != http.StatusCreated {
+		t.Fatalf("POST appusers: %d", st)
+	}
+	token := mustToken(t, emu, secretCredential(t, emu, emu.TenantID(), app.ClientID, secret))
+
+	var got emulator.BusinessUnit
+	if st := adminCall(t, emu, http.MethodPatch, "businessunits/Sales", map[string]bool{"disabled": true}, &got); st != http.StatusOK ||
+		got.ID != sales.ID || !got.Disabled {
+		t.Errorf("PATCH businessunits/Sales disabled = %d %+v, want 200 and the unit disabled", st, got)
+	}
+	if res := callAPI(t, emu, token, http.MethodGet, "WhoAmI", ""); res.status != http.StatusForbidden || res.code != "0x80040225" ||
+		!strings.Contains(res.message, "the business unit 'Sales' (Id="+sales.ID+") is disabled") {
+		t.Errorf("WhoAmI in the disabled unit = %d %s %q, want 403 0x80040225 naming Sales", res.status, res.code, res.message)
+	}
+	// GET by ID and the listing show it disabled, as JSON "disabled": true.
+	resp, err := emu.HTTPClient().Get(emu.URL() + "/_emulator/businessunits/" + sales.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"name":"Sales"`) || !strings.Contains(string(body), `"disabled":true`) {
+		t.Errorf("GET businessunits/{id} = %d %s, want Sales with \"disabled\":true", resp.StatusCode, body)
+	}
+	var units []map[string]any
+	if st := adminCall(t, emu, http.MethodGet, "businessunits", nil, &units); st != http.StatusOK || len(units) != 2 ||
+		units[0]["disabled"] != false || units[1]["name"] != "Sales" || units[1]["disabled"] != true {
+		t.Errorf("GET businessunits = %d %v, want the enabled root and disabled Sales", st, units)
+	}
+
+	if st := adminCall(t, emu, http.MethodPatch, "businessunits/"+sales.ID, map[string]bool{"disabled": false}, &got); st != http.StatusOK || got.Disabled {
+		t.Errorf("PATCH businessunits/{id} enabled = %d %+v", st, got)
+	}
+	if res := callAPI(t, emu, token, http.MethodGet, "WhoAmI", ""); res.status != http.StatusOK || res.body["UserId"] != user.UserID {
+		t.Errorf("WhoAmI after enabling = %d %s %q, want 200", res.status, res.code, res.message)
+	}
+
+	root, _ := units[0]["id"].(string)
+	tests := []struct {
+		method, path string
+		body         any
+		status       int
+		code, says   string
+	}{
+		{"PATCH", "businessunits/Sales", map[string]any{"disabled": true, "name": "x"}, 400, "Invalid", `unknown field "name"`},
+		{"PATCH", "businessunits/Sales", map[string]any{"disabled": "yes"}, 400, "Invalid", "does not fit"},
+		{"PATCH", "businessunits/Sales", map[string]any{}, 400, "Invalid", `{"disabled": true}`},
+		{"PATCH", "businessunits/Sales", nil, 400, "Invalid", "needs a JSON body"},
+		{"PATCH", "businessunits/" + root, map[string]bool{"disabled": true}, 400, "Invalid", "Root Business unit cannot be disabled."},
+		{"PATCH", "businessunits/Narnia", map[string]bool{"disabled": true}, 404, "NotFound", "Narnia"},
+		{"GET", "businessunits/Narnia", nil, 404, "NotFound", "Narnia"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			var e adminErr
+			st := adminCall(t, emu, tt.method, tt.path, tt.body, &e)
+			if st != tt.status || e.Error.Code != tt.code || !strings.Contains(e.Error.Message, tt.says) {
+				t.Errorf("%s %s %v = %d %+v, want %d %s mentioning %q", tt.method, tt.path, tt.body, st, e.Error, tt.status, tt.code, tt.says)
+			}
+		})
+	}
+	// The refused requests changed nothing.
+	if st := adminCall(t, emu, http.MethodGet, "businessunits/Sales", nil, &got); st != http.StatusOK || got.Disabled {
+		t.Errorf("Sales after the refused PATCHes = %+v, want enabled", got)
+	}
+}

@@ -30,7 +30,8 @@
 // Certificates, RemoveCertificate), application users (CreateApplicationUser,
 // SetApplicationUserRoles, SetApplicationUserEnabled, SetApplicationUserBusinessUnit,
 // RemoveApplicationUser), security roles with prv<Verb><Table> privileges at a depth (CreateRole,
-// Roles, SetRolePrivileges, RemoveRole, Privileges), business units; the whole
+// Roles, SetRolePrivileges, RemoveRole, Privileges), business units (CreateBusinessUnit,
+// BusinessUnits, SetBusinessUnitEnabled: a disabled one locks its users out); the whole
 // state (Reset, Snapshot, Restore); time (SetClockOffset, SetTokenLifetime, RotateSigningKey);
 // traffic (SetLimits, AddFault, RequestLog). Failures match ErrNotFound, ErrConflict or ErrInvalid
 // with errors.Is and say what to fix.
@@ -70,6 +71,8 @@
 //	GET    /_emulator/privileges                      [name]
 //	GET    /_emulator/businessunits                   [BusinessUnit]
 //	POST   /_emulator/businessunits                   {"name","parent"?} -> 201 BusinessUnit
+//	GET    /_emulator/businessunits/{name or id}      BusinessUnit
+//	PATCH  /_emulator/businessunits/{name or id}      {"disabled":bool} -> BusinessUnit (also disables those under it)
 //	POST   /_emulator/reset                           204
 //	GET    /_emulator/snapshots                       [name]
 //	POST   /_emulator/snapshots                       {"name"} -> 201
@@ -99,5 +102,5 @@
 // The emulator is a library first: start one per test with New (or emulatortest.New) and Close
 // it when done. The d365 command runs the same emulator as a server (d365 emulator) and scripts
 // the admin API (d365 emulator app create, app secret add/list/remove, appuser create, role
-// create/set/remove, fault add, log, reset).
+// create/set/remove, businessunit create/list/disable/enable, fault add, log, reset).
 package emulator

@@ -42,6 +42,7 @@ import (
 //	businessUnits:
 //	  - name: Sales
 //	    parent: ""                    # a business unit's name; default: the root
+//	    disabled: false               # true: its users, and those of units under it, get 403
 //	roles:
 //	  - name: Contact integration
 //	    privileges: [prvReadContact, "prvWriteContact:organization"]   # name[:depth]; depth user,
@@ -158,6 +159,9 @@ type ScenarioCertificate struct {
 type ScenarioBusinessUnit struct {
 	Name   string `yaml:"name"`
 	Parent string `yaml:"parent,omitempty"`
+	// Disabled disables the business unit once everything is created, and with it the business
+	// units under it (see Emulator.SetBusinessUnitEnabled).
+	Disabled bool `yaml:"disabled,omitempty"`
 }
 
 // ScenarioRole is a security role of a scenario; privileges are written as ParsePrivilege reads

@@ -64,6 +64,14 @@ func (e *Emulator) applyScenario(ctx context.Context, p *scenarioPlan) error {
 			return at(u.path, err)
 		}
 	}
+	// Business units are disabled last: children and users are created in them first.
+	for i, bu := range p.businessUnits {
+		if bu.Disabled {
+			if err := e.SetBusinessUnitEnabled(ctx, bu.Name, false); err != nil {
+				return at(path("businessUnits", i, "disabled"), err)
+			}
+		}
+	}
 	if len(p.rows) > 0 {
 		sys, err := e.system(ctx)
 		if err != nil {

@@ -207,6 +207,8 @@ func TestScenarioErrorsNameFileLineAndField(t *testing.T) {
 		{"bad depth", "roles:\n  - name: r\n    privileges: [\"prvReadContact:everywhere\"]\n", []string{"line 3", "roles[0].privileges[0]", "everywhere"}},
 		{"organization tenant", "tenants: [{domain: a.example.com}]\norganization: {tenant: b.example.com}\n", []string{"line 2", "organization.tenant", "b.example.com"}},
 		{"two problems", "apps:\n  - clientId: nope\n  - clientId: also-nope\n", []string{"line 2", "line 3", "apps[1].clientId"}},
+		{"unknown business unit field", "businessUnits:\n  - name: Sales\n    disable: true\n", []string{"line 3", `unknown field "disable" in a business unit`, "known fields: name, parent, disabled"}},
+		{"business unit flag type", "businessUnits:\n  - name: Sales\n    disabled: sometimes\n", []string{"line 3", "sometimes"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -277,4 +279,63 @@ func writeFile(t *testing.T, path, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestScenarioDisabledBusinessUnits: a business unit declared disabled (with the units under it)
+// locks its application users out from the start; Reset returns to the scenario's state.
+func TestScenarioDisabledBusinessUnits(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sc, err := emulator.ParseScenario([]byte(`
+businessUnits:
+  - name: Sales
+  - {name: Sales EMEA, parent: Sales}
+  - {name: Archive, disabled: true}
+  - {name: Archive 2019, parent: Archive}
+apps:
+  - {name: sales, clientId: 0b000000-0000-4000-8000-0000000000a1, secrets: [{value: "sales-secret-value"}]}
+  - {name: archive, clientId: 0b000000-0000-4000-8000-0000000000a2, secrets: [{value: "archive-secret-value"}]}
+applicationUsers:
+  - {app: sales, roles: [System Administrator], businessUnit: Sales EMEA}
+  - {app: archive, roles: [System Administrator], businessUnit: Archive 2019}
+`), "units.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	emu := start(t, &emulator.Options{Scenario: sc})
+	sales := mustToken(t, emu, secretCredential(t, emu, emu.TenantID(), "0b000000-0000-4000-8000-0000000000a1", "sales-secret-value"))
+	archive := mustToken(t, emu, secretCredential(t, emu, emu.TenantID(), "0b000000-0000-4000-8000-0000000000a2", "archive-secret-value"))
+	check := func(when string, wantDisabled []string, salesStatus, archiveStatus int) {
+		t.Helper()
+		if got := disabledUnits(t, emu); !slices.Equal(got, wantDisabled) {
+			t.Errorf("%s: disabled business units = %q, want %q", when, got, wantDisabled)
+		}
+		for _, c := range []struct {
+			token, unit string
+			want        int
+		}{{sales, "Sales EMEA", salesStatus}, {archive, "Archive 2019", archiveStatus}} {
+			res := callAPI(t, emu, c.token, http.MethodGet, "WhoAmI", "")
+			if res.status != c.want {
+				t.Errorf("%s: WhoAmI of the user in %s = %d %s %q, want %d", when, c.unit, res.status, res.code, res.message, c.want)
+			}
+			if c.want == http.StatusForbidden && (res.code != "0x80040225" || !strings.Contains(res.message, "the business unit '"+c.unit+"'")) {
+				t.Errorf("%s: refusal = %s %q, want 0x80040225 naming %s", when, res.code, res.message, c.unit)
+			}
+		}
+	}
+	// The unit under Archive was created before Archive was disabled, and is disabled with it.
+	check("at the start", []string{"Archive", "Archive 2019"}, http.StatusOK, http.StatusForbidden)
+
+	if err := emu.SetBusinessUnitEnabled(ctx, "Archive", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := emu.SetBusinessUnitEnabled(ctx, "Sales", false); err != nil {
+		t.Fatal(err)
+	}
+	check("after swapping", []string{"Sales", "Sales EMEA"}, http.StatusForbidden, http.StatusOK)
+
+	if err := emu.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("after reset", []string{"Archive", "Archive 2019"}, http.StatusOK, http.StatusForbidden)
 }
