@@ -43,18 +43,11 @@ func (e *Emulator) adminRoutes(mux *http.ServeMux) {
 		respond(w, http.StatusOK)(e.App(r.Context(), r.PathValue("app")))
 	})
 	mux.HandleFunc("PATCH /_emulator/apps/{app}", func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			Disabled *bool `json:"disabled"`
-		}
-		if err := decodeBody(r, &body, false); err != nil {
-			writeErr(w, err)
+		disabled, ok := decodeDisabled(w, r, "an app")
+		if !ok {
 			return
 		}
-		if body.Disabled == nil {
-			writeErr(w, invalidf(`PATCH an app with {"disabled": true} or {"disabled": false}`))
-			return
-		}
-		if err := e.SetAppEnabled(r.Context(), r.PathValue("app"), !*body.Disabled); err != nil {
+		if err := e.SetAppEnabled(r.Context(), r.PathValue("app"), !disabled); err != nil {
 			writeErr(w, err)
 			return
 		}
@@ -241,18 +234,11 @@ func (e *Emulator) adminRoutes(mux *http.ServeMux) {
 		respond(w, http.StatusOK)(e.BusinessUnit(r.Context(), r.PathValue("bu")))
 	})
 	mux.HandleFunc("PATCH /_emulator/businessunits/{bu}", func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			Disabled *bool `json:"disabled"`
-		}
-		if err := decodeBody(r, &body, false); err != nil {
-			writeErr(w, err)
+		disabled, ok := decodeDisabled(w, r, "a business unit")
+		if !ok {
 			return
 		}
-		if body.Disabled == nil {
-			writeErr(w, invalidf(`PATCH a business unit with {"disabled": true} or {"disabled": false}`))
-			return
-		}
-		if err := e.SetBusinessUnitEnabled(r.Context(), r.PathValue("bu"), !*body.Disabled); err != nil {
+		if err := e.SetBusinessUnitEnabled(r.Context(), r.PathValue("bu"), !disabled); err != nil {
 			writeErr(w, err)
 			return
 		}
@@ -477,4 +463,21 @@ type clockView struct {
 
 func (e *Emulator) clockState() clockView {
 	return clockView{Offset: e.ClockOffset().String(), Now: e.Now().UTC()}
+}
+
+// decodeDisabled reads a PATCH body of exactly {"disabled": true|false} for what ("an app", "a
+// business unit"); it answers the request itself and returns ok false when the body is wrong.
+func decodeDisabled(w http.ResponseWriter, r *http.Request, what string) (disabled, ok bool) {
+	var body struct {
+		Disabled *bool `json:"disabled"`
+	}
+	if err := decodeBody(r, &body, false); err != nil {
+		writeErr(w, err)
+		return false, false
+	}
+	if body.Disabled == nil {
+		writeErr(w, invalidf(`PATCH %s with {"disabled": true} or {"disabled": false}`, what))
+		return false, false
+	}
+	return *body.Disabled, true
 }
