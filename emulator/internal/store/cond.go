@@ -40,6 +40,9 @@ type sqlBuilder struct {
 	next  int
 	// joins holds the SQL alias of each join of the query being built.
 	joins map[*Join]string
+	// named reports whether a lookup's name column may be read (see
+	// namecolumn.go); nil reads every name from the referenced row.
+	named func(*schema.Column) bool
 }
 
 func (b *sqlBuilder) col(c *schema.Column) string { return b.alias + "." + quoteIdent(c.LogicalName) }

@@ -83,6 +83,10 @@ func createTableSQL(t *schema.Table) string {
 		b.WriteString("\t")
 		b.WriteString(columnDDL(c))
 	}
+	for _, c := range nameLookups(t) {
+		b.WriteString(",\n\t")
+		b.WriteString(nameColumnDDL(c))
+	}
 	b.WriteString("\n) STRICT")
 	return b.String()
 }
@@ -143,7 +147,9 @@ func intersectSQL(r *schema.Relationship) []string {
 }
 
 // migrate creates the internal tables and every table of the schema, and
-// adds the columns a newer schema defines to tables that exist already.
+// adds the columns a newer schema defines to tables that exist already;
+// then it drops name triggers the schema defines otherwise (see
+// namecolumn.go).
 func (s *Store) migrate(ctx context.Context) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		for _, stmt := range internalDDL {
@@ -166,10 +172,12 @@ func (s *Store) migrate(ctx context.Context) error {
 				}
 			}
 		}
-		return nil
+		return dropStaleNameTriggers(ctx, tx, s.schema)
 	})
 }
 
+// migrateTable creates table t or adds the columns it lacks, name columns
+// included.
 func migrateTable(ctx context.Context, tx *sql.Tx, t *schema.Table) error {
 	existing, err := tableColumns(ctx, tx, t.LogicalName)
 	if err != nil {
@@ -193,6 +201,9 @@ func migrateTable(ctx context.Context, tx *sql.Tx, t *schema.Table) error {
 				return fmt.Errorf("store: table %q column %q is %s in the database but the schema makes it %s (%s); use a new data directory or keep the column's type",
 					t.LogicalName, c.LogicalName, have, want, c.Type)
 			}
+		}
+		if err := addNameColumns(ctx, tx, t, existing); err != nil {
+			return err
 		}
 	}
 	for _, stmt := range indexSQL(t) {

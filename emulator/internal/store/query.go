@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/d365s2s/d365/emulator/internal/schema"
 )
@@ -219,7 +220,7 @@ func (s *Store) query(ctx context.Context, db querier, p *Principal, q Query) (*
 		return s.queryDescending(ctx, db, p, q)
 	}
 	t := q.Table
-	b := &sqlBuilder{alias: "t0"}
+	b := &sqlBuilder{alias: "t0", named: s.nameColumnReady}
 	plan, keys, err := s.querySQL(b, p, &q)
 	if err != nil {
 		return nil, err
@@ -315,13 +316,27 @@ func keysetAfter(orders []Order, c *Cursor, nonNull bool) (Cond, error) {
 		keys[i] = v
 	}
 	var alts []Cond
-	// A redundant bound on the first key lets SQLite seek a sort index to
-	// the cursor instead of reading every row before it: ascending, the
-	// rows after a non-null value are those at or above it.
+	// A redundant bound lets SQLite seek a sort index to the cursor
+	// instead of reading every row before it: ascending, the rows after
+	// non-null values are those at or above them. The bound covers the
+	// leading ascending keys whose cursor values are not null, as one row
+	// value, so that rows tied on the first key (one owner's) are sought
+	// too, not read from the first of them on every page. A row with a
+	// null in that prefix fails the comparison, rightly: a null sorts
+	// before the cursor's value. When the prefix is every key, the row
+	// value is exactly "after the cursor".
 	var bound Cond
 	switch first := orders[0]; {
 	case keys[0] != nil && !first.Desc:
-		bound = sortKeyCond(first, " >= ?", keys[0])
+		n := 1
+		for n < len(orders) && !orders[n].Desc && keys[n] != nil {
+			n++
+		}
+		if n == len(orders) && n > 1 {
+			// The row value of every key is the whole condition.
+			return rowValueCond(orders, " > ", keys), nil
+		}
+		bound = rowValueCond(orders[:n], " >= ", keys[:n])
 	case keys[0] != nil && nonNull:
 		// Descending, the non-null rows after v1 are those at or below it.
 		bound = sortKeyCond(first, " <= ?", keys[0])
@@ -357,6 +372,28 @@ func sortKeyCond(o Order, tail string, args ...any) Cond {
 			return err
 		}
 		b.b.WriteString(tail)
+		b.args = append(b.args, args...)
+		return nil
+	})
+}
+
+// rowValueCond is `(<key 1>, <key 2>, …) <op> (?, ?, …)`, or
+// `<key> <op> ?` for one key, binding args.
+func rowValueCond(orders []Order, op string, args []any) Cond {
+	if len(orders) == 1 {
+		return sortKeyCond(orders[0], op+"?", args[0])
+	}
+	return condFunc(func(b *sqlBuilder) error {
+		b.b.WriteString("(")
+		for i, o := range orders {
+			if i > 0 {
+				b.b.WriteString(", ")
+			}
+			if err := b.writeSortKey(o); err != nil {
+				return err
+			}
+		}
+		b.b.WriteString(")" + op + "(?" + strings.Repeat(", ?", len(orders)-1) + ")")
 		b.args = append(b.args, args...)
 		return nil
 	})

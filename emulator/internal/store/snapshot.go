@@ -154,6 +154,9 @@ func (s *Store) Restore(ctx context.Context, sn *Snapshot) error {
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	// Queries from here on read no name column the restored database may
+	// lack (see namecolumn.go); resetCaches starts the next generation.
+	s.sortIndexGen.Add(1)
 	err := s.withBackupConn(ctx, func(c backupConn) error {
 		bk, err := c.NewRestore(sn.uri)
 		if err != nil {
@@ -168,7 +171,8 @@ func (s *Store) Restore(ctx context.Context, sn *Snapshot) error {
 	if err == nil {
 		// A snapshot taken before the catalogue gained a global privilege
 		// lacks it: create it again (with the id the store knows) and give
-		// it to System Administrator, as Open does.
+		// it to System Administrator, as Open does. One taken before the
+		// tables had name columns gets them (see namecolumn.go).
 		err = s.resyncPrivilegesLocked(ctx)
 	}
 	// Whatever happened, every cache of database content is stale now.
@@ -179,14 +183,18 @@ func (s *Store) Restore(ctx context.Context, sn *Snapshot) error {
 	return nil
 }
 
-// resyncPrivilegesLocked runs syncPrivileges in its own transaction; the
-// caller holds writeMu.
+// resyncPrivilegesLocked runs syncPrivileges and migrateNameColumns in
+// their own transaction; the caller holds writeMu.
 func (s *Store) resyncPrivilegesLocked(ctx context.Context) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	if err := s.syncPrivileges(ctx, tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := migrateNameColumns(ctx, tx, s.schema); err != nil {
 		tx.Rollback()
 		return err
 	}

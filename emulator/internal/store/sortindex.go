@@ -34,29 +34,36 @@ const maxSortIndexColumns = 4
 // sortIndexFor returns the name and CREATE INDEX statement of the sort
 // index serving q's order, or "" when q needs none: no order on the
 // table's own columns, an order by the primary key, a distinct query, or
-// an order beginning with a column of a joined table or with a derived
-// key (a lookup's name, a choice's label), which no index on the column
-// serves.
+// an order beginning with a column of a joined table or with a choice's
+// label, which no index on the column serves. A lookup that sorts by name
+// is indexed as its keys are: its name column, then its value.
 func sortIndexFor(q *Query) (name, stmt string) {
-	if q.Distinct || len(q.Orders) == 0 || q.Orders[0].Join != nil || !q.Orders[0].plain() {
+	if q.Distinct || len(q.Orders) == 0 || q.Orders[0].Join != nil || !q.Orders[0].indexable() {
 		return "", ""
 	}
 	t := q.Table
 	pk := t.PrimaryID()
 	var cols []string
 	var parts []string
+	ordered := 0
 	for _, o := range q.Orders {
-		if o.Join != nil || o.Column == pk || len(cols) == maxSortIndexColumns || o.Column.Table != t || !o.plain() {
+		if o.Join != nil || o.Column == pk || ordered == maxSortIndexColumns || o.Column.Table != t || !o.indexable() {
 			break
 		}
-		part := o.Column.LogicalName
-		expr := quoteIdent(o.Column.LogicalName)
+		ordered++
+		dir, suffix := "", ""
 		if o.Desc {
-			part += "_desc"
-			expr += " DESC"
+			dir, suffix = " DESC", "_desc"
 		}
-		parts = append(parts, part)
-		cols = append(cols, expr)
+		if o.key == keyName || o.key == keyAsOrdered && sortsByName(o.Column) {
+			parts = append(parts, nameColumnPrefix+o.Column.LogicalName+suffix)
+			cols = append(cols, nameColumn(o.Column)+dir)
+			if o.key == keyName {
+				continue // the value is the next key
+			}
+		}
+		parts = append(parts, o.Column.LogicalName+suffix)
+		cols = append(cols, quoteIdent(o.Column.LogicalName)+dir)
 	}
 	if len(cols) == 0 {
 		return "", ""
@@ -65,6 +72,13 @@ func sortIndexFor(q *Query) (name, stmt string) {
 	stmt = fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s (%s, %s)",
 		quoteIdent(name), quoteIdent(t.LogicalName), strings.Join(cols, ", "), quoteIdent(pk.LogicalName))
 	return name, stmt
+}
+
+// indexable reports whether an index on columns of o's table serves o:
+// it sorts by its column's stored value or by the name column of a lookup
+// (not by a choice's label).
+func (o Order) indexable() bool {
+	return o.plain() || o.key == keyName || o.key == keyAsOrdered && sortsByName(o.Column)
 }
 
 // sortIndexKey names a sort index created in a generation of the
@@ -79,17 +93,34 @@ type sortIndexKey struct {
 // Creating it holds the write lock for as long as SQLite needs to index
 // the table; when the lock is taken, or the creation fails (logged), the
 // query runs unindexed.
+//
+// A lookup q sorts by name needs its name column ready first (see
+// namecolumn.go), whether or not q gets an index; without it, no index.
 func (s *Store) ensureSortIndex(ctx context.Context, q *Query) {
 	name, stmt := sortIndexFor(q)
-	if name == "" {
+	var lookups []*schema.Column
+	for _, o := range q.Orders {
+		if (o.key == keyName || o.key == keyAsOrdered && sortsByName(o.Column)) && !s.nameColumnReady(o.Column) {
+			lookups = append(lookups, o.Column)
+		}
+	}
+	if name == "" && len(lookups) == 0 {
 		return
 	}
 	key := sortIndexKey{gen: s.sortIndexGen.Load(), name: name}
-	if _, done := s.sortIndexes.Load(key); done {
+	if _, done := s.sortIndexes.Load(key); done && len(lookups) == 0 {
 		return
 	}
 	s.sortIndexMu.Lock()
 	defer s.sortIndexMu.Unlock()
+	for _, c := range lookups {
+		if !s.ensureNameColumn(ctx, c) {
+			return
+		}
+	}
+	if name == "" {
+		return
+	}
 	if _, done := s.sortIndexes.Load(key); done {
 		return
 	}
@@ -129,9 +160,9 @@ const (
 )
 
 // splitsOnNulls reports whether q is a page that queryDescending reads in
-// two parts: descending by the stored value of a column of the table (a
-// derived key has no index to seek), after a cursor whose value of that
-// column is not null. The rows after such a cursor are the
+// two parts: descending by the stored value of a column of the table, or
+// by a lookup's name (a choice's label has no index to seek), after a
+// cursor whose first key is not null. The rows after such a cursor are the
 // column's smaller values and then its nulls (last in a descending
 // order); SQLite cannot seek an index to "at or below v, or null", so one
 // query would read every row before the cursor on every page.
@@ -140,7 +171,7 @@ func splitsOnNulls(q *Query) bool {
 		return false
 	}
 	first := q.Orders[0]
-	return first.Desc && first.Join == nil && first.plain() && len(q.After.keys) > 0 && q.After.keys[0] != nil &&
+	return first.Desc && first.Join == nil && first.indexable() && len(q.After.keys) > 0 && q.After.keys[0] != nil &&
 		first.Column != q.Table.PrimaryID()
 }
 

@@ -24,10 +24,16 @@ import (
 // name: it sorts first ascending and last descending, as SQL Server sorts
 // nulls.
 //
-// The name is read from the referenced row without the caller's read
-// scope on that table: Dataverse sorts by the name it joins in whatever
-// the caller may read of the related table. The derived keys are SQL
-// expressions, so no sort index serves them: each page of such an order
+// The name is read without the caller's read scope on the referenced
+// table: Dataverse sorts by the name it joins in whatever the caller may
+// read of the related table. Each table keeps a copy of the name of each
+// lookup's row in a hidden name column, kept true by SQLite triggers (see
+// namecolumn.go), so a lookup's order is an order by two columns of the
+// table: the first query in that order creates a sort index on them
+// (sortindex.go) and later pages seek it from the keyset cursor. Until the
+// column is ready the name is read from the referenced row by a
+// subquery, which no index serves. A choice's label is a CASE over the
+// stored value, which no index serves either: each page of such an order
 // sorts the rows after its cursor (memory bounded by the page, time by the
 // table).
 
@@ -106,13 +112,14 @@ func (o Order) appendSortKeys(keys []Order) []Order {
 // writeSortKey writes the SQL expression of a sort key, binding what it
 // needs (type names, labels) as parameters.
 func (b *sqlBuilder) writeSortKey(o Order) error {
+	if o.key == keyName {
+		return b.writeLookupName(o)
+	}
 	col, err := b.column(o.Join, o.Column)
 	if err != nil {
 		return err
 	}
 	switch o.key {
-	case keyName:
-		return b.writeLookupName(o, col)
 	case keyLabel:
 		b.writeChoiceLabel(o.Column, col)
 		return nil
@@ -121,8 +128,13 @@ func (b *sqlBuilder) writeSortKey(o Order) error {
 	return nil
 }
 
-// writeLookupName writes the primary name of the row the lookup col
-// references:
+// writeLookupName writes the primary name of the row the lookup o.Column
+// references. When its name column is ready (see namecolumn.go) that is
+// the column, of the query's table or of o's join:
+//
+//	t0."_dv_name_parentaccountid"
+//
+// and otherwise the name read from the referenced row:
 //
 //	((SELECT sk.name FROM account sk WHERE sk.accountid = t0.parentaccountid) COLLATE dv_ci)
 //
@@ -131,10 +143,24 @@ func (b *sqlBuilder) writeSortKey(o Order) error {
 //
 //	(CASE t0.owneridtype WHEN ? THEN (SELECT … systemuser …) WHEN ? THEN (SELECT … team …) END COLLATE dv_ci)
 //
-// The explicit collation makes ORDER BY and the keyset comparisons treat
-// the name as text is treated everywhere else: case-insensitively.
-func (b *sqlBuilder) writeLookupName(o Order, col string) error {
+// Both compare the name as text is compared everywhere else,
+// case-insensitively: the column is declared COLLATE dv_ci (so a sort
+// index on it serves ORDER BY and the keyset comparisons), the expression
+// says so.
+func (b *sqlBuilder) writeLookupName(o Order) error {
 	c := o.Column
+	alias := "t0"
+	if o.Join != nil {
+		var ok bool
+		if alias, ok = b.joins[o.Join]; !ok {
+			return errors.New("store: a column refers to a table that is not joined in this query")
+		}
+	}
+	if b.named != nil && b.named(c) {
+		b.b.WriteString(alias + "." + nameColumn(c))
+		return nil
+	}
+	col := alias + "." + quoteIdent(c.LogicalName)
 	subquery := func(t *schema.Table) {
 		b.b.WriteString("(SELECT sk." + quoteIdent(t.PrimaryName().LogicalName) + " FROM " + quoteIdent(t.LogicalName) +
 			" sk WHERE sk." + quoteIdent(t.PrimaryID().LogicalName) + " = " + col + ")")
@@ -145,15 +171,10 @@ func (b *sqlBuilder) writeLookupName(o Order, col string) error {
 		b.b.WriteString(" COLLATE " + collationText + ")")
 		return nil
 	}
-	typeCol, ok := c.Table.Column(c.TypeColumn)
-	if !ok {
+	if _, ok := c.Table.Column(c.TypeColumn); !ok {
 		return errors.New("store: the polymorphic lookup " + c.String() + " has no type column")
 	}
-	typeExpr, err := b.column(o.Join, typeCol)
-	if err != nil {
-		return err
-	}
-	b.b.WriteString("(CASE " + typeExpr)
+	b.b.WriteString("(CASE " + alias + "." + quoteIdent(c.TypeColumn))
 	for _, t := range c.TargetTables() {
 		if t.PrimaryName() == nil {
 			continue

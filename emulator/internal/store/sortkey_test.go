@@ -29,6 +29,12 @@ func fixedID(n int) uuid.UUID {
 func newSortKeyFixture(t *testing.T) *sortKeyFixture {
 	t.Helper()
 	s, p := newStore(t, nil)
+	return fillSortKeyFixture(t, s, p)
+}
+
+// fillSortKeyFixture writes the fixture's rows into s.
+func fillSortKeyFixture(t *testing.T, s *Store, p *Principal) *sortKeyFixture {
+	t.Helper()
 	ctx := context.Background()
 	f := &sortKeyFixture{s: s, p: p, account: table(t, s, "account")}
 	f.name, _ = f.account.Column("name")
@@ -244,9 +250,10 @@ func TestOrderByChoiceLabel(t *testing.T) {
 	}
 }
 
-// An order by a lookup or a label gets no sort index: an index on the
-// column's values would not serve it.
-func TestSortIndexSkipsDerivedKeys(t *testing.T) {
+// An order by a label gets no sort index: an index on the column's values
+// would not serve it. A lookup's index holds its name column, then its
+// value (see namecolumn.go).
+func TestSortIndexOfDerivedKeys(t *testing.T) {
 	t.Parallel()
 	s, _ := newStore(t, nil)
 	account := table(t, s, "account")
@@ -257,10 +264,13 @@ func TestSortIndexSkipsDerivedKeys(t *testing.T) {
 		orders []Order
 		want   string
 	}{
-		{[]Order{{Column: primary}}, ""},
+		{[]Order{{Column: primary}}, "ix_sort_account__dv_name_primarycontactid_primarycontactid"},
+		{[]Order{{Column: primary, Desc: true}}, "ix_sort_account__dv_name_primarycontactid_desc_primarycontactid_desc"},
 		{[]Order{{Column: ownership, Label: true}}, ""},
 		{[]Order{{Column: ownership}}, "ix_sort_account_ownershipcode"},
-		{[]Order{{Column: name}, {Column: primary}, {Column: ownership}}, "ix_sort_account_name"},
+		{[]Order{{Column: name}, {Column: ownership, Label: true}, {Column: primary}}, "ix_sort_account_name"},
+		{[]Order{{Column: name}, {Column: primary}, {Column: ownership}},
+			"ix_sort_account_name__dv_name_primarycontactid_primarycontactid_ownershipcode"},
 	} {
 		if got, _ := sortIndexFor(&Query{Table: account, Orders: tt.orders}); got != tt.want {
 			t.Errorf("sort index of %+v = %q; want %q", tt.orders, got, tt.want)
