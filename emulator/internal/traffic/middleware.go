@@ -72,23 +72,24 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// A latency rule makes the service slow, not the network: the request waits after
 	// admission, so it holds one of the caller's concurrent slots and its wait counts towards
 	// the combined execution time, as a slow request does in Dataverse.
-	if slow.delay > 0 && !waitInjectedDelay(ex, r, slow) {
-		return
+	if slow.delay > 0 {
+		waitInjectedDelay(ex, r, slow)
 	}
 	m.next.ServeHTTP(ex, r)
 }
 
-// waitInjectedDelay waits out the latency rules that fired and reports whether the request
-// should go on (false when the client went away first).
-func waitInjectedDelay(ex *exchange, r *http.Request, f fired) bool {
+// waitInjectedDelay waits out the latency rules that fired. When the client goes away first, it
+// aborts the handler (http.ErrAbortHandler, re-raised by finish after logging): returning
+// normally would let net/http send an empty 200 that a client racing its own cancellation could
+// still read as the answer.
+func waitInjectedDelay(ex *exchange, r *http.Request, f fired) {
 	if err := sleep(r.Context(), f.delay); err != nil {
 		ex.answered = true
 		ex.outcome = OutcomeCancelled
 		ex.internal = fmt.Sprintf("the client went away during an injected delay of %v (fault rule %s)",
 			f.delay, strings.Join(f.delayIDs, ", "))
-		return false
+		panic(http.ErrAbortHandler)
 	}
-	return true
 }
 
 // injectFaults applies the fault rules and reports whether the request has been answered (or
@@ -115,8 +116,8 @@ func (m *middleware) injectFaults(ex *exchange, w http.ResponseWriter, r *http.R
 		}
 		return f, false
 	}
-	if f.delay > 0 && !waitInjectedDelay(ex, r, f) {
-		return fired{}, true
+	if f.delay > 0 {
+		waitInjectedDelay(ex, r, f)
 	}
 	ex.answered = true
 	if k := f.terminal.rule.Action.Kind; k == ActionDrop || (k == ActionTokenEndpointDown && f.terminal.rule.Action.Drop) {
