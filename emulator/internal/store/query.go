@@ -151,8 +151,23 @@ func (s *Store) Query(ctx context.Context, p *Principal, q Query) (*Page, error)
 	// A transaction's queries skip this: the index would be rolled back
 	// with it, and the write lock is the transaction's.
 	s.ensureSortIndex(ctx, &q)
-	return s.query(ctx, s.db, p, q)
+	// A Restore or Reset between building the SQL (which reads the name
+	// columns only when they are filled) and running it replaces the
+	// database underneath: the page may come from name columns the restored
+	// copy has not filled yet. Such a page is read again; restores bump the
+	// generation, so a query that saw none is current.
+	for attempt := 1; ; attempt++ {
+		gen := s.sortIndexGen.Load()
+		page, err := s.query(ctx, s.db, p, q)
+		if s.sortIndexGen.Load() == gen || attempt == maxQueryAttempts {
+			return page, err
+		}
+	}
 }
+
+// maxQueryAttempts bounds how often Store.Query reads a page again because
+// a restore ran meanwhile, so a caller restoring in a loop cannot starve it.
+const maxQueryAttempts = 8
 
 // Query is [Store.Query] inside the transaction.
 func (tx *Tx) Query(ctx context.Context, p *Principal, q Query) (*Page, error) {
