@@ -232,20 +232,7 @@ func stripNameColumns(t *testing.T, s *Store) {
 // openDir opens the store in dir with the test application user.
 func openDir(t *testing.T, dir string) (*Store, *Principal) {
 	t.Helper()
-	ctx := context.Background()
-	s, err := Open(ctx, dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if _, err := s.EnsureApplicationUser(ctx, ApplicationUser{ApplicationID: testAppID, FullName: "Test App", RoleNames: []string{SystemAdministrator}}); err != nil {
-		t.Fatal(err)
-	}
-	p, err := s.ApplicationUser(ctx, testAppID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s, p
+	return openStore(t, dir, nil)
 }
 
 // A data directory, or a snapshot, written before the name columns

@@ -21,8 +21,15 @@ const testAppID = "11111111-2222-3333-4444-555555555555"
 // System Administrator, and returns the store and that user.
 func newStore(t testing.TB, opts *Options) (*Store, *Principal) {
 	t.Helper()
+	return openStore(t, "", opts)
+}
+
+// openStore opens the store in dir ("" for memory) with an application user
+// holding System Administrator, and returns the store and that user.
+func openStore(t testing.TB, dir string, opts *Options) (*Store, *Principal) {
+	t.Helper()
 	ctx := context.Background()
-	s, err := Open(ctx, "", opts)
+	s, err := Open(ctx, dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
