@@ -189,7 +189,7 @@ func TestOrderByLookupSeeksItsIndex(t *testing.T) {
 	}
 	q.After = page.Cursor()
 	plan := queryPlan(t, f.s, f.p, q)
-	want := "SEARCH t0 USING INDEX ix_sort_account__dv_name_ownerid_ownerid ((_dv_name_ownerid,ownerid,accountid)>(?,?,?))"
+	want := "SEARCH t0 USING INDEX ix_sort_account(_dv_name_ownerid,ownerid) ((_dv_name_ownerid,ownerid,accountid)>(?,?,?))"
 	if !strings.Contains(plan, want) || strings.Contains(plan, "TEMP B-TREE") {
 		t.Errorf("plan of a later page by owner:\n%s\nwant %s and no sort", plan, want)
 	}
@@ -247,7 +247,7 @@ func TestNameColumnsMigrateOlderDatabases(t *testing.T) {
 	owner, _ := f.account.Column("ownerid")
 	f.checkOrder(t, "new", Order{Column: primary}, byPrimaryContact) // creates the triggers
 	// Sort indexes on the name columns would keep them from being dropped.
-	for _, ix := range []string{"ix_sort_account__dv_name_primarycontactid_primarycontactid"} {
+	for _, ix := range []string{"ix_sort_account(_dv_name_primarycontactid,primarycontactid)"} {
 		if _, err := s.db.Exec("DROP INDEX " + quoteIdent(ix)); err != nil {
 			t.Fatal(err)
 		}

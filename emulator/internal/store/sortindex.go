@@ -53,7 +53,7 @@ func sortIndexFor(q *Query) (name, stmt string) {
 		ordered++
 		dir, suffix := "", ""
 		if o.Desc {
-			dir, suffix = " DESC", "_desc"
+			dir, suffix = " DESC", " desc"
 		}
 		if o.key == keyName || o.key == keyAsOrdered && sortsByName(o.Column) {
 			parts = append(parts, nameColumnPrefix+o.Column.LogicalName+suffix)
@@ -68,7 +68,11 @@ func sortIndexFor(q *Query) (name, stmt string) {
 	if len(cols) == 0 {
 		return "", ""
 	}
-	name = "ix_sort_" + t.LogicalName + "_" + strings.Join(parts, "_")
+	// Logical names hold only [a-z0-9_], so a comma between the columns and a
+	// space before "desc" keep two different orders from sharing a name (and
+	// the second from silently getting no index): (a, b) is not (a_b), and
+	// (x desc) is not (x_desc).
+	name = "ix_sort_" + t.LogicalName + "(" + strings.Join(parts, ",") + ")"
 	stmt = fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s (%s, %s)",
 		quoteIdent(name), quoteIdent(t.LogicalName), strings.Join(cols, ", "), quoteIdent(pk.LogicalName))
 	return name, stmt

@@ -264,13 +264,13 @@ func TestSortIndexOfDerivedKeys(t *testing.T) {
 		orders []Order
 		want   string
 	}{
-		{[]Order{{Column: primary}}, "ix_sort_account__dv_name_primarycontactid_primarycontactid"},
-		{[]Order{{Column: primary, Desc: true}}, "ix_sort_account__dv_name_primarycontactid_desc_primarycontactid_desc"},
+		{[]Order{{Column: primary}}, "ix_sort_account(_dv_name_primarycontactid,primarycontactid)"},
+		{[]Order{{Column: primary, Desc: true}}, "ix_sort_account(_dv_name_primarycontactid desc,primarycontactid desc)"},
 		{[]Order{{Column: ownership, Label: true}}, ""},
-		{[]Order{{Column: ownership}}, "ix_sort_account_ownershipcode"},
-		{[]Order{{Column: name}, {Column: ownership, Label: true}, {Column: primary}}, "ix_sort_account_name"},
+		{[]Order{{Column: ownership}}, "ix_sort_account(ownershipcode)"},
+		{[]Order{{Column: name}, {Column: ownership, Label: true}, {Column: primary}}, "ix_sort_account(name)"},
 		{[]Order{{Column: name}, {Column: primary}, {Column: ownership}},
-			"ix_sort_account_name__dv_name_primarycontactid_primarycontactid_ownershipcode"},
+			"ix_sort_account(name,_dv_name_primarycontactid,primarycontactid,ownershipcode)"},
 	} {
 		if got, _ := sortIndexFor(&Query{Table: account, Orders: tt.orders}); got != tt.want {
 			t.Errorf("sort index of %+v = %q; want %q", tt.orders, got, tt.want)
