@@ -335,12 +335,9 @@ func (req *request) entityReference(t *schema.Table, nav *schema.NavigationPrope
 	if err != nil {
 		return store.Ref{}, err
 	}
-	id, found, err := req.resolve(target, key)
+	id, err := req.existing(target, key)
 	if err != nil {
 		return store.Ref{}, err
-	}
-	if !found {
-		return store.Ref{}, errKeyNotFound(target)
 	}
 	return store.Ref{Table: target.LogicalName, ID: id}, nil
 }

@@ -179,12 +179,9 @@ func (req *request) retrieve(t *schema.Table, key rowKey) error {
 	if err != nil {
 		return err
 	}
-	id, found, err := req.resolve(t, key)
+	id, err := req.existing(t, key)
 	if err != nil {
 		return err
-	}
-	if !found {
-		return errKeyNotFound(t)
 	}
 	row, err := req.data().Retrieve(req.ctx, req.p, t, id, plan.fetch)
 	if err != nil {
@@ -274,12 +271,9 @@ func (req *request) upsert(t *schema.Table, key rowKey) error {
 
 // delete answers DELETE <set>(<key>).
 func (req *request) delete(t *schema.Table, key rowKey) error {
-	id, found, err := req.resolve(t, key)
+	id, err := req.existing(t, key)
 	if err != nil {
 		return err
-	}
-	if !found {
-		return errKeyNotFound(t)
 	}
 	m, _ := parseMatch(req.r)
 	if err := req.write(func(tx *store.Tx) error { return tx.Delete(req.ctx, req.p, t, id, m) }); err != nil {
@@ -291,12 +285,9 @@ func (req *request) delete(t *schema.Table, key rowKey) error {
 
 // property answers GET, PUT and DELETE on <set>(<key>)/<property>.
 func (req *request) property(t *schema.Table, key rowKey, c *schema.Column) error {
-	id, found, err := req.resolve(t, key)
+	id, err := req.existing(t, key)
 	if err != nil {
 		return err
-	}
-	if !found {
-		return errKeyNotFound(t)
 	}
 	switch req.r.Method {
 	case http.MethodGet:

@@ -91,6 +91,19 @@ func parseKey(t *schema.Table, text string) (rowKey, error) {
 		"The key '%s' does not match any alternate key defined for entity '%s'.", text, t.LogicalName)
 }
 
+// existing is resolve for a row that must exist: an alternate key that
+// matches no row is the Dataverse 404 for the table.
+func (req *request) existing(t *schema.Table, k rowKey) (uuid.UUID, error) {
+	id, found, err := req.resolve(t, k)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if !found {
+		return uuid.Nil, errKeyNotFound(t)
+	}
+	return id, nil
+}
+
 // resolve finds the id of the row a key names. found is false when an
 // alternate key matches no row.
 func (req *request) resolve(t *schema.Table, k rowKey) (id uuid.UUID, found bool, err error) {

@@ -28,12 +28,9 @@ func (req *request) navigation(t *schema.Table, key rowKey, segs []string) error
 	if !ok {
 		return errResourceNotFound(navName)
 	}
-	id, found, err := req.resolve(t, key)
+	id, err := req.existing(t, key)
 	if err != nil {
 		return err
-	}
-	if !found {
-		return errKeyNotFound(t)
 	}
 	method := req.r.Method
 	rest := segs[1:]
@@ -46,12 +43,9 @@ func (req *request) navigation(t *schema.Table, key rowKey, segs []string) error
 		if err != nil {
 			return err
 		}
-		child, found, err := req.resolve(nav.Target(), childKey)
+		child, err := req.existing(nav.Target(), childKey)
 		if err != nil {
 			return err
-		}
-		if !found {
-			return errKeyNotFound(nav.Target())
 		}
 		return req.unlink(nav, id, child)
 	case len(rest) == 0:

@@ -22,12 +22,9 @@ import (
 // RecordFilterUniqueName are left out [unverified: what Dataverse sends
 // for a privilege without a record filter].
 func (req *request) retrieveUserPrivileges(t *schema.Table, key rowKey) error {
-	id, found, err := req.resolve(t, key)
+	id, err := req.existing(t, key)
 	if err != nil {
 		return err
-	}
-	if !found {
-		return errKeyNotFound(t)
 	}
 	privs, err := req.h.store.UserPrivileges(req.ctx, req.p, id)
 	if err != nil {
@@ -78,12 +75,9 @@ func (req *request) changeTeamMembers(t *schema.Table, key rowKey,
 	if err != nil {
 		return err
 	}
-	id, found, err := req.resolve(t, key)
+	id, err := req.existing(t, key)
 	if err != nil {
 		return err
-	}
-	if !found {
-		return errKeyNotFound(t)
 	}
 	if err := req.write(func(tx *store.Tx) error { return change(tx, req.ctx, req.p, id, users) }); err != nil {
 		return err
