@@ -157,17 +157,7 @@ func (s *Store) Restore(ctx context.Context, sn *Snapshot) error {
 	// Queries from here on read no name column the restored database may
 	// lack (see namecolumn.go); resetCaches starts the next generation.
 	s.sortIndexGen.Add(1)
-	err := s.withBackupConn(ctx, func(c backupConn) error {
-		bk, err := c.NewRestore(sn.uri)
-		if err != nil {
-			return err
-		}
-		if err := stepAll(ctx, bk); err != nil {
-			bk.Finish()
-			return err
-		}
-		return bk.Finish()
-	})
+	err := s.copyFrom(ctx, sn.uri)
 	if err == nil {
 		// A snapshot taken before the catalogue gained a global privilege
 		// lacks it: create it again (with the id the store knows) and give
@@ -336,4 +326,20 @@ func removeDatabaseFiles(path string) {
 	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
 		os.Remove(path + suffix)
 	}
+}
+
+// copyFrom replaces the store's database with the one at uri (a snapshot or
+// the template) through SQLite's backup API on the pinned connection.
+func (s *Store) copyFrom(ctx context.Context, uri string) error {
+	return s.withBackupConn(ctx, func(c backupConn) error {
+		bk, err := c.NewRestore(uri)
+		if err != nil {
+			return err
+		}
+		if err := stepAll(ctx, bk); err != nil {
+			bk.Finish()
+			return err
+		}
+		return bk.Finish()
+	})
 }

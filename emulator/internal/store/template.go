@@ -93,17 +93,7 @@ func (t *template) build(key string, sch *schema.Schema) error {
 // copyInto copies the template into the store's (empty, in-memory)
 // database through its pinned connection.
 func (t *template) copyInto(ctx context.Context, s *Store) error {
-	return s.withBackupConn(ctx, func(c backupConn) error {
-		bk, err := c.NewRestore(t.uri)
-		if err != nil {
-			return err
-		}
-		if err := stepAll(ctx, bk); err != nil {
-			bk.Finish()
-			return err
-		}
-		return bk.Finish()
-	})
+	return s.copyFrom(ctx, t.uri)
 }
 
 // schemaFingerprint identifies what migrate and the privilege catalogue
