@@ -194,72 +194,81 @@ func (g *Governor) admit(ctx context.Context, w *retrySettings, waited *time.Dur
 	first := !waitedOut
 	for {
 		g.mu.Lock()
-		until, gen, plen := g.pauseUntil, g.pauseGen, g.pauseLen
-		g.mu.Unlock()
-		now := time.Now()
-		if (first || gen != seen) && now.Before(until) {
-			d := until.Sub(now) + w.jitter(plen)
-			if dl, ok := ctx.Deadline(); ok && until.After(dl) {
-				return admission{}, &pauseError{until: until}
-			} else if ok && now.Add(d).After(dl) {
-				d = until.Sub(now) // no jitter past the deadline
+		if !g.pauseUntil.IsZero() && (first || g.pauseGen != seen) {
+			if now := time.Now(); now.Before(g.pauseUntil) {
+				until, gen, plen := g.pauseUntil, g.pauseGen, g.pauseLen
+				g.mu.Unlock()
+				if err := g.waitPause(ctx, w, waited, now, until, plen); err != nil {
+					return admission{}, err
+				}
+				seen, first = gen, false
+				continue
 			}
-			if err := w.sleep(ctx, d); err != nil {
-				return admission{}, err
-			}
-			*waited += d
-			seen, first = gen, false
-			continue
 		}
-		seen, first = gen, false
-		a, err := g.acquire(ctx)
-		if err != nil {
-			return a, err
+		seen, first = g.pauseGen, false
+		if len(g.waiters) == 0 && g.inflight < g.limitLocked() {
+			g.inflight++
+			a := admission{epoch: g.epoch}
+			g.mu.Unlock()
+			g.sent.Add(1)
+			return a, nil
+		}
+		ch := make(chan struct{})
+		g.waiters = append(g.waiters, ch)
+		g.mu.Unlock()
+		if err := g.awaitSlot(ctx, ch); err != nil {
+			return admission{}, err
 		}
 		g.mu.Lock()
 		if g.pauseGen != seen && time.Now().Before(g.pauseUntil) {
 			// A pause began while this request waited for its slot: give the slot back
 			// and wait the pause out.
+			g.inflight--
+			g.grantLocked()
 			g.mu.Unlock()
-			g.release()
 			continue
 		}
+		a := admission{epoch: g.epoch}
 		g.mu.Unlock()
 		g.sent.Add(1)
 		return a, nil
 	}
 }
 
-// acquire takes a slot, waiting in FIFO order while the limit is reached.
-func (g *Governor) acquire(ctx context.Context) (admission, error) {
-	g.mu.Lock()
-	if len(g.waiters) == 0 && g.inflight < g.limitLocked() {
-		g.inflight++
-		a := admission{epoch: g.epoch}
-		g.mu.Unlock()
-		return a, nil
+// waitPause waits until the pause that ends at until (it lasts plen) is over, plus a resume
+// jitter; a pause that ends after the context's deadline fails at once with a *pauseError.
+func (g *Governor) waitPause(ctx context.Context, w *retrySettings, waited *time.Duration, now, until time.Time, plen time.Duration) error {
+	d := until.Sub(now)
+	if dl, ok := ctx.Deadline(); ok && until.After(dl) {
+		return &pauseError{until: until}
+	} else if j := w.jitter(plen); !ok || now.Add(d+j).Before(dl) {
+		d += j // no jitter past the deadline
 	}
-	ch := make(chan struct{})
-	g.waiters = append(g.waiters, ch)
-	g.mu.Unlock()
+	if err := w.sleep(ctx, d); err != nil {
+		return err
+	}
+	*waited += d
+	return nil
+}
+
+// awaitSlot waits until release hands ch a slot, or the context ends.
+func (g *Governor) awaitSlot(ctx context.Context, ch chan struct{}) error {
 	select {
 	case <-ch:
-		g.mu.Lock()
-		a := admission{epoch: g.epoch}
-		g.mu.Unlock()
-		return a, nil
+		return nil
 	case <-ctx.Done():
 		g.mu.Lock()
+		defer g.mu.Unlock()
 		for i, w := range g.waiters {
 			if w == ch {
 				g.waiters = append(g.waiters[:i], g.waiters[i+1:]...)
-				g.mu.Unlock()
-				return admission{}, ctx.Err()
+				return ctx.Err()
 			}
 		}
-		g.mu.Unlock()
-		g.release() // the slot was handed over as the context ended
-		return admission{}, ctx.Err()
+		// The slot was handed over as the context ended: pass it on.
+		g.inflight--
+		g.grantLocked()
+		return ctx.Err()
 	}
 }
 
@@ -282,15 +291,23 @@ func (g *Governor) grantLocked() {
 	}
 }
 
-// observeHint follows x-ms-dop-hint: the first hint sets the limit; a later lower one caps it
-// and a higher one lets the additive increase climb to it.
-func (g *Governor) observeHint(hint int) {
-	if hint <= 0 {
-		return
-	}
+// answered tells the governor about a response that is not a 429: hint is its x-ms-dop-hint
+// (0 when absent), and ok says it was not a server error either, which raises the limit by
+// 1/limit (the additive increase: one more slot per round of limit successes). The first hint
+// sets the limit; a later lower one caps it, and a higher one lets the increase climb to it.
+func (g *Governor) answered(hint int, ok bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if hint == g.hint {
+	g.followHintLocked(hint)
+	if c := g.ceilingLocked(); ok && g.limit < c {
+		g.limit = min(g.limit+1/float64(g.limitLocked()), c)
+		g.grantLocked()
+	}
+}
+
+// followHintLocked follows a new x-ms-dop-hint (see answered).
+func (g *Governor) followHintLocked(hint int) {
+	if hint <= 0 || hint == g.hint {
 		return
 	}
 	first := g.hint == 0
@@ -301,21 +318,12 @@ func (g *Governor) observeHint(hint int) {
 	g.grantLocked()
 }
 
-// succeeded is the additive increase: one more slot per round of limit successes.
-func (g *Governor) succeeded() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if c := g.ceilingLocked(); g.limit < c {
-		g.limit = min(g.limit+1/g.limit, c)
-		g.grantLocked()
-	}
-}
-
 // concurrencyThrottled is the multiplicative decrease, once per epoch.
-func (g *Governor) concurrencyThrottled(a admission) {
+func (g *Governor) concurrencyThrottled(a admission, hint int) {
 	g.concurrencyThrottles.Add(1)
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.followHintLocked(hint)
 	if a.epoch != g.epoch {
 		return // already decreased for this round
 	}
@@ -324,13 +332,14 @@ func (g *Governor) concurrencyThrottled(a admission) {
 }
 
 // pause holds every request until d from now (extending, never shortening, a pause in force).
-func (g *Governor) pause(d time.Duration) {
+func (g *Governor) pause(d time.Duration, hint int) {
 	if d <= 0 {
 		d = throttlePauseFallback
 	}
 	until := time.Now().Add(d)
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.followHintLocked(hint)
 	if !until.After(g.pauseUntil) {
 		return
 	}

@@ -88,36 +88,36 @@ func (c *Client) governPolicy(req *policy.Request) (*http.Response, error) {
 	if err != nil {
 		return resp, err
 	}
+	hint := 0
 	if v := resp.Header.Get(headerDOPHint); v != "" {
-		if n, err := strconv.Atoi(v); err == nil {
-			g.observeHint(n)
-		}
+		hint, _ = strconv.Atoi(v) // a hint that is not a number is ignored, as the ServiceClient does
 	}
-	switch {
-	case resp.StatusCode == http.StatusTooManyRequests:
-		st.throttle = c.throttled(g, a, resp)
-	case resp.StatusCode < http.StatusInternalServerError:
-		st.throttle = nil
-		g.succeeded()
+	if resp.StatusCode == http.StatusTooManyRequests {
+		st.throttle = c.throttled(g, a, resp, hint)
+		return resp, nil
 	}
+	st.throttle = nil
+	g.answered(hint, resp.StatusCode < http.StatusInternalServerError)
 	return resp, nil
 }
 
 // throttled tells g about a 429 and returns it, kept.
-func (c *Client) throttled(g *Governor, a admission, resp *http.Response) *throttledResponse {
+func (c *Client) throttled(g *Governor, a admission, resp *http.Response, hint int) *throttledResponse {
 	body, _ := runtime.Payload(resp) // error bodies are read (and bounded) already
 	t := &throttledResponse{status: resp.StatusCode, header: resp.Header.Clone(), body: body, req: resp.Request}
 	switch throttleCode(body) {
 	case CodeThrottledConcurrentRequests:
-		g.concurrencyThrottled(a)
+		g.concurrencyThrottled(a, hint)
 	case CodeThrottledRequestCount:
 		g.requestThrottles.Add(1)
-		g.pause(retryAfter(resp.Header))
+		g.pause(retryAfter(resp.Header), hint)
 		t.pauses = true
 	case CodeThrottledExecutionTime:
 		g.executionTimeThrottles.Add(1)
-		g.pause(retryAfter(resp.Header))
+		g.pause(retryAfter(resp.Header), hint)
 		t.pauses = true
+	default:
+		g.answered(hint, false) // a 429 of another kind: only the hint is news
 	}
 	return t
 }
