@@ -2,6 +2,7 @@ package dataverse
 
 import (
 	"context"
+	"net/http"
 	"time"
 )
 
@@ -20,3 +21,13 @@ func OnGovernorPause(g *Governor, f func(from, until time.Time)) {
 	defer g.mu.Unlock()
 	g.onPause = f
 }
+
+// NewHTTPClient is the default transport's HTTP client with another TLS configuration (the
+// emulator's CA), over HTTP/2 or HTTP/1.1, for the transport benchmarks.
+var NewHTTPClient = newHTTPClient
+
+// DefaultHTTPClient is the HTTP client of Clients made without a Transport.
+func DefaultHTTPClient() *http.Client { return transportOrDefault(nil).(*http.Client) }
+
+// ProcessCPU is processCPU for the benchmarks of dataverse_test.
+var ProcessCPU = processCPU

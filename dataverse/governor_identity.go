@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 
@@ -54,8 +55,10 @@ type tokenClaims struct {
 
 // appUserKey identifies the application user an access token stands for, at host. The token's
 // claims are decoded without verifying the signature: the key only groups requests, and the
-// service verifies the token. A token that is not a JWT falls back to the credential's identity.
-func appUserKey(host, token string, cred any) string {
+// service verifies the token. A token that is not a JWT falls back to the credential's identity
+// (its address; owner, the Client, when the credential is not a pointer, so that no field of a
+// credential value ever lands in a key).
+func appUserKey(host, token string, cred, owner any) string {
 	if c, ok := decodeClaims(token); ok {
 		id := c.ObjectID
 		if id == "" {
@@ -68,7 +71,10 @@ func appUserKey(host, token string, cred any) string {
 			return host + "|" + c.TenantID + "|" + id
 		}
 	}
-	return fmt.Sprintf("%s|credential %p", host, cred)
+	if v := reflect.ValueOf(cred); v.Kind() == reflect.Pointer {
+		return fmt.Sprintf("%s|credential %#x", host, v.Pointer())
+	}
+	return fmt.Sprintf("%s|client %p", host, owner)
 }
 
 // decodeClaims reads the payload of a JWT (header.payload.signature, base64url) without
@@ -100,7 +106,7 @@ func (c *Client) governorOf(authorization string) *Governor {
 		return e.gov
 	}
 	token, _ := strings.CutPrefix(authorization, "Bearer ")
-	g := governorFor(appUserKey(c.govHost, token, c.cred.cred), c.govOpts)
+	g := governorFor(appUserKey(c.govHost, token, c.cred.cred, c), c.govOpts)
 	c.governed.Store(&governedToken{authorization: authorization, gov: g})
 	return g
 }

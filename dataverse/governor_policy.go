@@ -73,7 +73,9 @@ func (c *Client) governPolicy(req *policy.Request) (*http.Response, error) {
 	}
 	g := c.governorOf(req.Raw().Header.Get("Authorization"))
 	st.gov = g
-	a, err := g.admit(ctx, c.retry, &st.waited, seen, waitedOut)
+	// The call's context, not the try's: a pause or a queue longer than
+	// Retry.TryTimeout is waited out.
+	a, err := g.admit(st.ctx, c.retry, &st.waited, seen, waitedOut)
 	if err != nil {
 		var pe *pauseError
 		if t := st.throttle; t != nil && errors.As(err, &pe) {
@@ -82,6 +84,12 @@ func (c *Client) governPolicy(req *policy.Request) (*http.Response, error) {
 			return t.response(), nil
 		}
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		// The try's timeout passed while the request waited: it was not
+		// sent, so it is retried whatever its method (see attemptPolicy).
+		g.release()
+		return nil, &notSentError{err: err}
 	}
 	resp, err := req.Next()
 	g.release()
@@ -134,3 +142,15 @@ func throttleCode(body []byte) string {
 	}
 	return env.Error.Code
 }
+
+// notSentError is a try that ended (its Retry.TryTimeout passed) while the request waited for
+// the Governor: nothing was sent, so even a request that is not idempotent may be retried.
+type notSentError struct{ err error }
+
+// Error implements error.
+func (e *notSentError) Error() string {
+	return e.err.Error() + " (the request waited for the service's throttling and was not sent)"
+}
+
+// Unwrap returns the context's error.
+func (e *notSentError) Unwrap() error { return e.err }

@@ -201,13 +201,18 @@ func TestAppUserKey(t *testing.T) {
 		{"payload not JSON", "a." + base64.RawURLEncoding.EncodeToString([]byte("[1")) + ".c", "h|credential "},
 		{"no identity claims", jwt(`{"tid":"t1"}`), "h|credential "},
 	} {
-		got := appUserKey("h", tc.token, cred)
-		if !strings.HasPrefix(got, tc.want) || (strings.HasSuffix(tc.want, " ") && got != appUserKey("h", "other", cred)) {
+		got := appUserKey("h", tc.token, cred, nil)
+		if !strings.HasPrefix(got, tc.want) || (strings.HasSuffix(tc.want, " ") && got != appUserKey("h", "other", cred, nil)) {
 			t.Errorf("%s: key %q, want %q", tc.name, got, tc.want)
 		}
 	}
-	if appUserKey("h", "x", cred) == appUserKey("h", "x", &fakeCredential{}) {
+	if appUserKey("h", "x", cred, nil) == appUserKey("h", "x", &fakeCredential{}, nil) {
 		t.Error("two credentials with opaque tokens share a key")
+	}
+	type valueCredential struct{ secret string }
+	owner := &Client{}
+	if k := appUserKey("h", "x", valueCredential{secret: "s3cr3t"}, owner); strings.Contains(k, "s3cr3t") || !strings.HasPrefix(k, "h|client ") {
+		t.Errorf("a credential value is keyed %q, want the Client's address and nothing of the value", k)
 	}
 }
 

@@ -237,7 +237,8 @@ func (c *Client) attemptPolicy(req *policy.Request) (*http.Response, error) {
 		if errors.As(err, &nr) || st.ctx.Err() != nil {
 			return resp, err
 		}
-		if !st.idempotent {
+		var ns *notSentError
+		if !st.idempotent && !errors.As(err, &ns) {
 			return resp, &notRetriedError{err: err, reason: "the request is not idempotent and may have been executed"}
 		}
 		return resp, &transportError{err: err, st: st}
