@@ -2,18 +2,21 @@ package dataverse
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/uuid"
@@ -94,7 +97,9 @@ func startCannedServer(b *testing.B) (string, *x509.CertPool) {
 // a keep-alive pool sized to the Governor against HTTP/2, with 16 and 52 callers, through the
 // whole Client (pipeline and Governor) and, as "bare", a plain net/http GET on the same HTTP
 // client. cpu-ns/op is this process's CPU time per call: the client's alone, and less inflated
-// by a loaded machine than ns/op (wall time per call made in parallel). Compare as ratios within
+// by a loaded machine than ns/op (wall time per call made in parallel). conns is the number of
+// connections the client opened (HTTP/1.1: one per caller; HTTP/2: one), which is what a load
+// balancer spreads over web servers. Compare as ratios within
 // one run:
 //
 //	go test -run '^$' -bench 'ParallelTransportCanned' -benchmem -count 6 ./dataverse
@@ -108,6 +113,14 @@ func BenchmarkParallelTransportCanned(b *testing.B) {
 	}{{"http1", false}, {"http2", true}} {
 		for _, callers := range []int{16, 52} {
 			hc := newHTTPClient(&tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}, proto.http2)
+			// conns counts the connections opened: the web servers a load balancer could
+			// spread the calls over.
+			var conns atomic.Int64
+			dialer := &net.Dialer{}
+			hc.Transport.(*http.Transport).DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+				conns.Add(1)
+				return dialer.DialContext(ctx, network, addr)
+			}
 			opts := &ClientOptions{}
 			opts.Transport = hc
 			c, err := NewClient(base+"/org1", &fakeCredential{}, opts)
@@ -123,7 +136,10 @@ func BenchmarkParallelTransportCanned(b *testing.B) {
 				b.SetParallelism(par)
 				b.ReportAllocs()
 				cpu := processCPU()
-				defer func() { b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op") }()
+				defer func() {
+					b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+					b.ReportMetric(float64(conns.Load()), "conns")
+				}()
 				b.RunParallel(func(pb *testing.PB) {
 					var out struct{ FirstName string }
 					for pb.Next() {
