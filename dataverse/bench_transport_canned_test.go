@@ -99,7 +99,8 @@ func startCannedServer(b *testing.B) (string, *x509.CertPool) {
 // client. cpu-ns/op is this process's CPU time per call: the client's alone, and less inflated
 // by a loaded machine than ns/op (wall time per call made in parallel). conns is the number of
 // connections the client opened (HTTP/1.1: one per caller; HTTP/2: one), which is what a load
-// balancer spreads over web servers. Compare as ratios within
+// balancer spreads over web servers. "http1-governor-off" is HTTP/1.1 with
+// GovernorOptions.Disabled: the difference is the Governor's cost per call. Compare as ratios within
 // one run:
 //
 //	go test -run '^$' -bench 'ParallelTransportCanned' -benchmem -count 6 ./dataverse
@@ -108,9 +109,9 @@ func startCannedServer(b *testing.B) (string, *x509.CertPool) {
 func BenchmarkParallelTransportCanned(b *testing.B) {
 	base, roots := startCannedServer(b)
 	for _, proto := range []struct {
-		name  string
-		http2 bool
-	}{{"http1", false}, {"http2", true}} {
+		name          string
+		http2, govOff bool
+	}{{"http1", false, false}, {"http2", true, false}, {"http1-governor-off", false, true}} {
 		for _, callers := range []int{16, 52} {
 			hc := newHTTPClient(&tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}, proto.http2)
 			// conns counts the connections opened: the web servers a load balancer could
@@ -121,7 +122,7 @@ func BenchmarkParallelTransportCanned(b *testing.B) {
 				conns.Add(1)
 				return dialer.DialContext(ctx, network, addr)
 			}
-			opts := &ClientOptions{}
+			opts := &ClientOptions{Governor: GovernorOptions{Disabled: proto.govOff}}
 			opts.Transport = hc
 			c, err := NewClient(base+"/org1", &fakeCredential{}, opts)
 			if err != nil {

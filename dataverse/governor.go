@@ -105,6 +105,9 @@ type Governor struct {
 	pauseGen   uint64
 	paused     time.Duration
 	onPause    func(from, until time.Time) // tests: see OnGovernorPause
+	// steadyHint is the hint while the limit is at its ceiling (0 before any hint), -1
+	// otherwise: a response with no news for a steady governor takes no lock (answered).
+	steadyHint atomic.Int64
 
 	sent, concurrencyThrottles, requestThrottles, executionTimeThrottles atomic.Int64
 }
@@ -135,7 +138,17 @@ func newGovernor(o GovernorOptions) *Governor {
 		g.initial = min(DefaultGovernorConcurrency, g.max)
 	}
 	g.limit = float64(g.initial)
+	g.steadyLocked()
 	return g
+}
+
+// steadyLocked records whether the limit is at its ceiling (see steadyHint).
+func (g *Governor) steadyLocked() {
+	if g.limit >= g.ceilingLocked() {
+		g.steadyHint.Store(int64(g.hint))
+	} else {
+		g.steadyHint.Store(-1)
+	}
 }
 
 // Limit returns the concurrency allowed now: at most x-ms-dop-hint once the service sent it.
@@ -296,6 +309,9 @@ func (g *Governor) grantLocked() {
 // 1/limit (the additive increase: one more slot per round of limit successes). The first hint
 // sets the limit; a later lower one caps it, and a higher one lets the increase climb to it.
 func (g *Governor) answered(hint int, ok bool) {
+	if s := g.steadyHint.Load(); s >= 0 && (hint <= 0 || int64(hint) == s) {
+		return // at the ceiling, and the hint is the same: nothing changes
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.followHintLocked(hint)
@@ -303,6 +319,7 @@ func (g *Governor) answered(hint int, ok bool) {
 		g.limit = min(g.limit+1/float64(g.limitLocked()), c)
 		g.grantLocked()
 	}
+	g.steadyLocked()
 }
 
 // followHintLocked follows a new x-ms-dop-hint (see answered).
@@ -324,6 +341,7 @@ func (g *Governor) concurrencyThrottled(a admission, hint int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.followHintLocked(hint)
+	defer g.steadyLocked()
 	if a.epoch != g.epoch {
 		return // already decreased for this round
 	}
@@ -340,6 +358,7 @@ func (g *Governor) pause(d time.Duration, hint int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.followHintLocked(hint)
+	g.steadyLocked()
 	if !until.After(g.pauseUntil) {
 		return
 	}

@@ -13,10 +13,11 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 )
 
-// headerDOPHint is the service's recommended degree of parallelism, on every response.
+// headerDOPHint is the service's recommended degree of parallelism, on every response, in Go's
+// canonical form so that reading it costs no allocation.
 //
 // See https://learn.microsoft.com/power-apps/developer/data-platform/send-parallel-requests
-const headerDOPHint = "x-ms-dop-hint"
+const headerDOPHint = "X-Ms-Dop-Hint"
 
 // throttledResponse is a 429 kept to be answered again without sending (see callState.throttle).
 type throttledResponse struct {
@@ -97,8 +98,8 @@ func (c *Client) governPolicy(req *policy.Request) (*http.Response, error) {
 		return resp, err
 	}
 	hint := 0
-	if v := resp.Header.Get(headerDOPHint); v != "" {
-		hint, _ = strconv.Atoi(v) // a hint that is not a number is ignored, as the ServiceClient does
+	if v := resp.Header[headerDOPHint]; len(v) > 0 {
+		hint, _ = strconv.Atoi(v[0]) // a hint that is not a number is ignored, as the ServiceClient does
 	}
 	if resp.StatusCode == http.StatusTooManyRequests {
 		st.throttle = c.throttled(g, a, resp, hint)
