@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 )
 
 // The limit follows AIMD under the hint: 5 before any hint, the hint once one arrives, halved
@@ -58,8 +60,8 @@ func TestGovernorLimitFollowsHintAndAIMD(t *testing.T) {
 	step("ten rounds of 429s (never below 1)", 1)
 
 	s := g.Stats()
-	if s.DOPHint != 100 || s.ConcurrencyThrottles != 14 || s.Limit != 1 {
-		t.Errorf("Stats = %+v, want DOPHint 100, 14 concurrency throttles, Limit 1", s)
+	if s.DOPHint != 100 || s.ConcurrencyThrottles != 14 || s.Limit != 1 || s.Paused != 0 {
+		t.Errorf("Stats = %+v, want DOPHint 100, 14 concurrency throttles, Limit 1, no pause (a concurrency 429 pauses nobody)", s)
 	}
 	capped := newGovernor(GovernorOptions{InitialConcurrency: 2, MaxConcurrency: 3})
 	capped.answered(16, true)
@@ -310,5 +312,89 @@ func TestGovernorSharedAndBoundedByHint(t *testing.T) {
 	}
 	if s := g1.Stats(); s.Sent != 13 || s.InFlight != 0 || s.DOPHint != 3 {
 		t.Errorf("Stats %+v, want 13 sent by the two Clients, none in flight, hint 3", s)
+	}
+}
+
+// A throttled call whose pause is extended (by another worker's 429) past its context's deadline
+// ends at once with the service's 429, not with "context deadline exceeded", and sends nothing
+// more; a call that was not throttled itself and meets such a pause fails at once with an error
+// that is context.DeadlineExceeded, without sending.
+func TestPauseBeyondTheDeadline(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.Header().Set("Retry-After", "1")
+		writeError(w, 429, CodeThrottledRequestCount, "Number of requests exceeded the limit of 6000 over time window of 300 seconds.")
+	}, nil)
+	g, err := f.client.Governor(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.client.retry.sleep = func(ctx context.Context, d time.Duration) error {
+		g.pause(time.Hour, 0) // another worker's 429 while this call waits its Retry-After
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err = listWithContext(ctx, f.client)
+	var re *ResponseError
+	if !errors.As(err, &re) || re.StatusCode != 429 || re.RetryAfter != time.Second || errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error = %v, want the service's 429 with its Retry-After of 1s", err)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("server saw %d requests, want 1: nothing is sent into the pause", n)
+	}
+	err = listWithContext(ctx, f.client)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "paused") || errors.As(err, &re) {
+		t.Errorf("a new call during the pause: %v, want an error that is DeadlineExceeded and says the requests are paused", err)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("server saw %d requests, want still 1", n)
+	}
+	if s := g.Stats(); s.RequestThrottles != 1 || s.Sent != 1 {
+		t.Errorf("Stats %+v, want 1 request sent and throttled", s)
+	}
+}
+
+// A POST whose try timeout (Retry.TryTimeout) passes while it waits for the Governor was never
+// sent: it is retried like any request, not failed as "may have been executed", and the service
+// sees it once.
+func TestTryTimeoutInTheQueueIsRetriedEvenForAPost(t *testing.T) {
+	t.Parallel()
+	var posts atomic.Int32
+	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+		posts.Add(1)
+		w.Header().Set("OData-EntityId", "https://x/contacts("+idA.String()+")")
+		w.WriteHeader(http.StatusNoContent)
+	}, &ClientOptions{
+		ClientOptions: clientOpts(policy.RetryOptions{TryTimeout: 20 * time.Millisecond}),
+		Governor:      GovernorOptions{InitialConcurrency: 1},
+	})
+	g, err := f.client.Governor(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.admit(context.Background(), f.client.retry, new(time.Duration), 0, false); err != nil {
+		t.Fatal(err) // another worker holds the only slot
+	}
+	done := make(chan error)
+	go func() { done <- createContact(f.client) }()
+	for {
+		g.mu.Lock()
+		queued := len(g.waiters)
+		g.mu.Unlock()
+		if queued == 1 {
+			break
+		}
+		time.Sleep(time.Millisecond) // poll until the POST waits for the slot
+	}
+	time.Sleep(60 * time.Millisecond) // its try's 20 ms pass in the queue
+	g.release()
+	if err := <-done; err != nil {
+		t.Fatalf("POST after its try timed out in the queue: %v, want it retried", err)
+	}
+	if n := posts.Load(); n != 1 {
+		t.Errorf("server saw %d POSTs, want 1", n)
 	}
 }
