@@ -16,8 +16,8 @@ const (
 	DefaultGovernorConcurrency = 5
 
 	// DefaultGovernorMaxConcurrency caps the concurrency whatever x-ms-dop-hint says: 52, the
-	// concurrent requests Dataverse allows one user per web server. The default transport keeps
-	// this many connections per host open (see transportOrDefault).
+	// concurrent requests Dataverse allows one user per web server. The default HTTP client keeps
+	// more connections per host than this open, so every admitted request has its own.
 	DefaultGovernorMaxConcurrency = 52
 )
 

@@ -576,7 +576,11 @@ func TestTryTimeoutIsRetried(t *testing.T) {
 			return
 		}
 		writeJSON(w, 200, `{"value":[]}`)
-	}, &ClientOptions{ClientOptions: clientOpts(policy.RetryOptions{TryTimeout: 50 * time.Millisecond})})
+	}, &ClientOptions{ClientOptions: clientOpts(policy.RetryOptions{
+		// Long enough that, under the race detector, the retry reaches the server before its
+		// own try times out in the pipeline (that try would be retried too, with another wait).
+		TryTimeout: 250 * time.Millisecond,
+	})})
 	if err := listContacts(f.client); err != nil {
 		t.Fatalf("List after a timed-out try: %v, want success on the retry", err)
 	}
