@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Every Web API response carries x-ms-dop-hint with the configured value: successes, limit
@@ -71,5 +73,48 @@ func TestDOPHintPresets(t *testing.T) {
 	}
 	if d := LimitsDefault(); d.DOPHint != DefaultDOPHint || !strings.Contains(d.String(), "x-ms-dop-hint 16") {
 		t.Errorf("LimitsDefault = %+v (%s)", d, d)
+	}
+}
+
+// A scenario's limits set the hint in YAML as in JSON: a preset keeps its own unless dopHint is
+// given, a bad value names the line and the field, and the hint survives a YAML round trip.
+func TestDOPHintInYAML(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		doc  string
+		want int
+	}{
+		{"limits: {preset: default}\n", DefaultDOPHint},
+		{"limits: {preset: strict, dopHint: 2}\n", 2},
+		{"limits: {requests: 10, window: 1s}\n", 0},
+		{"limits: {requests: 10, window: 1s, dopHint: 12}\n", 12},
+	} {
+		var sc struct {
+			Limits Limits `yaml:"limits"`
+		}
+		if err := yaml.Unmarshal([]byte(tc.doc), &sc); err != nil {
+			t.Errorf("%q: %v", tc.doc, err)
+			continue
+		}
+		if sc.Limits.DOPHint != tc.want {
+			t.Errorf("%q: DOPHint %d, want %d", tc.doc, sc.Limits.DOPHint, tc.want)
+		}
+		out, err := yaml.Marshal(sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var again struct {
+			Limits Limits `yaml:"limits"`
+		}
+		if err := yaml.Unmarshal(out, &again); err != nil || again.Limits != sc.Limits {
+			t.Errorf("round trip of %q through\n%s: %+v, %v", tc.doc, out, again.Limits, err)
+		}
+	}
+	var bad struct {
+		Limits Limits `yaml:"limits"`
+	}
+	err := yaml.Unmarshal([]byte("limits:\n  dopHint: -3\n"), &bad)
+	if err == nil || !strings.Contains(err.Error(), "line 2: limits: dopHint: -3 is negative") {
+		t.Errorf("negative dopHint: %v", err)
 	}
 }
