@@ -244,12 +244,14 @@ func TestE2EGovernorPause(t *testing.T) {
 }
 
 // TestE2EGovernorSharedByPagerAndBulk: a pager on one Client and CreateMultiple on another Client
-// of the same application user run at once; both Clients have one Governor, whose count of
-// requests is the emulator's.
+// of the same application user (with its own credential) run at once; both Clients have one
+// Governor, whose count of requests is the emulator's.
 func TestE2EGovernorSharedByPagerAndBulk(t *testing.T) {
 	t.Parallel()
 	g := newGovernedEnv(t, emulator.LimitsDefault(), nil)
-	other := newClient(t, g.emu, g.cred, &dataverse.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: g.emu.HTTPClient()}})
+	// Another credential of the same app registration: the Governor is found by the token's
+	// tenant and object id, not by the credential.
+	other := newClient(t, g.emu, newSecretCredential(t, g.emu), &dataverse.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: g.emu.HTTPClient()}})
 	ctx := t.Context()
 	gov2, err := other.Governor(ctx)
 	if err != nil {

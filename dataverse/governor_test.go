@@ -368,7 +368,8 @@ func TestTryTimeoutInTheQueueIsRetriedEvenForAPost(t *testing.T) {
 		w.Header().Set("OData-EntityId", "https://x/contacts("+idA.String()+")")
 		w.WriteHeader(http.StatusNoContent)
 	}, &ClientOptions{
-		ClientOptions: clientOpts(policy.RetryOptions{TryTimeout: 20 * time.Millisecond}),
+		// Long enough for the retry to complete under the race detector.
+		ClientOptions: clientOpts(policy.RetryOptions{TryTimeout: 300 * time.Millisecond}),
 		Governor:      GovernorOptions{InitialConcurrency: 1},
 	})
 	g, err := f.client.Governor(context.Background())
@@ -389,7 +390,7 @@ func TestTryTimeoutInTheQueueIsRetriedEvenForAPost(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond) // poll until the POST waits for the slot
 	}
-	time.Sleep(60 * time.Millisecond) // its try's 20 ms pass in the queue
+	time.Sleep(400 * time.Millisecond) // its try's 300 ms pass in the queue
 	g.release()
 	if err := <-done; err != nil {
 		t.Fatalf("POST after its try timed out in the queue: %v, want it retried", err)
