@@ -85,6 +85,7 @@ type Emulator struct {
 	creds    Credentials
 	clock    *clock
 	dataDir  string
+	dirLock  *dataDirLock // held from New to the end of Close
 
 	// orgTenantID is the tenant the organization belongs to; tokenLifetime the configured
 	// lifetime Reset returns to; systemUserID the SYSTEM user admin writes run as.
@@ -145,9 +146,11 @@ func New(opts *Options) (*Emulator, error) {
 			o.TokenLifetime = plan.tokenLifetime
 		}
 	}
+	var dirLock *dataDirLock
 	if o.DataDir != "" {
-		if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("emulator: create data directory: %w", err)
+		var err error
+		if dirLock, err = prepareDataDir(o.DataDir); err != nil {
+			return nil, err
 		}
 	}
 	freshDB := true
@@ -169,6 +172,7 @@ func New(opts *Options) (*Emulator, error) {
 		conns:         newConnTracker(),
 		clock:         &clock{},
 		dataDir:       o.DataDir,
+		dirLock:       dirLock,
 		tokenLifetime: o.TokenLifetime,
 		snapshots:     map[string]*store.Snapshot{},
 	}
@@ -317,7 +321,10 @@ func (e *Emulator) TenantID() string { return e.orgTenantID }
 
 // Credentials returns the seeded app registration's tenant, client ID and client secret; with a
 // scenario, the first of its apps that has a secret (empty ClientID and ClientSecret when none
-// has).
+// has). On a restart on a data directory they are what the stored state accepts: the app and
+// tenant IDs of the first start, and the secret only when the emulator knows a value the stored
+// hashes still accept (the seeded one, or the scenario's). Otherwise ClientSecret is empty, since
+// secrets are kept hashed: AddSecret (`d365 emulator app secret add --app <id>`) makes a new one.
 func (e *Emulator) Credentials() Credentials { return e.creds }
 
 // CACertPEM returns the emulator's CA certificate in PEM form. Clients must trust it to talk to
@@ -409,6 +416,10 @@ func (e *Emulator) shutdown() error {
 		if err := e.store.Close(); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	// Last: the next emulator on the directory may start once the database is closed.
+	if err := e.dirLock.release(); err != nil {
+		errs = append(errs, fmt.Errorf("emulator: unlock the data directory: %w", err))
 	}
 	return errors.Join(errs...)
 }
