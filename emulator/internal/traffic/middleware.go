@@ -44,6 +44,11 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex := &exchange{Context: r.Context(), w: w}
 	ex.start, ex.began = c.now(), c.since()
 	r = r.WithContext(ex)
+	if len(r.Header.Values("Authorization")) > 1 {
+		defer m.finish(ex, r)
+		refuseAmbiguousAuthorization(ex, r)
+		return
+	}
 	ex.caller = c.identify(r)
 	if ex.caller.TenantID != "" && c.resolveTenant != nil && !isGUID(ex.caller.TenantID) {
 		ex.caller.TenantID = c.resolveTenant(ex.caller.TenantID)
