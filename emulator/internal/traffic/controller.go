@@ -79,7 +79,7 @@ type Options struct {
 	// AdminPrefix is the path prefix of the emulator's admin API (DefaultAdminPrefix when
 	// empty). Requests under it pass straight through, and AdminHandler serves its routes there.
 	AdminPrefix string
-	// Logger receives one line per request: refusals at Info, the rest at Debug. Nil discards.
+	// Logger receives one line per request at Info, served or refused. Nil discards.
 	Logger *slog.Logger
 }
 

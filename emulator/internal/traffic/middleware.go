@@ -204,10 +204,9 @@ func (c *Controller) record(ex *exchange, r *http.Request, took time.Duration) {
 	}
 	e = c.log.add(e)
 
-	level := slog.LevelDebug
-	if e.Refused() {
-		level = slog.LevelInfo
-	}
+	// Every request is logged at Info, served or refused: the line is what `d365 emulator -v`
+	// promises, and a served request is as much part of a trace as a refusal.
+	const level = slog.LevelInfo
 	ctx := context.Background()
 	if !c.logger.Enabled(ctx, level) {
 		return
