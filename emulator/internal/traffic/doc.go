@@ -42,8 +42,10 @@
 // Requests under the admin prefix (/_emulator/) pass straight through, unlogged. Every other
 // request is identified (Options.Identify), checked against the fault rules, then, when it is a
 // Web API request (/api/data/) from a known application, checked against the service protection
-// limits; it is served, and logged. A request answered by a fault is not metered; an injected
-// delay is not execution time.
+// limits; it is served, and logged. A request answered by a fault is not metered. An injected
+// delay (a latency rule) on a metered request is waited after admission: the request holds one of
+// its caller's concurrent slots while it waits, and the wait counts towards the combined execution
+// time, as a slow request does in Dataverse.
 //
 // # Service protection limits
 //
