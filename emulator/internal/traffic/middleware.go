@@ -137,9 +137,13 @@ func (c *Controller) refuse(ex *exchange, v verdict) {
 	code, msg := v.cfg.message(v.rejected)
 	ex.answered, ex.limit, ex.code = true, v.rejected, code
 	ex.internal = msg
-	if v.early {
-		ex.internal = fmt.Sprintf("%s The caller came back before its Retry-After elapsed (%d time(s) in a row), so Retry-After grew to %d s.",
-			msg, v.strikes, v.retryAfter)
+	switch {
+	case v.early:
+		ex.internal = fmt.Sprintf("%s The caller came back %v after the limit was reached, before the Retry-After it had been told elapsed (early return %d of this refusal period), so this Retry-After grew by %d s to %d s.",
+			msg, time.Duration(v.sinceBlocked).Round(time.Millisecond), v.strikes, min(v.strikes, maxHammerPenalty), v.retryAfter)
+	case v.inFlight:
+		ex.internal = fmt.Sprintf("%s The limit had been reached %v before this request arrived, too soon for its sender to have read a Retry-After, so it was refused with the time left (%d s) and the wait did not grow.",
+			msg, time.Duration(v.sinceBlocked).Round(time.Millisecond), v.retryAfter)
 	}
 	writeDataverseError(ex, http.StatusTooManyRequests, code, msg, v.retryAfter)
 }
