@@ -67,7 +67,24 @@ type Options struct {
 	// Logger receives the emulator's logs (requests, rejections and their reasons). Nil discards
 	// them. Secrets and tokens are never logged.
 	Logger *slog.Logger
+
+	// ReadHeaderTimeout bounds how long a client may take to send a request's headers; the
+	// connection is closed when it runs out. Zero means DefaultReadHeaderTimeout.
+	ReadHeaderTimeout time.Duration
+
+	// BodyReadTimeout bounds how long a client may take to send a request's body once its
+	// headers have arrived. The body is read before the request is metered, so a slow sender
+	// neither holds one of its application user's concurrent slots nor spends execution time;
+	// one that runs out of time is answered 408. Zero means DefaultBodyReadTimeout.
+	BodyReadTimeout time.Duration
 }
+
+// Defaults of Options.ReadHeaderTimeout and Options.BodyReadTimeout: generous for any client on
+// loopback, short enough that a stalled one is let go.
+const (
+	DefaultReadHeaderTimeout = 30 * time.Second
+	DefaultBodyReadTimeout   = 60 * time.Second
+)
 
 // Emulator is a running local Entra ID token service and Dataverse Web API over HTTPS. Its URL is
 // both the authority host and the Dataverse organization URL. Create one with New and stop it with
@@ -124,6 +141,15 @@ func New(opts *Options) (*Emulator, error) {
 	}
 	if o.TokenLifetime < 0 {
 		return nil, invalidf("token lifetime %v is negative", o.TokenLifetime)
+	}
+	if o.ReadHeaderTimeout < 0 || o.BodyReadTimeout < 0 {
+		return nil, invalidf("read timeouts must not be negative (header %v, body %v)", o.ReadHeaderTimeout, o.BodyReadTimeout)
+	}
+	if o.ReadHeaderTimeout == 0 {
+		o.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if o.BodyReadTimeout == 0 {
+		o.BodyReadTimeout = DefaultBodyReadTimeout
 	}
 	logger := o.Logger
 	if logger == nil {
@@ -260,7 +286,7 @@ func New(opts *Options) (*Emulator, error) {
 
 	e.server = &http.Server{
 		Handler:           e.traffic.Wrap(mux),
-		ReadHeaderTimeout: 30 * time.Second,
+		ReadHeaderTimeout: o.ReadHeaderTimeout,
 		IdleTimeout:       2 * time.Minute,
 		ConnState:         e.conns.track,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),

@@ -194,6 +194,9 @@ func (e *Emulator) newTraffic(o *Options, plan *scenarioPlan, auth *tokenAuthent
 		ResolveTenant: e.resolveTenant,
 		Challenge:     auth.challenge,
 		Logger:        e.logger.With("component", "traffic"),
+		// The body is read ahead up to the Web API's limit; the Web API answers 413 beyond it.
+		BodyReadTimeout: o.BodyReadTimeout,
+		MaxBodyBytes:    webapi.DefaultMaxBodyBytes,
 	})
 	if err != nil {
 		return invalidf("%s", strings.TrimPrefix(err.Error(), "traffic: "))

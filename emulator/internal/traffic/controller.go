@@ -81,6 +81,13 @@ type Options struct {
 	AdminPrefix string
 	// Logger receives one line per request at Info, served or refused. Nil discards.
 	Logger *slog.Logger
+	// BodyReadTimeout bounds how long a request's body may take to arrive once its headers
+	// have; the middleware reads the body before metering the request, and answers 408 when it
+	// runs out. Zero means DefaultBodyReadTimeout.
+	BodyReadTimeout time.Duration
+	// MaxBodyBytes is how much of a body the middleware reads ahead; a larger body is handed on
+	// with the rest unread, for the handler to refuse. Zero means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
 }
 
 // Controller applies service protection limits and fault rules to the requests of the handler
@@ -96,6 +103,9 @@ type Controller struct {
 	challenge     string
 	adminPrefix   string
 	logger        *slog.Logger
+
+	bodyReadTimeout time.Duration
+	maxBody         int64
 
 	limiter *limiter
 	faults  faultSet
@@ -113,6 +123,15 @@ func New(opts Options) (*Controller, error) {
 		challenge:     opts.Challenge,
 		adminPrefix:   opts.AdminPrefix,
 		logger:        opts.Logger,
+
+		bodyReadTimeout: opts.BodyReadTimeout,
+		maxBody:         opts.MaxBodyBytes,
+	}
+	if c.bodyReadTimeout <= 0 {
+		c.bodyReadTimeout = DefaultBodyReadTimeout
+	}
+	if c.maxBody <= 0 {
+		c.maxBody = DefaultMaxBodyBytes
 	}
 	if c.now == nil {
 		c.now = time.Now

@@ -49,6 +49,12 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuseAmbiguousAuthorization(ex, r)
 		return
 	}
+	// The body arrives before anything is metered: a slow sender holds no concurrent slot and
+	// spends no execution time while it trickles in.
+	if !c.bufferBody(ex, w, r) {
+		defer m.finish(ex, r)
+		return
+	}
 	ex.caller = c.identify(r)
 	if ex.caller.TenantID != "" && c.resolveTenant != nil && !isGUID(ex.caller.TenantID) {
 		ex.caller.TenantID = c.resolveTenant(ex.caller.TenantID)

@@ -50,10 +50,21 @@ func checkJSONContentType(r *http.Request) error {
 	return nil
 }
 
+// bufferedBody is a request body already read in full (traffic.BufferedBody); its bytes must
+// not be modified.
+type bufferedBody interface {
+	io.ReadCloser
+	Bytes() []byte
+}
+
 // readBody reads the whole request body within the size limit.
 func (req *request) readBody() ([]byte, error) {
 	if err := checkJSONContentType(req.r); err != nil {
 		return nil, err
+	}
+	if b, ok := req.r.Body.(bufferedBody); ok && int64(len(b.Bytes())) <= req.h.maxBody {
+		// Read ahead by the traffic middleware (before metering): no second copy.
+		return b.Bytes(), nil
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(req.w, req.r.Body, req.h.maxBody))
 	if err != nil {
