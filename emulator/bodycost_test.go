@@ -89,4 +89,3 @@ func TestDeeplyNestedBodyIsRefused(t *testing.T) {
 		t.Errorf("answer %d %s %q, want 400 0x80048d19 naming the depth limit", res.status, res.code, res.message)
 	}
 }
-
