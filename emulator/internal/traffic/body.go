@@ -53,7 +53,7 @@ func (c *Controller) bufferBody(ex *exchange, w http.ResponseWriter, r *http.Req
 	rc := http.NewResponseController(w)
 	deadline := time.Now().Add(c.bodyReadTimeout)
 	_ = rc.SetReadDeadline(deadline) // unsupported writers (tests' recorders) just read
-	data, err := io.ReadAll(io.LimitReader(r.Body, c.maxBody+1))
+	data, err := readBody(r.Body, r.ContentLength, c.maxBody+1)
 	if err != nil {
 		ex.answered = true
 		switch {
@@ -78,6 +78,42 @@ func (c *Controller) bufferBody(ex *exchange, w http.ResponseWriter, r *http.Req
 	_ = rc.SetReadDeadline(time.Time{})
 	r.Body = &BufferedBody{Reader: bytes.NewReader(data), data: data}
 	return true
+}
+
+// firstBodyChunk is how much readBody allocates before any of the body has arrived.
+const firstBodyChunk = 64 << 10
+
+// readBody reads at most limit bytes of body. Its buffer grows fourfold as the data arrives, up
+// to the declared length when there is one: a large body costs about 1.3 times its size in
+// allocations (io.ReadAll's gentler growth costs several times that), and a sender that declares
+// a large body but sends little gets a buffer the size of what it sent, not of what it declared.
+func readBody(body io.Reader, declared, limit int64) ([]byte, error) {
+	ceiling := limit
+	if declared >= 0 && declared < limit {
+		ceiling = declared + 1 // one more byte reads the end of the body
+	}
+	buf := make([]byte, 0, min(ceiling, firstBodyChunk))
+	for {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) >= ceiling {
+				if int64(len(buf)) >= limit {
+					return buf, nil // over the limit: the caller hands on the rest
+				}
+				ceiling = limit // longer than declared: keep reading to the limit
+			}
+			grown := make([]byte, len(buf), min(ceiling, int64(4*cap(buf))))
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // writeBodyError answers in the shape of the endpoint: Dataverse's envelope on the Web API,
