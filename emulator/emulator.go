@@ -275,7 +275,7 @@ func New(opts *Options) (*Emulator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("emulator: start web API: %w", err)
 	}
-	if err := e.newTraffic(&o, plan, auth); err != nil {
+	if err := e.newTraffic(&o, plan, auth, api); err != nil {
 		return nil, err
 	}
 

@@ -252,13 +252,3 @@ type adminErr struct {
 		Message string `json:"message"`
 	} `json:"error"`
 }
-
-// waitUntil polls cond (every millisecond, up to 10 s) and fails the test if it never holds.
-func waitUntil(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}

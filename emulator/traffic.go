@@ -168,7 +168,7 @@ func fromTraffic(err error) error {
 }
 
 // newTraffic builds the middleware for the options and the scenario.
-func (e *Emulator) newTraffic(o *Options, plan *scenarioPlan, auth *tokenAuthenticator) error {
+func (e *Emulator) newTraffic(o *Options, plan *scenarioPlan, auth *tokenAuthenticator, api *webapi.Handler) error {
 	limits := LimitsDefault()
 	seed := o.FaultSeed
 	var faults []FaultRule
@@ -197,6 +197,7 @@ func (e *Emulator) newTraffic(o *Options, plan *scenarioPlan, auth *tokenAuthent
 		// The body is read ahead up to the Web API's limit; the Web API answers 413 beyond it.
 		BodyReadTimeout: o.BodyReadTimeout,
 		MaxBodyBytes:    webapi.DefaultMaxBodyBytes,
+		BodyMeter:       api.BodyMeter,
 	})
 	if err != nil {
 		return invalidf("%s", strings.TrimPrefix(err.Error(), "traffic: "))

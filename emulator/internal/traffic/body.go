@@ -27,6 +27,13 @@ const (
 	bodyTimeoutMessage = "The request body did not arrive in time: the server stopped waiting for it. Send the whole body promptly, or a smaller one."
 )
 
+// A BodyRefusal is the error of an Options.BodyMeter that refuses a body while it arrives; the
+// middleware answers the request with Respond and reads no more of the body.
+type BodyRefusal interface {
+	error
+	Respond(w http.ResponseWriter, r *http.Request)
+}
+
 // BufferedBody is a request body the middleware has already read in full (before metering the
 // request, so that a slow sender holds no slot). Bytes returns it without a copy; handlers that
 // read the body whole may use it instead of reading.
@@ -53,20 +60,30 @@ func (c *Controller) bufferBody(ex *exchange, w http.ResponseWriter, r *http.Req
 	rc := http.NewResponseController(w)
 	deadline := time.Now().Add(c.bodyReadTimeout)
 	_ = rc.SetReadDeadline(deadline) // unsupported writers (tests' recorders) just read
-	data, err := readBody(r.Body, r.ContentLength, c.maxBody+1)
+	var meter io.Writer
+	if c.bodyMeter != nil {
+		meter = c.bodyMeter(r)
+	}
+	data, err := readBody(r.Body, r.ContentLength, c.maxBody+1, meter)
 	if err != nil {
 		ex.answered = true
+		var refusal BodyRefusal
 		switch {
+		case errors.As(err, &refusal):
+			// Refused while arriving: the rest is never read, so it costs nothing.
+			ex.internal = refusal.Error()
+			closeAfter(w, r)
+			refusal.Respond(ex, r)
 		case isTimeout(err):
 			ex.internal = fmt.Sprintf("the request body did not arrive within %v (%d of %s bytes); waiting for it was neither metered nor execution time",
 				c.bodyReadTimeout, len(data), declaredLength(r))
 			ex.code = bodyTimeoutCode
-			w.Header().Set("Connection", "close")
+			closeAfter(w, r)
 			writeBodyError(ex, r, http.StatusRequestTimeout, bodyTimeoutMessage)
 		default:
 			ex.internal = fmt.Sprintf("the request body could not be read (%d of %s bytes arrived): %v", len(data), declaredLength(r), err)
 			ex.code = bodyTimeoutCode
-			w.Header().Set("Connection", "close")
+			closeAfter(w, r)
 			writeBodyError(ex, r, http.StatusBadRequest, "The request body could not be read.")
 		}
 		return false
@@ -87,7 +104,9 @@ const firstBodyChunk = 64 << 10
 // to the declared length when there is one: a large body costs about 1.3 times its size in
 // allocations (io.ReadAll's gentler growth costs several times that), and a sender that declares
 // a large body but sends little gets a buffer the size of what it sent, not of what it declared.
-func readBody(body io.Reader, declared, limit int64) ([]byte, error) {
+//
+// meter, when not nil, is written every piece as it arrives; its error ends the read.
+func readBody(body io.Reader, declared, limit int64, meter io.Writer) ([]byte, error) {
 	ceiling := limit
 	if declared >= 0 && declared < limit {
 		ceiling = declared + 1 // one more byte reads the end of the body
@@ -106,6 +125,11 @@ func readBody(body io.Reader, declared, limit int64) ([]byte, error) {
 			buf = grown
 		}
 		n, err := body.Read(buf[len(buf):cap(buf)])
+		if meter != nil && n > 0 {
+			if _, merr := meter.Write(buf[len(buf) : len(buf)+n]); merr != nil {
+				return buf[:len(buf)+n], merr
+			}
+		}
 		buf = buf[:len(buf)+n]
 		if err == io.EOF {
 			return buf, nil
@@ -113,6 +137,14 @@ func readBody(body io.Reader, declared, limit int64) ([]byte, error) {
 		if err != nil {
 			return buf, err
 		}
+	}
+}
+
+// closeAfter ends an HTTP/1 connection after the response: the rest of its body was never
+// read. An HTTP/2 stream is reset by itself, and the connection's other streams carry on.
+func closeAfter(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor == 1 {
+		w.Header().Set("Connection", "close")
 	}
 }
 

@@ -28,14 +28,14 @@ func TestReadBody(t *testing.T) {
 		{"longer than declared", "hello world", 5, 100, "hello world", 100},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := readBody(strings.NewReader(tt.body), tt.declared, tt.limit)
+			got, err := readBody(strings.NewReader(tt.body), tt.declared, tt.limit, nil)
 			if err != nil || string(got) != tt.want {
 				t.Errorf("readBody = %d bytes, %v; want %d bytes", len(got), err, len(tt.want))
 			}
 			if cap(got) > tt.maxCap {
 				t.Errorf("buffer capacity %d, want at most %d", cap(got), tt.maxCap)
 			}
-			got, err = readBody(iotest.OneByteReader(strings.NewReader(tt.body)), tt.declared, tt.limit)
+			got, err = readBody(iotest.OneByteReader(strings.NewReader(tt.body)), tt.declared, tt.limit, nil)
 			if err != nil || string(got) != tt.want {
 				t.Errorf("one byte at a time: %d bytes, %v; want %d bytes", len(got), err, len(tt.want))
 			}

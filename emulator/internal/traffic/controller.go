@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -88,6 +89,11 @@ type Options struct {
 	// MaxBodyBytes is how much of a body the middleware reads ahead; a larger body is handed on
 	// with the rest unread, for the handler to refuse. Zero means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// BodyMeter, when set, returns for a request a writer the middleware feeds its body to as it
+	// arrives (nil: none). A write error that is a BodyRefusal ends the read: the request is
+	// answered with it, unmetered, without reading the rest (a body far beyond what any request
+	// needs costs no more than what arrived before it was recognised).
+	BodyMeter func(r *http.Request) io.Writer
 }
 
 // Controller applies service protection limits and fault rules to the requests of the handler
@@ -106,6 +112,7 @@ type Controller struct {
 
 	bodyReadTimeout time.Duration
 	maxBody         int64
+	bodyMeter       func(*http.Request) io.Writer
 
 	limiter *limiter
 	faults  faultSet
@@ -126,6 +133,7 @@ func New(opts Options) (*Controller, error) {
 
 		bodyReadTimeout: opts.BodyReadTimeout,
 		maxBody:         opts.MaxBodyBytes,
+		bodyMeter:       opts.BodyMeter,
 	}
 	if c.bodyReadTimeout <= 0 {
 		c.bodyReadTimeout = DefaultBodyReadTimeout

@@ -1,6 +1,13 @@
 package webapi
 
 import (
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+
 	"github.com/d365s2s/d365/emulator/internal/schema"
 )
 
@@ -52,77 +59,121 @@ type bodyCost struct {
 	stopped    bool
 }
 
-// scanBodyCost measures data without decoding or allocating. It stops as soon as depth exceeds
-// maxDepth or values exceed maxValues (the cost is then "more than"). It does not validate: for
-// malformed JSON the counts are an estimate and the decoder reports the error afterwards.
+// bodyScanner measures a body fed to it in pieces, without decoding or allocating. It does not
+// validate: for malformed JSON the counts are an estimate, and the decoder reports the error
+// afterwards.
+type bodyScanner struct {
+	maxDepth, maxValues int
+	// maxMembers, when not zero, stops the scan as soon as one object has more members, before
+	// the object ends (a body arriving piece by piece is refused while it is still arriving).
+	maxMembers int
+	cost                bodyCost
+	depth               int
+	// members[d] counts the members of the container open at depth d (from 1); isObject[d]
+	// tells an object from an array. Depth is bounded, so the stacks are too.
+	members  [maxBodyDepth + 2]int
+	isObject [maxBodyDepth + 2]bool
+	inString bool // inside a string
+	escaped  bool // after a backslash inside a string
+	inScalar bool // inside a number, true, false or null
+}
+
+// scanBodyCost measures a whole body. It stops as soon as depth exceeds maxDepth or values
+// exceed maxValues (the cost is then "more than").
 func scanBodyCost(data []byte, maxDepth, maxValues int) bodyCost {
-	var c bodyCost
-	// members[d] counts the members of the object open at depth d (d from 1); a value is 0 for
-	// an array. Depth is bounded by maxDepth, so the stack is too.
-	var stack [maxBodyDepth + 2]int
-	var isObject [maxBodyDepth + 2]bool
-	depth := 0
+	s := bodyScanner{maxDepth: maxDepth, maxValues: maxValues}
+	s.feed(data)
+	return s.finish()
+}
+
+// feed scans the next piece of the body; it reports false once a bound is exceeded (the rest
+// need not be fed).
+func (s *bodyScanner) feed(data []byte) bool {
+	if s.cost.stopped {
+		return false
+	}
+	c := &s.cost
 	for i := 0; i < len(data); i++ {
-		switch b := data[i]; b {
-		case '"':
-			// A string (a key counts as its member, a value as itself). Skip it, honouring
-			// escapes.
-			c.values++
-			for i++; i < len(data) && data[i] != '"'; i++ {
-				if data[i] == '\\' {
-					i++
-				}
+		b := data[i]
+		if s.inString {
+			switch {
+			case s.escaped:
+				s.escaped = false
+			case b == '\\':
+				s.escaped = true
+			case b == '"':
+				s.inString = false
 			}
+			continue
+		}
+		if s.inScalar {
+			if !isDelimiter(b) {
+				continue
+			}
+			s.inScalar = false
+		}
+		switch b {
+		case '"':
+			// A string: a key counts as its member, a value as itself.
+			c.values++
+			s.inString = true
 		case '{', '[':
 			c.values++
-			depth++
-			if depth > c.depth {
-				c.depth = depth
-			}
-			if depth > maxDepth || depth >= len(stack) {
+			s.depth++
+			c.depth = max(c.depth, s.depth)
+			if s.depth > s.maxDepth || s.depth >= len(s.members) {
 				c.stopped = true
-				return c
+				return false
 			}
-			stack[depth], isObject[depth] = 0, b == '{'
+			s.members[s.depth], s.isObject[s.depth] = 0, b == '{'
 		case '}', ']':
-			if depth > 0 {
-				if isObject[depth] {
-					if depth == 1 {
-						c.topMembers = stack[depth]
-					} else if stack[depth] > c.maxMembers {
-						c.maxMembers = stack[depth]
-					}
-				}
-				depth--
+			if s.depth > 0 {
+				s.closeContainer()
+				s.depth--
 			}
 		case ':':
-			if depth > 0 && isObject[depth] {
-				stack[depth]++
+			if s.depth > 0 && s.isObject[s.depth] {
+				s.members[s.depth]++
+				if s.maxMembers > 0 && s.members[s.depth] > s.maxMembers {
+					s.closeContainer()
+					c.stopped = true
+					return false
+				}
 			}
 		case ',', ' ', '\t', '\r', '\n':
 		default:
-			// The first byte of a scalar (number, true, false, null): count it once.
+			// The first byte of a number, true, false or null: count it once.
 			c.values++
-			for i+1 < len(data) && !isDelimiter(data[i+1]) {
-				i++
-			}
+			s.inScalar = true
 		}
-		if c.values > maxValues {
+		if c.values > s.maxValues {
 			c.stopped = true
-			return c
+			return false
 		}
 	}
-	// An object left open (malformed JSON) still counts.
-	for d := depth; d >= 1; d-- {
-		if isObject[d] {
-			if d == 1 {
-				c.topMembers = max(c.topMembers, stack[d])
-			} else {
-				c.maxMembers = max(c.maxMembers, stack[d])
-			}
+	return true
+}
+
+// closeContainer records the members of the container open at the current depth.
+func (s *bodyScanner) closeContainer() {
+	if !s.isObject[s.depth] {
+		return
+	}
+	if s.depth == 1 {
+		s.cost.topMembers = max(s.cost.topMembers, s.members[1])
+	} else {
+		s.cost.maxMembers = max(s.cost.maxMembers, s.members[s.depth])
+	}
+}
+
+// finish returns the cost, counting the objects malformed JSON left open.
+func (s *bodyScanner) finish() bodyCost {
+	if !s.cost.stopped {
+		for ; s.depth >= 1; s.depth-- {
+			s.closeContainer()
 		}
 	}
-	return c
+	return s.cost
 }
 
 func isDelimiter(b byte) bool {
@@ -161,4 +212,69 @@ func (h *Handler) checkBodyCost(t *schema.Table, data []byte) error {
 		return errPayload(t, bodyMembersMessage, memberLimit(h.widest), h.widest.EntityTypeName(), len(h.widest.Columns)+len(h.widest.Navigations))
 	}
 	return nil
+}
+
+// BodyMeter returns a writer that checks the body of a Web API request as it arrives, for the
+// traffic middleware to feed while it reads the body ahead: a write fails, with an error that
+// answers the request itself (Respond), as soon as the body nests too deeply, holds too many
+// values, or one object holds more members than the widest table could need. It returns nil for
+// a request it cannot judge (not a JSON body for an entity set); readBody checks the whole body
+// again with the bounds of the request's own table.
+func (h *Handler) BodyMeter(r *http.Request) io.Writer {
+	if !strings.HasPrefix(r.URL.Path, apiPrefix) {
+		return nil
+	}
+	if media, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || media != "application/json" {
+		return nil
+	}
+	_, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, apiPrefix), "/") // after the version
+	set := rest
+	if i := strings.IndexAny(set, "(/"); i >= 0 {
+		set = set[:i]
+	}
+	t, ok := h.schema.TableBySet(set)
+	if !ok {
+		return nil
+	}
+	return &bodyMeter{h: h, t: t, scan: bodyScanner{maxDepth: maxBodyDepth, maxValues: maxBodyValues, maxMembers: memberLimit(h.widest)}}
+}
+
+type bodyMeter struct {
+	h    *Handler
+	t    *schema.Table
+	scan bodyScanner
+}
+
+func (m *bodyMeter) Write(p []byte) (int, error) {
+	if m.scan.feed(p) {
+		return len(p), nil
+	}
+	c := m.scan.cost
+	var e *apiError
+	switch {
+	case c.depth > maxBodyDepth:
+		e = errPayload(m.t, bodyDepthMessage, maxBodyDepth)
+	case c.values > maxBodyValues:
+		e = errPayload(m.t, bodyValuesMessage, maxBodyValues)
+	default:
+		w := m.h.widest
+		e = errPayload(m.t, bodyMembersMessage, memberLimit(w), w.EntityTypeName(), len(w.Columns)+len(w.Navigations))
+	}
+	return 0, bodyRefusal{e}
+}
+
+// bodyRefusal is a body meter's refusal: the payload error, which answers the request.
+type bodyRefusal struct{ e *apiError }
+
+func (r bodyRefusal) Error() string { return r.e.message }
+
+// Respond writes the refusal in Dataverse's error envelope.
+func (r bodyRefusal) Respond(w http.ResponseWriter, req *http.Request) {
+	hdr := w.Header()
+	hdr.Set("OData-Version", "4.0")
+	id := uuid.NewString()
+	hdr.Set("REQ_ID", id)
+	hdr.Set("x-ms-service-request-id", id)
+	prefer, _ := parsePrefer(req.Header.Values("Prefer"))
+	writeErrorDetails(w, r.e, prefer)
 }

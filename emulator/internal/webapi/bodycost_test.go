@@ -83,3 +83,22 @@ func FuzzScanBodyCost(f *testing.F) {
 		}
 	})
 }
+
+// FuzzBodyScannerPieces checks that a body fed in two pieces, split anywhere, measures as the
+// whole body does.
+func FuzzBodyScannerPieces(f *testing.F) {
+	for _, seed := range []string{`{"a":"x\"y","b":[1,true,null]}`, `{"k":12345,"l":"\\"}`, `[[[]]]`} {
+		f.Add([]byte(seed), uint(3))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, at uint) {
+		split := int(at % uint(len(data)+1))
+		whole := scanBodyCost(data, maxBodyDepth, maxBodyValues)
+		s := bodyScanner{maxDepth: maxBodyDepth, maxValues: maxBodyValues}
+		if s.feed(data[:split]) {
+			s.feed(data[split:])
+		}
+		if got := s.finish(); got != whole {
+			t.Fatalf("%q split at %d: %+v, whole: %+v", data, split, got, whole)
+		}
+	})
+}
