@@ -29,9 +29,11 @@ import (
 //
 //	D365_HOSTILE_FIGURES=1 go test -run TestHostileInputFigures -v -timeout 20m ./emulator/
 //
-// D365_HOSTILE_SETTLE (a Go duration, default 30s) is how long the emulator then sits idle
-// before its resident memory is read again. D365_HOSTILE_SRC names another checkout to build the emulator from (to measure an older
-// commit with this same driver); by default it is this module.
+// Each phase runs against a fresh emulator process with default limits. D365_HOSTILE_PHASES
+// picks them ("fields", "slow"; default both). D365_HOSTILE_SETTLE (a Go duration, default 30s)
+// is how long the emulator sits idle after the many-field requests before its resident memory is
+// read again. D365_HOSTILE_SRC names another checkout to build the emulator from, to measure an
+// older commit with this same driver; by default it is this module.
 func TestHostileInputFigures(t *testing.T) {
 	if os.Getenv("D365_HOSTILE_FIGURES") == "" {
 		t.Skip("set D365_HOSTILE_FIGURES=1 to measure (see docs/benchmarks.md)")
@@ -48,13 +50,37 @@ func TestHostileInputFigures(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 
-	env := filepath.Join(dir, "env")
+	phases := os.Getenv("D365_HOSTILE_PHASES")
+	if phases == "" {
+		phases = "fields,slow"
+	}
+	if strings.Contains(phases, "fields") {
+		manyFieldFigures(t, bin)
+	}
+	if strings.Contains(phases, "slow") {
+		slowSenderFigures(t, bin)
+	}
+}
+
+// figureEmulator is a `d365 emulator` process with default limits, and a client and token for its
+// seeded app.
+type figureEmulator struct {
+	pid    int
+	org    string
+	client *http.Client
+	pool   *x509.CertPool
+	token  string
+}
+
+func startFigureEmulator(t *testing.T, bin string) *figureEmulator {
+	t.Helper()
+	env := filepath.Join(t.TempDir(), "env")
 	cmd := exec.Command(bin, "emulator", "--port", "0", "--env-file", env)
 	cmd.Stderr = io.Discard
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	settings := waitForEnvFile(t, env)
 	pool := x509.NewCertPool()
 	caPEM, err := os.ReadFile(settings["D365_CA_FILE"])
@@ -62,10 +88,15 @@ func TestHostileInputFigures(t *testing.T) {
 		t.Fatalf("CA: %v", err)
 	}
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
-	org := settings["D365_URL"]
-	token := clientCredentialsToken(t, client, settings)
-	pid := cmd.Process.Pid
+	return &figureEmulator{pid: cmd.Process.Pid, org: settings["D365_URL"], client: client, pool: pool,
+		token: clientCredentialsToken(t, client, settings)}
+}
 
+// manyFieldFigures sends eight parallel requests of a 2.6-million-field body to a fresh emulator
+// and reads its resident memory.
+func manyFieldFigures(t *testing.T, bin string) {
+	fe := startFigureEmulator(t, bin)
+	pid, org, client, token := fe.pid, fe.org, fe.client, fe.token
 	// Eight parallel many-field requests.
 	body := manyFieldBody(2_600_000)
 	idle := procStatus(t, pid)
@@ -101,6 +132,13 @@ func TestHostileInputFigures(t *testing.T) {
 	fmt.Printf("many fields: emulator RSS idle %s, peak (VmHWM) %s, right after %s, %v later %s\n",
 		idle["VmRSS"], after["VmHWM"], after["VmRSS"], settle, later["VmRSS"])
 
+}
+
+// slowSenderFigures stalls 60 senders (Content-Length: 100, 6 bytes sent) against a fresh
+// emulator's 52 concurrency slots of one application user, then reads what they cost.
+func slowSenderFigures(t *testing.T, bin string) {
+	fe := startFigureEmulator(t, bin)
+	org, client, token, pool := fe.org, fe.client, fe.token, fe.pool
 	// Sixty slow senders against the 52 concurrency slots of one application user.
 	u, _ := url.Parse(org)
 	var conns []*tls.Conn

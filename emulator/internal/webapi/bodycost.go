@@ -67,8 +67,8 @@ type bodyScanner struct {
 	// maxMembers, when not zero, stops the scan as soon as one object has more members, before
 	// the object ends (a body arriving piece by piece is refused while it is still arriving).
 	maxMembers int
-	cost                bodyCost
-	depth               int
+	cost       bodyCost
+	depth      int
 	// members[d] counts the members of the container open at depth d (from 1); isObject[d]
 	// tells an object from an array. Depth is bounded, so the stacks are too.
 	members  [maxBodyDepth + 2]int
