@@ -40,7 +40,11 @@
 // # Order of work per request
 //
 // Requests under the admin prefix (/_emulator/) pass straight through, unlogged. Every other
-// request is identified (Options.Identify), checked against the fault rules, then, when it is a
+// request with two or more Authorization headers is refused with 400 before either is read.
+// Then its body is read ahead, within Options.BodyReadTimeout (408 when it stalls) and through
+// Options.BodyMeter (which may refuse it while it arrives), before anything meters the request:
+// a slow sender holds no concurrent slot and spends no execution time. The request is then
+// identified (Options.Identify), checked against the fault rules, then, when it is a
 // Web API request (/api/data/) from a known application, checked against the service protection
 // limits; it is served, and logged. A request answered by a fault is not metered. An injected
 // delay (a latency rule) on a metered request is waited after admission: the request holds one of

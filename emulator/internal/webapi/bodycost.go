@@ -13,7 +13,9 @@ import (
 
 // What a request body may cost, checked on its bytes before anything is decoded: decoding
 // allocates many times the body for every member and value it holds, so one body of millions of
-// fields would otherwise take hundreds of megabytes, whoever sends it.
+// fields would otherwise take hundreds of megabytes, whoever sends it. BodyMeter checks the
+// table-independent bounds while the body arrives (through the traffic middleware); readBody
+// checks them all, the top-level object against its own table, once it is whole.
 //
 // Dataverse reads a payload as a stream and refuses it at the first member that does not fit
 // (ODataLib), so its cost never grows with the member count; the emulator decodes whole objects,
