@@ -74,3 +74,24 @@ func TestSlowSendersHoldNoConcurrencySlot(t *testing.T) {
 		t.Errorf("beside three stalled senders with 2 concurrent slots: %d %s, want 200", res.status, res.code)
 	}
 }
+
+// A client that never finishes its headers is let go after Options.ReadHeaderTimeout: the
+// emulator closes the connection.
+func TestSlowHeadersAreCutOff(t *testing.T) {
+	t.Parallel()
+	emu := start(t, &emulator.Options{ReadHeaderTimeout: 200 * time.Millisecond})
+	u, _ := url.Parse(emu.URL())
+	conn, err := tls.Dial("tcp", u.Host, &tls.Config{RootCAs: emu.CACertPool(), NextProtos: []string{"http/1.1"}, MinVersion: tls.VersionTLS12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "GET /api/data/v9.2/WhoAmI HTTP/1.1\r\nHost: "+u.Host+"\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(20 * time.Second)) // a bound on a broken emulator, not a wait
+	_, err = conn.Read(make([]byte, 1))
+	if ne, ok := err.(interface{ Timeout() bool }); err == nil || ok && ne.Timeout() {
+		t.Errorf("read on a connection whose headers never end: %v, want the emulator to close it", err)
+	}
+}
