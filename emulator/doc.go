@@ -20,7 +20,16 @@
 // request log wrap everything (Limits, AddFault, RequestLog).
 //
 // State lives in SQLite: in memory by default, or in Options.DataDir, where the CA, the signing
-// key, app registrations and records survive a restart.
+// key, app registrations and records survive a restart. The directory is kept to its owner (mode
+// 0700) and held by one emulator at a time (LockFile, ErrDataDirInUse). A restart hands out the
+// credentials the stored state accepts (Credentials); secrets are stored hashed, so when it knows
+// no working one it leaves ClientSecret empty and AddSecret makes a new one.
+//
+// Hostile input is bounded: headers and bodies must arrive within Options.ReadHeaderTimeout and
+// Options.BodyReadTimeout (a body is read before the request is metered, so a slow sender holds
+// no concurrent slot; one that stalls gets 408), a body whose nesting, values or members exceed
+// what any row could need is refused before it is decoded, and a request with two Authorization
+// headers gets 400.
 //
 // # Admin surface
 //

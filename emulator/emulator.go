@@ -67,7 +67,24 @@ type Options struct {
 	// Logger receives the emulator's logs (requests, rejections and their reasons). Nil discards
 	// them. Secrets and tokens are never logged.
 	Logger *slog.Logger
+
+	// ReadHeaderTimeout bounds how long a client may take to send a request's headers; the
+	// connection is closed when it runs out. Zero means DefaultReadHeaderTimeout.
+	ReadHeaderTimeout time.Duration
+
+	// BodyReadTimeout bounds how long a client may take to send a request's body once its
+	// headers have arrived. The body is read before the request is metered, so a slow sender
+	// neither holds one of its application user's concurrent slots nor spends execution time;
+	// one that runs out of time is answered 408. Zero means DefaultBodyReadTimeout.
+	BodyReadTimeout time.Duration
 }
+
+// Defaults of Options.ReadHeaderTimeout and Options.BodyReadTimeout: generous for any client on
+// loopback, short enough that a stalled one is let go.
+const (
+	DefaultReadHeaderTimeout = 30 * time.Second
+	DefaultBodyReadTimeout   = 60 * time.Second
+)
 
 // Emulator is a running local Entra ID token service and Dataverse Web API over HTTPS. Its URL is
 // both the authority host and the Dataverse organization URL. Create one with New and stop it with
@@ -85,6 +102,7 @@ type Emulator struct {
 	creds    Credentials
 	clock    *clock
 	dataDir  string
+	dirLock  *dataDirLock // held from New to the end of Close
 
 	// orgTenantID is the tenant the organization belongs to; tokenLifetime the configured
 	// lifetime Reset returns to; systemUserID the SYSTEM user admin writes run as.
@@ -124,6 +142,15 @@ func New(opts *Options) (*Emulator, error) {
 	if o.TokenLifetime < 0 {
 		return nil, invalidf("token lifetime %v is negative", o.TokenLifetime)
 	}
+	if o.ReadHeaderTimeout < 0 || o.BodyReadTimeout < 0 {
+		return nil, invalidf("read timeouts must not be negative (header %v, body %v)", o.ReadHeaderTimeout, o.BodyReadTimeout)
+	}
+	if o.ReadHeaderTimeout == 0 {
+		o.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if o.BodyReadTimeout == 0 {
+		o.BodyReadTimeout = DefaultBodyReadTimeout
+	}
 	logger := o.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -145,9 +172,11 @@ func New(opts *Options) (*Emulator, error) {
 			o.TokenLifetime = plan.tokenLifetime
 		}
 	}
+	var dirLock *dataDirLock
 	if o.DataDir != "" {
-		if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("emulator: create data directory: %w", err)
+		var err error
+		if dirLock, err = prepareDataDir(o.DataDir); err != nil {
+			return nil, err
 		}
 	}
 	freshDB := true
@@ -169,6 +198,7 @@ func New(opts *Options) (*Emulator, error) {
 		conns:         newConnTracker(),
 		clock:         &clock{},
 		dataDir:       o.DataDir,
+		dirLock:       dirLock,
 		tokenLifetime: o.TokenLifetime,
 		snapshots:     map[string]*store.Snapshot{},
 	}
@@ -245,7 +275,7 @@ func New(opts *Options) (*Emulator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("emulator: start web API: %w", err)
 	}
-	if err := e.newTraffic(&o, plan, auth); err != nil {
+	if err := e.newTraffic(&o, plan, auth, api); err != nil {
 		return nil, err
 	}
 
@@ -256,7 +286,7 @@ func New(opts *Options) (*Emulator, error) {
 
 	e.server = &http.Server{
 		Handler:           e.traffic.Wrap(mux),
-		ReadHeaderTimeout: 30 * time.Second,
+		ReadHeaderTimeout: o.ReadHeaderTimeout,
 		IdleTimeout:       2 * time.Minute,
 		ConnState:         e.conns.track,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
@@ -317,7 +347,10 @@ func (e *Emulator) TenantID() string { return e.orgTenantID }
 
 // Credentials returns the seeded app registration's tenant, client ID and client secret; with a
 // scenario, the first of its apps that has a secret (empty ClientID and ClientSecret when none
-// has).
+// has). On a restart on a data directory they are what the stored state accepts: the app and
+// tenant IDs of the first start, and the secret only when the emulator knows a value the stored
+// hashes still accept (the seeded one, or the scenario's). Otherwise ClientSecret is empty, since
+// secrets are kept hashed: AddSecret (`d365 emulator app secret add --app <id>`) makes a new one.
 func (e *Emulator) Credentials() Credentials { return e.creds }
 
 // CACertPEM returns the emulator's CA certificate in PEM form. Clients must trust it to talk to
@@ -409,6 +442,10 @@ func (e *Emulator) shutdown() error {
 		if err := e.store.Close(); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	// Last: the next emulator on the directory may start once the database is closed.
+	if err := e.dirLock.release(); err != nil {
+		errs = append(errs, fmt.Errorf("emulator: unlock the data directory: %w", err))
 	}
 	return errors.Join(errs...)
 }

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -17,6 +18,7 @@ func FuzzScenario(f *testing.F) {
 		"limits: {preset: strict}\nfaults:\n  - {action: {kind: drop}}\n",
 		"rows: [1, 2]\n",
 		"apps: {a: b}\n",
+		"apps:\n  - name: a\n    clientId: s3cr3t-value-x\n    secrets: [{value: s3cr3t-value-x}]\n",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -26,8 +28,19 @@ func FuzzScenario(f *testing.F) {
 			return
 		}
 		sc.dir = t.TempDir() // relative certificate and schema paths stay inside it
-		if _, err := sc.plan(); err != nil && !isInvalid(err) {
+		_, err = sc.plan()
+		if err != nil && !isInvalid(err) {
 			t.Fatalf("plan: %v is not ErrInvalid", err)
+		}
+		if err != nil {
+			// No message repeats a secret value the scenario holds.
+			for _, a := range sc.Apps {
+				for _, s := range a.Secrets {
+					if v := strings.TrimSpace(s.Value); len(v) >= minRedactedSecret && strings.Contains(err.Error(), v) {
+						t.Fatalf("plan error %q repeats the secret %q", err, v)
+					}
+				}
+			}
 		}
 	})
 }

@@ -46,7 +46,7 @@ func ParseScenario(data []byte, name string) (*Scenario, error) {
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
 		if err := dec.Decode(sc); err != nil {
-			return nil, scenarioDecodeError(name, err)
+			return nil, scenarioDecodeError(name, err, secretLines(&root))
 		}
 	}
 	sc.name = name
@@ -103,11 +103,25 @@ var scenarioTypes = map[string]struct {
 	"ScenarioSchema":          {"schema", reflect.TypeFor[ScenarioSchema]()},
 }
 
-var unknownFieldRE = regexp.MustCompile(`^(line \d+): field (\S+) not found in type emulator\.(\w+)$`)
+var (
+	unknownFieldRE = regexp.MustCompile(`^(line \d+): field (\S+) not found in type emulator\.(\w+)$`)
+	// cannotUnmarshalRE matches yaml's type errors, which quote the start of the value found:
+	// line 3: cannot unmarshal !!str `abc...` into []emulator.ScenarioSecret.
+	cannotUnmarshalRE = regexp.MustCompile("^(line \\d+): cannot unmarshal !!(\\w+)(?: `[^`]*`)? into (.+)$")
+)
+
+// yamlKinds name yaml's tags in a message's words.
+var yamlKinds = map[string]string{
+	"str": "a string", "int": "a number", "float": "a number", "bool": "a boolean", "null": "null",
+	"map": "a mapping", "seq": "a list", "timestamp": "a time", "binary": "binary data",
+}
 
 // scenarioDecodeError rewrites yaml's strict-decoding errors for people: "line 7: unknown field
-// "secert" in an app; known fields: name, clientId, …".
-func scenarioDecodeError(name string, err error) error {
+// "secert" in an app; known fields: name, clientId, …". It never repeats a value the file holds
+// where it does not fit (yaml quotes one in type errors): a misplaced value may be a client
+// secret. Nor does it repeat an unknown field's name inside a secret: a secret pasted as a key
+// would be one.
+func scenarioDecodeError(name string, err error, secretLines map[int]bool) error {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) {
 		return invalidf("scenario %s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
@@ -117,11 +131,100 @@ func scenarioDecodeError(name string, err error) error {
 		msgs[i] = m
 		if sub := unknownFieldRE.FindStringSubmatch(m); sub != nil {
 			if t, ok := scenarioTypes[sub[3]]; ok {
-				msgs[i] = fmt.Sprintf("%s: unknown field %q in %s; known fields: %s", sub[1], sub[2], t.what, strings.Join(yamlFields(t.typ), ", "))
+				field := strconv.Quote(sub[2])
+				if sub[3] == "ScenarioSecret" {
+					field = "(not repeated here: it may be the secret)"
+				}
+				msgs[i] = fmt.Sprintf("%s: unknown field %s in %s; known fields: %s", sub[1], field, t.what, strings.Join(yamlFields(t.typ), ", "))
 			}
+			continue
 		}
+		line, _ := strconv.Atoi(strings.TrimPrefix(strings.SplitN(m, ":", 2)[0], "line "))
+		if !secretLines[line] && !strings.HasSuffix(m, " into emulator.Scenario") {
+			continue // a value out of place elsewhere is repeated: it says what was wrong
+		}
+		if sub := cannotUnmarshalRE.FindStringSubmatch(m); sub != nil {
+			found := yamlKinds[sub[2]]
+			if found == "" {
+				found = "a value of another kind"
+			}
+			msgs[i] = fmt.Sprintf("%s: found %s where %s belongs", sub[1], found, yamlTypeWords(sub[3]))
+			continue
+		}
+		msgs[i] = scrubQuoted(m)
 	}
 	return invalidf("scenario %s: %s", name, strings.Join(msgs, "; "))
+}
+
+// secretLines are the lines of a scenario's YAML that hold secrets: every node under a
+// "secrets" key, and the key's own line (secrets: VALUE).
+func secretLines(root *yaml.Node) map[int]bool {
+	lines := map[int]bool{}
+	var all func(n *yaml.Node)
+	all = func(n *yaml.Node) {
+		lines[n.Line] = true
+		for _, c := range n.Content {
+			all(c)
+		}
+	}
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == "secrets" {
+					lines[n.Content[i].Line] = true
+					all(n.Content[i+1])
+					continue
+				}
+				walk(n.Content[i+1])
+			}
+			return
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(root)
+	return lines
+}
+
+// yamlTypeWords names a Go type of a yaml type error in the scenario's words:
+// "[]emulator.ScenarioSecret" -> "a list of secrets ({value: …})".
+func yamlTypeWords(goType string) string {
+	list := strings.HasPrefix(goType, "[]")
+	base := strings.TrimPrefix(strings.TrimPrefix(goType, "[]"), "emulator.")
+	if t, ok := scenarioTypes[base]; ok {
+		what := t.what
+		if base == "ScenarioSecret" {
+			what = "a secret ({value: …})"
+		}
+		if list {
+			return "a list, each item " + what
+		}
+		return what
+	}
+	switch goType {
+	case "string":
+		return "a string"
+	case "int", "int64", "bool", "float64":
+		return "a " + map[string]string{"int": "whole number", "int64": "whole number", "bool": "boolean", "float64": "number"}[goType]
+	}
+	return "a value of type " + goType
+}
+
+// scrubQuoted removes the values yaml quotes in backticks from a message it wrote.
+func scrubQuoted(m string) string {
+	for {
+		i := strings.IndexByte(m, '`')
+		if i < 0 {
+			return m
+		}
+		j := strings.IndexByte(m[i+1:], '`')
+		if j < 0 {
+			return m[:i]
+		}
+		m = m[:i] + "(a value)" + m[i+1+j+1:]
+	}
 }
 
 // yamlFields lists the YAML names of a struct's fields, inline ones included.
@@ -161,7 +264,24 @@ func (e *scenarioErrors) err() error {
 	if len(msgs) > max {
 		msgs = append(msgs[:max:max], fmt.Sprintf("and %d more", len(e.errs)-max))
 	}
-	return invalidf("scenario %s: %s", e.sc.displayName(), strings.Join(msgs, "; "))
+	return invalidf("scenario %s: %s", e.sc.displayName(), e.sc.redactSecrets(strings.Join(msgs, "; ")))
+}
+
+// minRedactedSecret is the shortest secret value redactSecrets looks for.
+const minRedactedSecret = 6
+
+// redactSecrets replaces every secret value the scenario holds in msg: a value that also sits in
+// another field (a secret pasted as a client ID) must not come back in that field's message.
+func (sc *Scenario) redactSecrets(msg string) string {
+	for _, a := range sc.Apps {
+		for _, s := range a.Secrets {
+			// Shorter values would redact ordinary words; no real secret is that short.
+			if v := strings.TrimSpace(s.Value); len(v) >= minRedactedSecret {
+				msg = strings.ReplaceAll(msg, v, "[REDACTED]")
+			}
+		}
+	}
+	return msg
 }
 
 func (sc *Scenario) displayName() string {
@@ -173,7 +293,7 @@ func (sc *Scenario) displayName() string {
 
 // errorAt is one problem at path, as an error.
 func (sc *Scenario) errorAt(path []any, format string, args ...any) error {
-	return invalidf("scenario %s: %s: %s", sc.displayName(), sc.where(path), fmt.Sprintf(format, args...))
+	return invalidf("scenario %s: %s: %s", sc.displayName(), sc.where(path), sc.redactSecrets(fmt.Sprintf(format, args...)))
 }
 
 // where renders a path as "line 12: apps[0].secrets[1].expires" (without the line when the

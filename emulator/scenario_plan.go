@@ -226,7 +226,8 @@ func (sc *Scenario) plan() (*scenarioPlan, error) {
 			if id == "" {
 				id = uuid.NewString()
 			} else if !isGUID(id) {
-				errs.add(append(sat, "id"), "%q is not a GUID", s.ID)
+				// The value is not repeated: a secret pasted into the wrong field would be.
+				errs.add(append(sat, "id"), "the Secret ID is not a GUID (it is the secret's ID, such as 0f4c2c1e-…, not its value)")
 				continue
 			}
 			expires, err := parseExpiry(s.Expires)

@@ -137,12 +137,16 @@ func (e *Emulator) seed(ctx context.Context, plan *scenarioPlan) error {
 		e.orgTenantID = DefaultTenantID
 	}
 	switch {
-	case plan != nil:
+	case seededNow && plan != nil:
 		e.creds = scenarioCredentials(plan)
-	case meta[metaSeed] == seedDefault:
+	case seededNow:
 		e.creds = Credentials{TenantID: DefaultTenantID, ClientID: DefaultClientID, ClientSecret: DefaultClientSecret}
 	default:
-		e.creds = Credentials{TenantID: e.orgTenantID}
+		// A restart: the scenario's apps were created on the first start, with the IDs drawn
+		// then; hand out what the stored state accepts.
+		if e.creds, err = e.storedCredentials(ctx, plan, meta[metaSeed] == seedDefault); err != nil {
+			return err
+		}
 	}
 	return e.keepSeedState(ctx, seededNow)
 }

@@ -174,7 +174,7 @@ func fromTraffic(err error) error {
 }
 
 // newTraffic builds the middleware for the options and the scenario.
-func (e *Emulator) newTraffic(o *Options, plan *scenarioPlan, auth *tokenAuthenticator) error {
+func (e *Emulator) newTraffic(o *Options, plan *scenarioPlan, auth *tokenAuthenticator, api *webapi.Handler) error {
 	limits := LimitsDefault()
 	seed := o.FaultSeed
 	var faults []FaultRule
@@ -200,6 +200,10 @@ func (e *Emulator) newTraffic(o *Options, plan *scenarioPlan, auth *tokenAuthent
 		ResolveTenant: e.resolveTenant,
 		Challenge:     auth.challenge,
 		Logger:        e.logger.With("component", "traffic"),
+		// The body is read ahead up to the Web API's limit; the Web API answers 413 beyond it.
+		BodyReadTimeout: o.BodyReadTimeout,
+		MaxBodyBytes:    webapi.DefaultMaxBodyBytes,
+		BodyMeter:       api.BodyMeter,
 	})
 	if err != nil {
 		return invalidf("%s", strings.TrimPrefix(err.Error(), "traffic: "))

@@ -141,6 +141,9 @@ func (o *emulatorOptions) run(cmd *cobra.Command) error {
 		if errors.Is(err, emulator.ErrInvalid) {
 			return usageError(err)
 		}
+		if errors.Is(err, emulator.ErrDataDirInUse) {
+			return fmt.Errorf("%w\n  stop the other emulator, or pass another --data-dir", err)
+		}
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return fmt.Errorf("%w\n  another program (perhaps another d365 emulator) listens on port %d: stop it, or pass --port 0 for a free port", err, o.port)
 		}
@@ -171,6 +174,11 @@ func (o *emulatorOptions) run(cmd *cobra.Command) error {
 	if o.envFile != "" {
 		fmt.Fprintf(o.streams.ErrOut, "d365 emulator: settings written to %s; in another shell: source %s\n", o.envFile, o.envFile)
 	}
+	if creds := emu.Credentials(); creds.ClientID == "" {
+		fmt.Fprintf(o.streams.ErrOut, "d365 emulator: warning: no client ID to print: %s\n", missingCredentialHelp(creds))
+	} else if creds.ClientSecret == "" {
+		fmt.Fprintf(o.streams.ErrOut, "d365 emulator: warning: no working client secret is known for app %s: %s\n", creds.ClientID, missingCredentialHelp(creds))
+	}
 
 	<-cmd.Context().Done()
 	fmt.Fprintln(o.streams.ErrOut, "d365 emulator: stopping")
@@ -196,7 +204,9 @@ func (o *emulatorOptions) caFile(emu *emulator.Emulator) (path string, cleanup f
 	return path, func() { os.RemoveAll(dir) }, nil
 }
 
-// exportLines renders the connection settings as POSIX shell export lines.
+// exportLines renders the connection settings as POSIX shell export lines. A setting the
+// emulator cannot give (no app with a secret; a secret it keeps only hashed, after a restart on a
+// data directory) is a comment saying how to get it, never an empty value.
 func exportLines(emu *emulator.Emulator, caFile string) []byte {
 	creds := emu.Credentials()
 	var b bytes.Buffer
@@ -208,9 +218,23 @@ func exportLines(emu *emulator.Emulator, caFile string) []byte {
 		{"AZURE_AUTHORITY_HOST", emu.AuthorityHost()},
 		{"D365_CA_FILE", caFile},
 	} {
+		if kv[1] == "" {
+			fmt.Fprintf(&b, "# %s is not known: %s\n", kv[0], missingCredentialHelp(creds))
+			continue
+		}
 		fmt.Fprintf(&b, "export %s=%s\n", kv[0], shellQuote(kv[1]))
 	}
 	return b.Bytes()
+}
+
+// missingCredentialHelp says why the emulator printed no client ID or no secret, and the command
+// that makes one.
+func missingCredentialHelp(creds emulator.Credentials) string {
+	if creds.ClientID == "" {
+		return "no app registration with a client secret exists; create one with: d365 emulator app create --name NAME --env-file app.env"
+	}
+	return "the data directory keeps client secrets hashed, so a restart cannot print one; add one with: d365 emulator app secret add --app " +
+		creds.ClientID + " --env-file secret.env"
 }
 
 // shellQuote single-quotes s for a POSIX shell when it holds anything but safe characters. A tilde

@@ -97,7 +97,7 @@ form of the admin API (POST /_emulator/faults).`,
 	f.StringVar(&o.message, "message", "", "error message")
 	f.StringVar(&o.shape, "shape", "", "error body: dataverse or entra (default: by path and code)")
 	f.IntVar(&o.retryAfter, "retry-after", 0, "Retry-After seconds")
-	f.DurationVar(&o.delay, "delay", 0, "latency to add")
+	f.DurationVar(&o.delay, "delay", 0, "latency to add (on the Web API it holds the caller's concurrency slot and counts as execution time)")
 	f.BoolVar(&o.drop, "drop", false, "token-endpoint-down: drop the connection instead of answering 503")
 	f.StringVar(&o.ruleJSON, "json", "", "the whole rule as JSON, or @FILE")
 

@@ -330,3 +330,11 @@ func secretMatches(stored, value string) bool {
 	}
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
+
+// SecretAccepted reports whether the token endpoint would accept value as a client secret of the
+// app now: it matches one of the app's stored hashes and has not expired. The emulator uses it on
+// a restart to tell whether a secret it knows (a scenario's, the seeded one) still works.
+func (s *Service) SecretAccepted(ctx context.Context, clientID, value string) (bool, error) {
+	check, _, err := s.checkSecret(ctx, clientID, value, s.now())
+	return check == secretValid, err
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -79,8 +80,20 @@ type Options struct {
 	// AdminPrefix is the path prefix of the emulator's admin API (DefaultAdminPrefix when
 	// empty). Requests under it pass straight through, and AdminHandler serves its routes there.
 	AdminPrefix string
-	// Logger receives one line per request: refusals at Info, the rest at Debug. Nil discards.
+	// Logger receives one line per request at Info, served or refused. Nil discards.
 	Logger *slog.Logger
+	// BodyReadTimeout bounds how long a request's body may take to arrive once its headers
+	// have; the middleware reads the body before metering the request, and answers 408 when it
+	// runs out. Zero means DefaultBodyReadTimeout.
+	BodyReadTimeout time.Duration
+	// MaxBodyBytes is how much of a body the middleware reads ahead; a larger body is handed on
+	// with the rest unread, for the handler to refuse. Zero means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// BodyMeter, when set, returns for a request a writer the middleware feeds its body to as it
+	// arrives (nil: none). A write error that is a BodyRefusal ends the read: the request is
+	// answered with it, unmetered, without reading the rest (a body far beyond what any request
+	// needs costs no more than what arrived before it was recognised).
+	BodyMeter func(r *http.Request) io.Writer
 }
 
 // Controller applies service protection limits and fault rules to the requests of the handler
@@ -96,6 +109,10 @@ type Controller struct {
 	challenge     string
 	adminPrefix   string
 	logger        *slog.Logger
+
+	bodyReadTimeout time.Duration
+	maxBody         int64
+	bodyMeter       func(*http.Request) io.Writer
 
 	limiter *limiter
 	faults  faultSet
@@ -113,6 +130,16 @@ func New(opts Options) (*Controller, error) {
 		challenge:     opts.Challenge,
 		adminPrefix:   opts.AdminPrefix,
 		logger:        opts.Logger,
+
+		bodyReadTimeout: opts.BodyReadTimeout,
+		maxBody:         opts.MaxBodyBytes,
+		bodyMeter:       opts.BodyMeter,
+	}
+	if c.bodyReadTimeout <= 0 {
+		c.bodyReadTimeout = DefaultBodyReadTimeout
+	}
+	if c.maxBody <= 0 {
+		c.maxBody = DefaultMaxBodyBytes
 	}
 	if c.now == nil {
 		c.now = time.Now

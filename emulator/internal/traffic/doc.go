@@ -40,10 +40,16 @@
 // # Order of work per request
 //
 // Requests under the admin prefix (/_emulator/) pass straight through, unlogged. Every other
-// request is identified (Options.Identify), checked against the fault rules, then, when it is a
+// request with two or more Authorization headers is refused with 400 before either is read.
+// Then its body is read ahead, within Options.BodyReadTimeout (408 when it stalls) and through
+// Options.BodyMeter (which may refuse it while it arrives), before anything meters the request:
+// a slow sender holds no concurrent slot and spends no execution time. The request is then
+// identified (Options.Identify), checked against the fault rules, then, when it is a
 // Web API request (/api/data/) from a known application, checked against the service protection
-// limits; it is served, and logged. A request answered by a fault is not metered; an injected
-// delay is not execution time.
+// limits; it is served, and logged. A request answered by a fault is not metered. An injected
+// delay (a latency rule) on a metered request is waited after admission: the request holds one of
+// its caller's concurrent slots while it waits, and the wait counts towards the combined execution
+// time, as a slow request does in Dataverse.
 //
 // # Service protection limits
 //
@@ -77,13 +83,17 @@
 //     windows admit the caller again⌉, at least 1, and fixes the admission time (that request's
 //     arrival plus its Retry-After) for every request of the application user. A request that
 //     arrives before the admission time is refused with the same code even when the window
-//     would admit it, and gets a longer Retry-After of its own: the seconds left until the
-//     admission time plus one for every early request of the period, this one included
-//     ("strikes", at most 300). Early requests never move the admission time, so parallel
+//     would admit it. A request arriving within a second of the period's first refusal
+//     (retryAfterReactionTime, [unverified]) was in flight when the limit was reached: it gets
+//     the seconds left until the admission time and does not lengthen anything. A later one is
+//     a caller that had been told a Retry-After and came back early: it gets a longer
+//     Retry-After of its own, the seconds left plus one for every early return of the period,
+//     this one included ("strikes", at most 300). Early requests never move the admission
+//     time, so parallel
 //     workers of one application user that each honour their Retry-After never lock each other
 //     out: each comes back at or after the admission time and is admitted unless the window has
 //     meanwhile been refilled (then a new period starts, strikes from zero). A client that keeps
-//     hammering sees Retry-After grow by a second per request.
+//     hammering sees Retry-After grow by a second per early return.
 //   - Concurrency: Retry-After 1 and no strikes (the limit clears as soon as a request ends).
 //
 // # Clocks

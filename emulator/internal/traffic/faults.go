@@ -98,6 +98,8 @@ const (
 	// 0x80072322 unless Code says otherwise, on Entra endpoints with AADSTS90055.
 	ActionThrottle ActionKind = "throttle"
 	// ActionLatency waits Delay and then serves the request (a cancelled request stops waiting).
+	// On a metered Web API request the wait comes after admission: it holds one of the caller's
+	// concurrent slots and counts as execution time.
 	ActionLatency ActionKind = "latency"
 	// ActionDrop closes the connection without a response (HTTP/2: resets the stream).
 	ActionDrop ActionKind = "drop"

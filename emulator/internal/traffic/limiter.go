@@ -17,6 +17,16 @@ const concurrencyRetryAfter = 1
 // Retry-After elapsed.
 const maxHammerPenalty = 300
 
+// retryAfterReactionTime is how long after the first refusal of a refusal period a refused
+// request is still taken to have been in flight when the limit was reached: sent before its
+// caller could have read any Retry-After. Such a request is refused with the time left, and does
+// not lengthen the wait; only a request arriving later, from a caller that had been told a
+// Retry-After and came back before it elapsed, adds a second per early return. [unverified]
+// Microsoft documents only that the server lengthens Retry-After when a client keeps sending
+// demanding traffic after a 429, not how it tells a retry from a request already in flight; one
+// second covers a round trip and the requests a pool of workers had already sent.
+const retryAfterReactionTime = time.Second
+
 // execGranules is how finely the execution-time window is kept: requests that finish within
 // Window/execGranules of each other share one entry, so a caller's memory is bounded however many
 // requests it sends. The admission time computed from it is late by at most that granule.
@@ -158,8 +168,9 @@ type callerState struct {
 	// announced (its arrival plus its Retry-After); requests before it are refused. Early
 	// requests never move it.
 	blockedUntil int64
+	blockedAt    int64 // when the first refusal of the period was answered
 	blockedBy    limitKind
-	strikes      int // early requests in the current refusal period
+	strikes      int // early returns in the current refusal period
 }
 
 // verdict is the outcome of admit.
@@ -169,7 +180,9 @@ type verdict struct {
 	rejected       limitKind
 	retryAfter     int   // seconds, on rejection
 	early          bool  // the caller came back before the admission time it was given
-	strikes        int   // how many early requests this refusal period has seen, this one included
+	inFlight       bool  // refused as sent before the caller could read the period's first refusal
+	sinceBlocked   int64 // nanoseconds since the period's first refusal, for early and inFlight
+	strikes        int   // how many early returns this refusal period has seen, this one included
 	burstRemaining int   // requests left in the window; -1 when the limit is off
 	timeRemaining  int64 // execution nanoseconds left in the window; -1 when the limit is off
 }
@@ -190,14 +203,23 @@ func (lim *limiter) admit(cfg *limitConfig, c Caller, now time.Duration) verdict
 	st.expireExec(t - cfg.window)
 
 	if t < st.blockedUntil {
-		// Before the admission time the first refusal announced: refuse for the same limit. This
-		// request's own Retry-After is longer by a second for each early request of this refusal
-		// period (a client that keeps hammering sees it grow), but the admission time stays where
-		// it is, so siblings that wait out their Retry-After get in.
-		st.strikes++
-		v.early, v.strikes = true, st.strikes
+		// Before the admission time the first refusal announced: refuse for the same limit.
 		v.rejected = st.blockedBy
-		v.retryAfter = ceilSeconds(st.blockedUntil-t) + min(st.strikes, maxHammerPenalty)
+		v.sinceBlocked = t - st.blockedAt
+		left := ceilSeconds(st.blockedUntil - t)
+		if v.sinceBlocked < int64(retryAfterReactionTime) {
+			// In flight when the limit was reached: told the time left, nothing more.
+			v.inFlight = true
+			v.retryAfter = left
+		} else {
+			// A caller back before its Retry-After elapsed: this request's own Retry-After is
+			// longer by a second per early return of the period (a client that keeps hammering
+			// sees it grow), but the admission time stays where it is, so siblings that wait
+			// out their Retry-After get in.
+			st.strikes++
+			v.early, v.strikes = true, st.strikes
+			v.retryAfter = left + min(st.strikes, maxHammerPenalty)
+		}
 		v.burstRemaining, v.timeRemaining = st.remaining(cfg, t)
 		return v
 	}
@@ -211,6 +233,7 @@ func (lim *limiter) admit(cfg *limitConfig, c Caller, now time.Duration) verdict
 		// The first refusal of a period fixes the admission time for every request of the caller.
 		secs := max(ceilSeconds(at-t), 1)
 		st.blockedUntil = t + int64(secs)*int64(time.Second)
+		st.blockedAt = t
 		st.blockedBy = kind
 		st.strikes = 0
 		v.rejected = kind
@@ -271,6 +294,7 @@ func (st *callerState) reset(cfg *limitConfig) {
 	st.execOff = 0
 	st.execSum = 0
 	st.blockedUntil = 0
+	st.blockedAt = 0
 	st.blockedBy = limitNone
 	st.strikes = 0
 }

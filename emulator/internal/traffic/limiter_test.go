@@ -144,3 +144,41 @@ func TestLimitsIgnoreTheEmulatorClockMovingForward(t *testing.T) {
 		t.Errorf("accounts 30 minutes later on the emulator's clock: %d, want the fault's 503", r.status)
 	}
 }
+
+// Fifty-one requests a pool of workers had already sent when the limit was reached are refused
+// with the time left, and do not lengthen the wait; a caller that was told a Retry-After and
+// comes back before it elapsed does, by a second per early return.
+func TestRetryAfterGrowsOnlyForEarlyReturns(t *testing.T) {
+	t.Parallel()
+	lim := newLimiter(Limits{Requests: 1, Window: 10 * time.Second})
+	cfg := lim.cfg.Load()
+	c := Caller{TenantID: tenantA, AppID: appA}
+	ms := time.Millisecond
+	v := lim.admit(cfg, c, 0)
+	if v.rejected != limitNone {
+		t.Fatal("first request refused")
+	}
+	lim.release(v, ms, ms)
+	if v := lim.admit(cfg, c, 2*ms); v.rejected != limitRequests || v.retryAfter != 10 || v.early || v.inFlight {
+		t.Fatalf("first refusal: %+v, want Retry-After 10 s", v)
+	}
+	for i := range 51 {
+		now := 2*ms + time.Duration(i+1)*5*ms // all within 260 ms of the first refusal
+		v := lim.admit(cfg, c, now)
+		if v.rejected != limitRequests || v.retryAfter != 10 || v.early || !v.inFlight {
+			t.Fatalf("in-flight request %d at %v: rejected %v Retry-After %d early %v in flight %v; want the time left (10 s), not lengthened",
+				i, now, v.rejected, v.retryAfter, v.early, v.inFlight)
+		}
+	}
+	// Back 3 s after the first refusal: 7 s left, plus one second for the first early return.
+	if v := lim.admit(cfg, c, 3*time.Second+2*ms); !v.early || v.strikes != 1 || v.retryAfter != 7+1 {
+		t.Errorf("early return at +3 s: early %v strikes %d Retry-After %d, want the first early return, 7+1 s", v.early, v.strikes, v.retryAfter)
+	}
+	if v := lim.admit(cfg, c, 4*time.Second+2*ms); !v.early || v.strikes != 2 || v.retryAfter != 6+2 {
+		t.Errorf("early return at +4 s: early %v strikes %d Retry-After %d, want 6+2 s", v.early, v.strikes, v.retryAfter)
+	}
+	// The admission time the first refusal announced did not move.
+	if v := lim.admit(cfg, c, 10*time.Second+2*ms); v.rejected != limitNone {
+		t.Errorf("at the announced admission time: refused (%v)", v.rejected)
+	}
+}

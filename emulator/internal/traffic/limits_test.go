@@ -191,16 +191,18 @@ func TestBatchCountsAsOneRequest(t *testing.T) {
 	}
 }
 
-// A client that ignores Retry-After sees it grow by a second per early request; the admission
-// time the first refusal announced does not move, so once it has passed the client gets in.
+// A client that ignores Retry-After sees it grow by a second per early return (a request that
+// arrives right after the first refusal was in flight and only gets the time left); the
+// admission time the first refusal announced does not move, so once it has passed the client
+// gets in.
 func TestRetryAfterGrowsWhileHammering(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envConfig{limits: &Limits{Requests: 1, Window: 10 * time.Second}})
 	if r := e.get("contacts", tokenA); r.status != http.StatusOK {
 		t.Fatalf("first request: %d", r.status)
 	}
-	var got []string
-	for range 4 {
+	hammer := func() string {
+		t.Helper()
 		r := e.get("contacts", tokenA)
 		if r.status != http.StatusTooManyRequests {
 			t.Fatalf("hammering: status %d, want 429", r.status)
@@ -208,18 +210,28 @@ func TestRetryAfterGrowsWhileHammering(t *testing.T) {
 		if code, _ := r.envelope(t); code != CodeRequestsExceeded {
 			t.Errorf("code %s", code)
 		}
-		got = append(got, r.header.Get("Retry-After"))
+		return r.header.Get("Retry-After")
 	}
-	if diff := cmp.Diff([]string{"10", "11", "12", "13"}, got); diff != "" {
+	got := []string{hammer(), hammer()} // the refusal, and a request in flight beside it
+	if le := e.lastLog(); !strings.Contains(le.Reason, "too soon for its sender to have read a Retry-After") {
+		t.Errorf("log reason %q does not say the request was in flight", le.Reason)
+	}
+	for range 3 { // back a second later each time: time left plus one second per early return
+		e.clock.Advance(time.Second)
+		got = append(got, hammer())
+	}
+	// 9 s left + 1, 8 s left + 2, 7 s left + 3: the wait each is told grows, the admission time
+	// does not move.
+	if diff := cmp.Diff([]string{"10", "10", "10", "10", "10"}, got); diff != "" {
 		t.Errorf("Retry-After while hammering (-want +got):\n%s", diff)
 	}
 	le := e.lastLog()
-	if !strings.Contains(le.Reason, "came back before its Retry-After elapsed (3 time(s) in a row)") {
+	if !strings.Contains(le.Reason, "before the Retry-After it had been told elapsed (early return 3 of this refusal period), so this Retry-After grew by 3 s to 10 s") {
 		t.Errorf("log reason %q does not say the caller came back early", le.Reason)
 	}
 
 	// Still early at +5 s: 5 s left plus 4 strikes.
-	e.clock.Advance(5 * time.Second)
+	e.clock.Advance(2 * time.Second)
 	r := e.get("contacts", tokenA)
 	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") != "9" {
 		t.Fatalf("early retry at +5s: status %d Retry-After %q; want 429 and 5 s left + 4 strikes = 9", r.status, r.header.Get("Retry-After"))

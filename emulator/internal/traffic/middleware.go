@@ -44,6 +44,17 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex := &exchange{Context: r.Context(), w: w}
 	ex.start, ex.began = c.now(), c.since()
 	r = r.WithContext(ex)
+	if len(r.Header.Values("Authorization")) > 1 {
+		defer m.finish(ex, r)
+		refuseAmbiguousAuthorization(ex, r)
+		return
+	}
+	// The body arrives before anything is metered: a slow sender holds no concurrent slot and
+	// spends no execution time while it trickles in.
+	if !c.bufferBody(ex, w, r) {
+		defer m.finish(ex, r)
+		return
+	}
 	ex.caller = c.identify(r)
 	if ex.caller.TenantID != "" && c.resolveTenant != nil && !isGUID(ex.caller.TenantID) {
 		ex.caller.TenantID = c.resolveTenant(ex.caller.TenantID)
@@ -135,9 +146,13 @@ func (c *Controller) refuse(ex *exchange, v verdict) {
 	code, msg := v.cfg.message(v.rejected)
 	ex.answered, ex.limit, ex.code = true, v.rejected, code
 	ex.internal = msg
-	if v.early {
-		ex.internal = fmt.Sprintf("%s The caller came back before its Retry-After elapsed (%d time(s) in a row), so Retry-After grew to %d s.",
-			msg, v.strikes, v.retryAfter)
+	switch {
+	case v.early:
+		ex.internal = fmt.Sprintf("%s The caller came back %v after the limit was reached, before the Retry-After it had been told elapsed (early return %d of this refusal period), so this Retry-After grew by %d s to %d s.",
+			msg, time.Duration(v.sinceBlocked).Round(time.Millisecond), v.strikes, min(v.strikes, maxHammerPenalty), v.retryAfter)
+	case v.inFlight:
+		ex.internal = fmt.Sprintf("%s The limit had been reached %v before this request arrived, too soon for its sender to have read a Retry-After, so it was refused with the time left (%d s) and the wait did not grow.",
+			msg, time.Duration(v.sinceBlocked).Round(time.Millisecond), v.retryAfter)
 	}
 	writeDataverseError(ex, http.StatusTooManyRequests, code, msg, v.retryAfter)
 }
@@ -202,10 +217,9 @@ func (c *Controller) record(ex *exchange, r *http.Request, took time.Duration) {
 	}
 	e = c.log.add(e)
 
-	level := slog.LevelDebug
-	if e.Refused() {
-		level = slog.LevelInfo
-	}
+	// Every request is logged at Info, served or refused: the line is what `d365 emulator -v`
+	// promises, and a served request is as much part of a trace as a refusal.
+	const level = slog.LevelInfo
 	ctx := context.Background()
 	if !c.logger.Enabled(ctx, level) {
 		return

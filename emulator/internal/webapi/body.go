@@ -50,19 +50,37 @@ func checkJSONContentType(r *http.Request) error {
 	return nil
 }
 
-// readBody reads the whole request body within the size limit.
-func (req *request) readBody() ([]byte, error) {
+// bufferedBody is a request body already read in full (traffic.BufferedBody); its bytes must
+// not be modified.
+type bufferedBody interface {
+	io.ReadCloser
+	Bytes() []byte
+}
+
+// readBody reads the whole request body for table t within the size limit, and refuses one
+// whose cost exceeds the bounds of bodycost.go before anything decodes it.
+func (req *request) readBody(t *schema.Table) ([]byte, error) {
 	if err := checkJSONContentType(req.r); err != nil {
 		return nil, err
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(req.w, req.r.Body, req.h.maxBody))
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return nil, newError(http.StatusRequestEntityTooLarge, codePayload,
-				"The request body is larger than the limit of %d bytes.", req.h.maxBody)
+	var body []byte
+	if b, ok := req.r.Body.(bufferedBody); ok && int64(len(b.Bytes())) <= req.h.maxBody {
+		// Read ahead by the traffic middleware (before metering): no second copy.
+		body = b.Bytes()
+	} else {
+		var err error
+		body, err = io.ReadAll(http.MaxBytesReader(req.w, req.r.Body, req.h.maxBody))
+		if err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				return nil, newError(http.StatusRequestEntityTooLarge, codePayload,
+					"The request body is larger than the limit of %d bytes.", req.h.maxBody)
+			}
+			return nil, newError(http.StatusBadRequest, codePayload, "The request body could not be read: %v", err)
 		}
-		return nil, newError(http.StatusBadRequest, codePayload, "The request body could not be read: %v", err)
+	}
+	if err := req.h.checkBodyCost(t, body); err != nil {
+		return nil, err
 	}
 	return body, nil
 }

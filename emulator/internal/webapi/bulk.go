@@ -26,7 +26,7 @@ func (req *request) bulkAction(t *schema.Table, name string) error {
 		// Standard tables do not support DeleteMultiple [status unverified].
 		return newError(http.StatusBadRequest, codeODataError, "DeleteMultiple has not yet been implemented.")
 	}
-	body, err := req.readBody()
+	body, err := req.readBody(t)
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,7 @@ func (req *request) create(t *schema.Table) error {
 	if err != nil {
 		return err
 	}
-	body, err := req.readBody()
+	body, err := req.readBody(t)
 	if err != nil {
 		return err
 	}
@@ -207,7 +207,7 @@ func (req *request) upsert(t *schema.Table, key rowKey) error {
 	if err != nil {
 		return err
 	}
-	body, err := req.readBody()
+	body, err := req.readBody(t)
 	if err != nil {
 		return err
 	}
@@ -314,7 +314,7 @@ func (req *request) property(t *schema.Table, key rowKey, c *schema.Column) erro
 		}
 		var value any
 		if req.r.Method == http.MethodPut {
-			body, err := req.readBody()
+			body, err := req.readBody(t)
 			if err != nil {
 				return err
 			}

@@ -75,6 +75,9 @@ type Handler struct {
 	log       *slog.Logger
 	maxBody   int64
 
+	// widest is the schema's widest table, whose member limit bounds nested objects.
+	widest *schema.Table
+
 	csdlOnce sync.Once
 	csdlDoc  []byte
 }
@@ -110,6 +113,7 @@ func New(opts Options) (*Handler, error) {
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBodyBytes
 	}
+	h.widest = widestTable(h.schema)
 	return h, nil
 }
 

@@ -133,7 +133,7 @@ func (req *request) createRelated(nav *schema.NavigationProperty, parent uuid.UU
 	if err != nil {
 		return err
 	}
-	body, err := req.readBody()
+	body, err := req.readBody(target)
 	if err != nil {
 		return err
 	}
@@ -240,7 +240,7 @@ func (req *request) unlink(nav *schema.NavigationProperty, id, child uuid.UUID) 
 
 // readReference reads a {"@odata.id": "<uri>"} body.
 func (req *request) readReference(t *schema.Table, nav *schema.NavigationProperty) (store.Ref, error) {
-	body, err := req.readBody()
+	body, err := req.readBody(t)
 	if err != nil {
 		return store.Ref{}, err
 	}

@@ -67,7 +67,7 @@ func (req *request) removeMembersTeam(t *schema.Table, key rowKey) error {
 
 func (req *request) changeTeamMembers(t *schema.Table, key rowKey,
 	change func(tx *store.Tx, ctx context.Context, p *store.Principal, team uuid.UUID, users []uuid.UUID) error) error {
-	body, err := req.readBody()
+	body, err := req.readBody(t)
 	if err != nil {
 		return err
 	}
