@@ -152,7 +152,7 @@ func pkcs12Problem(err error, havePassword bool) (string, string, error) {
 		if !havePassword {
 			return "the PKCS#12 file is password-protected", settingCertificatePassword.hint() + " to its password", err
 		}
-		return "the PKCS#12 password is wrong", "check " + EnvCertificatePassword + " (--" + FlagCertificatePassword + ")", err
+		return "the PKCS#12 password is wrong", "check " + settingCertificatePassword.named(), err
 	case strings.Contains(msg, "unknown digest algorithm"), strings.Contains(msg, "algorithm"), strings.Contains(msg, "OID"):
 		return "the PKCS#12 file uses algorithms Go cannot read (OpenSSL 3 exports AES-256 with a SHA-256 MAC by default)",
 			"re-export it with `openssl pkcs12 -export -legacy …`, or convert it to PEM with `openssl pkcs12 -in cert.pfx -nodes -out cert.pem`", err

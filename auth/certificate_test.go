@@ -126,8 +126,8 @@ func TestCertificateFileProblems(t *testing.T) {
 		{"expired certificate", writeTemp(t, "c.pem", expired.certPEM, good.keyPEM), "", `the certificate "expired" expired on`, "create a new certificate"},
 		{"certificate not yet valid", writeTemp(t, "c.pem", future.certPEM, good.keyPEM), "", `the certificate "future" is not valid before`, "clock"},
 		{"garbage", writeTemp(t, "c.bin", []byte("this is not a certificate at all")), "", "the file is neither PEM nor a PKCS#12 archive Go can read", "PKCS#12 (.pfx)"},
-		{"PKCS#12 with the wrong password", "testdata/cert-legacy.pfx", "wrong-password", "the PKCS#12 password is wrong", "check AZURE_CLIENT_CERTIFICATE_PASSWORD (--cert-password)"},
-		{"PKCS#12 without its password", "testdata/cert-legacy.pfx", "", "the PKCS#12 file is password-protected", "set AZURE_CLIENT_CERTIFICATE_PASSWORD or --cert-password"},
+		{"PKCS#12 with the wrong password", "testdata/cert-legacy.pfx", "wrong-password", "the PKCS#12 password is wrong", "check AZURE_CLIENT_CERTIFICATE_PASSWORD (Config.CertificatePassword)"},
+		{"PKCS#12 without its password", "testdata/cert-legacy.pfx", "", "the PKCS#12 file is password-protected", "set AZURE_CLIENT_CERTIFICATE_PASSWORD or Config.CertificatePassword"},
 		{"PKCS#12 from OpenSSL 3 defaults", "testdata/cert-aes-sha256.pfx", "fixture-password", "the PKCS#12 file uses algorithms Go cannot read", "openssl pkcs12 -export -legacy"},
 	}
 	sts := newFakeSTS(t)
@@ -162,8 +162,8 @@ func TestCertificatePathValidation(t *testing.T) {
 	sts := newFakeSTS(t)
 	dir := t.TempDir()
 	for path, want := range map[string]string{
-		dir + "/nope.pem": "does not exist: set AZURE_CLIENT_CERTIFICATE_PATH or --cert to an existing file",
-		dir:               "is a directory: set AZURE_CLIENT_CERTIFICATE_PATH or --cert to a file",
+		dir + "/nope.pem": "does not exist: set AZURE_CLIENT_CERTIFICATE_PATH or Config.CertificatePath to an existing file",
+		dir:               "is a directory: set AZURE_CLIENT_CERTIFICATE_PATH or Config.CertificatePath to a file",
 	} {
 		_, err := auth.NewCredential(certConfig(t, sts, path, ""), nil)
 		var ce *auth.ConfigError

@@ -104,7 +104,7 @@ func (c Config) Cloud() Cloud {
 			name = CloudCustom
 		}
 		return Cloud{Name: name, AuthorityHost: host, MicrosoftHost: known,
-			Reason: fmt.Sprintf("authority host %s set by %s or --%s", host, EnvAuthorityHost, FlagAuthorityHost)}
+			Reason: fmt.Sprintf("authority host %s set by %s or %s", host, EnvAuthorityHost, settingAuthorityHost.FieldRef())}
 	}
 	inferred := inferCloud(c.OrgURL)
 	if inferred.Name == CloudUnknown {
@@ -123,8 +123,8 @@ func inferCloud(orgURL string) Cloud {
 		}
 	}
 	return Cloud{Name: CloudUnknown, Reason: fmt.Sprintf(
-		"org URL host %q is not a known Dataverse domain, so the public cloud (login.microsoftonline.com) is used; set %s or --%s if that is wrong (the emulator prints the value to use)",
-		host, EnvAuthorityHost, FlagAuthorityHost)}
+		"org URL host %q is not a known Dataverse domain, so the public cloud (login.microsoftonline.com) is used; %s if that is wrong (the emulator prints the value to use)",
+		host, settingAuthorityHost.hint())}
 }
 
 // normalizeAuthorityHost returns scheme://host/ for a URL, keeping the input when it does not parse.

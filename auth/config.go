@@ -34,7 +34,7 @@ func (m Method) valid() bool {
 }
 
 // Config is everything needed to obtain Dataverse access tokens for one environment. Build it
-// from flags and the environment with [LoadConfig] (or [Config.WithEnv]), check it with
+// from values the program set (from its flags, say) and the environment with [LoadConfig] (or [Config.WithEnv]), check it with
 // [Config.Validate], and turn it into a credential with [NewCredential].
 //
 // Formatting a Config with fmt, log/slog or encoding/json never shows ClientSecret or
@@ -103,12 +103,13 @@ func MapLookup(env map[string]string) LookupFunc {
 	}
 }
 
-// LoadConfig merges explicitly set flag values with the environment (flags win; see
-// [Config.WithEnv]), normalises the result and validates it. A nil lookup reads the process
-// environment. On a validation error the merged Config is still returned, so a caller can show
-// what was read; the error is a *[ConfigError] naming every problem.
-func LoadConfig(flags Config, lookup LookupFunc) (Config, error) {
-	cfg := flags.WithEnv(lookup)
+// LoadConfig merges the fields set in explicit (from a program's flags, say) with the
+// environment (set fields win; see [Config.WithEnv]), normalises the result and validates it. A
+// nil lookup reads the process environment. On a validation error the merged Config is still
+// returned, so a caller can show what was read; the error is a *[ConfigError] naming every
+// problem.
+func LoadConfig(explicit Config, lookup LookupFunc) (Config, error) {
+	cfg := explicit.WithEnv(lookup)
 	if err := cfg.Validate(); err != nil {
 		return cfg, err
 	}
@@ -116,13 +117,13 @@ func LoadConfig(flags Config, lookup LookupFunc) (Config, error) {
 }
 
 // WithEnv returns a copy of c whose empty fields are filled from the environment variables
-// listed in [Settings]: a value set in c (typically from a flag) wins over the environment.
+// listed in [Settings]: a value set in c (a program's flag, say) wins over the environment.
 // Values are trimmed of surrounding white space; an empty variable counts as unset. A nil lookup
 // reads the process environment.
 //
-// Credential material is taken as a group: if c already names a client secret or a certificate
-// (from a flag), neither AZURE_CLIENT_SECRET nor AZURE_CLIENT_CERTIFICATE_PATH is read, so
-// passing --cert in a shell that exports AZURE_CLIENT_SECRET uses the certificate rather than
+// Credential material is taken as a group: if c already names a client secret or a certificate,
+// neither AZURE_CLIENT_SECRET nor AZURE_CLIENT_CERTIFICATE_PATH is read, so setting
+// CertificatePath in a shell that exports AZURE_CLIENT_SECRET uses the certificate rather than
 // being ambiguous.
 func (c Config) WithEnv(lookup LookupFunc) Config {
 	if lookup == nil {
@@ -150,12 +151,12 @@ func (c Config) WithEnv(lookup LookupFunc) Config {
 		*dst = Secret(s)
 	}
 
-	credentialFromFlags := c.ClientSecret != "" || strings.TrimSpace(c.CertificatePath) != ""
+	credentialSet := c.ClientSecret != "" || strings.TrimSpace(c.CertificatePath) != ""
 
 	fillString(&c.OrgURL, fieldOrgURL, EnvOrgURL)
 	fillString(&c.TenantID, fieldTenantID, EnvTenantID)
 	fillString(&c.ClientID, fieldClientID, EnvClientID)
-	if !credentialFromFlags {
+	if !credentialSet {
 		fillSecret(&c.ClientSecret, fieldClientSecret, EnvClientSecret)
 		fillString(&c.CertificatePath, fieldCertificatePath, EnvCertificatePath)
 	} else {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -175,87 +176,87 @@ func TestValidate(t *testing.T) {
 		{
 			"everything missing", auth.Config{},
 			[]string{
-				"missing org URL: set D365_URL or --url to your environment's URL, e.g. https://contoso.crm.dynamics.com",
-				"missing tenant ID: set AZURE_TENANT_ID or --tenant (the Directory (tenant) ID on the app registration's Overview page)",
-				"missing client ID: set AZURE_CLIENT_ID or --client-id (the Application (client) ID on the app registration's Overview page)",
-				"missing credential: set AZURE_CLIENT_SECRET (--client-secret) to the client secret's Value, or AZURE_CLIENT_CERTIFICATE_PATH (--cert) to a certificate file",
+				"missing org URL: set D365_URL or Config.OrgURL to your environment's URL, e.g. https://contoso.crm.dynamics.com",
+				"missing tenant ID: set AZURE_TENANT_ID or Config.TenantID (the Directory (tenant) ID on the app registration's Overview page)",
+				"missing client ID: set AZURE_CLIENT_ID or Config.ClientID (the Application (client) ID on the app registration's Overview page)",
+				"missing credential: set AZURE_CLIENT_SECRET (Config.ClientSecret) to the client secret's Value, or AZURE_CLIENT_CERTIFICATE_PATH (Config.CertificatePath) to a certificate file",
 			},
 		},
 		{
 			"Web API path in the org URL", with(func(c *auth.Config) { c.OrgURL = "https://contoso.crm.dynamics.com/api/data/v9.2/" }),
-			[]string{`org URL "https://contoso.crm.dynamics.com/api/data/v9.2/" has a path "/api/data/v9.2/": the Web API path /api/data/v9.x is added for you, and as part of the token's resource it makes Entra answer AADSTS500011 (resource principal not found); set D365_URL or --url to https://contoso.crm.dynamics.com`},
+			[]string{`org URL "https://contoso.crm.dynamics.com/api/data/v9.2/" has a path "/api/data/v9.2/": the Web API path /api/data/v9.x is added for you, and as part of the token's resource it makes Entra answer AADSTS500011 (resource principal not found); set D365_URL or Config.OrgURL to https://contoso.crm.dynamics.com`},
 		},
 		{
 			"SOAP endpoint in the org URL", with(func(c *auth.Config) { c.OrgURL = "https://contoso.crm.dynamics.com/XRMServices/2011/Organization.svc" }),
-			[]string{`org URL "https://contoso.crm.dynamics.com/XRMServices/2011/Organization.svc" has a path "/XRMServices/2011/Organization.svc": /XRMServices/2011/Organization.svc is the legacy SOAP endpoint, and as part of the token's resource it makes Entra answer AADSTS500011 (resource principal not found); set D365_URL or --url to https://contoso.crm.dynamics.com`},
+			[]string{`org URL "https://contoso.crm.dynamics.com/XRMServices/2011/Organization.svc" has a path "/XRMServices/2011/Organization.svc": /XRMServices/2011/Organization.svc is the legacy SOAP endpoint, and as part of the token's resource it makes Entra answer AADSTS500011 (resource principal not found); set D365_URL or Config.OrgURL to https://contoso.crm.dynamics.com`},
 		},
 		{
 			"plain http org URL", with(func(c *auth.Config) { c.OrgURL = "http://contoso.crm.dynamics.com" }),
-			[]string{`org URL "http://contoso.crm.dynamics.com" must use https: Dataverse and Entra ID accept tokens only over TLS; set D365_URL or --url to https://contoso.crm.dynamics.com`},
+			[]string{`org URL "http://contoso.crm.dynamics.com" must use https: Dataverse and Entra ID accept tokens only over TLS; set D365_URL or Config.OrgURL to https://contoso.crm.dynamics.com`},
 		},
 		{
 			"org URL without scheme", with(func(c *auth.Config) { c.OrgURL = "contoso.crm.dynamics.com" }),
-			[]string{`org URL "contoso.crm.dynamics.com" has no scheme: set D365_URL or --url to https://contoso.crm.dynamics.com`},
+			[]string{`org URL "contoso.crm.dynamics.com" has no scheme: set D365_URL or Config.OrgURL to https://contoso.crm.dynamics.com`},
 		},
 		{
 			"org URL with credentials does not echo the password", with(func(c *auth.Config) { c.OrgURL = "https://admin:hunter2@contoso.crm.dynamics.com" }),
-			[]string{`org URL "https://contoso.crm.dynamics.com" must not contain a user name or password: set D365_URL or --url to https://contoso.crm.dynamics.com`},
+			[]string{`org URL "https://contoso.crm.dynamics.com" must not contain a user name or password: set D365_URL or Config.OrgURL to https://contoso.crm.dynamics.com`},
 		},
 		{
 			"org URL with a query", with(func(c *auth.Config) { c.OrgURL = "https://contoso.crm.dynamics.com?x=1" }),
-			[]string{`org URL "https://contoso.crm.dynamics.com?x=1" must not have a query or fragment: set D365_URL or --url to https://contoso.crm.dynamics.com`},
+			[]string{`org URL "https://contoso.crm.dynamics.com?x=1" must not have a query or fragment: set D365_URL or Config.OrgURL to https://contoso.crm.dynamics.com`},
 		},
 		{
 			"multi-tenant alias", with(func(c *auth.Config) { c.TenantID = "common" }),
-			[]string{`tenant "common" is a multi-tenant alias; app-only tokens need the app's own tenant: set AZURE_TENANT_ID or --tenant to the Directory (tenant) ID GUID`},
+			[]string{`tenant "common" is a multi-tenant alias; app-only tokens need the app's own tenant: set AZURE_TENANT_ID or Config.TenantID to the Directory (tenant) ID GUID`},
 		},
 		{
 			"tenant that is neither GUID nor domain", with(func(c *auth.Config) { c.TenantID = "contoso tenant" }),
-			[]string{`tenant ID "contoso tenant" is neither a GUID nor a domain name (Entra would answer AADSTS900023): set AZURE_TENANT_ID or --tenant to the Directory (tenant) ID on the app registration's Overview page`},
+			[]string{`tenant ID "contoso tenant" is neither a GUID nor a domain name (Entra would answer AADSTS900023): set AZURE_TENANT_ID or Config.TenantID to the Directory (tenant) ID on the app registration's Overview page`},
 		},
 		{
 			"client ID that is not a GUID", with(func(c *auth.Config) { c.ClientID = "my-app" }),
-			[]string{`client ID "my-app" is not a GUID: set AZURE_CLIENT_ID or --client-id to the Application (client) ID on the app registration's Overview page`},
+			[]string{`client ID "my-app" is not a GUID: set AZURE_CLIENT_ID or Config.ClientID to the Application (client) ID on the app registration's Overview page`},
 		},
 		{
 			"secret and certificate", with(func(c *auth.Config) { c.CertificatePath = certFile }),
-			[]string{"both a client secret and a certificate are set, so the credential is ambiguous: unset AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH, or choose with D365_AUTH_METHOD=secret|certificate (--auth-method)"},
+			[]string{"both a client secret and a certificate are set, so the credential is ambiguous: unset AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH, or choose with D365_AUTH_METHOD=secret|certificate (Config.Method)"},
 		},
 		{
 			"certificate method without a path", with(func(c *auth.Config) { c.Method = auth.MethodCertificate }),
-			[]string{`missing certificate path for auth method "certificate": set AZURE_CLIENT_CERTIFICATE_PATH or --cert`},
+			[]string{`missing certificate path for auth method "certificate": set AZURE_CLIENT_CERTIFICATE_PATH or Config.CertificatePath`},
 		},
 		{
 			"secret method without a secret", with(func(c *auth.Config) { c.Method = auth.MethodSecret; c.ClientSecret = "" }),
-			[]string{`missing client secret for auth method "secret": set AZURE_CLIENT_SECRET or --client-secret`},
+			[]string{`missing client secret for auth method "secret": set AZURE_CLIENT_SECRET or Config.ClientSecret`},
 		},
 		{
 			"workload identity without a token file", with(func(c *auth.Config) { c.Method = auth.MethodWorkloadIdentity }),
-			[]string{`missing federated token file for auth method "workload-identity": set AZURE_FEDERATED_TOKEN_FILE or --federated-token-file`},
+			[]string{`missing federated token file for auth method "workload-identity": set AZURE_FEDERATED_TOKEN_FILE or Config.FederatedTokenFile`},
 		},
 		{
 			"unknown method", with(func(c *auth.Config) { c.Method = "password" }),
-			[]string{`unknown auth method "password": set D365_AUTH_METHOD or --auth-method to one of auto, secret, certificate, managed-identity, workload-identity, azure-cli`},
+			[]string{`unknown auth method "password": set D365_AUTH_METHOD or Config.Method to one of auto, secret, certificate, managed-identity, workload-identity, azure-cli`},
 		},
 		{
 			"certificate file missing", with(func(c *auth.Config) { c.ClientSecret = ""; c.CertificatePath = missing }),
-			[]string{`certificate file "` + missing + `" does not exist: set AZURE_CLIENT_CERTIFICATE_PATH or --cert to an existing file`},
+			[]string{`certificate file "` + missing + `" does not exist: set AZURE_CLIENT_CERTIFICATE_PATH or Config.CertificatePath to an existing file`},
 		},
 		{
 			"CA file is a directory", with(func(c *auth.Config) { c.CAFile = dir }),
-			[]string{`CA file "` + dir + `" is a directory: set D365_CA_FILE or --ca-file to a file`},
+			[]string{`CA file "` + dir + `" is a directory: set D365_CA_FILE or Config.CAFile to a file`},
 		},
 		{
 			"authority over http", with(func(c *auth.Config) { c.AuthorityHost = "http://127.0.0.1:8443" }),
-			[]string{`authority host "http://127.0.0.1:8443" must use https (azidentity refuses to send credentials over plain HTTP): set AZURE_AUTHORITY_HOST or --authority-host to https://127.0.0.1:8443/`},
+			[]string{`authority host "http://127.0.0.1:8443" must use https (azidentity refuses to send credentials over plain HTTP): set AZURE_AUTHORITY_HOST or Config.AuthorityHost to https://127.0.0.1:8443/`},
 		},
 		{
 			"authority with the tenant in it", with(func(c *auth.Config) { c.AuthorityHost = "https://login.microsoftonline.com/contoso.onmicrosoft.com" }),
-			[]string{`authority host "https://login.microsoftonline.com/contoso.onmicrosoft.com" has a path "/contoso.onmicrosoft.com": it is only the scheme and host, the tenant goes in AZURE_TENANT_ID (--tenant); set AZURE_AUTHORITY_HOST or --authority-host to https://login.microsoftonline.com/`},
+			[]string{`authority host "https://login.microsoftonline.com/contoso.onmicrosoft.com" has a path "/contoso.onmicrosoft.com": it is only the scheme and host, the tenant goes in AZURE_TENANT_ID (Config.TenantID); set AZURE_AUTHORITY_HOST or Config.AuthorityHost to https://login.microsoftonline.com/`},
 		},
 		{
 			"authority without scheme", with(func(c *auth.Config) { c.AuthorityHost = "login.microsoftonline.us" }),
-			[]string{`authority host "login.microsoftonline.us" has no scheme: set AZURE_AUTHORITY_HOST or --authority-host to https://login.microsoftonline.us/`},
+			[]string{`authority host "login.microsoftonline.us" has no scheme: set AZURE_AUTHORITY_HOST or Config.AuthorityHost to https://login.microsoftonline.us/`},
 		},
 	}
 	for _, tc := range cases {
@@ -308,8 +309,8 @@ func TestConfigErrorListsEveryProblem(t *testing.T) {
 	t.Parallel()
 	err := (auth.Config{OrgURL: "https://contoso.crm.dynamics.com", ClientSecret: "x~y"}).Validate()
 	want := "2 configuration problems:\n" +
-		"  - missing tenant ID: set AZURE_TENANT_ID or --tenant (the Directory (tenant) ID on the app registration's Overview page)\n" +
-		"  - missing client ID: set AZURE_CLIENT_ID or --client-id (the Application (client) ID on the app registration's Overview page)"
+		"  - missing tenant ID: set AZURE_TENANT_ID or Config.TenantID (the Directory (tenant) ID on the app registration's Overview page)\n" +
+		"  - missing client ID: set AZURE_CLIENT_ID or Config.ClientID (the Application (client) ID on the app registration's Overview page)"
 	if err == nil || err.Error() != want {
 		t.Errorf("Error() =\n%v\nwant\n%s", err, want)
 	}
@@ -386,19 +387,31 @@ func TestWarnings(t *testing.T) {
 func TestSettingsMatchConstants(t *testing.T) {
 	t.Parallel()
 	got := map[string]string{}
+	config := reflect.TypeFor[auth.Config]()
 	for _, s := range auth.Settings() {
-		got[s.Env] = s.Flag
-		if s.Name == "" || s.Usage == "" {
-			t.Errorf("setting %+v lacks a name or usage", s)
+		got[s.Env] = s.Field
+		if s.Name == "" {
+			t.Errorf("setting %+v lacks a name", s)
+		}
+		f, ok := config.FieldByName(s.Field)
+		if !ok || !f.IsExported() {
+			t.Errorf("setting %+v names no exported Config field", s)
+			continue
+		}
+		if isSecret := f.Type == reflect.TypeFor[auth.Secret](); isSecret != s.Secret {
+			t.Errorf("setting %+v: Secret is %v but the field's type is %v", s, s.Secret, f.Type)
+		}
+		if ref := s.FieldRef(); ref != "Config."+s.Field {
+			t.Errorf("setting %+v: FieldRef() = %q", s, ref)
 		}
 	}
 	want := map[string]string{
-		auth.EnvOrgURL: auth.FlagOrgURL, auth.EnvTenantID: auth.FlagTenantID, auth.EnvClientID: auth.FlagClientID,
-		auth.EnvClientSecret: auth.FlagClientSecret, auth.EnvCertificatePath: auth.FlagCertificatePath,
-		auth.EnvCertificatePassword: auth.FlagCertificatePassword, auth.EnvAuthorityHost: auth.FlagAuthorityHost,
-		auth.EnvCAFile: auth.FlagCAFile, auth.EnvMethod: auth.FlagMethod, auth.EnvFederatedTokenFile: auth.FlagFederatedTokenFile,
+		auth.EnvOrgURL: "OrgURL", auth.EnvTenantID: "TenantID", auth.EnvClientID: "ClientID",
+		auth.EnvClientSecret: "ClientSecret", auth.EnvCertificatePath: "CertificatePath",
+		auth.EnvCertificatePassword: "CertificatePassword", auth.EnvAuthorityHost: "AuthorityHost",
+		auth.EnvCAFile: "CAFile", auth.EnvMethod: "Method", auth.EnvFederatedTokenFile: "FederatedTokenFile",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("Settings() env→flag (-want +got):\n%s", diff)
+		t.Errorf("Settings() env→field (-want +got):\n%s", diff)
 	}
 }

@@ -173,7 +173,7 @@ func TestUntrustedServerIsExplained(t *testing.T) {
 		caFile string
 		want   []string
 	}{
-		{"no CA file", "", []string{"signed by a CA this machine does not trust", "set D365_CA_FILE (--ca-file)", "ca.pem"}},
+		{"no CA file", "", []string{"signed by a CA this machine does not trust", "set D365_CA_FILE (Config.CAFile)", "ca.pem"}},
 		{"wrong CA file", writeTemp(t, "other-ca.pem", otherCA.certPEM), []string{"signed by a CA this machine does not trust", "D365_CA_FILE is", "does not hold the CA"}},
 	}
 	for _, tc := range cases {

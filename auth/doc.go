@@ -5,22 +5,26 @@
 //
 // A [Config] names the Dataverse environment (OrgURL), the Entra ID tenant and app, and one
 // credential: a client secret, a certificate, or one of azidentity's other kinds chosen with
-// Method. [LoadConfig] merges values set by flags with the environment (flags win):
+// Method. Its fields are plain values; [LoadConfig] fills the ones left empty from the
+// environment (set fields win), with the variables azidentity's EnvironmentCredential reads:
 //
-//	D365_URL                           --url            https://contoso.crm.dynamics.com
-//	AZURE_TENANT_ID                    --tenant         Directory (tenant) ID
-//	AZURE_CLIENT_ID                    --client-id      Application (client) ID
-//	AZURE_CLIENT_SECRET                --client-secret  client secret Value
-//	AZURE_CLIENT_CERTIFICATE_PATH      --cert           PEM or PKCS#12 certificate
-//	AZURE_CLIENT_CERTIFICATE_PASSWORD  --cert-password  PKCS#12 password
-//	AZURE_AUTHORITY_HOST               --authority-host Entra ID authority (inferred when empty)
-//	D365_CA_FILE                       --ca-file        extra CA to trust (the emulator's ca.pem)
-//	D365_AUTH_METHOD                   --auth-method    auto, secret, certificate, managed-identity,
-//	                                                    workload-identity, azure-cli
-//	AZURE_FEDERATED_TOKEN_FILE         --federated-token-file  for workload identity
+//	D365_URL                           OrgURL              https://contoso.crm.dynamics.com
+//	AZURE_TENANT_ID                    TenantID            Directory (tenant) ID
+//	AZURE_CLIENT_ID                    ClientID            Application (client) ID
+//	AZURE_CLIENT_SECRET                ClientSecret        client secret Value
+//	AZURE_CLIENT_CERTIFICATE_PATH      CertificatePath     PEM or PKCS#12 certificate
+//	AZURE_CLIENT_CERTIFICATE_PASSWORD  CertificatePassword PKCS#12 password
+//	AZURE_AUTHORITY_HOST               AuthorityHost       Entra ID authority (inferred when empty)
+//	D365_CA_FILE                       CAFile              extra CA to trust (the emulator's ca.pem)
+//	D365_AUTH_METHOD                   Method              auto, secret, certificate, managed-identity,
+//	                                                       workload-identity, azure-cli
+//	AZURE_FEDERATED_TOKEN_FILE         FederatedTokenFile  for workload identity
 //
 // [Config.Validate] reports every missing or invalid setting at once, naming the variable and
-// the flag to set. Secrets are of type [Secret], which prints as [REDACTED] everywhere.
+// the Config field to set ("set AZURE_TENANT_ID or Config.TenantID"). auth knows no command-line
+// flags: a program that sets the fields from flags replaces each [Setting.FieldRef] in a message
+// with its flag, as the d365 CLI does. Secrets are of type [Secret], which prints as [REDACTED]
+// everywhere.
 //
 // # Clouds
 //

@@ -44,7 +44,7 @@ func TestExplainEachAADSTSCode(t *testing.T) {
 		{7000222, "AADSTS7000222: the client secret has expired — create a new secret under Certificates & secrets of the app and set AZURE_CLIENT_SECRET to its Value (a certificate avoids secret expiry)"},
 		{700016, "AADSTS700016: the app was not found in the tenant — set AZURE_CLIENT_ID to the Application (client) ID (not the Object ID) and AZURE_TENANT_ID to the tenant the app is registered in; a multi-tenant app needs admin consent in this tenant first"},
 		{90002, "AADSTS90002: the tenant does not exist at the authority host — check AZURE_TENANT_ID for typos; a US Government or China tenant needs its own cloud, which the org URL's host selects, or set AZURE_AUTHORITY_HOST"},
-		{900023, "AADSTS900023: the tenant identifier is neither a GUID nor a valid domain — set AZURE_TENANT_ID (--tenant) to the Directory (tenant) ID on the app registration's Overview page"},
+		{900023, "AADSTS900023: the tenant identifier is neither a GUID nor a valid domain — set AZURE_TENANT_ID (Config.TenantID) to the Directory (tenant) ID on the app registration's Overview page"},
 		{500011, "AADSTS500011: Entra ID knows no resource named the org URL in this tenant — set D365_URL to the environment URL exactly as the Power Platform admin center shows it, scheme and host only (no /api/data or /XRMServices path), and check the environment belongs to the tenant"},
 		{1002012, "AADSTS1002012: the requested scope is not valid for an app-only token — request exactly <org URL>/.default; the client-credentials grant accepts no other scope"},
 		{70011, "AADSTS70011: the requested scope is not valid for an app-only token — request exactly <org URL>/.default; the client-credentials grant accepts no other scope"},

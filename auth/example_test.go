@@ -21,8 +21,8 @@ func ExampleLoadConfig() {
 	fmt.Println(err)
 	// Output:
 	// 2 configuration problems:
-	//   - org URL "https://contoso.crm.dynamics.com/api/data/v9.2" (from D365_URL) has a path "/api/data/v9.2": the Web API path /api/data/v9.x is added for you, and as part of the token's resource it makes Entra answer AADSTS500011 (resource principal not found); set D365_URL or --url to https://contoso.crm.dynamics.com
-	//   - missing tenant ID: set AZURE_TENANT_ID or --tenant (the Directory (tenant) ID on the app registration's Overview page)
+	//   - org URL "https://contoso.crm.dynamics.com/api/data/v9.2" (from D365_URL) has a path "/api/data/v9.2": the Web API path /api/data/v9.x is added for you, and as part of the token's resource it makes Entra answer AADSTS500011 (resource principal not found); set D365_URL or Config.OrgURL to https://contoso.crm.dynamics.com
+	//   - missing tenant ID: set AZURE_TENANT_ID or Config.TenantID (the Directory (tenant) ID on the app registration's Overview page)
 }
 
 // Validate checks a Config built in code.
@@ -37,8 +37,8 @@ func ExampleConfig_Validate() {
 	fmt.Println(cfg) // the secret is masked
 	// Output:
 	// 2 configuration problems:
-	//   - org URL "http://contoso.crm4.dynamics.com" must use https: Dataverse and Entra ID accept tokens only over TLS; set D365_URL or --url to https://contoso.crm4.dynamics.com
-	//   - tenant "common" is a multi-tenant alias; app-only tokens need the app's own tenant: set AZURE_TENANT_ID or --tenant to the Directory (tenant) ID GUID
+	//   - org URL "http://contoso.crm4.dynamics.com" must use https: Dataverse and Entra ID accept tokens only over TLS; set D365_URL or Config.OrgURL to https://contoso.crm4.dynamics.com
+	//   - tenant "common" is a multi-tenant alias; app-only tokens need the app's own tenant: set AZURE_TENANT_ID or Config.TenantID to the Directory (tenant) ID GUID
 	// {OrgURL:http://contoso.crm4.dynamics.com TenantID:common ClientID:aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee ClientSecret:[REDACTED]}
 }
 

@@ -129,7 +129,7 @@ func explainTransport(err error, h hints) error {
 	var dnsErr *net.DNSError
 	switch {
 	case errors.As(err, &unknownCA) || strings.Contains(msg, "certificate signed by unknown authority"):
-		fix := "set " + EnvCAFile + " (--" + FlagCAFile + ") to the CA that signed it: the emulator's ca.pem, or your TLS-inspecting proxy's CA"
+		fix := "set " + settingCAFile.named() + " to the CA that signed it: the emulator's ca.pem, or your TLS-inspecting proxy's CA"
 		if h.caFile != "" {
 			fix = fmt.Sprintf("%s is %q, but that file does not hold the CA that signed %s's certificate; point it at the right CA (the running emulator's ca.pem)", EnvCAFile, h.caFile, host)
 		}

@@ -43,7 +43,7 @@ func TestExplainNetworkErrors(t *testing.T) {
 		want string // prefix of Error()
 	}{
 		{"unknown CA", realError(t, &http.Client{}, srv.URL),
-			"the TLS certificate of " + srv.Listener.Addr().String() + " is signed by a CA this machine does not trust — set D365_CA_FILE (--ca-file) to the CA that signed it: the emulator's ca.pem, or your TLS-inspecting proxy's CA (Get \"" + srv.URL + "\": tls: failed to verify certificate: x509: certificate signed by unknown authority)"},
+			"the TLS certificate of " + srv.Listener.Addr().String() + " is signed by a CA this machine does not trust — set D365_CA_FILE (Config.CAFile) to the CA that signed it: the emulator's ca.pem, or your TLS-inspecting proxy's CA (Get \"" + srv.URL + "\": tls: failed to verify certificate: x509: certificate signed by unknown authority)"},
 		{"host name not in the certificate", realError(t, srv.Client(), fmt.Sprintf("https://localhost:%d/", port)),
 			fmt.Sprintf("the TLS certificate of localhost:%d is issued for other host names — use a host name the certificate names in D365_URL and AZURE_AUTHORITY_HOST (for the emulator: 127.0.0.1 or localhost)", port)},
 		{"connection refused", realError(t, &http.Client{}, closedURL),

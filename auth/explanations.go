@@ -85,7 +85,7 @@ func explainCode(e *EntraError, h hints) (explanation, fix string) {
 			"check " + EnvTenantID + " for typos; a US Government or China tenant needs its own cloud, which the org URL's host selects, or set " + EnvAuthorityHost
 	case 900023:
 		return "the tenant identifier is neither a GUID nor a valid domain",
-			"set " + EnvTenantID + " (--" + FlagTenantID + ") to the Directory (tenant) ID on the app registration's Overview page"
+			"set " + settingTenantID.named() + " to the Directory (tenant) ID on the app registration's Overview page"
 	case 500011:
 		return "Entra ID knows no resource named " + h.resource() + " in this tenant",
 			"set " + EnvOrgURL + " to the environment URL exactly as the Power Platform admin center shows it, scheme and host only (no /api/data or /XRMServices path), and check the environment belongs to " + h.tenant()

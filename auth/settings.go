@@ -15,60 +15,44 @@ const (
 	EnvFederatedTokenFile  = "AZURE_FEDERATED_TOKEN_FILE"
 )
 
-// Command-line flag names (without the leading dashes) that error messages tell users to set.
-// The CLI registers its flags under these names so that the messages and the flags agree.
-const (
-	FlagOrgURL              = "url"
-	FlagTenantID            = "tenant"
-	FlagClientID            = "client-id"
-	FlagClientSecret        = "client-secret"
-	FlagCertificatePath     = "cert"
-	FlagCertificatePassword = "cert-password"
-	FlagAuthorityHost       = "authority-host"
-	FlagCAFile              = "ca-file"
-	FlagMethod              = "auth-method"
-	FlagFederatedTokenFile  = "federated-token-file"
-)
-
-// Setting describes one configuration value: the flag and environment variable that set it and a
-// one-line usage text. The CLI can register its flags from [Settings].
+// Setting describes one configuration value: the [Config] field that holds it and the environment
+// variable that sets it. Messages name a setting by both, e.g. "set AZURE_TENANT_ID or
+// Config.TenantID"; a program that sets Config fields from its own inputs (a CLI from its flags)
+// can replace each [Setting.FieldRef] in a message with the name its users know.
 type Setting struct {
-	Name   string // what the value is, as error messages name it, e.g. "tenant ID"
-	Flag   string // flag name without dashes, e.g. "tenant"
+	Name   string // what the value is, as messages name it, e.g. "tenant ID"
+	Field  string // the Config field, e.g. "TenantID"
 	Env    string // environment variable, e.g. "AZURE_TENANT_ID"
-	Usage  string // one-line help text
-	Secret bool   // the value is a secret: read it from the environment rather than a flag when possible
+	Secret bool   // the value is a secret (a [Secret] field)
 }
 
-// hint returns "set ENV or --flag", the phrase every message uses to say where a value comes from.
-func (s Setting) hint() string { return "set " + s.Env + " or --" + s.Flag }
+// FieldRef returns how messages name the setting's Config field: "Config." + Field, e.g.
+// "Config.TenantID".
+func (s Setting) FieldRef() string { return "Config." + s.Field }
+
+// hint returns "set ENV or Config.Field", the phrase every message uses to say where a value
+// comes from.
+func (s Setting) hint() string { return "set " + s.Env + " or " + s.FieldRef() }
+
+// named returns "ENV (Config.Field)", the phrase a message uses to name a setting in passing.
+func (s Setting) named() string { return s.Env + " (" + s.FieldRef() + ")" }
 
 // The settings in the order they are documented.
 var (
-	settingOrgURL = Setting{Name: "org URL", Flag: FlagOrgURL, Env: EnvOrgURL,
-		Usage: "Dataverse environment URL, e.g. https://contoso.crm.dynamics.com"}
-	settingTenantID = Setting{Name: "tenant ID", Flag: FlagTenantID, Env: EnvTenantID,
-		Usage: "Entra ID tenant: the Directory (tenant) ID GUID or a verified domain"}
-	settingClientID = Setting{Name: "client ID", Flag: FlagClientID, Env: EnvClientID,
-		Usage: "Application (client) ID of the app registration"}
-	settingClientSecret = Setting{Name: "client secret", Flag: FlagClientSecret, Env: EnvClientSecret, Secret: true,
-		Usage: "client secret Value (not its Secret ID)"}
-	settingCertificatePath = Setting{Name: "certificate path", Flag: FlagCertificatePath, Env: EnvCertificatePath,
-		Usage: "PEM or PKCS#12 file holding the app's certificate and its RSA private key"}
-	settingCertificatePassword = Setting{Name: "certificate password", Flag: FlagCertificatePassword, Env: EnvCertificatePassword, Secret: true,
-		Usage: "password of a PKCS#12 certificate file"}
-	settingAuthorityHost = Setting{Name: "authority host", Flag: FlagAuthorityHost, Env: EnvAuthorityHost,
-		Usage: "Entra ID authority host; inferred from the org URL when empty"}
-	settingCAFile = Setting{Name: "CA file", Flag: FlagCAFile, Env: EnvCAFile,
-		Usage: "extra PEM CA certificates to trust (the emulator's ca.pem, a TLS-inspecting proxy)"}
-	settingMethod = Setting{Name: "auth method", Flag: FlagMethod, Env: EnvMethod,
-		Usage: "auto, secret, certificate, managed-identity, workload-identity or azure-cli"}
-	settingFederatedTokenFile = Setting{Name: "federated token file", Flag: FlagFederatedTokenFile, Env: EnvFederatedTokenFile,
-		Usage: "file holding the federated token for workload identity"}
+	settingOrgURL              = Setting{Name: "org URL", Field: "OrgURL", Env: EnvOrgURL}
+	settingTenantID            = Setting{Name: "tenant ID", Field: "TenantID", Env: EnvTenantID}
+	settingClientID            = Setting{Name: "client ID", Field: "ClientID", Env: EnvClientID}
+	settingClientSecret        = Setting{Name: "client secret", Field: "ClientSecret", Env: EnvClientSecret, Secret: true}
+	settingCertificatePath     = Setting{Name: "certificate path", Field: "CertificatePath", Env: EnvCertificatePath}
+	settingCertificatePassword = Setting{Name: "certificate password", Field: "CertificatePassword", Env: EnvCertificatePassword, Secret: true}
+	settingAuthorityHost       = Setting{Name: "authority host", Field: "AuthorityHost", Env: EnvAuthorityHost}
+	settingCAFile              = Setting{Name: "CA file", Field: "CAFile", Env: EnvCAFile}
+	settingMethod              = Setting{Name: "auth method", Field: "Method", Env: EnvMethod}
+	settingFederatedTokenFile  = Setting{Name: "federated token file", Field: "FederatedTokenFile", Env: EnvFederatedTokenFile}
 )
 
-// Settings returns every configuration setting with its flag, environment variable and usage, in
-// documentation order. The returned slice is a fresh copy.
+// Settings returns every configuration setting with its Config field and environment variable,
+// in documentation order. The returned slice is a fresh copy.
 func Settings() []Setting {
 	return []Setting{
 		settingOrgURL, settingTenantID, settingClientID, settingClientSecret,

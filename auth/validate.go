@@ -12,10 +12,10 @@ import (
 
 // Problem is one missing or invalid setting.
 type Problem struct {
-	// Setting is the setting at fault; its Flag and Env say where to fix it.
+	// Setting is the setting at fault; its Env and Field say where to fix it.
 	Setting Setting
 	// Message says what is wrong and how to fix it, in one sentence that names the environment
-	// variable and the flag.
+	// variable and the Config field (see [Setting.FieldRef]).
 	Message string
 }
 
@@ -40,7 +40,7 @@ func (e *ConfigError) Error() string {
 }
 
 // Validate checks the configuration without contacting anyone and returns a *[ConfigError] naming
-// every missing or invalid setting together with the environment variable and flag that set it,
+// every missing or invalid setting together with the environment variable and Config field that set it,
 // or nil. It checks that the org URL is an absolute https URL without a path (a path is the
 // classic cause of AADSTS500011), that the tenant is a GUID or a domain, that the client ID is a
 // GUID, that exactly one credential is configured for the chosen method, that the authority host
@@ -150,14 +150,14 @@ func (c Config) methodProblem() Problem {
 
 func (c Config) ambiguousCredentialProblem() Problem {
 	return Problem{Setting: settingClientSecret, Message: fmt.Sprintf(
-		"both a client secret and a certificate are set, so the credential is ambiguous: unset %s or %s, or choose with %s=secret|certificate (--%s)",
-		EnvClientSecret, EnvCertificatePath, EnvMethod, FlagMethod)}
+		"both a client secret and a certificate are set, so the credential is ambiguous: unset %s or %s, or choose with %s=secret|certificate (%s)",
+		EnvClientSecret, EnvCertificatePath, EnvMethod, settingMethod.FieldRef())}
 }
 
 func noCredentialProblem() Problem {
 	return Problem{Setting: settingClientSecret, Message: fmt.Sprintf(
-		"missing credential: set %s (--%s) to the client secret's Value, or %s (--%s) to a certificate file",
-		EnvClientSecret, FlagClientSecret, EnvCertificatePath, FlagCertificatePath)}
+		"missing credential: set %s to the client secret's Value, or %s to a certificate file",
+		settingClientSecret.named(), settingCertificatePath.named())}
 }
 
 // errNotHTTPSURL distinguishes the ways a URL setting can be malformed.
@@ -243,8 +243,8 @@ func (c Config) authorityHostProblem() string {
 	case u.User != nil || u.RawQuery != "" || u.Fragment != "":
 		return fmt.Sprintf("authority host %q%s must be only a scheme and host: %s to https://%s/", shown, where, s.hint(), u.Host)
 	case u.Path != "" && u.Path != "/":
-		return fmt.Sprintf("authority host %q%s has a path %q: it is only the scheme and host, the tenant goes in %s (--%s); %s to https://%s/",
-			shown, where, u.Path, EnvTenantID, FlagTenantID, s.hint(), u.Host)
+		return fmt.Sprintf("authority host %q%s has a path %q: it is only the scheme and host, the tenant goes in %s; %s to https://%s/",
+			shown, where, u.Path, settingTenantID.named(), s.hint(), u.Host)
 	}
 	return ""
 }
@@ -316,10 +316,10 @@ func fileProblem(path, what, where string, s Setting) string {
 func (c Config) Warnings() []string {
 	var w []string
 	if isGUID(strings.TrimSpace(string(c.ClientSecret))) {
-		w = append(w, fmt.Sprintf("the client secret looks like a GUID, which is what the portal shows as the Secret ID; set %s (--%s) to the secret's Value instead (AADSTS7000215 otherwise)", EnvClientSecret, FlagClientSecret))
+		w = append(w, fmt.Sprintf("the client secret looks like a GUID, which is what the portal shows as the Secret ID; set %s to the secret's Value instead (AADSTS7000215 otherwise)", settingClientSecret.named()))
 	}
 	if c.CertificatePassword != "" && c.CertificatePath == "" {
-		w = append(w, fmt.Sprintf("a certificate password is set but no certificate (%s / --%s); the password is ignored", EnvCertificatePath, FlagCertificatePath))
+		w = append(w, fmt.Sprintf("a certificate password is set but no certificate (%s / %s); the password is ignored", EnvCertificatePath, settingCertificatePath.FieldRef()))
 	}
 	inferred := inferCloud(c.OrgURL)
 	if c.AuthorityHost != "" && inferred.Name != CloudUnknown {

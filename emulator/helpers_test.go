@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"net/http"
@@ -252,3 +253,9 @@ type adminErr struct {
 		Message string `json:"message"`
 	} `json:"error"`
 }
+
+// fmtV, fmtPlusV and fmtSharpV format v as %v, %+v and %#v do, for tests that a value prints
+// no secret in any of fmt's forms.
+func fmtV(v any) string      { return fmt.Sprintf("%v", v) }
+func fmtPlusV(v any) string  { return fmt.Sprintf("%+v", v) }
+func fmtSharpV(v any) string { return fmt.Sprintf("%#v", v) }

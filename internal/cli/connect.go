@@ -14,7 +14,7 @@ import (
 	"github.com/d365s2s/d365/dataverse"
 )
 
-// connectionFlags hold the values of the connection flags (one per auth.Setting). Only flags the
+// connectionFlags hold the values of the connection flags (connectionFlagTable). Only flags the
 // user set count; the rest come from the environment.
 type connectionFlags struct {
 	values map[string]*string
@@ -22,12 +22,12 @@ type connectionFlags struct {
 
 func (c *connectionFlags) register(fs *pflag.FlagSet) {
 	c.values = map[string]*string{}
-	for _, s := range auth.Settings() {
-		usage := s.Usage + " (env " + s.Env + ")"
-		if s.Secret {
+	for _, f := range connectionFlagTable {
+		usage := f.usage + " (env " + f.env + ")"
+		if f.secret {
 			usage += "; prefer the environment variable: a flag is visible to other users in the process list"
 		}
-		c.values[s.Flag] = fs.String(s.Flag, "", usage)
+		c.values[f.name] = fs.String(f.name, "", usage)
 	}
 }
 
@@ -40,16 +40,16 @@ func (c *connectionFlags) config() auth.Config {
 		return ""
 	}
 	return auth.Config{
-		OrgURL:              get(auth.FlagOrgURL),
-		TenantID:            get(auth.FlagTenantID),
-		ClientID:            get(auth.FlagClientID),
-		ClientSecret:        auth.Secret(get(auth.FlagClientSecret)),
-		CertificatePath:     get(auth.FlagCertificatePath),
-		CertificatePassword: auth.Secret(get(auth.FlagCertificatePassword)),
-		AuthorityHost:       get(auth.FlagAuthorityHost),
-		CAFile:              get(auth.FlagCAFile),
-		Method:              auth.Method(get(auth.FlagMethod)),
-		FederatedTokenFile:  get(auth.FlagFederatedTokenFile),
+		OrgURL:              get(flagOrgURL),
+		TenantID:            get(flagTenantID),
+		ClientID:            get(flagClientID),
+		ClientSecret:        auth.Secret(get(flagClientSecret)),
+		CertificatePath:     get(flagCertificatePath),
+		CertificatePassword: auth.Secret(get(flagCertificatePassword)),
+		AuthorityHost:       get(flagAuthorityHost),
+		CAFile:              get(flagCAFile),
+		Method:              auth.Method(get(flagMethod)),
+		FederatedTokenFile:  get(flagFederatedTokenFile),
 	}
 }
 
@@ -69,7 +69,7 @@ func (g *globalOptions) connect() (*session, error) {
 		return nil, usageError(err)
 	}
 	for _, w := range cfg.Warnings() {
-		fmt.Fprintln(g.streams.ErrOut, "d365: warning: "+w)
+		fmt.Fprintln(g.streams.ErrOut, "d365: warning: "+flagNames.Replace(w))
 	}
 	httpClient, err := cfg.HTTPClient()
 	if err != nil {
@@ -123,13 +123,14 @@ func (s *session) explain(err error) error {
 }
 
 // explain turns an error into the one to show: Entra and network failures explained by auth,
-// Dataverse errors as they are (they already say status, code, message and a hint).
+// Dataverse errors as they are (they already say status, code, message and a hint). Where auth's
+// message names a Config field, the flag that sets it is named instead (see flagNames).
 func explain(err error) error {
 	var re *dataverse.ResponseError
 	if errors.As(err, &re) {
 		return err
 	}
-	return auth.Explain(err)
+	return withFlagNames(auth.Explain(err))
 }
 
 func isEntraError(err error) bool {

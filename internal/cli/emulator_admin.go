@@ -32,7 +32,7 @@ func (g *globalOptions) adminClient() (*adminClient, error) {
 		v, _ := g.streams.lookupEnv(env)
 		return strings.TrimSpace(v)
 	}
-	raw := setting(auth.FlagOrgURL, "D365_URL")
+	raw := setting(flagOrgURL, auth.EnvOrgURL)
 	if raw == "" {
 		return nil, usageError(errors.New("no emulator URL: set D365_URL (the emulator prints it) or pass --url https://127.0.0.1:8365"))
 	}
@@ -40,7 +40,7 @@ func (g *globalOptions) adminClient() (*adminClient, error) {
 	if err != nil || u.Scheme != "https" || u.Host == "" {
 		return nil, usageError(fmt.Errorf("emulator URL %q is not an https URL such as https://127.0.0.1:8365", raw))
 	}
-	httpClient, err := auth.Config{OrgURL: raw, CAFile: setting(auth.FlagCAFile, "D365_CA_FILE")}.HTTPClient()
+	httpClient, err := auth.Config{OrgURL: raw, CAFile: setting(flagCAFile, auth.EnvCAFile)}.HTTPClient()
 	if err != nil {
 		return nil, usageError(err)
 	}
