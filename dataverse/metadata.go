@@ -52,7 +52,16 @@ type TableMetadata struct {
 }
 
 // Column returns the column with the logical name (case-insensitive).
+// A TableMetadata built by hand (in a test) is searched column by column.
 func (t *TableMetadata) Column(logicalName string) (*ColumnMetadata, bool) {
+	if t.columnIndex == nil {
+		for i := range t.Columns {
+			if strings.EqualFold(t.Columns[i].LogicalName, logicalName) {
+				return &t.Columns[i], true
+			}
+		}
+		return nil, false
+	}
 	i, ok := t.columnIndex[strings.ToLower(logicalName)]
 	if !ok {
 		return nil, false
