@@ -50,7 +50,7 @@ func firstOr(list []string, def string) string {
 }
 
 // parseKeyPairs reads "col='text',col2=12,col3=true" (OData key syntax: strings in single quotes
-// with '' for a quote; numbers, true, false and GUIDs bare) into an alternate key.
+// with ” for a quote; numbers, true, false and GUIDs bare) into an alternate key.
 func parseKeyPairs(s string) (dataverse.AlternateKey, error) {
 	key := dataverse.AlternateKey{}
 	i := 0
