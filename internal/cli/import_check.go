@@ -44,7 +44,8 @@ func checkRows(ctx context.Context, in io.Reader, format string, t *importTable)
 			}
 		}
 	}
-	rr, err := newRowReader(format, in, t)
+	rr, headerProblems, err := newRowReader(format, in, t)
+	add(headerProblems...)
 	var he *headerError
 	if errors.As(err, &he) {
 		add(he.problems...)
@@ -75,7 +76,10 @@ func checkRows(ctx context.Context, in io.Reader, format string, t *importTable)
 // checked; it stops the job at that row.
 func rowsOf(in io.Reader, format string, t *importTable) iter.Seq2[dataverse.Record, error] {
 	return func(yield func(dataverse.Record, error) bool) {
-		rr, err := newRowReader(format, in, t)
+		rr, headerProblems, err := newRowReader(format, in, t)
+		if err == nil && len(headerProblems) > 0 {
+			err = fmt.Errorf("%s (the input changed after it was checked)", headerProblems[0])
+		}
 		if err != nil {
 			yield(nil, fmt.Errorf("reading the input again: %w", err))
 			return

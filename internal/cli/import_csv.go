@@ -19,17 +19,21 @@ type csvRows struct {
 	t     *importTable
 	plans []columnPlan
 	names []string
+	// keysMissing: the header lacks a column that addresses rows (said once, on line 1).
+	keysMissing bool
 }
 
-func newCSVRows(in io.Reader, t *importTable) (*csvRows, error) {
+// newCSVRows reads the header. Its problems come back with a reader that skips the columns
+// concerned, so that the rows are still checked and every problem of the file is listed at once.
+func newCSVRows(in io.Reader, t *importTable) (*csvRows, []string, error) {
 	r := csv.NewReader(bufio.NewReaderSize(in, 64<<10))
 	r.ReuseRecord = true
 	header, err := r.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, &headerError{problems: []string{"line 1: the file is empty; a CSV import starts with a header line naming the columns"}}
+		return nil, nil, &headerError{problems: []string{"line 1: the file is empty; a CSV import starts with a header line naming the columns"}}
 	}
 	if err != nil {
-		return nil, &headerError{problems: []string{csvProblem(err)}}
+		return nil, nil, &headerError{problems: []string{csvProblem(err)}}
 	}
 	c := &csvRows{r: r, t: t, names: make([]string, len(header)), plans: make([]columnPlan, len(header))}
 	var problems []string
@@ -40,6 +44,7 @@ func newCSVRows(in io.Reader, t *importTable) (*csvRows, error) {
 		}
 		h = strings.TrimSpace(h)
 		c.names[i] = h
+		c.plans[i] = columnPlan{drop: true} // until it is known to be good
 		if h == "" {
 			problems = append(problems, fmt.Sprintf("line 1, column %d: the header cell is empty; name every column", i+1))
 			continue
@@ -63,17 +68,16 @@ func newCSVRows(in io.Reader, t *importTable) (*csvRows, error) {
 	for _, k := range t.keys {
 		if _, ok := seen[strings.ToLower(k)]; !ok {
 			problems = append(problems, fmt.Sprintf("line 1: the header has no column %s, which --key needs in every row", k))
+			c.keysMissing = true
 		}
 	}
 	if t.mode == "update" && len(t.keys) == 0 {
 		if _, ok := seen[strings.ToLower(t.md.PrimaryIDAttribute)]; !ok {
 			problems = append(problems, fmt.Sprintf("line 1: the header has no column %s; an update finds each row by its primary id (or pass --key)", t.md.PrimaryIDAttribute))
+			c.keysMissing = true
 		}
 	}
-	if len(problems) > 0 {
-		return nil, &headerError{problems: problems}
-	}
-	return c, nil
+	return c, problems, nil
 }
 
 func (c *csvRows) next() (dataverse.Record, int, []string, error) {
@@ -103,7 +107,9 @@ func (c *csvRows) next() (dataverse.Record, int, []string, error) {
 		}
 		row[p.property] = v
 	}
-	problems = append(problems, checkRowKeys(row, c.t, line)...)
+	if !c.keysMissing {
+		problems = append(problems, checkRowKeys(row, c.t, line)...)
+	}
 	return row, line, problems, nil
 }
 

@@ -17,18 +17,20 @@ type rowReader interface {
 	next() (rec dataverse.Record, line int, problems []string, err error)
 }
 
-// newRowReader returns the reader for the format ("csv" or "jsonl").
-func newRowReader(format string, r io.Reader, t *importTable) (rowReader, error) {
+// newRowReader returns the reader for the format ("csv" or "jsonl"), with the problems of the
+// file's header (a CSV header naming unknown columns, say): the reader then skips those columns,
+// so the rows can still be checked. A headerError means the rows cannot be read at all.
+func newRowReader(format string, r io.Reader, t *importTable) (rowReader, []string, error) {
 	switch format {
 	case "csv":
 		return newCSVRows(r, t)
 	case "jsonl":
-		return newJSONLRows(r, t), nil
+		return newJSONLRows(r, t), nil, nil
 	}
-	return nil, fmt.Errorf("unknown format %q; use csv or jsonl", format)
+	return nil, nil, fmt.Errorf("unknown format %q; use csv or jsonl", format)
 }
 
-// headerError is a problem with a CSV header: every cell of it is listed, on line 1.
+// headerError is a CSV file whose header cannot be read (an empty file, a malformed first line).
 type headerError struct {
 	problems []string
 }

@@ -107,7 +107,8 @@ func TestCheckRowsCSV(t *testing.T) {
 		{
 			name: "header problems",
 			mode: "create",
-			in:   "\ufefflastname,nosuchcolumn,parentcustomerid,createdon,parentcustomerid_lead@odata.bind,,lastname\nAda,1,2,3,4,5,6\n",
+			in:   "\ufefflastname,nosuchcolumn,parentcustomerid,createdon,parentcustomerid_lead@odata.bind,,lastname\nAda,1,2,3,4,5,6\nB\"ob,1,2,3,4,5,6\n",
+			rows: 2,
 			problems: []string{
 				`line 1, column nosuchcolumn: contacts has no column "nosuchcolumn" (column names are logical names, such as fullname, contactid)`,
 				`line 1, column parentcustomerid: parentcustomerid is a lookup: name the column parentcustomerid_account@odata.bind or parentcustomerid_contact@odata.bind and write references such as accounts(<id>)`,
@@ -115,12 +116,14 @@ func TestCheckRowsCSV(t *testing.T) {
 				`line 1, column parentcustomerid_lead@odata.bind: contacts has no lookup navigation property "parentcustomerid_lead"; its lookups include originatingleadid, parentcustomerid_account, parentcustomerid_contact`,
 				`line 1, column 6: the header cell is empty; name every column`,
 				`line 1, column lastname: writes lastname, as column 1 (lastname) does; keep one`,
+				`line 3: a quote (") appears inside an unquoted cell; quote the whole cell and double the quote ("")`,
 			},
 		},
 		{
 			name:     "update needs the primary id",
 			mode:     "update",
 			in:       "lastname\nAda\n",
+			rows:     1,
 			problems: []string{`line 1: the header has no column contactid; an update finds each row by its primary id (or pass --key)`},
 		},
 		{

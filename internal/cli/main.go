@@ -89,6 +89,7 @@ Connection settings come from flags, else from the environment:
 		newCreateCmd(g),
 		newUpdateCmd(g),
 		newDeleteCmd(g),
+		newImportCmd(g),
 		newDemoCmd(g),
 	)
 	return root
