@@ -173,5 +173,3 @@ func head(s []string) []string {
 	}
 	return s
 }
-
-
