@@ -87,7 +87,8 @@ func (t *importTable) plan(name string) columnPlan {
 }
 
 // readOnlyAnnotation reports whether name is an annotation an export or a read writes, which an
-// import leaves out: "@odata.etag", "name@OData.Community.Display.V1.FormattedValue", …
+// import leaves out: "@odata.etag", "name@OData.Community.Display.V1.FormattedValue",
+// "name@formatted", …
 func readOnlyAnnotation(name string) bool {
 	switch name {
 	case "@odata.etag", "@odata.context", "@odata.id", "@odata.editLink", "@odata.type":
@@ -98,7 +99,8 @@ func readOnlyAnnotation(name string) bool {
 		return false
 	}
 	ann := name[at+1:]
-	return strings.HasPrefix(ann, "OData.Community.Display.V1.") || strings.HasPrefix(ann, "Microsoft.Dynamics.CRM.")
+	// "<column>@formatted" is the CSV column "d365 export --formatted" writes.
+	return ann == "formatted" || strings.HasPrefix(ann, "OData.Community.Display.V1.") || strings.HasPrefix(ann, "Microsoft.Dynamics.CRM.")
 }
 
 func (t *importTable) resolve(name string) columnPlan {

@@ -71,9 +71,9 @@ func TestCheckRowsCSV(t *testing.T) {
 		{
 			name: "clean",
 			mode: "create",
-			in: "lastname,numberofchildren,creditlimit,donotemail,birthdate,preferredcontactmethodcode,parentcustomerid_account@odata.bind\n" +
-				"Ada,2,1000.50,true,1815-12-10,1,accounts(accountnumber='A1')\n" +
-				"Bob,,,,,,\n",
+			in: "lastname,numberofchildren,creditlimit,donotemail,birthdate,preferredcontactmethodcode,preferredcontactmethodcode@formatted,parentcustomerid_account@odata.bind\n" +
+				"Ada,2,1000.50,true,1815-12-10,1,Any,accounts(accountnumber='A1')\n" +
+				"Bob,,,,,,,\n",
 			rows: 2,
 		},
 		{
