@@ -158,7 +158,11 @@ func (c *Client) Export(ctx context.Context, w io.Writer, entitySet string, opts
 		}
 	}
 	var rw *RowWriter
-	if o.Resume != nil {
+	if o.Resume != nil && o.Resume.Bytes == 0 && o.Resume.Rows == 0 {
+		// Nothing was written yet: start the output afresh, at the
+		// saved positions.
+		rw, err = NewRowWriter(w, wopts)
+	} else if o.Resume != nil {
 		if o.Resume.Format != "" && wopts.Format != "" && o.Resume.Format != wopts.Format {
 			return nil, invalidf("dataverse: Export: the resumed export was %s, not %s", o.Resume.Format, wopts.Format)
 		}

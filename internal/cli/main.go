@@ -90,6 +90,7 @@ Connection settings come from flags, else from the environment:
 		newUpdateCmd(g),
 		newDeleteCmd(g),
 		newDemoCmd(g),
+		newExportCmd(g),
 	)
 	return root
 }
