@@ -30,9 +30,9 @@ const exportCheckpointVersion = 1
 
 // exportCheckpoint is the --checkpoint file: the command it belongs to and the export's state.
 type exportCheckpoint struct {
-	Version int    `json:"version"`
-	Command string `json:"command"` // the query and output it was made for, compared on resume
-	Partial string `json:"partial"`
+	Version int                    `json:"version"`
+	Command string                 `json:"command"` // the query and output it was made for, compared on resume
+	Partial string                 `json:"partial"`
 	State   *dataverse.ExportState `json:"state,omitempty"`
 
 	path   string
