@@ -69,20 +69,14 @@ type RowWriter struct {
 	format  ExportFormat
 	opts    RowWriterOptions
 	columns []string // CSV: the header, set by the first page
-	cells   []cellRef
+	cellOf  map[string]int // CSV: the cell of each member a column holds
 	csv     *csv.Writer
 	record  []string
-	fields  map[string]json.RawMessage
 	scratch bytes.Buffer
 	rows    int64
 	dropped map[string]bool // CSV: members no column holds
 	header  bool            // CSV: the header is written
 	closed  bool
-}
-
-// cellRef says where a CSV cell's value comes from.
-type cellRef struct {
-	member string // the JSON member
 }
 
 // NewRowWriter returns a RowWriter on w.
@@ -106,7 +100,6 @@ func NewRowWriter(w io.Writer, opts *RowWriterOptions) (*RowWriter, error) {
 	rw := &RowWriter{counter: cw, out: bufio.NewWriterSize(cw, exportBufferSize), format: o.Format, opts: o}
 	if o.Format == FormatCSV {
 		rw.csv = csv.NewWriter(rw.out)
-		rw.fields = map[string]json.RawMessage{}
 		rw.dropped = map[string]bool{}
 		if len(o.Columns) > 0 {
 			if err := rw.setColumns(o.Columns); err != nil {
@@ -156,12 +149,12 @@ func (rw *RowWriter) setColumns(cols []string) error {
 		}
 	}
 	rw.columns = header
-	rw.cells = make([]cellRef, len(header))
+	rw.cellOf = make(map[string]int, len(header))
 	for i, h := range header {
 		if base, ok := strings.CutSuffix(h, FormattedColumnSuffix); ok {
-			rw.cells[i] = cellRef{member: base + formattedValueAnnotation}
+			rw.cellOf[base+formattedValueAnnotation] = i
 		} else {
-			rw.cells[i] = cellRef{member: h}
+			rw.cellOf[h] = i
 		}
 	}
 	rw.record = make([]string, len(header))
@@ -179,45 +172,18 @@ func InferColumns(rows []json.RawMessage) ([]string, error) {
 	var cols []string
 	seen := map[string]bool{}
 	for i, row := range rows {
-		keys, err := objectKeys(row)
+		err := scanObject(row, func(name, _ []byte) error {
+			if bytes.IndexByte(name, '@') < 0 && !seen[string(name)] {
+				seen[string(name)] = true
+				cols = append(cols, string(name))
+			}
+			return nil
+		})
 		if err != nil {
 			return nil, fmt.Errorf("dataverse: row %d of the first page: %w", i+1, err)
 		}
-		for _, k := range keys {
-			if strings.Contains(k, "@") || seen[k] {
-				continue
-			}
-			seen[k] = true
-			cols = append(cols, k)
-		}
 	}
 	return cols, nil
-}
-
-// objectKeys returns the member names of a JSON object in document order.
-func objectKeys(row json.RawMessage) ([]string, error) {
-	dec := json.NewDecoder(bytes.NewReader(row))
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, fmt.Errorf("a row is not a JSON object")
-	}
-	var keys []string
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		k, _ := tok.(string)
-		keys = append(keys, k)
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return nil, err
-		}
-	}
-	return keys, nil
 }
 
 // Columns returns the CSV header, nil before it is known and for the JSON
@@ -336,31 +302,26 @@ func (rw *RowWriter) writeArrayElement(row json.RawMessage) error {
 }
 
 func (rw *RowWriter) writeCSV(row json.RawMessage) error {
-	clear(rw.fields)
-	if err := json.Unmarshal(row, &rw.fields); err != nil {
-		return err
-	}
-	for i, c := range rw.cells {
-		v, err := csvCell(rw.fields[c.member])
+	clear(rw.record)
+	err := scanObject(row, func(name, value []byte) error {
+		i, ok := rw.cellOf[string(name)]
+		if !ok {
+			if bytes.IndexByte(name, '@') < 0 && !rw.dropped[string(name)] {
+				rw.dropped[string(name)] = true
+			}
+			return nil
+		}
+		v, err := csvCell(value)
 		if err != nil {
 			return fmt.Errorf("column %s: %w", rw.columns[i], err)
 		}
 		rw.record[i] = v
-	}
-	if len(rw.fields) > len(rw.cells) || len(rw.dropped) == 0 {
-		rw.noteDropped()
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	return rw.csv.Write(rw.record)
-}
-
-// noteDropped records the members of the current row no column holds.
-func (rw *RowWriter) noteDropped() {
-	for k := range rw.fields {
-		if strings.Contains(k, "@") || rw.dropped[k] || slices.Contains(rw.columns, k) {
-			continue
-		}
-		rw.dropped[k] = true
-	}
 }
 
 // csvCell returns a JSON value as CSV cell text: a string's text, a
