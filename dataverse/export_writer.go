@@ -68,7 +68,7 @@ type RowWriter struct {
 	counter *countingWriter
 	format  ExportFormat
 	opts    RowWriterOptions
-	columns []string // CSV: the header, set by the first page
+	columns []string       // CSV: the header, set by the first page
 	cellOf  map[string]int // CSV: the cell of each member a column holds
 	csv     *csv.Writer
 	record  []string
