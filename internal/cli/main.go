@@ -91,6 +91,7 @@ Connection settings come from flags, else from the environment:
 		newDeleteCmd(g),
 		newImportCmd(g),
 		newDemoCmd(g),
+		newExportCmd(g),
 	)
 	return root
 }
