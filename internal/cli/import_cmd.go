@@ -177,6 +177,15 @@ func importRun(ctx context.Context, o *importOptions) error {
 		o.printProblems(check)
 		return &exitError{code: ExitUsage, err: &refusal{check}}
 	}
+	if len(o.keys) > 0 && !md.KeysKnown && check.rows > 0 {
+		first, err := firstRow(in, format, table)
+		if err != nil {
+			return err
+		}
+		if err := probeKey(ctx, s.client, md, o.keys, first); err != nil {
+			return err
+		}
+	}
 	if o.dryRun {
 		fmt.Fprintf(o.streams.ErrOut, "import: %d rows checked against %s in %s: no problems; nothing was written (--dry-run)\n", check.rows, md.EntitySetName, time.Since(start).Round(time.Millisecond))
 		return nil
