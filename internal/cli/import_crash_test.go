@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -27,7 +26,7 @@ var buildD365 = sync.OnceValues(func() (string, error) {
 	bin := filepath.Join(dir, "d365")
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		return "", fmt.Errorf("the go command is not on PATH: %w", err)
 	}
 	out, err := exec.Command(goTool, "build", "-o", bin, "github.com/d365s2s/d365/cmd/d365").CombinedOutput()
 	if err != nil {
