@@ -2,6 +2,7 @@ package dataverse
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -259,8 +260,8 @@ func (c *Client) readTableMetadata(ctx context.Context, name string) (*TableMeta
 // refusedExpansion reports whether err is the service refusing to expand
 // Keys or ManyToOneRelationships (a 400 naming the property).
 func refusedExpansion(err error) bool {
-	re, ok := err.(*ResponseError)
-	if !ok || re.StatusCode != http.StatusBadRequest {
+	var re *ResponseError
+	if !errors.As(err, &re) || re.StatusCode != http.StatusBadRequest {
 		return false
 	}
 	return strings.Contains(re.Message, "'Keys'") || strings.Contains(re.Message, "'ManyToOneRelationships'")

@@ -262,3 +262,49 @@ func TestCheckKeys(t *testing.T) {
 		}
 	}
 }
+
+// FuzzReadRows: any input, as CSV or JSON Lines, is read without a panic; rows come with
+// increasing line numbers, each problem names a line, and a row without problems holds only
+// columns the table has (or bindings).
+func FuzzReadRows(f *testing.F) {
+	f.Add("lastname,numberofchildren\nAda,1\n\"B\nC\",x\n", true)
+	f.Add("lastname\n\"unclosed\n", true)
+	f.Add(`{"lastname":"Ada","numberofchildren":1}`+"\n\n"+`{"x":`+"\n"+`[1]`, false)
+	f.Add(`{"parentcustomerid_account@odata.bind":"accounts(a='x')","_originatingleadid_value":"7eb682f1-ca75-e511-80d4-00155d2a68d1"}`, false)
+	f.Fuzz(func(t *testing.T, in string, csv bool) {
+		format := "jsonl"
+		if csv {
+			format = "csv"
+		}
+		tbl := testImportTable("upsert")
+		rr, _, err := newRowReader(format, strings.NewReader(in), tbl)
+		if err != nil {
+			return
+		}
+		last := 0
+		for range 10000 {
+			rec, line, problems, err := rr.next()
+			if err != nil {
+				return
+			}
+			if line < last {
+				t.Fatalf("line %d after line %d", line, last)
+			}
+			last = line
+			for _, p := range problems {
+				if !strings.HasPrefix(p, "line ") {
+					t.Fatalf("problem without a line: %q", p)
+				}
+			}
+			if len(problems) > 0 {
+				continue
+			}
+			for name := range rec {
+				if _, ok := tbl.md.Column(name); !ok && !strings.HasSuffix(name, "@odata.bind") {
+					t.Fatalf("row holds %q, which is not a column", name)
+				}
+			}
+		}
+		t.Fatalf("more than 10000 rows from %d bytes", len(in))
+	})
+}
