@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/d365s2s/d365/dataverse"
@@ -99,6 +100,42 @@ func BenchmarkImportVsSequentialCreates(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	})
+	// The engine's floor: CreateMultiple calls of 1,000 rows, 4 at a time, no file, no checks.
+	b.Run("library/createmultiple-x4", func(b *testing.B) {
+		for b.Loop() {
+			run++
+			work := make(chan int)
+			errs := make(chan error, 4)
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Go(func() {
+					for start := range work {
+						batch := make([]map[string]any, 0, 1000)
+						for i := start; i < min(start+1000, rows); i++ {
+							batch = append(batch, importBenchRow(run, i))
+						}
+						if _, err := dataverse.CreateMultiple(ctx, client, "contacts", "contact", batch, nil); err != nil {
+							select {
+							case errs <- err:
+							default:
+							}
+						}
+					}
+				})
+			}
+			for start := 0; start < rows; start += 1000 {
+				work <- start
+			}
+			close(work)
+			wg.Wait()
+			select {
+			case err := <-errs:
+				b.Fatal(err)
+			default:
+			}
+		}
+		b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 	})
 	for _, format := range []string{"jsonl", "csv"} {
 		b.Run("cli/import-"+format, func(b *testing.B) {
