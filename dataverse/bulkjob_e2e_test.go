@@ -419,3 +419,75 @@ func TestBulkJobUnderFaults(t *testing.T) {
 		})
 	}
 }
+
+// TestBulkJobIsolatesBadRows: among many good rows, 3 the service refuses (a string over its
+// maximum length, a lookup to a missing record, text in a whole-number column). Every other row is
+// written, and exactly those 3 reach the error file, with their positions, status and Dataverse
+// code, through bulk messages (split until isolated) and through $batch (answered per row).
+func TestBulkJobIsolatesBadRows(t *testing.T) {
+	t.Parallel()
+	const n = 3000
+	bad := map[int]func(dataverse.Record){
+		17: func(r dataverse.Record) { r["new_name"] = strings.Repeat("x", 101) },
+		1500: func(r dataverse.Record) {
+			r["new_accountid@odata.bind"] = "/accounts(7e5a0000-0000-4000-8000-00000000dead)"
+		},
+		2999: func(r dataverse.Record) { r["new_seq"] = "not a number" },
+	}
+	row := func(i int) dataverse.Record {
+		r := itemRow(i)
+		if f := bad[i]; f != nil {
+			f(r)
+		}
+		return r
+	}
+	for _, method := range []dataverse.BulkMethod{dataverse.BulkMethodMultiple, dataverse.BulkMethodBatch} {
+		t.Run(string(method), func(t *testing.T) {
+			t.Parallel()
+			env := newBulkEnv(t, nil)
+			path := filepath.Join(t.TempDir(), "errors.jsonl")
+			sink, err := dataverse.OpenJSONLinesErrorFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			job, err := dataverse.NewBulkJob(env.clients, "new_items", &dataverse.BulkJobOptions{Method: method, Errors: sink})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := job.Run(t.Context(), itemRows(n, row))
+			if cerr := sink.Close(); cerr != nil {
+				t.Fatal(cerr)
+			}
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if res.Written != n-3 || res.Failed != 3 {
+				t.Errorf("written %d, failed %d; want %d, 3", res.Written, res.Failed, n-3)
+			}
+			failures := readJSONLines(t, path)
+			got := map[int64]dataverse.BulkFailure{}
+			for _, f := range failures {
+				got[f.Position] = f
+			}
+			if len(failures) != 3 || len(got) != 3 {
+				t.Fatalf("the error file holds %d failures at positions %v; want 3, at 17, 1500 and 2999", len(failures), got)
+			}
+			for pos := range bad {
+				f, ok := got[int64(pos)]
+				if !ok {
+					t.Errorf("row %d is not in the error file", pos)
+					continue
+				}
+				if f.StatusCode < 400 || f.StatusCode >= 500 || !strings.HasPrefix(f.Code, "0x") || f.Message == "" || f.ID == "" {
+					t.Errorf("row %d: failure %+v lacks its status, code, message or id", pos, f)
+				}
+				var rec dataverse.Record
+				if err := json.Unmarshal(f.Record, &rec); err != nil || rec["new_code"] != fmt.Sprintf("CODE-%07d", pos) {
+					t.Errorf("row %d: the failure's record is %s", pos, f.Record)
+				}
+				t.Logf("row %d: %d %s %s", pos, f.StatusCode, f.Code, f.Message)
+			}
+			checkItems(t, env.clients[0], n, itemRow, map[int]bool{17: true, 1500: true, 2999: true})
+		})
+	}
+}
