@@ -375,6 +375,16 @@ func (r *bulkRun) worker(c *Client, k int, gate func(int) bool, work <-chan *bul
 // splits requests that time out, and bisects requests refused for their
 // data. It returns an error only when the job must stop.
 func (r *bulkRun) process(c *Client, rows []*bulkRow, upsert bool, attempt int) error {
+	// A batch built before the size shrank (or before the fall back to
+	// $batch) goes in pieces of the current size.
+	if n := r.sizer.size(); len(rows) > n {
+		for i := 0; i < len(rows); i += n {
+			if err := r.process(c, rows[i:min(i+n, len(rows))], upsert, attempt); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	for {
 		if err := r.ctx.Err(); err != nil {
 			return context.Cause(r.ctx)
@@ -431,14 +441,14 @@ func (r *bulkRun) process(c *Client, rows []*bulkRow, upsert bool, attempt int) 
 			if useBatch {
 				return fmt.Errorf("dataverse: BulkJob stopped: %w", out.err)
 			}
-			r.useBatch.Store(true)
-			if r.opts.Method != BulkMethodBatch {
-				r.sizer.reset(min(r.sizer.max, DefaultBulkBatchOperations))
-			}
 			if r.opts.Method == BulkMethodMultiple {
 				return fmt.Errorf("dataverse: BulkJob stopped: %s does not support the bulk messages and BulkJobOptions.Method is %q: %w", r.table.entitySet, BulkMethodMultiple, out.err)
 			}
-			continue
+			if !r.useBatch.Swap(true) && r.opts.BatchSize == 0 {
+				// Microsoft's starting size for $batch, unless the caller chose one.
+				r.sizer.reset(DefaultBulkBatchOperations)
+			}
+			return r.process(c, rows, upsert, attempt)
 		case failTimeout:
 			upsert = true
 			if len(rows) > 1 {

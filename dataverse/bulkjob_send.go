@@ -108,11 +108,15 @@ func (r *bulkRun) sendBatch(ctx context.Context, c *Client, rows []*bulkRow, ups
 			continue
 		}
 		p := &res.Responses[i]
-		switch {
-		case p.Err == nil:
+		if p.Err == nil {
 			out.written = append(out.written, row)
-		case r.classify(ctx, p.Err) == failRow:
+			continue
+		}
+		switch r.classify(ctx, p.Err) {
+		case failRow:
 			out.failed = append(out.failed, rowFailure{row: row, err: p.Err})
+		case failFatal:
+			return sendOutcome{err: p.Err}
 		default:
 			out.again = append(out.again, row)
 			if out.againErr == nil {

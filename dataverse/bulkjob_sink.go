@@ -2,6 +2,7 @@ package dataverse
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,41 +67,54 @@ func OpenJSONLinesErrorFile(path string) (*JSONLinesErrorSink, error) {
 		return nil, fmt.Errorf("dataverse: opening error file: %w", err)
 	}
 	seen := map[int64]bool{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 64<<20)
-	line := 0
-	var end int64
-	for sc.Scan() {
-		line++
-		b := sc.Bytes()
-		end += int64(len(b)) + 1
-		if len(b) == 0 {
-			continue
+	r := bufio.NewReaderSize(f, 64<<10)
+	var offset int64 // of the current line
+	for line := 1; ; line++ {
+		b, err := r.ReadBytes('\n')
+		if len(b) == 0 && err == io.EOF {
+			break
 		}
+		if err != nil && err != io.EOF {
+			f.Close()
+			return nil, fmt.Errorf("dataverse: reading error file %s: %w", path, err)
+		}
+		complete := err == nil
 		var fl struct {
 			Position *int64 `json:"position"`
 		}
-		if err := json.Unmarshal(b, &fl); err != nil || fl.Position == nil {
+		if perr := json.Unmarshal(b, &fl); perr != nil || fl.Position == nil {
+			if !complete {
+				// The last line was cut short by a crash: its failure is
+				// not covered by the checkpoint (which is saved after the
+				// sink is synced), so the job reports it again.
+				if terr := f.Truncate(offset); terr != nil {
+					f.Close()
+					return nil, fmt.Errorf("dataverse: error file %s: removing a line cut short: %w", path, terr)
+				}
+				break
+			}
+			if len(bytes.TrimSpace(b)) == 0 {
+				offset += int64(len(b))
+				continue
+			}
 			f.Close()
 			return nil, fmt.Errorf("dataverse: error file %s line %d is not a failure written by a bulk job (a JSON object with a position); write the failures to another file", path, line)
 		}
 		seen[*fl.Position] = true
+		offset += int64(len(b))
+		if !complete {
+			if _, werr := f.WriteAt([]byte{'\n'}, offset); werr != nil {
+				f.Close()
+				return nil, fmt.Errorf("dataverse: error file %s: %w", path, werr)
+			}
+			break
+		}
 	}
-	if err := sc.Err(); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("dataverse: reading error file %s: %w", path, err)
-	}
-	// A crash may have left a last line without its newline: continue
-	// after it on a new line.
-	size, err := f.Seek(0, io.SeekEnd)
-	if err != nil {
+	if _, err := f.Seek(0, io.SeekEnd); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("dataverse: error file %s: %w", path, err)
 	}
 	s := &JSONLinesErrorSink{w: bufio.NewWriter(f), file: f, seen: seen}
-	if size > 0 && end > size {
-		s.w.WriteByte('\n')
-	}
 	return s, nil
 }
 

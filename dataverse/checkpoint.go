@@ -119,15 +119,6 @@ func parseCheckpoint(data []byte) (*checkpointFile, error) {
 	return &cp, nil
 }
 
-// doneCount is the number of done positions.
-func (cp *checkpointFile) doneCount() int64 {
-	n := cp.Done
-	for _, r := range cp.Ranges {
-		n += r[1] - r[0]
-	}
-	return n
-}
-
 // readCheckpoint reads the checkpoint at path; (nil, nil) when there is none.
 func readCheckpoint(path string) (*checkpointFile, error) {
 	f, err := os.Open(path)
