@@ -24,10 +24,14 @@ type jsonlRows struct {
 	r    *bufio.Reader
 	t    *importTable
 	line int
+	// reported holds the member names whose problem (an unknown or read-only column) was
+	// reported, on the first line that has them: a million rows exported with a computed
+	// column give one problem, not a million.
+	reported map[string]bool
 }
 
 func newJSONLRows(in io.Reader, t *importTable) *jsonlRows {
-	return &jsonlRows{r: bufio.NewReaderSize(in, 64<<10), t: t}
+	return &jsonlRows{r: bufio.NewReaderSize(in, 64<<10), t: t, reported: map[string]bool{}}
 }
 
 // readLine returns the next line without its end, or an error; a line longer than
@@ -98,7 +102,12 @@ func (j *jsonlRows) parse(b []byte) (dataverse.Record, []string) {
 		p := j.t.plan(name)
 		switch {
 		case p.err != nil:
-			problems = append(problems, fmt.Sprintf("line %d, %s: %v", j.line, name, p.err))
+			if !j.reported[name] {
+				if len(j.reported) < maxPlanCache {
+					j.reported[name] = true
+				}
+				problems = append(problems, fmt.Sprintf("line %d, %s: %v (said once, for every row that has it)", j.line, name, p.err))
+			}
 			continue
 		case p.drop:
 			continue

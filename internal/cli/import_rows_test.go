@@ -199,7 +199,8 @@ func TestCheckRowsJSONL(t *testing.T) {
 		`{"lastname":"Cy",}` + "\n" +
 		`[1,2]` + "\n" +
 		`{"nosuch":1,"creditlimit":1e999,"parentcustomerid_contact@odata.bind":"contacts(x)"}` + "\n" +
-		`{"lastname":null} {"x":1}` + "\n"
+		`{"lastname":null} {"x":1}` + "\n" +
+		`{"nosuch":2}` + "\n"
 	res, err := checkRows(context.Background(), strings.NewReader(in), "jsonl", testImportTable("create"))
 	if err != nil {
 		t.Fatalf("checkRows: %v", err)
@@ -209,15 +210,15 @@ func TestCheckRowsJSONL(t *testing.T) {
 		`line 4: not a JSON object: invalid character '}' looking for beginning of object key string at character 18`,
 		`line 5: not a JSON object: the line holds a JSON array, not an object`,
 		`line 6, creditlimit: "1e999" is not a number; write digits with an optional sign, '.' and exponent, such as -1234.56 (no thousands separators or currency symbols)`,
-		`line 6, nosuch: contacts has no column "nosuch" (column names are logical names, such as fullname, contactid)`,
+		`line 6, nosuch: contacts has no column "nosuch" (column names are logical names, such as fullname, contactid) (said once, for every row that has it)`,
 		`line 6, parentcustomerid_contact@odata.bind: "contacts(x)": expected <column>=<value> at character 1, such as accountnumber='A1'`,
 		`line 7: text follows the JSON object; write one object per line`,
 	}
 	if diff := cmp.Diff(want, res.problems); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)
 	}
-	if res.rows != 6 {
-		t.Errorf("rows = %d, want 6 (the blank line is not a row)", res.rows)
+	if res.rows != 7 {
+		t.Errorf("rows = %d, want 7 (the blank line is not a row)", res.rows)
 	}
 	if l := res.lines.line(1); l != 3 {
 		t.Errorf("line of position 1 = %d, want 3", l)
