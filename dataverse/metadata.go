@@ -188,6 +188,12 @@ const tableMetadataSelect = "LogicalName,SchemaName,EntitySetName,PrimaryIdAttri
 // properties, such as MaxLength and Targets, cannot be named in a $select
 // of the base type), the alternate keys and the many-to-one relationships
 // in the same request.
+//
+// [unverified] Microsoft documents each of these expansions on
+// EntityDefinitions, and $filter on the collection, but no published
+// example combines the three expansions with a collection $filter in one
+// request; a service that refuses Keys or ManyToOneRelationships gets the
+// Attributes-only request instead (see refusedExpansion).
 const tableMetadataExpandFull = "Attributes," +
 	"Keys($select=LogicalName,SchemaName,KeyAttributes,EntityKeyIndexStatus)," +
 	"ManyToOneRelationships($select=SchemaName,ReferencedEntity,ReferencingAttribute,ReferencingEntityNavigationPropertyName)"
