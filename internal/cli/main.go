@@ -89,7 +89,9 @@ Connection settings come from flags, else from the environment:
 		newCreateCmd(g),
 		newUpdateCmd(g),
 		newDeleteCmd(g),
+		newImportCmd(g),
 		newDemoCmd(g),
+		newExportCmd(g),
 	)
 	return root
 }

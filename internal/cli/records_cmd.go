@@ -98,76 +98,65 @@ func (o *getOptions) list(cmd *cobra.Command, entitySet string) error {
 	if err != nil {
 		return err
 	}
-	pager := dataverse.NewPager[orderedObject](s.client, entitySet, &dataverse.ListOptions{Query: dataverse.Query{
+	q := dataverse.Query{
 		Select: o.selectCols, Filter: o.filter, OrderBy: o.orderBy, Top: o.top, Annotations: o.annotations(),
 		MaxPageSize: o.pageSize,
-	}})
-	out := newRecordWriter(o.streams.Out, o.output, o.selectCols)
+	}
+	if o.output == outputTable {
+		return o.listTable(cmd, s, entitySet, q)
+	}
+	if o.all {
+		// The export writer: rows pass through as the service sent them, indented as -o json
+		// prints, into a buffered writer.
+		_, err := s.client.Export(cmd.Context(), o.streams.Out, entitySet, &dataverse.ExportOptions{
+			Query: q, Format: dataverse.FormatJSON, Indent: getIndent,
+		})
+		return err
+	}
+	page, err := dataverse.NewPager[json.RawMessage](s.client, entitySet, &dataverse.ListOptions{Query: q}).NextPage(cmd.Context())
+	if err != nil {
+		return err
+	}
+	out, err := dataverse.NewRowWriter(o.streams.Out, &dataverse.RowWriterOptions{Format: dataverse.FormatJSON, Indent: getIndent})
+	if err != nil {
+		return err
+	}
+	if err := out.WritePage(page.Items); err != nil {
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	o.noteMoreRows(page.NextLink)
+	return nil
+}
+
+// getIndent is the indentation of the rows "d365 get" prints in its JSON array.
+const getIndent = "  "
+
+// noteMoreRows tells the user that the query has more pages than were printed.
+func (o *getOptions) noteMoreRows(nextLink string) {
+	if nextLink != "" {
+		fmt.Fprintln(o.streams.ErrOut, "d365: more rows exist; use --all to read every page, or --top/--filter to narrow the query")
+	}
+}
+
+// listTable prints the rows as a table, which needs every row to align its columns.
+func (o *getOptions) listTable(cmd *cobra.Command, s *session, entitySet string, q dataverse.Query) error {
+	pager := dataverse.NewPager[orderedObject](s.client, entitySet, &dataverse.ListOptions{Query: q})
+	var rows []orderedObject
 	for pager.More() {
 		page, err := pager.NextPage(cmd.Context())
 		if err != nil {
 			return err
 		}
-		for _, rec := range page.Items {
-			if err := out.write(rec); err != nil {
-				return err
-			}
-		}
+		rows = append(rows, page.Items...)
 		if !o.all {
-			if page.NextLink != "" {
-				fmt.Fprintln(o.streams.ErrOut, "d365: more rows exist; use --all to read every page, or --top/--filter to narrow the query")
-			}
+			o.noteMoreRows(page.NextLink)
 			break
 		}
 	}
-	return out.close()
-}
-
-// recordWriter prints records as they arrive: a JSON array written element by element (so --all
-// never holds more than a page), or a table (which needs every row to align its columns).
-type recordWriter struct {
-	w       io.Writer
-	format  string
-	columns []string
-	n       int
-	rows    []orderedObject
-}
-
-func newRecordWriter(w io.Writer, format string, columns []string) *recordWriter {
-	return &recordWriter{w: w, format: format, columns: columns}
-}
-
-func (r *recordWriter) write(rec orderedObject) error {
-	if r.format == outputTable {
-		r.rows = append(r.rows, rec)
-		return nil
-	}
-	sep := ",\n"
-	if r.n == 0 {
-		sep = "[\n"
-	}
-	r.n++
-	data, err := json.MarshalIndent(rec, "  ", "  ")
-	if err != nil {
-		return err
-	}
-	if _, err := io.WriteString(r.w, sep+"  "); err != nil {
-		return err
-	}
-	_, err = r.w.Write(data)
-	return err
-}
-
-func (r *recordWriter) close() error {
-	if r.format == outputTable {
-		return writeTable(r.w, r.rows, r.columns)
-	}
-	if r.n == 0 {
-		_, err := io.WriteString(r.w, "[]\n")
-		return err
-	}
-	_, err := io.WriteString(r.w, "\n]\n")
-	return err
+	return writeTable(o.streams.Out, rows, o.selectCols)
 }
 
 type writeOptions struct {

@@ -1,0 +1,311 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/d365s2s/d365/dataverse"
+)
+
+// importOptions are the settings of "d365 import".
+type importOptions struct {
+	*globalOptions
+	entitySet, input string
+
+	format        string
+	mode          string
+	keys          []string
+	batchSize     int
+	concurrency   string
+	checkpoint    string
+	errorsFile    string
+	bypassPlugins bool
+	dryRun        bool
+
+	// progressEvery is the interval between progress lines when stderr is not a terminal
+	// (hidden flag --progress-interval, for tests and logs).
+	progressEvery time.Duration
+}
+
+// newImportCmd returns "d365 import", which runs importRun.
+func newImportCmd(g *globalOptions) *cobra.Command {
+	return newImportCmdRun(g, importRun)
+}
+
+// newImportCmdRun builds the command around runF, so tests can check the options a command line
+// produces without running an import.
+func newImportCmdRun(g *globalOptions, runF func(context.Context, *importOptions) error) *cobra.Command {
+	o := &importOptions{globalOptions: g}
+	cmd := &cobra.Command{
+		Use:   "import <entityset> <file|->",
+		Short: "Write the rows of a CSV or JSON Lines file into a table, at volume",
+		Long: `Writes every row of a file into a table with bulk requests (CreateMultiple, UpdateMultiple,
+UpsertMultiple, or $batch), many at once, within the service-protection limits.
+
+Before anything is written the whole file is checked against the table's metadata: an unknown
+column, a value of the wrong type or a malformed line refuses the import with each problem and its
+line (exit status 2), and nothing is written. --dry-run stops after this check.
+
+CSV: the first line names the columns by logical name. Cells are typed from the metadata: whole
+numbers, decimals and money as digits (1234.56, no separators), yes/no as true/false (or 1/0,
+yes/no), dates as YYYY-MM-DD, dates and times as RFC 3339 (2024-01-31T09:30:00Z), choices as the
+option's number, GUIDs. An empty cell leaves the column out. A lookup is a column named
+<navigation>@odata.bind holding accounts(<id>) or an alternate key accounts(accountnumber='A1')
+(or a bare id when the lookup has one target); a _<lookup>_value column of ids, as exports write
+it, works for lookups with one target.
+
+JSON Lines: one JSON object per line, as in a Web API body; checked against the same metadata.
+Read-only annotations an export writes (@odata.etag, formatted values) are left out.
+
+Rows the service refuses go to --errors FILE (JSON Lines: position, code, message, the row) and
+every other row is written; the exit status is then 4. With --checkpoint FILE an interrupted or
+killed import started again with the same file and checkpoint continues where it stopped and
+writes every row once.
+
+The file is read twice (check, then write), so memory stays flat; "-" reads stdin, which is first
+copied to a temporary file (removed at the end).`,
+		Example: `  d365 import contacts contacts.csv --dry-run
+  d365 import contacts contacts.csv --errors failed.jsonl --checkpoint contacts.ckpt
+  d365 import accounts accounts.jsonl --mode upsert --key accountnumber
+  d365 export accounts --format jsonl | d365 import accounts - --format jsonl --mode upsert`,
+		Args: exactArgs(2, "an entity set and a file (or - for stdin)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.entitySet, o.input = args[0], args[1]
+			return runF(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.format, "format", "", "input format: csv or jsonl (default: from the file's extension)")
+	f.StringVar(&o.mode, "mode", "create", "create, update or upsert")
+	f.StringSliceVar(&o.keys, "key", nil, "alternate key column(s) that identify rows to update or upsert (default: the primary id)")
+	f.IntVar(&o.batchSize, "batch-size", 0, "rows per request to start with (default: the engine's, adapted as it runs)")
+	f.StringVar(&o.concurrency, "concurrency", "auto", "requests in flight: auto (what the service recommends) or a number")
+	f.StringVar(&o.checkpoint, "checkpoint", "", "checkpoint file: resume an interrupted import of the same file")
+	f.StringVar(&o.errorsFile, "errors", "", "JSON Lines file that receives the rows the service refuses")
+	f.BoolVar(&o.bypassPlugins, "bypass-plugins", false, "skip custom synchronous plug-ins (needs the prvBypassCustomPlugins privilege)")
+	f.BoolVar(&o.dryRun, "dry-run", false, "check the file against the table's metadata and stop; nothing is written")
+	f.DurationVar(&o.progressEvery, "progress-interval", defaultProgressLineInterval, "interval between progress lines when stderr is not a terminal")
+	_ = f.MarkHidden("progress-interval")
+	return cmd
+}
+
+// validate checks the flags before anything is read or sent.
+func (o *importOptions) validate() (concurrency int, err error) {
+	switch o.mode {
+	case "create", "update", "upsert":
+	default:
+		return 0, usageError(fmt.Errorf("--mode %q: use create, update or upsert", o.mode))
+	}
+	for i, k := range o.keys {
+		o.keys[i] = strings.ToLower(strings.TrimSpace(k))
+		if o.keys[i] == "" {
+			return 0, usageError(errors.New("--key has an empty column name"))
+		}
+	}
+	if len(o.keys) > 0 && o.mode == "create" {
+		return 0, usageError(fmt.Errorf("--key %s names an alternate key, which only --mode update or upsert uses", strings.Join(o.keys, ",")))
+	}
+	if o.batchSize < 0 {
+		return 0, usageError(fmt.Errorf("--batch-size %d: give a positive number, or leave it out", o.batchSize))
+	}
+	if o.batchSize > dataverse.MaxBatchOperations {
+		return 0, usageError(fmt.Errorf("--batch-size %d: at most %d rows go in one request", o.batchSize, dataverse.MaxBatchOperations))
+	}
+	switch o.concurrency {
+	case "auto", "":
+		concurrency = 0
+	default:
+		n, err := strconv.Atoi(o.concurrency)
+		if err != nil || n < 1 {
+			return 0, usageError(fmt.Errorf("--concurrency %q: use auto or a positive number", o.concurrency))
+		}
+		concurrency = n
+	}
+	if _, err := importFormat(o.format, o.input); err != nil {
+		return 0, err
+	}
+	return concurrency, nil
+}
+
+// importRun checks the input against the table's metadata and, unless --dry-run, writes it.
+func importRun(ctx context.Context, o *importOptions) error {
+	concurrency, err := o.validate()
+	if err != nil {
+		return err
+	}
+	format, _ := importFormat(o.format, o.input)
+	in, err := openImportInput(o.input, o.streams.In)
+	if err != nil {
+		return err
+	}
+	defer in.close()
+
+	s, err := o.connect()
+	if err != nil {
+		return err
+	}
+	md, err := s.client.TableMetadata(ctx, o.entitySet)
+	if dataverse.IsNotFound(err) {
+		return usageError(fmt.Errorf("no table has the entity set name %q (names are case-sensitive, such as contacts or accounts): %w", o.entitySet, err))
+	}
+	if err != nil {
+		return err
+	}
+	table := newImportTable(md, o.mode, o.keys, func(logical string) (string, error) {
+		t, err := s.client.TableMetadata(ctx, logical)
+		if err != nil {
+			return "", err
+		}
+		return t.EntitySetName, nil
+	})
+	if err := table.checkKeys(); err != nil {
+		return usageError(err)
+	}
+
+	start := time.Now()
+	check, err := o.check(ctx, in, format, table)
+	if err != nil {
+		return err
+	}
+	if check.problemCount > 0 {
+		o.printProblems(check)
+		return &exitError{code: ExitUsage, err: &refusal{check}}
+	}
+	if len(o.keys) > 0 && !md.KeysKnown && check.rows > 0 {
+		first, err := firstRow(in, format, table)
+		if err != nil {
+			return err
+		}
+		if err := probeKey(ctx, s.client, md, o.keys, first); err != nil {
+			return err
+		}
+	}
+	if o.dryRun {
+		fmt.Fprintf(o.streams.ErrOut, "import: %d rows checked against %s in %s: no problems; nothing was written (--dry-run)\n", check.rows, md.EntitySetName, time.Since(start).Round(time.Millisecond))
+		return nil
+	}
+	return o.write(ctx, s.client, md, in, format, table, check, concurrency)
+}
+
+// check runs the check pass over the input.
+func (o *importOptions) check(ctx context.Context, in *importInput, format string, table *importTable) (*checkResult, error) {
+	f, err := in.open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return checkRows(ctx, f, format, table)
+}
+
+// printProblems lists the problems of a refused file on stderr.
+func (o *importOptions) printProblems(c *checkResult) {
+	w := o.streams.ErrOut
+	fmt.Fprintf(w, "import: refused: %d problem(s) in %s; nothing was written\n", c.problemCount, o.input)
+	for _, p := range c.problems {
+		fmt.Fprintln(w, "  "+p)
+	}
+	if more := c.problemCount - len(c.problems); more > 0 {
+		fmt.Fprintf(w, "  … and %d more (fix these and run --dry-run again)\n", more)
+	}
+}
+
+// write runs the bulk job over the checked input.
+func (o *importOptions) write(ctx context.Context, client *dataverse.Client, md *dataverse.TableMetadata, in *importInput, format string, table *importTable, check *checkResult, concurrency int) error {
+	opts := &dataverse.BulkJobOptions{
+		Mode:               dataverse.BulkMode(o.mode),
+		KeyColumns:         o.keys,
+		LogicalName:        md.LogicalName,
+		PrimaryIDAttribute: md.PrimaryIDAttribute,
+		BatchSize:          o.batchSize,
+		Concurrency:        concurrency,
+		Checkpoint:         o.checkpoint,
+	}
+	opts.RequestOptions.BypassCustomPluginExecution = o.bypassPlugins
+	var sink *dataverse.JSONLinesErrorSink
+	if o.errorsFile != "" {
+		var err error
+		if sink, err = dataverse.OpenJSONLinesErrorFile(o.errorsFile); err != nil {
+			return err
+		}
+		defer func() {
+			if sink != nil {
+				sink.Close()
+			}
+		}()
+		opts.Errors = &lineSink{next: sink, lines: &check.lines}
+	}
+	progress := newJobProgress(o.streams.ErrOut, check.rows, o.progressEvery)
+	opts.OnProgress = progress.update
+
+	job, err := dataverse.NewBulkJob([]*dataverse.Client{client}, md.EntitySetName, opts)
+	if err != nil {
+		return usageError(err)
+	}
+	f, err := in.open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	res, runErr := job.Run(ctx, rowsOf(f, format, table))
+	if sink != nil {
+		err := sink.Close()
+		sink = nil
+		if err != nil && runErr == nil {
+			runErr = fmt.Errorf("writing %s: %w", o.errorsFile, err)
+		}
+	}
+	o.printSummary(res)
+	if runErr != nil {
+		if o.checkpoint != "" {
+			fmt.Fprintf(o.streams.ErrOut, "import: stopped; run the same command again to continue from %s\n", o.checkpoint)
+		}
+		return runErr
+	}
+	if res.Failed > 0 {
+		if o.errorsFile == "" {
+			for _, f := range res.Failures {
+				fmt.Fprintf(o.streams.ErrOut, "  line %d: %s %s\n", check.lines.line(f.Position), f.Code, f.Message)
+			}
+			return &exitError{code: ExitService, err: fmt.Errorf("%d row(s) refused by the service (pass --errors FILE to keep them all)", res.Failed)}
+		}
+		return &exitError{code: ExitService, err: fmt.Errorf("%d row(s) refused by the service are in %s", res.Failed, o.errorsFile)}
+	}
+	return nil
+}
+
+// printSummary writes the summary line: written, failed, skipped, time.
+func (o *importOptions) printSummary(res *dataverse.BulkResult) {
+	line := fmt.Sprintf("import: %d written, %d failed, %d skipped in %s (%.0f rows/s, %d requests",
+		res.Written, res.Failed, res.Skipped, res.Elapsed.Round(time.Millisecond), res.RowsPerSecond(), res.Requests)
+	if res.Retries > 0 {
+		line += fmt.Sprintf(", %d retried", res.Retries)
+	}
+	if res.ThrottleWait > 0 {
+		line += ", throttled " + res.ThrottleWait.Round(time.Millisecond).String()
+	}
+	fmt.Fprintln(o.streams.ErrOut, line+")")
+}
+
+// lineSink adds the input line to each failure's message before passing it on, so the error
+// file says where the row is: "line 12: <the service's message>".
+type lineSink struct {
+	next  *dataverse.JSONLinesErrorSink
+	lines *lineMap
+}
+
+// WriteFailure implements dataverse.BulkErrorSink.
+func (s *lineSink) WriteFailure(f dataverse.BulkFailure) error {
+	if l := s.lines.line(f.Position); l > 0 {
+		f.Message = fmt.Sprintf("line %d: %s", l, f.Message)
+	}
+	return s.next.WriteFailure(f)
+}
+
+// Sync passes the job's flush before each checkpoint on to the file.
+func (s *lineSink) Sync() error { return s.next.Sync() }

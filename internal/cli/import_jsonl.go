@@ -1,0 +1,144 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/d365s2s/d365/dataverse"
+)
+
+// maxJSONLLine bounds one line of a JSON Lines import, so that a file without newlines cannot
+// fill memory.
+const maxJSONLLine = 16 << 20
+
+// jsonlRows reads JSON Lines: one JSON object per line, member names as in a Web API body
+// (logical names, "<navigation>@odata.bind"). Blank lines are skipped. Read-only annotations an
+// export writes ("@odata.etag", formatted values) are left out; "_<lookup>_value" members become
+// bindings.
+type jsonlRows struct {
+	r    *bufio.Reader
+	t    *importTable
+	line int
+	// reported holds the member names whose problem (an unknown or read-only column) was
+	// reported, on the first line that has them: a million rows exported with a computed
+	// column give one problem, not a million.
+	reported map[string]bool
+}
+
+func newJSONLRows(in io.Reader, t *importTable) *jsonlRows {
+	return &jsonlRows{r: bufio.NewReaderSize(in, 64<<10), t: t, reported: map[string]bool{}}
+}
+
+// readLine returns the next line without its end, or an error; a line longer than
+// maxJSONLLine is read to its end and reported as too long.
+func (j *jsonlRows) readLine() ([]byte, bool, error) {
+	var buf []byte
+	tooLong := false
+	for {
+		chunk, err := j.r.ReadSlice('\n')
+		if !tooLong {
+			if len(buf)+len(chunk) > maxJSONLLine {
+				tooLong, buf = true, nil
+			} else {
+				buf = append(buf, chunk...)
+			}
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if errors.Is(err, io.EOF) && (len(buf) > 0 || tooLong) {
+			return buf, tooLong, nil
+		}
+		return buf, tooLong, err
+	}
+}
+
+func (j *jsonlRows) next() (dataverse.Record, int, []string, error) {
+	for {
+		b, tooLong, err := j.readLine()
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		j.line++
+		if tooLong {
+			return nil, j.line, []string{fmt.Sprintf("line %d: the line is longer than %d MiB", j.line, maxJSONLLine>>20)}, nil
+		}
+		b = bytes.TrimSpace(b)
+		if len(b) == 0 {
+			continue
+		}
+		rec, problems := j.parse(b)
+		return rec, j.line, problems, nil
+	}
+}
+
+// parse decodes and types one line.
+func (j *jsonlRows) parse(b []byte) (dataverse.Record, []string) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var raw map[string]any
+	if err := dec.Decode(&raw); err != nil {
+		return nil, []string{fmt.Sprintf("line %d: not a JSON object: %s", j.line, jsonProblem(err, b))}
+	}
+	if raw == nil {
+		return nil, []string{fmt.Sprintf("line %d: null is not a row; write a JSON object", j.line)}
+	}
+	if dec.More() {
+		return nil, []string{fmt.Sprintf("line %d: text follows the JSON object; write one object per line", j.line)}
+	}
+	names := make([]string, 0, len(raw))
+	for name := range raw {
+		names = append(names, name)
+	}
+	sort.Strings(names) // problems in a stable order
+	row := make(dataverse.Record, len(raw))
+	var problems []string
+	for _, name := range names {
+		p := j.t.plan(name)
+		switch {
+		case p.err != nil:
+			if !j.reported[name] {
+				if len(j.reported) < maxPlanCache {
+					j.reported[name] = true
+				}
+				problems = append(problems, fmt.Sprintf("line %d, %s: %v (said once, for every row that has it)", j.line, name, p.err))
+			}
+			continue
+		case p.drop:
+			continue
+		}
+		v, err := p.cell.value(raw[name])
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("line %d, %s: %v", j.line, name, err))
+			continue
+		}
+		if _, dup := row[p.property]; dup {
+			problems = append(problems, fmt.Sprintf("line %d, %s: writes %s, which another member of the row also writes", j.line, name, p.property))
+			continue
+		}
+		row[p.property] = v
+	}
+	problems = append(problems, checkRowKeys(row, j.t, j.line)...)
+	return row, problems
+}
+
+// jsonProblem words a JSON syntax error with the character where it was found.
+func jsonProblem(err error, b []byte) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%v at character %d", se, se.Offset)
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("the line holds a JSON %s, not an object", te.Value)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Sprintf("the object is not closed (%d characters read)", len(b))
+	}
+	return err.Error()
+}
