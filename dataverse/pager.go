@@ -188,6 +188,14 @@ func (p *Pager[T]) NextLink() string { return p.next }
 // calling NextPage again retries the same page. After the last page it
 // returns an error.
 func (p *Pager[T]) NextPage(ctx context.Context) (page *Page[T], err error) {
+	return p.nextPage(ctx, nil)
+}
+
+// nextPage is NextPage. With buf (for a Pager[json.RawMessage] only) the
+// page is read into buf and its rows are slices of it, valid until buf is
+// reused: Export reads every page into the same buffer, so the heap holds
+// one page however many are read.
+func (p *Pager[T]) nextPage(ctx context.Context, buf *bytes.Buffer) (page *Page[T], err error) {
 	if p.err != nil {
 		return nil, p.err
 	}
@@ -214,7 +222,7 @@ func (p *Pager[T]) NextPage(ctx context.Context) (page *Page[T], err error) {
 	}
 	page = new(Page[T])
 	if raw, ok := any(page).(*Page[json.RawMessage]); ok {
-		err = p.c.sendRawPage(ctx, r, raw)
+		err = p.c.sendRawPage(ctx, r, raw, buf)
 	} else {
 		_, err = p.c.sendJSON(ctx, r, page)
 	}
@@ -279,24 +287,34 @@ func (p *Pager[T]) All(ctx context.Context) iter.Seq2[T, error] {
 // valueEnd, instead of a json.Decoder pass that buffers the body, a second
 // pass over each row and a copy of each row. The rows of one page share
 // one allocation the size of the body.
-func (c *Client) sendRawPage(ctx context.Context, r *request, page *Page[json.RawMessage]) error {
+func (c *Client) sendRawPage(ctx context.Context, r *request, page *Page[json.RawMessage], into *bytes.Buffer) error {
 	resp, err := c.send(ctx, r)
 	if err != nil {
 		return err
 	}
 	defer closeBody(resp)
-	buf := pageBufferPool.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= maxPooledPageBuffer {
-			buf.Reset()
-			pageBufferPool.Put(buf)
-		}
-	}()
+	buf := into
+	if buf == nil {
+		buf = pageBufferPool.Get().(*bytes.Buffer)
+		defer func() {
+			if buf.Cap() <= maxPooledPageBuffer {
+				buf.Reset()
+				pageBufferPool.Put(buf)
+			}
+		}()
+	}
 	buf.Reset()
+	if resp.ContentLength > 0 && resp.ContentLength < maxPooledPageBuffer {
+		buf.Grow(int(resp.ContentLength) + bytes.MinRead)
+	}
 	if _, err := buf.ReadFrom(resp.Body); err != nil {
 		return fmt.Errorf("dataverse: %s %s: reading the response: %w", resp.Request.Method, resp.Request.URL.Path, err)
 	}
-	body := bytes.Clone(bytes.TrimPrefix(buf.Bytes(), []byte("\xef\xbb\xbf")))
+	body := bytes.TrimPrefix(buf.Bytes(), []byte("\xef\xbb\xbf"))
+	if into == nil {
+		// The rows outlive the pooled buffer.
+		body = bytes.Clone(body)
+	}
 	if err := decodeRawPage(body, page); err != nil {
 		return fmt.Errorf("dataverse: %s %s: decoding the response into %T: %w", resp.Request.Method, resp.Request.URL.Path, page, err)
 	}
