@@ -1,6 +1,7 @@
 package dataverse
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -252,8 +253,9 @@ func (r *exportRun) sequential(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	buf := new(bytes.Buffer) // every page is read into it: one page on the heap
 	for p.More() {
-		page, err := p.NextPage(ctx)
+		page, err := p.nextPage(ctx, buf)
 		if err != nil {
 			return err
 		}

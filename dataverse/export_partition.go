@@ -1,6 +1,7 @@
 package dataverse
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -83,11 +84,12 @@ func partitionFilters(key, filter string, n int) []string {
 	return out
 }
 
-// exportPage is a page read by a range's pager.
+// exportPage is a page read by a range's pager, its rows slices of buf.
 type exportPage struct {
 	rows []json.RawMessage
 	next string
 	err  error
+	buf  *bytes.Buffer
 }
 
 // partitioned reads every range with its own pager and writes their
@@ -120,9 +122,10 @@ func (r *exportRun) partitioned(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// One reader per range; each holds at most the page it reads and one
-	// page waiting to be written.
+	// One reader per range, with two page buffers: it reads into one
+	// while the other waits to be written, and gets it back once it was.
 	chans := make([]chan exportPage, len(r.partitions))
+	free := make([]chan *bytes.Buffer, len(r.partitions))
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
@@ -132,6 +135,10 @@ func (r *exportRun) partitioned(ctx context.Context) error {
 		}
 		ch := make(chan exportPage, 1)
 		chans[i] = ch
+		bufs := make(chan *bytes.Buffer, 2)
+		bufs <- new(bytes.Buffer)
+		bufs <- new(bytes.Buffer)
+		free[i] = bufs
 		p, err := r.pager(ps.Filter, ps.Next)
 		if err != nil {
 			return err
@@ -141,12 +148,18 @@ func (r *exportRun) partitioned(ctx context.Context) error {
 			defer wg.Done()
 			defer close(ch)
 			for p.More() {
-				page, err := p.NextPage(ctx)
-				var ep exportPage
+				var buf *bytes.Buffer
+				select {
+				case buf = <-bufs:
+				case <-ctx.Done():
+					return
+				}
+				page, err := p.nextPage(ctx, buf)
+				ep := exportPage{buf: buf}
 				if err != nil {
 					ep.err = err
 				} else {
-					ep = exportPage{rows: page.Items, next: page.NextLink}
+					ep.rows, ep.next = page.Items, page.NextLink
 				}
 				select {
 				case ch <- ep:
@@ -182,6 +195,7 @@ func (r *exportRun) partitioned(ctx context.Context) error {
 			if err := r.writePage(ep.rows); err != nil {
 				return err
 			}
+			free[i] <- ep.buf // written: the reader may fill it again
 			// The round goes on from the range after this one.
 			break
 		}

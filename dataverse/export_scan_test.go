@@ -113,3 +113,42 @@ func FuzzScanObject(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeRawPage checks the raw page decoder (the export read path) against encoding/json's
+// decoding of the same body into a Page[json.RawMessage].
+func FuzzDecodeRawPage(f *testing.F) {
+	for _, s := range []string{
+		`{"@odata.context":"x","value":[{"a":1},{"b":"c"}],"@odata.nextLink":"https://h/api/data/v9.2/contacts?$skiptoken=1"}`,
+		`{"value":[],"@Microsoft.Dynamics.CRM.morerecords":true,"@Microsoft.Dynamics.CRM.fetchxmlpagingcookie":"<cookie pagenumber=\"2\"/>"}`,
+		`{"@odata.count":3,"value":[ {"x":[1,{"y":"]"}]} , {} ]}`, `{"value":null}`, `{"value":{}}`, `[]`, `{"value":[1,]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var got Page[json.RawMessage]
+		gotErr := decodeRawPage(body, &got)
+		var want Page[json.RawMessage]
+		wantErr := json.Unmarshal(body, &want)
+		if wantErr != nil {
+			if gotErr == nil {
+				t.Fatalf("%q: accepted, encoding/json says %v", body, wantErr)
+			}
+			return
+		}
+		if gotErr != nil {
+			t.Fatalf("%q: refused (%v), encoding/json accepts it", body, gotErr)
+		}
+		if len(got.Items) != len(want.Items) {
+			t.Fatalf("%q: %d rows, encoding/json %d", body, len(got.Items), len(want.Items))
+		}
+		for i := range got.Items {
+			if compact(t, got.Items[i]) != compact(t, want.Items[i]) {
+				t.Fatalf("%q: row %d = %s, encoding/json %s", body, i, got.Items[i], want.Items[i])
+			}
+		}
+		got.Items, want.Items = nil, nil
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("%q (-encoding/json +decodeRawPage):\n%s", body, diff)
+		}
+	})
+}

@@ -1,10 +1,14 @@
 package dataverse
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"iter"
 	"net/http"
 	"strings"
+	"sync"
 )
 
 // ListOptions are the options of a collection query (List, Pager,
@@ -184,6 +188,14 @@ func (p *Pager[T]) NextLink() string { return p.next }
 // calling NextPage again retries the same page. After the last page it
 // returns an error.
 func (p *Pager[T]) NextPage(ctx context.Context) (page *Page[T], err error) {
+	return p.nextPage(ctx, nil)
+}
+
+// nextPage is NextPage. With buf (for a Pager[json.RawMessage] only) the
+// page is read into buf and its rows are slices of it, valid until buf is
+// reused: Export reads every page into the same buffer, so the heap holds
+// one page however many are read.
+func (p *Pager[T]) nextPage(ctx context.Context, buf *bytes.Buffer) (page *Page[T], err error) {
 	if p.err != nil {
 		return nil, p.err
 	}
@@ -209,7 +221,12 @@ func (p *Pager[T]) NextPage(ctx context.Context) (page *Page[T], err error) {
 		}
 	}
 	page = new(Page[T])
-	if _, err := p.c.sendJSON(ctx, r, page); err != nil {
+	if raw, ok := any(page).(*Page[json.RawMessage]); ok {
+		err = p.c.sendRawPage(ctx, r, raw, buf)
+	} else {
+		_, err = p.c.sendJSON(ctx, r, page)
+	}
+	if err != nil {
 		return nil, err
 	}
 	switch {
@@ -262,4 +279,137 @@ func (p *Pager[T]) All(ctx context.Context) iter.Seq2[T, error] {
 			}
 		}
 	}
+}
+
+// sendRawPage sends r and reads the page into a Page[json.RawMessage], the
+// read path of Export: the body is read whole, checked once
+// (json.Valid), and its rows are slices of it, found by scanObject and
+// valueEnd, instead of a json.Decoder pass that buffers the body, a second
+// pass over each row and a copy of each row. The rows of one page share
+// one allocation the size of the body.
+func (c *Client) sendRawPage(ctx context.Context, r *request, page *Page[json.RawMessage], into *bytes.Buffer) error {
+	resp, err := c.send(ctx, r)
+	if err != nil {
+		return err
+	}
+	defer closeBody(resp)
+	buf := into
+	if buf == nil {
+		buf = pageBufferPool.Get().(*bytes.Buffer)
+		defer func() {
+			if buf.Cap() <= maxPooledPageBuffer {
+				buf.Reset()
+				pageBufferPool.Put(buf)
+			}
+		}()
+	}
+	buf.Reset()
+	if resp.ContentLength > 0 && resp.ContentLength < maxPooledPageBuffer {
+		buf.Grow(int(resp.ContentLength) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return fmt.Errorf("dataverse: %s %s: reading the response: %w", resp.Request.Method, resp.Request.URL.Path, err)
+	}
+	body := bytes.TrimPrefix(buf.Bytes(), []byte("\xef\xbb\xbf"))
+	if into == nil {
+		// The rows outlive the pooled buffer.
+		body = bytes.Clone(body)
+	}
+	if err := decodeRawPage(body, page); err != nil {
+		return fmt.Errorf("dataverse: %s %s: decoding the response into %T: %w", resp.Request.Method, resp.Request.URL.Path, page, err)
+	}
+	return nil
+}
+
+// pageBufferPool holds the buffers pages are read into; a buffer larger
+// than maxPooledPageBuffer (a page of very wide rows) is left to the
+// garbage collector.
+var pageBufferPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledPageBuffer = 32 << 20
+
+// decodeRawPage decodes a collection response: its "value" rows as slices
+// of body, its other members (next link, counts, paging cookie) as
+// encoding/json decodes them into Page.
+func decodeRawPage(body []byte, page *Page[json.RawMessage]) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return fmt.Errorf("the response has no body to decode")
+	}
+	if !json.Valid(body) {
+		// encoding/json says where and why.
+		var v any
+		if err := json.Unmarshal(body, &v); err != nil {
+			return err
+		}
+		return fmt.Errorf("the response is not valid JSON")
+	}
+	var rest []byte // the members other than "value", as one object
+	err := scanObject(body, func(name, value []byte) error {
+		// encoding/json matches member names without regard to case.
+		if !bytes.EqualFold(name, []byte("value")) {
+			if rest == nil {
+				rest = append(rest, '{')
+			} else {
+				rest = append(rest, ',')
+			}
+			rest = appendJSONString(rest, name)
+			rest = append(rest, ':')
+			rest = append(rest, value...)
+			return nil
+		}
+		rows, err := splitArray(value)
+		if err != nil {
+			return fmt.Errorf("value: %w", err)
+		}
+		page.Items = rows
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if rest != nil {
+		rest = append(rest, '}')
+		items := page.Items
+		if err := json.Unmarshal(rest, page); err != nil {
+			return err
+		}
+		page.Items = items
+	}
+	return nil
+}
+
+// splitArray returns the elements of a JSON array (already valid JSON) as
+// slices of it.
+func splitArray(arr []byte) ([]json.RawMessage, error) {
+	if len(arr) == 0 || arr[0] != '[' {
+		if string(arr) == "null" {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("not an array")
+	}
+	var out []json.RawMessage
+	i := skipSpace(arr, 1)
+	if i < len(arr) && arr[i] == ']' {
+		return []json.RawMessage{}, nil
+	}
+	for i < len(arr) {
+		end, err := valueEnd(arr, i)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, json.RawMessage(arr[i:end:end]))
+		i = skipSpace(arr, end)
+		if i < len(arr) && arr[i] == ',' {
+			i = skipSpace(arr, i+1)
+			continue
+		}
+		break
+	}
+	return out, nil
+}
+
+// appendJSONString appends name as a JSON string.
+func appendJSONString(dst, name []byte) []byte {
+	b, _ := json.Marshal(string(name))
+	return append(dst, b...)
 }

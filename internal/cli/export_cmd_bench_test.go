@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -181,5 +180,4 @@ func BenchmarkExportVsPager(b *testing.B) {
 			report(b)
 		})
 	}
-	_ = io.Discard
 }

@@ -16,13 +16,12 @@ import (
 // exportDestination is where an export writes: stdout, a special file (/dev/null, a pipe)
 // written in place, or a regular file written to a temporary file and renamed when complete.
 type exportDestination struct {
-	name    string // for messages: "stdout" or the --out path
-	w       io.Writer
-	file    *os.File // the temporary (or partial) file, nil for stdout and special files
-	target  string   // the --out path the file becomes
-	done    bool
-	ckpt    *exportCheckpoint
-	ckptErr error
+	name   string // for messages: "stdout" or the --out path
+	w      io.Writer
+	file   *os.File // the temporary (or partial) file, nil for stdout and special files
+	target string   // the --out path the file becomes
+	done   bool
+	ckpt   *exportCheckpoint
 }
 
 // exportCheckpointVersion is the version of the checkpoint file format.
