@@ -148,6 +148,7 @@ func (r *bulkRun) singleBody(row *bulkRow, withID bool) json.RawMessage {
 	return append(b, '}')
 }
 
+// appendJSONString appends s as a JSON string.
 func appendJSONString(b []byte, s string) []byte {
 	q, _ := json.Marshal(s)
 	return append(b, q...)

@@ -352,7 +352,7 @@ func decodeRawPage(body []byte, page *Page[json.RawMessage]) error {
 			} else {
 				rest = append(rest, ',')
 			}
-			rest = appendJSONString(rest, name)
+			rest = appendJSONString(rest, string(name))
 			rest = append(rest, ':')
 			rest = append(rest, value...)
 			return nil
@@ -408,8 +408,3 @@ func splitArray(arr []byte) ([]json.RawMessage, error) {
 	return out, nil
 }
 
-// appendJSONString appends name as a JSON string.
-func appendJSONString(dst, name []byte) []byte {
-	b, _ := json.Marshal(string(name))
-	return append(dst, b...)
-}

@@ -144,7 +144,7 @@ func BenchmarkImportVsSequentialCreates(b *testing.B) {
 				run++
 				writeImportBenchFile(b, path, format, run, rows)
 				var errOut strings.Builder
-				code := runWithEnv(ctx, []string{"import", "contacts", path, "--progress-interval", "1h"}, &errOut, vars)
+				code := runInProcessWithVars(ctx, []string{"import", "contacts", path, "--progress-interval", "1h"}, &errOut, vars)
 				if code != 0 || !strings.Contains(errOut.String(), fmt.Sprintf("import: %d written, 0 failed", rows)) {
 					b.Fatalf("d365 import: exit %d\n%s", code, errOut.String())
 				}
@@ -154,8 +154,8 @@ func BenchmarkImportVsSequentialCreates(b *testing.B) {
 	}
 }
 
-// runWithEnv runs the d365 command in this process with the variables vars.
-func runWithEnv(ctx context.Context, args []string, errOut *strings.Builder, vars map[string]string) int {
+// runInProcessWithVars runs the d365 command in this process with the variables vars.
+func runInProcessWithVars(ctx context.Context, args []string, errOut *strings.Builder, vars map[string]string) int {
 	return run(ctx, args, &IOStreams{In: strings.NewReader(""), Out: &strings.Builder{}, ErrOut: errOut,
 		LookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }})
 }

@@ -101,7 +101,7 @@ func TestImportThroughFaults(t *testing.T) {
 		}
 		var errOut strings.Builder
 		args := append([]string{"import", "contacts", input, "--errors", errorsFile, "--batch-size", "50", "--progress-interval", "1h"}, tt.args...)
-		if code := runWithEnv(ctx, args, &errOut, vars); code != 0 {
+		if code := runInProcessWithVars(ctx, args, &errOut, vars); code != 0 {
 			t.Fatalf("%s: exit %d\n%s", tt.mode, code, errOut.String())
 		}
 		faulted := map[string]int{}
