@@ -29,7 +29,7 @@ const get = (client, conc) => (runs.has(`${client} ${conc}`) ? median(runs.get(`
 
 // peers returns the [label, client] pairs a client is compared with.
 function peers(client) {
-  let m = /^go-d365-(\w+)-(h1|h2)$/.exec(client);
+  let m = /^go-d365-(\w+)-(h1|h2)(-\w+)?$/.exec(client);
   if (m) return [["bare net/http, same protocol", `go-bare-${m[1]}-${m[2]}`], ["DynamicsWebApi", `node-dwa-${m[1]}-h1`]];
   m = /^go-bare-(\w+)-h2$/.exec(client);
   if (m) return [["bare HTTP/1.1 pool", `go-bare-${m[1]}-h1`]];
