@@ -17,6 +17,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -81,6 +82,9 @@ type Server struct {
 func Start(http2 bool) *Server {
 	srv := httptest.NewUnstartedServer(Handler())
 	srv.EnableHTTP2 = http2
+	// Quiet "TLS handshake error ... EOF" lines from connections a client
+	// pool closes before use.
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	srv.StartTLS()
 	return &Server{srv: srv, URL: srv.URL, HTTP2: http2}
 }
