@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -188,27 +189,54 @@ func runConcurrent(ctx context.Context, conc, n int, call func(context.Context) 
 	return first
 }
 
-// cpuResults keeps the last figure of each sub-benchmark for the table.
+// cpuResults keeps the last figure of each client and concurrency
+// ("d365-retrieve-h2/conc=16") for the table.
 var cpuResults = map[string]float64{}
 
-// measureCPU runs b.N calls at the given concurrency and reports the
-// process CPU time per call as cpu-µs/op.
-func measureCPU(b *testing.B, conc int, call func(context.Context) error) {
+// cpuBlock is how many calls a client makes before the next client takes
+// its turn: the clients alternate in blocks, so a change of load on the
+// machine during the run falls on all of them alike.
+const cpuBlock = 1000
+
+// measuredClient is one client of an interleaved run and its tally.
+type measuredClient struct {
+	name  string
+	call  func(context.Context) error
+	cpu   time.Duration
+	calls int
+}
+
+// measureInterleaved makes b.N calls with each client, conc at a time, in
+// alternating blocks of cpuBlock calls, and reports each client's process
+// CPU time per call as the metric "µs/GET:<client>".
+func measureInterleaved(b *testing.B, conc int, clients []*measuredClient) {
 	ctx := context.Background()
-	if err := runConcurrent(ctx, conc, 8*conc, call); err != nil { // connections, token, pools
-		b.Fatal(err)
+	for _, c := range clients {
+		if err := runConcurrent(ctx, conc, 8*conc, c.call); err != nil { // connections, token, pools
+			b.Fatalf("%s: %v", c.name, err)
+		}
 	}
 	runtime.GC()
 	b.ResetTimer()
-	before := processCPU()
-	if err := runConcurrent(ctx, conc, b.N, call); err != nil {
-		b.Fatal(err)
+	for done, turn := 0, 0; done < b.N; turn++ {
+		n := min(cpuBlock, b.N-done)
+		for i := range clients {
+			c := clients[(i+turn)%len(clients)] // a different client opens each turn
+			before := processCPU()
+			if err := runConcurrent(ctx, conc, n, c.call); err != nil {
+				b.Fatalf("%s: %v", c.name, err)
+			}
+			c.cpu += processCPU() - before
+			c.calls += n
+		}
+		done += n
 	}
-	used := processCPU() - before
 	b.StopTimer()
-	perOp := float64(used.Nanoseconds()) / 1e3 / float64(b.N)
-	b.ReportMetric(perOp, "cpu-µs/op")
-	cpuResults[b.Name()] = perOp
+	for _, c := range clients {
+		perCall := float64(c.cpu.Nanoseconds()) / 1e3 / float64(c.calls)
+		b.ReportMetric(perCall, "µs/GET:"+c.name)
+		cpuResults[fmt.Sprintf("%s/conc=%d", c.name, conc)] = perCall
+	}
 }
 
 // benchTransport is the transport the Client uses by default
@@ -360,32 +388,40 @@ var cpuCases = []cpuCase{
 // cpuConcurrency are the concurrent calls of the measurement.
 var cpuConcurrency = []int{16, 64}
 
+// BenchmarkCPUPerGET runs every client of cpuCases (or those whose name
+// matches the regular expression in D365_CPU_CLIENTS) at each concurrency,
+// interleaved; -benchtime Nx makes N calls per client.
 func BenchmarkCPUPerGET(b *testing.B) {
 	env := cannedServers(b)
 	clear(cpuResults)
+	only := regexp.MustCompile(os.Getenv("D365_CPU_CLIENTS"))
 	for _, conc := range cpuConcurrency {
-		for _, cc := range cpuCases {
-			b.Run(fmt.Sprintf("%s/conc=%d", cc.name, conc), func(b *testing.B) {
+		b.Run(fmt.Sprintf("conc=%d", conc), func(b *testing.B) {
+			var clients []*measuredClient
+			for _, cc := range cpuCases {
+				if !only.MatchString(cc.name) {
+					continue
+				}
 				base := env.h2URL
 				if cc.http1 {
 					base = env.h1URL
 				}
 				hc := benchTransport(env.pool, cc.http1, conc)
 				defer hc.CloseIdleConnections()
-				call := cc.newCall(b, hc, base)
-				measureCPU(b, conc, call)
-			})
-		}
+				clients = append(clients, &measuredClient{name: cc.name, call: cc.newCall(b, hc, base)})
+			}
+			measureInterleaved(b, conc, clients)
+		})
 	}
-	printCPUTable(os.Stdout, b.Name())
+	printCPUTable(os.Stdout)
 }
 
 // printCPUTable prints the figures of one BenchmarkCPUPerGET run: a
 // machine-readable CPUPERGET line per figure (bench/report.mjs reads them)
 // and a table of d365 against bare net/http over the same protocol.
-func printCPUTable(w io.Writer, parent string) {
+func printCPUTable(w io.Writer) {
 	get := func(name string, conc int) float64 {
-		return cpuResults[fmt.Sprintf("%s/%s/conc=%d", parent, name, conc)]
+		return cpuResults[fmt.Sprintf("%s/conc=%d", name, conc)]
 	}
 	for _, conc := range cpuConcurrency {
 		for _, cc := range cpuCases {
