@@ -29,10 +29,15 @@ const get = (client, conc) => (runs.has(`${client} ${conc}`) ? median(runs.get(`
 
 // peers returns the [label, client] pairs a client is compared with.
 function peers(client) {
-  let m = /^go-d365-(\w+)-(h1|h2)(-\w+)?$/.exec(client);
-  if (m) return [["bare net/http, same protocol", `go-bare-${m[1]}-${m[2]}`], ["DynamicsWebApi", `node-dwa-${m[1]}-h1`]];
-  m = /^go-bare-(\w+)-h2$/.exec(client);
-  if (m) return [["bare HTTP/1.1 pool", `go-bare-${m[1]}-h1`]];
+  // A prefix ("before-") marks another build of the Go benchmark; its d365
+  // figures are compared with its own bare net/http figures.
+  let m = /^([a-z]+-)?go-d365-(\w+)-(h1|h2)(-\w+)?$/.exec(client);
+  if (m) {
+    const p = m[1] ?? "";
+    return [["bare net/http, same protocol", `${p}go-bare-${m[2]}-${m[3]}`], ["DynamicsWebApi", `node-dwa-${m[2]}-h1`]];
+  }
+  m = /^([a-z]+-)?go-bare-(\w+)-h2$/.exec(client);
+  if (m) return [["bare HTTP/1.1 pool", `${m[1] ?? ""}go-bare-${m[2]}-h1`]];
   if (client === "node-dwa-retrieve-h1") return [["Node https", "node-bare-retrieve-h1"]];
   return [];
 }

@@ -7,8 +7,8 @@
 //	export D365_CANNED_CA=<file>
 //	# ready
 //
-// and serves until its standard input closes or it receives SIGINT or
-// SIGTERM. bench/run.sh starts it; clients trust the certificate through
+// and serves until it receives SIGINT or SIGTERM, or (unless -stdin=false)
+// its standard input closes. bench/run.sh starts it; clients trust the certificate through
 // D365_CANNED_CA (Node.js: NODE_EXTRA_CA_CERTS).
 package main
 
@@ -26,14 +26,15 @@ import (
 
 func main() {
 	ca := flag.String("ca", "", "file to write the servers' certificate to (PEM; default: a file in a new temporary directory)")
+	stdin := flag.Bool("stdin", true, "also stop when standard input closes (false for a background job)")
 	flag.Parse()
-	if err := run(*ca); err != nil {
+	if err := run(*ca, *stdin); err != nil {
 		fmt.Fprintln(os.Stderr, "cannedserver:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ca string) error {
+func run(ca string, stopOnStdin bool) error {
 	if ca == "" {
 		dir, err := os.MkdirTemp("", "cannedserver")
 		if err != nil {
@@ -48,10 +49,12 @@ func run(ca string) error {
 	}
 	defer p.Close()
 	done := make(chan struct{})
-	go func() {
-		_, _ = io.Copy(io.Discard, os.Stdin)
-		close(done)
-	}()
+	if stopOnStdin {
+		go func() {
+			_, _ = io.Copy(io.Discard, os.Stdin)
+			close(done)
+		}()
+	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	select {
