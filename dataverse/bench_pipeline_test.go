@@ -19,14 +19,17 @@ import (
 // shared machine:
 //
 //   - client: Client.Retrieve as built today;
+//
 //   - client-deferq: the same with deferQueryPolicy/restoreQueryPolicy
 //     (lean_policy.go), as newPipeline would place them;
+//
 //   - no-pipeline: the Client's own request building and decoding sent
 //     straight to the transport with a fixed token: the floor a lean path
 //     around the azcore pipeline could reach;
+//
 //   - bare: hand-written net/http request and json.Decoder.
 //
-//	go test -run '^$' -bench PipelineOverhead -benchmem -count 5 ./dataverse
+//     go test -run '^$' -bench PipelineOverhead -benchmem -count 5 ./dataverse
 func BenchmarkPipelineOverhead(b *testing.B) {
 	ctx := context.Background()
 	tr := memoryTransport{body: []byte(canned.RecordBody)}
@@ -127,4 +130,3 @@ func (t memoryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		Request:       req,
 	}, nil
 }
-
