@@ -16,20 +16,16 @@ import (
 // transport answers from memory, so ns/op and allocs/op are the client's
 // own work (request building, the azcore pipeline, decoding), steady enough
 // to compare variants that the CPU-per-GET run cannot tell apart on a
-// shared machine:
+// shared machine.
 //
-//   - client: Client.Retrieve as built today;
+//	go test -run '^$' -bench PipelineOverhead -benchmem -count 5 ./dataverse
 //
-//   - client-deferq: the same with deferQueryPolicy/restoreQueryPolicy
-//     (lean_policy.go), as newPipeline would place them;
-//
-//   - no-pipeline: the Client's own request building and decoding sent
-//     straight to the transport with a fixed token: the floor a lean path
-//     around the azcore pipeline could reach;
-//
-//   - bare: hand-written net/http request and json.Decoder.
-//
-//     go test -run '^$' -bench PipelineOverhead -benchmem -count 5 ./dataverse
+// The variants: client is Client.Retrieve as built today; client-deferq
+// adds deferQueryPolicy and restoreQueryPolicy (lean_policy.go) where
+// newPipeline would place them; no-pipeline sends the Client's own request
+// building and decoding straight to the transport with a fixed token, the
+// floor a lean path around the azcore pipeline could reach; bare is a
+// hand-written net/http request decoded with json.Decoder.
 func BenchmarkPipelineOverhead(b *testing.B) {
 	ctx := context.Background()
 	tr := memoryTransport{body: []byte(canned.RecordBody)}
