@@ -69,7 +69,7 @@ var (
 )
 
 // canned returns the canned servers named by the environment, or starts
-// them in a child process (this test binary, running TestCannedServerProcess)
+// them in a child process (this test binary, running TestCPUPerGETServerProcess)
 // that lives as long as the benchmark binary.
 func cannedServers(b *testing.B) *cannedEnv {
 	cannedOnce.Do(func() {
@@ -105,7 +105,7 @@ func cannedFromEnv(getenv func(string) string) (*cannedEnv, error) {
 // the pipe's finalizer would close it and stop the child.
 var cannedStdin io.WriteCloser
 
-// cannedServeEnv makes TestCannedServerProcess serve instead of skipping;
+// cannedServeEnv makes TestCPUPerGETServerProcess serve instead of skipping;
 // its value is the certificate file to write.
 const cannedServeEnv = "D365_CANNED_SERVE_CA"
 
@@ -113,7 +113,7 @@ func startCannedProcess(dir string) (*cannedEnv, error) {
 	// The child outlives this benchmark's TempDir only until the binary
 	// exits: it stops when its standard input closes.
 	ca := filepath.Join(dir, "ca.pem")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCannedServerProcess$", "-test.count=1")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCPUPerGETServerProcess$", "-test.count=1")
 	cmd.Env = append(os.Environ(), cannedServeEnv+"="+ca)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -144,9 +144,9 @@ func startCannedProcess(dir string) (*cannedEnv, error) {
 	return nil, fmt.Errorf("the canned server process ended before it was ready: %v", sc.Err())
 }
 
-// TestCannedServerProcess is the canned server's child process of the
+// TestCPUPerGETServerProcess is the canned server's child process of the
 // CPU-per-GET benchmark; it is skipped unless D365_CANNED_SERVE_CA is set.
-func TestCannedServerProcess(t *testing.T) {
+func TestCPUPerGETServerProcess(t *testing.T) {
 	ca := os.Getenv(cannedServeEnv)
 	if ca == "" {
 		t.Skip("runs only as the canned server of BenchmarkCPUPerGET")
@@ -159,8 +159,8 @@ func TestCannedServerProcess(t *testing.T) {
 	_, _ = io.Copy(io.Discard, os.Stdin)
 }
 
-// processCPU returns the user plus system time the process has used.
-func processCPU() time.Duration {
+// processCPUTime returns the user plus system time the process has used.
+func processCPUTime() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		panic(err)
@@ -222,11 +222,11 @@ func measureInterleaved(b *testing.B, conc int, clients []*measuredClient) {
 		n := min(cpuBlock, b.N-done)
 		for i := range clients {
 			c := clients[(i+turn)%len(clients)] // a different client opens each turn
-			before := processCPU()
+			before := processCPUTime()
 			if err := runConcurrent(ctx, conc, n, c.call); err != nil {
 				b.Fatalf("%s: %v", c.name, err)
 			}
-			c.cpu += processCPU() - before
+			c.cpu += processCPUTime() - before
 			c.calls += n
 		}
 		done += n

@@ -136,8 +136,8 @@ func (t memoryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // function reports it per operation as cpu-ns/op, which unlike ns/op does
 // not grow when other processes take the machine's cores.
 func reportCPUPerOp(b *testing.B) func() {
-	before := processCPU()
+	before := processCPUTime()
 	return func() {
-		b.ReportMetric(float64((processCPU() - before).Nanoseconds())/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64((processCPUTime() - before).Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 }
