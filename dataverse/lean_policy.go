@@ -28,16 +28,20 @@ import (
 // response's request) all see the full URL; only the retry policy's
 // "=====> Try" line shows the path alone.
 //
-// Not wired yet: newPipeline (client.go) would add deferQueryPolicy{} to
-// the PerCall policies and restoreQueryPolicy{} to PerRetry, after the
-// bearer policy:
+// Not wired yet. newPipeline (client.go) would append deferQueryPolicy
+// to the per-call policies, after the caller's (so those still see the
+// query), and put restoreQueryPolicy first among the per-try policies (so
+// attemptPolicy, the bearer policy, governPolicy and the caller's per-try
+// policies all see it):
 //
-//	PerCall:  []policy.Policy{deferQueryPolicy{}},
-//	PerRetry: []policy.Policy{policyFunc(c.attemptPolicy), bearer, restoreQueryPolicy{}},
+//	o.PerCallPolicies = append(o.PerCallPolicies, deferQueryPolicy{})
+//	...
+//	PerRetry: []policy.Policy{restoreQueryPolicy{}, policyFunc(c.attemptPolicy), bearer, policyFunc(c.governPolicy)},
 //
 // lean_policy_test.go checks the pair in a Client's pipeline (added there
-// through ClientOptions, which places them the same way) and
-// BenchmarkCPUPerGET measures it as d365-retrieve-h2-deferq.
+// through ClientOptions, last per call and last per try) and the
+// benchmarks measure it: d365-retrieve-h2-deferq in BenchmarkCPUPerGET,
+// client-deferq in BenchmarkPipelineOverhead.
 
 // deferredQuery is the operation value carrying a request's query string
 // from deferQueryPolicy to restoreQueryPolicy.
