@@ -138,6 +138,6 @@ func (t memoryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 func reportCPUPerOp(b *testing.B) func() {
 	before := processCPUTime()
 	return func() {
-		b.ReportMetric(float64((processCPUTime() - before).Nanoseconds())/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64((processCPUTime()-before).Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 }
