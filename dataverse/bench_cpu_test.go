@@ -286,6 +286,12 @@ func d365RetrieveDeferQuery(b *testing.B, hc *http.Client, base string) func(con
 	return d365RetrieveWith(b, hc, base, deferQueryOptions())
 }
 
+// d365RetrieveNoGovernor is d365Retrieve with the Governor disabled, to
+// tell its share.
+func d365RetrieveNoGovernor(b *testing.B, hc *http.Client, base string) func(context.Context) error {
+	return d365RetrieveWith(b, hc, base, &ClientOptions{Governor: GovernorOptions{Disabled: true}})
+}
+
 func d365RetrieveWith(b *testing.B, hc *http.Client, base string, opts *ClientOptions) func(context.Context) error {
 	c := d365Client(b, hc, base, opts)
 	ropts := &RetrieveOptions{Select: cpuSelect}
@@ -376,6 +382,7 @@ func bareList(_ *testing.B, hc *http.Client, base string) func(context.Context) 
 var cpuCases = []cpuCase{
 	{"d365-retrieve-h2", false, d365Retrieve},
 	{"d365-retrieve-h2-deferq", false, d365RetrieveDeferQuery},
+	{"d365-retrieve-h2-nogov", false, d365RetrieveNoGovernor},
 	{"d365-list-h2", false, d365List},
 	{"bare-retrieve-h2", false, bareRetrieve},
 	{"bare-list-h2", false, bareList},
@@ -432,7 +439,7 @@ func printCPUTable(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\n%-24s %10s %10s %10s %10s\n", "CPU µs per GET", "conc=16", "conc=64", "ratio 16", "ratio 64")
 	for _, cc := range cpuCases {
-		base := strings.TrimSuffix(strings.Replace(cc.name, "d365-", "bare-", 1), "-deferq")
+		base := strings.TrimSuffix(strings.TrimSuffix(strings.Replace(cc.name, "d365-", "bare-", 1), "-deferq"), "-nogov")
 		row := fmt.Sprintf("%-24s", cc.name)
 		for _, conc := range cpuConcurrency {
 			row += fmt.Sprintf(" %10.1f", get(cc.name, conc))

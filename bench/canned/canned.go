@@ -41,10 +41,17 @@ const PageBody = `{"@odata.context":"https://org.example/api/data/v9.2/$metadata
 // PageRows is the number of rows in PageBody.
 const PageRows = 5
 
+// DOPHint is the x-ms-dop-hint every answer carries: the degree of
+// parallelism Dataverse recommends, here its maximum of 52 concurrent
+// requests, so a client that follows the hint (d365's Governor) lets 52
+// calls in flight (and queues the rest at 64).
+const DOPHint = 52
+
 // Handler answers every GET with RecordBody or PageBody.
 func Handler() http.Handler {
 	record := []byte(RecordBody)
 	page := []byte(PageBody)
+	dopHint := []string{strconv.Itoa(DOPHint)}
 	recordLen := strconv.Itoa(len(record))
 	pageLen := strconv.Itoa(len(page))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -60,6 +67,7 @@ func Handler() http.Handler {
 		h := w.Header()
 		h["Content-Type"] = []string{"application/json; odata.metadata=minimal"}
 		h["Odata-Version"] = []string{"4.0"}
+		h["X-Ms-Dop-Hint"] = dopHint
 		h["Content-Length"] = []string{n}
 		_, _ = w.Write(body)
 	})

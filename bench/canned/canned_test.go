@@ -51,6 +51,9 @@ func TestServers(t *testing.T) {
 			if resp.StatusCode != http.StatusOK || string(body) != want {
 				t.Errorf("GET %s: %s %q, want 200 %q", path, resp.Status, body, want)
 			}
+			if got := resp.Header.Get("x-ms-dop-hint"); got != "52" {
+				t.Errorf("GET %s: x-ms-dop-hint %q, want 52", path, got)
+			}
 			if resp.ProtoMajor != tc.wantMajor {
 				t.Errorf("GET %s from the HTTP/%d server spoke %s", path, tc.wantMajor, resp.Proto)
 			}
