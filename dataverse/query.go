@@ -1,7 +1,6 @@
 package dataverse
 
 import (
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -86,12 +85,6 @@ type Expand struct {
 	Expand []Expand
 }
 
-var (
-	propertyNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	orderByPattern      = regexp.MustCompile(`^[A-Za-z_@][A-Za-z0-9_./@]*( (asc|desc))?$`)
-	annotationPattern   = regexp.MustCompile(`^[A-Za-z0-9_.*]+$`)
-)
-
 // clone returns a deep copy of q, so per-call changes never reach the
 // caller's slices.
 func (q Query) clone() Query {
@@ -132,7 +125,22 @@ func (q *Query) encode() (string, error) {
 		if err := checkNames("$select", q.Select); err != nil {
 			return "", err
 		}
-		add("$select", strings.Join(q.Select, ","))
+		// Column names need no escaping: write them and the escaped
+		// commas straight into the builder, sized once.
+		n := len("$select=") + 3*(len(q.Select)-1)
+		for _, name := range q.Select {
+			n += len(name)
+		}
+		if q.Filter == "" && len(q.OrderBy) == 0 && len(q.Expand) == 0 && q.Apply == "" {
+			b.Grow(n + len("&$top=5000&$count=true"))
+		}
+		b.WriteString("$select=")
+		for i, name := range q.Select {
+			if i > 0 {
+				b.WriteString("%2C")
+			}
+			b.WriteString(name)
+		}
 	}
 	if q.Filter != "" {
 		if err := checkFilter("$filter", q.Filter); err != nil {

@@ -124,14 +124,14 @@ func (c *Client) retrieve(ctx context.Context, path string, out any, opts *Retri
 	if err != nil {
 		return err
 	}
-	r := &request{method: http.MethodGet, path: path, query: query, idempotent: true, opts: &opts.RequestOptions, header: http.Header{}}
+	r := &request{method: http.MethodGet, path: path, query: query, idempotent: true, opts: &opts.RequestOptions}
 	if p, err := includeAnnotations(opts.Annotations); err != nil {
 		return err
 	} else if p != "" {
-		r.header.Set("Prefer", p)
+		r.setHeader("Prefer", p)
 	}
 	if opts.IfNoneMatch != "" {
-		r.header.Set("If-None-Match", string(opts.IfNoneMatch))
+		r.setHeader("If-None-Match", string(opts.IfNoneMatch))
 		r.allow304 = true
 	}
 	resp, err := c.sendJSON(ctx, r, out)
@@ -238,9 +238,9 @@ func (c *Client) delete(ctx context.Context, path string, opts *DeleteOptions) e
 	if opts == nil {
 		opts = &DeleteOptions{}
 	}
-	r := &request{method: http.MethodDelete, path: path, idempotent: true, opts: &opts.RequestOptions, header: http.Header{}}
+	r := &request{method: http.MethodDelete, path: path, idempotent: true, opts: &opts.RequestOptions}
 	if opts.IfMatch != "" {
-		r.header.Set("If-Match", string(opts.IfMatch))
+		r.setHeader("If-Match", string(opts.IfMatch))
 	}
 	_, err := c.sendJSON(ctx, r, nil)
 	return err
@@ -357,5 +357,11 @@ func guessPrimaryKey(entitySet string) string {
 // startSpan starts a tracing span for a client method (a no-op unless
 // ClientOptions.TracingProvider is set).
 func (c *Client) startSpan(ctx context.Context, method string) (context.Context, func(error)) {
+	if !c.tracer.Enabled() {
+		return ctx, endNoSpan // and no "Client."+method string per call
+	}
 	return runtime.StartSpan(ctx, "Client."+method, c.tracer, nil)
 }
+
+// endNoSpan ends the span startSpan did not start.
+func endNoSpan(error) {}

@@ -9,8 +9,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
+	"sync"
+	"unsafe"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
@@ -37,6 +38,15 @@ type request struct {
 	// allow304 accepts 304 Not Modified as a success (conditional GET).
 	allow304 bool
 	opts     *RequestOptions
+}
+
+// setHeader sets a header of r, creating r.header on first use so a
+// request without extra headers allocates no map for them.
+func (r *request) setHeader(key, value string) {
+	if r.header == nil {
+		r.header = make(http.Header, 2)
+	}
+	r.header.Set(key, value)
 }
 
 // URL length limits of the service: a GET URL may be 32 KB; a GET inside
@@ -91,8 +101,15 @@ func (c *Client) sendGetViaBatch(ctx context.Context, r *request, fullURL string
 	}, nil
 }
 
-// requestURL returns the full request URL with extraQuery appended.
+// requestURL returns the full request URL with extraQuery appended. The
+// common case (a path, a query and no extra query) costs one allocation.
 func (c *Client) requestURL(r *request, extraQuery string) string {
+	if r.absURL == "" && extraQuery == "" {
+		if r.query == "" {
+			return c.base + r.path
+		}
+		return c.base + r.path + "?" + r.query
+	}
 	u := r.absURL
 	if u == "" {
 		u = c.base + r.path
@@ -114,17 +131,34 @@ func (c *Client) requestURL(r *request, extraQuery string) string {
 	return u
 }
 
+// Values of the headers every request carries. They are shared by all
+// requests and must never be modified in place: http.Header's Set and Add
+// replace or reallocate a value slice (its capacity is its length), and
+// cloning a header copies the values.
+var (
+	acceptJSONValues = []string{"application/json"}
+	odataV4Values    = []string{"4.0"}
+)
+
+// newRequestHeader returns the headers of a Web API request: Accept and
+// the OData versions, then extra (r.header) over them. Keys are written in
+// canonical form, so no key is canonicalised per call.
+func newRequestHeader(extra http.Header) http.Header {
+	h := make(http.Header, 4+len(extra))
+	h["Accept"] = acceptJSONValues
+	h["Odata-Maxversion"] = odataV4Values
+	h["Odata-Version"] = odataV4Values
+	for k, v := range extra {
+		h[k] = v
+	}
+	return h
+}
+
 // send runs r through the pipeline. It returns the response for a 2xx
 // status (and 304 when r.allow304), with the body unread: the caller must
 // close it. Any other status becomes a *ResponseError.
 func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
-	h := make(http.Header, 8)
-	h.Set("Accept", "application/json")
-	h.Set("OData-MaxVersion", "4.0")
-	h.Set("OData-Version", "4.0")
-	for k, v := range r.header {
-		h[k] = v
-	}
+	h := newRequestHeader(r.header)
 	extraQuery, err := r.opts.apply(h)
 	if err != nil {
 		return nil, err
@@ -185,18 +219,62 @@ func (c *Client) sendJSON(ctx context.Context, r *request, out any) (*http.Respo
 	return resp, nil
 }
 
-// decodeBody decodes the JSON body of resp into out, straight from the
-// stream.
+// decodeBody decodes the JSON body of resp into out. The body is read
+// whole into a pooled buffer and decoded with json.Unmarshal: a
+// json.Decoder also holds the whole value before decoding it, and
+// allocates its buffer (and grows it) on every call.
 func decodeBody(resp *http.Response, out any) error {
-	dec := json.NewDecoder(skipBOM(resp.Body))
-	if err := dec.Decode(out); err != nil {
-		if errors.Is(err, io.EOF) {
-			return fmt.Errorf("dataverse: %s %s: the response has no body to decode", resp.Request.Method, resp.Request.URL.Path)
-		}
+	buf := getBodyBuffer(resp.ContentLength)
+	defer putBodyBuffer(buf)
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return fmt.Errorf("dataverse: %s %s: reading the response: %w", resp.Request.Method, resp.Request.URL.Path, err)
+	}
+	data := bytes.TrimPrefix(buf.Bytes(), utf8BOM)
+	if len(bytes.TrimSpace(data)) == 0 {
+		return fmt.Errorf("dataverse: %s %s: the response has no body to decode", resp.Request.Method, resp.Request.URL.Path)
+	}
+	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("dataverse: %s %s: decoding the response into %T: %w", resp.Request.Method, resp.Request.URL.Path, out, err)
 	}
 	return nil
 }
+
+// utf8BOM is the byte-order mark the service puts before some bodies.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// Response bodies are read into buffers from bodyBuffers. A buffer that
+// grew past maxPooledBodyBuffer (a big page) is left to the garbage
+// collector rather than kept for the next small record.
+const (
+	minBodyBuffer       = 4 << 10
+	maxPooledBodyBuffer = 256 << 10
+)
+
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// getBodyBuffer returns an empty buffer with room for a body of the given
+// length (-1 when unknown).
+func getBodyBuffer(length int64) *bytes.Buffer {
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	switch {
+	case length > 0 && length < 1<<30:
+		buf.Grow(int(length) + bytes.MinRead) // ReadFrom wants MinRead spare bytes before it sees EOF
+	default:
+		buf.Grow(minBodyBuffer)
+	}
+	return buf
+}
+
+func putBodyBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > maxPooledBodyBuffer {
+		return
+	}
+	buf.Reset()
+	bodyBuffers.Put(buf)
+}
+
+// drainBuffers hold the bytes closeBody reads and throws away.
+var drainBuffers = sync.Pool{New: func() any { return new([4 << 10]byte) }}
 
 // closeBody drains a little of what is left (so the connection can be
 // reused) and closes the body.
@@ -204,7 +282,15 @@ func closeBody(resp *http.Response) {
 	if resp == nil || resp.Body == nil {
 		return
 	}
-	_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
+	buf := drainBuffers.Get().(*[4 << 10]byte)
+	for left := len(buf); left > 0; {
+		n, err := resp.Body.Read(buf[:left])
+		left -= n
+		if err != nil {
+			break
+		}
+	}
+	drainBuffers.Put(buf)
 	_ = resp.Body.Close()
 }
 
@@ -244,8 +330,6 @@ func (b *bomReader) Read(p []byte) (int, error) {
 	return b.r.Read(p)
 }
 
-var entitySetPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
 // entitySetPath validates an entity set name and returns it as a path.
 func entitySetPath(entitySet string) (string, error) {
 	if !entitySetPattern.MatchString(entitySet) {
@@ -257,7 +341,7 @@ func entitySetPath(entitySet string) (string, error) {
 	return entitySet, nil
 }
 
-// recordPath returns "set(id)".
+// recordPath returns "set(id)", built in one allocation.
 func recordPath(entitySet string, id uuid.UUID) (string, error) {
 	p, err := entitySetPath(entitySet)
 	if err != nil {
@@ -266,8 +350,30 @@ func recordPath(entitySet string, id uuid.UUID) (string, error) {
 	if id == uuid.Nil {
 		return "", invalidf("dataverse: the %s record id is the zero UUID; pass the id returned by Create or read from the record", entitySet)
 	}
-	return p + "(" + id.String() + ")", nil
+	b := make([]byte, 0, len(p)+2+36)
+	b = append(b, p...)
+	b = append(b, '(')
+	b = appendUUID(b, id)
+	b = append(b, ')')
+	return unsafeString(b), nil
 }
+
+// appendUUID appends id in its canonical form (as id.String() writes it,
+// xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx in lower case) to b.
+func appendUUID(b []byte, id uuid.UUID) []byte {
+	const hex = "0123456789abcdef"
+	for i, c := range id {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b = append(b, '-')
+		}
+		b = append(b, hex[c>>4], hex[c&15])
+	}
+	return b
+}
+
+// unsafeString returns b as a string without copying; b must never be
+// modified afterwards.
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // marshalBody encodes a record for a request body. json.RawMessage and
 // []byte are sent as they are (after a validity check).

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Export comparison over N rows of one running emulator: DynamicsWebApi
+# 2.5's retrieveAll (bench/export-dwa.mjs), `d365 get contacts --all`
+# (output to /dev/null) and the dataverse library's Pager
+# (bench/exportpager), in ROUNDS alternating rounds; prints rows/s of each
+# (median) and the ratios.
+#
+#   bench/export.sh [N [ROUNDS]]       default N=100000, ROUNDS=3
+#
+# The rows are seeded through a scenario file (with an app, its secret and
+# an application user that reads contacts), limits off. Needs Go and
+# Node.js >= 18.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-100000}
+rounds=${2:-3}
+sel=firstname,lastname,emailaddress1,jobtitle
+[ -d bench/node_modules/dynamics-web-api ] || (cd bench && npm ci --no-audit --no-fund >&2)
+
+tmp=$(mktemp -d)
+trap 'kill "$emu" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$tmp"' EXIT
+go build -o "$tmp/d365" ./cmd/d365
+go build -o "$tmp/exportpager" ./bench/exportpager
+{
+	cat <<'YAML'
+organization: {tenant: bench.onmicrosoft.com}
+tenants:
+  - {id: be4c0000-0000-4000-8000-000000000001, domain: bench.onmicrosoft.com, displayName: Bench}
+apps:
+  - name: bench-app
+    clientId: be4c0000-0000-4000-8000-000000000002
+    secrets: [{value: "bE1~bench~secret~for~the~emulator~only"}]
+roles:
+  - {name: Contact reader, privileges: ["prvReadContact:organization"]}
+applicationUsers:
+  - {app: bench-app, fullName: Bench reader, roles: [Contact reader]}
+rows:
+  contacts:
+YAML
+	awk -v n="$n" 'BEGIN { for (i = 1; i <= n; i++) printf "    - {firstname: First%d, lastname: Last%d, emailaddress1: person%d@example.com, jobtitle: Engineer}\n", i, i, i }'
+} >"$tmp/scenario.yaml"
+
+echo "export.sh: seeding $n contacts in the emulator" >&2
+"$tmp/d365" emulator --port 0 --limits off --scenario "$tmp/scenario.yaml" --env-file "$tmp/env" >/dev/null 2>"$tmp/emu.err" &
+emu=$!
+until [ -s "$tmp/env" ]; do
+	kill -0 "$emu" 2>/dev/null || { cat "$tmp/emu.err" >&2; exit 1; }
+	sleep 0.2
+done
+# shellcheck disable=SC1091
+source "$tmp/env"
+export AZURE_CLIENT_ID=be4c0000-0000-4000-8000-000000000002 AZURE_CLIENT_SECRET='bE1~bench~secret~for~the~emulator~only'
+export NODE_EXTRA_CA_CERTS=$D365_CA_FILE
+
+cli() { # d365 get --all, timed from outside (the binary's start-up and token included)
+	local start end rows
+	start=$(date +%s.%N)
+	rows=$("$tmp/d365" get contacts --all --select "$sel" | grep -c '"contactid"' || true)
+	end=$(date +%s.%N)
+	awk -v r="$rows" -v s="$start" -v e="$end" 'BEGIN { printf "{\"client\":\"d365-get-all\",\"rows\":%d,\"seconds\":%.6f}\n", r, e - s }'
+}
+for ((i = 1; i <= rounds; i++)); do
+	echo "round $i/$rounds" >&2
+	node bench/export-dwa.mjs contacts "$sel" | tee -a "$tmp/out" >&2
+	cli | tee -a "$tmp/out" >&2
+	"$tmp/exportpager" -select "$sel" contacts | tee -a "$tmp/out" >&2
+done
+node -e '
+const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
+const by = {};
+for (const l of lines) (by[l.client] ??= []).push(l.rows / l.seconds);
+const med = (xs) => { const s = [...xs].sort((a, b) => a - b); const h = s.length >> 1; return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2; };
+const r = Object.fromEntries(Object.entries(by).map(([k, v]) => [k, med(v)]));
+const rows = lines[0].rows;
+console.log(`| client | rows/s (median of ${lines.length / Object.keys(by).length}) |`);
+console.log("|---|---|");
+for (const [k, v] of Object.entries(r)) console.log(`| ${k} | ${Math.round(v).toLocaleString("en")} |`);
+console.log(`\nrows per run: ${rows}`);
+console.log(`d365 get --all / library pager: ${(r["d365-get-all"] / r["go-library-pager"]).toFixed(2)}x`);
+console.log(`d365 get --all / DynamicsWebApi retrieveAll: ${(r["d365-get-all"] / r["node-dwa-retrieveAll"]).toFixed(2)}x`);
+console.log(`library pager / DynamicsWebApi retrieveAll: ${(r["go-library-pager"] / r["node-dwa-retrieveAll"]).toFixed(2)}x`);
+const rss = lines.filter((l) => l.peak_rss_mb).map((l) => l.peak_rss_mb);
+if (rss.length) console.log(`DynamicsWebApi peak RSS: ${Math.max(...rss)} MB`);
+' "$tmp/out"
