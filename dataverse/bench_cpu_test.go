@@ -280,12 +280,6 @@ func d365Retrieve(b *testing.B, hc *http.Client, base string) func(context.Conte
 	return d365RetrieveWith(b, hc, base, nil)
 }
 
-// d365RetrieveDeferQuery is d365Retrieve with the query kept away from
-// azcore's retry policy (lean_policy.go), placed as newPipeline would.
-func d365RetrieveDeferQuery(b *testing.B, hc *http.Client, base string) func(context.Context) error {
-	return d365RetrieveWith(b, hc, base, deferQueryOptions())
-}
-
 // d365RetrieveNoGovernor is d365Retrieve with the Governor disabled, to
 // tell its share.
 func d365RetrieveNoGovernor(b *testing.B, hc *http.Client, base string) func(context.Context) error {
@@ -381,7 +375,6 @@ func bareList(_ *testing.B, hc *http.Client, base string) func(context.Context) 
 
 var cpuCases = []cpuCase{
 	{"d365-retrieve-h2", false, d365Retrieve},
-	{"d365-retrieve-h2-deferq", false, d365RetrieveDeferQuery},
 	{"d365-retrieve-h2-nogov", false, d365RetrieveNoGovernor},
 	{"d365-list-h2", false, d365List},
 	{"bare-retrieve-h2", false, bareRetrieve},
@@ -439,7 +432,7 @@ func printCPUTable(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\n%-24s %10s %10s %10s %10s\n", "CPU µs per GET", "conc=16", "conc=64", "ratio 16", "ratio 64")
 	for _, cc := range cpuCases {
-		base := strings.TrimSuffix(strings.TrimSuffix(strings.Replace(cc.name, "d365-", "bare-", 1), "-deferq"), "-nogov")
+		base := strings.TrimSuffix(strings.Replace(cc.name, "d365-", "bare-", 1), "-nogov")
 		row := fmt.Sprintf("%-24s", cc.name)
 		for _, conc := range cpuConcurrency {
 			row += fmt.Sprintf(" %10.1f", get(cc.name, conc))

@@ -22,9 +22,8 @@ import (
 //
 //	go test -run '^$' -bench PipelineOverhead -benchmem -count 5 ./dataverse
 //
-// The variants: client is Client.Retrieve as built today; client-deferq
-// adds deferQueryPolicy and restoreQueryPolicy (lean_policy.go) where
-// newPipeline would place them; no-pipeline sends the Client's own request
+// The variants: client is Client.Retrieve as built today (with the query
+// policies of query_policy.go); no-pipeline sends the Client's own request
 // building and decoding straight to the transport with a fixed token, the
 // floor a lean path around the azcore pipeline could reach; bare is a
 // hand-written net/http request decoded with json.Decoder.
@@ -59,7 +58,6 @@ func BenchmarkPipelineOverhead(b *testing.B) {
 		}
 	}
 	b.Run("client", retrieve(&ClientOptions{}))
-	b.Run("client-deferq", retrieve(deferQueryOptions()))
 	b.Run("no-pipeline", func(b *testing.B) {
 		c, err := NewClient(base, &fakeCredential{}, nil)
 		if err != nil {

@@ -239,6 +239,8 @@ func (c *Client) newPipeline(cred azcore.TokenCredential, opts *ClientOptions) (
 	// Copy the caller's policy slices so appending never writes into them.
 	o.PerCallPolicies = append([]policy.Policy(nil), o.PerCallPolicies...)
 	o.PerRetryPolicies = append([]policy.Policy(nil), o.PerRetryPolicies...)
+	// Last per call, so the caller's per-call policies still see the query (query_policy.go).
+	o.PerCallPolicies = append(o.PerCallPolicies, deferQueryPolicy{})
 
 	c.cred = &challengedCredential{cred: cred}
 	bearer := runtime.NewBearerTokenPolicy(c.cred, c.scopes(), &policy.BearerTokenOptions{
@@ -250,11 +252,13 @@ func (c *Client) newPipeline(cred azcore.TokenCredential, opts *ClientOptions) (
 	plOpts := runtime.PipelineOptions{
 		AllowedHeaders:         loggedHeaders,
 		AllowedQueryParameters: loggedQueryParameters,
-		// attemptPolicy runs first on every try so it sees the outcome of
+		// restoreQueryPolicy puts back the query deferQueryPolicy kept from
+		// the retry policy, before anything else on the try looks at the URL.
+		// attemptPolicy runs next on every try so it sees the outcome of
 		// the bearer policy (including its one challenge retry).
 		// governPolicy comes after the bearer policy: the token names the
 		// application user whose Governor admits the request.
-		PerRetry: []policy.Policy{policy.Policy(policyFunc(c.attemptPolicy)), bearer, policyFunc(c.governPolicy)},
+		PerRetry: []policy.Policy{restoreQueryPolicy{}, policyFunc(c.attemptPolicy), bearer, policyFunc(c.governPolicy)},
 		Tracing:  runtime.TracingOptions{Namespace: "Microsoft.Dynamics.CRM"},
 	}
 	azc, err := azcore.NewClient(moduleName, moduleVersion, plOpts, &o)

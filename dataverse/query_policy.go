@@ -28,20 +28,13 @@ import (
 // response's request) all see the full URL; only the retry policy's
 // "=====> Try" line shows the path alone.
 //
-// Not wired yet. newPipeline (client.go) would append deferQueryPolicy
-// to the per-call policies, after the caller's (so those still see the
-// query), and put restoreQueryPolicy first among the per-try policies (so
-// attemptPolicy, the bearer policy, governPolicy and the caller's per-try
-// policies all see it):
+// newPipeline (client.go) appends deferQueryPolicy to the per-call
+// policies, after the caller's (so those still see the query), and puts
+// restoreQueryPolicy first among the per-try policies (so attemptPolicy,
+// the bearer policy, governPolicy and the caller's per-try policies all
+// see it).
 //
-//	o.PerCallPolicies = append(o.PerCallPolicies, deferQueryPolicy{})
-//	...
-//	PerRetry: []policy.Policy{restoreQueryPolicy{}, policyFunc(c.attemptPolicy), bearer, policyFunc(c.governPolicy)},
-//
-// lean_policy_test.go checks the pair in a Client's pipeline (added there
-// through ClientOptions, last per call and last per try) and the
-// benchmarks measure it: d365-retrieve-h2-deferq in BenchmarkCPUPerGET,
-// client-deferq in BenchmarkPipelineOverhead.
+// query_policy_test.go checks the pair in a Client's pipeline.
 
 // deferredQuery is the operation value carrying a request's query string
 // from deferQueryPolicy to restoreQueryPolicy.

@@ -8,18 +8,11 @@ import (
 	"testing"
 
 	azlog "github.com/Azure/azure-sdk-for-go/sdk/azcore/log"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 )
 
-// deferQueryOptions places the query policies as newPipeline would: first
-// per call (before azcore's retry policy), and per try after the bearer
-// policy.
-func deferQueryOptions() *ClientOptions {
-	o := &ClientOptions{}
-	o.PerCallPolicies = []policy.Policy{deferQueryPolicy{}}
-	o.PerRetryPolicies = []policy.Policy{restoreQueryPolicy{}}
-	return o
-}
+// deferQueryOptions are plain options: newPipeline installs the query
+// policies in every Client.
+func deferQueryOptions() *ClientOptions { return &ClientOptions{} }
 
 // TestDeferQueryPolicies: with the pair in the pipeline every try still
 // sends the full query and the request log still shows it, while the
