@@ -188,6 +188,10 @@ func (s *Store) resyncPrivilegesLocked(ctx context.Context) error {
 		tx.Rollback()
 		return err
 	}
+	if err := migrateLegacyMeta(ctx, tx); err != nil {
+		tx.Rollback()
+		return err
+	}
 	return tx.Commit()
 }
 
