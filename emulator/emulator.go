@@ -247,7 +247,7 @@ func New(opts *Options) (*Emulator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("emulator: open store: %w", err)
 	}
-	e.identity, err = identity.New(ctx, e.store.DB(), identity.Options{
+	e.identity, err = identity.New(ctx, e.store.ModuleTables(), identity.Options{
 		BaseURL:         e.url,
 		Resource:        e.url,
 		TokenLifetime:   o.TokenLifetime,

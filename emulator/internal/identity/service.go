@@ -3,7 +3,6 @@ package identity
 import (
 	"context"
 	"crypto/rsa"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,7 +61,7 @@ type Options struct {
 // Service is the Entra ID token service. It is an http.Handler for the token, discovery and key
 // endpoints and holds the app registry. All methods are safe for concurrent use.
 type Service struct {
-	db       *sql.DB
+	db       Storage
 	baseURL  string
 	baseHost string
 	resource string
@@ -81,7 +80,7 @@ type Service struct {
 // db is shared with the rest of the emulator. Every connection of the pool must see the same
 // database (a file, or SQLite's memdb VFS; a plain ":memory:" pool would give each connection its
 // own empty database), and the DSN should set a busy timeout and _txlock=immediate.
-func New(ctx context.Context, db *sql.DB, opts Options) (*Service, error) {
+func New(ctx context.Context, db Storage, opts Options) (*Service, error) {
 	if db == nil {
 		return nil, errors.New("identity: nil database")
 	}
@@ -126,6 +125,7 @@ func New(ctx context.Context, db *sql.DB, opts Options) (*Service, error) {
 	if err := s.loadSigningKeys(ctx, opts.FirstSigningKey); err != nil {
 		return nil, err
 	}
+	db.OnRestore(s.reconcileSigningKeys)
 	return s, nil
 }
 
