@@ -75,11 +75,12 @@ type Service struct {
 }
 
 // New creates the service over db. It creates its tables (prefix entra_) when absent and loads
-// the persisted signing key, or generates and stores one on first use.
+// the persisted signing key, or generates and stores one on first use. It registers with
+// db.OnRestore to bring its signing keys in line when the database is replaced underneath it.
 //
-// db is shared with the rest of the emulator. Every connection of the pool must see the same
-// database (a file, or SQLite's memdb VFS; a plain ":memory:" pool would give each connection its
-// own empty database), and the DSN should set a busy timeout and _txlock=immediate.
+// db is the database shared with the rest of the emulator (the store's ModuleTables). Every
+// connection of its pool must see the same database (a file, or SQLite's memdb VFS; a plain
+// ":memory:" pool would give each connection its own empty database).
 func New(ctx context.Context, db Storage, opts Options) (*Service, error) {
 	if db == nil {
 		return nil, errors.New("identity: nil database")
