@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/d365s2s/d365/emulator/internal/caller"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -246,7 +247,7 @@ func New(opts *Options) (*Emulator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("emulator: open store: %w", err)
 	}
-	e.identity, err = identity.New(ctx, e.store.DB(), identity.Options{
+	e.identity, err = identity.New(ctx, e.store.ModuleTables(), identity.Options{
 		BaseURL:         e.url,
 		Resource:        e.url,
 		TokenLifetime:   o.TokenLifetime,
@@ -261,21 +262,17 @@ func New(opts *Options) (*Emulator, error) {
 		return nil, err
 	}
 
-	auth := &tokenAuthenticator{identity: e.identity}
-	authorizationURI := e.url + "/" + e.orgTenantID + "/oauth2/authorize"
-	auth.challenge = "Bearer authorization_uri=" + authorizationURI + ", resource_id=" + e.url + "/"
 	api, err := webapi.New(webapi.Options{
 		Store:            e.store,
-		Authenticator:    auth,
 		OrgURL:           e.url,
-		AuthorizationURI: authorizationURI,
+		AuthorizationURI: e.url + "/" + e.orgTenantID + "/oauth2/authorize",
 		TenantID:         e.orgTenantID,
 		Logger:           logger.With("component", "webapi"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("emulator: start web API: %w", err)
 	}
-	if err := e.newTraffic(&o, plan, auth, api); err != nil {
+	if err := e.newTraffic(&o, plan, caller.Middleware(tokenValidator(e.identity)), api); err != nil {
 		return nil, err
 	}
 

@@ -77,11 +77,7 @@ func startSigningKey() func() (*rsa.PrivateKey, error) {
 // scenario), remembers how it was seeded, and keeps a copy of that state for Reset. On a restart
 // it only reads back what the first start recorded.
 func (e *Emulator) seed(ctx context.Context, plan *scenarioPlan) error {
-	db := e.store.DB()
-	if err := createMetaTable(ctx, db); err != nil {
-		return err
-	}
-	meta, err := readMeta(ctx, db)
+	meta, err := e.store.Meta(ctx, metaNamespace)
 	if err != nil {
 		return err
 	}
@@ -98,12 +94,12 @@ func (e *Emulator) seed(ctx context.Context, plan *scenarioPlan) error {
 		if len(tenants) > 0 {
 			// A database seeded before the emulator recorded how: the default seed.
 			meta = map[string]string{metaSeed: seedDefault, metaOrgTenantID: DefaultTenantID}
-			if err := writeMeta(ctx, db, meta); err != nil {
+			if err := e.store.SetMeta(ctx, metaNamespace, meta); err != nil {
 				return err
 			}
 			break
 		}
-		if err := writeMeta(ctx, db, map[string]string{metaSeed: seedInProgress}); err != nil {
+		if err := e.store.SetMeta(ctx, metaNamespace, map[string]string{metaSeed: seedInProgress}); err != nil {
 			return err
 		}
 		if plan != nil {
@@ -119,7 +115,7 @@ func (e *Emulator) seed(ctx context.Context, plan *scenarioPlan) error {
 			}
 			meta = map[string]string{metaSeed: seedDefault, metaOrgTenantID: DefaultTenantID}
 		}
-		if err := writeMeta(ctx, db, meta); err != nil {
+		if err := e.store.SetMeta(ctx, metaNamespace, meta); err != nil {
 			return err
 		}
 		seededNow = true

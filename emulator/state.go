@@ -83,13 +83,16 @@ func (e *Emulator) Restore(ctx context.Context, name string) error {
 	return e.restore(ctx, sn)
 }
 
-// restore copies sn into the database and brings the token service's keys in line. The caller
-// holds stateMu.
+// restore copies sn into the database; the store tells the modules that depend on it (the token
+// service brings its signing keys in line). The caller holds stateMu.
 func (e *Emulator) restore(ctx context.Context, sn *store.Snapshot) error {
 	if err := e.store.Restore(ctx, sn); err != nil {
+		if after, ok := errors.AsType[*store.AfterRestoreError](err); ok {
+			return after.Err // the data was restored; a module failed to follow
+		}
 		return invalidf("%s", strings.TrimPrefix(err.Error(), "store: "))
 	}
-	return e.identity.ReconcileSigningKeys(ctx)
+	return nil
 }
 
 // Snapshots lists the names of the saved snapshots, sorted.

@@ -174,7 +174,7 @@ func fromTraffic(err error) error {
 }
 
 // newTraffic builds the middleware for the options and the scenario.
-func (e *Emulator) newTraffic(o *Options, plan *scenarioPlan, auth *tokenAuthenticator, api *webapi.Handler) error {
+func (e *Emulator) newTraffic(o *Options, plan *scenarioPlan, identity func(http.Handler) http.Handler, api *webapi.Handler) error {
 	limits := LimitsDefault()
 	seed := o.FaultSeed
 	var faults []FaultRule
@@ -196,9 +196,9 @@ func (e *Emulator) newTraffic(o *Options, plan *scenarioPlan, auth *tokenAuthent
 		Faults:        faults,
 		Seed:          seed,
 		Now:           e.clock.Now,
-		Identify:      auth.identify,
+		Identity:      identity,
 		ResolveTenant: e.resolveTenant,
-		Challenge:     auth.challenge,
+		Challenge:     api.Challenge(),
 		Logger:        e.logger.With("component", "traffic"),
 		// The body is read ahead up to the Web API's limit; the Web API answers 413 beyond it.
 		BodyReadTimeout: o.BodyReadTimeout,
@@ -216,5 +216,3 @@ func (e *Emulator) newTraffic(o *Options, plan *scenarioPlan, auth *tokenAuthent
 	}
 	return nil
 }
-
-var _ webapi.Authenticator = (*tokenAuthenticator)(nil)

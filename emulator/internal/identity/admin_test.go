@@ -123,7 +123,7 @@ func TestApps(t *testing.T) {
 		t.Errorf("Secrets of a removed app: %v", err)
 	}
 	var n int
-	must(t, e.svc.db.QueryRow(`SELECT (SELECT COUNT(*) FROM entra_secrets WHERE client_id = ?) + (SELECT COUNT(*) FROM entra_certificates WHERE client_id = ?)`,
+	must(t, e.db.QueryRow(`SELECT (SELECT COUNT(*) FROM entra_secrets WHERE client_id = ?) + (SELECT COUNT(*) FROM entra_certificates WHERE client_id = ?)`,
 		testClientID, testClientID).Scan(&n))
 	if n != 0 {
 		t.Errorf("%d secret/certificate rows left behind by RemoveApp", n)

@@ -49,42 +49,42 @@ func (s *Service) EnsureApp(ctx context.Context, a App) error {
 		name = clientID
 	}
 
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("identity: register app %s: %w", clientID, err)
-	}
-	defer tx.Rollback()
-	existing, err := queryApp(ctx, tx, clientID)
-	switch {
-	case err == nil:
-		if existing.TenantID != tenant.ID {
-			return fmt.Errorf("identity: app %s is already registered in tenant %s, not %s: %w", clientID, existing.TenantID, tenant.ID, ErrConflict)
+	created := false
+	err = s.db.WriteTx(ctx, func(tx *sql.Tx) error {
+		existing, err := queryApp(ctx, tx, clientID)
+		switch {
+		case err == nil:
+			if existing.TenantID != tenant.ID {
+				return fmt.Errorf("identity: app %s is already registered in tenant %s, not %s: %w", clientID, existing.TenantID, tenant.ID, ErrConflict)
+			}
+			if objectID != "" && existing.ObjectID != objectID {
+				return fmt.Errorf("identity: app %s already has service principal %s, not %s: %w", clientID, existing.ObjectID, objectID, ErrConflict)
+			}
+			return nil
+		case !errors.Is(err, ErrNotFound):
+			return err
 		}
-		if objectID != "" && existing.ObjectID != objectID {
-			return fmt.Errorf("identity: app %s already has service principal %s, not %s: %w", clientID, existing.ObjectID, objectID, ErrConflict)
+		if objectID == "" {
+			objectID = uuid.NewString()
+		} else {
+			var other string
+			err := tx.QueryRowContext(ctx, `SELECT client_id FROM entra_apps WHERE object_id = ?`, objectID).Scan(&other)
+			if err == nil {
+				return fmt.Errorf("identity: object ID %s already belongs to app %s: %w", objectID, other, ErrConflict)
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("identity: register app %s: %w", clientID, err)
+			}
 		}
-		return nil
-	case !errors.Is(err, ErrNotFound):
-		return err
-	}
-	if objectID == "" {
-		objectID = uuid.NewString()
-	} else {
-		var other string
-		err := tx.QueryRowContext(ctx, `SELECT client_id FROM entra_apps WHERE object_id = ?`, objectID).Scan(&other)
-		if err == nil {
-			return fmt.Errorf("identity: object ID %s already belongs to app %s: %w", objectID, other, ErrConflict)
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO entra_apps (client_id, tenant_id, object_id, display_name, disabled, created_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, clientID, tenant.ID, objectID, name, a.Disabled, dbTime(s.now())); err != nil {
 			return fmt.Errorf("identity: register app %s: %w", clientID, err)
 		}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO entra_apps (client_id, tenant_id, object_id, display_name, disabled, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, clientID, tenant.ID, objectID, name, a.Disabled, dbTime(s.now())); err != nil {
-		return fmt.Errorf("identity: register app %s: %w", clientID, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("identity: register app %s: %w", clientID, err)
+		created = true
+		return nil
+	})
+	if err != nil || !created {
+		return err
 	}
 	s.log.Info("app registered", "client_id", clientID, "tenant_id", tenant.ID, "object_id", objectID, "disabled", a.Disabled)
 	return nil
@@ -140,7 +140,7 @@ func (s *Service) EnableApp(ctx context.Context, clientID string) error {
 
 func (s *Service) setAppDisabled(ctx context.Context, clientID string, disabled bool) error {
 	clientID = strings.ToLower(strings.TrimSpace(clientID))
-	res, err := s.db.ExecContext(ctx, `UPDATE entra_apps SET disabled = ? WHERE client_id = ?`, disabled, clientID)
+	res, err := s.exec(ctx, `UPDATE entra_apps SET disabled = ? WHERE client_id = ?`, disabled, clientID)
 	if err != nil {
 		return fmt.Errorf("identity: update app %s: %w", clientID, err)
 	}
@@ -154,28 +154,26 @@ func (s *Service) setAppDisabled(ctx context.Context, clientID string, disabled 
 // RemoveApp deletes an app registration with its secrets and certificates.
 func (s *Service) RemoveApp(ctx context.Context, clientID string) error {
 	clientID = strings.ToLower(strings.TrimSpace(clientID))
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("identity: remove app %s: %w", clientID, err)
-	}
-	defer tx.Rollback()
-	for _, stmt := range []string{
-		`DELETE FROM entra_secrets WHERE client_id = ?`,
-		`DELETE FROM entra_certificates WHERE client_id = ?`,
-	} {
-		if _, err := tx.ExecContext(ctx, stmt, clientID); err != nil {
+	err := s.db.WriteTx(ctx, func(tx *sql.Tx) error {
+		for _, stmt := range []string{
+			`DELETE FROM entra_secrets WHERE client_id = ?`,
+			`DELETE FROM entra_certificates WHERE client_id = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, stmt, clientID); err != nil {
+				return fmt.Errorf("identity: remove app %s: %w", clientID, err)
+			}
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM entra_apps WHERE client_id = ?`, clientID)
+		if err != nil {
 			return fmt.Errorf("identity: remove app %s: %w", clientID, err)
 		}
-	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM entra_apps WHERE client_id = ?`, clientID)
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("identity: app %q: %w", clientID, ErrNotFound)
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("identity: remove app %s: %w", clientID, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("identity: app %q: %w", clientID, ErrNotFound)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("identity: remove app %s: %w", clientID, err)
+		return err
 	}
 	s.log.Info("app removed", "client_id", clientID)
 	return nil

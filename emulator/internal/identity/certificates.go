@@ -121,7 +121,7 @@ func (s *Service) AddCertificate(ctx context.Context, clientID string, cert *x50
 			return c.CertificateInfo, nil
 		}
 	}
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO entra_certificates
+	if _, err := s.exec(ctx, `INSERT INTO entra_certificates
 		(client_id, key_id, thumbprint_sha1, thumbprint_sha256, display_name, der, not_before, not_after, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		info.ClientID, info.KeyID, info.ThumbprintSHA1, info.ThumbprintSHA256, info.DisplayName, cert.Raw,
@@ -154,7 +154,7 @@ func (s *Service) Certificates(ctx context.Context, clientID string) ([]Certific
 func (s *Service) RemoveCertificate(ctx context.Context, clientID, id string) error {
 	clientID = strings.ToLower(strings.TrimSpace(clientID))
 	id = strings.TrimSpace(id)
-	res, err := s.db.ExecContext(ctx, `DELETE FROM entra_certificates WHERE client_id = ? AND
+	res, err := s.exec(ctx, `DELETE FROM entra_certificates WHERE client_id = ? AND
 		(thumbprint_sha1 = ? OR thumbprint_sha256 = ? OR key_id = ?)`, clientID, strings.ToUpper(id), strings.ToUpper(id), strings.ToLower(id))
 	if err != nil {
 		return fmt.Errorf("identity: remove certificate %s: %w", id, err)

@@ -15,7 +15,7 @@
 // idtyp=app, ver 1.0), signed with a persisted RSA key whose certificate is published in the
 // JWKS. [Service.ValidateAccessToken] is what the emulated Dataverse uses to check them.
 //
-// State lives in the caller's SQLite database, in tables prefixed entra_: tenants, app
+// State lives in the caller's SQLite database, reached through [Storage], in tables prefixed entra_: tenants, app
 // registrations (service principals), client secrets (only a salted hash and the 3-character hint
 // Entra shows are stored), certificates and signing keys. A restart on the same database keeps
 // them, and tokens issued before the restart still validate.

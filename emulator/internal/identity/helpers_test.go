@@ -94,20 +94,60 @@ func (c *testClock) Advance(d time.Duration) {
 }
 
 // openTestDB opens (or reopens) a SQLite database file the way the emulator does.
-func openTestDB(t testing.TB, path string) *sql.DB {
+func openTestDB(t testing.TB, path string) *testStorage {
 	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_txlock=immediate")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return db
+	return &testStorage{DB: db}
+}
+
+// testStorage is the Storage the emulator's store gives the service, over a plain database:
+// each WriteTx its own transaction, and restored plays the store's word after a restore.
+type testStorage struct {
+	*sql.DB
+	mu    sync.Mutex
+	hooks []func(context.Context) error
+}
+
+func (d *testStorage) WriteTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := d.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (d *testStorage) OnRestore(fn func(context.Context) error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.hooks = append(d.hooks, fn)
+}
+
+// restored runs the hooks registered with OnRestore, as the store does after a restore.
+func (d *testStorage) restored(ctx context.Context) error {
+	d.mu.Lock()
+	hooks := d.hooks
+	d.mu.Unlock()
+	for _, fn := range hooks {
+		if err := fn(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // env is a token service behind a real TLS server, seeded with one tenant and one app that has
 // a secret and a certificate.
 type env struct {
 	svc    *Service
+	db     *testStorage // svc's database
 	srv    *httptest.Server
 	clock  *testClock
 	logs   *syncBuffer
@@ -134,7 +174,8 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	svc, err := New(context.Background(), openTestDB(t, e.dbPath), o)
+	e.db = openTestDB(t, e.dbPath)
+	svc, err := New(context.Background(), e.db, o)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -169,7 +169,7 @@ func (s *Service) insertSecret(ctx context.Context, clientID, id string, sec Sec
 	if sec.Expires.IsZero() {
 		info.Expires = time.Time{}
 	}
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO entra_secrets (id, client_id, display_name, hint, hash, expires_at, created_at)
+	if _, err := s.exec(ctx, `INSERT INTO entra_secrets (id, client_id, display_name, hint, hash, expires_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, info.ID, clientID, info.DisplayName, info.Hint, hash, dbTime(info.Expires), dbTime(info.Created)); err != nil {
 		return SecretInfo{}, fmt.Errorf("identity: add secret %s to app %s: %w", id, clientID, err)
 	}
@@ -198,7 +198,7 @@ func (s *Service) Secrets(ctx context.Context, clientID string) ([]SecretInfo, e
 func (s *Service) RemoveSecret(ctx context.Context, clientID, secretID string) error {
 	clientID = strings.ToLower(strings.TrimSpace(clientID))
 	secretID = strings.ToLower(strings.TrimSpace(secretID))
-	res, err := s.db.ExecContext(ctx, `DELETE FROM entra_secrets WHERE client_id = ? AND id = ?`, clientID, secretID)
+	res, err := s.exec(ctx, `DELETE FROM entra_secrets WHERE client_id = ? AND id = ?`, clientID, secretID)
 	if err != nil {
 		return fmt.Errorf("identity: remove secret %s: %w", secretID, err)
 	}

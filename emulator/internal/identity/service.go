@@ -3,7 +3,6 @@ package identity
 import (
 	"context"
 	"crypto/rsa"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,7 +61,7 @@ type Options struct {
 // Service is the Entra ID token service. It is an http.Handler for the token, discovery and key
 // endpoints and holds the app registry. All methods are safe for concurrent use.
 type Service struct {
-	db       *sql.DB
+	db       Storage
 	baseURL  string
 	baseHost string
 	resource string
@@ -76,12 +75,13 @@ type Service struct {
 }
 
 // New creates the service over db. It creates its tables (prefix entra_) when absent and loads
-// the persisted signing key, or generates and stores one on first use.
+// the persisted signing key, or generates and stores one on first use. It registers with
+// db.OnRestore to bring its signing keys in line when the database is replaced underneath it.
 //
-// db is shared with the rest of the emulator. Every connection of the pool must see the same
-// database (a file, or SQLite's memdb VFS; a plain ":memory:" pool would give each connection its
-// own empty database), and the DSN should set a busy timeout and _txlock=immediate.
-func New(ctx context.Context, db *sql.DB, opts Options) (*Service, error) {
+// db is the database shared with the rest of the emulator (the store's ModuleTables). Every
+// connection of its pool must see the same database (a file, or SQLite's memdb VFS; a plain
+// ":memory:" pool would give each connection its own empty database).
+func New(ctx context.Context, db Storage, opts Options) (*Service, error) {
 	if db == nil {
 		return nil, errors.New("identity: nil database")
 	}
@@ -126,6 +126,7 @@ func New(ctx context.Context, db *sql.DB, opts Options) (*Service, error) {
 	if err := s.loadSigningKeys(ctx, opts.FirstSigningKey); err != nil {
 		return nil, err
 	}
+	db.OnRestore(s.reconcileSigningKeys)
 	return s, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"crypto/sha1"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"database/sql"
 	"encoding/base64"
 	"fmt"
 	"math/big"
@@ -158,19 +159,15 @@ func (s *Service) rotateSigningKey(ctx context.Context, newKey func() (*rsa.Priv
 	}
 	kid := certThumbprintB64(der)
 
-	tx, err := s.db.BeginTx(ctx, nil)
+	err = s.db.WriteTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE entra_signing_keys SET active = 0 WHERE active <> 0`); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO entra_signing_keys (kid, private_key, certificate, active, created_at)
+			VALUES (?, ?, ?, 1, ?)`, kid, privDER, der, dbTime(now))
+		return err
+	})
 	if err != nil {
-		return SigningKeyInfo{}, fmt.Errorf("identity: store signing key: %w", err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `UPDATE entra_signing_keys SET active = 0 WHERE active <> 0`); err != nil {
-		return SigningKeyInfo{}, fmt.Errorf("identity: store signing key: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO entra_signing_keys (kid, private_key, certificate, active, created_at)
-		VALUES (?, ?, ?, 1, ?)`, kid, privDER, der, dbTime(now)); err != nil {
-		return SigningKeyInfo{}, fmt.Errorf("identity: store signing key: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
 		return SigningKeyInfo{}, fmt.Errorf("identity: store signing key: %w", err)
 	}
 	set, err := s.readKeySet(ctx)

@@ -27,10 +27,10 @@ func TestReconcileSigningKeysAfterDatabaseReplaced(t *testing.T) {
 	snapshotToken, err := other.issueAccessToken(e.clock.Now(), Tenant{ID: testTenantID}, App{ClientID: testClientID, ObjectID: testObjectID}, e.svc.Resource(), "1")
 	must(t, err)
 	// The "restore" dropped the key e.svc made active.
-	_, err = e.svc.db.ExecContext(ctx, `DELETE FROM entra_signing_keys WHERE kid = ?`, active.KeyID)
+	_, err = e.db.ExecContext(ctx, `DELETE FROM entra_signing_keys WHERE kid = ?`, active.KeyID)
 	must(t, err)
 
-	must(t, e.svc.ReconcileSigningKeys(ctx))
+	must(t, e.db.restored(ctx)) // the store tells the service of the restore
 
 	keys := e.svc.SigningKeys()
 	if len(keys) != 3 {

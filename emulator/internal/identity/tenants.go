@@ -47,30 +47,30 @@ func (s *Service) EnsureTenant(ctx context.Context, t Tenant) error {
 	if name == "" {
 		name = domain
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("identity: ensure tenant %s: %w", id, err)
-	}
-	defer tx.Rollback()
-	var existingID, existingDomain string
-	err = tx.QueryRowContext(ctx, `SELECT id, domain FROM entra_tenants WHERE id = ? OR domain = ? COLLATE NOCASE`, id, domain).
-		Scan(&existingID, &existingDomain)
-	switch {
-	case err == nil && existingID == id && strings.EqualFold(existingDomain, domain):
+	created := false
+	err = s.db.WriteTx(ctx, func(tx *sql.Tx) error {
+		var existingID, existingDomain string
+		err := tx.QueryRowContext(ctx, `SELECT id, domain FROM entra_tenants WHERE id = ? OR domain = ? COLLATE NOCASE`, id, domain).
+			Scan(&existingID, &existingDomain)
+		switch {
+		case err == nil && existingID == id && strings.EqualFold(existingDomain, domain):
+			return nil
+		case err == nil && existingID == id:
+			return fmt.Errorf("identity: tenant %s already exists with domain %s, not %s: %w", id, existingDomain, domain, ErrConflict)
+		case err == nil:
+			return fmt.Errorf("identity: domain %s already belongs to tenant %s: %w", domain, existingID, ErrConflict)
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("identity: ensure tenant %s: %w", id, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO entra_tenants (id, domain, display_name, created_at) VALUES (?, ?, ?, ?)`,
+			id, domain, name, dbTime(s.now())); err != nil {
+			return fmt.Errorf("identity: create tenant %s: %w", id, err)
+		}
+		created = true
 		return nil
-	case err == nil && existingID == id:
-		return fmt.Errorf("identity: tenant %s already exists with domain %s, not %s: %w", id, existingDomain, domain, ErrConflict)
-	case err == nil:
-		return fmt.Errorf("identity: domain %s already belongs to tenant %s: %w", domain, existingID, ErrConflict)
-	case !errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("identity: ensure tenant %s: %w", id, err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO entra_tenants (id, domain, display_name, created_at) VALUES (?, ?, ?, ?)`,
-		id, domain, name, dbTime(s.now())); err != nil {
-		return fmt.Errorf("identity: create tenant %s: %w", id, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("identity: create tenant %s: %w", id, err)
+	})
+	if err != nil || !created {
+		return err
 	}
 	s.log.Info("tenant created", "tenant_id", id, "domain", domain)
 	return nil

@@ -157,6 +157,9 @@ func (s *Store) migrate(ctx context.Context) error {
 				return fmt.Errorf("store: create internal tables: %w", err)
 			}
 		}
+		if err := migrateLegacyMeta(ctx, tx); err != nil {
+			return err
+		}
 		for _, t := range s.schema.Tables() {
 			if err := migrateTable(ctx, tx, t); err != nil {
 				return err

@@ -89,6 +89,11 @@ type Store struct {
 	sortIndexMu       sync.Mutex
 	sortIndexCount    map[string]int
 	sortIndexCountGen uint64
+
+	// onRestore are the modules' hooks run after a restore (see
+	// ModuleTables.OnRestore), guarded by restoreMu.
+	restoreMu sync.Mutex
+	onRestore []func(ctx context.Context) error
 }
 
 type cachedPrincipal struct {
@@ -264,12 +269,6 @@ func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
 }
 
 func (c connector) Driver() driver.Driver { return c.driver }
-
-// DB returns the underlying database, for packages that keep their own
-// tables in it (the identity package uses "entra_*" tables). Such callers
-// should keep their transactions short; their writers and the store's
-// wait for each other through SQLite's busy timeout.
-func (s *Store) DB() *sql.DB { return s.db }
 
 // Schema returns the table metadata the store was opened with.
 func (s *Store) Schema() *schema.Schema { return s.schema }

@@ -142,10 +142,19 @@ func OpenSnapshotFile(path string) (*Snapshot, error) {
 // of the store's schema (taken with the same tables); otherwise Restore
 // refuses before writing anything.
 //
-// Packages that cache database content of their own (the identity's
-// signing keys) must reload it afterwards; the store drops its cached
-// principals itself.
+// The store drops its cached principals itself; modules that keep database
+// content of their own in memory (the token service's signing keys) are
+// told through the hooks they registered with [ModuleTables.OnRestore],
+// which run once the data is in place. When one fails, Restore returns an
+// [*AfterRestoreError]: the data was restored.
 func (s *Store) Restore(ctx context.Context, sn *Snapshot) error {
+	if err := s.restore(ctx, sn); err != nil {
+		return err
+	}
+	return s.notifyRestored(ctx)
+}
+
+func (s *Store) restore(ctx context.Context, sn *Snapshot) error {
 	if sn == nil || (sn.path == "" && sn.holder == nil) {
 		return errors.New("store: restore: the snapshot was closed")
 	}
@@ -185,6 +194,10 @@ func (s *Store) resyncPrivilegesLocked(ctx context.Context) error {
 		return err
 	}
 	if err := migrateNameColumns(ctx, tx, s.schema); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := migrateLegacyMeta(ctx, tx); err != nil {
 		tx.Rollback()
 		return err
 	}

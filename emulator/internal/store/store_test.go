@@ -214,7 +214,7 @@ func TestValidationErrors(t *testing.T) {
 		})
 	}
 	var n int
-	if err := s.DB().QueryRow(`SELECT count(*) FROM "task"`).Scan(&n); err != nil || n != 0 {
+	if err := s.db.QueryRow(`SELECT count(*) FROM "task"`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("failed creates left %d tasks behind (%v)", n, err)
 	}
 }
@@ -337,7 +337,7 @@ func TestConcurrentWriters(t *testing.T) {
 		t.Error(err)
 	}
 	var n int
-	s.DB().QueryRow(`SELECT count(*) FROM "account"`).Scan(&n)
+	s.db.QueryRow(`SELECT count(*) FROM "account"`).Scan(&n)
 	if n != 40 {
 		t.Errorf("accounts = %d; want 40", n)
 	}
@@ -454,7 +454,7 @@ func TestVersionSequenceAcrossWritePaths(t *testing.T) {
 	stored := func() int64 {
 		t.Helper()
 		var v int64
-		if err := s.DB().QueryRowContext(ctx, `SELECT "value" FROM "_dv_sequence" WHERE "name" = 'version'`).Scan(&v); err != nil {
+		if err := s.db.QueryRowContext(ctx, `SELECT "value" FROM "_dv_sequence" WHERE "name" = 'version'`).Scan(&v); err != nil {
 			t.Fatal(err)
 		}
 		return v

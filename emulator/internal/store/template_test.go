@@ -62,7 +62,7 @@ func TestTemplateMatchesMigration(t *testing.T) {
 		}
 		t.Cleanup(func() { migrated.Close() })
 
-		if diff := cmp.Diff(schemaObjects(t, migrated.DB()), schemaObjects(t, copied.DB())); diff != "" {
+		if diff := cmp.Diff(schemaObjects(t, migrated.db), schemaObjects(t, copied.db)); diff != "" {
 			t.Errorf("tables of a store from the template (-migrated +copied):\n%s", diff)
 		}
 		if diff := cmp.Diff(migrated.PrivilegeNames(), copied.PrivilegeNames()); diff != "" {
@@ -87,10 +87,10 @@ func TestTemplateMatchesMigration(t *testing.T) {
 			}
 		}
 	}
-	if _, ok := schemaObjects(t, mustOpen(t, wider).DB())["table new_template"]; !ok {
+	if _, ok := schemaObjects(t, mustOpen(t, wider).db)["table new_template"]; !ok {
 		t.Error("a store of the wider schema lacks its table")
 	}
-	if _, ok := schemaObjects(t, mustOpen(t, schema.Builtin()).DB())["table new_template"]; ok {
+	if _, ok := schemaObjects(t, mustOpen(t, schema.Builtin()).db)["table new_template"]; ok {
 		t.Error("a store of the built-in schema has the wider schema's table")
 	}
 }

@@ -1,6 +1,7 @@
 package traffic
 
 import (
+	"github.com/d365s2s/d365/emulator/internal/caller"
 	"net/http"
 	"strings"
 
@@ -25,7 +26,7 @@ func refuseAmbiguousAuthorization(ex *exchange, r *http.Request) {
 	case strings.HasPrefix(r.URL.Path, apiPrefix):
 		ex.code = ambiguousAuthorizationCode
 		writeDataverseError(ex, http.StatusBadRequest, ambiguousAuthorizationCode, ambiguousAuthorizationMessage, 0)
-	case isTokenPath(r.URL.Path):
+	case caller.IsTokenPath(r.URL.Path):
 		e := aadsts.MalformedRequest()
 		aadsts.Write(ex, e, aadsts.NewTrace(r, ex.start), 0)
 	default:

@@ -1,6 +1,7 @@
 package traffic
 
 import (
+	"github.com/d365s2s/d365/emulator/internal/caller"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -15,8 +16,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		w.Header().Set("Content-Type", contentTypeOData)
 		w.WriteHeader(http.StatusOK)
 	})
-	caller := Caller{TenantID: tenantA, AppID: appA}
-	identify := func(*http.Request) Caller { return caller }
+	identify := identifyAs(caller.Caller{TenantID: tenantA, AppID: appA})
 	// A clock that moves 20 ms per reading (4 readings a request): one caller stays well under
 	// 6,000 requests per 300 s, so every request is admitted and served.
 	var ticks atomic.Int64
@@ -33,11 +33,11 @@ func BenchmarkMiddleware(b *testing.B) {
 	}{
 		{"bare", func(*testing.B) http.Handler { return ok }},
 		{"limits=off", func(b *testing.B) http.Handler {
-			return mustWrap(b, Options{Limits: &Limits{}, Identify: identify, Now: now}, ok)
+			return mustWrap(b, Options{Limits: &Limits{}, Identity: identify, Now: now}, ok)
 		}},
-		{"limits=default", func(b *testing.B) http.Handler { return mustWrap(b, Options{Identify: identify, Now: now}, ok) }},
+		{"limits=default", func(b *testing.B) http.Handler { return mustWrap(b, Options{Identity: identify, Now: now}, ok) }},
 		{"limits=default,faults=3", func(b *testing.B) http.Handler {
-			return mustWrap(b, Options{Identify: identify, Now: now, Faults: nonMatching}, ok)
+			return mustWrap(b, Options{Identity: identify, Now: now, Faults: nonMatching}, ok)
 		}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
@@ -63,7 +63,7 @@ func BenchmarkMiddleware(b *testing.B) {
 func BenchmarkRequestLimitWindow(b *testing.B) {
 	lim := newLimiter(Limits{Requests: 6000, Window: time.Hour})
 	cfg := lim.cfg.Load()
-	c := Caller{TenantID: tenantA, AppID: appA}
+	c := caller.Caller{TenantID: tenantA, AppID: appA}
 	var now time.Duration
 	b.ReportAllocs()
 	for b.Loop() {

@@ -169,3 +169,9 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }
+
+// readCloser reads from Reader and closes Closer: a body partly read ahead, then the rest.
+type readCloser struct {
+	io.Reader
+	io.Closer
+}

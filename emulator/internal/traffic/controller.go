@@ -1,10 +1,10 @@
 package traffic
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/d365s2s/d365/emulator/internal/caller"
 	"io"
 	"log/slog"
 	"net/http"
@@ -23,29 +23,6 @@ const DefaultAdminPrefix = "/_emulator/"
 // apiPrefix is the Dataverse Web API's path prefix: only these requests are metered.
 const apiPrefix = "/api/data/"
 
-// Caller is who sent a request. The zero Caller is an unknown or unauthenticated one; only Web
-// API requests with a known AppID are metered.
-type Caller struct {
-	// TenantID is the tenant's GUID (on the token endpoint the tenant as written in the path,
-	// resolved to its GUID when Options.ResolveTenant knows the domain).
-	TenantID string
-	AppID    string // the application (client) id
-	// Detail is anything Identify wants the handlers to have, such as the validated access
-	// token, so the Web API need not validate it a second time (see CallerFromContext). It is
-	// never logged, compared or matched.
-	Detail any
-}
-
-// CallerFromContext returns the Caller that Options.Identify returned for the request whose
-// context is ctx; ok is false when the request did not come through Controller.Wrap.
-func CallerFromContext(ctx context.Context) (c Caller, ok bool) {
-	ex, ok := ctx.Value(exchangeKey{}).(*exchange)
-	if !ok {
-		return Caller{}, false
-	}
-	return ex.caller, true
-}
-
 // Options configure a Controller. The zero value is usable: Dataverse's limits, no faults, the
 // real clock, callers identified only on the token endpoint.
 type Options struct {
@@ -60,12 +37,13 @@ type Options struct {
 	// limits and the durations in the log never read it: they run on the monotonic wall clock,
 	// so moving the emulator's clock neither freezes a window nor charges execution time.
 	Now func() time.Time
-	// Identify says who sent a request; it is called once per request (admin requests excepted)
-	// with the request the next handler will get, so it may replace r.Body with an equivalent
-	// reader (TokenRequestCaller does). For Web API requests it should validate the bearer token
-	// and return the zero Caller when it is missing or invalid (the Web API then answers 401,
-	// unmetered). Nil means TokenRequestCaller for every request, which meters nothing.
-	Identify func(r *http.Request) Caller
+	// Identity is the caller-identity middleware (caller.Middleware): it puts the request's
+	// caller in the request context. The controller runs it once per request (admin requests
+	// excepted), after the body has arrived and before the fault rules and limits, and only
+	// reads the caller it put there. A Web API request whose caller is not authenticated is not
+	// metered (the Web API answers it 401). Nil means caller.Middleware(nil): token-endpoint
+	// callers only, which meters nothing.
+	Identity func(next http.Handler) http.Handler
 	// ResolveTenant maps a tenant named by a domain ("contoso.onmicrosoft.com") to its GUID, and
 	// returns anything it does not know as it is. The middleware applies it to a caller's tenant
 	// that is not a GUID (the {tenant} of a token request as written) and to the match.tenantId
@@ -103,7 +81,7 @@ type Controller struct {
 	// since is the monotonic clock the limits and durations run on: time elapsed since the
 	// Controller was made. Tests replace it to drive the windows.
 	since         func() time.Duration
-	identify      func(*http.Request) Caller
+	identity      func(http.Handler) http.Handler
 	resolveTenant func(string) string
 	seed          int64
 	challenge     string
@@ -124,7 +102,7 @@ type Controller struct {
 func New(opts Options) (*Controller, error) {
 	c := &Controller{
 		now:           opts.Now,
-		identify:      opts.Identify,
+		identity:      opts.Identity,
 		resolveTenant: opts.ResolveTenant,
 		seed:          opts.Seed,
 		challenge:     opts.Challenge,
@@ -146,8 +124,8 @@ func New(opts Options) (*Controller, error) {
 	}
 	origin := time.Now()
 	c.since = func() time.Duration { return time.Since(origin) }
-	if c.identify == nil {
-		c.identify = TokenRequestCaller
+	if c.identity == nil {
+		c.identity = caller.Middleware(nil)
 	}
 	if c.seed == 0 {
 		c.seed = DefaultSeed

@@ -11,31 +11,20 @@
 //		Faults: o.Faults,
 //		Seed:   o.FaultSeed,
 //		Now:    e.clock.Now, // the emulator's clock, offset included (fault windows, log times)
-//		Identify: func(r *http.Request) traffic.Caller {
-//			if !strings.HasPrefix(r.URL.Path, "/api/data/") {
-//				return traffic.TokenRequestCaller(r) // tenant path segment + client_id
-//			}
-//			tok, err := validateBearer(r) // the authenticator's checks
-//			if err != nil {
-//				return traffic.Caller{} // the Web API answers 401, unmetered
-//			}
-//			return traffic.Caller{TenantID: tok.TenantID, AppID: tok.AppID, Detail: tok}
-//		},
-//		Challenge: webAPIChallenge, // the Web API's WWW-Authenticate value
+//		// The one caller-identity middleware: Web API bearer tokens (validated once),
+//		// the token endpoint's tenant path segment and client_id.
+//		Identity:  caller.Middleware(validateToken),
+//		Challenge: api.Challenge(), // the Web API's WWW-Authenticate value (caller.Challenge)
 //		Logger:    logger.With("component", "traffic"),
 //	})
 //	tc.RegisterAdmin(adminMux)   // or mux.Handle("/_emulator/", tc.AdminHandler())
 //	server.Handler = tc.Wrap(mux)
 //
-// Behind it, the Web API's authenticator reuses the validated token instead of checking the
-// signature twice, and says why it refuses one:
-//
-//	if c, ok := traffic.CallerFromContext(r.Context()); ok {
-//		if tok, ok := c.Detail.(*identity.AccessToken); ok { … return the caller … }
-//	}
-//	… validate; on failure: traffic.SetReason(r.Context(), err.Error())
-//
-// Words given to SetReason go to the request log; they must never hold a token or a secret.
+// The controller runs the identity middleware itself, once the body has arrived, and only reads
+// the caller it puts in the request context (caller.FromContext); so does the Web API behind it.
+// When the Web API answers 401, the request log gives the caller's Refusal as the reason.
+// A handler may say why it refuses a request with SetReason; the words go to the request log and
+// must never hold a token or a secret.
 //
 // # Order of work per request
 //
@@ -44,7 +33,7 @@
 // Then its body is read ahead, within Options.BodyReadTimeout (408 when it stalls) and through
 // Options.BodyMeter (which may refuse it while it arrives), before anything meters the request:
 // a slow sender holds no concurrent slot and spends no execution time. The request is then
-// identified (Options.Identify), checked against the fault rules, then, when it is a
+// identified (Options.Identity), checked against the fault rules, then, when it is a
 // Web API request (/api/data/) from a known application, checked against the service protection
 // limits; it is served, and logged. A request answered by a fault is not metered. An injected
 // delay (a latency rule) on a metered request is waited after admission: the request holds one of

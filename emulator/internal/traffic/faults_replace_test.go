@@ -14,7 +14,7 @@ import (
 func TestReplaceFaultsInOneStep(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	c, err := New(Options{Now: clock.Now, Identify: identifyTest})
+	c, err := New(Options{Now: clock.Now, Identity: identityTest})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"github.com/d365s2s/d365/emulator/internal/caller"
 	"io"
 	"log"
 	"net/http"
@@ -29,36 +31,42 @@ const (
 	secret  = "Xy8Q~super.secret-value_123"
 )
 
-var testCallers = map[string]Caller{
+var testCallers = map[string]caller.Caller{
 	tokenA: {TenantID: tenantA, AppID: appA},
 	tokenB: {TenantID: tenantA, AppID: appB},
 }
 
 const testChallenge = "Bearer authorization_uri=https://emu.test/" + tenantA + "/oauth2/authorize, resource_id=https://emu.test/"
 
-func bearerCaller(r *http.Request) (Caller, bool) {
+func bearerCaller(r *http.Request) (caller.Caller, bool) {
 	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
-		return Caller{}, false
+		return caller.Caller{}, false
 	}
 	c, ok := testCallers[raw]
 	return c, ok
 }
 
-// validated stands for what the emulator's token validation returns.
-type validated struct{ appID string }
-
-// identifyTest is the Identify the emulator would pass: bearer tokens on the Web API (with the
-// validation result as Detail), the token request form elsewhere.
-func identifyTest(r *http.Request) Caller {
-	if strings.HasPrefix(r.URL.Path, "/api/data/") {
-		c, ok := bearerCaller(r)
-		if ok {
-			c.Detail = &validated{appID: c.AppID}
-		}
-		return c
+// validateTest stands for the emulator's token validation: the test tokens are valid, any
+// other is refused.
+func validateTest(token string) (caller.Caller, error) {
+	if c, ok := testCallers[token]; ok {
+		return c, nil
 	}
-	return TokenRequestCaller(r)
+	return caller.Caller{}, errors.New("the access token's signature does not verify against the token service's keys")
+}
+
+// identityTest is the identity middleware the emulator would pass: bearer tokens on the Web
+// API, the token request form elsewhere.
+var identityTest = caller.Middleware(validateTest)
+
+// identifyAs is an identity middleware that says every request comes from c.
+func identifyAs(c caller.Caller) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(caller.NewContext(r.Context(), c)))
+		})
+	}
 }
 
 // fakeClock is a settable clock: the emulator's clock (Now) and the monotonic clock the limits
@@ -132,20 +140,18 @@ func (b *backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (b *backend) serveAPI(w http.ResponseWriter, r *http.Request) {
-	// Like the emulator's authenticator: reuse what Identify validated.
-	c, ok := CallerFromContext(r.Context())
+	// Like the Web API: read the caller the identity middleware put in the context.
+	c, ok := caller.FromContext(r.Context())
 	if !ok {
-		http.Error(w, "the request did not come through the middleware", http.StatusInternalServerError)
+		http.Error(w, "the request did not come through the identity middleware", http.StatusInternalServerError)
 		return
 	}
-	if v, ok := c.Detail.(*validated); !ok || v.appID != c.AppID {
+	if !c.Authenticated {
 		if _, valid := bearerCaller(r); valid {
-			http.Error(w, "Identify's validated token did not reach the handler", http.StatusInternalServerError)
+			http.Error(w, "the validated caller did not reach the handler", http.StatusInternalServerError)
 			return
 		}
-		SetReason(r.Context(), "the access token's signature does not verify against the token service's keys")
-		w.Header().Set("WWW-Authenticate", testChallenge)
-		w.WriteHeader(http.StatusUnauthorized)
+		caller.WriteUnauthorized(w, testChallenge)
 		return
 	}
 	switch strings.TrimPrefix(r.URL.Path, "/api/data/v9.2/") {
@@ -218,7 +224,7 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 		Faults:    cfg.faults,
 		Seed:      cfg.seed,
 		Now:       clock.Now,
-		Identify:  identifyTest,
+		Identity:  identityTest,
 		Challenge: testChallenge,
 		LogSize:   cfg.logSize,
 	}

@@ -1,84 +1,12 @@
 package traffic
 
 import (
-	"bytes"
-	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/google/uuid"
 )
-
-// maxFormPeek bounds how much of a token request's body TokenRequestCaller reads to find
-// client_id. Token requests are a few hundred bytes (a certificate assertion a few KB).
-const maxFormPeek = 64 << 10
-
-// TokenRequestCaller identifies the caller of an Entra token request (/{tenant}/oauth2/...): the
-// tenant as written in the path and the client_id of the form body (or of HTTP Basic
-// authentication, client_secret_basic). It reads at most 64 KiB of the body and puts back a body
-// that yields the same bytes, so the token endpoint still sees the whole form. It reads nothing
-// else: the secret and assertion are neither kept nor returned. For other paths it returns the
-// zero Caller.
-func TokenRequestCaller(r *http.Request) Caller {
-	if !isTokenPath(r.URL.Path) {
-		return Caller{}
-	}
-	tenant, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
-	c := Caller{TenantID: tenant}
-	if user, _, ok := r.BasicAuth(); ok {
-		if id, err := url.QueryUnescape(user); err == nil {
-			c.AppID = id
-		}
-	}
-	if c.AppID != "" || r.Method != http.MethodPost || r.Body == nil || r.Body == http.NoBody {
-		return c
-	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
-		return c
-	}
-	buf, err := io.ReadAll(io.LimitReader(r.Body, maxFormPeek))
-	switch {
-	case err != nil:
-		// The body failed mid-read: hand on what arrived, then the same failure.
-		r.Body = readCloser{io.MultiReader(bytes.NewReader(buf), errReader{err}), r.Body}
-	case len(buf) < maxFormPeek:
-		r.Body = readCloser{bytes.NewReader(buf), r.Body}
-	default:
-		r.Body = readCloser{io.MultiReader(bytes.NewReader(buf), r.Body), r.Body}
-	}
-	c.AppID = formValue(buf, "client_id")
-	return c
-}
-
-type readCloser struct {
-	io.Reader
-	io.Closer
-}
-
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }
-
-// formValue returns the first value of key in a urlencoded form without parsing (or keeping)
-// the other fields.
-func formValue(form []byte, key string) string {
-	for len(form) > 0 {
-		var pair []byte
-		pair, form, _ = bytes.Cut(form, []byte("&"))
-		k, v, _ := bytes.Cut(pair, []byte("="))
-		if string(k) != key {
-			continue
-		}
-		s, err := url.QueryUnescape(string(v))
-		if err != nil {
-			return ""
-		}
-		return s
-	}
-	return ""
-}
 
 // isGUID reports whether s is a GUID in the 8-4-4-4-12 form (a tenant ID rather than a domain).
 func isGUID(s string) bool {
@@ -87,16 +15,6 @@ func isGUID(s string) bool {
 	}
 	_, err := uuid.Parse(s)
 	return err == nil
-}
-
-// isTokenPath reports whether path is an Entra OAuth 2.0 endpoint: /{tenant}/oauth2/...
-func isTokenPath(path string) bool {
-	rest, ok := strings.CutPrefix(path, "/")
-	if !ok {
-		return false
-	}
-	tenant, rest, ok := strings.Cut(rest, "/")
-	return ok && tenant != "" && strings.HasPrefix(rest, "oauth2/")
 }
 
 // tableOf returns the first resource segment of a Web API path without its key or navigation:

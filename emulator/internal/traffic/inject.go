@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/d365s2s/d365/emulator/internal/caller"
 	"hash/fnv"
 	"net/http"
 	"strconv"
@@ -69,7 +70,7 @@ type reqInfo struct {
 	api           bool
 	token         bool
 	table         string
-	caller        Caller
+	caller        caller.Caller
 	now           time.Time
 }
 
@@ -226,14 +227,10 @@ func (c *Controller) respond(w http.ResponseWriter, r *http.Request, ex *exchang
 		if status == http.StatusUnauthorized && a.Code == "" && a.Message == "" {
 			// Dataverse answers an unauthenticated request with an empty body and its challenge.
 			ex.setInternalReason("fault rule " + id + ": 401 with an empty body")
-			if c.challenge != "" {
-				ex.Header().Set("WWW-Authenticate", c.challenge)
-			}
 			if retryAfter > 0 {
 				ex.Header().Set("Retry-After", strconv.Itoa(retryAfter))
 			}
-			ex.Header().Set("Content-Length", "0")
-			ex.WriteHeader(status)
+			caller.WriteUnauthorized(ex, c.challenge)
 			return
 		}
 		code, msg := c.dataverseDefaults(status, a.Code, id)

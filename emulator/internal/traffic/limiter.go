@@ -1,6 +1,7 @@
 package traffic
 
 import (
+	"github.com/d365s2s/d365/emulator/internal/caller"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -122,7 +123,7 @@ func (lim *limiter) set(l Limits) {
 	}
 }
 
-func (lim *limiter) state(c Caller) *callerState {
+func (lim *limiter) state(c caller.Caller) *callerState {
 	key := callerKey{strings.ToLower(c.TenantID), strings.ToLower(c.AppID)}
 	lim.mu.RLock()
 	st := lim.callers[key]
@@ -189,7 +190,7 @@ type verdict struct {
 
 // admit decides whether a request from c arriving at now (on the limiter's monotonic clock) may
 // run. An admitted request must be followed by release.
-func (lim *limiter) admit(cfg *limitConfig, c Caller, now time.Duration) verdict {
+func (lim *limiter) admit(cfg *limitConfig, c caller.Caller, now time.Duration) verdict {
 	st := lim.state(c)
 	v := verdict{cfg: cfg, st: st, burstRemaining: -1, timeRemaining: -1}
 

@@ -1,6 +1,7 @@
 package traffic
 
 import (
+	"github.com/d365s2s/d365/emulator/internal/caller"
 	"net/http"
 	"testing"
 	"time"
@@ -31,7 +32,7 @@ func TestParallelWorkersHonouringRetryAfterAllSucceed(t *testing.T) {
 			const runFor, pause = 10 * time.Millisecond, 10 * time.Millisecond
 			lim := newLimiter(tc.limits)
 			cfg := lim.cfg.Load()
-			c := Caller{TenantID: tenantA, AppID: appA}
+			c := caller.Caller{TenantID: tenantA, AppID: appA}
 			next := make([]time.Duration, tc.workers) // when each worker sends its next request
 			done := make([]int, tc.workers)
 			for w := range next {
@@ -152,7 +153,7 @@ func TestRetryAfterGrowsOnlyForEarlyReturns(t *testing.T) {
 	t.Parallel()
 	lim := newLimiter(Limits{Requests: 1, Window: 10 * time.Second})
 	cfg := lim.cfg.Load()
-	c := Caller{TenantID: tenantA, AppID: appA}
+	c := caller.Caller{TenantID: tenantA, AppID: appA}
 	ms := time.Millisecond
 	v := lim.admit(cfg, c, 0)
 	if v.rejected != limitNone {

@@ -2,6 +2,7 @@ package traffic
 
 import (
 	"context"
+	"github.com/d365s2s/d365/emulator/internal/caller"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -416,7 +417,7 @@ func TestExecutionTimeWindowSlidesUnderSteadyLoad(t *testing.T) {
 	t.Parallel()
 	lim := newLimiter(Limits{ExecutionTime: time.Second, Window: 10 * time.Second})
 	cfg := lim.cfg.Load()
-	c := Caller{TenantID: tenantA, AppID: appA}
+	c := caller.Caller{TenantID: tenantA, AppID: appA}
 	var now time.Duration
 	var v verdict
 	// Every 10 ms a request of 0.5 ms: 500 ms per 10-second window, for 50 s.
@@ -439,7 +440,7 @@ func TestExecutionTimeWindowSlidesUnderSteadyLoad(t *testing.T) {
 func TestRateHeadersVisibleToHandlers(t *testing.T) {
 	t.Parallel()
 	var seen string
-	c, err := New(Options{Identify: func(*http.Request) Caller { return Caller{TenantID: tenantA, AppID: appA} }})
+	c, err := New(Options{Identity: identifyAs(caller.Caller{TenantID: tenantA, AppID: appA})})
 	if err != nil {
 		t.Fatal(err)
 	}

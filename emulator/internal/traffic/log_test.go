@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -230,40 +228,6 @@ func TestRedactQuery(t *testing.T) {
 	}
 }
 
-func TestTokenRequestCaller(t *testing.T) {
-	t.Parallel()
-	big := "client_id=" + appA + "&client_assertion=" + strings.Repeat("A", maxFormPeek)
-	for _, tc := range []struct {
-		name, method, path, ctype, body string
-		basic                           [2]string
-		want                            Caller
-	}{
-		{"v2 form", "POST", "/" + tenantA + "/oauth2/v2.0/token", "application/x-www-form-urlencoded; charset=utf-8",
-			"grant_type=client_credentials&client_secret=" + secret + "&client_id=" + appA, [2]string{}, Caller{TenantID: tenantA, AppID: appA}},
-		{"v1 domain tenant", "POST", "/contoso.onmicrosoft.com/oauth2/token", "application/x-www-form-urlencoded", "client_id=" + appB, [2]string{}, Caller{TenantID: "contoso.onmicrosoft.com", AppID: appB}},
-		{"basic auth", "POST", "/" + tenantA + "/oauth2/v2.0/token", "application/x-www-form-urlencoded", "grant_type=client_credentials", [2]string{appB, secret}, Caller{TenantID: tenantA, AppID: appB}},
-		{"body larger than the peek", "POST", "/" + tenantA + "/oauth2/v2.0/token", "application/x-www-form-urlencoded", big, [2]string{}, Caller{TenantID: tenantA, AppID: appA}},
-		{"json body ignored", "POST", "/" + tenantA + "/oauth2/v2.0/token", "application/json", `{"client_id":"x"}`, [2]string{}, Caller{TenantID: tenantA}},
-		{"discovery", "GET", "/" + tenantA + "/v2.0/.well-known/openid-configuration", "", "", [2]string{}, Caller{}},
-		{"web api", "POST", "/api/data/v9.2/contacts", "application/x-www-form-urlencoded", "client_id=" + appA, [2]string{}, Caller{}},
-	} {
-		r := httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body))
-		if tc.ctype != "" {
-			r.Header.Set("Content-Type", tc.ctype)
-		}
-		if tc.basic[0] != "" {
-			r.SetBasicAuth(tc.basic[0], tc.basic[1])
-		}
-		if got := TokenRequestCaller(r); got != tc.want {
-			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
-		}
-		rest, err := io.ReadAll(r.Body)
-		if err != nil || string(rest) != tc.body {
-			t.Errorf("%s: body after identification is %d bytes (err %v), want the original %d", tc.name, len(rest), err, len(tc.body))
-		}
-	}
-}
-
 func TestPathHelpers(t *testing.T) {
 	t.Parallel()
 	for path, want := range map[string]string{
@@ -277,14 +241,6 @@ func TestPathHelpers(t *testing.T) {
 	} {
 		if got := tableOf(path); got != want {
 			t.Errorf("tableOf(%q) = %q, want %q", path, got, want)
-		}
-	}
-	for path, want := range map[string]bool{
-		"/t/oauth2/v2.0/token": true, "/t/oauth2/token": true, "//oauth2/token": false,
-		"/t/v2.0/.well-known/openid-configuration": false, "/oauth2/token": false, "/api/data/v9.2/oauth2/x": false,
-	} {
-		if got := isTokenPath(path); got != want {
-			t.Errorf("isTokenPath(%q) = %v", path, got)
 		}
 	}
 }

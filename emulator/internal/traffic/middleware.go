@@ -3,6 +3,7 @@ package traffic
 import (
 	"context"
 	"fmt"
+	"github.com/d365s2s/d365/emulator/internal/caller"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -13,18 +14,25 @@ import (
 // Wrap the emulator's whole handler: requests under the admin prefix pass straight through;
 // every other request is identified, checked against the fault rules (in order), metered when
 // it is an authenticated Web API request, served, and logged.
-func (c *Controller) Wrap(next http.Handler) http.Handler { return &middleware{c: c, next: next} }
+func (c *Controller) Wrap(next http.Handler) http.Handler {
+	m := &middleware{c: c, next: next}
+	m.identified = c.identity(http.HandlerFunc(m.serveIdentified))
+	return m
+}
 
 type middleware struct {
 	c    *Controller
 	next http.Handler
+	// identified is the caller-identity middleware in front of serveIdentified: the request
+	// reaches the fault rules and limits with its caller in its context.
+	identified http.Handler
 }
 
 // transit is the per-request state the middleware keeps beside the exchange.
 type transit struct {
 	start        time.Time     // on the emulator's clock: the log's time, fault windows
 	began        time.Duration // on the monotonic clock: the log's duration
-	caller       Caller
+	caller       caller.Caller // as the identity middleware put it, tenant resolved
 	outcome      string
 	limit        limitKind
 	faults       []string
@@ -55,11 +63,22 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer m.finish(ex, r)
 		return
 	}
-	ex.caller = c.identify(r)
+	defer m.finish(ex, r)
+	m.identified.ServeHTTP(w, r)
+}
+
+// serveIdentified applies the fault rules and limits to a request the identity middleware has
+// identified, and serves it. r's context carries the caller and, beneath it, the exchange.
+func (m *middleware) serveIdentified(w http.ResponseWriter, r *http.Request) {
+	c := m.c
+	ex, ok := r.Context().Value(exchangeKey{}).(*exchange)
+	if !ok {
+		panic("traffic: the identity middleware replaced the request context instead of deriving from it")
+	}
+	ex.caller, _ = caller.FromContext(r.Context())
 	if ex.caller.TenantID != "" && c.resolveTenant != nil && !isGUID(ex.caller.TenantID) {
 		ex.caller.TenantID = c.resolveTenant(ex.caller.TenantID)
 	}
-	defer m.finish(ex, r)
 	api := strings.HasPrefix(r.URL.Path, apiPrefix)
 	if api {
 		c.setDOPHint(w.Header()) // on every Web API response, refusals and injected faults included
@@ -117,7 +136,7 @@ func (m *middleware) injectFaults(ex *exchange, w http.ResponseWriter, r *http.R
 	if ri.api {
 		ri.table = tableOf(ri.path)
 	} else {
-		ri.token = isTokenPath(ri.path)
+		ri.token = caller.IsTokenPath(ri.path)
 		if ri.token {
 			ri.tenantSegment, _, _ = strings.Cut(ri.path[1:], "/")
 		}
@@ -205,6 +224,9 @@ func (c *Controller) record(ex *exchange, r *http.Request, took time.Duration) {
 		switch p := ex.reason.Load(); {
 		case p != nil:
 			e.Reason = clip(*p)
+		case e.Status == http.StatusUnauthorized && ex.caller.Refusal != "":
+			// The Web API refused the caller the identity middleware could not authenticate.
+			e.Reason = clip(ex.caller.Refusal)
 		case bodyReason != "":
 			e.Reason = bodyReason
 		case e.Outcome == OutcomeAborted:

@@ -87,8 +87,8 @@ func seedScale(rows int) (http.Handler, []uuid.UUID, error) {
 			return nil, nil, err
 		}
 	}
-	h, err := webapi.New(webapi.Options{Store: st, Authenticator: fakeAuth{}, OrgURL: "https://org.example", AuthorizationURI: "https://login.example/t/oauth2/authorize"})
-	return h, ids, err
+	h, err := webapi.New(webapi.Options{Store: st, OrgURL: "https://org.example", AuthorizationURI: "https://login.example/t/oauth2/authorize"})
+	return withFakeIdentity(h), ids, err
 }
 
 func BenchmarkScaleRetrieveByID(b *testing.B) {

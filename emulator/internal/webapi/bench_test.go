@@ -24,11 +24,11 @@ func benchHandler(b *testing.B) http.Handler {
 	if _, err := st.EnsureApplicationUser(context.Background(), store.ApplicationUser{ApplicationID: adminAppID, RoleNames: []string{store.SystemAdministrator}}); err != nil {
 		b.Fatal(err)
 	}
-	h, err := webapi.New(webapi.Options{Store: st, Authenticator: fakeAuth{}, OrgURL: "https://org.example", AuthorizationURI: "https://login.example/t/oauth2/authorize"})
+	h, err := webapi.New(webapi.Options{Store: st, OrgURL: "https://org.example", AuthorizationURI: "https://login.example/t/oauth2/authorize"})
 	if err != nil {
 		b.Fatal(err)
 	}
-	return h
+	return withFakeIdentity(h)
 }
 
 func benchRequest(method, target, body string) *http.Request {

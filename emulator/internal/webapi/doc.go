@@ -1,8 +1,10 @@
 // Package webapi serves the Dataverse Web API (OData v4) of the emulator
 // under /api/data/v9.0/, v9.1/ and v9.2/.
 //
-// Every request's bearer token goes through an [Authenticator]; failures
-// get 401 with Dataverse's WWW-Authenticate challenge. A genuine token of
+// The caller-identity middleware (package caller) validates every request's
+// bearer token and puts the caller in the request context; the handler only
+// reads it, and answers a request without an authenticated caller 401 with
+// Dataverse's WWW-Authenticate challenge. A genuine token of
 // a tenant other than the organization's ([Options].TenantID) is a caller
 // that is not a member of the organization (403 0x80072560). The token's
 // app is mapped to its application user in the store, whose security

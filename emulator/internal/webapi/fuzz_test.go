@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/d365s2s/d365/emulator/internal/caller"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -87,10 +88,12 @@ func FuzzJSONValue(f *testing.F) {
 	})
 }
 
-// okAuth authenticates every request as one app.
-type okAuth struct{ app string }
-
-func (a okAuth) Authenticate(*http.Request) (Caller, error) { return Caller{ApplicationID: a.app}, nil }
+// asApp returns h with every request authenticated as the application app.
+func asApp(h http.Handler, app string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(caller.NewContext(r.Context(), caller.Caller{AppID: app, Authenticated: true})))
+	})
+}
 
 // FuzzCollectionQuery sends arbitrary query strings to a collection: the
 // handler must answer every one with a Dataverse status, never 500.
@@ -124,10 +127,11 @@ func FuzzCollectionQuery(f *testing.F) {
 	if _, err := st.EnsureApplicationUser(ctx, store.ApplicationUser{ApplicationID: app, RoleNames: []string{store.SystemAdministrator}}); err != nil {
 		f.Fatal(err)
 	}
-	h, err := New(Options{Store: st, Authenticator: okAuth{app}, OrgURL: "https://org.example", AuthorizationURI: "https://login.example/t/oauth2/authorize"})
+	api, err := New(Options{Store: st, OrgURL: "https://org.example", AuthorizationURI: "https://login.example/t/oauth2/authorize"})
 	if err != nil {
 		f.Fatal(err)
 	}
+	h := asApp(api, app)
 	seed := httptest.NewRequest(http.MethodPost, "https://org.example/api/data/v9.2/contacts", strings.NewReader(`{"firstname":"a","lastname":"b","annualincome":5}`))
 	seed.Header.Set("Content-Type", "application/json")
 	h.ServeHTTP(httptest.NewRecorder(), seed)
@@ -208,10 +212,11 @@ func FuzzFetchXML(f *testing.F) {
 	if _, err := st.EnsureApplicationUser(ctx, store.ApplicationUser{ApplicationID: app, RoleNames: []string{store.SystemAdministrator}}); err != nil {
 		f.Fatal(err)
 	}
-	h, err := New(Options{Store: st, Authenticator: okAuth{app}, OrgURL: "https://org.example", AuthorizationURI: "https://login.example/t/oauth2/authorize"})
+	api, err := New(Options{Store: st, OrgURL: "https://org.example", AuthorizationURI: "https://login.example/t/oauth2/authorize"})
 	if err != nil {
 		f.Fatal(err)
 	}
+	h := asApp(api, app)
 	seed := httptest.NewRequest(http.MethodPost, "https://org.example/api/data/v9.2/contacts", strings.NewReader(`{"firstname":"a","lastname":"b","annualincome":5}`))
 	seed.Header.Set("Content-Type", "application/json")
 	h.ServeHTTP(httptest.NewRecorder(), seed)

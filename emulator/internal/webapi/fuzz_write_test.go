@@ -73,11 +73,11 @@ func newWriteFixture(tb testing.TB) *writeFixture {
 	if _, err := st.EnsureApplicationUser(ctx, store.ApplicationUser{ApplicationID: app, RoleNames: []string{store.SystemAdministrator}}); err != nil {
 		tb.Fatal(err)
 	}
-	h, err := New(Options{Store: st, Authenticator: okAuth{app}, OrgURL: "https://org.example", AuthorizationURI: "https://login.example/t/oauth2/authorize"})
+	h, err := New(Options{Store: st, OrgURL: "https://org.example", AuthorizationURI: "https://login.example/t/oauth2/authorize"})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	f := &writeFixture{h: h, ids: map[*schema.Table]string{}}
+	f := &writeFixture{h: asApp(h, app), ids: map[*schema.Table]string{}}
 	org := st.Organization()
 	root := "/businessunits(" + org.BusinessUnitID + ")"
 	bodies := map[string]string{

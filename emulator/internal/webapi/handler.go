@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/d365s2s/d365/emulator/internal/caller"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -16,29 +17,10 @@ import (
 	"github.com/google/uuid"
 )
 
-// Caller is who sent a request, from a validated access token.
-type Caller struct {
-	TenantID      string // tid
-	ApplicationID string // appid / azp: the app registration's client id
-	ObjectID      string // oid: the service principal's object id
-}
-
-// Authenticator validates a request's bearer token (signature, issuer,
-// audience, lifetime). Any error makes the handler answer 401 with the
-// WWW-Authenticate challenge; err.Error() is the reason in words, safe to
-// log (it must never contain the token). A valid token of another tenant is
-// not an authentication failure: the authenticator returns its caller and
-// the handler refuses it with 403 (see Options.TenantID).
-type Authenticator interface {
-	Authenticate(r *http.Request) (Caller, error)
-}
-
 // Options configure a Handler.
 type Options struct {
 	// Store holds the data; required.
 	Store *store.Store
-	// Authenticator checks bearer tokens; required.
-	Authenticator Authenticator
 	// OrgURL is the environment URL without a trailing slash
 	// ("https://127.0.0.1:8365"); it is the base of OData-EntityId,
 	// @odata.context and @odata.nextLink, and the resource_id of the 401
@@ -64,11 +46,14 @@ type Options struct {
 // an emulator under test from buffering unbounded bodies.
 const DefaultMaxBodyBytes = 32 << 20
 
-// Handler serves the Dataverse Web API under /api/data/.
+// Handler serves the Dataverse Web API under /api/data/. It serves the
+// caller that the caller-identity middleware (caller.Middleware) put in the
+// request context: a request without an authenticated caller is answered 401
+// with the WWW-Authenticate challenge (Challenge), and a genuine token of
+// another tenant 403 (see Options.TenantID).
 type Handler struct {
 	store     *store.Store
 	schema    *schema.Schema
-	auth      Authenticator
 	orgURL    string
 	tenantID  string
 	challenge string
@@ -87,9 +72,6 @@ func New(opts Options) (*Handler, error) {
 	if opts.Store == nil {
 		return nil, errors.New("webapi: Options.Store is required")
 	}
-	if opts.Authenticator == nil {
-		return nil, errors.New("webapi: Options.Authenticator is required")
-	}
 	org := strings.TrimRight(opts.OrgURL, "/")
 	if u, err := url.Parse(org); err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("webapi: Options.OrgURL %q is not an absolute URL", opts.OrgURL)
@@ -100,10 +82,9 @@ func New(opts Options) (*Handler, error) {
 	h := &Handler{
 		store:     opts.Store,
 		schema:    opts.Store.Schema(),
-		auth:      opts.Authenticator,
 		orgURL:    org,
 		tenantID:  strings.TrimSpace(opts.TenantID),
-		challenge: "Bearer authorization_uri=" + opts.AuthorizationURI + ", resource_id=" + org + "/",
+		challenge: caller.Challenge(opts.AuthorizationURI, org),
 		log:       opts.Logger,
 		maxBody:   opts.MaxBodyBytes,
 	}
@@ -196,24 +177,30 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// Challenge is the WWW-Authenticate value the handler sends with a 401; the
+// traffic middleware sends the same with an injected 401.
+func (h *Handler) Challenge() string { return h.challenge }
+
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
-	caller, err := h.auth.Authenticate(r)
-	if err != nil {
-		h.log.Info("webapi: unauthenticated request", "method", r.Method, "path", r.URL.Path, "status", http.StatusUnauthorized, "reason", err.Error())
-		w.Header().Set("WWW-Authenticate", h.challenge)
-		w.Header().Set("Content-Length", "0")
-		w.WriteHeader(http.StatusUnauthorized)
+	who, identified := caller.FromContext(r.Context())
+	if !who.Authenticated {
+		reason := who.Refusal
+		if !identified {
+			reason = "the request did not come through the caller-identity middleware"
+		}
+		h.log.Info("webapi: unauthenticated request", "method", r.Method, "path", r.URL.Path, "status", http.StatusUnauthorized, "reason", reason)
+		caller.WriteUnauthorized(w, h.challenge)
 		return nil
 	}
-	if h.tenantID != "" && !strings.EqualFold(caller.TenantID, h.tenantID) {
+	if h.tenantID != "" && !strings.EqualFold(who.TenantID, h.tenantID) {
 		// The token is genuine but was issued by another tenant: its app
 		// has no application user in this organization, whatever the
 		// application users of the organization's own tenant are.
 		h.log.Info("webapi: token of another tenant", "method", r.Method, "path", r.URL.Path,
-			"token_tenant", caller.TenantID, "organization_tenant", h.tenantID)
+			"token_tenant", who.TenantID, "organization_tenant", h.tenantID)
 		return errNotMemberOfOrganization()
 	}
-	p, err := h.store.ApplicationUser(r.Context(), caller.ApplicationID)
+	p, err := h.store.ApplicationUser(r.Context(), who.AppID)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/d365s2s/d365/emulator/internal/caller"
 	"io"
 	"log/slog"
 	"net/http"
@@ -35,30 +36,41 @@ const (
 	readerObjectID = "20000000-0000-0000-0000-000000000002"
 )
 
-// fakeAuth maps bearer values to callers, as a token validator would.
-type fakeAuth struct{}
-
-func (fakeAuth) Authenticate(r *http.Request) (webapi.Caller, error) {
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok {
-		return webapi.Caller{}, errors.New("no bearer token")
-	}
+// fakeValidate maps bearer values to callers, as a token validator would.
+func fakeValidate(token string) (caller.Caller, error) {
 	apps := map[string]string{
 		tokenAdmin: adminAppID, tokenReader: readerAppID, tokenStranger: strangerAppID,
 		tokenDisabled: disabledAppID, tokenNoRoles: noRolesAppID,
 	}
-	if token == tokenPanic {
-		panic("authenticator exploded")
-	}
 	if token == tokenForeign {
-		return webapi.Caller{TenantID: foreignTenant, ApplicationID: adminAppID}, nil
+		return caller.Caller{TenantID: foreignTenant, AppID: adminAppID}, nil
 	}
 	app, ok := apps[token]
-	if !ok {
-		return webapi.Caller{}, errors.New("the token's signature is not valid")
+	if !ok && token != tokenPanic {
+		return caller.Caller{}, errors.New("the token's signature is not valid")
 	}
-	return webapi.Caller{TenantID: tenantID, ApplicationID: app, ObjectID: "20000000-0000-0000-0000-00000000000" + app[len(app)-1:]}, nil
+	return caller.Caller{TenantID: tenantID, AppID: app, ObjectID: "20000000-0000-0000-0000-00000000000" + app[len(app)-1:]}, nil
 }
+
+// withFakeIdentity puts h behind the caller-identity middleware with
+// fakeValidate, as the emulator puts the Web API behind it with the token
+// service's validation. A request with tokenPanic reaches h with a context
+// that panics when the handler reads its caller.
+func withFakeIdentity(h http.Handler) http.Handler {
+	identified := caller.Middleware(fakeValidate)(h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "Bearer "+tokenPanic {
+			h.ServeHTTP(w, r.WithContext(explodingContext{r.Context()}))
+			return
+		}
+		identified.ServeHTTP(w, r)
+	})
+}
+
+// explodingContext panics when anything is looked up in it.
+type explodingContext struct{ context.Context }
+
+func (explodingContext) Value(any) any { panic("context exploded") }
 
 // env is a store and a handler behind a real TLS listener.
 type env struct {
@@ -99,7 +111,6 @@ func newEnvConfig(t *testing.T, dataDir string, opts *store.Options, configure f
 	t.Cleanup(srv.Close)
 	o := webapi.Options{
 		Store:            st,
-		Authenticator:    fakeAuth{},
 		OrgURL:           srv.URL,
 		AuthorizationURI: srv.URL + "/" + tenantID + "/oauth2/authorize",
 		TenantID:         tenantID,
@@ -113,7 +124,7 @@ func newEnvConfig(t *testing.T, dataDir string, opts *store.Options, configure f
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler = h
+	handler = withFakeIdentity(h)
 	return &env{t: t, store: st, srv: srv, client: srv.Client(), org: srv.URL}
 }
 
