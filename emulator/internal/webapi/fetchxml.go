@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 	"github.com/d365s2s/d365/emulator/internal/odata"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
@@ -22,10 +23,10 @@ import (
 // fetchXMLQuery answers a collection GET with fetchXml.
 func (req *request) fetchXMLQuery(t *schema.Table, q *odata.Query, base store.Cond) error {
 	if base != nil {
-		return fetchError(codeQuerySyntax, "The fetchXml parameter can only be used on an entity set (%s), not on a navigation property.", t.EntitySetName)
+		return fetchError(dverr.CodeQuerySyntax, "The fetchXml parameter can only be used on an entity set (%s), not on a navigation property.", t.EntitySetName)
 	}
 	if q.Select != nil || q.Filter != nil || q.OrderBy != nil || q.Top != nil || q.Expand != nil || q.Apply != nil || q.SkipToken != "" {
-		return fetchError(codeQuerySyntax, "The fetchXml parameter cannot be combined with $select, $filter, $orderby, $top, $expand, $apply or $skiptoken; express them in the FetchXML query.")
+		return fetchError(dverr.CodeQuerySyntax, "The fetchXml parameter cannot be combined with $select, $filter, $orderby, $top, $expand, $apply or $skiptoken; express them in the FetchXML query.")
 	}
 	fq, err := parseFetchXML(q.FetchXML)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
 )
@@ -34,7 +35,7 @@ func (fb *fetchBinder) bindAggregate() error {
 	var items []pending
 	bindAttrs := func(scope *fetchScope, e *fetchEntity) error {
 		if e.allAttrs {
-			return fetchError(codeFetchAttrWithAggregate, "Attributes can not be returned when aggregate operation is specified. Remove <all-attributes> from '%s'.", scope.table.LogicalName)
+			return fetchError(dverr.CodeFetchAttrWithAggregate, "Attributes can not be returned when aggregate operation is specified. Remove <all-attributes> from '%s'.", scope.table.LogicalName)
 		}
 		for _, a := range e.attrs {
 			c, ok := scope.table.Column(a.name)
@@ -43,14 +44,14 @@ func (fb *fetchBinder) bindAggregate() error {
 			}
 			switch {
 			case a.groupBy && a.aggregate != "":
-				return fetchError(codeFetchGroupByAndAggregate, "An attribute can either be an aggregate or a Group By but not both. The attribute '%s' has both.", a.name)
+				return fetchError(dverr.CodeFetchGroupByAndAggregate, "An attribute can either be an aggregate or a Group By but not both. The attribute '%s' has both.", a.name)
 			case !a.groupBy && a.aggregate == "":
-				return fetchError(codeFetchAttrWithAggregate, "Attributes can not be returned when aggregate operation is specified. The attribute '%s' needs groupby='true' or an aggregate.", a.name)
+				return fetchError(dverr.CodeFetchAttrWithAggregate, "Attributes can not be returned when aggregate operation is specified. The attribute '%s' needs groupby='true' or an aggregate.", a.name)
 			}
 			key := a.alias
 			if key == "" {
 				if !a.groupBy {
-					return fetchError(codeFetchInvalidAlias, "Invalid alias for aggregate operation. The aggregate of '%s' needs an alias.", a.name)
+					return fetchError(dverr.CodeFetchInvalidAlias, "Invalid alias for aggregate operation. The aggregate of '%s' needs an alias.", a.name)
 				}
 				key = a.name
 				if scope.join != nil {
@@ -68,9 +69,9 @@ func (fb *fetchBinder) bindAggregate() error {
 					case a.dateGrouping == "fiscal-period" || a.dateGrouping == "fiscal-year":
 						return errNotImplemented("dategrouping='" + a.dateGrouping + "'")
 					case !known:
-						return fetchError(codeFetchInvalidDateGrouping, "An invalid value was specified for dategrouping. '%s' is not one of day, week, month, quarter, year, fiscal-period, fiscal-year.", a.dateGrouping)
+						return fetchError(dverr.CodeFetchInvalidDateGrouping, "An invalid value was specified for dategrouping. '%s' is not one of day, week, month, quarter, year, fiscal-period, fiscal-year.", a.dateGrouping)
 					case c.Type != schema.TypeDateTime:
-						return fetchError(codeFetchInvalidDateGrouping, "An invalid value was specified for dategrouping. '%s' is not a date and time column.", a.name)
+						return fetchError(dverr.CodeFetchInvalidDateGrouping, "An invalid value was specified for dategrouping. '%s' is not a date and time column.", a.name)
 					}
 					p.item.date = part
 				}
@@ -78,20 +79,20 @@ func (fb *fetchBinder) bindAggregate() error {
 				continue
 			}
 			if a.dateGrouping != "" {
-				return fetchError(codeFetchInvalidDateGrouping, "An invalid value was specified for dategrouping. dategrouping applies only to groupby attributes, not to the aggregate '%s'.", key)
+				return fetchError(dverr.CodeFetchInvalidDateGrouping, "An invalid value was specified for dategrouping. dategrouping applies only to groupby attributes, not to the aggregate '%s'.", key)
 			}
 			fn, known := fetchAggregateFuncs[a.aggregate]
 			if !known {
-				return fetchError(codeFetchInvalidAggregate, "An error occurred while processing Aggregates in Query. '%s' is not an aggregate function; use count, countcolumn, sum, avg, min or max.", a.aggregate)
+				return fetchError(dverr.CodeFetchInvalidAggregate, "An error occurred while processing Aggregates in Query. '%s' is not an aggregate function; use count, countcolumn, sum, avg, min or max.", a.aggregate)
 			}
 			switch fn {
 			case store.AggSum, store.AggAverage:
 				if !c.Type.IsNumeric() {
-					return fetchError(codeFetchAggregateType, "Aggregate %s is not supported for attribute of type %s.", a.aggregate, c.Type)
+					return fetchError(dverr.CodeFetchAggregateType, "Aggregate %s is not supported for attribute of type %s.", a.aggregate, c.Type)
 				}
 			case store.AggMin, store.AggMax:
 				if !c.Type.IsNumeric() && c.Type != schema.TypeDateTime {
-					return fetchError(codeFetchAggregateType, "Aggregate %s is not supported for attribute of type %s.", a.aggregate, c.Type)
+					return fetchError(dverr.CodeFetchAggregateType, "Aggregate %s is not supported for attribute of type %s.", a.aggregate, c.Type)
 				}
 			case store.AggCountColumn:
 				if a.distinct {
@@ -126,7 +127,7 @@ func (fb *fetchBinder) bindAggregate() error {
 		return err
 	}
 	if len(items) == 0 {
-		return fetchError(codeFetchInvalidAggregate, "An error occurred while processing Aggregates in Query. An aggregate query needs at least one attribute with groupby='true' or an aggregate.")
+		return fetchError(dverr.CodeFetchInvalidAggregate, "An error occurred while processing Aggregates in Query. An aggregate query needs at least one attribute with groupby='true' or an aggregate.")
 	}
 	// The store returns groups first, then measures.
 	groups := 0
@@ -162,14 +163,14 @@ func (fb *fetchBinder) bindAggregate() error {
 	collect(plan.fq.entity.links)
 	for _, o := range orders {
 		if o.attribute != "" && o.alias == "" {
-			return fetchError(codeFetchOrderAttrAggregate, "An attribute cannot be specified for an order clause for an aggregate Query. Use an alias. The order has attribute='%s'.", o.attribute)
+			return fetchError(dverr.CodeFetchOrderAttrAggregate, "An attribute cannot be specified for an order clause for an aggregate Query. Use an alias. The order has attribute='%s'.", o.attribute)
 		}
 		if o.alias == "" {
-			return fetchError(codeFetchOrderAliasRequired, "An alias is required for an order clause for an aggregate Query.")
+			return fetchError(dverr.CodeFetchOrderAliasRequired, "An alias is required for an order clause for an aggregate Query.")
 		}
 		i := slices.IndexFunc(plan.aggItems, func(it fetchAggItem) bool { return it.key == o.alias })
 		if i < 0 {
-			return fetchError(codeFetchInvalidAlias, "Invalid alias for aggregate operation. The order refers to the alias '%s', which no attribute has.", o.alias)
+			return fetchError(dverr.CodeFetchInvalidAlias, "Invalid alias for aggregate operation. The order refers to the alias '%s', which no attribute has.", o.alias)
 		}
 		plan.aggSorts = append(plan.aggSorts, fetchSort{index: plan.aggItems[i].index, desc: o.desc})
 	}

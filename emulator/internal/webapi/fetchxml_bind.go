@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
 )
@@ -85,7 +86,7 @@ func fetchEntityName(t *schema.Table) string { return t.SchemaName }
 
 // errFetchNoAttribute is QueryBuilderNoAttribute with the service's text.
 func errFetchNoAttribute(t *schema.Table, name string) *apiError {
-	return fetchError(codeFetchNoAttribute, "'%s' entity doesn't contain attribute with Name = '%s' and NameMapping = 'Logical' (look up attribute by name is case-sensitive).",
+	return fetchError(dverr.CodeFetchNoAttribute, "'%s' entity doesn't contain attribute with Name = '%s' and NameMapping = 'Logical' (look up attribute by name is case-sensitive).",
 		fetchEntityName(t), name)
 }
 
@@ -99,18 +100,18 @@ func generatedLinkAlias(name string, n int) string { return name + strconv.Itoa(
 func bindFetch(sch *schema.Schema, t *schema.Table, p *store.Principal, now time.Time, fq *fetchQuery) (*fetchPlan, error) {
 	if fq.entity.name != t.LogicalName {
 		if _, known := sch.Table(fq.entity.name); !known {
-			return nil, fetchError(codeFetchNoEntity, "The specified entity was not found. There is no table with the logical name '%s'.", fq.entity.name)
+			return nil, fetchError(dverr.CodeFetchNoEntity, "The specified entity was not found. There is no table with the logical name '%s'.", fq.entity.name)
 		}
-		return nil, fetchError(codeFetchEntitiesDontMatch, "The entity name specified in fetchxml does not match the entity name specified in the Entity or Query Expression.")
+		return nil, fetchError(dverr.CodeFetchEntitiesDontMatch, "The entity name specified in fetchxml does not match the entity name specified in the Entity or Query Expression.")
 	}
 	if fq.top > maxPageSize || fq.count > maxPageSize {
-		return nil, fetchError(codeFetchInvalidValue, "Invalid value specified for type. The top and count attributes of <fetch> cannot exceed %d.", maxPageSize)
+		return nil, fetchError(dverr.CodeFetchInvalidValue, "Invalid value specified for type. The top and count attributes of <fetch> cannot exceed %d.", maxPageSize)
 	}
 	if fq.top > 0 && (fq.count > 0 || fq.page > 0) {
-		return nil, fetchError(codeFetchInvalidValue, "Invalid value specified for type. The top attribute cannot be combined with page or count; use count and page to page results.")
+		return nil, fetchError(dverr.CodeFetchInvalidValue, "Invalid value specified for type. The top attribute cannot be combined with page or count; use count and page to page results.")
 	}
 	if fq.top > 0 && fq.totalCount {
-		return nil, fetchError(codeFetchInvalidValue, "Invalid value specified for type. The top attribute cannot be combined with returntotalrecordcount.")
+		return nil, fetchError(dverr.CodeFetchInvalidValue, "Invalid value specified for type. The top attribute cannot be combined with returntotalrecordcount.")
 	}
 	fb := &fetchBinder{sch: sch, p: p, now: now, scopes: map[string]*fetchScope{}, linkScopes: map[*fetchLink]*fetchScope{}, aliases: map[string]bool{}}
 	root := &fetchScope{table: t, name: fq.entity.name}
@@ -154,7 +155,7 @@ func (fb *fetchBinder) bindLinks(parent *fetchScope, links []*fetchLink) ([]*sto
 			t, ok = fb.sch.IntersectTable(l.name)
 		}
 		if !ok {
-			return nil, fetchError(codeFetchNoEntity, "The specified entity was not found. There is no table with the logical name '%s' (link-entity).", l.name)
+			return nil, fetchError(dverr.CodeFetchNoEntity, "The specified entity was not found. There is no table with the logical name '%s' (link-entity).", l.name)
 		}
 		from, ok := t.Column(l.from)
 		if !ok {
@@ -165,7 +166,7 @@ func (fb *fetchBinder) bindLinks(parent *fetchScope, links []*fetchLink) ([]*sto
 			return nil, errFetchNoAttribute(parent.table, l.to)
 		}
 		if from.EdmType() != to.EdmType() {
-			return nil, fetchError(store.CodeJoinTypeMismatch, "Data Types don't match for the link-entity join attributes '%s', '%s'.", l.from, l.to)
+			return nil, fetchError(dverr.CodeJoinTypeMismatch, "Data Types don't match for the link-entity join attributes '%s', '%s'.", l.from, l.to)
 		}
 		j := &store.Join{Table: t, From: from, To: to}
 		switch l.linkType {
@@ -175,14 +176,14 @@ func (fb *fetchBinder) bindLinks(parent *fetchScope, links []*fetchLink) ([]*sto
 		case "natural", "in", "exists", "matchfirstrowusingcrossapply", "any", "not any", "all", "not all":
 			return nil, errNotImplemented("the FetchXML link-type '" + l.linkType + "'")
 		default:
-			return nil, fetchError(codeFetchInvalidLinkType, "The only valid values for link-type attribute are 'natural', 'inner','in','exists','matchfirstrowusingcrossapply' and 'outer'. The link-entity '%s' has link-type='%s'.", l.name, l.linkType)
+			return nil, fetchError(dverr.CodeFetchInvalidLinkType, "The only valid values for link-type attribute are 'natural', 'inner','in','exists','matchfirstrowusingcrossapply' and 'outer'. The link-entity '%s' has link-type='%s'.", l.name, l.linkType)
 		}
 		alias := l.alias
 		if alias == "" {
 			alias = generatedLinkAlias(l.name, fb.links)
 		}
 		if _, dup := fb.scopes[alias]; dup || alias == fb.plan.root.name {
-			return nil, fetchError(codeFetchDuplicateAlias, "FetchXML should have unique aliases. The alias '%s' is used twice.", alias)
+			return nil, fetchError(dverr.CodeFetchDuplicateAlias, "FetchXML should have unique aliases. The alias '%s' is used twice.", alias)
 		}
 		scope := &fetchScope{table: t, join: j, alias: alias, name: l.name}
 		fb.scopes[alias] = scope
@@ -274,7 +275,7 @@ func (fb *fetchBinder) conditionScope(name string, scope *fetchScope, atRoot boo
 		if name == scope.alias || name == scope.name {
 			return scope, nil
 		}
-		return nil, fetchError(codeFetchAliasDoesNotExist, "The specified alias for the given entity in the condition does not exist. A condition inside the link-entity '%s' can only refer to that link-entity, not to '%s'; move it to the entity's filter.", scope.alias, name)
+		return nil, fetchError(dverr.CodeFetchAliasDoesNotExist, "The specified alias for the given entity in the condition does not exist. A condition inside the link-entity '%s' can only refer to that link-entity, not to '%s'; move it to the entity's filter.", scope.alias, name)
 	}
 	if s, ok := fb.scopes[name]; ok {
 		return s, nil
@@ -282,7 +283,7 @@ func (fb *fetchBinder) conditionScope(name string, scope *fetchScope, atRoot boo
 	if name == fb.plan.root.name {
 		return fb.plan.root, nil
 	}
-	return nil, fetchError(codeFetchAliasDoesNotExist, "The specified alias for the given entity in the condition does not exist. No link-entity has the alias '%s'.", name)
+	return nil, fetchError(dverr.CodeFetchAliasDoesNotExist, "The specified alias for the given entity in the condition does not exist. No link-entity has the alias '%s'.", name)
 }
 
 func (fb *fetchBinder) bindCondition(c *fetchCondition, scope *fetchScope, atRoot bool) (store.Cond, error) {
@@ -318,7 +319,7 @@ func (fb *fetchBinder) bindColumns() error {
 	e := plan.fq.entity
 	for _, a := range e.attrs {
 		if a.aggregate != "" || a.groupBy || a.dateGrouping != "" {
-			return fetchError(codeFetchInvalidAggregate, "An error occurred while processing Aggregates in Query. The attribute '%s' has aggregate, groupby or dategrouping, but the <fetch> element does not have aggregate='true'.", a.name)
+			return fetchError(dverr.CodeFetchInvalidAggregate, "An error occurred while processing Aggregates in Query. The attribute '%s' has aggregate, groupby or dategrouping, but the <fetch> element does not have aggregate='true'.", a.name)
 		}
 		c, ok := t.Column(a.name)
 		if !ok || !c.ValidForRead {
@@ -390,7 +391,7 @@ func (fb *fetchBinder) bindColumns() error {
 			}
 			for _, a := range l.attrs {
 				if a.aggregate != "" || a.groupBy || a.dateGrouping != "" {
-					return fetchError(codeFetchInvalidAggregate, "An error occurred while processing Aggregates in Query. The attribute '%s' has aggregate, groupby or dategrouping, but the <fetch> element does not have aggregate='true'.", a.name)
+					return fetchError(dverr.CodeFetchInvalidAggregate, "An error occurred while processing Aggregates in Query. The attribute '%s' has aggregate, groupby or dategrouping, but the <fetch> element does not have aggregate='true'.", a.name)
 				}
 				c, ok := scope.table.Column(a.name)
 				if !ok || !c.ValidForRead {
@@ -436,7 +437,7 @@ func contextName(c *schema.Column) []string {
 // claimAlias records an attribute alias, refusing duplicates.
 func (fb *fetchBinder) claimAlias(alias string) error {
 	if fb.aliases[alias] {
-		return fetchError(codeFetchDuplicateAlias, "FetchXML should have unique aliases. The alias '%s' is used twice.", alias)
+		return fetchError(dverr.CodeFetchDuplicateAlias, "FetchXML should have unique aliases. The alias '%s' is used twice.", alias)
 	}
 	fb.aliases[alias] = true
 	return nil
@@ -450,10 +451,10 @@ func (fb *fetchBinder) bindOrders() error {
 	var orders []store.Order
 	add := func(o *fetchOrder, scope *fetchScope, atRoot bool) error {
 		if o.alias != "" {
-			return fetchError(codeFetchOrderAliasPlain, "An alias cannot be specified for an order clause for a non-aggregate Query. Use an attribute. The order has alias='%s'.", o.alias)
+			return fetchError(dverr.CodeFetchOrderAliasPlain, "An alias cannot be specified for an order clause for a non-aggregate Query. Use an attribute. The order has alias='%s'.", o.alias)
 		}
 		if o.attribute == "" {
-			return fetchError(codeFetchOrderAttrRequired, "An attribute is required for an order clause for a non-aggregate Query.")
+			return fetchError(dverr.CodeFetchOrderAttrRequired, "An attribute is required for an order clause for a non-aggregate Query.")
 		}
 		target, err := fb.conditionScope(o.entityName, scope, atRoot)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
 	"github.com/google/uuid"
@@ -42,20 +43,12 @@ var fetchCompareOps = map[string]store.Op{
 	"eq": store.OpEq, "ne": store.OpNe, "neq": store.OpNe, "gt": store.OpGt, "ge": store.OpGe, "lt": store.OpLt, "le": store.OpLe,
 }
 
-// codeFetchBadCondition is QueryBuilderBad_Condition, and
-// codeFetchConversion the failure to read a condition value as the
-// column's type [unverified code].
-const (
-	codeFetchBadCondition = "0x80041106"
-	codeFetchConversion   = "0x80040203"
-)
-
 func errBadCondition(col *schema.Column, op, need string) *apiError {
-	return fetchError(codeFetchBadCondition, "Incorrect filter condition or conditions. The '%s' operator on '%s.%s' needs %s.", op, col.Table.LogicalName, col.LogicalName, need)
+	return fetchError(dverr.CodeFetchBadCondition, "Incorrect filter condition or conditions. The '%s' operator on '%s.%s' needs %s.", op, col.Table.LogicalName, col.LogicalName, need)
 }
 
 func errUnsupportedOperator(col *schema.Column, op string) *apiError {
-	return fetchError(codeFetchInvalidOperator, "Unsupported condition operator. The operator '%s' cannot be used with '%s.%s' (%s).", op, col.Table.LogicalName, col.LogicalName, col.Type)
+	return fetchError(dverr.CodeFetchInvalidOperator, "Unsupported condition operator. The operator '%s' cannot be used with '%s.%s' (%s).", op, col.Table.LogicalName, col.LogicalName, col.Type)
 }
 
 // bindOperator compiles one condition on col.
@@ -80,7 +73,7 @@ func (fb *fetchBinder) bindOperator(c *fetchCondition, col *schema.Column, scope
 				return nil, errFetchNoAttribute(scope.table, c.valueOf)
 			}
 			if other.EdmType() != col.EdmType() {
-				return nil, fetchError(codeFetchBadCondition, "Incorrect filter condition or conditions. '%s' and '%s' have different types and cannot be compared.", col.LogicalName, other.LogicalName)
+				return nil, fetchError(dverr.CodeFetchBadCondition, "Incorrect filter condition or conditions. '%s' and '%s' have different types and cannot be compared.", col.LogicalName, other.LogicalName)
 			}
 			return store.CompareColumns(col, cmp, other), nil
 		}
@@ -95,7 +88,7 @@ func (fb *fetchBinder) bindOperator(c *fetchCondition, col *schema.Column, scope
 		return store.Compare(col, cmp, v), nil
 	}
 	if c.valueOf != "" {
-		return nil, fetchError(codeFetchBadCondition, "Incorrect filter condition or conditions. valueof can only be used with eq, ne, gt, ge, lt and le, not '%s'.", op)
+		return nil, fetchError(dverr.CodeFetchBadCondition, "Incorrect filter condition or conditions. valueof can only be used with eq, ne, gt, ge, lt and le, not '%s'.", op)
 	}
 	switch op {
 	case "null", "not-null":
@@ -225,7 +218,7 @@ func (fb *fetchBinder) bindOperator(c *fetchCondition, col *schema.Column, scope
 	if fetchUnsupportedOperators[op] {
 		return nil, errNotImplemented("the FetchXML condition operator '" + op + "'")
 	}
-	return nil, fetchError(codeFetchInvalidOperator, "Unsupported condition operator. '%s' is not a FetchXML condition operator.", op)
+	return nil, fetchError(dverr.CodeFetchInvalidOperator, "Unsupported condition operator. '%s' is not a FetchXML condition operator.", op)
 }
 
 // netTypeNames are the .NET type names Dataverse's conversion errors use.
@@ -244,7 +237,7 @@ func errFetchConversion(col *schema.Column, value, reason string) *apiError {
 	if typ == "" {
 		typ = "System.String"
 	}
-	return fetchError(codeFetchConversion, "An exception System.FormatException was thrown while trying to convert input value '%s' to attribute '%s.%s'. Expected type of attribute value: %s. Exception raised: %s",
+	return fetchError(dverr.CodeFetchConversion, "An exception System.FormatException was thrown while trying to convert input value '%s' to attribute '%s.%s'. Expected type of attribute value: %s. Exception raised: %s",
 		value, col.Table.LogicalName, col.LogicalName, typ, reason)
 }
 

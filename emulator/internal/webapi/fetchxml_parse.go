@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 )
 
 // The FetchXML syntax tree. The parser checks the document's shape
@@ -70,44 +72,6 @@ type fetchCondition struct {
 	values                          []string // <value> children
 }
 
-// Dataverse's QueryBuilder error codes (CommonErrorCodes), with the
-// messages of the Web service error list. Where the platform's text says
-// nothing about the input, the emulator appends what was wrong.
-const (
-	codeFetchInvalidXML          = "0x80040201" // InvalidXml: "Invalid XML."
-	codeFetchNoEntity            = "0x80041102" // QueryBuilderNoEntity
-	codeFetchNoAttribute         = "0x80041103" // QueryBuilderNoAttribute
-	codeFetchAttrWithAggregate   = "0x80041107" // QueryBuilderAttribute_With_Aggregate
-	codeFetchInvalidValue        = "0x80041108" // QueryBuilderInvalid_Value
-	codeFetchInvalidAlias        = "0x80041109" // QueryBuilderInvalid_Alias
-	codeFetchAliasDoesNotExist   = "0x8004110a" // QueryBuilderAlias_Does_Not_Exist
-	codeFetchInvalidDistinct     = "0x80041115" // QueryBuilderDeserializeInvalidDistinct
-	codeFetchInvalidMapping      = "0x80041116" // QueryBuilderDeserializeInvalidMapping
-	codeFetchInvalidLinkType     = "0x80041117" // QueryBuilderDeserializeInvalidLinkType
-	codeFetchInvalidNoLock       = "0x80041118" // QueryBuilderDeserializeInvalidNoLock
-	codeFetchInvalidDescending   = "0x80041119" // QueryBuilderDeserializeInvalidDescending
-	codeFetchInvalidAggregate    = "0x8004111a" // QueryBuilderDeserializeInvalidAggregate
-	codeFetchInvalidNode         = "0x8004111c" // QueryBuilderDeserializeInvalidNode
-	codeFetchInvalidUtcOffset    = "0x8004111d" // QueryBuilderDeserializeInvalidUtcOffset
-	codeFetchAttributeNotFound   = "0x8004111e" // QueryBuilderAttributeNotFound
-	codeFetchInvalidOperator     = "0x80041120" // QueryBuilderInvalidConditionOperator
-	codeFetchInvalidFilterType   = "0x80041122" // QueryBuilderInvalidFilterType
-	codeFetchElementNotFound     = "0x80041123" // QueryBuilderElementNotFound
-	codeFetchEmptyXML            = "0x80041124" // QueryBuilderDeserializeEmptyXml
-	codeFetchEntitiesDontMatch   = "0x80041128" // QueryBuilderEntitiesDontMatch
-	codeFetchPagingOrderBy       = "0x80041129" // QueryBuilderPagingOrderBy
-	codeFetchInvalidPagingCookie = "0x8004112a" // QueryBuilderInvalidPagingCookie
-	codeFetchInvalidGroupBy      = "0x8004112e" // QueryBuilderDeserializeInvalidGroupBy
-	codeFetchAggregateType       = "0x8004112f" // QueryBuilderInvalidAggregateAttribute
-	codeFetchDuplicateAlias      = "0x80041130" // QueryBuilderDuplicateAlias
-	codeFetchOrderAttrAggregate  = "0x80041131" // QueryBuilderAttributeNotAllowedForAggregateOrderBy
-	codeFetchOrderAliasPlain     = "0x80041132" // QueryBuilderAliasNotAllowedForNonAggregateOrderBy
-	codeFetchOrderAttrRequired   = "0x80041133" // QueryBuilderAttributeRequiredForNonAggregateOrderBy
-	codeFetchOrderAliasRequired  = "0x80041134" // QueryBuilderAliasRequiredForAggregateOrderBy
-	codeFetchInvalidDateGrouping = "0x80041135" // QueryBuilderInvalidDateGrouping
-	codeFetchGroupByAndAggregate = "0x80041137" // QueryBuilderAttributeCannotBeGroupByAndAggregate
-)
-
 // fetchError is a 400 in the error envelope.
 func fetchError(code, format string, args ...any) *apiError {
 	return newError(http.StatusBadRequest, code, format, args...)
@@ -160,14 +124,14 @@ type element struct {
 // QueryBuilder code and a message naming what is wrong.
 func parseFetchXML(text string) (*fetchQuery, error) {
 	if strings.TrimSpace(text) == "" {
-		return nil, fetchError(codeFetchEmptyXML, "Xml String can't be null. The fetchXml parameter is empty.")
+		return nil, fetchError(dverr.CodeFetchEmptyXML, "Xml String can't be null. The fetchXml parameter is empty.")
 	}
 	root, err := parseElements(text)
 	if err != nil {
 		return nil, err
 	}
 	if root.name != "fetch" {
-		return nil, fetchError(codeFetchInvalidNode, "The element node encountered is invalid. The root element of a FetchXML query must be <fetch>, not <%s>.", root.name)
+		return nil, fetchError(dverr.CodeFetchInvalidNode, "The element node encountered is invalid. The root element of a FetchXML query must be <fetch>, not <%s>.", root.name)
 	}
 	return readFetch(root)
 }
@@ -185,37 +149,37 @@ func parseElements(text string) (*element, error) {
 			break
 		}
 		if err != nil {
-			return nil, fetchError(codeFetchInvalidXML, "Invalid XML. The fetchXml parameter is not well-formed XML: %s.", strings.TrimPrefix(err.Error(), "XML syntax error on "))
+			return nil, fetchError(dverr.CodeFetchInvalidXML, "Invalid XML. The fetchXml parameter is not well-formed XML: %s.", strings.TrimPrefix(err.Error(), "XML syntax error on "))
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
 			n++
 			if len(stack) >= fetchMaxDepth || n > fetchMaxElements {
-				return nil, fetchError(codeFetchInvalidXML, "Invalid XML. The FetchXML query is nested more than %d levels deep or has more than %d elements.", fetchMaxDepth, fetchMaxElements)
+				return nil, fetchError(dverr.CodeFetchInvalidXML, "Invalid XML. The FetchXML query is nested more than %d levels deep or has more than %d elements.", fetchMaxDepth, fetchMaxElements)
 			}
 			if t.Name.Space != "" {
-				return nil, fetchError(codeFetchInvalidNode, "The element node encountered is invalid. FetchXML elements have no namespace; <%s:%s> is not a FetchXML element.", t.Name.Space, t.Name.Local)
+				return nil, fetchError(dverr.CodeFetchInvalidNode, "The element node encountered is invalid. FetchXML elements have no namespace; <%s:%s> is not a FetchXML element.", t.Name.Space, t.Name.Local)
 			}
 			el := &element{name: t.Name.Local, attrs: make(map[string]string, len(t.Attr))}
 			allowed, known := fetchAttributes[el.name]
 			if !known {
-				return nil, fetchError(codeFetchInvalidNode, "The element node encountered is invalid. <%s> is not a FetchXML element.", el.name)
+				return nil, fetchError(dverr.CodeFetchInvalidNode, "The element node encountered is invalid. <%s> is not a FetchXML element.", el.name)
 			}
 			for _, a := range t.Attr {
 				if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
 					continue
 				}
 				if a.Name.Space != "" || !allowed[a.Name.Local] {
-					return nil, fetchError(codeFetchInvalidXML, "Invalid XML. The '%s' attribute is not declared on the <%s> element.", a.Name.Local, el.name)
+					return nil, fetchError(dverr.CodeFetchInvalidXML, "Invalid XML. The '%s' attribute is not declared on the <%s> element.", a.Name.Local, el.name)
 				}
 				if _, dup := el.attrs[a.Name.Local]; dup {
-					return nil, fetchError(codeFetchInvalidXML, "Invalid XML. The '%s' attribute appears twice on the <%s> element.", a.Name.Local, el.name)
+					return nil, fetchError(dverr.CodeFetchInvalidXML, "Invalid XML. The '%s' attribute appears twice on the <%s> element.", a.Name.Local, el.name)
 				}
 				el.attrs[a.Name.Local] = a.Value
 			}
 			if len(stack) == 0 {
 				if root != nil {
-					return nil, fetchError(codeFetchInvalidXML, "Invalid XML. The document has more than one root element.")
+					return nil, fetchError(dverr.CodeFetchInvalidXML, "Invalid XML. The document has more than one root element.")
 				}
 				root = el
 			} else {
@@ -229,14 +193,14 @@ func parseElements(text string) (*element, error) {
 			if len(stack) > 0 {
 				stack[len(stack)-1].text.Write(t)
 			} else if strings.TrimSpace(string(t)) != "" {
-				return nil, fetchError(codeFetchInvalidXML, "Invalid XML. Text is not allowed outside the <fetch> element.")
+				return nil, fetchError(dverr.CodeFetchInvalidXML, "Invalid XML. Text is not allowed outside the <fetch> element.")
 			}
 		case xml.Directive:
-			return nil, fetchError(codeFetchInvalidXML, "Invalid XML. Document type declarations are not allowed in FetchXML.")
+			return nil, fetchError(dverr.CodeFetchInvalidXML, "Invalid XML. Document type declarations are not allowed in FetchXML.")
 		}
 	}
 	if root == nil {
-		return nil, fetchError(codeFetchElementNotFound, "A required element was not specified. The fetchXml parameter has no <fetch> element.")
+		return nil, fetchError(dverr.CodeFetchElementNotFound, "A required element was not specified. The fetchXml parameter has no <fetch> element.")
 	}
 	return root, nil
 }
@@ -245,7 +209,7 @@ func parseElements(text string) (*element, error) {
 // and that el has no text.
 func checkChildren(el *element, allowed ...string) error {
 	if strings.TrimSpace(el.text.String()) != "" {
-		return fetchError(codeFetchInvalidXML, "Invalid XML. The <%s> element cannot contain text.", el.name)
+		return fetchError(dverr.CodeFetchInvalidXML, "Invalid XML. The <%s> element cannot contain text.", el.name)
 	}
 	for _, c := range el.children {
 		ok := false
@@ -253,7 +217,7 @@ func checkChildren(el *element, allowed ...string) error {
 			ok = ok || c.name == a
 		}
 		if !ok {
-			return fetchError(codeFetchInvalidNode, "The element node encountered is invalid. <%s> cannot contain <%s>.", el.name, c.name)
+			return fetchError(dverr.CodeFetchInvalidNode, "The element node encountered is invalid. <%s> cannot contain <%s>.", el.name, c.name)
 		}
 	}
 	return nil
@@ -283,7 +247,7 @@ func intAttr(el *element, name string) (int, error) {
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(v))
 	if err != nil || n <= 0 {
-		return 0, fetchError(codeFetchInvalidValue, "Invalid value specified for type. The %s attribute of <%s> must be a positive whole number, not '%s'.", name, el.name, v)
+		return 0, fetchError(dverr.CodeFetchInvalidValue, "Invalid value specified for type. The %s attribute of <%s> must be a positive whole number, not '%s'.", name, el.name, v)
 	}
 	return n, nil
 }
@@ -292,7 +256,7 @@ func intAttr(el *element, name string) (int, error) {
 func requiredAttr(el *element, name string) (string, error) {
 	v := strings.TrimSpace(el.attrs[name])
 	if v == "" {
-		return "", fetchError(codeFetchAttributeNotFound, "A required attribute was not specified. The <%s> element needs a '%s' attribute.", el.name, name)
+		return "", fetchError(dverr.CodeFetchAttributeNotFound, "A required attribute was not specified. The <%s> element needs a '%s' attribute.", el.name, name)
 	}
 	return v, nil
 }
@@ -316,38 +280,38 @@ func readFetch(el *element) (*fetchQuery, error) {
 	if strings.TrimSpace(q.pagingCookie) == "" {
 		q.hasCookie = false
 	}
-	if q.distinct, err = boolAttr(el, "distinct", codeFetchInvalidDistinct); err != nil {
+	if q.distinct, err = boolAttr(el, "distinct", dverr.CodeFetchInvalidDistinct); err != nil {
 		return nil, err
 	}
-	if q.aggregate, err = boolAttr(el, "aggregate", codeFetchInvalidAggregate); err != nil {
+	if q.aggregate, err = boolAttr(el, "aggregate", dverr.CodeFetchInvalidAggregate); err != nil {
 		return nil, err
 	}
-	if q.totalCount, err = boolAttr(el, "returntotalrecordcount", codeFetchInvalidValue); err != nil {
+	if q.totalCount, err = boolAttr(el, "returntotalrecordcount", dverr.CodeFetchInvalidValue); err != nil {
 		return nil, err
 	}
-	if q.rawOrderBy, err = boolAttr(el, "useraworderby", codeFetchInvalidNoLock); err != nil {
+	if q.rawOrderBy, err = boolAttr(el, "useraworderby", dverr.CodeFetchInvalidNoLock); err != nil {
 		return nil, err
 	}
 	for _, name := range []string{"no-lock", "min-active-row-version", "latematerialize"} {
-		if _, err := boolAttr(el, name, codeFetchInvalidNoLock); err != nil {
+		if _, err := boolAttr(el, name, dverr.CodeFetchInvalidNoLock); err != nil {
 			return nil, err
 		}
 	}
 	if m, ok := el.attrs["mapping"]; ok && m != "logical" && m != "internal" {
-		return nil, fetchError(codeFetchInvalidMapping, "The only valid values for mapping are 'logical' or 'internal' which is deprecated. The query has mapping='%s'.", m)
+		return nil, fetchError(dverr.CodeFetchInvalidMapping, "The only valid values for mapping are 'logical' or 'internal' which is deprecated. The query has mapping='%s'.", m)
 	}
 	if _, ok := el.attrs["utc-offset"]; ok {
-		return nil, fetchError(codeFetchInvalidUtcOffset, "The utc-offset attribute is not supported for deserialization.")
+		return nil, fetchError(dverr.CodeFetchInvalidUtcOffset, "The utc-offset attribute is not supported for deserialization.")
 	}
 	if err := checkChildren(el, "entity"); err != nil {
 		return nil, err
 	}
 	switch len(el.children) {
 	case 0:
-		return nil, fetchError(codeFetchElementNotFound, "A required element was not specified. The <fetch> element needs an <entity> element.")
+		return nil, fetchError(dverr.CodeFetchElementNotFound, "A required element was not specified. The <fetch> element needs an <entity> element.")
 	case 1:
 	default:
-		return nil, fetchError(codeFetchInvalidNode, "The element node encountered is invalid. The <fetch> element must contain exactly one <entity> element.")
+		return nil, fetchError(dverr.CodeFetchInvalidNode, "The element node encountered is invalid. The <fetch> element must contain exactly one <entity> element.")
 	}
 	ent := el.children[0]
 	q.entity = &fetchEntity{}
@@ -380,7 +344,7 @@ func readEntityBody(el *element, e *fetchEntity) error {
 			if err := checkChildren(c); err != nil {
 				return err
 			}
-			desc, err := boolAttr(c, "descending", codeFetchInvalidDescending)
+			desc, err := boolAttr(c, "descending", dverr.CodeFetchInvalidDescending)
 			if err != nil {
 				return err
 			}
@@ -414,13 +378,13 @@ func readAttribute(el *element) (*fetchAttr, error) {
 		return nil, errNotImplemented("FetchXML row aggregates (rowaggregate)")
 	}
 	a := &fetchAttr{name: name, alias: el.attrs["alias"], aggregate: el.attrs["aggregate"], dateGrouping: el.attrs["dategrouping"]}
-	if a.groupBy, err = boolAttr(el, "groupby", codeFetchInvalidGroupBy); err != nil {
+	if a.groupBy, err = boolAttr(el, "groupby", dverr.CodeFetchInvalidGroupBy); err != nil {
 		return nil, err
 	}
-	if a.distinct, err = boolAttr(el, "distinct", codeFetchInvalidDistinct); err != nil {
+	if a.distinct, err = boolAttr(el, "distinct", dverr.CodeFetchInvalidDistinct); err != nil {
 		return nil, err
 	}
-	if _, err = boolAttr(el, "usertimezone", codeFetchInvalidValue); err != nil {
+	if _, err = boolAttr(el, "usertimezone", dverr.CodeFetchInvalidValue); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -438,10 +402,10 @@ func readLink(el *element) (*fetchLink, error) {
 	if l.to, err = requiredAttr(el, "to"); err != nil {
 		return nil, err
 	}
-	if _, err := boolAttr(el, "intersect", codeFetchInvalidValue); err != nil {
+	if _, err := boolAttr(el, "intersect", dverr.CodeFetchInvalidValue); err != nil {
 		return nil, err
 	}
-	if _, err := boolAttr(el, "visible", codeFetchInvalidValue); err != nil {
+	if _, err := boolAttr(el, "visible", dverr.CodeFetchInvalidValue); err != nil {
 		return nil, err
 	}
 	return l, readEntityBody(el, &l.fetchEntity)
@@ -457,7 +421,7 @@ func readFilter(el *element) (*fetchFilter, error) {
 	case "or":
 		f.or = true
 	default:
-		return nil, fetchError(codeFetchInvalidFilterType, "Unsupported filter type. Valid values are 'and', or 'or'. The filter has type='%s'.", t)
+		return nil, fetchError(dverr.CodeFetchInvalidFilterType, "Unsupported filter type. Valid values are 'and', or 'or'. The filter has type='%s'.", t)
 	}
 	for _, c := range el.children {
 		if c.name == "filter" {
@@ -495,12 +459,12 @@ func readCondition(el *element) (*fetchCondition, error) {
 		c.attribute = strings.TrimSpace(el.attrs["column"])
 	}
 	if c.attribute == "" {
-		return nil, fetchError(codeFetchAttributeNotFound, "A required attribute was not specified. The <condition> element with operator '%s' needs an 'attribute' attribute.", op)
+		return nil, fetchError(dverr.CodeFetchAttributeNotFound, "A required attribute was not specified. The <condition> element with operator '%s' needs an 'attribute' attribute.", op)
 	}
 	c.value, c.hasValue = el.attrs["value"]
 	for _, v := range el.children {
 		if len(v.children) > 0 {
-			return nil, fetchError(codeFetchInvalidNode, "The element node encountered is invalid. <value> cannot contain <%s>.", v.children[0].name)
+			return nil, fetchError(dverr.CodeFetchInvalidNode, "The element node encountered is invalid. <value> cannot contain <%s>.", v.children[0].name)
 		}
 		c.values = append(c.values, v.text.String())
 	}
