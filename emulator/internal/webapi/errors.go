@@ -71,7 +71,7 @@ func toAPIError(err error) (*apiError, bool) {
 	}
 	var se *store.Error
 	if errors.As(err, &se) {
-		return &apiError{status: storeStatus(se.Kind), code: se.Code, message: se.Message}, true
+		return storeError(se), true
 	}
 	var syn *odata.SyntaxError
 	if errors.As(err, &syn) {
@@ -80,26 +80,58 @@ func toAPIError(err error) (*apiError, bool) {
 	return errUnexpected(), false
 }
 
-func storeStatus(k store.Kind) int {
+// storeError maps a store failure's kind (and reason) to the status and
+// code Dataverse answers it with: the one place where the store's kinds
+// meet wire codes.
+func storeError(se *store.Error) *apiError {
+	status, code := storeKindWire(se.Kind, se.Reason)
+	return &apiError{status: status, code: code, message: se.Message}
+}
+
+func storeKindWire(k store.Kind, r store.Reason) (status int, code string) {
 	switch k {
 	case store.KindNotFound:
-		return http.StatusNotFound
+		return http.StatusNotFound, dverr.CodeObjectDoesNotExist
 	case store.KindValidation:
-		return http.StatusBadRequest
-	case store.KindPrivilege, store.KindNoUser:
-		return http.StatusForbidden
+		return http.StatusBadRequest, validationCode(r)
+	case store.KindPrivilege:
+		return http.StatusForbidden, dverr.CodePrivilegeDenied
+	case store.KindNoUser:
+		return http.StatusForbidden, dverr.CodeUserNotMemberOfOrg
 	case store.KindAccess:
-		return dverr.StatusRecordAccess
+		return dverr.StatusRecordAccess, dverr.CodeRecordAccessDenied
 	case store.KindDisabled:
-		return dverr.StatusUserDisabled
+		return dverr.StatusUserDisabled, dverr.CodeUserDisabled
 	case store.KindNoRoles:
-		return dverr.StatusNoRoles
-	case store.KindConcurrency, store.KindDuplicate:
-		return http.StatusPreconditionFailed
+		return dverr.StatusNoRoles, dverr.CodeUserNotAssignedRoles
+	case store.KindConcurrency:
+		return http.StatusPreconditionFailed, dverr.CodeConcurrencyVersionMismatch
+	case store.KindDuplicate:
+		return http.StatusPreconditionFailed, dverr.CodeDuplicateRecord
 	case store.KindAssociation:
-		return dverr.StatusAssociation
+		return dverr.StatusAssociation, dverr.CodeCannotDeleteDueToAssociation
 	}
-	return http.StatusInternalServerError
+	return http.StatusInternalServerError, dverr.CodeUnexpected
+}
+
+func validationCode(r store.Reason) string {
+	switch r {
+	case store.ReasonRequiredMissing:
+		return dverr.CodeRequiredMissing
+	case store.ReasonOptionSetValueOutOfRange:
+		return dverr.CodeOptionSetValueOutOfRange
+	case store.ReasonInvalidStateTransition:
+		return dverr.CodeInvalidStateTransition
+	case store.ReasonBusinessUnitDisabled:
+		return dverr.CodeBusinessNotEnabled
+	case store.ReasonAggregateLimit:
+		return dverr.CodeAggregateLimit
+	case store.ReasonTooManyJoins:
+		return dverr.CodeTooManyJoins
+	case store.ReasonJoinTypeMismatch:
+		return dverr.CodeJoinTypeMismatch
+	}
+	return dverr.CodeValidation
 }
 
 // writeError sends the error envelope {"error":{"code":…,"message":…}}.
