@@ -69,6 +69,10 @@ func toAPIError(err error) (*apiError, bool) {
 	if errors.As(err, &ae) {
 		return ae, true
 	}
+	var de *dverr.Error
+	if errors.As(err, &de) {
+		return fromCatalogue(de), true
+	}
 	var se *store.Error
 	if errors.As(err, &se) {
 		return storeError(se), true

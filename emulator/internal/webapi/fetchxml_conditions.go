@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/d365s2s/d365/emulator/internal/dverr"
+	"github.com/d365s2s/d365/emulator/internal/fetchxml"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
 	"github.com/google/uuid"
@@ -52,25 +53,25 @@ func errUnsupportedOperator(col *schema.Column, op string) *apiError {
 }
 
 // bindOperator compiles one condition on col.
-func (fb *fetchBinder) bindOperator(c *fetchCondition, col *schema.Column, scope *fetchScope) (store.Cond, error) {
-	op := c.operator
+func (fb *fetchBinder) bindOperator(c *fetchxml.Condition, col *schema.Column, scope *fetchScope) (store.Cond, error) {
+	op := c.Operator
 	// The single value of a one-value operator: the value attribute, or
 	// one <value> child.
 	single := func() (string, error) {
 		switch {
-		case c.hasValue && len(c.values) == 0:
-			return c.value, nil
-		case !c.hasValue && len(c.values) == 1:
-			return c.values[0], nil
+		case c.HasValue && len(c.Values) == 0:
+			return c.Value, nil
+		case !c.HasValue && len(c.Values) == 1:
+			return c.Values[0], nil
 		}
 		return "", errBadCondition(col, op, "one value (a value attribute)")
 	}
 	text := col.Type.IsText() || col.Type == schema.TypeEntityName
 	if cmp, ok := fetchCompareOps[op]; ok {
-		if c.valueOf != "" {
-			other, ok := scope.table.Column(c.valueOf)
+		if c.ValueOf != "" {
+			other, ok := scope.table.Column(c.ValueOf)
 			if !ok {
-				return nil, errFetchNoAttribute(scope.table, c.valueOf)
+				return nil, errFetchNoAttribute(scope.table, c.ValueOf)
 			}
 			if other.EdmType() != col.EdmType() {
 				return nil, fetchError(dverr.CodeFetchBadCondition, "Incorrect filter condition or conditions. '%s' and '%s' have different types and cannot be compared.", col.LogicalName, other.LogicalName)
@@ -87,12 +88,12 @@ func (fb *fetchBinder) bindOperator(c *fetchCondition, col *schema.Column, scope
 		}
 		return store.Compare(col, cmp, v), nil
 	}
-	if c.valueOf != "" {
+	if c.ValueOf != "" {
 		return nil, fetchError(dverr.CodeFetchBadCondition, "Incorrect filter condition or conditions. valueof can only be used with eq, ne, gt, ge, lt and le, not '%s'.", op)
 	}
 	switch op {
 	case "null", "not-null":
-		if c.hasValue || len(c.values) > 0 {
+		if c.HasValue || len(c.Values) > 0 {
 			return nil, errBadCondition(col, op, "no value")
 		}
 		if op == "null" {
@@ -120,11 +121,11 @@ func (fb *fetchBinder) bindOperator(c *fetchCondition, col *schema.Column, scope
 		}
 		return cond, nil
 	case "in", "not-in", "between", "not-between":
-		if c.hasValue || len(c.values) == 0 {
+		if c.HasValue || len(c.Values) == 0 {
 			return nil, errBadCondition(col, op, "<value> elements")
 		}
-		values := make([]any, len(c.values))
-		for i, s := range c.values {
+		values := make([]any, len(c.Values))
+		for i, s := range c.Values {
 			v, err := fetchValue(col, s)
 			if err != nil {
 				return nil, err
@@ -148,7 +149,7 @@ func (fb *fetchBinder) bindOperator(c *fetchCondition, col *schema.Column, scope
 		if !col.IsLookup() && col.Type != schema.TypeUniqueidentifier {
 			return nil, errUnsupportedOperator(col, op)
 		}
-		if c.hasValue || len(c.values) > 0 {
+		if c.HasValue || len(c.Values) > 0 {
 			return nil, errBadCondition(col, op, "no value")
 		}
 		ref := store.Ref{Table: "systemuser", ID: fb.p.UserID}
@@ -167,11 +168,11 @@ func (fb *fetchBinder) bindOperator(c *fetchCondition, col *schema.Column, scope
 		if col.Type != schema.TypeMultiSelectPicklist {
 			return nil, errUnsupportedOperator(col, op)
 		}
-		if c.hasValue || len(c.values) == 0 {
+		if c.HasValue || len(c.Values) == 0 {
 			return nil, errBadCondition(col, op, "<value> elements")
 		}
 		var any []store.Cond
-		for _, s := range c.values {
+		for _, s := range c.Values {
 			n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 			if err != nil {
 				return nil, errFetchConversion(col, s, "Input string was not in a correct format.")
@@ -191,7 +192,7 @@ func (fb *fetchBinder) bindOperator(c *fetchCondition, col *schema.Column, scope
 		var day time.Time
 		switch dateFunctions[name] {
 		case dateNoArg:
-			if c.hasValue || len(c.values) > 0 {
+			if c.HasValue || len(c.Values) > 0 {
 				return nil, errBadCondition(col, op, "no value")
 			}
 		case dateCount:

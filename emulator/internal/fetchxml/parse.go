@@ -1,4 +1,4 @@
-package webapi
+package fetchxml
 
 import (
 	"encoding/xml"
@@ -11,70 +11,9 @@ import (
 	"github.com/d365s2s/d365/emulator/internal/dverr"
 )
 
-// The FetchXML syntax tree. The parser checks the document's shape
-// (elements, their nesting, attribute names and value syntax); the binder
-// (fetchxml_bind.go) resolves names against metadata.
-
-// fetchQuery is a <fetch> element.
-type fetchQuery struct {
-	top, count, page int // 0 when absent
-	pagingCookie     string
-	hasCookie        bool
-	distinct         bool
-	aggregate        bool
-	totalCount       bool // returntotalrecordcount
-	rawOrderBy       bool // useraworderby: choices sort by value, not label
-	aggregateLimit   int
-	entity           *fetchEntity
-}
-
-// fetchEntity is an <entity> element, or the body of a <link-entity>.
-type fetchEntity struct {
-	name     string
-	allAttrs bool
-	attrs    []*fetchAttr
-	orders   []*fetchOrder
-	filters  []*fetchFilter
-	links    []*fetchLink
-}
-
-// fetchLink is a <link-entity> element.
-type fetchLink struct {
-	fetchEntity
-	from, to, alias, linkType string
-}
-
-// fetchAttr is an <attribute> element.
-type fetchAttr struct {
-	name, alias, aggregate, dateGrouping string
-	groupBy, distinct                    bool
-}
-
-// fetchOrder is an <order> element.
-type fetchOrder struct {
-	attribute, alias, entityName string
-	desc                         bool
-}
-
-// fetchFilter is a <filter> element: conditions and nested filters joined
-// by and (the default) or or.
-type fetchFilter struct {
-	or      bool
-	conds   []*fetchCondition
-	filters []*fetchFilter
-}
-
-// fetchCondition is a <condition> element.
-type fetchCondition struct {
-	attribute, entityName, operator string
-	value, valueOf                  string
-	hasValue                        bool
-	values                          []string // <value> children
-}
-
-// fetchError is a 400 in the error envelope.
-func fetchError(code, format string, args ...any) *apiError {
-	return newError(http.StatusBadRequest, code, format, args...)
+// fetchError is a 400 with a QueryBuilder code.
+func fetchError(code, format string, args ...any) *dverr.Error {
+	return dverr.New(http.StatusBadRequest, code, format, args...)
 }
 
 // fetchLimits bound what the parser accepts, so hostile input cannot
@@ -120,9 +59,9 @@ type element struct {
 	children []*element
 }
 
-// parseFetchXML parses a FetchXML query. Every failure is a 400 with a
+// Parse parses a FetchXML query. Every failure is a *dverr.Error: a 400 with a
 // QueryBuilder code and a message naming what is wrong.
-func parseFetchXML(text string) (*fetchQuery, error) {
+func Parse(text string) (*Query, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, fetchError(dverr.CodeFetchEmptyXML, "Xml String can't be null. The fetchXml parameter is empty.")
 	}
@@ -261,35 +200,35 @@ func requiredAttr(el *element, name string) (string, error) {
 	return v, nil
 }
 
-func readFetch(el *element) (*fetchQuery, error) {
-	q := &fetchQuery{}
+func readFetch(el *element) (*Query, error) {
+	q := &Query{}
 	var err error
-	if q.top, err = intAttr(el, "top"); err != nil {
+	if q.Top, err = intAttr(el, "top"); err != nil {
 		return nil, err
 	}
-	if q.count, err = intAttr(el, "count"); err != nil {
+	if q.Count, err = intAttr(el, "count"); err != nil {
 		return nil, err
 	}
-	if q.page, err = intAttr(el, "page"); err != nil {
+	if q.Page, err = intAttr(el, "page"); err != nil {
 		return nil, err
 	}
-	if q.aggregateLimit, err = intAttr(el, "aggregatelimit"); err != nil {
+	if q.AggregateLimit, err = intAttr(el, "aggregatelimit"); err != nil {
 		return nil, err
 	}
-	q.pagingCookie, q.hasCookie = el.attrs["paging-cookie"]
-	if strings.TrimSpace(q.pagingCookie) == "" {
-		q.hasCookie = false
+	q.PagingCookie, q.HasCookie = el.attrs["paging-cookie"]
+	if strings.TrimSpace(q.PagingCookie) == "" {
+		q.HasCookie = false
 	}
-	if q.distinct, err = boolAttr(el, "distinct", dverr.CodeFetchInvalidDistinct); err != nil {
+	if q.Distinct, err = boolAttr(el, "distinct", dverr.CodeFetchInvalidDistinct); err != nil {
 		return nil, err
 	}
-	if q.aggregate, err = boolAttr(el, "aggregate", dverr.CodeFetchInvalidAggregate); err != nil {
+	if q.Aggregate, err = boolAttr(el, "aggregate", dverr.CodeFetchInvalidAggregate); err != nil {
 		return nil, err
 	}
-	if q.totalCount, err = boolAttr(el, "returntotalrecordcount", dverr.CodeFetchInvalidValue); err != nil {
+	if q.TotalCount, err = boolAttr(el, "returntotalrecordcount", dverr.CodeFetchInvalidValue); err != nil {
 		return nil, err
 	}
-	if q.rawOrderBy, err = boolAttr(el, "useraworderby", dverr.CodeFetchInvalidNoLock); err != nil {
+	if q.RawOrderBy, err = boolAttr(el, "useraworderby", dverr.CodeFetchInvalidNoLock); err != nil {
 		return nil, err
 	}
 	for _, name := range []string{"no-lock", "min-active-row-version", "latematerialize"} {
@@ -314,32 +253,32 @@ func readFetch(el *element) (*fetchQuery, error) {
 		return nil, fetchError(dverr.CodeFetchInvalidNode, "The element node encountered is invalid. The <fetch> element must contain exactly one <entity> element.")
 	}
 	ent := el.children[0]
-	q.entity = &fetchEntity{}
-	if q.entity.name, err = requiredAttr(ent, "name"); err != nil {
+	q.Entity = &Entity{}
+	if q.Entity.Name, err = requiredAttr(ent, "name"); err != nil {
 		return nil, err
 	}
-	if err := readEntityBody(ent, q.entity); err != nil {
+	if err := readEntityBody(ent, q.Entity); err != nil {
 		return nil, err
 	}
 	return q, nil
 }
 
 // readEntityBody reads the children of <entity> or <link-entity>.
-func readEntityBody(el *element, e *fetchEntity) error {
+func readEntityBody(el *element, e *Entity) error {
 	if err := checkChildren(el, "attribute", "all-attributes", "no-attrs", "order", "filter", "link-entity"); err != nil {
 		return err
 	}
 	for _, c := range el.children {
 		switch c.name {
 		case "all-attributes":
-			e.allAttrs = true
+			e.AllAttributes = true
 		case "no-attrs":
 		case "attribute":
 			a, err := readAttribute(c)
 			if err != nil {
 				return err
 			}
-			e.attrs = append(e.attrs, a)
+			e.Attributes = append(e.Attributes, a)
 		case "order":
 			if err := checkChildren(c); err != nil {
 				return err
@@ -348,25 +287,25 @@ func readEntityBody(el *element, e *fetchEntity) error {
 			if err != nil {
 				return err
 			}
-			e.orders = append(e.orders, &fetchOrder{attribute: c.attrs["attribute"], alias: c.attrs["alias"], entityName: c.attrs["entityname"], desc: desc})
+			e.Orders = append(e.Orders, &Order{Attribute: c.attrs["attribute"], Alias: c.attrs["alias"], EntityName: c.attrs["entityname"], Descending: desc})
 		case "filter":
 			f, err := readFilter(c)
 			if err != nil {
 				return err
 			}
-			e.filters = append(e.filters, f)
+			e.Filters = append(e.Filters, f)
 		case "link-entity":
 			l, err := readLink(c)
 			if err != nil {
 				return err
 			}
-			e.links = append(e.links, l)
+			e.Links = append(e.Links, l)
 		}
 	}
 	return nil
 }
 
-func readAttribute(el *element) (*fetchAttr, error) {
+func readAttribute(el *element) (*Attribute, error) {
 	if err := checkChildren(el); err != nil {
 		return nil, err
 	}
@@ -375,13 +314,13 @@ func readAttribute(el *element) (*fetchAttr, error) {
 		return nil, err
 	}
 	if _, ok := el.attrs["rowaggregate"]; ok {
-		return nil, errNotImplemented("FetchXML row aggregates (rowaggregate)")
+		return nil, dverr.NotImplemented("FetchXML row aggregates (rowaggregate)")
 	}
-	a := &fetchAttr{name: name, alias: el.attrs["alias"], aggregate: el.attrs["aggregate"], dateGrouping: el.attrs["dategrouping"]}
-	if a.groupBy, err = boolAttr(el, "groupby", dverr.CodeFetchInvalidGroupBy); err != nil {
+	a := &Attribute{Name: name, Alias: el.attrs["alias"], Aggregate: el.attrs["aggregate"], DateGrouping: el.attrs["dategrouping"]}
+	if a.GroupBy, err = boolAttr(el, "groupby", dverr.CodeFetchInvalidGroupBy); err != nil {
 		return nil, err
 	}
-	if a.distinct, err = boolAttr(el, "distinct", dverr.CodeFetchInvalidDistinct); err != nil {
+	if a.Distinct, err = boolAttr(el, "distinct", dverr.CodeFetchInvalidDistinct); err != nil {
 		return nil, err
 	}
 	if _, err = boolAttr(el, "usertimezone", dverr.CodeFetchInvalidValue); err != nil {
@@ -390,16 +329,16 @@ func readAttribute(el *element) (*fetchAttr, error) {
 	return a, nil
 }
 
-func readLink(el *element) (*fetchLink, error) {
-	l := &fetchLink{alias: el.attrs["alias"], linkType: el.attrs["link-type"]}
+func readLink(el *element) (*Link, error) {
+	l := &Link{Alias: el.attrs["alias"], LinkType: el.attrs["link-type"]}
 	var err error
-	if l.name, err = requiredAttr(el, "name"); err != nil {
+	if l.Name, err = requiredAttr(el, "name"); err != nil {
 		return nil, err
 	}
-	if l.from, err = requiredAttr(el, "from"); err != nil {
+	if l.From, err = requiredAttr(el, "from"); err != nil {
 		return nil, err
 	}
-	if l.to, err = requiredAttr(el, "to"); err != nil {
+	if l.To, err = requiredAttr(el, "to"); err != nil {
 		return nil, err
 	}
 	if _, err := boolAttr(el, "intersect", dverr.CodeFetchInvalidValue); err != nil {
@@ -408,18 +347,18 @@ func readLink(el *element) (*fetchLink, error) {
 	if _, err := boolAttr(el, "visible", dverr.CodeFetchInvalidValue); err != nil {
 		return nil, err
 	}
-	return l, readEntityBody(el, &l.fetchEntity)
+	return l, readEntityBody(el, &l.Entity)
 }
 
-func readFilter(el *element) (*fetchFilter, error) {
+func readFilter(el *element) (*Filter, error) {
 	if err := checkChildren(el, "condition", "filter"); err != nil {
 		return nil, err
 	}
-	f := &fetchFilter{}
+	f := &Filter{}
 	switch t := el.attrs["type"]; t {
 	case "", "and":
 	case "or":
-		f.or = true
+		f.Or = true
 	default:
 		return nil, fetchError(dverr.CodeFetchInvalidFilterType, "Unsupported filter type. Valid values are 'and', or 'or'. The filter has type='%s'.", t)
 	}
@@ -429,19 +368,19 @@ func readFilter(el *element) (*fetchFilter, error) {
 			if err != nil {
 				return nil, err
 			}
-			f.filters = append(f.filters, sub)
+			f.Filters = append(f.Filters, sub)
 			continue
 		}
 		cond, err := readCondition(c)
 		if err != nil {
 			return nil, err
 		}
-		f.conds = append(f.conds, cond)
+		f.Conditions = append(f.Conditions, cond)
 	}
 	return f, nil
 }
 
-func readCondition(el *element) (*fetchCondition, error) {
+func readCondition(el *element) (*Condition, error) {
 	if err := checkChildren(el, "value"); err != nil {
 		return nil, err
 	}
@@ -451,22 +390,22 @@ func readCondition(el *element) (*fetchCondition, error) {
 	}
 	for _, name := range []string{"aggregate", "alias", "rowaggregate"} {
 		if _, ok := el.attrs[name]; ok {
-			return nil, errNotImplemented("FetchXML conditions with '" + name + "' (filtering on aggregates)")
+			return nil, dverr.NotImplemented("FetchXML conditions with '" + name + "' (filtering on aggregates)")
 		}
 	}
-	c := &fetchCondition{attribute: strings.TrimSpace(el.attrs["attribute"]), entityName: el.attrs["entityname"], operator: op, valueOf: el.attrs["valueof"]}
-	if c.attribute == "" {
-		c.attribute = strings.TrimSpace(el.attrs["column"])
+	c := &Condition{Attribute: strings.TrimSpace(el.attrs["attribute"]), EntityName: el.attrs["entityname"], Operator: op, ValueOf: el.attrs["valueof"]}
+	if c.Attribute == "" {
+		c.Attribute = strings.TrimSpace(el.attrs["column"])
 	}
-	if c.attribute == "" {
+	if c.Attribute == "" {
 		return nil, fetchError(dverr.CodeFetchAttributeNotFound, "A required attribute was not specified. The <condition> element with operator '%s' needs an 'attribute' attribute.", op)
 	}
-	c.value, c.hasValue = el.attrs["value"]
+	c.Value, c.HasValue = el.attrs["value"]
 	for _, v := range el.children {
 		if len(v.children) > 0 {
 			return nil, fetchError(dverr.CodeFetchInvalidNode, "The element node encountered is invalid. <value> cannot contain <%s>.", v.children[0].name)
 		}
-		c.values = append(c.values, v.text.String())
+		c.Values = append(c.Values, v.text.String())
 	}
 	return c, nil
 }
