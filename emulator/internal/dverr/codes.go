@@ -28,6 +28,15 @@ const (
 	CodeNoHTTPResource = ""
 	// CodeNotImplemented marks a feature the emulator does not have yet.
 	CodeNotImplemented = "0x80040216"
+	// CodeBodyTimeout answers a request whose body did not arrive in time (408). [unverified]
+	// Microsoft documents no answer for a stalled upload (the front end's own timeout decides
+	// it); the generic code in the service's error envelope says what happened in the shape
+	// clients of the Web API already read.
+	CodeBodyTimeout = "0x0"
+	// CodeAmbiguousAuthorization answers a request with more than one Authorization header
+	// (400). [unverified] No Microsoft page says what the service does with two; it is refused
+	// as malformed with the generic code.
+	CodeAmbiguousAuthorization = "0x0"
 	// CodeInvalidBypassValue answers a bypass header (MSCRM.BypassCustomPluginExecution,
 	// MSCRM.BypassBusinessLogicExecution) with a value Dataverse does not take
 	// (InvalidArgument) [unverified code and message].
