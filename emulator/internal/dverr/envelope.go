@@ -34,28 +34,43 @@ func AppendEnvelope(dst []byte, e *Error, want func(annotation string) bool) []b
 		if e.Status >= 500 {
 			category = "ServerError"
 		}
-		details := [...][2]string{
-			{AnnotationCategory, category},
-			{AnnotationHTTPStatusCode, strconv.Itoa(e.Status)},
-			{AnnotationMessageName, MessageName(e.Code)},
-			{AnnotationHelpLink, helpLinkPrefix + strings.TrimPrefix(e.Code, "0x") + "&client=platform"},
-			{AnnotationInnerMessage, e.Message},
+		if want(AnnotationCategory) {
+			dst = appendString(appendAnnotationName(dst, AnnotationCategory), category)
 		}
-		for _, d := range details {
-			if d[1] != "" && want(d[0]) {
-				dst = append(dst, `,"@`+d[0]+`":`...)
-				dst = appendString(dst, d[1])
-			}
+		if want(AnnotationHTTPStatusCode) {
+			dst = append(appendAnnotationName(dst, AnnotationHTTPStatusCode), '"')
+			dst = append(strconv.AppendInt(dst, int64(e.Status), 10), '"')
+		}
+		if name := MessageName(e.Code); name != "" && want(AnnotationMessageName) {
+			dst = appendString(appendAnnotationName(dst, AnnotationMessageName), name)
+		}
+		if want(AnnotationHelpLink) {
+			dst = append(appendAnnotationName(dst, AnnotationHelpLink), `"`+helpLinkPrefix...)
+			dst = append(appendStringBody(dst, strings.TrimPrefix(e.Code, "0x")), `&client=platform"`...)
+		}
+		if e.Message != "" && want(AnnotationInnerMessage) {
+			dst = appendString(appendAnnotationName(dst, AnnotationInnerMessage), e.Message)
 		}
 	}
 	return append(dst, "}}"...)
+}
+
+// appendAnnotationName appends `,"@name":`.
+func appendAnnotationName(dst []byte, name string) []byte {
+	dst = append(dst, `,"@`...)
+	dst = append(dst, name...)
+	return append(dst, `":`...)
 }
 
 const hexDigits = "0123456789abcdef"
 
 // appendString appends s as a JSON string.
 func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
+	return append(appendStringBody(append(dst, '"'), s), '"')
+}
+
+// appendStringBody appends s escaped for a JSON string, without the quotes.
+func appendStringBody(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -98,6 +113,5 @@ func appendString(dst []byte, s string) []byte {
 		i++
 		start = i
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return append(dst, s[start:]...)
 }

@@ -144,11 +144,16 @@ func writeError(w http.ResponseWriter, e *apiError) { writeErrorDetails(w, e, pr
 // writeErrorDetails sends the error envelope, with the error-detail
 // annotations Prefer: odata.include-annotations asks for.
 func writeErrorDetails(w http.ResponseWriter, e *apiError, prefer preferences) {
+	// The envelope's size, so it is built in one allocation: the frame
+	// and the code and message, and with annotations their names, the
+	// help link and the message again.
+	size := 48 + len(e.code) + len(e.message)
 	var want func(string) bool
 	if len(prefer.includeAnnotations) > 0 {
 		want = prefer.wantsAnnotation
+		size += 448 + len(e.code) + len(e.message)
 	}
-	body := dverr.AppendEnvelope(make([]byte, 0, 256), e.wire(), want)
+	body := dverr.AppendEnvelope(make([]byte, 0, size), e.wire(), want)
 	w.Header().Set("Content-Type", contentTypeJSON)
 	w.WriteHeader(e.status)
 	_, _ = w.Write(body)
