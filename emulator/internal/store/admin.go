@@ -214,13 +214,13 @@ func (s *Store) replaceRolePrivileges(ctx context.Context, tx *sql.Tx, name, rol
 	for _, p := range privileges {
 		id, ok := s.privileges[p.Name]
 		if !ok {
-			return &Error{Kind: KindValidation, Code: CodeValidation, Message: fmt.Sprintf(
+			return &Error{Kind: KindValidation, Message: fmt.Sprintf(
 				"store: role %q: privilege %q does not exist", name, p.Name)}
 		}
 		switch p.Depth {
 		case DepthUser, DepthBusinessUnit, DepthParentChild, DepthOrganization:
 		default:
-			return &Error{Kind: KindValidation, Code: CodeValidation, Message: fmt.Sprintf(
+			return &Error{Kind: KindValidation, Message: fmt.Sprintf(
 				"store: role %q: privilege %q: depth %d is not one of 1 (user), 2 (business unit), 4 (parent-child), 8 (organization)", name, p.Name, p.Depth)}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO "_dv_roleprivilege" ("roleid", "privilegeid", "depth") VALUES (?, ?, ?)

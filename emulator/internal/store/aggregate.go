@@ -71,9 +71,6 @@ type Aggregation struct {
 // AggregateRowLimit is the most rows an aggregation may read.
 const AggregateRowLimit = 50000
 
-// CodeAggregateLimit is AggregateQueryRecordLimitExceeded.
-const CodeAggregateLimit = "0x8004e023"
-
 // Aggregate runs a grouped query. Each result row holds the group values
 // (typed like the columns; date parts as int64) then the measures: sums
 // of whole numbers are int64, of decimals and money Decimal, of doubles
@@ -102,7 +99,7 @@ func (s *Store) aggregate(ctx context.Context, db querier, p *Principal, a Aggre
 		return nil, err
 	}
 	if n > limit {
-		return nil, &Error{Kind: KindValidation, Code: CodeAggregateLimit, Message: "The maximum record limit is exceeded. Reduce the number of records."}
+		return nil, &Error{Kind: KindValidation, Reason: ReasonAggregateLimit, Message: "The maximum record limit is exceeded. Reduce the number of records."}
 	}
 	depth, err := s.Require(p, VerbRead, t)
 	if err != nil {

@@ -43,7 +43,7 @@ func (tx *Tx) Associate(ctx context.Context, p *Principal, nav *schema.Navigatio
 		quoteIdent(self)+", "+quoteIdent(otherAttr)+", \"versionnumber\") VALUES (?, ?, ?, ?)",
 		uuid.NewString(), id.String(), other.String(), version)
 	if isUniqueViolation(err) {
-		return &Error{Kind: KindDuplicate, Code: CodeDuplicateRecord, Message: "Cannot insert duplicate key."}
+		return &Error{Kind: KindDuplicate, Message: "Cannot insert duplicate key."}
 	}
 	if err != nil {
 		return fmt.Errorf("store: associate through %s: %w", r.SchemaName, err)

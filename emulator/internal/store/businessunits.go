@@ -72,7 +72,7 @@ func (s *Store) CreateBusinessUnit(ctx context.Context, name, parentID string) (
 			return fmt.Errorf("store: find business unit %q: %w", name, err)
 		}
 		if n > 0 {
-			return &Error{Kind: KindDuplicate, Code: CodeDuplicateRecord, Message: fmt.Sprintf("A business unit named '%s' already exists.", name)}
+			return &Error{Kind: KindDuplicate, Message: fmt.Sprintf("A business unit named '%s' already exists.", name)}
 		}
 		// Every descendant of a disabled business unit is disabled with it;
 		// a new child of one would break that.
@@ -100,21 +100,14 @@ func (s *Store) CreateBusinessUnit(ctx context.Context, name, parentID string) (
 	return bu, err
 }
 
-// Business unit codes and messages: Dataverse's error catalogue lists
-// BusinessNotEnabled and RootBusinessUnitCannotBeDisabled; where Dataverse
-// raises them is [unverified].
-const (
-	// CodeBusinessNotEnabled is BusinessNotEnabled, "The specified
-	// business unit is disabled.": the emulator's answer to a business
-	// unit created under a disabled parent.
-	CodeBusinessNotEnabled = "0x8004032c"
-	// rootBusinessUnitCannotBeDisabled is the message of
-	// RootBusinessUnitCannotBeDisabled.
-	rootBusinessUnitCannotBeDisabled = "Root Business unit cannot be disabled."
-)
+// rootBusinessUnitCannotBeDisabled is the message of Dataverse's
+// RootBusinessUnitCannotBeDisabled; a business unit created under a
+// disabled parent is ReasonBusinessUnitDisabled (BusinessNotEnabled).
+// Where Dataverse raises them is [unverified].
+const rootBusinessUnitCannotBeDisabled = "Root Business unit cannot be disabled."
 
 func errBusinessNotEnabled() *Error {
-	return &Error{Kind: KindValidation, Code: CodeBusinessNotEnabled, Message: "The specified business unit is disabled."}
+	return &Error{Kind: KindValidation, Reason: ReasonBusinessUnitDisabled, Message: "The specified business unit is disabled."}
 }
 
 // SetBusinessUnitDisabled disables or enables a business unit

@@ -93,13 +93,14 @@ func TestSetBusinessUnitDisabled(t *testing.T) {
 	}
 
 	for _, tt := range []struct {
-		name       string
-		err        error
-		kind       Kind
-		code, text string
+		name string
+		err  error
+		kind Kind
+		code errorClass
+		text string
 	}{
-		{"disable the root", s.SetBusinessUnitDisabled(ctx, root, true), KindValidation, CodeValidation, "Root Business unit cannot be disabled."},
-		{"unknown unit", s.SetBusinessUnitDisabled(ctx, "00000000-0000-4000-8000-00000000dead", true), KindNotFound, CodeObjectDoesNotExist,
+		{"disable the root", s.SetBusinessUnitDisabled(ctx, root, true), KindValidation, classValidation, "Root Business unit cannot be disabled."},
+		{"unknown unit", s.SetBusinessUnitDisabled(ctx, "00000000-0000-4000-8000-00000000dead", true), KindNotFound, classObjectDoesNotExist,
 			"businessunit With Id = 00000000-0000-4000-8000-00000000dead Does Not Exist"},
 		{"child of a disabled unit", func() error {
 			if err := s.SetBusinessUnitDisabled(ctx, other, true); err != nil {
@@ -107,11 +108,11 @@ func TestSetBusinessUnitDisabled(t *testing.T) {
 			}
 			_, err := s.CreateBusinessUnit(ctx, "Support Tier 2", other)
 			return err
-		}(), KindValidation, CodeBusinessNotEnabled, "The specified business unit is disabled."},
+		}(), KindValidation, classBusinessNotEnabled, "The specified business unit is disabled."},
 	} {
 		e, ok := tt.err.(*Error)
-		if !ok || e.Kind != tt.kind || e.Code != tt.code || e.Message != tt.text {
-			t.Errorf("%s: %#v, want kind %d, %s %q", tt.name, tt.err, tt.kind, tt.code, tt.text)
+		if !ok || e.Kind != tt.kind || classOf(e) != tt.code || e.Message != tt.text {
+			t.Errorf("%s: %#v, want kind %d, %v %q", tt.name, tt.err, tt.kind, tt.code, tt.text)
 		}
 	}
 }

@@ -35,7 +35,7 @@ func (tx *Tx) deleteCascade(ctx context.Context, t *schema.Table, id string, ver
 				return err
 			}
 			if n > 0 && !(child == t && n == 1 && tx.selfReference(ctx, t, col, id)) {
-				return &Error{Kind: KindAssociation, Code: CodeCannotDeleteDueToAssociation, Message: fmt.Sprintf(
+				return &Error{Kind: KindAssociation, Message: fmt.Sprintf(
 					"The object you tried to delete is associated with another object and cannot be deleted. (%s With Id = %s is referenced by %d %s record(s) through %s.)",
 					t.LogicalName, id, n, child.LogicalName, rel.SchemaName)}
 			}

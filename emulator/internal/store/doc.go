@@ -61,7 +61,9 @@
 //
 // Every write is one transaction; a failure rolls it back and leaves
 // nothing behind. Failures the Web API reports are *[Error] values
-// carrying Dataverse's error code and message. All SQL uses bound
+// carrying a [Kind] (refined by a [Reason]), the missing privilege's name
+// where there is one, and Dataverse's message; the Web API maps the kind
+// to the status and error code (package dverr). All SQL uses bound
 // parameters; identifiers come only from validated metadata and are
 // quoted.
 package store

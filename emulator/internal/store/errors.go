@@ -7,7 +7,9 @@ import (
 	"github.com/d365s2s/d365/emulator/internal/schema"
 )
 
-// Kind classifies a store failure; the Web API maps it to an HTTP status.
+// Kind classifies a store failure; the Web API maps it (with its Reason)
+// to an HTTP status and a Dataverse error code, all in one function of
+// package webapi. The store holds no wire code.
 type Kind uint8
 
 // The failure kinds.
@@ -24,12 +26,30 @@ const (
 	KindNoUser                      // no application user for the app: 403
 )
 
-// Error is a failure with Dataverse's error code and message.
+// Reason refines a KindValidation failure where Dataverse answers with a
+// code of its own; ReasonNone is the generic validation error.
+type Reason uint8
+
+// The validation reasons.
+const (
+	ReasonNone                     Reason = iota
+	ReasonRequiredMissing                 // a SystemRequired column left empty or nulled
+	ReasonOptionSetValueOutOfRange        // a choice value the column does not list
+	ReasonInvalidStateTransition          // a statuscode that does not belong to the statecode
+	ReasonBusinessUnitDisabled            // a business unit created under a disabled parent
+	ReasonAggregateLimit                  // an aggregation over more than AggregateRowLimit rows
+	ReasonTooManyJoins                    // more than MaxJoins joins
+	ReasonJoinTypeMismatch                // join columns of different types
+)
+
+// Error is a failure with its kind and Dataverse's message.
 type Error struct {
 	Kind Kind
-	// Code is the Dataverse error code as written in the error envelope
-	// ("0x80040217").
-	Code string
+	// Reason refines KindValidation; ReasonNone otherwise.
+	Reason Reason
+	// Privilege is the missing privilege's name (prvReadcontact) of a
+	// KindPrivilege failure.
+	Privilege string
 	// Message is Dataverse's message text.
 	Message string
 }
@@ -40,7 +60,7 @@ func (e *Error) Error() string { return e.Message }
 // Is makes errors.Is(err, &Error{Kind: k}) match on the kind alone.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	return ok && t.Code == "" && t.Message == "" && t.Kind == e.Kind
+	return ok && t.Reason == ReasonNone && t.Privilege == "" && t.Message == "" && t.Kind == e.Kind
 }
 
 // KindOf returns the kind of a store *Error in err's chain, or 0.
@@ -51,35 +71,6 @@ func KindOf(err error) Kind {
 	}
 	return 0
 }
-
-// Dataverse error codes the store produces.
-const (
-	CodeObjectDoesNotExist         = "0x80040217"
-	CodeValidation                 = "0x80044331"
-	CodeOptionSetValueOutOfRange   = "0x8004431a"
-	CodePrivilegeDenied            = "0x80040220"
-	CodeConcurrencyVersionMismatch = "0x80060882"
-	CodeDuplicateRecord            = "0x80040237"
-	CodeUserNotMemberOfOrg         = "0x80072560"
-	CodeUserNotAssignedRoles       = "0x80042f09"
-	// CodeUserDisabled is the code of "The user with SystemUserId=… is
-	// disabled." [unverified: the reference gives the message but no code].
-	CodeUserDisabled = "0x80040225"
-	// CodeCannotDeleteDueToAssociation is refused deletes of rows still
-	// referenced through a Restrict relationship [unverified code].
-	CodeCannotDeleteDueToAssociation = "0x80040227"
-	// CodeRecordAccessDenied is the code for a privilege whose depth does
-	// not reach the row [unverified: the reference gives the message shape
-	// only].
-	CodeRecordAccessDenied = "0x80040220"
-	// CodeInvalidStateTransition is a statuscode that does not belong to
-	// the statecode [unverified code and message].
-	CodeInvalidStateTransition = "0x80040203"
-	// CodeRequiredMissing is a SystemRequired column left empty or nulled:
-	// RequiredFieldMissing in Dataverse's error catalogue ("Required field
-	// missing."), answered 400.
-	CodeRequiredMissing = "0x80040200"
-)
 
 // The messages of RequiredFieldMissing for one column, with the column's
 // and the table's logical names [unverified: the catalogue gives only the
@@ -95,20 +86,20 @@ const (
 )
 
 func requiredMissing(c *schema.Column) *Error {
-	return &Error{Kind: KindValidation, Code: CodeRequiredMissing,
+	return &Error{Kind: KindValidation, Reason: ReasonRequiredMissing,
 		Message: fmt.Sprintf(requiredMissingFormat, c.LogicalName, c.Table.LogicalName)}
 }
 
 func requiredNulled(c *schema.Column) *Error {
-	return &Error{Kind: KindValidation, Code: CodeRequiredMissing,
+	return &Error{Kind: KindValidation, Reason: ReasonRequiredMissing,
 		Message: fmt.Sprintf(requiredNulledFormat, c.LogicalName, c.Table.LogicalName)}
 }
 
 func notFound(table, id string) *Error {
-	return &Error{Kind: KindNotFound, Code: CodeObjectDoesNotExist,
+	return &Error{Kind: KindNotFound,
 		Message: fmt.Sprintf("%s With Id = %s Does Not Exist", table, id)}
 }
 
 func validationf(format string, args ...any) *Error {
-	return &Error{Kind: KindValidation, Code: CodeValidation, Message: fmt.Sprintf(format, args...)}
+	return &Error{Kind: KindValidation, Message: fmt.Sprintf(format, args...)}
 }

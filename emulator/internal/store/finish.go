@@ -138,7 +138,7 @@ func settleState(r *rowState, creating bool) error {
 			return nil
 		}
 		if stateGiven {
-			return &Error{Kind: KindValidation, Code: CodeInvalidStateTransition, Message: fmt.Sprintf(
+			return &Error{Kind: KindValidation, Reason: ReasonInvalidStateTransition, Message: fmt.Sprintf(
 				"%d is not a valid status code for state code %sState.%s on %s with Id %v.",
 				o.Value, r.t.SchemaName, state.OptionSet.Label(int(stateVal)), r.t.LogicalName, r.values[r.t.PrimaryID()])}
 		}

@@ -98,19 +98,10 @@ func (b *sqlBuilder) assignJoins(joins []*Join) error {
 		b.joins[j] = "j" + strconv.Itoa(n)
 	})
 	if err == nil && n > MaxJoins {
-		err = &Error{Kind: KindValidation, Code: CodeTooManyJoins, Message: "Number of link entities in query exceeded maximum limit."}
+		err = &Error{Kind: KindValidation, Reason: ReasonTooManyJoins, Message: "Number of link entities in query exceeded maximum limit."}
 	}
 	return err
 }
-
-// Error codes of joins: more than [MaxJoins] joins
-// (QueryBuilder's "Number of link entities in query exceeded maximum
-// limit."), and columns of different types
-// (QueryBuilderLinkAttributesTypeMismatch).
-const (
-	CodeTooManyJoins     = "0x8004430d"
-	CodeJoinTypeMismatch = "0x80041104"
-)
 
 // requireJoins checks the Read privilege on every joined table and
 // returns the depth of each.
@@ -143,7 +134,7 @@ func (b *sqlBuilder) renderJoins(p *Principal, parent *schema.Table, parentAlias
 			return errors.New("store: a join's From column must belong to its table and its To column to the parent table")
 		}
 		if j.From.EdmType() != j.To.EdmType() {
-			return &Error{Kind: KindValidation, Code: CodeJoinTypeMismatch, Message: "Data Types don't match for the link-entity join attributes '" +
+			return &Error{Kind: KindValidation, Reason: ReasonJoinTypeMismatch, Message: "Data Types don't match for the link-entity join attributes '" +
 				j.From.LogicalName + "', '" + j.To.LogicalName + "'."}
 		}
 		alias := b.joins[j]

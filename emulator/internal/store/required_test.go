@@ -21,7 +21,7 @@ func TestSystemRequiredColumnsCannotBeNulled(t *testing.T) {
 	for _, column := range []string{"ownerid", "statecode"} {
 		_, err := s.Update(ctx, p, contact, w.ID, fields(t, contact, column, nil), Match{})
 		var e *Error
-		if !errors.As(err, &e) || e.Kind != KindValidation || e.Code != CodeRequiredMissing ||
+		if !errors.As(err, &e) || e.Kind != KindValidation || classOf(e) != classRequiredMissing ||
 			e.Message != "A validation error occurred.  The '"+column+"' attribute of the 'contact' entity is SystemRequired and cannot be set to null." {
 			t.Errorf("null %s: %v", column, err)
 		}

@@ -165,10 +165,10 @@ func (s *Store) RemoveRole(ctx context.Context, roleID string) error {
 func (s *Store) editableRole(roleID, what string) (string, error) {
 	id, err := uuid.Parse(roleID)
 	if err != nil {
-		return "", &Error{Kind: KindValidation, Code: CodeValidation, Message: fmt.Sprintf("store: role id %q is not a GUID", roleID)}
+		return "", &Error{Kind: KindValidation, Message: fmt.Sprintf("store: role id %q is not a GUID", roleID)}
 	}
 	if strings.EqualFold(id.String(), s.org.AdminRoleID) {
-		return "", &Error{Kind: KindValidation, Code: CodeValidation, Message: fmt.Sprintf(
+		return "", &Error{Kind: KindValidation, Message: fmt.Sprintf(
 			"store: cannot %s the %s role: it holds every privilege and the organization depends on it; create another role instead", what, SystemAdministrator)}
 	}
 	return id.String(), nil

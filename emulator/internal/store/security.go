@@ -187,8 +187,7 @@ func (s *Store) ApplicationUser(ctx context.Context, applicationID string) (*Pri
 		return nil, err
 	}
 	if p.RoleCount == 0 && len(p.privileges) == 0 {
-		return nil, &Error{Kind: KindNoRoles, Code: CodeUserNotAssignedRoles,
-			Message: fmt.Sprintf("The user (Id = %s) has not been assigned any roles.", p.UserID)}
+		return nil, &Error{Kind: KindNoRoles, Message: fmt.Sprintf("The user (Id = %s) has not been assigned any roles.", p.UserID)}
 	}
 	return p, nil
 }
@@ -207,10 +206,10 @@ func (s *Store) User(ctx context.Context, id uuid.UUID) (*Principal, error) {
 // disabled business unit. Dataverse documents that the users of a
 // disabled business unit (or of one under it) cannot sign in, not what
 // their requests get back [unverified]: the emulator answers them as a
-// disabled user (KindDisabled, CodeUserDisabled, the same status) with a
+// disabled user (KindDisabled, the same status) with a
 // message that names the business unit, which the request log then shows
 // as the reason. Dataverse's catalogue also has BusinessNotEnabled
-// (CodeBusinessNotEnabled, "The specified business unit is disabled."),
+// (ReasonBusinessUnitDisabled, "The specified business unit is disabled."),
 // the candidate should a live check show otherwise.
 const (
 	userDisabledFormat = "The user with SystemUserId=%s in OrganizationContext=%s is disabled. Disabled users cannot access the system. Consider enabling this user. Also, users are disabled if they don't have a license assigned to them."
@@ -224,16 +223,16 @@ const (
 func (p *Principal) disabledError() *Error {
 	switch {
 	case p.Disabled:
-		return &Error{Kind: KindDisabled, Code: CodeUserDisabled, Message: fmt.Sprintf(userDisabledFormat, p.UserID, p.OrganizationID)}
+		return &Error{Kind: KindDisabled, Message: fmt.Sprintf(userDisabledFormat, p.UserID, p.OrganizationID)}
 	case p.DisabledBusinessUnit.ID != "":
 		bu := p.DisabledBusinessUnit
-		return &Error{Kind: KindDisabled, Code: CodeUserDisabled, Message: fmt.Sprintf(businessUnitDisabledFormat, p.UserID, p.OrganizationID, bu.Name, bu.ID)}
+		return &Error{Kind: KindDisabled, Message: fmt.Sprintf(businessUnitDisabledFormat, p.UserID, p.OrganizationID, bu.Name, bu.ID)}
 	}
 	return nil
 }
 
 func errNotMember() *Error {
-	return &Error{Kind: KindNoUser, Code: CodeUserNotMemberOfOrg, Message: "The user is not a member of the organization."}
+	return &Error{Kind: KindNoUser, Message: "The user is not a member of the organization."}
 }
 
 func (s *Store) loadPrincipal(ctx context.Context, where string, arg any) (*Principal, error) {
@@ -379,7 +378,7 @@ func (s *Store) privilegeError(p *Principal, privilege string, t *schema.Table) 
 	if t != nil {
 		entity = fmt.Sprintf(" on OTC=%d for entity '%s' (LocalizedName='%s')", t.ObjectTypeCode, t.LogicalName, t.DisplayName)
 	}
-	return &Error{Kind: KindPrivilege, Code: CodePrivilegeDenied, Message: fmt.Sprintf(
+	return &Error{Kind: KindPrivilege, Privilege: privilege, Message: fmt.Sprintf(
 		"Principal user (Id=%s, type=8, roleCount=%d, privilegeCount=%d, accessMode='%s', AADObjectId='%s', MetadataCachePrivilegesCount=%d, businessUnitId=%s), is missing %s privilege (Id=%s)%s. context.Caller=%s. Consider adding missed privilege to one of the principal (user/team) roles.",
 		p.UserID, p.RoleCount, len(p.privileges), accessModeNames[p.AccessMode], aad, p.totalPrivs, p.BusinessUnitID,
 		privilege, s.privileges[privilege], entity, caller)}
@@ -388,7 +387,7 @@ func (s *Store) privilegeError(p *Principal, privilege string, t *schema.Table) 
 // recordAccessError is the failure for a privilege held at a depth that
 // does not reach the row [unverified message shape, per the reference].
 func recordAccessError(p *Principal, verb Verb, t *schema.Table, id string) *Error {
-	return &Error{Kind: KindAccess, Code: CodeRecordAccessDenied, Message: fmt.Sprintf(
+	return &Error{Kind: KindAccess, Message: fmt.Sprintf(
 		"Principal with id %s does not have %sAccess right(s) for record with id %s of entity %s.",
 		p.UserID, verb, id, t.LogicalName)}
 }
@@ -501,8 +500,7 @@ func (s *Store) UserByObjectID(ctx context.Context, objectID string) (*Principal
 	}
 	p, err := s.loadPrincipal(ctx, `"azureactivedirectoryobjectid" = ?`, oid.String())
 	if KindOf(err) == KindNoUser {
-		return nil, &Error{Kind: KindNotFound, Code: CodeObjectDoesNotExist,
-			Message: fmt.Sprintf("systemuser With azureactivedirectoryobjectid = %s Does Not Exist", oid)}
+		return nil, &Error{Kind: KindNotFound, Message: fmt.Sprintf("systemuser With azureactivedirectoryobjectid = %s Does Not Exist", oid)}
 	}
 	return p, err
 }

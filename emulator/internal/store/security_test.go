@@ -64,8 +64,8 @@ func TestPrivilegesAndDepth(t *testing.T) {
 	}
 	_, err = s.Create(ctx, reader, account, fields(t, account, "name", "x"))
 	var se *Error
-	if !errors.As(err, &se) || se.Code != CodePrivilegeDenied || se.Kind != KindPrivilege {
-		t.Fatalf("create account without privilege: %v", err)
+	if !errors.As(err, &se) || classOf(se) != classPrivilegeDenied || se.Kind != KindPrivilege || se.Privilege != "prvCreateAccount" {
+		t.Fatalf("create account without privilege: %v, want PrivilegeDenied naming prvCreateAccount", err)
 	}
 	wantStart := fmt.Sprintf("Principal user (Id=%s, type=8, roleCount=1, privilegeCount=2, accessMode='NonInteractive', AADObjectId='aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee', MetadataCachePrivilegesCount=", uid)
 	wantEnd := fmt.Sprintf("is missing prvCreateAccount privilege (Id=%s) on OTC=1 for entity 'account' (LocalizedName='Account'). context.Caller=%s. Consider adding missed privilege to one of the principal (user/team) roles.", s.privileges["prvCreateAccount"], uid)
@@ -102,7 +102,7 @@ func TestPrivilegesAndDepth(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = s.ApplicationUser(ctx, app2)
-	if !errors.As(err, &se) || se.Code != CodeUserNotAssignedRoles || se.Message != fmt.Sprintf("The user (Id = %s) has not been assigned any roles.", uid) {
+	if !errors.As(err, &se) || classOf(se) != classUserNotAssignedRoles || se.Message != fmt.Sprintf("The user (Id = %s) has not been assigned any roles.", uid) {
 		t.Errorf("no roles: %v", err)
 	}
 	if err := s.SetUserDisabled(ctx, uid, true); err != nil {
@@ -113,7 +113,7 @@ func TestPrivilegesAndDepth(t *testing.T) {
 		t.Errorf("disabled: %v", err)
 	}
 	_, err = s.ApplicationUser(ctx, uuid.NewString())
-	if !errors.As(err, &se) || se.Code != CodeUserNotMemberOfOrg || se.Message != "The user is not a member of the organization." {
+	if !errors.As(err, &se) || classOf(se) != classUserNotMemberOfOrg || se.Message != "The user is not a member of the organization." {
 		t.Errorf("unknown app: %v", err)
 	}
 }
@@ -165,7 +165,7 @@ func TestGlobalPrivileges(t *testing.T) {
 	}
 	err = s.RequirePrivilege(plain, PrivilegeBypassCustomPlugins)
 	var se *Error
-	if !errors.As(err, &se) || se.Kind != KindPrivilege || se.Code != CodePrivilegeDenied ||
+	if !errors.As(err, &se) || se.Kind != KindPrivilege || classOf(se) != classPrivilegeDenied || se.Privilege != PrivilegeBypassCustomPlugins ||
 		!strings.Contains(se.Message, "is missing prvBypassCustomPlugins privilege (Id="+privilegeID(PrivilegeBypassCustomPlugins)+")") ||
 		!strings.HasPrefix(se.Message, "Principal user (Id="+plain.UserID.String()+", type=8,") {
 		t.Errorf("RequirePrivilege(plain) = %v, want PrivilegeDenied naming the user and prvBypassCustomPlugins", err)

@@ -95,8 +95,7 @@ func (s *Store) RemoveApplicationUser(ctx context.Context, applicationID string)
 		var userID string
 		err := tx.tx.QueryRowContext(ctx, `SELECT "systemuserid" FROM "systemuser" WHERE "applicationid" = ?`, appID.String()).Scan(&userID)
 		if errors.Is(err, sql.ErrNoRows) {
-			return &Error{Kind: KindNotFound, Code: CodeObjectDoesNotExist,
-				Message: fmt.Sprintf("systemuser With applicationid = %s Does Not Exist", appID)}
+			return &Error{Kind: KindNotFound, Message: fmt.Sprintf("systemuser With applicationid = %s Does Not Exist", appID)}
 		}
 		if err != nil {
 			return fmt.Errorf("store: find application user: %w", err)

@@ -170,7 +170,7 @@ func optionOutOfRange(col *schema.Column, n int64) *Error {
 	for i, o := range col.OptionSet.Options {
 		accepted[i] = strconv.Itoa(o.Value)
 	}
-	return &Error{Kind: KindValidation, Code: CodeOptionSetValueOutOfRange, Message: fmt.Sprintf(
+	return &Error{Kind: KindValidation, Reason: ReasonOptionSetValueOutOfRange, Message: fmt.Sprintf(
 		"A validation error occurred.  The value %d of '%s' on record of type '%s' is outside the valid range. Accepted Values: %s",
 		n, col.LogicalName, col.Table.LogicalName, strings.Join(accepted, ","))}
 }

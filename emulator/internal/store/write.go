@@ -164,12 +164,11 @@ func (m Match) check(version int64) error {
 }
 
 func concurrencyError() *Error {
-	return &Error{Kind: KindConcurrency, Code: CodeConcurrencyVersionMismatch,
-		Message: "The version of the existing record doesn't match the RowVersion property provided."}
+	return &Error{Kind: KindConcurrency, Message: "The version of the existing record doesn't match the RowVersion property provided."}
 }
 
 func duplicateError() *Error {
-	return &Error{Kind: KindDuplicate, Code: CodeDuplicateRecord, Message: "A record with matching key values already exists."}
+	return &Error{Kind: KindDuplicate, Message: "A record with matching key values already exists."}
 }
 
 // current is a row as loaded for a write.

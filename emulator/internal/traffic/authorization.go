@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/d365s2s/d365/emulator/internal/aadsts"
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 )
 
 // Dataverse's answer to a request with more than one Authorization header. [unverified] No
@@ -13,7 +14,7 @@ import (
 // is not a list, and serving such a request by one of them would let a proxy and the service
 // disagree on who the caller is, so it is refused as malformed: 400 with the generic code.
 const (
-	ambiguousAuthorizationCode    = "0x0"
+	ambiguousAuthorizationCode    = dverr.CodeAmbiguousAuthorization
 	ambiguousAuthorizationMessage = "The request has more than one Authorization header. Send exactly one: Authorization: Bearer <access token>."
 )
 

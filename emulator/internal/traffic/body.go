@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 )
 
 // Defaults of Options.BodyReadTimeout and Options.MaxBodyBytes.
@@ -18,12 +20,10 @@ const (
 	DefaultMaxBodyBytes    = 32 << 20
 )
 
-// Dataverse's answer to a request whose body did not arrive in time. [unverified] Microsoft
-// documents no answer for a stalled upload (the front end's own timeout decides it); 408 Request
-// Timeout in the service's error envelope, with the generic code, says what happened in the shape
-// clients of the Web API already read.
+// Dataverse's answer to a request whose body did not arrive in time: 408 Request Timeout in the
+// service's error envelope, with the generic code ([unverified]: see dverr.CodeBodyTimeout).
 const (
-	bodyTimeoutCode    = "0x0"
+	bodyTimeoutCode    = dverr.CodeBodyTimeout
 	bodyTimeoutMessage = "The request body did not arrive in time: the server stopped waiting for it. Send the whole body promptly, or a smaller one."
 )
 

@@ -14,14 +14,15 @@ import (
 	"time"
 
 	"github.com/d365s2s/d365/emulator/internal/aadsts"
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 )
 
 // Defaults of injected bodies. Entra-shaped ones come from the token service's catalogue
 // (package aadsts): a throttle is its TenantThrottlingError (90055), an outage its transient
 // error (90033), both [unverified] there.
 const (
-	defaultDataverseCode   = "0x80040216" // generic "unexpected" platform error
-	defaultThrottleRetries = 1            // seconds of Retry-After of a throttle action that gives none
+	defaultDataverseCode   = dverr.CodeUnexpected // generic "unexpected" platform error
+	defaultThrottleRetries = 1                    // seconds of Retry-After of a throttle action that gives none
 )
 
 // faultState is an added rule with its counters.
@@ -328,7 +329,7 @@ func (c *Controller) dataverseDefaults(status int, code, id string) (string, str
 		}
 	}
 	if status == http.StatusInternalServerError {
-		return defaultDataverseCode, "An unexpected error occurred."
+		return defaultDataverseCode, dverr.UnexpectedMessage
 	}
 	return defaultDataverseCode, injectedMessage(status, id)
 }

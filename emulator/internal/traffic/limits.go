@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -41,15 +42,15 @@ const MaxDOPHint = 10_000
 // caller can pin.
 const MaxRequestLimit = 1_000_000
 
-// The Dataverse error codes of the three limits (webapi.md §5.1).
+// The Dataverse error codes of the three limits (webapi.md §5.1); the catalogue is package dverr.
 const (
 	// CodeRequestsExceeded is "Number of requests exceeded the limit …" (-2147015902).
-	CodeRequestsExceeded = "0x80072322"
+	CodeRequestsExceeded = dverr.CodeRequestsExceeded
 	// CodeExecutionTimeExceeded is "Combined execution time of incoming requests exceeded limit …"
 	// (-2147015903).
-	CodeExecutionTimeExceeded = "0x80072321"
+	CodeExecutionTimeExceeded = dverr.CodeExecutionTimeExceeded
 	// CodeConcurrencyExceeded is "Number of concurrent requests exceeded the limit …" (-2147015898).
-	CodeConcurrencyExceeded = "0x80072326"
+	CodeConcurrencyExceeded = dverr.CodeConcurrencyExceeded
 )
 
 // Limits are the service protection limits, counted per application user (tenant and app). A

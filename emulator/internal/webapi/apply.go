@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 	"github.com/d365s2s/d365/emulator/internal/odata"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
@@ -251,7 +252,7 @@ func (ap *applyPlan) measures(a *odata.AggregateTransformation) error {
 				return err
 			}
 			if (it.Method == odata.AggregateSum || it.Method == odata.AggregateAverage) && !p.col.Type.IsNumeric() {
-				return newError(http.StatusBadRequest, codeIncompatibleTypes,
+				return newError(http.StatusBadRequest, dverr.CodeIncompatibleTypes,
 					"The aggregation method '%s' cannot be applied to the column '%s' of type '%s'.", it.Method, p.col.LogicalName, p.col.EdmType())
 			}
 			j, err := ap.join(p, it.Path)

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 	"github.com/d365s2s/d365/emulator/internal/store"
 	"github.com/google/uuid"
 )
@@ -73,7 +74,7 @@ func (req *request) batch() error {
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return newError(http.StatusRequestEntityTooLarge, codePayload, "The request body is larger than the limit of %d bytes.", req.h.maxBody)
+			return newError(http.StatusRequestEntityTooLarge, dverr.CodePayload, "The request body is larger than the limit of %d bytes.", req.h.maxBody)
 		}
 		return errBatchFormat("Stream was not readable. %v", err)
 	}
@@ -144,7 +145,7 @@ func (req *request) runChangeset(parts []*batchPart, ids map[string]string) ([]*
 		for _, p := range parts {
 			var rec *recorder
 			if p.request.method == http.MethodGet {
-				rec = errorRecorder(newError(http.StatusBadRequest, codePayload, "A GET request is not allowed inside a changeset; send it outside the changeset."))
+				rec = errorRecorder(newError(http.StatusBadRequest, dverr.CodePayload, "A GET request is not allowed inside a changeset; send it outside the changeset."))
 			} else {
 				rec = req.runPart(p.request, tx, ids)
 			}
@@ -200,7 +201,7 @@ func (req *request) runPart(br *batchRequest, tx *store.Tx, ids map[string]strin
 	switch {
 	case strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://"):
 		if _, ok := req.serviceRelative(target); !ok {
-			return errorRecorder(newError(http.StatusBadRequest, codePayload, batchOtherServiceMessage, br.target, req.base))
+			return errorRecorder(newError(http.StatusBadRequest, dverr.CodePayload, batchOtherServiceMessage, br.target, req.base))
 		}
 		full = target
 	case strings.HasPrefix(target, "/"):
@@ -210,7 +211,7 @@ func (req *request) runPart(br *batchRequest, tx *store.Tx, ids map[string]strin
 	}
 	u, perr := url.Parse(full)
 	if perr != nil {
-		return errorRecorder(newError(http.StatusBadRequest, codePayload, "The request URL '%s' in the batch is not valid.", br.target))
+		return errorRecorder(newError(http.StatusBadRequest, dverr.CodePayload, "The request URL '%s' in the batch is not valid.", br.target))
 	}
 	if strings.HasSuffix(strings.TrimRight(u.Path, "/"), "$batch") {
 		return errorRecorder(errBatchFormat("A batch cannot contain another batch."))
@@ -221,7 +222,7 @@ func (req *request) runPart(br *batchRequest, tx *store.Tx, ids map[string]strin
 	}
 	r, perr := http.NewRequestWithContext(req.ctx, br.method, u.String(), bytes.NewReader(body))
 	if perr != nil {
-		return errorRecorder(newError(http.StatusBadRequest, codePayload, "The request '%s %s' in the batch is not valid.", br.method, br.target))
+		return errorRecorder(newError(http.StatusBadRequest, dverr.CodePayload, "The request '%s %s' in the batch is not valid.", br.method, br.target))
 	}
 	r.Header = br.header.Clone()
 	r.RequestURI = u.RequestURI()
@@ -251,7 +252,7 @@ func (req *request) resolveContentIDs(target string, ids map[string]string) (str
 	}
 	loc, ok := ids[ref]
 	if !ok {
-		return "", newError(http.StatusBadRequest, codePayload, "Content-ID Reference: '$%s' does not exist in the batch context.", ref)
+		return "", newError(http.StatusBadRequest, dverr.CodePayload, "Content-ID Reference: '$%s' does not exist in the batch context.", ref)
 	}
 	if rest != "" {
 		return loc + "/" + rest, nil

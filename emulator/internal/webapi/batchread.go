@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/textproto"
 	"strings"
+
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 )
 
 // maxBatchRequests is the most requests one $batch may hold.
@@ -31,7 +33,7 @@ type batchRequest struct {
 
 // errBatchFormat is Dataverse's answer to a batch body it cannot read.
 func errBatchFormat(format string, args ...any) *apiError {
-	return newError(http.StatusBadRequest, codePayload, "Error identified in Payload provided by the user for Entity :'$batch', For more information on this error please follow this help link %s  ---->  InnerException : Microsoft.OData.ODataException: %s",
+	return newError(http.StatusBadRequest, dverr.CodePayload, "Error identified in Payload provided by the user for Entity :'$batch', For more information on this error please follow this help link %s  ---->  InnerException : Microsoft.OData.ODataException: %s",
 		payloadHelpLink, fmt.Sprintf(format, args...))
 }
 
@@ -42,7 +44,7 @@ func batchBoundary(contentType string) (string, error) {
 		if contentType == "" {
 			contentType = "(none)"
 		}
-		return "", newError(http.StatusBadRequest, codePayload,
+		return "", newError(http.StatusBadRequest, dverr.CodePayload,
 			"The content type '%s' of a $batch request must be multipart/mixed with a boundary.", contentType)
 	}
 	return params["boundary"], nil
@@ -176,7 +178,7 @@ func parseBatch(body []byte, boundary string) ([]*batchPart, error) {
 			return nil, errBatchFormat("A batch part must have Content-Type application/http or multipart/mixed, not '%s'.", ct)
 		}
 		if count > maxBatchRequests {
-			return nil, newError(http.StatusBadRequest, codePayload, "The number of requests in the batch exceeds the maximum of %d.", maxBatchRequests)
+			return nil, newError(http.StatusBadRequest, dverr.CodePayload, "The number of requests in the batch exceeds the maximum of %d.", maxBatchRequests)
 		}
 	}
 	return parts, nil

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
 	"github.com/google/uuid"
@@ -25,13 +26,13 @@ const payloadHelpLink = "https://go.microsoft.com/fwlink/?linkid=2195293"
 // errPayload is Dataverse's error for a body it cannot read, with the
 // ODataLib reason inside.
 func errPayload(t *schema.Table, format string, args ...any) *apiError {
-	return newError(http.StatusBadRequest, codePayload,
+	return newError(http.StatusBadRequest, dverr.CodePayload,
 		"Error identified in Payload provided by the user for Entity :'%s', For more information on this error please follow this help link %s  ---->  InnerException : Microsoft.OData.ODataException: %s",
 		t.EntitySetName, payloadHelpLink, fmt.Sprintf(format, args...))
 }
 
 func errInvalidProperty(name string, t *schema.Table) *apiError {
-	return newError(http.StatusBadRequest, codeODataError,
+	return newError(http.StatusBadRequest, dverr.CodeODataError,
 		"An error occurred while validating input parameters: Microsoft.Crm.CrmException: Invalid property '%s' was found in entity '%s'.", name, t.EntityTypeName())
 }
 
@@ -44,7 +45,7 @@ func checkJSONContentType(r *http.Request) error {
 		if ct == "" {
 			ct = "(none)"
 		}
-		return newError(http.StatusUnsupportedMediaType, codeODataError,
+		return newError(http.StatusUnsupportedMediaType, dverr.CodeODataError,
 			"The request entity's media type '%s' is not supported for this resource. Send JSON with Content-Type: application/json.", ct)
 	}
 	return nil
@@ -73,10 +74,10 @@ func (req *request) readBody(t *schema.Table) ([]byte, error) {
 		if err != nil {
 			var tooLarge *http.MaxBytesError
 			if errors.As(err, &tooLarge) {
-				return nil, newError(http.StatusRequestEntityTooLarge, codePayload,
+				return nil, newError(http.StatusRequestEntityTooLarge, dverr.CodePayload,
 					"The request body is larger than the limit of %d bytes.", req.h.maxBody)
 			}
-			return nil, newError(http.StatusBadRequest, codePayload, "The request body could not be read: %v", err)
+			return nil, newError(http.StatusBadRequest, dverr.CodePayload, "The request body could not be read: %v", err)
 		}
 	}
 	if err := req.h.checkBodyCost(t, body); err != nil {

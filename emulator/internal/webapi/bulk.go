@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
 	"github.com/google/uuid"
@@ -24,7 +25,7 @@ const (
 func (req *request) bulkAction(t *schema.Table, name string) error {
 	if name == actionDeleteMultiple {
 		// Standard tables do not support DeleteMultiple [status unverified].
-		return newError(http.StatusBadRequest, codeODataError, "DeleteMultiple has not yet been implemented.")
+		return newError(http.StatusBadRequest, dverr.CodeODataError, "DeleteMultiple has not yet been implemented.")
 	}
 	body, err := req.readBody(t)
 	if err != nil {
@@ -108,7 +109,7 @@ func (req *request) bulkAction(t *schema.Table, name string) error {
 const bulkIDsNotFoundFormat = "%s With Ids = %s Do Not Exist"
 
 func errBulkIDsNotFound(t *schema.Table, id uuid.UUID) *apiError {
-	return newError(http.StatusNotFound, store.CodeObjectDoesNotExist, bulkIDsNotFoundFormat, t.LogicalName, id)
+	return newError(http.StatusNotFound, dverr.CodeObjectDoesNotExist, bulkIDsNotFoundFormat, t.LogicalName, id)
 }
 
 // bulkTarget is one item of Targets.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 	"github.com/d365s2s/d365/emulator/internal/store"
 )
 
@@ -20,10 +21,6 @@ const (
 // bypassLogicValues are the values MSCRM.BypassBusinessLogicExecution
 // takes, alone or comma-separated.
 var bypassLogicValues = []string{"CustomSync", "CustomAsync"}
-
-// codeInvalidBypassValue answers a bypass header with a value Dataverse
-// does not take (InvalidArgument) [unverified code and message].
-const codeInvalidBypassValue = "0x80040203"
 
 // checkBypass refuses a request whose bypass headers ask for a bypass the
 // principal holds no privilege for: MSCRM.BypassCustomPluginExecution:
@@ -43,14 +40,14 @@ func (req *request) checkBypass() error {
 			}
 		case strings.EqualFold(v, "false"):
 		default:
-			return newError(http.StatusBadRequest, codeInvalidBypassValue,
+			return newError(http.StatusBadRequest, dverr.CodeInvalidBypassValue,
 				"The value '%s' of the %s header is not valid. Send true to bypass custom synchronous plug-ins, or false.", truncate(v, 64), headerBypassCustomPlugins)
 		}
 	}
 	if values, ok := h[http.CanonicalHeaderKey(headerBypassBusinessLogic)]; ok {
 		v := strings.Join(values, ",")
 		if !validBypassLogic(v) {
-			return newError(http.StatusBadRequest, codeInvalidBypassValue,
+			return newError(http.StatusBadRequest, dverr.CodeInvalidBypassValue,
 				"The value '%s' of the %s header is not valid. The allowed values are CustomSync, CustomAsync, or both separated by a comma (CustomSync,CustomAsync).",
 				truncate(strings.TrimSpace(v), 64), headerBypassBusinessLogic)
 		}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 	"github.com/d365s2s/d365/emulator/internal/odata"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
@@ -183,7 +184,7 @@ func decodeSkipToken(token string) (*store.Cursor, int, error) {
 // errBadSkipToken answers a $skiptoken that is not one of ours or does
 // not fit the query [unverified message].
 func errBadSkipToken() *apiError {
-	return newError(http.StatusBadRequest, codeQuerySyntax, "The $skiptoken is not valid for this query. Use the @odata.nextLink of the previous page verbatim.")
+	return newError(http.StatusBadRequest, dverr.CodeQuerySyntax, "The $skiptoken is not valid for this query. Use the @odata.nextLink of the previous page verbatim.")
 }
 
 // withSkipToken returns the raw query with $skiptoken set to token,
@@ -210,5 +211,5 @@ const maxConditions = 500
 // errTooManyConditions is Dataverse's refusal of a query with more than
 // 500 conditions [unverified code].
 func errTooManyConditions() *apiError {
-	return newError(http.StatusBadRequest, codeQuerySyntax, "Number of conditions in query exceeded maximum limit.")
+	return newError(http.StatusBadRequest, dverr.CodeQuerySyntax, "Number of conditions in query exceeded maximum limit.")
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 	"github.com/d365s2s/d365/emulator/internal/odata"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/google/uuid"
@@ -209,7 +210,7 @@ func (req *request) entityDefinitions(segs []string) error {
 	}
 	if attrHasKey {
 		if len(attrs) == 0 {
-			return newError(http.StatusNotFound, "0x80040217", "Could not find attribute with key '%s' on entity '%s'.", attrKey, t.LogicalName)
+			return newError(http.StatusNotFound, dverr.CodeObjectDoesNotExist, "Could not find attribute with key '%s' on entity '%s'.", attrKey, t.LogicalName)
 		}
 		return req.writeMetadata(q, attrs, "AttributeMetadata", context, true, nil)
 	}
@@ -233,7 +234,7 @@ func (req *request) metadataTable(key string) (*schema.Table, error) {
 		if t, ok := req.h.schema.Table(name); ok {
 			return t, nil
 		}
-		return nil, newError(http.StatusNotFound, "0x80040217", "Could not find entity with LogicalName = '%s'.", name)
+		return nil, newError(http.StatusNotFound, dverr.CodeObjectDoesNotExist, "Could not find entity with LogicalName = '%s'.", name)
 	}
 	id, err := uuid.Parse(key)
 	if err != nil {
@@ -244,7 +245,7 @@ func (req *request) metadataTable(key string) (*schema.Table, error) {
 			return t, nil
 		}
 	}
-	return nil, newError(http.StatusNotFound, "0x80040217", "Could not find entity with MetadataId = '%s'.", id)
+	return nil, newError(http.StatusNotFound, dverr.CodeObjectDoesNotExist, "Could not find entity with MetadataId = '%s'.", id)
 }
 
 // expander adds Attributes to entity records for $expand=Attributes.
@@ -348,7 +349,7 @@ func (req *request) writeMetadata(q *odata.Query, records []record, typeName, co
 		out = append(out, r)
 	}
 	if single && len(out) == 0 {
-		return newError(http.StatusNotFound, "0x80040217", "The metadata record does not match the query.")
+		return newError(http.StatusNotFound, dverr.CodeObjectDoesNotExist, "The metadata record does not match the query.")
 	}
 	jw := req.startJSON(http.StatusOK)
 	if single {

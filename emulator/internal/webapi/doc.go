@@ -34,8 +34,8 @@
 // as $expand does. Bodies support @odata.bind and deep insert;
 // SystemRequired columns cannot be nulled.
 //
-// FetchXML queries (GET <set>?fetchXml=…) are parsed and bound to the
-// same metadata (fetchxml_*.go) and run as one store query, with a join
+// FetchXML queries (GET <set>?fetchXml=…) are parsed (package fetchxml)
+// and bound to the same metadata (fetchxml_*.go) and run as one store query, with a join
 // per link-entity: attributes and aliases, filters and conditions with
 // Dataverse's operators, orders (a lookup by name, a choice by label
 // unless useraworderby is set), inner and outer link-entities named
@@ -47,7 +47,8 @@
 // attribute…", 0x80041128 for an entity that does not match the set…).
 // Responses are streamed with Dataverse's shapes, annotations on request
 // (Prefer: odata.include-annotations), and errors in the
-// {"error":{"code","message"}} envelope with Dataverse's codes.
+// {"error":{"code","message"}} envelope with Dataverse's codes (package
+// dverr; store failures are kinds, mapped to codes in errors.go).
 //
 // The handler never panics: a panic is answered 500 in the error envelope
 // and logged.

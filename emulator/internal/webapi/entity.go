@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 	"github.com/d365s2s/d365/emulator/internal/odata"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
@@ -310,7 +311,7 @@ func (req *request) property(t *schema.Table, key rowKey, c *schema.Column) erro
 		return req.endJSON(jw)
 	case http.MethodPut, http.MethodDelete:
 		if c.IsLookup() {
-			return newError(http.StatusBadRequest, codeODataError, "The lookup property '%s' cannot be set directly; use the navigation property's $ref.", c.PropertyName())
+			return newError(http.StatusBadRequest, dverr.CodeODataError, "The lookup property '%s' cannot be set directly; use the navigation property's $ref.", c.PropertyName())
 		}
 		var value any
 		if req.r.Method == http.MethodPut {

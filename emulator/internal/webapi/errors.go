@@ -4,54 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 	"github.com/d365s2s/d365/emulator/internal/odata"
 	"github.com/d365s2s/d365/emulator/internal/store"
 )
 
-// HTTP statuses the reference marks [unverified]. Each is one constant so
-// a live check can correct it in one place.
-const (
-	// statusUserDisabled answers a disabled application user.
-	statusUserDisabled = http.StatusForbidden
-	// statusNoRoles answers an application user without a security role.
-	statusNoRoles = http.StatusForbidden
-	// statusRecordAccess answers a privilege whose depth does not reach
-	// the row.
-	statusRecordAccess = http.StatusForbidden
-	// statusAssociation answers a delete refused by a Restrict
-	// relationship (CannotDeleteDueToAssociation is listed under 405).
-	statusAssociation = http.StatusMethodNotAllowed
-)
-
-// Dataverse error codes the handler produces itself (the store's are in
-// package store).
-const (
-	// codeODataError is the "0x0" of OData-layer errors (unknown
-	// properties in $select or a body).
-	codeODataError = "0x0"
-	// codeResourceNotFound is an unknown entity set or segment.
-	codeResourceNotFound = "0x8006088a"
-	// codeQuerySyntax is a malformed or refused query option
-	// [unverified: the reference calls it typical].
-	codeQuerySyntax = "0x80060888"
-	// codeIncompatibleTypes is a $filter comparison of incompatible types,
-	// e.g. a quoted GUID against a GUID column [unverified code].
-	codeIncompatibleTypes = "0x80060888"
-	// codePayload is a request body Dataverse cannot read.
-	codePayload = "0x80048d19"
-	// codeUnexpected is an internal failure.
-	codeUnexpected = "0x80040216"
-	// codeNoHTTPResource is the empty code of "No HTTP resource was found"
-	// (a function called with the wrong method).
-	codeNoHTTPResource = ""
-	// codeNotImplemented marks a feature the emulator does not have yet.
-	codeNotImplemented = "0x80040216"
-)
-
-// apiError is a failure answered with Dataverse's error envelope.
+// apiError is a failure answered with Dataverse's error envelope. Its
+// codes and the errors of fixed wording are in package dverr.
 type apiError struct {
 	status  int
 	code    string
@@ -64,32 +24,44 @@ func newError(status int, code, format string, args ...any) *apiError {
 	return &apiError{status: status, code: code, message: fmt.Sprintf(format, args...)}
 }
 
+// fromCatalogue is an error of dverr's catalogue.
+func fromCatalogue(e *dverr.Error) *apiError {
+	return &apiError{status: e.Status, code: e.Code, message: e.Message}
+}
+
+// wire is the envelope's view of e.
+func (e *apiError) wire() *dverr.Error {
+	return &dverr.Error{Status: e.status, Code: e.code, Message: e.message}
+}
+
 func errResourceNotFound(segment string) *apiError {
-	return newError(http.StatusNotFound, codeResourceNotFound, "Resource not found for the segment '%s'.", segment)
+	return fromCatalogue(dverr.ResourceNotFound(segment))
 }
 
 func errPropertyNotFound(name string, t interface{ EntityTypeName() string }) *apiError {
-	return newError(http.StatusBadRequest, codeODataError, "Could not find a property named '%s' on type '%s'.", name, t.EntityTypeName())
+	return fromCatalogue(dverr.PropertyNotFound(name, t.EntityTypeName()))
 }
 
 // errNotMemberOfOrganization is Dataverse's answer to a caller without an
 // application user in the organization (UserNotMemberOfOrg), here for a
 // token issued by another tenant.
 func errNotMemberOfOrganization() *apiError {
-	return newError(http.StatusForbidden, store.CodeUserNotMemberOfOrg, "The user is not a member of the organization.")
+	return fromCatalogue(dverr.NotMemberOfOrganization())
 }
 
 func errNoHTTPResource(url string) *apiError {
-	return newError(http.StatusNotFound, codeNoHTTPResource, "No HTTP resource was found that matches the request URI '%s'.", url)
+	return fromCatalogue(dverr.NoHTTPResource(url))
 }
 
 func errMethodNotAllowed(method string) *apiError {
-	return newError(http.StatusMethodNotAllowed, codeODataError, "The requested resource does not support http method '%s'.", method)
+	return fromCatalogue(dverr.MethodNotAllowed(method))
 }
 
 func errNotImplemented(what string) *apiError {
-	return newError(http.StatusNotImplemented, codeNotImplemented, "The emulator does not implement %s yet.", what)
+	return fromCatalogue(dverr.NotImplemented(what))
 }
+
+func errUnexpected() *apiError { return fromCatalogue(dverr.Unexpected()) }
 
 // toAPIError maps any failure to the status, code and message to send.
 func toAPIError(err error) (*apiError, bool) {
@@ -97,82 +69,92 @@ func toAPIError(err error) (*apiError, bool) {
 	if errors.As(err, &ae) {
 		return ae, true
 	}
+	var de *dverr.Error
+	if errors.As(err, &de) {
+		return fromCatalogue(de), true
+	}
 	var se *store.Error
 	if errors.As(err, &se) {
-		return &apiError{status: storeStatus(se.Kind), code: se.Code, message: se.Message}, true
+		return storeError(se), true
 	}
 	var syn *odata.SyntaxError
 	if errors.As(err, &syn) {
-		return &apiError{status: http.StatusBadRequest, code: codeQuerySyntax, message: syn.Msg}, true
+		return &apiError{status: http.StatusBadRequest, code: dverr.CodeQuerySyntax, message: syn.Msg}, true
 	}
-	return &apiError{status: http.StatusInternalServerError, code: codeUnexpected,
-		message: "An unexpected error occurred."}, false
+	return errUnexpected(), false
 }
 
-func storeStatus(k store.Kind) int {
+// storeError maps a store failure's kind (and reason) to the status and
+// code Dataverse answers it with: the one place where the store's kinds
+// meet wire codes.
+func storeError(se *store.Error) *apiError {
+	status, code := storeKindWire(se.Kind, se.Reason)
+	return &apiError{status: status, code: code, message: se.Message}
+}
+
+func storeKindWire(k store.Kind, r store.Reason) (status int, code string) {
 	switch k {
 	case store.KindNotFound:
-		return http.StatusNotFound
+		return http.StatusNotFound, dverr.CodeObjectDoesNotExist
 	case store.KindValidation:
-		return http.StatusBadRequest
-	case store.KindPrivilege, store.KindNoUser:
-		return http.StatusForbidden
+		return http.StatusBadRequest, validationCode(r)
+	case store.KindPrivilege:
+		return http.StatusForbidden, dverr.CodePrivilegeDenied
+	case store.KindNoUser:
+		return http.StatusForbidden, dverr.CodeUserNotMemberOfOrg
 	case store.KindAccess:
-		return statusRecordAccess
+		return dverr.StatusRecordAccess, dverr.CodeRecordAccessDenied
 	case store.KindDisabled:
-		return statusUserDisabled
+		return dverr.StatusUserDisabled, dverr.CodeUserDisabled
 	case store.KindNoRoles:
-		return statusNoRoles
-	case store.KindConcurrency, store.KindDuplicate:
-		return http.StatusPreconditionFailed
+		return dverr.StatusNoRoles, dverr.CodeUserNotAssignedRoles
+	case store.KindConcurrency:
+		return http.StatusPreconditionFailed, dverr.CodeConcurrencyVersionMismatch
+	case store.KindDuplicate:
+		return http.StatusPreconditionFailed, dverr.CodeDuplicateRecord
 	case store.KindAssociation:
-		return statusAssociation
+		return dverr.StatusAssociation, dverr.CodeCannotDeleteDueToAssociation
 	}
-	return http.StatusInternalServerError
+	return http.StatusInternalServerError, dverr.CodeUnexpected
+}
+
+func validationCode(r store.Reason) string {
+	switch r {
+	case store.ReasonRequiredMissing:
+		return dverr.CodeRequiredMissing
+	case store.ReasonOptionSetValueOutOfRange:
+		return dverr.CodeOptionSetValueOutOfRange
+	case store.ReasonInvalidStateTransition:
+		return dverr.CodeInvalidStateTransition
+	case store.ReasonBusinessUnitDisabled:
+		return dverr.CodeBusinessNotEnabled
+	case store.ReasonAggregateLimit:
+		return dverr.CodeAggregateLimit
+	case store.ReasonTooManyJoins:
+		return dverr.CodeTooManyJoins
+	case store.ReasonJoinTypeMismatch:
+		return dverr.CodeJoinTypeMismatch
+	}
+	return dverr.CodeValidation
 }
 
 // writeError sends the error envelope {"error":{"code":…,"message":…}}.
 func writeError(w http.ResponseWriter, e *apiError) { writeErrorDetails(w, e, preferences{}) }
 
-// errorMessageNames are the ApiExceptionMessageName values of the codes
-// the emulator produces.
-var errorMessageNames = map[string]string{
-	store.CodeObjectDoesNotExist: "ObjectDoesNotExist", store.CodePrivilegeDenied: "PrivilegeDenied",
-	store.CodeConcurrencyVersionMismatch: "ConcurrencyVersionMismatch", store.CodeDuplicateRecord: "DuplicateRecord",
-	store.CodeUserNotMemberOfOrg: "UserNotMemberOfOrg", store.CodeUserNotAssignedRoles: "UserNotAssignedRoles",
-	store.CodeUserDisabled: "UserDisabled", store.CodeValidation: "ValidationError",
-}
-
 // writeErrorDetails sends the error envelope, with the error-detail
 // annotations Prefer: odata.include-annotations asks for.
 func writeErrorDetails(w http.ResponseWriter, e *apiError, prefer preferences) {
-	h := w.Header()
-	h.Set("Content-Type", contentTypeJSON)
-	w.WriteHeader(e.status)
-	jw := newJSONWriter(w)
-	jw.raw(`{"error":{"code":`)
-	jw.str(e.code)
-	jw.raw(`,"message":`)
-	jw.str(e.message)
+	// The envelope's size, so it is built in one allocation: the frame
+	// and the code and message, and with annotations their names, the
+	// help link and the message again.
+	size := 48 + len(e.code) + len(e.message)
+	var want func(string) bool
 	if len(prefer.includeAnnotations) > 0 {
-		category := "ClientError"
-		if e.status >= 500 {
-			category = "ServerError"
-		}
-		details := [][2]string{
-			{"Microsoft.PowerApps.CDS.ErrorDetails.ApiExceptionCategory", category},
-			{"Microsoft.PowerApps.CDS.ErrorDetails.ApiExceptionHttpStatusCode", strconv.Itoa(e.status)},
-			{"Microsoft.PowerApps.CDS.ErrorDetails.ApiExceptionMessageName", errorMessageNames[e.code]},
-			{"Microsoft.PowerApps.CDS.HelpLink", "http://go.microsoft.com/fwlink/?LinkID=398563&error=Microsoft.Crm.CrmException%3a" + strings.TrimPrefix(e.code, "0x") + "&client=platform"},
-			{"Microsoft.PowerApps.CDS.InnerError.Message", e.message},
-		}
-		for _, d := range details {
-			if d[1] != "" && prefer.wantsAnnotation(d[0]) {
-				jw.raw(`,"@` + d[0] + `":`)
-				jw.str(d[1])
-			}
-		}
+		want = prefer.wantsAnnotation
+		size += 448 + len(e.code) + len(e.message)
 	}
-	jw.raw("}}")
-	jw.flush()
+	body := dverr.AppendEnvelope(make([]byte, 0, size), e.wire(), want)
+	w.Header().Set("Content-Type", contentTypeJSON)
+	w.WriteHeader(e.status)
+	_, _ = w.Write(body)
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 	"github.com/d365s2s/d365/emulator/internal/odata"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
@@ -51,7 +52,7 @@ type expandTarget struct {
 // planRead binds $select and $expand of a read of t.
 func (req *request) planRead(t *schema.Table, q *odata.Query) (*readPlan, error) {
 	if q != nil && q.Expand != nil && odata.CountExpands(q.Expand) > maxExpands {
-		return nil, newError(http.StatusBadRequest, codeQuerySyntax, "The query has more than %d $expand options; split it into several queries.", maxExpands)
+		return nil, newError(http.StatusBadRequest, dverr.CodeQuerySyntax, "The query has more than %d $expand options; split it into several queries.", maxExpands)
 	}
 	var sel []odata.SelectItem
 	var exp []odata.ExpandItem
@@ -105,7 +106,7 @@ func (req *request) planExpansion(parent *readPlan, q *odata.Query, it odata.Exp
 	opts := it.Options
 	if it.Ref {
 		if nav.Collection {
-			return nil, "", newError(http.StatusBadRequest, "0x80060888", "Expand with $ref is only supported on lookup type navigation property.")
+			return nil, "", newError(http.StatusBadRequest, dverr.CodeExpandRefNotLookup, "Expand with $ref is only supported on lookup type navigation property.")
 		}
 	}
 	if opts != nil && !nav.Collection && (opts.Filter != nil || opts.OrderBy != nil || opts.Top != nil) {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
+	"github.com/d365s2s/d365/emulator/internal/fetchxml"
 	"github.com/d365s2s/d365/emulator/internal/odata"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
@@ -11,7 +13,7 @@ import (
 
 // FetchXML queries: GET <set>?fetchXml=<url-encoded <fetch>…</fetch>>.
 //
-// The query is parsed (fetchxml_parse.go), bound to the schema
+// The query is parsed (package fetchxml: syntax only), bound to the schema
 // (fetchxml_bind.go, fetchxml_conditions.go, fetchxml_aggregate.go) and
 // run as one store query with joins for the link-entities. Results differ
 // from OData ones as Dataverse's do: null columns are omitted, aliased and
@@ -19,15 +21,30 @@ import (
 // uses page numbers and paging cookies (fetchxml_paging.go) instead of
 // @odata.nextLink.
 
+// fetchError is a 400 with a QueryBuilder code: a query that parses but
+// does not bind to the metadata.
+func fetchError(code, format string, args ...any) *apiError {
+	return newError(http.StatusBadRequest, code, format, args...)
+}
+
+// nameSet is a set of the names given.
+func nameSet(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
 // fetchXMLQuery answers a collection GET with fetchXml.
 func (req *request) fetchXMLQuery(t *schema.Table, q *odata.Query, base store.Cond) error {
 	if base != nil {
-		return fetchError(codeQuerySyntax, "The fetchXml parameter can only be used on an entity set (%s), not on a navigation property.", t.EntitySetName)
+		return fetchError(dverr.CodeQuerySyntax, "The fetchXml parameter can only be used on an entity set (%s), not on a navigation property.", t.EntitySetName)
 	}
 	if q.Select != nil || q.Filter != nil || q.OrderBy != nil || q.Top != nil || q.Expand != nil || q.Apply != nil || q.SkipToken != "" {
-		return fetchError(codeQuerySyntax, "The fetchXml parameter cannot be combined with $select, $filter, $orderby, $top, $expand, $apply or $skiptoken; express them in the FetchXML query.")
+		return fetchError(dverr.CodeQuerySyntax, "The fetchXml parameter cannot be combined with $select, $filter, $orderby, $top, $expand, $apply or $skiptoken; express them in the FetchXML query.")
 	}
-	fq, err := parseFetchXML(q.FetchXML)
+	fq, err := fetchxml.Parse(q.FetchXML)
 	if err != nil {
 		return err
 	}
@@ -46,18 +63,18 @@ func (req *request) runFetch(plan *fetchPlan, count bool) error {
 	fq := plan.fq
 	sq := plan.query
 	keys := sq.SortKeys()
-	size := fq.count
-	if fq.top > 0 {
-		size = fq.top
+	size := fq.Count
+	if fq.Top > 0 {
+		size = fq.Top
 	}
 	if size == 0 {
 		size = maxPageSize
 	}
-	page := max(fq.page, 1)
+	page := max(fq.Page, 1)
 	sq.Limit = size
 	sq.Offset = (page - 1) * size
-	if fq.hasCookie && page > 1 {
-		cursor, cookiePage, err := plan.decodePagingCookie(fq.pagingCookie, keys)
+	if fq.HasCookie && page > 1 {
+		cursor, cookiePage, err := plan.decodePagingCookie(fq.PagingCookie, keys)
 		if err != nil {
 			return err
 		}
@@ -74,8 +91,8 @@ func (req *request) runFetch(plan *fetchPlan, count bool) error {
 		}
 		return err
 	}
-	more := result.More && fq.top == 0
-	counted := count || fq.totalCount
+	more := result.More && fq.Top == 0
+	counted := count || fq.TotalCount
 	total, exceeded := -1, false
 	if counted || req.prefer.wantsAnnotation(annotationTotalCountExceeded) {
 		n, err := req.data().CountRows(req.ctx, req.p, plan.query, store.CountLimit+1)

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
+	"github.com/d365s2s/d365/emulator/internal/fetchxml"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
 )
@@ -24,7 +26,7 @@ var fetchDateGroupings = map[string]store.DatePart{
 // bindAggregate plans an aggregate query.
 func (fb *fetchBinder) bindAggregate() error {
 	plan := fb.plan
-	agg := &store.Aggregation{Table: plan.table, Where: plan.query.Where, Joins: plan.query.Joins, Limit: plan.fq.aggregateLimit}
+	agg := &store.Aggregation{Table: plan.table, Where: plan.query.Where, Joins: plan.query.Joins, Limit: plan.fq.AggregateLimit}
 	type pending struct {
 		item    fetchAggItem
 		col     *schema.Column
@@ -32,69 +34,69 @@ func (fb *fetchBinder) bindAggregate() error {
 		measure store.Measure
 	}
 	var items []pending
-	bindAttrs := func(scope *fetchScope, e *fetchEntity) error {
-		if e.allAttrs {
-			return fetchError(codeFetchAttrWithAggregate, "Attributes can not be returned when aggregate operation is specified. Remove <all-attributes> from '%s'.", scope.table.LogicalName)
+	bindAttrs := func(scope *fetchScope, e *fetchxml.Entity) error {
+		if e.AllAttributes {
+			return fetchError(dverr.CodeFetchAttrWithAggregate, "Attributes can not be returned when aggregate operation is specified. Remove <all-attributes> from '%s'.", scope.table.LogicalName)
 		}
-		for _, a := range e.attrs {
-			c, ok := scope.table.Column(a.name)
+		for _, a := range e.Attributes {
+			c, ok := scope.table.Column(a.Name)
 			if !ok || !c.ValidForRead {
-				return errFetchNoAttribute(scope.table, a.name)
+				return errFetchNoAttribute(scope.table, a.Name)
 			}
 			switch {
-			case a.groupBy && a.aggregate != "":
-				return fetchError(codeFetchGroupByAndAggregate, "An attribute can either be an aggregate or a Group By but not both. The attribute '%s' has both.", a.name)
-			case !a.groupBy && a.aggregate == "":
-				return fetchError(codeFetchAttrWithAggregate, "Attributes can not be returned when aggregate operation is specified. The attribute '%s' needs groupby='true' or an aggregate.", a.name)
+			case a.GroupBy && a.Aggregate != "":
+				return fetchError(dverr.CodeFetchGroupByAndAggregate, "An attribute can either be an aggregate or a Group By but not both. The attribute '%s' has both.", a.Name)
+			case !a.GroupBy && a.Aggregate == "":
+				return fetchError(dverr.CodeFetchAttrWithAggregate, "Attributes can not be returned when aggregate operation is specified. The attribute '%s' needs groupby='true' or an aggregate.", a.Name)
 			}
-			key := a.alias
+			key := a.Alias
 			if key == "" {
-				if !a.groupBy {
-					return fetchError(codeFetchInvalidAlias, "Invalid alias for aggregate operation. The aggregate of '%s' needs an alias.", a.name)
+				if !a.GroupBy {
+					return fetchError(dverr.CodeFetchInvalidAlias, "Invalid alias for aggregate operation. The aggregate of '%s' needs an alias.", a.Name)
 				}
-				key = a.name
+				key = a.Name
 				if scope.join != nil {
-					key = scope.alias + "." + a.name
+					key = scope.alias + "." + a.Name
 				}
 			}
 			if err := fb.claimAlias(key); err != nil {
 				return err
 			}
-			p := pending{item: fetchAggItem{key: key, attr: c, group: a.groupBy}, col: c, join: scope.join}
-			if a.groupBy {
-				if a.dateGrouping != "" {
-					part, known := fetchDateGroupings[a.dateGrouping]
+			p := pending{item: fetchAggItem{key: key, attr: c, group: a.GroupBy}, col: c, join: scope.join}
+			if a.GroupBy {
+				if a.DateGrouping != "" {
+					part, known := fetchDateGroupings[a.DateGrouping]
 					switch {
-					case a.dateGrouping == "fiscal-period" || a.dateGrouping == "fiscal-year":
-						return errNotImplemented("dategrouping='" + a.dateGrouping + "'")
+					case a.DateGrouping == "fiscal-period" || a.DateGrouping == "fiscal-year":
+						return errNotImplemented("dategrouping='" + a.DateGrouping + "'")
 					case !known:
-						return fetchError(codeFetchInvalidDateGrouping, "An invalid value was specified for dategrouping. '%s' is not one of day, week, month, quarter, year, fiscal-period, fiscal-year.", a.dateGrouping)
+						return fetchError(dverr.CodeFetchInvalidDateGrouping, "An invalid value was specified for dategrouping. '%s' is not one of day, week, month, quarter, year, fiscal-period, fiscal-year.", a.DateGrouping)
 					case c.Type != schema.TypeDateTime:
-						return fetchError(codeFetchInvalidDateGrouping, "An invalid value was specified for dategrouping. '%s' is not a date and time column.", a.name)
+						return fetchError(dverr.CodeFetchInvalidDateGrouping, "An invalid value was specified for dategrouping. '%s' is not a date and time column.", a.Name)
 					}
 					p.item.date = part
 				}
 				items = append(items, p)
 				continue
 			}
-			if a.dateGrouping != "" {
-				return fetchError(codeFetchInvalidDateGrouping, "An invalid value was specified for dategrouping. dategrouping applies only to groupby attributes, not to the aggregate '%s'.", key)
+			if a.DateGrouping != "" {
+				return fetchError(dverr.CodeFetchInvalidDateGrouping, "An invalid value was specified for dategrouping. dategrouping applies only to groupby attributes, not to the aggregate '%s'.", key)
 			}
-			fn, known := fetchAggregateFuncs[a.aggregate]
+			fn, known := fetchAggregateFuncs[a.Aggregate]
 			if !known {
-				return fetchError(codeFetchInvalidAggregate, "An error occurred while processing Aggregates in Query. '%s' is not an aggregate function; use count, countcolumn, sum, avg, min or max.", a.aggregate)
+				return fetchError(dverr.CodeFetchInvalidAggregate, "An error occurred while processing Aggregates in Query. '%s' is not an aggregate function; use count, countcolumn, sum, avg, min or max.", a.Aggregate)
 			}
 			switch fn {
 			case store.AggSum, store.AggAverage:
 				if !c.Type.IsNumeric() {
-					return fetchError(codeFetchAggregateType, "Aggregate %s is not supported for attribute of type %s.", a.aggregate, c.Type)
+					return fetchError(dverr.CodeFetchAggregateType, "Aggregate %s is not supported for attribute of type %s.", a.Aggregate, c.Type)
 				}
 			case store.AggMin, store.AggMax:
 				if !c.Type.IsNumeric() && c.Type != schema.TypeDateTime {
-					return fetchError(codeFetchAggregateType, "Aggregate %s is not supported for attribute of type %s.", a.aggregate, c.Type)
+					return fetchError(dverr.CodeFetchAggregateType, "Aggregate %s is not supported for attribute of type %s.", a.Aggregate, c.Type)
 				}
 			case store.AggCountColumn:
-				if a.distinct {
+				if a.Distinct {
 					fn = store.AggCountDistinct
 				}
 			}
@@ -107,26 +109,26 @@ func (fb *fetchBinder) bindAggregate() error {
 		}
 		return nil
 	}
-	if err := bindAttrs(plan.root, plan.fq.entity); err != nil {
+	if err := bindAttrs(plan.root, plan.fq.Entity); err != nil {
 		return err
 	}
-	var walk func(links []*fetchLink) error
-	walk = func(links []*fetchLink) error {
+	var walk func(links []*fetchxml.Link) error
+	walk = func(links []*fetchxml.Link) error {
 		for _, l := range links {
-			if err := bindAttrs(fb.scopeOfLink(l), &l.fetchEntity); err != nil {
+			if err := bindAttrs(fb.scopeOfLink(l), &l.Entity); err != nil {
 				return err
 			}
-			if err := walk(l.links); err != nil {
+			if err := walk(l.Links); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	if err := walk(plan.fq.entity.links); err != nil {
+	if err := walk(plan.fq.Entity.Links); err != nil {
 		return err
 	}
 	if len(items) == 0 {
-		return fetchError(codeFetchInvalidAggregate, "An error occurred while processing Aggregates in Query. An aggregate query needs at least one attribute with groupby='true' or an aggregate.")
+		return fetchError(dverr.CodeFetchInvalidAggregate, "An error occurred while processing Aggregates in Query. An aggregate query needs at least one attribute with groupby='true' or an aggregate.")
 	}
 	// The store returns groups first, then measures.
 	groups := 0
@@ -150,28 +152,28 @@ func (fb *fetchBinder) bindAggregate() error {
 	}
 	plan.agg = agg
 	// Orders name aliases.
-	var orders []*fetchOrder
-	orders = append(orders, plan.fq.entity.orders...)
-	var collect func(links []*fetchLink)
-	collect = func(links []*fetchLink) {
+	var orders []*fetchxml.Order
+	orders = append(orders, plan.fq.Entity.Orders...)
+	var collect func(links []*fetchxml.Link)
+	collect = func(links []*fetchxml.Link) {
 		for _, l := range links {
-			orders = append(orders, l.orders...)
-			collect(l.links)
+			orders = append(orders, l.Orders...)
+			collect(l.Links)
 		}
 	}
-	collect(plan.fq.entity.links)
+	collect(plan.fq.Entity.Links)
 	for _, o := range orders {
-		if o.attribute != "" && o.alias == "" {
-			return fetchError(codeFetchOrderAttrAggregate, "An attribute cannot be specified for an order clause for an aggregate Query. Use an alias. The order has attribute='%s'.", o.attribute)
+		if o.Attribute != "" && o.Alias == "" {
+			return fetchError(dverr.CodeFetchOrderAttrAggregate, "An attribute cannot be specified for an order clause for an aggregate Query. Use an alias. The order has attribute='%s'.", o.Attribute)
 		}
-		if o.alias == "" {
-			return fetchError(codeFetchOrderAliasRequired, "An alias is required for an order clause for an aggregate Query.")
+		if o.Alias == "" {
+			return fetchError(dverr.CodeFetchOrderAliasRequired, "An alias is required for an order clause for an aggregate Query.")
 		}
-		i := slices.IndexFunc(plan.aggItems, func(it fetchAggItem) bool { return it.key == o.alias })
+		i := slices.IndexFunc(plan.aggItems, func(it fetchAggItem) bool { return it.key == o.Alias })
 		if i < 0 {
-			return fetchError(codeFetchInvalidAlias, "Invalid alias for aggregate operation. The order refers to the alias '%s', which no attribute has.", o.alias)
+			return fetchError(dverr.CodeFetchInvalidAlias, "Invalid alias for aggregate operation. The order refers to the alias '%s', which no attribute has.", o.Alias)
 		}
-		plan.aggSorts = append(plan.aggSorts, fetchSort{index: plan.aggItems[i].index, desc: o.desc})
+		plan.aggSorts = append(plan.aggSorts, fetchSort{index: plan.aggItems[i].index, desc: o.Descending})
 	}
 	return nil
 }
@@ -200,14 +202,14 @@ func (req *request) runFetchAggregate(plan *fetchPlan) error {
 	fq := plan.fq
 	more := false
 	switch {
-	case fq.top > 0:
-		rows = rows[:min(len(rows), fq.top)]
+	case fq.Top > 0:
+		rows = rows[:min(len(rows), fq.Top)]
 	default:
-		size := fq.count
+		size := fq.Count
 		if size == 0 {
 			size = maxPageSize
 		}
-		page := max(fq.page, 1)
+		page := max(fq.Page, 1)
 		start := min((page-1)*size, len(rows))
 		end := min(start+size, len(rows))
 		more = end < len(rows)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
+	"github.com/d365s2s/d365/emulator/internal/fetchxml"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
 )
@@ -48,7 +50,7 @@ type fetchSort struct {
 // fetchPlan is a FetchXML query bound to the schema: a store query (or an
 // aggregation) and what to write.
 type fetchPlan struct {
-	fq    *fetchQuery
+	fq    *fetchxml.Query
 	table *schema.Table
 	root  *fetchScope
 	query store.Query
@@ -71,7 +73,7 @@ type fetchBinder struct {
 	plan   *fetchPlan
 	scopes map[string]*fetchScope // link-entities by alias
 	// linkScopes maps link-entity elements to their scopes.
-	linkScopes map[*fetchLink]*fetchScope
+	linkScopes map[*fetchxml.Link]*fetchScope
 	links      int             // link-entities seen, for generated aliases
 	conds      int             // conditions seen
 	aliases    map[string]bool // attribute aliases seen
@@ -85,7 +87,7 @@ func fetchEntityName(t *schema.Table) string { return t.SchemaName }
 
 // errFetchNoAttribute is QueryBuilderNoAttribute with the service's text.
 func errFetchNoAttribute(t *schema.Table, name string) *apiError {
-	return fetchError(codeFetchNoAttribute, "'%s' entity doesn't contain attribute with Name = '%s' and NameMapping = 'Logical' (look up attribute by name is case-sensitive).",
+	return fetchError(dverr.CodeFetchNoAttribute, "'%s' entity doesn't contain attribute with Name = '%s' and NameMapping = 'Logical' (look up attribute by name is case-sensitive).",
 		fetchEntityName(t), name)
 }
 
@@ -96,42 +98,42 @@ func errFetchNoAttribute(t *schema.Table, name string) *apiError {
 func generatedLinkAlias(name string, n int) string { return name + strconv.Itoa(n) }
 
 // bindFetch binds a parsed FetchXML query sent to the entity set of t.
-func bindFetch(sch *schema.Schema, t *schema.Table, p *store.Principal, now time.Time, fq *fetchQuery) (*fetchPlan, error) {
-	if fq.entity.name != t.LogicalName {
-		if _, known := sch.Table(fq.entity.name); !known {
-			return nil, fetchError(codeFetchNoEntity, "The specified entity was not found. There is no table with the logical name '%s'.", fq.entity.name)
+func bindFetch(sch *schema.Schema, t *schema.Table, p *store.Principal, now time.Time, fq *fetchxml.Query) (*fetchPlan, error) {
+	if fq.Entity.Name != t.LogicalName {
+		if _, known := sch.Table(fq.Entity.Name); !known {
+			return nil, fetchError(dverr.CodeFetchNoEntity, "The specified entity was not found. There is no table with the logical name '%s'.", fq.Entity.Name)
 		}
-		return nil, fetchError(codeFetchEntitiesDontMatch, "The entity name specified in fetchxml does not match the entity name specified in the Entity or Query Expression.")
+		return nil, fetchError(dverr.CodeFetchEntitiesDontMatch, "The entity name specified in fetchxml does not match the entity name specified in the Entity or Query Expression.")
 	}
-	if fq.top > maxPageSize || fq.count > maxPageSize {
-		return nil, fetchError(codeFetchInvalidValue, "Invalid value specified for type. The top and count attributes of <fetch> cannot exceed %d.", maxPageSize)
+	if fq.Top > maxPageSize || fq.Count > maxPageSize {
+		return nil, fetchError(dverr.CodeFetchInvalidValue, "Invalid value specified for type. The top and count attributes of <fetch> cannot exceed %d.", maxPageSize)
 	}
-	if fq.top > 0 && (fq.count > 0 || fq.page > 0) {
-		return nil, fetchError(codeFetchInvalidValue, "Invalid value specified for type. The top attribute cannot be combined with page or count; use count and page to page results.")
+	if fq.Top > 0 && (fq.Count > 0 || fq.Page > 0) {
+		return nil, fetchError(dverr.CodeFetchInvalidValue, "Invalid value specified for type. The top attribute cannot be combined with page or count; use count and page to page results.")
 	}
-	if fq.top > 0 && fq.totalCount {
-		return nil, fetchError(codeFetchInvalidValue, "Invalid value specified for type. The top attribute cannot be combined with returntotalrecordcount.")
+	if fq.Top > 0 && fq.TotalCount {
+		return nil, fetchError(dverr.CodeFetchInvalidValue, "Invalid value specified for type. The top attribute cannot be combined with returntotalrecordcount.")
 	}
-	fb := &fetchBinder{sch: sch, p: p, now: now, scopes: map[string]*fetchScope{}, linkScopes: map[*fetchLink]*fetchScope{}, aliases: map[string]bool{}}
-	root := &fetchScope{table: t, name: fq.entity.name}
-	fb.plan = &fetchPlan{fq: fq, table: t, root: root, query: store.Query{Table: t, Distinct: fq.distinct && !fq.aggregate}, joinAlias: map[*store.Join]string{}}
-	joins, err := fb.bindLinks(root, fq.entity.links)
+	fb := &fetchBinder{sch: sch, p: p, now: now, scopes: map[string]*fetchScope{}, linkScopes: map[*fetchxml.Link]*fetchScope{}, aliases: map[string]bool{}}
+	root := &fetchScope{table: t, name: fq.Entity.Name}
+	fb.plan = &fetchPlan{fq: fq, table: t, root: root, query: store.Query{Table: t, Distinct: fq.Distinct && !fq.Aggregate}, joinAlias: map[*store.Join]string{}}
+	joins, err := fb.bindLinks(root, fq.Entity.Links)
 	if err != nil {
 		return nil, err
 	}
 	fb.plan.query.Joins = joins
-	where, err := fb.bindFilters(fq.entity.filters, root, true)
+	where, err := fb.bindFilters(fq.Entity.Filters, root, true)
 	if err != nil {
 		return nil, err
 	}
 	fb.plan.query.Where = where
-	if err := fb.bindLinkFilters(fq.entity.links); err != nil {
+	if err := fb.bindLinkFilters(fq.Entity.Links); err != nil {
 		return nil, err
 	}
 	if fb.conds > maxConditions {
 		return nil, errTooManyConditions()
 	}
-	if fq.aggregate {
+	if fq.Aggregate {
 		err = fb.bindAggregate()
 	} else {
 		err = fb.bindColumns()
@@ -143,52 +145,52 @@ func bindFetch(sch *schema.Schema, t *schema.Table, p *store.Principal, now time
 }
 
 // bindLinks resolves the link-entities under parent into joins.
-func (fb *fetchBinder) bindLinks(parent *fetchScope, links []*fetchLink) ([]*store.Join, error) {
+func (fb *fetchBinder) bindLinks(parent *fetchScope, links []*fetchxml.Link) ([]*store.Join, error) {
 	var joins []*store.Join
 	for _, l := range links {
 		fb.links++
-		t, ok := fb.sch.Table(l.name)
+		t, ok := fb.sch.Table(l.Name)
 		if !ok {
 			// The intersect table of an N:N relationship
 			// (intersect='true' in the documented queries).
-			t, ok = fb.sch.IntersectTable(l.name)
+			t, ok = fb.sch.IntersectTable(l.Name)
 		}
 		if !ok {
-			return nil, fetchError(codeFetchNoEntity, "The specified entity was not found. There is no table with the logical name '%s' (link-entity).", l.name)
+			return nil, fetchError(dverr.CodeFetchNoEntity, "The specified entity was not found. There is no table with the logical name '%s' (link-entity).", l.Name)
 		}
-		from, ok := t.Column(l.from)
+		from, ok := t.Column(l.From)
 		if !ok {
-			return nil, errFetchNoAttribute(t, l.from)
+			return nil, errFetchNoAttribute(t, l.From)
 		}
-		to, ok := parent.table.Column(l.to)
+		to, ok := parent.table.Column(l.To)
 		if !ok {
-			return nil, errFetchNoAttribute(parent.table, l.to)
+			return nil, errFetchNoAttribute(parent.table, l.To)
 		}
 		if from.EdmType() != to.EdmType() {
-			return nil, fetchError(store.CodeJoinTypeMismatch, "Data Types don't match for the link-entity join attributes '%s', '%s'.", l.from, l.to)
+			return nil, fetchError(dverr.CodeJoinTypeMismatch, "Data Types don't match for the link-entity join attributes '%s', '%s'.", l.From, l.To)
 		}
 		j := &store.Join{Table: t, From: from, To: to}
-		switch l.linkType {
+		switch l.LinkType {
 		case "", "inner":
 		case "outer":
 			j.Outer = true
 		case "natural", "in", "exists", "matchfirstrowusingcrossapply", "any", "not any", "all", "not all":
-			return nil, errNotImplemented("the FetchXML link-type '" + l.linkType + "'")
+			return nil, errNotImplemented("the FetchXML link-type '" + l.LinkType + "'")
 		default:
-			return nil, fetchError(codeFetchInvalidLinkType, "The only valid values for link-type attribute are 'natural', 'inner','in','exists','matchfirstrowusingcrossapply' and 'outer'. The link-entity '%s' has link-type='%s'.", l.name, l.linkType)
+			return nil, fetchError(dverr.CodeFetchInvalidLinkType, "The only valid values for link-type attribute are 'natural', 'inner','in','exists','matchfirstrowusingcrossapply' and 'outer'. The link-entity '%s' has link-type='%s'.", l.Name, l.LinkType)
 		}
-		alias := l.alias
+		alias := l.Alias
 		if alias == "" {
-			alias = generatedLinkAlias(l.name, fb.links)
+			alias = generatedLinkAlias(l.Name, fb.links)
 		}
 		if _, dup := fb.scopes[alias]; dup || alias == fb.plan.root.name {
-			return nil, fetchError(codeFetchDuplicateAlias, "FetchXML should have unique aliases. The alias '%s' is used twice.", alias)
+			return nil, fetchError(dverr.CodeFetchDuplicateAlias, "FetchXML should have unique aliases. The alias '%s' is used twice.", alias)
 		}
-		scope := &fetchScope{table: t, join: j, alias: alias, name: l.name}
+		scope := &fetchScope{table: t, join: j, alias: alias, name: l.Name}
 		fb.scopes[alias] = scope
 		fb.linkScopes[l] = scope
 		fb.plan.joinAlias[j] = alias
-		nested, err := fb.bindLinks(scope, l.links)
+		nested, err := fb.bindLinks(scope, l.Links)
 		if err != nil {
 			return nil, err
 		}
@@ -200,15 +202,15 @@ func (fb *fetchBinder) bindLinks(parent *fetchScope, links []*fetchLink) ([]*sto
 
 // bindLinkFilters binds each link-entity's filters into its join
 // condition (rows of the linked table that fail them are not joined).
-func (fb *fetchBinder) bindLinkFilters(links []*fetchLink) error {
+func (fb *fetchBinder) bindLinkFilters(links []*fetchxml.Link) error {
 	for _, l := range links {
 		scope := fb.scopeOfLink(l)
-		on, err := fb.bindFilters(l.filters, scope, false)
+		on, err := fb.bindFilters(l.Filters, scope, false)
 		if err != nil {
 			return err
 		}
 		scope.join.On = on
-		if err := fb.bindLinkFilters(l.links); err != nil {
+		if err := fb.bindLinkFilters(l.Links); err != nil {
 			return err
 		}
 	}
@@ -216,10 +218,10 @@ func (fb *fetchBinder) bindLinkFilters(links []*fetchLink) error {
 }
 
 // scopeOfLink returns the scope bound for a link-entity element.
-func (fb *fetchBinder) scopeOfLink(l *fetchLink) *fetchScope { return fb.linkScopes[l] }
+func (fb *fetchBinder) scopeOfLink(l *fetchxml.Link) *fetchScope { return fb.linkScopes[l] }
 
 // bindFilters binds the filter elements of an entity (ANDed together).
-func (fb *fetchBinder) bindFilters(filters []*fetchFilter, scope *fetchScope, atRoot bool) (store.Cond, error) {
+func (fb *fetchBinder) bindFilters(filters []*fetchxml.Filter, scope *fetchScope, atRoot bool) (store.Cond, error) {
 	var conds []store.Cond
 	for _, f := range filters {
 		c, err := fb.bindFilter(f, scope, atRoot)
@@ -234,9 +236,9 @@ func (fb *fetchBinder) bindFilters(filters []*fetchFilter, scope *fetchScope, at
 	return store.And(conds...), nil
 }
 
-func (fb *fetchBinder) bindFilter(f *fetchFilter, scope *fetchScope, atRoot bool) (store.Cond, error) {
+func (fb *fetchBinder) bindFilter(f *fetchxml.Filter, scope *fetchScope, atRoot bool) (store.Cond, error) {
 	var conds []store.Cond
-	for _, c := range f.conds {
+	for _, c := range f.Conditions {
 		fb.conds++
 		if fb.conds > maxConditions {
 			return nil, errTooManyConditions()
@@ -247,14 +249,14 @@ func (fb *fetchBinder) bindFilter(f *fetchFilter, scope *fetchScope, atRoot bool
 		}
 		conds = append(conds, bc)
 	}
-	for _, sub := range f.filters {
+	for _, sub := range f.Filters {
 		c, err := fb.bindFilter(sub, scope, atRoot)
 		if err != nil {
 			return nil, err
 		}
 		conds = append(conds, c)
 	}
-	if f.or {
+	if f.Or {
 		if len(conds) == 0 {
 			return store.True, nil // an empty filter restricts nothing
 		}
@@ -274,7 +276,7 @@ func (fb *fetchBinder) conditionScope(name string, scope *fetchScope, atRoot boo
 		if name == scope.alias || name == scope.name {
 			return scope, nil
 		}
-		return nil, fetchError(codeFetchAliasDoesNotExist, "The specified alias for the given entity in the condition does not exist. A condition inside the link-entity '%s' can only refer to that link-entity, not to '%s'; move it to the entity's filter.", scope.alias, name)
+		return nil, fetchError(dverr.CodeFetchAliasDoesNotExist, "The specified alias for the given entity in the condition does not exist. A condition inside the link-entity '%s' can only refer to that link-entity, not to '%s'; move it to the entity's filter.", scope.alias, name)
 	}
 	if s, ok := fb.scopes[name]; ok {
 		return s, nil
@@ -282,17 +284,17 @@ func (fb *fetchBinder) conditionScope(name string, scope *fetchScope, atRoot boo
 	if name == fb.plan.root.name {
 		return fb.plan.root, nil
 	}
-	return nil, fetchError(codeFetchAliasDoesNotExist, "The specified alias for the given entity in the condition does not exist. No link-entity has the alias '%s'.", name)
+	return nil, fetchError(dverr.CodeFetchAliasDoesNotExist, "The specified alias for the given entity in the condition does not exist. No link-entity has the alias '%s'.", name)
 }
 
-func (fb *fetchBinder) bindCondition(c *fetchCondition, scope *fetchScope, atRoot bool) (store.Cond, error) {
-	target, err := fb.conditionScope(c.entityName, scope, atRoot)
+func (fb *fetchBinder) bindCondition(c *fetchxml.Condition, scope *fetchScope, atRoot bool) (store.Cond, error) {
+	target, err := fb.conditionScope(c.EntityName, scope, atRoot)
 	if err != nil {
 		return nil, err
 	}
-	col, ok := target.table.Column(c.attribute)
+	col, ok := target.table.Column(c.Attribute)
 	if !ok {
-		return nil, errFetchNoAttribute(target.table, c.attribute)
+		return nil, errFetchNoAttribute(target.table, c.Attribute)
 	}
 	cond, err := fb.bindOperator(c, col, target)
 	if err != nil {
@@ -315,20 +317,20 @@ func (fb *fetchBinder) bindColumns() error {
 		plan.cols = append(plan.cols, fetchColumn{key: key, col: c, scope: plan.root, aliased: aliased, index: len(rootCols)})
 		rootCols = append(rootCols, c)
 	}
-	e := plan.fq.entity
-	for _, a := range e.attrs {
-		if a.aggregate != "" || a.groupBy || a.dateGrouping != "" {
-			return fetchError(codeFetchInvalidAggregate, "An error occurred while processing Aggregates in Query. The attribute '%s' has aggregate, groupby or dategrouping, but the <fetch> element does not have aggregate='true'.", a.name)
+	e := plan.fq.Entity
+	for _, a := range e.Attributes {
+		if a.Aggregate != "" || a.GroupBy || a.DateGrouping != "" {
+			return fetchError(dverr.CodeFetchInvalidAggregate, "An error occurred while processing Aggregates in Query. The attribute '%s' has aggregate, groupby or dategrouping, but the <fetch> element does not have aggregate='true'.", a.Name)
 		}
-		c, ok := t.Column(a.name)
+		c, ok := t.Column(a.Name)
 		if !ok || !c.ValidForRead {
-			return errFetchNoAttribute(t, a.name)
+			return errFetchNoAttribute(t, a.Name)
 		}
-		if a.alias != "" {
-			if err := fb.claimAlias(a.alias); err != nil {
+		if a.Alias != "" {
+			if err := fb.claimAlias(a.Alias); err != nil {
 				return err
 			}
-			addRoot(a.alias, c, true)
+			addRoot(a.Alias, c, true)
 			ctx = append(ctx, c.LogicalName)
 			continue
 		}
@@ -339,7 +341,7 @@ func (fb *fetchBinder) bindColumns() error {
 		addRoot(c.PropertyName(), c, false)
 		ctx = append(ctx, contextName(c)...)
 	}
-	if e.allAttrs {
+	if e.AllAttributes {
 		for _, c := range t.Columns {
 			if !c.Internal && c.ValidForRead && !plain[c] {
 				plain[c] = true
@@ -379,8 +381,8 @@ func (fb *fetchBinder) bindColumns() error {
 	// Link-entity columns follow, in the order the store returns them
 	// (depth-first).
 	index := len(rootCols)
-	var walk func(links []*fetchLink) error
-	walk = func(links []*fetchLink) error {
+	var walk func(links []*fetchxml.Link) error
+	walk = func(links []*fetchxml.Link) error {
 		for _, l := range links {
 			scope := fb.scopeOfLink(l)
 			add := func(key string, c *schema.Column) {
@@ -388,37 +390,37 @@ func (fb *fetchBinder) bindColumns() error {
 				scope.join.Columns = append(scope.join.Columns, c)
 				index++
 			}
-			for _, a := range l.attrs {
-				if a.aggregate != "" || a.groupBy || a.dateGrouping != "" {
-					return fetchError(codeFetchInvalidAggregate, "An error occurred while processing Aggregates in Query. The attribute '%s' has aggregate, groupby or dategrouping, but the <fetch> element does not have aggregate='true'.", a.name)
+			for _, a := range l.Attributes {
+				if a.Aggregate != "" || a.GroupBy || a.DateGrouping != "" {
+					return fetchError(dverr.CodeFetchInvalidAggregate, "An error occurred while processing Aggregates in Query. The attribute '%s' has aggregate, groupby or dategrouping, but the <fetch> element does not have aggregate='true'.", a.Name)
 				}
-				c, ok := scope.table.Column(a.name)
+				c, ok := scope.table.Column(a.Name)
 				if !ok || !c.ValidForRead {
-					return errFetchNoAttribute(scope.table, a.name)
+					return errFetchNoAttribute(scope.table, a.Name)
 				}
 				key := scope.alias + "." + c.LogicalName
-				if a.alias != "" {
-					if err := fb.claimAlias(a.alias); err != nil {
+				if a.Alias != "" {
+					if err := fb.claimAlias(a.Alias); err != nil {
 						return err
 					}
-					key = a.alias
+					key = a.Alias
 				}
 				add(key, c)
 			}
-			if l.allAttrs {
+			if l.AllAttributes {
 				for _, c := range scope.table.Columns {
 					if !c.Internal && c.ValidForRead {
 						add(scope.alias+"."+c.LogicalName, c)
 					}
 				}
 			}
-			if err := walk(l.links); err != nil {
+			if err := walk(l.Links); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	if err := walk(e.links); err != nil {
+	if err := walk(e.Links); err != nil {
 		return err
 	}
 	return fb.bindOrders()
@@ -436,7 +438,7 @@ func contextName(c *schema.Column) []string {
 // claimAlias records an attribute alias, refusing duplicates.
 func (fb *fetchBinder) claimAlias(alias string) error {
 	if fb.aliases[alias] {
-		return fetchError(codeFetchDuplicateAlias, "FetchXML should have unique aliases. The alias '%s' is used twice.", alias)
+		return fetchError(dverr.CodeFetchDuplicateAlias, "FetchXML should have unique aliases. The alias '%s' is used twice.", alias)
 	}
 	fb.aliases[alias] = true
 	return nil
@@ -448,45 +450,45 @@ func (fb *fetchBinder) claimAlias(alias string) error {
 // the row it references (the store does that for every lookup order).
 func (fb *fetchBinder) bindOrders() error {
 	var orders []store.Order
-	add := func(o *fetchOrder, scope *fetchScope, atRoot bool) error {
-		if o.alias != "" {
-			return fetchError(codeFetchOrderAliasPlain, "An alias cannot be specified for an order clause for a non-aggregate Query. Use an attribute. The order has alias='%s'.", o.alias)
+	add := func(o *fetchxml.Order, scope *fetchScope, atRoot bool) error {
+		if o.Alias != "" {
+			return fetchError(dverr.CodeFetchOrderAliasPlain, "An alias cannot be specified for an order clause for a non-aggregate Query. Use an attribute. The order has alias='%s'.", o.Alias)
 		}
-		if o.attribute == "" {
-			return fetchError(codeFetchOrderAttrRequired, "An attribute is required for an order clause for a non-aggregate Query.")
+		if o.Attribute == "" {
+			return fetchError(dverr.CodeFetchOrderAttrRequired, "An attribute is required for an order clause for a non-aggregate Query.")
 		}
-		target, err := fb.conditionScope(o.entityName, scope, atRoot)
+		target, err := fb.conditionScope(o.EntityName, scope, atRoot)
 		if err != nil {
 			return err
 		}
-		c, ok := target.table.Column(o.attribute)
+		c, ok := target.table.Column(o.Attribute)
 		if !ok {
-			return errFetchNoAttribute(target.table, o.attribute)
+			return errFetchNoAttribute(target.table, o.Attribute)
 		}
-		orders = append(orders, store.Order{Column: c, Desc: o.desc, Join: target.join, Label: !fb.plan.fq.rawOrderBy})
+		orders = append(orders, store.Order{Column: c, Desc: o.Descending, Join: target.join, Label: !fb.plan.fq.RawOrderBy})
 		return nil
 	}
-	for _, o := range fb.plan.fq.entity.orders {
+	for _, o := range fb.plan.fq.Entity.Orders {
 		if err := add(o, fb.plan.root, true); err != nil {
 			return err
 		}
 	}
-	var walk func(links []*fetchLink) error
-	walk = func(links []*fetchLink) error {
+	var walk func(links []*fetchxml.Link) error
+	walk = func(links []*fetchxml.Link) error {
 		for _, l := range links {
 			scope := fb.scopeOfLink(l)
-			for _, o := range l.orders {
+			for _, o := range l.Orders {
 				if err := add(o, scope, false); err != nil {
 					return err
 				}
 			}
-			if err := walk(l.links); err != nil {
+			if err := walk(l.Links); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	if err := walk(fb.plan.fq.entity.links); err != nil {
+	if err := walk(fb.plan.fq.Entity.Links); err != nil {
 		return err
 	}
 	fb.plan.query.Orders = orders

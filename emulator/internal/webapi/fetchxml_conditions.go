@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
+	"github.com/d365s2s/d365/emulator/internal/fetchxml"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
 	"github.com/google/uuid"
@@ -42,45 +44,37 @@ var fetchCompareOps = map[string]store.Op{
 	"eq": store.OpEq, "ne": store.OpNe, "neq": store.OpNe, "gt": store.OpGt, "ge": store.OpGe, "lt": store.OpLt, "le": store.OpLe,
 }
 
-// codeFetchBadCondition is QueryBuilderBad_Condition, and
-// codeFetchConversion the failure to read a condition value as the
-// column's type [unverified code].
-const (
-	codeFetchBadCondition = "0x80041106"
-	codeFetchConversion   = "0x80040203"
-)
-
 func errBadCondition(col *schema.Column, op, need string) *apiError {
-	return fetchError(codeFetchBadCondition, "Incorrect filter condition or conditions. The '%s' operator on '%s.%s' needs %s.", op, col.Table.LogicalName, col.LogicalName, need)
+	return fetchError(dverr.CodeFetchBadCondition, "Incorrect filter condition or conditions. The '%s' operator on '%s.%s' needs %s.", op, col.Table.LogicalName, col.LogicalName, need)
 }
 
 func errUnsupportedOperator(col *schema.Column, op string) *apiError {
-	return fetchError(codeFetchInvalidOperator, "Unsupported condition operator. The operator '%s' cannot be used with '%s.%s' (%s).", op, col.Table.LogicalName, col.LogicalName, col.Type)
+	return fetchError(dverr.CodeFetchInvalidOperator, "Unsupported condition operator. The operator '%s' cannot be used with '%s.%s' (%s).", op, col.Table.LogicalName, col.LogicalName, col.Type)
 }
 
 // bindOperator compiles one condition on col.
-func (fb *fetchBinder) bindOperator(c *fetchCondition, col *schema.Column, scope *fetchScope) (store.Cond, error) {
-	op := c.operator
+func (fb *fetchBinder) bindOperator(c *fetchxml.Condition, col *schema.Column, scope *fetchScope) (store.Cond, error) {
+	op := c.Operator
 	// The single value of a one-value operator: the value attribute, or
 	// one <value> child.
 	single := func() (string, error) {
 		switch {
-		case c.hasValue && len(c.values) == 0:
-			return c.value, nil
-		case !c.hasValue && len(c.values) == 1:
-			return c.values[0], nil
+		case c.HasValue && len(c.Values) == 0:
+			return c.Value, nil
+		case !c.HasValue && len(c.Values) == 1:
+			return c.Values[0], nil
 		}
 		return "", errBadCondition(col, op, "one value (a value attribute)")
 	}
 	text := col.Type.IsText() || col.Type == schema.TypeEntityName
 	if cmp, ok := fetchCompareOps[op]; ok {
-		if c.valueOf != "" {
-			other, ok := scope.table.Column(c.valueOf)
+		if c.ValueOf != "" {
+			other, ok := scope.table.Column(c.ValueOf)
 			if !ok {
-				return nil, errFetchNoAttribute(scope.table, c.valueOf)
+				return nil, errFetchNoAttribute(scope.table, c.ValueOf)
 			}
 			if other.EdmType() != col.EdmType() {
-				return nil, fetchError(codeFetchBadCondition, "Incorrect filter condition or conditions. '%s' and '%s' have different types and cannot be compared.", col.LogicalName, other.LogicalName)
+				return nil, fetchError(dverr.CodeFetchBadCondition, "Incorrect filter condition or conditions. '%s' and '%s' have different types and cannot be compared.", col.LogicalName, other.LogicalName)
 			}
 			return store.CompareColumns(col, cmp, other), nil
 		}
@@ -94,12 +88,12 @@ func (fb *fetchBinder) bindOperator(c *fetchCondition, col *schema.Column, scope
 		}
 		return store.Compare(col, cmp, v), nil
 	}
-	if c.valueOf != "" {
-		return nil, fetchError(codeFetchBadCondition, "Incorrect filter condition or conditions. valueof can only be used with eq, ne, gt, ge, lt and le, not '%s'.", op)
+	if c.ValueOf != "" {
+		return nil, fetchError(dverr.CodeFetchBadCondition, "Incorrect filter condition or conditions. valueof can only be used with eq, ne, gt, ge, lt and le, not '%s'.", op)
 	}
 	switch op {
 	case "null", "not-null":
-		if c.hasValue || len(c.values) > 0 {
+		if c.HasValue || len(c.Values) > 0 {
 			return nil, errBadCondition(col, op, "no value")
 		}
 		if op == "null" {
@@ -127,11 +121,11 @@ func (fb *fetchBinder) bindOperator(c *fetchCondition, col *schema.Column, scope
 		}
 		return cond, nil
 	case "in", "not-in", "between", "not-between":
-		if c.hasValue || len(c.values) == 0 {
+		if c.HasValue || len(c.Values) == 0 {
 			return nil, errBadCondition(col, op, "<value> elements")
 		}
-		values := make([]any, len(c.values))
-		for i, s := range c.values {
+		values := make([]any, len(c.Values))
+		for i, s := range c.Values {
 			v, err := fetchValue(col, s)
 			if err != nil {
 				return nil, err
@@ -155,7 +149,7 @@ func (fb *fetchBinder) bindOperator(c *fetchCondition, col *schema.Column, scope
 		if !col.IsLookup() && col.Type != schema.TypeUniqueidentifier {
 			return nil, errUnsupportedOperator(col, op)
 		}
-		if c.hasValue || len(c.values) > 0 {
+		if c.HasValue || len(c.Values) > 0 {
 			return nil, errBadCondition(col, op, "no value")
 		}
 		ref := store.Ref{Table: "systemuser", ID: fb.p.UserID}
@@ -174,11 +168,11 @@ func (fb *fetchBinder) bindOperator(c *fetchCondition, col *schema.Column, scope
 		if col.Type != schema.TypeMultiSelectPicklist {
 			return nil, errUnsupportedOperator(col, op)
 		}
-		if c.hasValue || len(c.values) == 0 {
+		if c.HasValue || len(c.Values) == 0 {
 			return nil, errBadCondition(col, op, "<value> elements")
 		}
 		var any []store.Cond
-		for _, s := range c.values {
+		for _, s := range c.Values {
 			n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 			if err != nil {
 				return nil, errFetchConversion(col, s, "Input string was not in a correct format.")
@@ -198,7 +192,7 @@ func (fb *fetchBinder) bindOperator(c *fetchCondition, col *schema.Column, scope
 		var day time.Time
 		switch dateFunctions[name] {
 		case dateNoArg:
-			if c.hasValue || len(c.values) > 0 {
+			if c.HasValue || len(c.Values) > 0 {
 				return nil, errBadCondition(col, op, "no value")
 			}
 		case dateCount:
@@ -225,7 +219,7 @@ func (fb *fetchBinder) bindOperator(c *fetchCondition, col *schema.Column, scope
 	if fetchUnsupportedOperators[op] {
 		return nil, errNotImplemented("the FetchXML condition operator '" + op + "'")
 	}
-	return nil, fetchError(codeFetchInvalidOperator, "Unsupported condition operator. '%s' is not a FetchXML condition operator.", op)
+	return nil, fetchError(dverr.CodeFetchInvalidOperator, "Unsupported condition operator. '%s' is not a FetchXML condition operator.", op)
 }
 
 // netTypeNames are the .NET type names Dataverse's conversion errors use.
@@ -244,7 +238,7 @@ func errFetchConversion(col *schema.Column, value, reason string) *apiError {
 	if typ == "" {
 		typ = "System.String"
 	}
-	return fetchError(codeFetchConversion, "An exception System.FormatException was thrown while trying to convert input value '%s' to attribute '%s.%s'. Expected type of attribute value: %s. Exception raised: %s",
+	return fetchError(dverr.CodeFetchConversion, "An exception System.FormatException was thrown while trying to convert input value '%s' to attribute '%s.%s'. Expected type of attribute value: %s. Exception raised: %s",
 		value, col.Table.LogicalName, col.LogicalName, typ, reason)
 }
 

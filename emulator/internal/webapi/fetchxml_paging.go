@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
 	"github.com/google/uuid"
@@ -137,7 +138,7 @@ func cookieEscape(s string) string {
 
 // errPagingCookie is a paging cookie that does not fit the query.
 func errPagingCookie(reason string) *apiError {
-	return fetchError(codeFetchPagingOrderBy, "Order by columns do not match those in paging cookie. %s Send the cookie of the previous page of the same query.", reason)
+	return fetchError(dverr.CodeFetchPagingOrderBy, "Order by columns do not match those in paging cookie. %s Send the cookie of the previous page of the same query.", reason)
 }
 
 // decodePagingCookie reads the paging-cookie attribute of a query: the
@@ -171,12 +172,12 @@ func (plan *fetchPlan) decodePagingCookie(cookie string, keys []store.Order) (*s
 					if a.Name.Local == "page" {
 						page, err = strconv.Atoi(a.Value)
 						if err != nil || page < 1 {
-							return nil, 0, fetchError(codeFetchInvalidPagingCookie, "Invalid page number in paging cookie. The page attribute is '%s'.", a.Value)
+							return nil, 0, fetchError(dverr.CodeFetchInvalidPagingCookie, "Invalid page number in paging cookie. The page attribute is '%s'.", a.Value)
 						}
 					}
 				}
 				if page == 0 {
-					return nil, 0, fetchError(codeFetchInvalidPagingCookie, "Invalid page number in paging cookie. The cookie has no page attribute.")
+					return nil, 0, fetchError(dverr.CodeFetchInvalidPagingCookie, "Invalid page number in paging cookie. The cookie has no page attribute.")
 				}
 			case depth == 2:
 				if i >= len(names) || t.Name.Local != names[i] {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 	"github.com/d365s2s/d365/emulator/internal/odata"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
@@ -28,7 +29,7 @@ type rangeVar struct {
 }
 
 func errFilterUnsupported(format string, args ...any) *apiError {
-	return newError(http.StatusBadRequest, codeQuerySyntax, format, args...)
+	return newError(http.StatusBadRequest, dverr.CodeQuerySyntax, format, args...)
 }
 
 // bindFilter binds a boolean expression.
@@ -260,7 +261,7 @@ func (b *binder) bindComparison(x *odata.BinaryExpr) (store.Cond, error) {
 			return nil, errFilterUnsupported("Comparing columns of related tables is not supported.")
 		}
 		if a.col.EdmType() != c.col.EdmType() {
-			return nil, newError(http.StatusBadRequest, codeIncompatibleTypes,
+			return nil, newError(http.StatusBadRequest, dverr.CodeIncompatibleTypes,
 				"A binary operator with incompatible types was detected. Found operand types '%s' and '%s' for operator kind '%s'.",
 				a.col.EdmType(), c.col.EdmType(), op.KindName())
 		}
@@ -327,7 +328,7 @@ func (b *binder) bindCall(x *odata.CallExpr) (store.Cond, error) {
 	}
 	lit, ok := arg1.(*odata.StringLiteral)
 	if !p.col.Type.IsText() || !ok {
-		return nil, newError(http.StatusBadRequest, codeIncompatibleTypes,
+		return nil, newError(http.StatusBadRequest, dverr.CodeIncompatibleTypes,
 			"No function signature for the function with name '%s' matches the specified arguments. The function signatures considered are: %s(Edm.String Nullable=true, Edm.String Nullable=true).", x.Name, x.Name)
 	}
 	// Dataverse passes SQL wildcards in the value through to LIKE.

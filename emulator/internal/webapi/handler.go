@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
 	"github.com/google/uuid"
@@ -161,7 +162,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				panic(v)
 			}
 			h.log.Error("webapi: panic", "method", r.Method, "path", r.URL.Path, "request_id", reqID, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			writeError(w, &apiError{status: http.StatusInternalServerError, code: codeUnexpected, message: "An unexpected error occurred."})
+			writeError(w, errUnexpected())
 		}
 	}()
 	if err := h.serve(w, r); err != nil {
@@ -223,7 +224,7 @@ const (
 // $batch changeset). maxURL bounds the length of a GET's URL.
 func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, p *store.Principal, tx *store.Tx, maxURL int) error {
 	if r.Method == http.MethodGet && len(r.URL.RequestURI()) > maxURL {
-		return newError(statusURLTooLong, codeQuerySyntax,
+		return newError(statusURLTooLong, dverr.CodeQuerySyntax,
 			"The request URL is longer than %d characters. Send long queries as a GET inside a $batch request (up to %d characters).", maxURL, maxBatchURLLength)
 	}
 	path := r.URL.EscapedPath()
@@ -256,13 +257,13 @@ func (h *Handler) impersonate(r *http.Request, p *store.Principal) (*store.Princ
 	switch {
 	case objectID != "":
 		if _, perr := uuid.Parse(objectID); perr != nil {
-			return nil, newError(http.StatusBadRequest, codeODataError, "The CallerObjectId header value '%s' is not a GUID.", objectID)
+			return nil, newError(http.StatusBadRequest, dverr.CodeODataError, "The CallerObjectId header value '%s' is not a GUID.", objectID)
 		}
 		target, err = h.store.UserByObjectID(r.Context(), objectID)
 	case userID != "":
 		id, perr := uuid.Parse(userID)
 		if perr != nil {
-			return nil, newError(http.StatusBadRequest, codeODataError, "The MSCRMCallerID header value '%s' is not a GUID.", userID)
+			return nil, newError(http.StatusBadRequest, dverr.CodeODataError, "The MSCRMCallerID header value '%s' is not a GUID.", userID)
 		}
 		target, err = h.store.User(r.Context(), id)
 	default:

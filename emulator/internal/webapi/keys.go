@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 	"github.com/d365s2s/d365/emulator/internal/odata"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
@@ -13,7 +14,7 @@ import (
 
 // errKeySyntax is a key predicate Dataverse cannot read.
 func errKeySyntax() *apiError {
-	return newError(http.StatusBadRequest, codeQuerySyntax, "Bad Request - Error in query syntax.")
+	return newError(http.StatusBadRequest, dverr.CodeQuerySyntax, "Bad Request - Error in query syntax.")
 }
 
 // splitKeySegment splits "contacts(<key>)" into the entity set and the
@@ -87,7 +88,7 @@ func parseKey(t *schema.Table, text string) (rowKey, error) {
 			return k, nil
 		}
 	}
-	return rowKey{}, newError(http.StatusBadRequest, codeQuerySyntax,
+	return rowKey{}, newError(http.StatusBadRequest, dverr.CodeQuerySyntax,
 		"The key '%s' does not match any alternate key defined for entity '%s'.", text, t.LogicalName)
 }
 
@@ -125,6 +126,6 @@ func (req *request) resolve(t *schema.Table, k rowKey) (id uuid.UUID, found bool
 }
 
 func errKeyNotFound(t *schema.Table) *apiError {
-	return newError(http.StatusNotFound, store.CodeObjectDoesNotExist,
+	return newError(http.StatusNotFound, dverr.CodeObjectDoesNotExist,
 		"A record with the specified key values does not exist in %s entity", t.LogicalName)
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 	"github.com/d365s2s/d365/emulator/internal/odata"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
@@ -44,7 +45,7 @@ func literalEdmType(e odata.Expr) string {
 // errIncompatible is ODataLib's binary-operator type error, naming the
 // column's type first.
 func errIncompatible(col *schema.Column, lit odata.Expr, op odata.BinaryOp) *apiError {
-	return newError(http.StatusBadRequest, codeIncompatibleTypes,
+	return newError(http.StatusBadRequest, dverr.CodeIncompatibleTypes,
 		"A binary operator with incompatible types was detected. Found operand types '%s' and '%s' for operator kind '%s'.",
 		col.EdmType(), literalEdmType(lit), op.KindName())
 }

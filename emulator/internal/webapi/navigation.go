@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
 	"github.com/google/uuid"
@@ -203,7 +204,7 @@ func (req *request) reference(t *schema.Table, nav *schema.NavigationProperty, i
 		}
 		values, err := parseRawQuery(req.r.URL.RawQuery)
 		if err != nil || values.Get("$id") == "" {
-			return newError(http.StatusBadRequest, codeQuerySyntax, "The $id query option naming the entity to remove from '%s' is missing.", nav.Name)
+			return newError(http.StatusBadRequest, dverr.CodeQuerySyntax, "The $id query option naming the entity to remove from '%s' is missing.", nav.Name)
 		}
 		ref, err := req.entityReference(t, nav, values.Get("$id"))
 		if err != nil {

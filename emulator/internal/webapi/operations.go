@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 )
 
@@ -144,7 +145,7 @@ func (req *request) callCollectionOperation(t *schema.Table, segment string) err
 // resource was found…").
 func (req *request) checkOperationCall(op *operation, qualified bool) error {
 	if !qualified {
-		return newError(http.StatusBadRequest, codeODataError, "Request message has unresolved parameters.")
+		return newError(http.StatusBadRequest, dverr.CodeODataError, "Request message has unresolved parameters.")
 	}
 	want := http.MethodPost
 	if op.function {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 	"github.com/d365s2s/d365/emulator/internal/store"
 )
 
@@ -57,11 +58,11 @@ func parsePrefer(headers []string) (preferences, error) {
 			case "odata.maxpagesize":
 				n, err := strconv.Atoi(value)
 				if err != nil || n <= 0 {
-					return p, newError(http.StatusBadRequest, codeQuerySyntax, "The value '%s' of the odata.maxpagesize preference is not a positive integer.", value)
+					return p, newError(http.StatusBadRequest, dverr.CodeQuerySyntax, "The value '%s' of the odata.maxpagesize preference is not a positive integer.", value)
 				}
 				if n > maxPageSize {
 					if !clampPageSize {
-						return p, newError(http.StatusBadRequest, codeQuerySyntax, "You can't request a page size larger than %d.", maxPageSize)
+						return p, newError(http.StatusBadRequest, dverr.CodeQuerySyntax, "You can't request a page size larger than %d.", maxPageSize)
 					}
 					n = maxPageSize
 				}

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 	"github.com/d365s2s/d365/emulator/internal/odata"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
@@ -33,7 +34,7 @@ func parseRawQuery(raw string) (url.Values, error) {
 		n, err1 := url.QueryUnescape(name)
 		v, err2 := url.QueryUnescape(value)
 		if err1 != nil || err2 != nil {
-			return nil, newError(http.StatusBadRequest, codeQuerySyntax, "The query string is not valid: '%s' is not correctly percent-encoded.", part)
+			return nil, newError(http.StatusBadRequest, dverr.CodeQuerySyntax, "The query string is not valid: '%s' is not correctly percent-encoded.", part)
 		}
 		values[n] = append(values[n], v)
 	}

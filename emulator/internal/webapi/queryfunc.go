@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 	"github.com/d365s2s/d365/emulator/internal/odata"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
@@ -187,7 +188,7 @@ func (b *binder) arrayParam(f *odata.QueryFunctionExpr, col *schema.Column) ([]a
 
 // valueFromText converts a value written as a string to col's type.
 func valueFromText(col *schema.Column, s string) (any, error) {
-	bad := newError(400, codeIncompatibleTypes, "The value '%s' cannot be converted to the type of '%s' (%s).", s, col.LogicalName, col.EdmType())
+	bad := newError(400, dverr.CodeIncompatibleTypes, "The value '%s' cannot be converted to the type of '%s' (%s).", s, col.LogicalName, col.EdmType())
 	switch col.Type {
 	case schema.TypeInteger, schema.TypeBigInt, schema.TypePicklist, schema.TypeState, schema.TypeStatus:
 		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 	"github.com/d365s2s/d365/emulator/internal/odata"
 	"github.com/d365s2s/d365/emulator/internal/store"
 )
@@ -23,7 +24,7 @@ func (req *request) retrieveTotalRecordCount(params string, hasParams bool) erro
 	}
 	name, value, _ := strings.Cut(params, "=")
 	if !hasParams || strings.TrimSpace(name) != "EntityNames" {
-		return newError(http.StatusBadRequest, codeQuerySyntax, "The function RetrieveTotalRecordCount takes one parameter, EntityNames: RetrieveTotalRecordCount(EntityNames=@p1)?@p1=[\"account\"].")
+		return newError(http.StatusBadRequest, dverr.CodeQuerySyntax, "The function RetrieveTotalRecordCount takes one parameter, EntityNames: RetrieveTotalRecordCount(EntityNames=@p1)?@p1=[\"account\"].")
 	}
 	value = strings.TrimSpace(value)
 	if strings.HasPrefix(value, "@") {
@@ -39,19 +40,19 @@ func (req *request) retrieveTotalRecordCount(params string, hasParams bool) erro
 	}
 	arr, ok := expr.(*odata.ArrayLiteral)
 	if !ok || len(arr.Items) == 0 {
-		return newError(http.StatusBadRequest, codeQuerySyntax, "The EntityNames parameter of RetrieveTotalRecordCount must be a JSON array of table logical names, such as [\"account\",\"contact\"].")
+		return newError(http.StatusBadRequest, dverr.CodeQuerySyntax, "The EntityNames parameter of RetrieveTotalRecordCount must be a JSON array of table logical names, such as [\"account\",\"contact\"].")
 	}
 	var names []string
 	var counts []int64
 	for _, it := range arr.Items {
 		s, ok := it.(*odata.StringLiteral)
 		if !ok {
-			return newError(http.StatusBadRequest, codeQuerySyntax, "The EntityNames parameter of RetrieveTotalRecordCount must hold table logical names as strings.")
+			return newError(http.StatusBadRequest, dverr.CodeQuerySyntax, "The EntityNames parameter of RetrieveTotalRecordCount must hold table logical names as strings.")
 		}
 		t, ok := req.h.schema.Table(s.Value)
 		if !ok {
 			// [unverified code]
-			return newError(http.StatusBadRequest, codeFetchNoEntity, "The entity with a name = '%s' with namemapping = 'Logical' was not found in the MetadataCache.", s.Value)
+			return newError(http.StatusBadRequest, dverr.CodeFetchNoEntity, "The entity with a name = '%s' with namemapping = 'Logical' was not found in the MetadataCache.", s.Value)
 		}
 		n, err := req.data().CountRows(req.ctx, req.p, store.Query{Table: t}, 0)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/d365s2s/d365/emulator/internal/dverr"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
 	"github.com/google/uuid"
@@ -138,7 +139,7 @@ func (req *request) teamMembers(team *schema.Table, body []byte) ([]uuid.UUID, e
 			}
 		}
 		if id == uuid.Nil {
-			return nil, newError(http.StatusBadRequest, codeODataError, "EdmEntityObject passed should have the key property value set.")
+			return nil, newError(http.StatusBadRequest, dverr.CodeODataError, "EdmEntityObject passed should have the key property value set.")
 		}
 		out = append(out, id)
 	}
