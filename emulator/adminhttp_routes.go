@@ -77,7 +77,7 @@ func (e *Emulator) adminRoutes(mux *http.ServeMux) {
 			writeErr(w, err)
 			return
 		}
-		writeJSONResponse(w, http.StatusCreated, createdSecret{Secret: sec, Value: value})
+		writeJSONResponse(w, http.StatusCreated, CreatedSecret{Secret: sec, Value: value})
 	})
 	mux.HandleFunc("DELETE /_emulator/apps/{app}/secrets/{id}", func(w http.ResponseWriter, r *http.Request) {
 		noContent(w, e.RemoveSecret(r.Context(), r.PathValue("app"), r.PathValue("id")))
@@ -348,16 +348,19 @@ func noContent(w http.ResponseWriter, err error) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// createdApp is the answer to POST /_emulator/apps: the app, plus its first secret (with the
+// CreatedApp is the answer to POST /_emulator/apps: the app, plus its first secret (with the
 // value, shown this once) when the request asked for one.
-type createdApp struct {
+type CreatedApp struct {
 	App
-	Secret *createdSecret `json:"secret,omitempty"`
+	// Secret is the first client secret, when the request asked for one.
+	Secret *CreatedSecret `json:"secret,omitempty"`
 }
 
-// createdSecret is a new secret with its value, shown this once.
-type createdSecret struct {
+// CreatedSecret is the answer to POST /_emulator/apps/{clientId}/secrets: a new secret with its
+// value, shown this once.
+type CreatedSecret struct {
 	Secret
+	// Value is the secret itself; the emulator keeps only its hash.
 	Value string `json:"value"`
 }
 
@@ -416,7 +419,7 @@ func (e *Emulator) serveCreateApp(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	out := createdApp{App: app}
+	out := CreatedApp{App: app}
 	if req.Secret != nil {
 		sec, value, err := e.AddSecret(r.Context(), app.ClientID, ns)
 		if err != nil {
@@ -425,7 +428,7 @@ func (e *Emulator) serveCreateApp(w http.ResponseWriter, r *http.Request) {
 			writeErr(w, err)
 			return
 		}
-		out.Secret = &createdSecret{Secret: sec, Value: value}
+		out.Secret = &CreatedSecret{Secret: sec, Value: value}
 	}
 	writeJSONResponse(w, http.StatusCreated, out)
 }
