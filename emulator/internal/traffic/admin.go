@@ -14,16 +14,11 @@ import (
 // maxAdminBody bounds admin request bodies.
 const maxAdminBody = 1 << 20
 
-// AdminHandler returns the JSON admin API for limits, fault rules and the request log, serving
-// the routes listed in the package documentation under Options.AdminPrefix. Mount it for the
-// whole prefix (mux.Handle("/_emulator/", h)) or for its three subtrees; any other path under
-// the prefix gets a JSON 404. It does not check who is calling: the emulator refuses admin
-// requests from non-loopback addresses before they get here.
-func (c *Controller) AdminHandler() http.Handler { return c.admin }
-
-// RegisterAdmin adds the admin routes to mux with method patterns ("GET /_emulator/limits", …),
-// for an emulator whose admin mux answers unknown routes and methods itself. Requests reach the
-// same code as AdminHandler's.
+// RegisterAdmin adds the admin routes for limits, fault rules and the request log (listed in the
+// package documentation) to mux under Options.AdminPrefix, with method patterns
+// ("GET /_emulator/limits", …), for an emulator whose admin mux answers unknown routes and methods
+// itself. It does not check who is calling: the emulator refuses admin requests from
+// non-loopback addresses before they get here.
 func (c *Controller) RegisterAdmin(mux *http.ServeMux) {
 	p := c.adminPrefix
 	faultByID := func(w http.ResponseWriter, r *http.Request) { c.adminFault(w, r, r.PathValue("id")) }
@@ -43,29 +38,6 @@ func (c *Controller) RegisterAdmin(mux *http.ServeMux) {
 	} {
 		mux.HandleFunc(route.pattern, route.handler)
 	}
-}
-
-func (c *Controller) newAdminHandler() http.Handler {
-	p := c.adminPrefix
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rest, ok := strings.CutPrefix(r.URL.Path, p)
-		if !ok {
-			adminError(w, http.StatusNotFound, "no admin route "+r.URL.Path)
-			return
-		}
-		switch {
-		case rest == "limits":
-			c.adminLimits(w, r)
-		case rest == "faults":
-			c.adminFaults(w, r)
-		case strings.HasPrefix(rest, "faults/") && len(rest) > len("faults/"):
-			c.adminFault(w, r, strings.TrimPrefix(rest, "faults/"))
-		case rest == "log":
-			c.adminLog(w, r)
-		default:
-			adminError(w, http.StatusNotFound, "no admin route "+r.URL.Path+"; the traffic routes are "+p+"limits, "+p+"faults and "+p+"log")
-		}
-	})
 }
 
 func (c *Controller) adminLimits(w http.ResponseWriter, r *http.Request) {

@@ -24,7 +24,7 @@
 //		Challenge: webAPIChallenge, // the Web API's WWW-Authenticate value
 //		Logger:    logger.With("component", "traffic"),
 //	})
-//	tc.RegisterAdmin(adminMux)   // or mux.Handle("/_emulator/", tc.AdminHandler())
+//	tc.RegisterAdmin(adminMux)
 //	server.Handler = tc.Wrap(mux)
 //
 // Behind it, the Web API's authenticator reuses the validated token instead of checking the
