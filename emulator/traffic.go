@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/d365s2s/d365/emulator/internal/traffic"
@@ -150,13 +149,6 @@ func (e *Emulator) resolveTenant(tenant string) string {
 		return tenant
 	}
 	return t.ID
-}
-
-// trafficRoutes mounts the traffic admin routes (limits, faults, request log).
-func (e *Emulator) trafficRoutes(mux *http.ServeMux) {
-	if e.traffic != nil {
-		e.traffic.RegisterAdmin(mux)
-	}
 }
 
 // fromTraffic turns the traffic package's errors into this package's.

@@ -14,29 +14,37 @@ import (
 // maxAdminBody bounds admin request bodies.
 const maxAdminBody = 1 << 20
 
-// RegisterAdmin adds the admin routes for limits, fault rules and the request log (listed in the
-// package documentation) to mux under Options.AdminPrefix, with method patterns
-// ("GET /_emulator/limits", …), for an emulator whose admin mux answers unknown routes and methods
-// itself. It does not check who is calling: the emulator refuses admin requests from
-// non-loopback addresses before they get here.
-func (c *Controller) RegisterAdmin(mux *http.ServeMux) {
+// AdminRoute is one admin route: the method and path pattern http.ServeMux matches, and its
+// handler.
+type AdminRoute struct {
+	Method, Path string
+	Handler      http.HandlerFunc
+}
+
+// AdminRoutes returns the admin routes for limits, fault rules and the request log (listed in
+// the package documentation) under Options.AdminPrefix, for an emulator whose admin mux answers
+// unknown routes and methods itself. They do not check who is calling: the emulator refuses
+// admin requests from non-loopback addresses before they get here.
+func (c *Controller) AdminRoutes() []AdminRoute {
 	p := c.adminPrefix
 	faultByID := func(w http.ResponseWriter, r *http.Request) { c.adminFault(w, r, r.PathValue("id")) }
-	for _, route := range []struct {
-		pattern string
-		handler http.HandlerFunc
-	}{
-		{"GET " + p + "limits", c.adminLimits},
-		{"PUT " + p + "limits", c.adminLimits},
-		{"GET " + p + "faults", c.adminFaults},
-		{"POST " + p + "faults", c.adminFaults},
-		{"DELETE " + p + "faults", c.adminFaults},
-		{"GET " + p + "faults/{id}", faultByID},
-		{"DELETE " + p + "faults/{id}", faultByID},
-		{"GET " + p + "log", c.adminLog},
-		{"DELETE " + p + "log", c.adminLog},
-	} {
-		mux.HandleFunc(route.pattern, route.handler)
+	return []AdminRoute{
+		{"GET", p + "limits", c.adminLimits},
+		{"PUT", p + "limits", c.adminLimits},
+		{"GET", p + "faults", c.adminFaults},
+		{"POST", p + "faults", c.adminFaults},
+		{"DELETE", p + "faults", c.adminFaults},
+		{"GET", p + "faults/{id}", faultByID},
+		{"DELETE", p + "faults/{id}", faultByID},
+		{"GET", p + "log", c.adminLog},
+		{"DELETE", p + "log", c.adminLog},
+	}
+}
+
+// RegisterAdmin adds AdminRoutes to mux.
+func (c *Controller) RegisterAdmin(mux *http.ServeMux) {
+	for _, route := range c.AdminRoutes() {
+		mux.HandleFunc(route.Method+" "+route.Path, route.Handler)
 	}
 }
 
