@@ -54,3 +54,23 @@ func TestSchemaFileDocExampleLoads(t *testing.T) {
 		t.Errorf("read new_projects: %d %v", res.status, res.body)
 	}
 }
+
+// TestScenarioSchemaErrorsReadAsBefore pins yaml's errors in a scenario's schema section: they
+// name the definition types as they always have (schema.TableDefinition, …), although the types
+// are now the emulator's own.
+func TestScenarioSchemaErrorsReadAsBefore(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ yaml, want string }{
+		{"schema:\n  tables:\n    - logicalName: new_x\n      colour: red\n      columns:\n        - {logicalName: new_name, type: String, lenght: 5}\n",
+			"emulator: scenario s.yaml: line 4: field colour not found in type schema.TableDefinition; line 6: field lenght not found in type schema.ColumnDefinition"},
+		{"schema:\n  tables:\n    - logicalName: new_x\n      columns: abc\n  relationships: 5\n",
+			"emulator: scenario s.yaml: line 4: cannot unmarshal !!str `abc` into []schema.ColumnDefinition; line 5: cannot unmarshal !!int `5` into []schema.RelationshipDefinition"},
+		{"schema:\n  tables:\n    - logicalName: new_x\n      columns:\n        - {logicalName: new_y, type: Picklist, options: [{value: x, label: A}], formula: 3}\n      keys: [{schemaName: k, columns: new_y}]\n",
+			"emulator: scenario s.yaml: line 5: cannot unmarshal !!str `x` into int; line 5: cannot unmarshal !!int `3` into schema.FormulaDefinition; line 6: cannot unmarshal !!str `new_y` into []string"},
+	} {
+		_, err := emulator.ParseScenario([]byte(tt.yaml), "s.yaml")
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("ParseScenario:\n got %v\nwant %s", err, tt.want)
+		}
+	}
+}
