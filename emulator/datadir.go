@@ -9,8 +9,6 @@ import (
 	"strings"
 
 	"github.com/gofrs/flock"
-
-	"github.com/d365s2s/d365/emulator/internal/ca"
 )
 
 // LockFile is the file inside Options.DataDir that an emulator holds an exclusive lock on while
@@ -83,4 +81,4 @@ func (l *dataDirLock) release() error {
 
 // CACertFile is the file name of the emulator's CA certificate inside Options.DataDir: public,
 // meant to be handed to clients (D365_CA_FILE). Its key stays beside it, private to the emulator.
-const CACertFile = ca.CertFile
+const CACertFile = "ca.pem"

@@ -13,17 +13,17 @@ import (
 // The outcomes of LogEntry.Outcome for a request that got no ordinary response.
 const (
 	// OutcomeDropped: a fault rule closed the connection (or reset the HTTP/2 stream).
-	OutcomeDropped = traffic.OutcomeDropped
+	OutcomeDropped = "dropped"
 	// OutcomeCancelled: the client went away during an injected delay.
-	OutcomeCancelled = traffic.OutcomeCancelled
+	OutcomeCancelled = "cancelled"
 	// OutcomeAborted: the handler panicked (http.ErrAbortHandler or another panic).
-	OutcomeAborted = traffic.OutcomeAborted
+	OutcomeAborted = "aborted"
 )
 
 // DefaultDOPHint is the x-ms-dop-hint of LimitsDefault: the parallelism the emulator advises
 // each application user when nothing else is configured. [unverified] Dataverse documents no fixed
 // value; see the traffic package's constant for the reasoning.
-const DefaultDOPHint = traffic.DefaultDOPHint
+const DefaultDOPHint = 16
 
 // LimitsDefault returns Dataverse's limits: 6,000 requests and 20 minutes of execution time per
 // 300-second window, 52 concurrent requests, and x-ms-dop-hint DefaultDOPHint on every Web API
