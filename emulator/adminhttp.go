@@ -28,7 +28,7 @@ type adminErrorDetail struct {
 // that are not on loopback: the API can mint credentials.
 func (e *Emulator) adminHandler() http.Handler {
 	mux := http.NewServeMux()
-	e.adminRoutes(mux)
+	e.registerAdminRoutes(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !fromLoopback(r) {
 			writeAdminError(w, http.StatusForbidden, "Forbidden",

@@ -96,6 +96,10 @@ func TestAdminHTTPErrors(t *testing.T) {
 		{"POST", "apps/" + emulator.DefaultClientID + "/secrets", map[string]string{"expiresIn": "tomorrow"}, 400, "Invalid", "expiresIn"},
 		{"POST", "apps/" + emulator.DefaultClientID + "/certificates", map[string]string{}, 400, "Invalid", "pem"},
 		{"DELETE", "tenants", nil, 405, "MethodNotAllowed", "allowed: GET, HEAD, POST"},
+		// The traffic routes (moved here with the traffic package's own test-only router).
+		{"POST", "limits", map[string]any{}, 405, "MethodNotAllowed", "allowed: GET, HEAD, PUT"},
+		{"PUT", "faults", map[string]any{}, 405, "MethodNotAllowed", "allowed: DELETE, GET, HEAD, POST"},
+		{"GET", "nothing", nil, 404, "NotFound", "no admin route GET /_emulator/nothing"},
 		{"GET", "no-such-thing", nil, 404, "NotFound", "no admin route"},
 		{"POST", "snapshots/none/restore", nil, 404, "NotFound", "none"},
 	}

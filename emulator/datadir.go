@@ -78,3 +78,7 @@ func (l *dataDirLock) release() error {
 	}
 	return l.lock.Unlock()
 }
+
+// CACertFile is the file name of the emulator's CA certificate inside Options.DataDir: public,
+// meant to be handed to clients (D365_CA_FILE). Its key stays beside it, private to the emulator.
+const CACertFile = "ca.pem"

@@ -108,6 +108,45 @@
 // log routes are described in full by the traffic middleware's documentation, summarised on
 // Limits, FaultRule and LogEntry.
 //
+// # Schema files
+//
+// Tables beyond the built-in ones (account, contact, systemuser, businessunit, team, role, task,
+// organization) come from schema files, in YAML or JSON, named by a scenario's schema.files or
+// written inline under its schema section (see Scenario). The format is SchemaDefinition; the
+// built-in tables are written in it too. Field names are camelCase in both encodings, and an
+// unknown field is an error:
+//
+//	tables:
+//	  - logicalName: new_project      # required; the rest default as Dataverse does
+//	    displayName: Project
+//	    entitySetName: new_projects   # default: the plural of logicalName
+//	    primaryNameColumn: new_name
+//	    ownership: UserOwned          # UserOwned (default), OrganizationOwned, BusinessOwned, None
+//	    columns:
+//	      - {logicalName: new_name, type: String, maxLength: 100, requiredLevel: ApplicationRequired}
+//	      - {logicalName: new_budget, type: Money, precision: 2}
+//	      - {logicalName: new_start, type: DateTime, dateTimeBehavior: DateOnly, format: DateOnly}
+//	      - logicalName: new_stage
+//	        type: Picklist
+//	        options: [{value: 1, label: Planned}, {value: 2, label: Running}]
+//	      - {logicalName: new_accountid, type: Lookup, targets: [account]}
+//	    keys:
+//	      - {schemaName: new_project_code, columns: [new_name]}
+//	relationships:
+//	  - {schemaName: new_account_new_project, referencedEntity: account, referencingEntity: new_project,
+//	     referencingAttribute: new_accountid, cascadeDelete: RemoveLink}
+//	  - {schemaName: new_project_contact, type: ManyToMany, entity1: new_project, entity2: contact}
+//
+// Column types are Dataverse's AttributeTypeCode names: String, Memo, Integer, BigInt, Decimal,
+// Double, Money, Boolean, DateTime, Picklist, MultiSelectPicklist, State, Status, Lookup, Customer,
+// Owner, Uniqueidentifier (or the aliases choice, choices, guid). Omitted values get Dataverse's
+// defaults: the primary key is <logicalName>id; user-owned tables get ownerid, owninguser,
+// owningteam and owningbusinessunit; every table gets createdon, modifiedon, createdby, modifiedby,
+// createdonbehalfby, modifiedonbehalfby and versionnumber, and statecode/statuscode unless
+// stateColumns is false. Every field of every level is listed, with its default, on
+// TableDefinition, ColumnDefinition, OptionDefinition, FormulaDefinition, KeyDefinition and
+// RelationshipDefinition.
+//
 // The emulator is a library first: start one per test with New (or emulatortest.New) and Close
 // it when done. The d365 command runs the same emulator as a server (d365 emulator) and scripts
 // the admin API (d365 emulator app create, app secret add/list/remove, appuser create, role

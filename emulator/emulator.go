@@ -21,6 +21,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/d365s2s/d365/emulator/internal/ca"
 	"github.com/d365s2s/d365/emulator/internal/identity"
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
@@ -92,7 +93,7 @@ const (
 // Close. All methods are safe for concurrent use.
 type Emulator struct {
 	url      string
-	ca       *certificateAuthority
+	ca       *ca.Authority
 	client   *http.Client
 	server   *http.Server
 	listener net.Listener
@@ -219,11 +220,11 @@ func New(opts *Options) (*Emulator, error) {
 	}()
 
 	now := time.Now()
-	ca, err := loadOrCreateCA(o.DataDir, now)
+	authority, err := ca.LoadOrCreate(o.DataDir, now)
 	if err != nil {
 		return nil, err
 	}
-	e.ca = ca
+	e.ca = authority
 
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
@@ -233,7 +234,7 @@ func New(opts *Options) (*Emulator, error) {
 	e.url = baseURL(ln.Addr().(*net.TCPAddr), o.Addr)
 
 	u, _ := url.Parse(e.url)
-	leaf, err := ca.leafCertificate(u.Hostname(), now)
+	leaf, err := authority.Leaf(u.Hostname(), now)
 	if err != nil {
 		return nil, err
 	}
@@ -293,7 +294,7 @@ func New(opts *Options) (*Emulator, error) {
 		},
 	}
 	pool := x509.NewCertPool()
-	pool.AddCert(ca.cert)
+	pool.AddCert(authority.Cert)
 	e.client = &http.Client{Transport: &http.Transport{
 		TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
 		ForceAttemptHTTP2:   true,
@@ -352,12 +353,12 @@ func (e *Emulator) Credentials() Credentials { return e.creds }
 
 // CACertPEM returns the emulator's CA certificate in PEM form. Clients must trust it to talk to
 // the emulator; HTTPClient already does.
-func (e *Emulator) CACertPEM() []byte { return append([]byte(nil), e.ca.certPEM...) }
+func (e *Emulator) CACertPEM() []byte { return append([]byte(nil), e.ca.CertPEM...) }
 
 // CACertPool returns a certificate pool holding only the emulator's CA.
 func (e *Emulator) CACertPool() *x509.CertPool {
 	pool := x509.NewCertPool()
-	pool.AddCert(e.ca.cert)
+	pool.AddCert(e.ca.Cert)
 	return pool
 }
 

@@ -2,8 +2,6 @@ package emulator
 
 import (
 	"go.yaml.in/yaml/v3"
-
-	"github.com/d365s2s/d365/emulator/internal/schema"
 )
 
 // Scenario describes an emulator's whole setup in one YAML file: tenants, app registrations with
@@ -197,22 +195,3 @@ type ScenarioRowSet struct {
 	EntitySet string
 	Records   []map[string]any
 }
-
-// The table-definition format of schema files and of a scenario's schema section. See the
-// fields of each type; LoadScenario reads them from YAML.
-type (
-	// SchemaDefinition is a set of tables and relationships.
-	SchemaDefinition = schema.Definition
-	// TableDefinition describes one table.
-	TableDefinition = schema.TableDefinition
-	// ColumnDefinition describes one column.
-	ColumnDefinition = schema.ColumnDefinition
-	// OptionDefinition is one option of a choice column.
-	OptionDefinition = schema.OptionDefinition
-	// FormulaDefinition describes a computed column.
-	FormulaDefinition = schema.FormulaDefinition
-	// KeyDefinition describes an alternate key.
-	KeyDefinition = schema.KeyDefinition
-	// RelationshipDefinition describes a relationship.
-	RelationshipDefinition = schema.RelationshipDefinition
-)

@@ -110,6 +110,18 @@ var (
 	cannotUnmarshalRE = regexp.MustCompile("^(line \\d+): cannot unmarshal !!(\\w+)(?: `[^`]*`)? into (.+)$")
 )
 
+// schemaTypeNames names the schema-definition types in yaml's messages as they were named while
+// they were aliases of the schema package's, so that the messages read as before.
+var schemaTypeNames = strings.NewReplacer(
+	"emulator.SchemaDefinition", "schema.Definition",
+	"emulator.TableDefinition", "schema.TableDefinition",
+	"emulator.ColumnDefinition", "schema.ColumnDefinition",
+	"emulator.OptionDefinition", "schema.OptionDefinition",
+	"emulator.FormulaDefinition", "schema.FormulaDefinition",
+	"emulator.KeyDefinition", "schema.KeyDefinition",
+	"emulator.RelationshipDefinition", "schema.RelationshipDefinition",
+)
+
 // yamlKinds name yaml's tags in a message's words.
 var yamlKinds = map[string]string{
 	"str": "a string", "int": "a number", "float": "a number", "bool": "a boolean", "null": "null",
@@ -128,6 +140,7 @@ func scenarioDecodeError(name string, err error, secretLines map[int]bool) error
 	}
 	msgs := make([]string, len(te.Errors))
 	for i, m := range te.Errors {
+		m = schemaTypeNames.Replace(m)
 		msgs[i] = m
 		if sub := unknownFieldRE.FindStringSubmatch(m); sub != nil {
 			if t, ok := scenarioTypes[sub[3]]; ok {

@@ -73,7 +73,7 @@ func (sc *Scenario) scenarioSchema() (*schema.Schema, error) {
 		}
 		defs = append(defs, def)
 	}
-	if inline := sc.Schema.SchemaDefinition; len(inline.Tables) > 0 || len(inline.Relationships) > 0 {
+	if inline := sc.Schema.SchemaDefinition.toSchema(); len(inline.Tables) > 0 || len(inline.Relationships) > 0 {
 		defs = append(defs, &inline)
 	}
 	if len(defs) == 0 {

@@ -2,29 +2,72 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"crypto/x509"
-	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/spf13/cobra"
+
+	"github.com/d365s2s/d365/emulator"
+	"github.com/d365s2s/d365/emulator/adminclient"
 )
 
 // Columns of the app tables.
 var (
-	appColumns       = []tableColumn{{"CLIENTID", "clientId"}, {"TENANTID", "tenantId"}, {"NAME", "displayName"}, {"DISABLED", "disabled"}}
-	newAppColumns    = []tableColumn{{"CLIENTID", "clientId"}, {"TENANTID", "tenantId"}, {"NAME", "displayName"}, {"SECRETID", "secret.id"}, {"SECRET", "secret.value"}, {"EXPIRES", "secret.expires"}}
-	newSecretColumns = []tableColumn{{"SECRETID", "id"}, {"CLIENTID", "clientId"}, {"SECRET", "value"}, {"EXPIRES", "expires"}}
-	secretColumns    = []tableColumn{{"SECRETID", "id"}, {"NAME", "displayName"}, {"HINT", "hint"}, {"EXPIRES", "expires"}, {"CREATED", "created"}}
-	certColumns      = []tableColumn{{"THUMBPRINT", "thumbprint"}, {"CLIENTID", "clientId"}, {"SUBJECT", "subject"}, {"NOTAFTER", "notAfter"}}
+	appColumns = []adminColumn[emulator.App]{
+		{"CLIENTID", func(a emulator.App) any { return a.ClientID }},
+		{"TENANTID", func(a emulator.App) any { return a.TenantID }},
+		{"NAME", func(a emulator.App) any { return a.DisplayName }},
+		{"DISABLED", func(a emulator.App) any { return a.Disabled }},
+	}
+	newAppColumns = []adminColumn[emulator.CreatedApp]{
+		{"CLIENTID", func(a emulator.CreatedApp) any { return a.ClientID }},
+		{"TENANTID", func(a emulator.CreatedApp) any { return a.TenantID }},
+		{"NAME", func(a emulator.CreatedApp) any { return a.DisplayName }},
+		{"SECRETID", func(a emulator.CreatedApp) any {
+			return secretOf(a, func(s *emulator.CreatedSecret) any { return s.ID })
+		}},
+		{"SECRET", func(a emulator.CreatedApp) any {
+			return secretOf(a, func(s *emulator.CreatedSecret) any { return s.Value })
+		}},
+		{"EXPIRES", func(a emulator.CreatedApp) any {
+			return secretOf(a, func(s *emulator.CreatedSecret) any { return orNil(s.Expires) })
+		}},
+	}
+	newSecretColumns = []adminColumn[emulator.CreatedSecret]{
+		{"SECRETID", func(s emulator.CreatedSecret) any { return s.ID }},
+		{"CLIENTID", func(s emulator.CreatedSecret) any { return s.ClientID }},
+		{"SECRET", func(s emulator.CreatedSecret) any { return s.Value }},
+		{"EXPIRES", func(s emulator.CreatedSecret) any { return orNil(s.Expires) }},
+	}
+	secretColumns = []adminColumn[emulator.Secret]{
+		{"SECRETID", func(s emulator.Secret) any { return s.ID }},
+		{"NAME", func(s emulator.Secret) any { return s.DisplayName }},
+		{"HINT", func(s emulator.Secret) any { return s.Hint }},
+		{"EXPIRES", func(s emulator.Secret) any { return orNil(s.Expires) }},
+		{"CREATED", func(s emulator.Secret) any { return s.Created }},
+	}
+	certColumns = []adminColumn[emulator.Certificate]{
+		{"THUMBPRINT", func(c emulator.Certificate) any { return c.ThumbprintSHA1 }},
+		{"CLIENTID", func(c emulator.Certificate) any { return c.ClientID }},
+		{"SUBJECT", func(c emulator.Certificate) any { return c.Subject }},
+		{"NOTAFTER", func(c emulator.Certificate) any { return c.NotAfter }},
+	}
 )
+
+// secretOf is a cell of a new app's first secret; empty when it has none.
+func secretOf(a emulator.CreatedApp, cell func(*emulator.CreatedSecret) any) any {
+	if a.Secret == nil {
+		return nil
+	}
+	return cell(a.Secret)
+}
 
 func newEmulatorAppCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
@@ -59,31 +102,40 @@ The app has no application user yet: create one with "d365 emulator appuser crea
   d365 emulator app create --name short-lived --expires 1h -o table`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			body := map[string]any{"displayName": o.name, "tenant": o.tenant}
+			app := emulator.NewApp{DisplayName: o.name, Tenant: o.tenant}
+			var secret *adminclient.SecretRequest
 			if !o.noSecret {
-				secret, err := secretRequestBody("created by d365 emulator app create", o.expires)
+				req, err := secretRequest("created by d365 emulator app create", o.expires)
 				if err != nil {
 					return err
 				}
-				body["secret"] = secret
+				secret = &req
 			} else if o.expires != "" {
 				return usageError(errors.New("--no-secret cannot go with --expires"))
 			}
-			c, err := g.adminClient()
-			if err != nil {
+			var created emulator.CreatedApp
+			err := g.withAdmin(func(c adminClient) (err error) {
+				if secret == nil {
+					created.App, err = c.CreateApp(cmd.Context(), app)
+					return err
+				}
+				created, err = c.CreateAppWithSecret(cmd.Context(), app, *secret)
 				return err
-			}
-			raw, err := c.do(cmd.Context(), "POST", "apps", body)
+			})
 			if err != nil {
 				return err
 			}
 			if o.envFile != "" {
-				if err := writeCredentialsEnvFile(o.envFile, raw, "secret.value"); err != nil {
+				value := ""
+				if created.Secret != nil {
+					value = created.Secret.Value
+				}
+				if err := writeCredentialsEnvFile(o.envFile, created.TenantID, created.ClientID, value); err != nil {
 					return err
 				}
 				fmt.Fprintf(g.streams.ErrOut, "d365 emulator: credentials written to %s\n", o.envFile)
 			}
-			return g.printAdmin(raw, newAppColumns)
+			return printAdminItem(g, created, newAppColumns)
 		},
 	}
 	cmd.Flags().StringVar(&o.name, "name", "", "display name of the app (default: its client ID)")
@@ -101,19 +153,14 @@ func newEmulatorAppListCmd(g *globalOptions) *cobra.Command {
 		Short: "List the app registrations",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.adminClient()
-			if err != nil {
+			var apps []emulator.App
+			if err := g.withAdmin(func(c adminClient) (err error) {
+				apps, err = c.Apps(cmd.Context(), tenant)
+				return err
+			}); err != nil {
 				return err
 			}
-			path := "apps"
-			if tenant != "" {
-				path += "?tenant=" + url.QueryEscape(tenant)
-			}
-			raw, err := c.do(cmd.Context(), "GET", path, nil)
-			if err != nil {
-				return err
-			}
-			return g.printAdmin(raw, appColumns)
+			return printAdminList(g, apps, appColumns)
 		},
 	}
 	cmd.Flags().StringVar(&tenant, "tenant", "", "only the apps of this tenant (ID or domain)")
@@ -140,25 +187,25 @@ already expired, to see AADSTS7000222.`,
 			if err := requireGUIDFlag("--app", app); err != nil {
 				return err
 			}
-			body, err := secretRequestBody(name, expires)
+			req, err := secretRequest(name, expires)
 			if err != nil {
 				return err
 			}
-			c, err := g.adminClient()
-			if err != nil {
+			var created emulator.CreatedSecret
+			if err := g.withAdmin(func(c adminClient) (err error) {
+				created, err = c.AddSecretRequest(cmd.Context(), app, req)
 				return err
-			}
-			raw, err := c.do(cmd.Context(), "POST", "apps/"+url.PathEscape(app)+"/secrets", body)
-			if err != nil {
+			}); err != nil {
 				return err
 			}
 			if envFile != "" {
-				if err := writeCredentialsEnvFile(envFile, raw, "value"); err != nil {
+				// A secret's answer names no tenant.
+				if err := writeCredentialsEnvFile(envFile, "", created.ClientID, created.Value); err != nil {
 					return err
 				}
 				fmt.Fprintf(g.streams.ErrOut, "d365 emulator: credentials written to %s\n", envFile)
 			}
-			return g.printAdmin(raw, newSecretColumns)
+			return printAdminItem(g, created, newSecretColumns)
 		},
 	}
 	add.Flags().StringVar(&app, "app", "", "the app's client ID (required)")
@@ -166,7 +213,8 @@ already expired, to see AADSTS7000222.`,
 	add.Flags().StringVar(&name, "name", "", "the secret's description")
 	add.Flags().StringVar(&envFile, "env-file", "", "also write AZURE_CLIENT_ID and AZURE_CLIENT_SECRET export lines to this file")
 
-	list := newAppCredentialListCmd(g, "List an app's client secrets (IDs, hints and expiry; never the values)", "secrets", secretColumns)
+	list := newAppCredentialListCmd(g, "List an app's client secrets (IDs, hints and expiry; never the values)",
+		adminClient.Secrets, secretColumns)
 
 	var secretID string
 	remove := &cobra.Command{
@@ -185,7 +233,7 @@ print, not the secret's value.`,
 			if strings.TrimSpace(secretID) == "" {
 				return usageError(errors.New(`--id SECRET_ID is required: the secret's ID, as "d365 emulator app secret list" prints it`))
 			}
-			return g.removeAppCredential(cmd, app, "secrets", "secret", secretID)
+			return g.removeAppCredential(cmd, adminClient.RemoveSecret, app, "secret", secretID)
 		},
 	}
 	remove.Flags().StringVar(&app, "app", "", "the app's client ID (required)")
@@ -221,22 +269,20 @@ matching private key (azidentity's ClientCertificateCredential).`,
 			if err != nil {
 				return usageError(err)
 			}
-			c, err := g.adminClient()
-			if err != nil {
+			var cert emulator.Certificate
+			if err := g.withAdmin(func(c adminClient) (err error) {
+				cert, err = c.AddCertificate(cmd.Context(), app, der)
+				return err
+			}); err != nil {
 				return err
 			}
-			raw, err := c.do(cmd.Context(), "POST", "apps/"+url.PathEscape(app)+"/certificates",
-				map[string]string{"der": base64.StdEncoding.EncodeToString(der)})
-			if err != nil {
-				return err
-			}
-			return g.printAdmin(raw, certColumns)
+			return printAdminItem(g, cert, certColumns)
 		},
 	}
 	add.Flags().StringVar(&app, "app", "", "the app's client ID (required)")
 	add.Flags().StringVar(&file, "cert", "", "certificate file: PEM, DER or PKCS#12 (required)")
 
-	list := newAppCredentialListCmd(g, "List the certificates registered on an app", "certificates", certColumns)
+	list := newAppCredentialListCmd(g, "List the certificates registered on an app", adminClient.Certificates, certColumns)
 
 	var thumbprint string
 	remove := &cobra.Command{
@@ -254,7 +300,7 @@ it, or its key ID.`,
 			if strings.TrimSpace(thumbprint) == "" {
 				return usageError(errors.New(`--thumbprint is required: the certificate's thumbprint or key ID, as "d365 emulator app cert list" prints it`))
 			}
-			return g.removeAppCredential(cmd, app, "certificates", "certificate", thumbprint)
+			return g.removeAppCredential(cmd, adminClient.RemoveCertificate, app, "certificate", thumbprint)
 		},
 	}
 	remove.Flags().StringVar(&app, "app", "", "the app's client ID (required)")
@@ -263,9 +309,10 @@ it, or its key ID.`,
 	return cmd
 }
 
-// newAppCredentialListCmd is "app secret list" and "app cert list": GET apps/{app}/{resource}
-// on the admin API, printed with columns.
-func newAppCredentialListCmd(g *globalOptions, short, resource string, columns []tableColumn) *cobra.Command {
+// newAppCredentialListCmd is "app secret list" and "app cert list": list an app's credentials
+// and print them with columns.
+func newAppCredentialListCmd[T any](g *globalOptions, short string,
+	listOf func(adminClient, context.Context, string) ([]T, error), columns []adminColumn[T]) *cobra.Command {
 	var app string
 	list := &cobra.Command{
 		Use:   "list --app CLIENT_ID",
@@ -275,51 +322,45 @@ func newAppCredentialListCmd(g *globalOptions, short, resource string, columns [
 			if err := requireGUIDFlag("--app", app); err != nil {
 				return err
 			}
-			c, err := g.adminClient()
-			if err != nil {
+			var items []T
+			if err := g.withAdmin(func(c adminClient) (err error) {
+				items, err = listOf(c, cmd.Context(), app)
+				return err
+			}); err != nil {
 				return err
 			}
-			raw, err := c.do(cmd.Context(), "GET", "apps/"+url.PathEscape(app)+"/"+resource, nil)
-			if err != nil {
-				return err
-			}
-			return g.printAdmin(raw, columns)
+			return printAdminList(g, items, columns)
 		},
 	}
 	list.Flags().StringVar(&app, "app", "", "the app's client ID (required)")
 	return list
 }
 
-// removeAppCredential deletes one secret or certificate (DELETE apps/{app}/{resource}/{id}) and
-// says so on stderr; noun names it in that line.
-func (g *globalOptions) removeAppCredential(cmd *cobra.Command, app, resource, noun, id string) error {
-	c, err := g.adminClient()
-	if err != nil {
-		return err
-	}
-	if _, err := c.do(cmd.Context(), "DELETE", "apps/"+url.PathEscape(app)+"/"+resource+"/"+url.PathEscape(id), nil); err != nil {
+// removeAppCredential deletes one secret or certificate with remove and says so on stderr; noun
+// names it in that line.
+func (g *globalOptions) removeAppCredential(cmd *cobra.Command, remove func(adminClient, context.Context, string, string) error,
+	app, noun, id string) error {
+	if err := g.withAdmin(func(c adminClient) error { return remove(c, cmd.Context(), app, id) }); err != nil {
 		return err
 	}
 	fmt.Fprintf(g.streams.ErrOut, "d365 emulator: %s %s removed from app %s\n", noun, id, app)
 	return nil
 }
 
-// secretRequestBody builds the admin API's secret request from --name and --expires.
-func secretRequestBody(name, expires string) (map[string]string, error) {
-	body := map[string]string{}
-	if name != "" {
-		body["displayName"] = name
-	}
+// secretRequest builds the admin API's secret request from --name and --expires: a duration
+// counts on the emulator's clock, a time is sent to the second.
+func secretRequest(name, expires string) (adminclient.SecretRequest, error) {
+	req := adminclient.SecretRequest{DisplayName: name}
 	if expires = strings.TrimSpace(expires); expires != "" {
-		if _, err := time.ParseDuration(expires); err == nil {
-			body["expiresIn"] = expires
+		if d, err := time.ParseDuration(expires); err == nil {
+			req.ExpiresIn = &d
 		} else if t, err := time.Parse(time.RFC3339, expires); err == nil {
-			body["expires"] = t.Format(time.RFC3339)
+			req.Expires = t.Truncate(time.Second)
 		} else {
-			return nil, usageError(fmt.Errorf("--expires %q is neither a duration (24h, 720h, -1h) nor an RFC 3339 time (2030-01-01T00:00:00Z)", expires))
+			return req, usageError(fmt.Errorf("--expires %q is neither a duration (24h, 720h, -1h) nor an RFC 3339 time (2030-01-01T00:00:00Z)", expires))
 		}
 	}
-	return body, nil
+	return req, nil
 }
 
 // certificateDER reads the first certificate of a PEM, DER or PKCS#12 file. Private keys in the
@@ -364,23 +405,14 @@ func requireGUIDFlag(flag, v string) error {
 	return nil
 }
 
-// writeCredentialsEnvFile writes the tenant, client ID and secret of an admin answer as export
-// lines. secretPath is where the secret's value is in the answer.
-func writeCredentialsEnvFile(path string, raw json.RawMessage, secretPath string) error {
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return err
-	}
-	str := func(p string) string {
-		var s string
-		_ = json.Unmarshal(jsonAt(v, p), &s)
-		return s
-	}
+// writeCredentialsEnvFile writes the tenant, client ID and secret as export lines; an empty one
+// is left out.
+func writeCredentialsEnvFile(path, tenantID, clientID, secret string) error {
 	var b bytes.Buffer
 	for _, kv := range [][2]string{
-		{"AZURE_TENANT_ID", str("tenantId")},
-		{"AZURE_CLIENT_ID", str("clientId")},
-		{"AZURE_CLIENT_SECRET", str(secretPath)},
+		{"AZURE_TENANT_ID", tenantID},
+		{"AZURE_CLIENT_ID", clientID},
+		{"AZURE_CLIENT_SECRET", secret},
 	} {
 		if kv[1] != "" {
 			fmt.Fprintf(&b, "export %s=%s\n", kv[0], shellQuote(kv[1]))

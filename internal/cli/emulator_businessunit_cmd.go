@@ -3,13 +3,19 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/d365s2s/d365/emulator"
 )
 
-var businessUnitColumns = []tableColumn{{"BUSINESSUNITID", "id"}, {"NAME", "name"}, {"PARENTID", "parentId"}, {"DISABLED", "disabled"}}
+var businessUnitColumns = []adminColumn[emulator.BusinessUnit]{
+	{"BUSINESSUNITID", func(b emulator.BusinessUnit) any { return b.ID }},
+	{"NAME", func(b emulator.BusinessUnit) any { return b.Name }},
+	{"PARENTID", func(b emulator.BusinessUnit) any { return b.ParentID }},
+	{"DISABLED", func(b emulator.BusinessUnit) any { return b.Disabled }},
+}
 
 func newEmulatorBusinessUnitCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
@@ -34,15 +40,14 @@ application users gets 403 0x80040225, as a disabled user's does, until it is en
 			if strings.TrimSpace(name) == "" {
 				return usageError(errors.New("--name is required: the business unit's name"))
 			}
-			c, err := g.adminClient()
-			if err != nil {
+			var bu emulator.BusinessUnit
+			if err := g.withAdmin(func(c adminClient) (err error) {
+				bu, err = c.CreateBusinessUnit(cmd.Context(), name, parent)
+				return err
+			}); err != nil {
 				return err
 			}
-			raw, err := c.do(cmd.Context(), "POST", "businessunits", map[string]any{"name": name, "parent": parent})
-			if err != nil {
-				return err
-			}
-			return g.printAdmin(raw, businessUnitColumns)
+			return printAdminItem(g, bu, businessUnitColumns)
 		},
 	}
 	create.Flags().StringVar(&name, "name", "", "the business unit's name (required)")
@@ -53,15 +58,14 @@ application users gets 403 0x80040225, as a disabled user's does, until it is en
 		Short: "List the business units, the root first",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.adminClient()
-			if err != nil {
+			var units []emulator.BusinessUnit
+			if err := g.withAdmin(func(c adminClient) (err error) {
+				units, err = c.BusinessUnits(cmd.Context())
+				return err
+			}); err != nil {
 				return err
 			}
-			raw, err := c.do(cmd.Context(), "GET", "businessunits", nil)
-			if err != nil {
-				return err
-			}
-			return g.printAdmin(raw, businessUnitColumns)
+			return printAdminList(g, units, businessUnitColumns)
 		},
 	}
 
@@ -70,7 +74,7 @@ application users gets 403 0x80040225, as a disabled user's does, until it is en
 }
 
 // businessUnitSwitchCmd is "businessunit disable NAME" (disable true) or "businessunit enable
-// NAME": PATCH /_emulator/businessunits/{NAME} with {"disabled": …}.
+// NAME": SetBusinessUnitEnabled over the admin API.
 func businessUnitSwitchCmd(g *globalOptions, disable bool) *cobra.Command {
 	verb, short, long := "enable", "Enable a disabled business unit and the ones under it",
 		`Enables a business unit and every business unit under it: their application users' next
@@ -93,16 +97,15 @@ impersonating such a user fails the same way. The root business unit cannot be d
 			if name == "" {
 				return usageError(errors.New("the business unit's name or ID is empty"))
 			}
-			c, err := g.adminClient()
-			if err != nil {
+			var bu emulator.BusinessUnit
+			if err := g.withAdmin(func(c adminClient) (err error) {
+				bu, err = c.SetBusinessUnitEnabled(cmd.Context(), name, !disable)
 				return err
-			}
-			raw, err := c.do(cmd.Context(), "PATCH", "businessunits/"+url.PathEscape(name), map[string]any{"disabled": disable})
-			if err != nil {
+			}); err != nil {
 				return err
 			}
 			fmt.Fprintf(g.streams.ErrOut, "d365 emulator: business unit %s %sd\n", name, verb)
-			return g.printAdmin(raw, businessUnitColumns)
+			return printAdminItem(g, bu, businessUnitColumns)
 		},
 	}
 }

@@ -3,22 +3,38 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/d365s2s/d365/emulator"
+	"github.com/d365s2s/d365/emulator/adminclient"
 )
 
 var (
-	faultColumns = []tableColumn{{"ID", "id"}, {"ACTION", "action.kind"}, {"STATUS", "action.status"}, {"TABLE", "match.table"},
-		{"PATH", "match.pathPrefix"}, {"METHODS", "match.methods"}, {"MATCHED", "matched"}, {"FIRED", "fired"}}
-	logColumns = []tableColumn{{"SEQ", "seq"}, {"METHOD", "method"}, {"PATH", "path"}, {"STATUS", "status"}, {"APP", "appId"},
-		{"MS", "durationMs"}, {"CODE", "code"}, {"REASON", "reason"}}
+	faultColumns = []adminColumn[emulator.FaultStatus]{
+		{"ID", func(f emulator.FaultStatus) any { return f.ID }},
+		{"ACTION", func(f emulator.FaultStatus) any { return f.Action.Kind }},
+		{"STATUS", func(f emulator.FaultStatus) any { return orNil(f.Action.Status) }},
+		{"TABLE", func(f emulator.FaultStatus) any { return f.Match.Table }},
+		{"PATH", func(f emulator.FaultStatus) any { return f.Match.PathPrefix }},
+		{"METHODS", func(f emulator.FaultStatus) any { return joined(f.Match.Methods) }},
+		{"MATCHED", func(f emulator.FaultStatus) any { return f.Matched }},
+		{"FIRED", func(f emulator.FaultStatus) any { return f.Fired }},
+	}
+	logColumns = []adminColumn[emulator.LogEntry]{
+		{"SEQ", func(e emulator.LogEntry) any { return e.Seq }},
+		{"METHOD", func(e emulator.LogEntry) any { return e.Method }},
+		{"PATH", func(e emulator.LogEntry) any { return e.Path }},
+		{"STATUS", func(e emulator.LogEntry) any { return e.Status }},
+		{"APP", func(e emulator.LogEntry) any { return e.AppID }},
+		// As the admin API writes durationMs.
+		{"MS", func(e emulator.LogEntry) any { return float64(e.Duration) / float64(time.Millisecond) }},
+		{"CODE", func(e emulator.LogEntry) any { return e.Code }},
+		{"REASON", func(e emulator.LogEntry) any { return e.Reason }},
+	}
 )
 
 type faultAddOptions struct {
@@ -67,15 +83,14 @@ form of the admin API (POST /_emulator/faults).`,
 			if err != nil {
 				return err
 			}
-			c, err := g.adminClient()
-			if err != nil {
+			var added emulator.FaultStatus
+			if err := g.withAdmin(func(c adminClient) (err error) {
+				added, err = c.AddFault(cmd.Context(), rule)
+				return err
+			}); err != nil {
 				return err
 			}
-			raw, err := c.do(cmd.Context(), "POST", "faults", rule)
-			if err != nil {
-				return err
-			}
-			return g.printAdmin(raw, faultColumns)
+			return printAdminItem(g, added, faultColumns)
 		},
 	}
 	f := add.Flags()
@@ -106,24 +121,17 @@ form of the admin API (POST /_emulator/faults).`,
 		Short: "List the fault rules with how often each matched and fired",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.adminClient()
-			if err != nil {
+			var list adminclient.FaultList
+			if err := g.withAdmin(func(c adminClient) (err error) {
+				list, err = c.FaultList(cmd.Context())
 				return err
-			}
-			raw, err := c.do(cmd.Context(), "GET", "faults", nil)
-			if err != nil {
+			}); err != nil {
 				return err
 			}
 			if g.output == outputTable {
-				var body struct {
-					Faults json.RawMessage `json:"faults"`
-				}
-				if err := json.Unmarshal(raw, &body); err != nil {
-					return err
-				}
-				return g.printAdmin(emptyListIfNull(body.Faults), faultColumns)
+				return writeAdminTable(g, list.Faults, faultColumns)
 			}
-			return g.printAdmin(raw, nil)
+			return printAdminJSON(g, list)
 		},
 	}
 	remove := &cobra.Command{
@@ -131,11 +139,7 @@ form of the admin API (POST /_emulator/faults).`,
 		Short: "Remove a fault rule",
 		Args:  exactArgs(1, "the rule's ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.adminClient()
-			if err != nil {
-				return err
-			}
-			if _, err := c.do(cmd.Context(), "DELETE", "faults/"+url.PathEscape(args[0]), nil); err != nil {
+			if err := g.withAdmin(func(c adminClient) error { return c.RemoveFault(cmd.Context(), args[0]) }); err != nil {
 				return err
 			}
 			fmt.Fprintf(g.streams.ErrOut, "d365 emulator: removed fault rule %s\n", args[0])
@@ -147,11 +151,7 @@ form of the admin API (POST /_emulator/faults).`,
 		Short: "Remove every fault rule",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.adminClient()
-			if err != nil {
-				return err
-			}
-			if _, err := c.do(cmd.Context(), "DELETE", "faults", nil); err != nil {
+			if err := g.withAdmin(func(c adminClient) error { return c.ClearFaults(cmd.Context()) }); err != nil {
 				return err
 			}
 			fmt.Fprintln(g.streams.ErrOut, "d365 emulator: removed every fault rule")
@@ -216,10 +216,10 @@ func (o *faultAddOptions) rule(cmd *cobra.Command) (emulator.FaultRule, error) {
 
 func newEmulatorLogCmd(g *globalOptions) *cobra.Command {
 	var (
-		refused    bool
-		status     string
-		app, path  string
-		after, max int
+		refused           bool
+		status            string
+		app, path         string
+		after, maxEntries int
 	)
 	cmd := &cobra.Command{
 		Use:   "log",
@@ -231,47 +231,26 @@ bodies are never logged.`,
   d365 emulator log --status 429 --app $AZURE_CLIENT_ID`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q := url.Values{}
-			if refused {
-				q.Set("refused", "true")
-			}
-			if status != "" {
-				q.Set("status", status)
-			}
-			if app != "" {
-				q.Set("app", app)
-			}
-			if path != "" {
-				q.Set("path", path)
+			q := adminclient.LogQuery{
+				LogFilter: emulator.LogFilter{Refused: refused, AppID: app, PathPrefix: path, Max: max(maxEntries, 0)},
+				Statuses:  status,
 			}
 			if after > 0 {
-				q.Set("after", strconv.Itoa(after))
+				q.After = uint64(after)
 			}
-			if max > 0 {
-				q.Set("max", strconv.Itoa(max))
-			}
-			target := "log"
-			if len(q) > 0 {
-				target += "?" + q.Encode()
-			}
-			c, err := g.adminClient()
-			if err != nil {
+			var entries []emulator.LogEntry
+			if err := g.withAdmin(func(c adminClient) (err error) {
+				entries, err = c.Log(cmd.Context(), q)
 				return err
-			}
-			raw, err := c.do(cmd.Context(), "GET", target, nil)
-			if err != nil {
+			}); err != nil {
 				return err
 			}
 			if g.output == outputTable {
-				var body struct {
-					Entries json.RawMessage `json:"entries"`
-				}
-				if err := json.Unmarshal(raw, &body); err != nil {
-					return err
-				}
-				return g.printAdmin(emptyListIfNull(body.Entries), logColumns)
+				return writeAdminTable(g, entries, logColumns)
 			}
-			return g.printAdmin(raw, nil)
+			return printAdminJSON(g, struct {
+				Entries []emulator.LogEntry `json:"entries"`
+			}{entries})
 		},
 	}
 	cmd.Flags().BoolVar(&refused, "refused", false, "only refusals and failures (status >= 400, dropped, faulted)")
@@ -279,7 +258,7 @@ bodies are never logged.`,
 	cmd.Flags().StringVar(&app, "app", "", "only this app's requests (client ID)")
 	cmd.Flags().StringVar(&path, "path", "", "only paths starting with this")
 	cmd.Flags().IntVar(&after, "after", 0, "only entries after this sequence number")
-	cmd.Flags().IntVar(&max, "max", 0, "at most this many entries")
+	cmd.Flags().IntVar(&maxEntries, "max", 0, "at most this many entries")
 	return cmd
 }
 
@@ -293,11 +272,7 @@ lifetime are back, the limits and fault rules are the start's, the request log i
 Signing keys stay published, so tokens clients hold keep working.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.adminClient()
-			if err != nil {
-				return err
-			}
-			if _, err := c.do(cmd.Context(), "POST", "reset", nil); err != nil {
+			if err := g.withAdmin(func(c adminClient) error { return c.Reset(cmd.Context()) }); err != nil {
 				return err
 			}
 			fmt.Fprintln(g.streams.ErrOut, "d365 emulator: reset to the seeded state")
@@ -317,11 +292,7 @@ func newEmulatorSnapshotCmd(g *globalOptions) *cobra.Command {
 		Short: "Save the emulator's state under NAME (replacing a snapshot of that name)",
 		Args:  exactArgs(1, "a snapshot name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.adminClient()
-			if err != nil {
-				return err
-			}
-			if _, err := c.do(cmd.Context(), "POST", "snapshots", map[string]string{"name": args[0]}); err != nil {
+			if err := g.withAdmin(func(c adminClient) error { return c.Snapshot(cmd.Context(), args[0]) }); err != nil {
 				return err
 			}
 			fmt.Fprintf(g.streams.ErrOut, "d365 emulator: saved snapshot %s\n", args[0])
@@ -333,11 +304,7 @@ func newEmulatorSnapshotCmd(g *globalOptions) *cobra.Command {
 		Short: "Replace the emulator's state with the snapshot NAME, all at once",
 		Args:  exactArgs(1, "a snapshot name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.adminClient()
-			if err != nil {
-				return err
-			}
-			if _, err := c.do(cmd.Context(), "POST", "snapshots/"+url.PathEscape(args[0])+"/restore", nil); err != nil {
+			if err := g.withAdmin(func(c adminClient) error { return c.Restore(cmd.Context(), args[0]) }); err != nil {
 				return err
 			}
 			fmt.Fprintf(g.streams.ErrOut, "d365 emulator: restored snapshot %s\n", args[0])
@@ -349,35 +316,22 @@ func newEmulatorSnapshotCmd(g *globalOptions) *cobra.Command {
 		Short: "List the saved snapshots",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.adminClient()
-			if err != nil {
+			var names []string
+			if err := g.withAdmin(func(c adminClient) (err error) {
+				names, err = c.Snapshots(cmd.Context())
 				return err
-			}
-			raw, err := c.do(cmd.Context(), "GET", "snapshots", nil)
-			if err != nil {
+			}); err != nil {
 				return err
 			}
 			if g.output == outputTable {
-				var names []string
-				if err := json.Unmarshal(raw, &names); err != nil {
-					return err
-				}
 				for _, n := range names {
 					fmt.Fprintln(g.streams.Out, n)
 				}
 				return nil
 			}
-			return g.printAdmin(raw, nil)
+			return printAdminJSON(g, names)
 		},
 	}
 	cmd.AddCommand(save, restore, list)
 	return cmd
-}
-
-// emptyListIfNull turns a missing or null list into [].
-func emptyListIfNull(raw json.RawMessage) json.RawMessage {
-	if len(raw) == 0 || string(raw) == "null" {
-		return json.RawMessage("[]")
-	}
-	return raw
 }

@@ -3,15 +3,33 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/d365s2s/d365/emulator"
 )
 
 var (
-	appUserColumns = []tableColumn{{"USERID", "userId"}, {"APPID", "applicationId"}, {"NAME", "fullName"}, {"BUSINESSUNIT", "businessUnit"}, {"ROLES", "roles"}, {"DISABLED", "disabled"}}
-	roleColumns    = []tableColumn{{"ROLEID", "id"}, {"NAME", "name"}, {"PRIVILEGES", "privileges"}}
+	appUserColumns = []adminColumn[emulator.ApplicationUser]{
+		{"USERID", func(u emulator.ApplicationUser) any { return u.UserID }},
+		{"APPID", func(u emulator.ApplicationUser) any { return u.ApplicationID }},
+		{"NAME", func(u emulator.ApplicationUser) any { return u.FullName }},
+		{"BUSINESSUNIT", func(u emulator.ApplicationUser) any { return u.BusinessUnit }},
+		{"ROLES", func(u emulator.ApplicationUser) any { return joined(u.Roles) }},
+		{"DISABLED", func(u emulator.ApplicationUser) any { return u.Disabled }},
+	}
+	roleColumns = []adminColumn[emulator.Role]{
+		{"ROLEID", func(r emulator.Role) any { return r.ID }},
+		{"NAME", func(r emulator.Role) any { return r.Name }},
+		{"PRIVILEGES", func(r emulator.Role) any {
+			names := make([]string, len(r.Privileges))
+			for i, p := range r.Privileges {
+				names[i] = p.Name
+			}
+			return joined(names)
+		}},
+	}
 )
 
 func newEmulatorAppUserCmd(g *globalOptions) *cobra.Command {
@@ -38,17 +56,16 @@ app gets 403 0x80072560 "The user is not a member of the organization."`,
 			if len(roles) == 0 {
 				fmt.Fprintln(g.streams.ErrOut, `d365 emulator: warning: no --role: the user's requests will get 403 "has not been assigned any roles"`)
 			}
-			c, err := g.adminClient()
-			if err != nil {
+			var user emulator.ApplicationUser
+			if err := g.withAdmin(func(c adminClient) (err error) {
+				user, err = c.CreateApplicationUser(cmd.Context(), emulator.NewApplicationUser{
+					App: app, Roles: roles, BusinessUnit: businessUnit, FullName: name,
+				})
+				return err
+			}); err != nil {
 				return err
 			}
-			raw, err := c.do(cmd.Context(), "POST", "appusers", map[string]any{
-				"app": app, "roles": roles, "businessUnit": businessUnit, "fullName": name,
-			})
-			if err != nil {
-				return err
-			}
-			return g.printAdmin(raw, appUserColumns)
+			return printAdminItem(g, user, appUserColumns)
 		},
 	}
 	create.Flags().StringVar(&app, "app", "", "the app's client ID (required)")
@@ -61,15 +78,14 @@ app gets 403 0x80072560 "The user is not a member of the organization."`,
 		Short: "List the application users",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.adminClient()
-			if err != nil {
+			var users []emulator.ApplicationUser
+			if err := g.withAdmin(func(c adminClient) (err error) {
+				users, err = c.ApplicationUsers(cmd.Context())
+				return err
+			}); err != nil {
 				return err
 			}
-			raw, err := c.do(cmd.Context(), "GET", "appusers", nil)
-			if err != nil {
-				return err
-			}
-			return g.printAdmin(raw, appUserColumns)
+			return printAdminList(g, users, appUserColumns)
 		},
 	}
 	cmd.AddCommand(create, list)
@@ -99,15 +115,14 @@ prvReadUser for systemuser), each with a depth: user, businessunit, parentchild 
 				return usageError(errors.New("--name is required: the security role's name"))
 			}
 			privs := splitPrivileges(privileges)
-			c, err := g.adminClient()
-			if err != nil {
+			var role emulator.Role
+			if err := g.withAdmin(func(c adminClient) (err error) {
+				role, err = c.CreateRoleFromText(cmd.Context(), name, privs)
+				return err
+			}); err != nil {
 				return err
 			}
-			raw, err := c.do(cmd.Context(), "POST", "roles", map[string]any{"name": name, "privileges": privs})
-			if err != nil {
-				return err
-			}
-			return g.printAdmin(raw, roleColumns)
+			return printAdminItem(g, role, roleColumns)
 		},
 	}
 	create.Flags().StringVar(&name, "name", "", "the role's name (required)")
@@ -118,15 +133,14 @@ prvReadUser for systemuser), each with a depth: user, businessunit, parentchild 
 		Short: "List the security roles with their privileges",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.adminClient()
-			if err != nil {
+			var roles []emulator.Role
+			if err := g.withAdmin(func(c adminClient) (err error) {
+				roles, err = c.Roles(cmd.Context())
+				return err
+			}); err != nil {
 				return err
 			}
-			raw, err := c.do(cmd.Context(), "GET", "roles", nil)
-			if err != nil {
-				return err
-			}
-			return g.printAdmin(raw, roleColumns)
+			return printAdminList(g, roles, roleColumns)
 		},
 	}
 	var setName string
@@ -147,15 +161,14 @@ away turns its next use into 403 0x80040220. System Administrator cannot be chan
 			if len(privs) == 0 {
 				return usageError(errors.New("--privilege is required: the list replaces the role's privileges (remove the role with \"d365 emulator role remove\")"))
 			}
-			c, err := g.adminClient()
-			if err != nil {
+			var role emulator.Role
+			if err := g.withAdmin(func(c adminClient) (err error) {
+				role, err = c.SetRolePrivilegesFromText(cmd.Context(), setName, privs)
+				return err
+			}); err != nil {
 				return err
 			}
-			raw, err := c.do(cmd.Context(), "PATCH", "roles/"+url.PathEscape(setName), map[string]any{"privileges": privs})
-			if err != nil {
-				return err
-			}
-			return g.printAdmin(raw, roleColumns)
+			return printAdminItem(g, role, roleColumns)
 		},
 	}
 	set.Flags().StringVar(&setName, "name", "", "the role's name or ID (required)")
@@ -172,11 +185,7 @@ roles gets 403 "has not been assigned any roles". System Administrator cannot be
 			if strings.TrimSpace(removeName) == "" {
 				return usageError(errors.New("--name is required: the security role's name or ID"))
 			}
-			c, err := g.adminClient()
-			if err != nil {
-				return err
-			}
-			if _, err := c.do(cmd.Context(), "DELETE", "roles/"+url.PathEscape(removeName), nil); err != nil {
+			if err := g.withAdmin(func(c adminClient) error { return c.RemoveRole(cmd.Context(), removeName) }); err != nil {
 				return err
 			}
 			fmt.Fprintf(g.streams.ErrOut, "d365 emulator: role %s removed\n", removeName)

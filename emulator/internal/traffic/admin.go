@@ -14,58 +14,38 @@ import (
 // maxAdminBody bounds admin request bodies.
 const maxAdminBody = 1 << 20
 
-// AdminHandler returns the JSON admin API for limits, fault rules and the request log, serving
-// the routes listed in the package documentation under Options.AdminPrefix. Mount it for the
-// whole prefix (mux.Handle("/_emulator/", h)) or for its three subtrees; any other path under
-// the prefix gets a JSON 404. It does not check who is calling: the emulator refuses admin
-// requests from non-loopback addresses before they get here.
-func (c *Controller) AdminHandler() http.Handler { return c.admin }
+// AdminRoute is one admin route: the method and path pattern http.ServeMux matches, and its
+// handler.
+type AdminRoute struct {
+	Method, Path string
+	Handler      http.HandlerFunc
+}
 
-// RegisterAdmin adds the admin routes to mux with method patterns ("GET /_emulator/limits", …),
-// for an emulator whose admin mux answers unknown routes and methods itself. Requests reach the
-// same code as AdminHandler's.
-func (c *Controller) RegisterAdmin(mux *http.ServeMux) {
+// AdminRoutes returns the admin routes for limits, fault rules and the request log (listed in
+// the package documentation) under Options.AdminPrefix, for an emulator whose admin mux answers
+// unknown routes and methods itself. They do not check who is calling: the emulator refuses
+// admin requests from non-loopback addresses before they get here.
+func (c *Controller) AdminRoutes() []AdminRoute {
 	p := c.adminPrefix
 	faultByID := func(w http.ResponseWriter, r *http.Request) { c.adminFault(w, r, r.PathValue("id")) }
-	for _, route := range []struct {
-		pattern string
-		handler http.HandlerFunc
-	}{
-		{"GET " + p + "limits", c.adminLimits},
-		{"PUT " + p + "limits", c.adminLimits},
-		{"GET " + p + "faults", c.adminFaults},
-		{"POST " + p + "faults", c.adminFaults},
-		{"DELETE " + p + "faults", c.adminFaults},
-		{"GET " + p + "faults/{id}", faultByID},
-		{"DELETE " + p + "faults/{id}", faultByID},
-		{"GET " + p + "log", c.adminLog},
-		{"DELETE " + p + "log", c.adminLog},
-	} {
-		mux.HandleFunc(route.pattern, route.handler)
+	return []AdminRoute{
+		{"GET", p + "limits", c.adminLimits},
+		{"PUT", p + "limits", c.adminLimits},
+		{"GET", p + "faults", c.adminFaults},
+		{"POST", p + "faults", c.adminFaults},
+		{"DELETE", p + "faults", c.adminFaults},
+		{"GET", p + "faults/{id}", faultByID},
+		{"DELETE", p + "faults/{id}", faultByID},
+		{"GET", p + "log", c.adminLog},
+		{"DELETE", p + "log", c.adminLog},
 	}
 }
 
-func (c *Controller) newAdminHandler() http.Handler {
-	p := c.adminPrefix
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rest, ok := strings.CutPrefix(r.URL.Path, p)
-		if !ok {
-			adminError(w, http.StatusNotFound, "no admin route "+r.URL.Path)
-			return
-		}
-		switch {
-		case rest == "limits":
-			c.adminLimits(w, r)
-		case rest == "faults":
-			c.adminFaults(w, r)
-		case strings.HasPrefix(rest, "faults/") && len(rest) > len("faults/"):
-			c.adminFault(w, r, strings.TrimPrefix(rest, "faults/"))
-		case rest == "log":
-			c.adminLog(w, r)
-		default:
-			adminError(w, http.StatusNotFound, "no admin route "+r.URL.Path+"; the traffic routes are "+p+"limits, "+p+"faults and "+p+"log")
-		}
-	})
+// RegisterAdmin adds AdminRoutes to mux.
+func (c *Controller) RegisterAdmin(mux *http.ServeMux) {
+	for _, route := range c.AdminRoutes() {
+		mux.HandleFunc(route.Method+" "+route.Path, route.Handler)
+	}
 }
 
 func (c *Controller) adminLimits(w http.ResponseWriter, r *http.Request) {

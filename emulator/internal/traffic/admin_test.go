@@ -60,7 +60,6 @@ func TestAdminLimits(t *testing.T) {
 		{http.MethodPut, `{"requests":`, 400, "limits: the JSON ends early"},
 		{http.MethodPut, `{"requests":1,}`, 400, "limits: invalid JSON at byte 15"},
 		{http.MethodPut, ``, 400, "limits: empty body"},
-		{http.MethodPost, `{}`, 405, "method not allowed; use GET, HEAD, PUT"},
 	} {
 		r := e.admin(tc.method, "limits", tc.body)
 		if r.status != tc.status || !strings.Contains(adminErrorText(t, r), tc.want) {
@@ -124,8 +123,6 @@ func TestAdminFaults(t *testing.T) {
 		{http.MethodPost, "faults", strings.Repeat(" ", maxAdminBody+1), 413, "larger than"},
 		{http.MethodGet, "faults/nope", "", 404, `no fault rule with id "nope"`},
 		{http.MethodDelete, "faults/nope", "", 404, `no fault rule with id "nope"`},
-		{http.MethodPut, "faults", "{}", 405, "method not allowed; use GET, HEAD, POST, DELETE"},
-		{http.MethodGet, "nothing", "", 404, "no admin route /_emulator/nothing"},
 		{http.MethodGet, "log?status=99", "", 400, `query parameter status="99": want statuses such as 429`},
 		{http.MethodGet, "log?since=yesterday", "", 400, `query parameter since="yesterday": want an RFC 3339 time`},
 		{http.MethodGet, "log?colour=red", "", 400, `unknown query parameter "colour"`},

@@ -95,7 +95,6 @@ type Controller struct {
 	limiter *limiter
 	faults  faultSet
 	log     requestLog
-	admin   http.Handler
 }
 
 // New returns a Controller, or an error naming the option or rule that is invalid.
@@ -163,7 +162,6 @@ func New(opts Options) (*Controller, error) {
 			return nil, fmt.Errorf("traffic: Options.Faults[%d]: %w", i, err)
 		}
 	}
-	c.admin = c.newAdminHandler()
 	return c, nil
 }
 

@@ -17,7 +17,7 @@
 //		Challenge: api.Challenge(), // the Web API's WWW-Authenticate value (caller.Challenge)
 //		Logger:    logger.With("component", "traffic"),
 //	})
-//	tc.RegisterAdmin(adminMux)   // or mux.Handle("/_emulator/", tc.AdminHandler())
+//	tc.RegisterAdmin(adminMux)
 //	server.Handler = tc.Wrap(mux)
 //
 // The controller runs the identity middleware itself, once the body has arrived, and only reads

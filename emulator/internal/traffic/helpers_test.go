@@ -243,7 +243,7 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 	}
 	b := newBackend(clock)
 	mux := http.NewServeMux()
-	mux.Handle("/_emulator/", c.AdminHandler())
+	c.RegisterAdmin(mux)
 	mux.Handle("/", b)
 	srv := httptest.NewUnstartedServer(c.Wrap(mux))
 	srv.EnableHTTP2 = cfg.http2

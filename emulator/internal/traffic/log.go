@@ -2,6 +2,7 @@ package traffic
 
 import (
 	"encoding/json"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -101,7 +102,9 @@ func (e *LogEntry) UnmarshalJSON(data []byte) error {
 	}
 	*e = LogEntry{
 		Seq: w.Seq, Time: w.Time, Method: w.Method, Path: w.Path, Status: w.Status, Outcome: w.Outcome,
-		TenantID: w.TenantID, AppID: w.AppID, Duration: time.Duration(w.DurationMs * float64(time.Millisecond)),
+		// Rounded, not truncated: float64(d)/1e6*1e6 can fall just below d, and the entry must
+		// encode again to the same durationMs (the CLI prints what the admin client decoded).
+		TenantID: w.TenantID, AppID: w.AppID, Duration: time.Duration(math.Round(w.DurationMs * float64(time.Millisecond))),
 		Reason: w.Reason, Code: w.Code, Limit: w.Limit, Faults: w.Faults,
 	}
 	return nil

@@ -186,6 +186,23 @@ func TestLogEntryJSONRoundTrip(t *testing.T) {
 	}
 }
 
+// TestLogEntryDurationSurvivesReencoding decodes and encodes again durations whose milliseconds
+// are not exact in binary: the admin client decodes entries and the CLI prints them again, so
+// durationMs must come back as it was sent (truncating lost a nanosecond on about 2%).
+func TestLogEntryDurationSurvivesReencoding(t *testing.T) {
+	t.Parallel()
+	for _, d := range []time.Duration{2048000005, 2048000009, 1234567, 7, 1500 * time.Microsecond} {
+		data := mustJSON(t, LogEntry{Duration: d})
+		var out LogEntry
+		if err := json.Unmarshal([]byte(data), &out); err != nil {
+			t.Fatal(err)
+		}
+		if out.Duration != d {
+			t.Errorf("%d ns: decoded %d ns from %s", int64(d), int64(out.Duration), data)
+		}
+	}
+}
+
 func TestReasonFromBody(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("x", 9000)

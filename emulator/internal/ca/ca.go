@@ -1,4 +1,8 @@
-package emulator
+// Package ca is the emulator's own certificate authority: created once (and kept in the data
+// directory when there is one), trusted by clients through its PEM certificate, and signing a
+// fresh leaf certificate for the loopback names on every start, so a restart on the same data
+// directory keeps working for clients that already trust it.
+package ca
 
 import (
 	"crypto/ecdsa"
@@ -22,21 +26,22 @@ import (
 // File names of the certificate authority inside Options.DataDir. The certificate is public and
 // meant to be handed to clients (D365_CA_FILE); the key stays private to the emulator.
 const (
-	CACertFile = "ca.pem"
-	caKeyFile  = "ca-key.pem"
+	CertFile = "ca.pem"
+	keyFile  = "ca-key.pem"
 )
 
-// certificateAuthority is the emulator's own CA. Clients trust it, and it signs a fresh leaf
-// certificate for the loopback names on every start, so a restart on the same data directory keeps
-// working for clients that already trust the CA.
-type certificateAuthority struct {
-	cert    *x509.Certificate
+// Authority is the emulator's own CA. Clients trust it, and it signs a fresh leaf certificate
+// for the loopback names on every start.
+type Authority struct {
+	// Cert is the CA certificate.
+	Cert *x509.Certificate
+	// CertPEM is Cert in PEM, the file clients trust (D365_CA_FILE).
+	CertPEM []byte
 	key     *ecdsa.PrivateKey
-	certPEM []byte
 }
 
-// loadOrCreateCA reads the CA from dir, or creates one (and writes it to dir when dir is not "").
-func loadOrCreateCA(dir string, now time.Time) (*certificateAuthority, error) {
+// LoadOrCreate reads the CA from dir, or creates one (and writes it to dir when dir is not "").
+func LoadOrCreate(dir string, now time.Time) (*Authority, error) {
 	if dir != "" {
 		ca, err := readCA(dir)
 		if err == nil {
@@ -53,53 +58,53 @@ func loadOrCreateCA(dir string, now time.Time) (*certificateAuthority, error) {
 	if dir != "" {
 		// Write the key first and the certificate last: a half-written pair then reads as "no CA"
 		// (the certificate is missing) and is regenerated, never as a certificate without its key.
-		if err := writeFileAtomic(filepath.Join(dir, caKeyFile), keyPEM, 0o600); err != nil {
+		if err := writeFileAtomic(filepath.Join(dir, keyFile), keyPEM, 0o600); err != nil {
 			return nil, fmt.Errorf("emulator: write CA key: %w", err)
 		}
-		if err := writeFileAtomic(filepath.Join(dir, CACertFile), ca.certPEM, 0o644); err != nil {
+		if err := writeFileAtomic(filepath.Join(dir, CertFile), ca.CertPEM, 0o644); err != nil {
 			return nil, fmt.Errorf("emulator: write CA certificate: %w", err)
 		}
 	}
 	return ca, nil
 }
 
-func readCA(dir string) (*certificateAuthority, error) {
-	certPEM, err := os.ReadFile(filepath.Join(dir, CACertFile))
+func readCA(dir string) (*Authority, error) {
+	certPEM, err := os.ReadFile(filepath.Join(dir, CertFile))
 	if err != nil {
 		return nil, err
 	}
-	keyPEM, err := os.ReadFile(filepath.Join(dir, caKeyFile))
+	keyPEM, err := os.ReadFile(filepath.Join(dir, keyFile))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("emulator: %s exists but %s does not; remove %s to create a new CA",
-				filepath.Join(dir, CACertFile), caKeyFile, filepath.Join(dir, CACertFile))
+				filepath.Join(dir, CertFile), keyFile, filepath.Join(dir, CertFile))
 		}
 		return nil, err
 	}
 	certBlock, _ := pem.Decode(certPEM)
 	if certBlock == nil || certBlock.Type != "CERTIFICATE" {
-		return nil, fmt.Errorf("emulator: %s holds no PEM certificate", filepath.Join(dir, CACertFile))
+		return nil, fmt.Errorf("emulator: %s holds no PEM certificate", filepath.Join(dir, CertFile))
 	}
 	cert, err := x509.ParseCertificate(certBlock.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("emulator: parse %s: %w", filepath.Join(dir, CACertFile), err)
+		return nil, fmt.Errorf("emulator: parse %s: %w", filepath.Join(dir, CertFile), err)
 	}
 	keyBlock, _ := pem.Decode(keyPEM)
 	if keyBlock == nil {
-		return nil, fmt.Errorf("emulator: %s holds no PEM key", filepath.Join(dir, caKeyFile))
+		return nil, fmt.Errorf("emulator: %s holds no PEM key", filepath.Join(dir, keyFile))
 	}
 	key, err := x509.ParseECPrivateKey(keyBlock.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("emulator: parse %s: %w", filepath.Join(dir, caKeyFile), err)
+		return nil, fmt.Errorf("emulator: parse %s: %w", filepath.Join(dir, keyFile), err)
 	}
 	if !key.PublicKey.Equal(cert.PublicKey) {
 		return nil, fmt.Errorf("emulator: %s does not match %s; remove both to create a new CA",
-			caKeyFile, CACertFile)
+			keyFile, CertFile)
 	}
-	return &certificateAuthority{cert: cert, key: key, certPEM: certPEM}, nil
+	return &Authority{Cert: cert, key: key, CertPEM: certPEM}, nil
 }
 
-func newCA(now time.Time) (*certificateAuthority, []byte, error) {
+func newCA(now time.Time) (*Authority, []byte, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, fmt.Errorf("emulator: generate CA key: %w", err)
@@ -127,17 +132,17 @@ func newCA(now time.Time) (*certificateAuthority, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	ca := &certificateAuthority{
-		cert:    cert,
+	ca := &Authority{
+		Cert:    cert,
+		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		key:     key,
-		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 	}
 	return ca, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), nil
 }
 
-// leafCertificate issues a server certificate for the loopback names (127.0.0.1, ::1, localhost)
+// Leaf issues a server certificate for the loopback names (127.0.0.1, ::1, localhost)
 // plus host when it is another name or address.
-func (ca *certificateAuthority) leafCertificate(host string, now time.Time) (tls.Certificate, error) {
+func (ca *Authority) Leaf(host string, now time.Time) (tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("emulator: generate server key: %w", err)
@@ -147,7 +152,7 @@ func (ca *certificateAuthority) leafCertificate(host string, now time.Time) (tls
 		Subject:      pkix.Name{CommonName: "localhost", Organization: []string{"d365 emulator"}},
 		NotBefore:    now.Add(-time.Hour),
 		// Within the CA's lifetime and under the 398 days clients accept for a server certificate.
-		NotAfter:     minTime(now.AddDate(0, 0, 397), ca.cert.NotAfter),
+		NotAfter:     minTime(now.AddDate(0, 0, 397), ca.Cert.NotAfter),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		DNSNames:     []string{"localhost"},
@@ -163,11 +168,11 @@ func (ca *certificateAuthority) leafCertificate(host string, now time.Time) (tls
 			tmpl.DNSNames = append(tmpl.DNSNames, host)
 		}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.key)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("emulator: create server certificate: %w", err)
 	}
-	return tls.Certificate{Certificate: [][]byte{der, ca.cert.Raw}, PrivateKey: key}, nil
+	return tls.Certificate{Certificate: [][]byte{der, ca.Cert.Raw}, PrivateKey: key}, nil
 }
 
 func randomSerial() *big.Int {
