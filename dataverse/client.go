@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -63,6 +64,13 @@ type ClientOptions struct {
 	// also bounds a GET sent through $batch because its URL is too long
 	// (see List): that page is read whole into memory, not streamed.
 	MaxBatchResponseSize int64
+
+	// Governor tunes the Governor that paces the requests of this Client's
+	// application user, shared by every Client of the process that
+	// authenticates as the same application user to the same environment
+	// (see [Client.Governor]). The first Client that sends for an application
+	// user sets its initial and maximum concurrency.
+	Governor GovernorOptions
 }
 
 // Client is a Dataverse Web API client for one environment (organisation).
@@ -84,6 +92,12 @@ type Client struct {
 	cred    *challengedCredential // the caller's credential, as the bearer policy sees it
 	// maxBatchResponse is ClientOptions.MaxBatchResponseSize resolved.
 	maxBatchResponse int64
+	// The governor: options, host of the environment (the registry's scope),
+	// disabled, and the last token's Governor (governorOf).
+	govOpts  GovernorOptions
+	govHost  string
+	govOff   bool
+	governed atomic.Pointer[governedToken]
 }
 
 var apiVersionPattern = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
@@ -134,6 +148,12 @@ func NewClient(orgURL string, cred azcore.TokenCredential, opts *ClientOptions) 
 		base:             base.String(),
 		version:          version,
 		maxBatchResponse: opts.MaxBatchResponseSize,
+		govOpts:          opts.Governor,
+		govHost:          hostOf(org),
+		govOff:           opts.Governor.Disabled,
+	}
+	if err := opts.Governor.validate(); err != nil {
+		return nil, err
 	}
 	switch {
 	case c.maxBatchResponse == 0:
@@ -204,9 +224,10 @@ func (c *Client) scopes() []string { return []string{c.orgURL + "/.default"} }
 
 // newPipeline builds the azcore pipeline: telemetry (User-Agent), the
 // caller's per-call policies, azcore's retry policy with Dataverse's
-// ShouldRetry, then per try: attemptPolicy, the bearer-token policy, the
-// caller's per-retry policies, logging, and the transport wrapped so error
-// bodies are read only up to maxErrorBody bytes.
+// ShouldRetry, then per try: attemptPolicy, the bearer-token policy,
+// governPolicy (the waits and the Governor), the caller's per-retry
+// policies, logging, and the transport wrapped so error bodies are read
+// only up to maxErrorBody bytes.
 func (c *Client) newPipeline(cred azcore.TokenCredential, opts *ClientOptions) (*azcore.Client, error) {
 	o := opts.ClientOptions // copy: never mutate the caller's options
 	o.APIVersion = ""       // the version lives in the path, not in ?api-version=
@@ -231,7 +252,9 @@ func (c *Client) newPipeline(cred azcore.TokenCredential, opts *ClientOptions) (
 		AllowedQueryParameters: loggedQueryParameters,
 		// attemptPolicy runs first on every try so it sees the outcome of
 		// the bearer policy (including its one challenge retry).
-		PerRetry: []policy.Policy{policy.Policy(policyFunc(c.attemptPolicy)), bearer},
+		// governPolicy comes after the bearer policy: the token names the
+		// application user whose Governor admits the request.
+		PerRetry: []policy.Policy{policy.Policy(policyFunc(c.attemptPolicy)), bearer, policyFunc(c.governPolicy)},
 		Tracing:  runtime.TracingOptions{Namespace: "Microsoft.Dynamics.CRM"},
 	}
 	azc, err := azcore.NewClient(moduleName, moduleVersion, plOpts, &o)

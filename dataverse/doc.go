@@ -86,7 +86,9 @@
 // decision:
 //
 //   - 429 Too Many Requests is retried for every request after the
-//     Retry-After the service sent (a throttled request was not executed);
+//     Retry-After the service sent (a throttled request was not executed),
+//     without counting against Retry.MaxRetries: a throttled call is
+//     retried until its context's deadline or ClientOptions.MaxRetryWait;
 //   - 502, 503, 504 (or ClientOptions.Retry.StatusCodes) and connection
 //     errors are retried only for idempotent requests (GET, PUT, DELETE,
 //     PATCH); a POST that creates a record or runs an action is never
@@ -111,12 +113,37 @@
 //     503 at once rather than "context deadline exceeded".
 //
 // azcore's retry policy runs the tries; the decision and the wait are the
-// client's. Retry counts and delays come from ClientOptions.Retry (azcore's
+// client's (one place decides every wait, one place takes it: see the
+// comment at the top of retry.go). Retry counts and delays come from ClientOptions.Retry (azcore's
 // policy.RetryOptions: MaxRetries, RetryDelay, MaxRetryDelay, TryTimeout);
 // setting Retry.ShouldRetry replaces the decision above entirely (azcore
 // then waits as it does for any client), and so does a per-call
 // policy.WithRetryOptions context (azcore's per-call override replaces all
 // retry options, including the Dataverse decision).
+//
+// # Throughput: the Governor
+//
+// Dataverse's service protection limits count per application user, so
+// every Client of the process that authenticates as the same application
+// user to the same environment shares one [Governor] (Client.Governor
+// returns it). Every request passes it:
+//
+//   - at most Governor.Limit requests are in flight: 5 until the service
+//     sends x-ms-dop-hint (its recommended degree of parallelism, read from
+//     every response), then the hint, never above it;
+//   - a 429 for concurrent requests (0x80072326) halves the limit, and
+//     successes raise it by one per round, up to the hint (AIMD);
+//   - a 429 for the number of requests (0x80072322) or the execution time
+//     (0x80072321) pauses every request of the application user until its
+//     Retry-After has passed; the waiting requests resume with jitter.
+//
+// Size a pool of workers with Governor.Limit and report with
+// Governor.Stats; ClientOptions.Governor tunes or disables it. The default
+// HTTP client sends no cookies (Dataverse's server-affinity cookie is never
+// replayed, so requests spread over the web servers) and keeps an HTTP/1.1
+// connection for every request the Governor admits (docs/benchmarks.md).
+//
+// See https://learn.microsoft.com/power-apps/developer/data-platform/send-parallel-requests
 //
 // # Logging and tracing
 //

@@ -161,6 +161,7 @@ func newFakeAPI(t testing.TB, handler http.HandlerFunc, opts *ClientOptions) *fa
 		t.Fatalf("NewClient: %v", err)
 	}
 	c.retry.sleep = f.waits.sleep
+	c.retry.jitter = noJitter
 	f.client = c
 	return f
 }
@@ -208,3 +209,6 @@ var (
 	idA = uuid.MustParse("7eb682f1-ca75-e511-80d4-00155d2a68d1")
 	idB = uuid.MustParse("00000000-0000-0000-0000-000000000002")
 )
+
+// noJitter makes the waits of a fake API's client exact; TestResumeJitter checks the real one.
+func noJitter(time.Duration) time.Duration { return 0 }

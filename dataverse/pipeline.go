@@ -79,29 +79,77 @@ type policyFunc func(*policy.Request) (*http.Response, error)
 // Do implements policy.Policy.
 func (f policyFunc) Do(req *policy.Request) (*http.Response, error) { return f(req) }
 
+// maxConnsPerHost bounds the connections the default transport opens to
+// one environment, and keeps as many idle: above the Governor's maximum
+// concurrency (52, DefaultGovernorMaxConcurrency), so that every request
+// the Governor admits has a connection of its own and none is reopened.
+const maxConnsPerHost = 64
+
+// defaultUsesHTTP2 is the default transport's protocol choice: HTTP/1.1
+// keep-alive connections, one per request in flight, measured faster for
+// parallel calls than HTTP/2 streams on one connection (docs/benchmarks.md,
+// BenchmarkE2EParallelTransport), and spread over the environment's web
+// servers as Microsoft advises for parallel work (service protection limits
+// count per web server).
+const defaultUsesHTTP2 = false
+
 var (
 	defaultTransportOnce sync.Once
 	defaultTransport     *http.Client
 )
 
 // transportOrDefault returns t, or a process-wide HTTP client shared by all
-// Clients created without a Transport, so connections are pooled across them.
-// It mirrors azcore's default (proxy from environment, TLS 1.2 or later) and
-// keeps more idle connections per host, because Dataverse allows 52
-// concurrent requests per user and a client that parallelises would
-// otherwise reopen connections.
+// Clients created without a Transport, so connections are pooled across
+// them (see newHTTPClient).
 func transportOrDefault(t policy.Transporter) policy.Transporter {
 	if t != nil {
 		return t
 	}
 	defaultTransportOnce.Do(func() {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-		tr.MaxIdleConnsPerHost = 64
-		tr.ForceAttemptHTTP2 = true
-		defaultTransport = &http.Client{Transport: tr}
+		defaultTransport = newHTTPClient(&tls.Config{MinVersion: tls.VersionTLS12}, defaultUsesHTTP2)
 	})
 	return defaultTransport
+}
+
+// newHTTPClient returns the HTTP client a Client uses when none is given. It
+// mirrors azcore's default (proxy from the environment, TLS 1.2 or later)
+// and differs in three ways, each for parallel work
+// (https://learn.microsoft.com/power-apps/developer/data-platform/send-parallel-requests):
+//
+//   - It has no cookie jar, so the server-affinity cookie Dataverse sets is
+//     never sent back: each request may go to any web server, and the
+//     service protection limits, which count per web server, spread. (A
+//     caller who wants affinity passes an *http.Client with a Jar.)
+//   - It keeps maxConnsPerHost connections per host open, enough for every
+//     request the Governor admits.
+//   - It speaks HTTP/1.1 unless http2: a keep-alive pool spreads requests
+//     over several connections, where HTTP/2 multiplexes them on one (and
+//     so one web server).
+func newHTTPClient(tlsConfig *tls.Config, http2 bool) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if !http2 && slices.Contains(tlsConfig.NextProtos, "h2") {
+		// A configuration that offers h2 in ALPN would get an HTTP/2
+		// connection the HTTP/1.1 transport cannot read.
+		tlsConfig = tlsConfig.Clone()
+		// (Clone shares the slice: filter into a new one.)
+		var protos []string
+		for _, p := range tlsConfig.NextProtos {
+			if p != "h2" {
+				protos = append(protos, p)
+			}
+		}
+		tlsConfig.NextProtos = protos
+	}
+	tr.TLSClientConfig = tlsConfig
+	tr.MaxConnsPerHost = maxConnsPerHost
+	tr.MaxIdleConnsPerHost = maxConnsPerHost
+	tr.MaxIdleConns = max(tr.MaxIdleConns, maxConnsPerHost)
+	var p http.Protocols
+	p.SetHTTP1(true)
+	p.SetHTTP2(http2)
+	tr.Protocols = &p
+	tr.ForceAttemptHTTP2 = http2
+	return &http.Client{Transport: tr}
 }
 
 // errorBodyLimiter wraps the transport so that the body of a non-2xx

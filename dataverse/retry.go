@@ -16,7 +16,10 @@ import (
 // Resilience, on top of azcore's retry policy (runtime.NewRetryPolicy):
 //
 //   - 429 Too Many Requests is retried for every method: a throttled request
-//     was not executed. The wait is the response's Retry-After.
+//     was not executed. Throttled tries do not count against
+//     Retry.MaxRetries: a throttled call is retried until its context's
+//     deadline or ClientOptions.MaxRetryWait, so callers never see a 429
+//     while they can wait.
 //   - 502, 503, 504 (or ClientOptions.Retry.StatusCodes) and connection
 //     errors are retried only for idempotent requests: GET, PUT, DELETE,
 //     PATCH (Dataverse only accepts PATCH on a keyed record, so repeating it
@@ -25,7 +28,7 @@ import (
 //     version, or record already created); UpdateOptions.IfMatch and
 //     UpsertCreateOnly say how to read that. A POST that creates a record
 //     or runs an action is never repeated after such a failure, because it
-//     may have been executed.
+//     may have been executed. These count against Retry.MaxRetries.
 //   - Everything else is returned at once.
 //   - Cancelling the context stops the wait immediately, and a wait that
 //     would end after the context's deadline is not started: the failure
@@ -33,16 +36,30 @@ import (
 //     error) is returned at once instead of "context deadline exceeded".
 //   - ClientOptions.MaxRetryWait bounds the sum of all waits of one call.
 //
-// azcore's retry policy runs the loop: it counts tries, rewinds request
-// bodies, applies TryTimeout, honours NonRetriable errors and logs each try.
-// The decision and the wait are the Client's, in shouldRetry, which azcore
-// calls after every failed try: it decides, waits (Retry-After read by
-// httpheader.RetryAfter, or exponential backoff with azcore's formula) and
-// returns true, and azcore's own delay is configured to nothing. So one
-// Retry-After parser serves the wait, the budget and ResponseError, a
-// fractional or HTTP-date Retry-After is honoured exactly, MaxRetryWait is
-// checked against the waits actually taken, and tests can replace the
-// clock's sleep.
+// One place decides every wait, and one place takes it. azcore's retry
+// policy runs the loop: it counts tries, rewinds request bodies, applies
+// TryTimeout, honours NonRetriable errors and logs each try; its own delay
+// is configured to nothing (1 ns) and its try count to unlimited. The
+// decision is the Client's, in shouldRetry, which azcore calls after every
+// failed try: it says whether to retry and how long the call must wait
+// first (Retry-After read by httpheader.RetryAfter, the governor's pause,
+// or exponential backoff with azcore's formula), checked against
+// MaxRetries, MaxRetryWait and the deadline, and records it in the call
+// state. The wait itself is taken by the governor policy (governPolicy) as
+// the next try begins, together with the waits the Governor imposes on
+// every request of the application user: a pause after a request-count or
+// execution-time 429, and admission under the concurrency limit. So:
+//
+//   - a throttled call waits Retry-After: a request-count or execution-time
+//     429 pauses every request of the application user (the Governor) and
+//     the call resumes with the others, with jitter; a concurrency 429
+//     lowers the Governor's limit and the call alone waits its Retry-After
+//     plus jitter;
+//   - a transient failure waits its Retry-After or the backoff, alone.
+//
+// One Retry-After parser serves the wait, the budget and ResponseError, a
+// fractional or HTTP-date Retry-After is honoured exactly, and tests can
+// replace the sleep (retrySettings.sleep) and the jitter.
 //
 // azcore's ShouldRetry hook only sees the response (or the error), so each
 // call stores a *callState in its request context (readable from
@@ -54,11 +71,14 @@ import (
 var defaultTransientStatusCodes = []int{http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}
 
 // Settings handed to azcore when the Client owns the waits: azcore then
-// waits next to nothing after shouldRetry has waited. (A zero RetryDelay
-// would not do: azcore takes it for an overflow and waits MaxRetryDelay.)
+// waits next to nothing between tries (the governor policy takes the wait
+// shouldRetry decided), and never stops counting tries itself, since
+// throttled tries do not count. (A zero RetryDelay would not do: azcore
+// takes it for an overflow and waits MaxRetryDelay.)
 const (
 	azcoreRetryDelay    = time.Nanosecond
 	azcoreMaxRetryDelay = time.Nanosecond
+	azcoreMaxRetries    = math.MaxInt32 - 1
 )
 
 // retrySettings is the Client's resolved retry configuration.
@@ -73,10 +93,13 @@ type retrySettings struct {
 	// sleep waits d or until ctx is done; tests replace it to see the
 	// waits without taking them.
 	sleep func(ctx context.Context, d time.Duration) error
+	// jitter is the random delay added to a wait of d after which many
+	// requests resume (resumeJitter); tests replace it to make waits exact.
+	jitter func(d time.Duration) time.Duration
 }
 
 func newRetrySettings(o policy.RetryOptions, maxWait time.Duration) *retrySettings {
-	s := &retrySettings{azcore: o, transient: o.StatusCodes, sleep: sleepContext}
+	s := &retrySettings{azcore: o, transient: o.StatusCodes, sleep: sleepContext, jitter: resumeJitter}
 	if s.transient == nil {
 		s.transient = defaultTransientStatusCodes
 	}
@@ -120,6 +143,7 @@ func newRetrySettings(o policy.RetryOptions, maxWait time.Duration) *retrySettin
 		s.azcore.ShouldRetry = s.shouldRetry
 		s.azcore.RetryDelay = azcoreRetryDelay
 		s.azcore.MaxRetryDelay = azcoreMaxRetryDelay
+		s.azcore.MaxRetries = azcoreMaxRetries
 	} else if s.azcore.MaxRetryDelay == 0 {
 		s.azcore.MaxRetryDelay = s.maxDelay
 	}
@@ -148,7 +172,20 @@ type callState struct {
 	ctx        context.Context // the call's context: waits end with it, not with a try's timeout
 	idempotent bool
 	tries      int32
+	throttled  int32         // tries answered 429: they do not count against MaxRetries
 	waited     time.Duration // sum of the waits between tries so far
+	// wait is what shouldRetry decided the call waits before its next try,
+	// taken by governPolicy; jitter adds a resume jitter to it.
+	wait   time.Duration
+	jitter bool
+	// gov is the Governor the last try passed (nil when disabled), and
+	// throttle the last 429 it got, kept to be answered again when a pause
+	// would outlast the context's deadline.
+	gov      *Governor
+	throttle *throttledResponse
+	// pauseGen is the Governor's pause that wait covers, when pauseWaited.
+	pauseGen    uint64
+	pauseWaited bool
 }
 
 type callStateKey struct{}
@@ -200,7 +237,8 @@ func (c *Client) attemptPolicy(req *policy.Request) (*http.Response, error) {
 		if errors.As(err, &nr) || st.ctx.Err() != nil {
 			return resp, err
 		}
-		if !st.idempotent {
+		var ns *notSentError
+		if !st.idempotent && !errors.As(err, &ns) {
 			return resp, &notRetriedError{err: err, reason: "the request is not idempotent and may have been executed"}
 		}
 		return resp, &transportError{err: err, st: st}
@@ -212,13 +250,15 @@ func (c *Client) attemptPolicy(req *policy.Request) (*http.Response, error) {
 }
 
 // shouldRetry is azcore's RetryOptions.ShouldRetry for Dataverse: it
-// decides whether the failed try is retried and, if so, waits before
-// returning true (see the comment at the top of the file).
+// decides whether the failed try is retried and how long the call waits
+// first, and records the wait for governPolicy (see the comment at the top
+// of the file). It never waits itself.
 func (s *retrySettings) shouldRetry(resp *http.Response, err error) bool {
 	var (
-		st   *callState
-		wait time.Duration
-		te   *transportError
+		st        *callState
+		wait      time.Duration
+		te        *transportError
+		throttled bool
 	)
 	switch {
 	case err != nil:
@@ -226,17 +266,20 @@ func (s *retrySettings) shouldRetry(resp *http.Response, err error) bool {
 			return false // not from a try of this client: nothing known to retry on
 		}
 		st = te.st
-		wait = s.backoff(st.tries)
+		wait = s.backoff(st.tries - st.throttled)
 	case resp.StatusCode == http.StatusTooManyRequests:
+		throttled = true
 	case slices.Contains(s.transient, resp.StatusCode):
 	default:
 		return false
 	}
+	stateless := false // no call state: the wait is taken here (see below)
 	if resp != nil && err == nil {
 		if resp.Request != nil {
 			st = callStateFrom(resp.Request.Context())
 		}
 		if st == nil {
+			stateless = true
 			// Not sent by attemptPolicy: judge by method, wait within this call.
 			st = &callState{ctx: context.Background(), tries: 1}
 			if resp.Request != nil {
@@ -244,18 +287,32 @@ func (s *retrySettings) shouldRetry(resp *http.Response, err error) bool {
 				st.idempotent = isIdempotentMethod(resp.Request.Method)
 			}
 		}
-		if resp.StatusCode != http.StatusTooManyRequests && !st.idempotent {
+		if !throttled && !st.idempotent {
 			return false
 		}
 		wait = retryAfter(resp.Header)
 		if wait > s.maxDelay {
 			return false // azcore's rule: a Retry-After over MaxRetryDelay is not waited for
 		}
+		if throttled {
+			st.throttled++
+			if st.gov != nil && st.throttle != nil && st.throttle.pauses {
+				// The Governor paused every request of the application user;
+				// this call waits that pause out (and the others with it).
+				left, gen := st.gov.pauseLeft()
+				wait = max(wait, left)
+				st.pauseGen, st.pauseWaited = gen, true
+			}
+		}
 		if wait <= 0 {
-			wait = s.backoff(st.tries)
+			n := st.tries - st.throttled
+			if throttled {
+				n = st.throttled
+			}
+			wait = s.backoff(n)
 		}
 	}
-	if st.tries > s.maxRetries {
+	if !throttled && st.tries-st.throttled > s.maxRetries {
 		return false // that was the last try
 	}
 	if s.maxWait < 0 || st.waited+wait > s.maxWait {
@@ -273,16 +330,19 @@ func (s *retrySettings) shouldRetry(resp *http.Response, err error) bool {
 		}
 		return false
 	}
-	st.waited += wait
+	st.wait, st.jitter = wait, throttled
 	if resp != nil {
-		// azcore would wait again for these; the wait is done.
+		// azcore would wait again for these; the wait is governPolicy's.
 		for _, h := range []string{"Retry-After", "Retry-After-Ms", "X-Ms-Retry-After-Ms"} {
 			resp.Header.Del(h)
 		}
 	}
-	// A cancelled wait still answers true: azcore then sees the cancelled
-	// context and returns its error, and attemptPolicy sends nothing.
-	_ = s.sleep(st.ctx, wait)
+	if stateless {
+		// Every request of this package carries a call state; one whose
+		// context a caller's policy replaced has none to carry the wait to
+		// the next try, so it waits here, as it is decided.
+		_ = s.sleep(st.ctx, wait)
+	}
 	return true
 }
 

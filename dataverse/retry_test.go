@@ -185,7 +185,8 @@ func TestRetryWaitLimits(t *testing.T) {
 		{"over MaxRetryDelay", "30", &ClientOptions{ClientOptions: clientOpts(policy.RetryOptions{MaxRetryDelay: 10 * time.Second})}, 1, nil},
 		{"negative MaxRetryWait: no waiting", "1", &ClientOptions{MaxRetryWait: -1}, 1, nil},
 		{"budget spent by earlier waits", "2", &ClientOptions{MaxRetryWait: 5 * time.Second}, 3, []time.Duration{2 * time.Second, 2 * time.Second}},
-		{"MaxRetries reached first", "2", &ClientOptions{ClientOptions: clientOpts(policy.RetryOptions{MaxRetries: 1})}, 2, []time.Duration{2 * time.Second}},
+		// Throttled tries do not count against MaxRetries: MaxRetryWait ends the retries.
+		{"MaxRetries does not count 429s", "2", &ClientOptions{MaxRetryWait: 7 * time.Second, ClientOptions: clientOpts(policy.RetryOptions{MaxRetries: 1})}, 4, []time.Duration{2 * time.Second, 2 * time.Second, 2 * time.Second}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -265,7 +266,9 @@ func TestDeadlineBeforeTheWaitEndsReturnsTheFailure(t *testing.T) {
 		{"429 POST create", 429, "60", 30 * time.Second, nil, createWithContext, 1, time.Minute},
 		{"503 GET with Retry-After", 503, "60", 30 * time.Second, nil, listWithContext, 1, time.Minute},
 		{"503 GET, backoff of 48 to 78 s", 503, "", 30 * time.Second, &ClientOptions{ClientOptions: clientOpts(policy.RetryOptions{RetryDelay: time.Minute})}, listWithContext, 1, 0},
-		{"deadline after the wait: retried", 429, "1", time.Hour, nil, listWithContext, 4, time.Second},
+		// Throttled tries do not count against MaxRetries (3): the call is retried until the
+		// retry budget (MaxRetryWait, here 5 s) would be passed.
+		{"deadline after the wait: retried", 429, "1", time.Hour, &ClientOptions{MaxRetryWait: 5 * time.Second}, listWithContext, 6, time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -573,7 +576,11 @@ func TestTryTimeoutIsRetried(t *testing.T) {
 			return
 		}
 		writeJSON(w, 200, `{"value":[]}`)
-	}, &ClientOptions{ClientOptions: clientOpts(policy.RetryOptions{TryTimeout: 50 * time.Millisecond})})
+	}, &ClientOptions{ClientOptions: clientOpts(policy.RetryOptions{
+		// Long enough that, under the race detector, the retry reaches the server before its
+		// own try times out in the pipeline (that try would be retried too, with another wait).
+		TryTimeout: 250 * time.Millisecond,
+	})})
 	if err := listContacts(f.client); err != nil {
 		t.Fatalf("List after a timed-out try: %v, want success on the retry", err)
 	}
@@ -610,6 +617,7 @@ func TestShouldRetryDecision(t *testing.T) {
 	s := newRetrySettings(policy.RetryOptions{RetryDelay: time.Second}, time.Minute)
 	waits := &sleepLog{}
 	s.sleep = waits.sleep
+	states := map[*http.Response]*callState{}
 	resp := func(status int, idempotent bool, retryAfter string, waited time.Duration) *http.Response {
 		ctx := withCallState(context.Background(), idempotent)
 		st := callStateFrom(ctx)
@@ -619,6 +627,7 @@ func TestShouldRetryDecision(t *testing.T) {
 		if retryAfter != "" {
 			r.Header.Set("Retry-After", retryAfter)
 		}
+		states[r] = st
 		return r
 	}
 	tests := []struct {
@@ -648,7 +657,18 @@ func TestShouldRetryDecision(t *testing.T) {
 		if got := s.shouldRetry(tt.resp, err); got != tt.want {
 			t.Errorf("%s: shouldRetry = %v, want %v", tt.name, got, tt.want)
 		}
+		// shouldRetry decides the wait and leaves it in the call state for governPolicy; only a
+		// response without call state is waited for at once.
 		w := waits.durations()[before:]
+		if st := states[tt.resp]; st != nil {
+			if len(w) != 0 {
+				t.Errorf("%s: shouldRetry slept %v; the wait is governPolicy's", tt.name, w)
+			}
+			w = nil
+			if st.wait > 0 {
+				w = []time.Duration{st.wait}
+			}
+		}
 		switch {
 		case !tt.want && len(w) != 0:
 			t.Errorf("%s: waited %v without retrying", tt.name, w)

@@ -63,6 +63,11 @@ const (
 	OutcomeAborted = traffic.OutcomeAborted
 )
 
+// DefaultDOPHint is the x-ms-dop-hint of LimitsDefault: the parallelism the emulator advises
+// each application user when nothing else is configured. [unverified] Dataverse documents no fixed
+// value; see the traffic package's constant for the reasoning.
+const DefaultDOPHint = traffic.DefaultDOPHint
+
 // The fault body shapes.
 const (
 	ShapeAuto      = traffic.ShapeAuto
@@ -71,7 +76,8 @@ const (
 )
 
 // LimitsDefault returns Dataverse's limits: 6,000 requests and 20 minutes of execution time per
-// 300-second window, 52 concurrent requests.
+// 300-second window, 52 concurrent requests, and x-ms-dop-hint DefaultDOPHint on every Web API
+// response.
 func LimitsDefault() Limits { return traffic.LimitsDefault() }
 
 // LimitsOff returns limits with all three off: nothing is throttled.

@@ -29,6 +29,7 @@ type emulatorOptions struct {
 	envFile       string
 	scenario      string
 	limits        string
+	dopHint       int
 	tokenLifetime time.Duration
 	verbose       bool
 }
@@ -64,6 +65,7 @@ trust it through D365_CA_FILE.`,
 	cmd.Flags().StringVar(&o.envFile, "env-file", "", "also write the export lines to this file, once the emulator is ready")
 	cmd.Flags().StringVar(&o.scenario, "scenario", "", "YAML scenario file with the tenants, apps, users, roles, tables, rows, limits and faults to start with")
 	cmd.Flags().StringVar(&o.limits, "limits", "default", "service protection limits: default (Dataverse's), off, or strict (reached in seconds)")
+	cmd.Flags().IntVar(&o.dopHint, "dop-hint", emulator.DefaultDOPHint, "x-ms-dop-hint sent on every Web API response, the parallelism advised to clients (0 sends none; default: the limits' own)")
 	cmd.Flags().DurationVar(&o.tokenLifetime, "token-lifetime", emulator.DefaultTokenLifetime, "lifetime of issued access tokens, 1s to 24h (a scenario's own when it sets one)")
 	cmd.Flags().BoolVarP(&o.verbose, "verbose", "v", false, "log every request and rejection to stderr")
 	cmd.AddCommand(
@@ -112,6 +114,20 @@ func (o *emulatorOptions) run(cmd *cobra.Command) error {
 			return usageError(err)
 		}
 		opts.Scenario = sc
+	}
+	if cmd.Flags().Changed("dop-hint") {
+		limits := emulator.LimitsDefault()
+		switch {
+		case opts.Limits != nil:
+			limits = *opts.Limits
+		case opts.Scenario != nil && opts.Scenario.Limits != nil:
+			limits = *opts.Scenario.Limits
+		}
+		limits.DOPHint = o.dopHint
+		if err := limits.Validate(); err != nil {
+			return usageError(fmt.Errorf("--dop-hint %d: %w", o.dopHint, err))
+		}
+		opts.Limits = &limits
 	}
 	level := slog.LevelWarn
 	if o.verbose {

@@ -30,11 +30,11 @@ func TestAdminLimits(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envConfig{})
 	r := e.admin(http.MethodGet, "limits", "")
-	if r.status != 200 || strings.TrimSpace(string(r.body)) != `{"requests":6000,"executionTime":"20m0s","concurrent":52,"window":"5m0s"}` {
+	if r.status != 200 || strings.TrimSpace(string(r.body)) != `{"requests":6000,"executionTime":"20m0s","concurrent":52,"window":"5m0s","dopHint":16}` {
 		t.Errorf("GET limits: %d %s", r.status, r.body)
 	}
 	r = e.admin(http.MethodPut, "limits", `{"requests":2,"window":"1s"}`)
-	if r.status != 200 || strings.TrimSpace(string(r.body)) != `{"requests":2,"executionTime":"0s","concurrent":0,"window":"1s"}` {
+	if r.status != 200 || strings.TrimSpace(string(r.body)) != `{"requests":2,"executionTime":"0s","concurrent":0,"window":"1s","dopHint":0}` {
 		t.Errorf("PUT limits: %d %s", r.status, r.body)
 	}
 	if got := e.c.Limits(); got != (Limits{Requests: 2, Window: time.Second}) {

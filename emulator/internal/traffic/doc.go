@@ -192,7 +192,7 @@
 // RegisterAdmin; JSON in and out, errors as {"error":{"code":"Invalid|NotFound|Conflict|
 // MethodNotAllowed|Internal","message":"<what is wrong and how to fix it>"}}:
 //
-//	GET    /_emulator/limits          200 {"requests":6000,"executionTime":"20m0s","concurrent":52,"window":"5m0s"}
+//	GET    /_emulator/limits          200 {"requests":6000,"executionTime":"20m0s","concurrent":52,"window":"5m0s","dopHint":16}
 //	PUT    /_emulator/limits          body: limits, optionally {"preset":"strict", …overrides}; 200 the limits in force
 //	GET    /_emulator/faults          200 {"seed":…,"faults":[rule + "matched","fired"]}
 //	POST   /_emulator/faults          body: one rule; 201 the rule with its id, Location: /_emulator/faults/{id};

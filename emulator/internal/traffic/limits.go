@@ -24,6 +24,18 @@ const (
 	DefaultWindow = 300 * time.Second
 )
 
+// DefaultDOPHint is the x-ms-dop-hint the emulator sends by default: the degree of parallelism
+// it recommends to each application user. [unverified] Microsoft documents no fixed value: the
+// header reflects the resources an environment has at the moment (Microsoft's parallel-requests
+// sample printed 4 on a developer environment; third parties report values up to about 50 in
+// large production environments). 16 lies between the two and well below the 52 concurrent
+// requests of DefaultConcurrencyLimit, so a client that follows the hint never trips the
+// concurrency limit and leaves room for a second job or process of the same application user.
+const DefaultDOPHint = 16
+
+// MaxDOPHint bounds Limits.DOPHint: a hint above it could not be followed by any client.
+const MaxDOPHint = 10_000
+
 // MaxRequestLimit bounds Limits.Requests. The request window keeps the arrival time of each
 // admitted request (8 bytes each, allocated as they arrive), so the limit is also the memory one
 // caller can pin.
@@ -42,11 +54,13 @@ const (
 
 // Limits are the service protection limits, counted per application user (tenant and app). A
 // zero Requests, ExecutionTime or Concurrent turns that limit off; a zero Window means
-// DefaultWindow. The zero Limits value therefore has every limit off (LimitsOff).
+// DefaultWindow. The zero Limits value therefore has every limit off (LimitsOff). DOPHint is
+// advice, not a limit: a positive DOPHint is sent as x-ms-dop-hint on every Web API response,
+// whether or not the limits are on; zero sends no header.
 //
 // In JSON and YAML the durations are Go duration strings:
 //
-//	{"requests": 6000, "executionTime": "20m0s", "concurrent": 52, "window": "5m0s"}
+//	{"requests": 6000, "executionTime": "20m0s", "concurrent": 52, "window": "5m0s", "dopHint": 16}
 //
 // When decoding, "preset": "default" | "off" | "strict" starts from that preset and the other
 // fields present override it; without a preset, absent limits are off.
@@ -60,27 +74,38 @@ type Limits struct {
 	// Window is the length of the sliding window of Requests and ExecutionTime
 	// (Dataverse: 300 s). Zero means DefaultWindow.
 	Window time.Duration
+	// DOPHint is the degree of parallelism the emulator recommends in the x-ms-dop-hint header of
+	// every Web API response, refusals included (Dataverse: varies by environment; see
+	// DefaultDOPHint). Zero sends no header. It may exceed Concurrent, which makes a client that
+	// follows the hint trip the concurrency limit, as a test of its back-off may want.
+	//
+	// See https://learn.microsoft.com/power-apps/developer/data-platform/send-parallel-requests
+	DOPHint int
 }
 
 // LimitsDefault returns Dataverse's limits: 6,000 requests and 1,200,000 ms of execution time per
-// 300-second window, 52 concurrent requests.
+// 300-second window, 52 concurrent requests, and an x-ms-dop-hint of DefaultDOPHint.
 func LimitsDefault() Limits {
 	return Limits{
 		Requests:      DefaultRequestLimit,
 		ExecutionTime: DefaultExecutionTimeLimit,
 		Concurrent:    DefaultConcurrencyLimit,
 		Window:        DefaultWindow,
+		DOPHint:       DefaultDOPHint,
 	}
 }
 
 // LimitsOff returns limits with all three limits off: nothing is throttled and no
-// x-ms-ratelimit-* headers are sent.
+// x-ms-ratelimit-* headers are sent. It sends no x-ms-dop-hint either (the zero Limits is
+// LimitsOff), so a client keeps its own default parallelism (the dataverse client's is 5); set
+// DOPHint on top of it to advise one.
 func LimitsOff() Limits { return Limits{Window: DefaultWindow} }
 
 // LimitsStrict returns small limits that a demo or a hand-run loop reaches in seconds: 20 requests
-// and 5 s of execution time per 10-second window, 4 concurrent requests.
+// and 5 s of execution time per 10-second window, 4 concurrent requests, and an x-ms-dop-hint of
+// 4 (the value Microsoft's sample printed on a developer environment).
 func LimitsStrict() Limits {
-	return Limits{Requests: 20, ExecutionTime: 5 * time.Second, Concurrent: 4, Window: 10 * time.Second}
+	return Limits{Requests: 20, ExecutionTime: 5 * time.Second, Concurrent: 4, Window: 10 * time.Second, DOPHint: 4}
 }
 
 // LimitsPreset returns the preset named "default", "off" or "strict" (case-insensitive), the
@@ -116,6 +141,10 @@ func (l Limits) Validate() error {
 		return &ValidationError{Field: "window", Msg: fmt.Sprintf("%v is below the 1ms minimum", l.Window)}
 	case l.Window > 24*time.Hour:
 		return &ValidationError{Field: "window", Msg: fmt.Sprintf("%v is longer than the 24h maximum", l.Window)}
+	case l.DOPHint < 0:
+		return &ValidationError{Field: "dopHint", Msg: fmt.Sprintf("%d is negative; use 0 to send no x-ms-dop-hint", l.DOPHint)}
+	case l.DOPHint > MaxDOPHint:
+		return &ValidationError{Field: "dopHint", Msg: fmt.Sprintf("%d is above the emulator's maximum of %d", l.DOPHint, MaxDOPHint)}
 	}
 	return nil
 }
@@ -135,6 +164,9 @@ func (l Limits) off() bool { return l.Requests == 0 && l.ExecutionTime == 0 && l
 func (l Limits) String() string {
 	l = l.normalized()
 	if l.off() {
+		if l.DOPHint > 0 {
+			return "off, x-ms-dop-hint " + strconv.Itoa(l.DOPHint)
+		}
 		return "off"
 	}
 	var b strings.Builder
@@ -155,6 +187,9 @@ func (l Limits) String() string {
 	}
 	if l.Concurrent > 0 {
 		part(strconv.Itoa(l.Concurrent) + " concurrent")
+	}
+	if l.DOPHint > 0 {
+		part("x-ms-dop-hint " + strconv.Itoa(l.DOPHint))
 	}
 	return b.String()
 }
@@ -216,6 +251,7 @@ type limitsJSON struct {
 	ExecutionTime string `json:"executionTime,omitempty" yaml:"executionTime,omitempty"`
 	Concurrent    *int   `json:"concurrent,omitempty" yaml:"concurrent,omitempty"`
 	Window        string `json:"window,omitempty" yaml:"window,omitempty"`
+	DOPHint       *int   `json:"dopHint,omitempty" yaml:"dopHint,omitempty"`
 }
 
 type limitsOut struct {
@@ -223,11 +259,12 @@ type limitsOut struct {
 	ExecutionTime string `json:"executionTime" yaml:"executionTime"`
 	Concurrent    int    `json:"concurrent" yaml:"concurrent"`
 	Window        string `json:"window" yaml:"window"`
+	DOPHint       int    `json:"dopHint" yaml:"dopHint"`
 }
 
 func (l Limits) wire() limitsOut {
 	l = l.normalized()
-	return limitsOut{Requests: l.Requests, ExecutionTime: l.ExecutionTime.String(), Concurrent: l.Concurrent, Window: l.Window.String()}
+	return limitsOut{Requests: l.Requests, ExecutionTime: l.ExecutionTime.String(), Concurrent: l.Concurrent, Window: l.Window.String(), DOPHint: l.DOPHint}
 }
 
 // MarshalJSON encodes l with every field present and durations as Go duration strings.
@@ -258,6 +295,9 @@ func (l *Limits) unmarshal(data []byte, format string) error {
 	}
 	if w.Concurrent != nil {
 		out.Concurrent = *w.Concurrent
+	}
+	if w.DOPHint != nil {
+		out.DOPHint = *w.DOPHint
 	}
 	if w.ExecutionTime != "" {
 		d, err := parseDuration("executionTime", w.ExecutionTime)

@@ -302,6 +302,8 @@ func TestLimitsValidate(t *testing.T) {
 		{Limits{Concurrent: -3}, "concurrent: -3 is negative"},
 		{Limits{Window: -time.Second}, "window: -1s is negative; use 0 for the default of 5m0s"},
 		{Limits{Window: 48 * time.Hour}, "window: 48h0m0s is longer than the 24h maximum"},
+		{Limits{DOPHint: -1}, "dopHint: -1 is negative; use 0 to send no x-ms-dop-hint"},
+		{Limits{DOPHint: MaxDOPHint + 1}, "dopHint: 10001 is above the emulator's maximum of 10000"},
 	} {
 		err := tc.limits.Validate()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -326,7 +328,11 @@ func TestLimitsPresetsAndJSON(t *testing.T) {
 	}{
 		{`{"preset":"default"}`, LimitsDefault()},
 		{`{"preset":"OFF"}`, LimitsOff()},
-		{`{"preset":"strict","requests":5}`, Limits{Requests: 5, ExecutionTime: 5 * time.Second, Concurrent: 4, Window: 10 * time.Second}},
+		{`{"preset":"strict","requests":5}`, Limits{Requests: 5, ExecutionTime: 5 * time.Second, Concurrent: 4, Window: 10 * time.Second, DOPHint: 4}},
+		// A preset keeps its hint unless dopHint overrides it; without a preset an absent hint is 0.
+		{`{"preset":"default","dopHint":8}`, Limits{Requests: 6000, ExecutionTime: 20 * time.Minute, Concurrent: 52, Window: DefaultWindow, DOPHint: 8}},
+		{`{"preset":"off","dopHint":12}`, Limits{Window: DefaultWindow, DOPHint: 12}},
+		{`{"preset":"default","concurrent":10}`, Limits{Requests: 6000, ExecutionTime: 20 * time.Minute, Concurrent: 10, Window: DefaultWindow, DOPHint: DefaultDOPHint}},
 		{`{"requests":10,"window":"1s"}`, Limits{Requests: 10, Window: time.Second}},
 		{`{"executionTime":"1200000ms","concurrent":52}`, Limits{ExecutionTime: 20 * time.Minute, Concurrent: 52, Window: DefaultWindow}},
 		{`{}`, LimitsOff()},
@@ -341,7 +347,7 @@ func TestLimitsPresetsAndJSON(t *testing.T) {
 		}
 	}
 	out := mustJSON(t, LimitsDefault())
-	if out != `{"requests":6000,"executionTime":"20m0s","concurrent":52,"window":"5m0s"}` {
+	if out != `{"requests":6000,"executionTime":"20m0s","concurrent":52,"window":"5m0s","dopHint":16}` {
 		t.Errorf("default limits JSON = %s", out)
 	}
 	var back Limits
@@ -354,6 +360,8 @@ func TestLimitsPresetsAndJSON(t *testing.T) {
 		{`{"window":"5 minutes"}`, `window: "5 minutes" is not a duration`},
 		{`{"requests":"many"}`, `requests: got a JSON string, want an integer`},
 		{`{"requests":-5}`, `requests: -5 is negative`},
+		{`{"dopHint":-2}`, `dopHint: -2 is negative`},
+		{`{"dopHint":"auto"}`, `dopHint: got a JSON string, want an integer`},
 		{`{"requests":1} {}`, `unexpected data after the JSON value`},
 	} {
 		var l Limits
@@ -380,8 +388,9 @@ func TestMessagesAndFormatting(t *testing.T) {
 		{formatSecondsRemaining(int64(1199460 * time.Millisecond)), "1,199.46"},
 		{formatSecondsRemaining(int64(40 * time.Millisecond)), "0.04"},
 		{formatSecondsRemaining(0), "0.00"},
-		{LimitsDefault().String(), "6000 requests, 20m0s execution time per 5m0s, 52 concurrent"},
+		{LimitsDefault().String(), "6000 requests, 20m0s execution time per 5m0s, 52 concurrent, x-ms-dop-hint 16"},
 		{LimitsOff().String(), "off"},
+		{Limits{DOPHint: 3}.String(), "off, x-ms-dop-hint 3"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q\nwant %q", tc.got, tc.want)

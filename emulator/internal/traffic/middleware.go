@@ -49,6 +49,10 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ex.caller.TenantID = c.resolveTenant(ex.caller.TenantID)
 	}
 	defer m.finish(ex, r)
+	api := strings.HasPrefix(r.URL.Path, apiPrefix)
+	if api {
+		c.setDOPHint(w.Header()) // on every Web API response, refusals and injected faults included
+	}
 
 	var slow fired
 	if rules := c.faults.snapshot(); len(rules) > 0 {
@@ -58,7 +62,6 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	api := strings.HasPrefix(r.URL.Path, apiPrefix)
 	if cfg := c.limiter.cfg.Load(); api && ex.caller.AppID != "" && !cfg.off() {
 		v := c.limiter.admit(cfg, ex.caller, c.since())
 		setRateHeaders(w.Header(), v)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -16,12 +17,40 @@ const (
 	headerTimeRemaining  = "x-ms-ratelimit-time-remaining-xrm-requests"
 )
 
+// headerDOPHint is the degree of parallelism the service recommends to the caller, sent on every
+// Web API response (throughput.md §1).
+const headerDOPHint = "x-ms-dop-hint"
+
 // The same names in Go's canonical form, so that the header map can be written without
 // canonicalising on every request and other handlers' Header().Get still finds them.
 var (
 	canonicalBurstRemaining = http.CanonicalHeaderKey(headerBurstRemaining)
 	canonicalTimeRemaining  = http.CanonicalHeaderKey(headerTimeRemaining)
+	canonicalDOPHint        = http.CanonicalHeaderKey(headerDOPHint)
 )
+
+// dopHintValue is the x-ms-dop-hint value last sent, kept so that a response costs no allocation
+// for it. The slice has capacity 1: a handler that adds a value appends to a copy.
+var dopHintValue atomic.Pointer[dopHintHeader]
+
+type dopHintHeader struct {
+	n int
+	v []string
+}
+
+// setDOPHint adds x-ms-dop-hint when the limits in force have a DOPHint.
+func (c *Controller) setDOPHint(h http.Header) {
+	n := c.limiter.cfg.Load().DOPHint
+	if n <= 0 {
+		return
+	}
+	d := dopHintValue.Load()
+	if d == nil || d.n != n {
+		d = &dopHintHeader{n: n, v: []string{strconv.Itoa(n)}}
+		dopHintValue.Store(d)
+	}
+	h[canonicalDOPHint] = d.v
+}
 
 // contentTypeOData is the Content-Type of Dataverse's JSON responses, errors included.
 const contentTypeOData = "application/json; odata.metadata=minimal"
