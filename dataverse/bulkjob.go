@@ -218,10 +218,10 @@ type BulkResult struct {
 	// after a transient failure, and Splits the failed requests split to
 	// isolate failing rows.
 	Requests, Retries, Splits int64
-	// Elapsed is the run's duration, ThrottleWait the time requests spent
-	// waiting for the service's protection limits: the pauses of the
-	// clients' governors during the run, plus the job's own waits before
-	// sending a request again.
+	// Elapsed is the run's duration, ThrottleWait the wall-clock time
+	// during which the service's protection limits held the job back (the
+	// pauses of the clients' governors, or the job's own waits after a
+	// throttled request, whichever is longer).
 	Elapsed, ThrottleWait time.Duration
 	// BatchSize is the number of records per request at the end.
 	BatchSize int
@@ -252,8 +252,9 @@ type BulkProgress struct {
 	// BatchSize is the current number of records per request, Workers the
 	// requests allowed in flight.
 	BatchSize, Workers int
-	// ThrottleWait is the time spent waiting for the service's protection
-	// limits so far; Retries the requests sent again.
+	// ThrottleWait is the wall-clock time the service's protection limits
+	// held the job back so far (see BulkResult); Retries the requests sent
+	// again.
 	ThrottleWait time.Duration
 	Retries      int64
 	// Final is set on the last report, after the job ended.

@@ -88,13 +88,15 @@ func (g *bulkGovernors) workers() int {
 	return n
 }
 
-// executionThrottles is the cumulative count of execution-time refusals
-// (0x80072321) client ci's governor has seen.
-func (g *bulkGovernors) executionThrottles(ci int) int64 {
+// throttles returns the cumulative count of execution-time refusals
+// (0x80072321) client ci's governor has seen, and the cumulative time it
+// held requests back.
+func (g *bulkGovernors) throttles(ci int) (executionTime int64, paused time.Duration) {
 	if gov := g.of[ci]; gov != nil {
-		return gov.Stats().ExecutionTimeThrottles
+		s := gov.Stats()
+		return s.ExecutionTimeThrottles, s.Paused
 	}
-	return 0
+	return 0, 0
 }
 
 // paused is the time the run's governors held requests back for

@@ -30,7 +30,7 @@ type bulkRun struct {
 
 	read, written, failed, skipped atomic.Int64
 	requests, retries, splits      atomic.Int64
-	ownWait                        atomic.Int64 // ns the workers waited before retries
+	throttled                      wallClock // workers waiting out throttles
 
 	// mu guards the done positions and the failures kept.
 	mu   sync.Mutex
@@ -394,7 +394,7 @@ func (r *bulkRun) process(w bulkSender, rows []*bulkRow, upsert bool, attempt in
 			return context.Cause(r.ctx)
 		}
 		useBatch := r.useBatch.Load()
-		execBefore := r.govs.executionThrottles(w.ci)
+		execBefore, pausedBefore := r.govs.throttles(w.ci)
 		callCtx, cancel := context.WithTimeout(r.ctx, r.opts.CallTimeout)
 		began := time.Now()
 		var out sendOutcome
@@ -413,8 +413,17 @@ func (r *bulkRun) process(w bulkSender, rows []*bulkRow, upsert bool, attempt in
 		if attempt > 0 {
 			r.retries.Add(1)
 		}
-		execAfter := r.govs.executionThrottles(w.ci)
-		r.sizer.observe(len(rows), took, r.opts.CallTimeout, execAfter > execBefore || isExecutionTimeThrottle(out.err))
+		execAfter, pausedAfter := r.govs.throttles(w.ci)
+		// A request held back by a throttling pause was slow (or timed
+		// out) waiting for the budget, not for its rows: that says nothing
+		// about the batch size.
+		heldBack := pausedAfter > pausedBefore
+		if heldBack && kind == failTimeout {
+			kind = failTransient
+		}
+		if !heldBack || execAfter > execBefore {
+			r.sizer.observe(len(rows), took, r.opts.CallTimeout, execAfter > execBefore || isExecutionTimeThrottle(out.err))
+		}
 
 		if out.err == nil {
 			r.finish(out.written)
@@ -453,6 +462,11 @@ func (r *bulkRun) process(w bulkSender, rows []*bulkRow, upsert bool, attempt in
 				r.sizer.reset(DefaultBulkBatchOperations)
 			}
 			return r.process(w, rows, upsert, attempt)
+		case failThrottled:
+			if err := r.waitThrottle(out.err); err != nil {
+				return err
+			}
+			continue
 		case failTimeout:
 			upsert = true
 			if len(rows) > 1 {
@@ -524,11 +538,71 @@ func (r *bulkRun) backoff(err error, attempt int) error {
 		d = min(30*time.Second, 500*time.Millisecond<<min(attempt-1, 6))
 		d = d/2 + time.Duration(rand.Int64N(int64(d)))
 	}
-	r.ownWait.Add(int64(d))
 	if err := sleepContext(r.ctx, d); err != nil {
 		return context.Cause(r.ctx)
 	}
 	return nil
+}
+
+// waitThrottle waits out a throttle: until the governor's pause ends, or
+// the 429's Retry-After (a backoff when it has none), plus a jitter of up
+// to a second so that the job's workers do not come back together.
+func (r *bulkRun) waitThrottle(err error) error {
+	var d time.Duration
+	var pe *pauseError
+	var re *ResponseError
+	switch {
+	case errors.As(err, &pe):
+		d = time.Until(pe.until)
+	case errors.As(err, &re) && re.RetryAfter > 0:
+		d = re.RetryAfter
+	default:
+		d = throttlePauseFallback
+	}
+	d += time.Duration(rand.Int64N(int64(time.Second)))
+	r.throttled.begin()
+	defer r.throttled.end()
+	if err := sleepContext(r.ctx, d); err != nil {
+		return context.Cause(r.ctx)
+	}
+	return nil
+}
+
+// wallClock adds up the wall-clock time during which at least one worker
+// waits: several workers waiting out one throttle count once.
+type wallClock struct {
+	mu      sync.Mutex
+	waiting int
+	since   time.Time
+	total   time.Duration
+}
+
+func (w *wallClock) begin() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.waiting == 0 {
+		w.since = time.Now()
+	}
+	w.waiting++
+}
+
+func (w *wallClock) end() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.waiting--
+	if w.waiting == 0 {
+		w.total += time.Since(w.since)
+	}
+}
+
+// elapsed is the time counted so far, the current wait included.
+func (w *wallClock) elapsed() time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.waiting > 0 {
+		return w.total + time.Since(w.since)
+	}
+	return w.total
 }
 
 // isExecutionTimeThrottle reports a 429 for the execution-time limit.
@@ -537,14 +611,15 @@ func isExecutionTimeThrottle(err error) bool {
 	return errors.As(err, &re) && re.Code == CodeThrottledExecutionTime
 }
 
-// throttleWait is the time spent waiting for the service so far: the
-// governors' pauses and the job's own waits before retries.
+// throttleWait is the wall-clock time the job was held back by the
+// service's protection limits: the governors' pauses, or the job's own
+// waits after a throttled request, whichever is longer (they overlap).
 func (r *bulkRun) throttleWait() time.Duration {
 	var paused time.Duration
 	if r.govs != nil {
 		paused = r.govs.paused()
 	}
-	return paused + time.Duration(r.ownWait.Load())
+	return max(paused, r.throttled.elapsed())
 }
 
 // result is the run's BulkResult.
