@@ -20,7 +20,7 @@ import (
 // table (a snapshot restored). ns/op is the time per row; rows/s is the same figure inverted. The ratios between
 // the sub-benchmarks are what docs/benchmarks.md reports:
 //
-//	go test -run '^$' -bench 'BulkImport' -benchtime 20000x -count 3 ./dataverse
+//	go test -run '^$' -bench 'BulkImport$' -benchtime 20000x -count 2 ./dataverse
 func BenchmarkBulkImport(b *testing.B) { benchBulkImport(b, 0) }
 
 // BenchmarkBulkImportLatency is BenchmarkBulkImport with 50 ms added to every Web API request (a
@@ -28,7 +28,7 @@ func BenchmarkBulkImport(b *testing.B) { benchBulkImport(b, 0) }
 // CreateMultiple waits, and the job's parallel requests overlap the waits. Single creates take
 // 50 ms each, so give it a time, not a count:
 //
-//	go test -run '^$' -bench 'BulkImportLatency' -benchtime 10s ./dataverse
+//	go test -run '^$' -bench 'BulkImportLatency' -benchtime 6s ./dataverse
 func BenchmarkBulkImportLatency(b *testing.B) { benchBulkImport(b, 50*time.Millisecond) }
 
 func benchBulkImport(b *testing.B, latency time.Duration) {
