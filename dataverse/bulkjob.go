@@ -106,9 +106,10 @@ const (
 	// (ServiceClient) and advise fewer records per request rather than a
 	// longer timeout.
 	DefaultBulkCallTimeout = 2 * time.Minute
-	// DefaultBulkConcurrency is the number of workers per Client when
-	// BulkJobOptions.Concurrency is 0, until the Client's governor says
-	// how many requests the service wants at once (x-ms-dop-hint).
+	// DefaultBulkConcurrency is the number of workers of a Client whose
+	// governor cannot be found (its credential gives no token) when
+	// BulkJobOptions.Concurrency is 0; otherwise the governor's Limit
+	// decides.
 	DefaultBulkConcurrency = 8
 	// DefaultBulkMaxAttempts is how often a request that failed for a
 	// transient reason (5xx, dropped connection, timeout, a throttle the
@@ -154,8 +155,10 @@ type BulkJobOptions struct {
 	BatchSize int
 
 	// Concurrency is the number of requests in flight across all clients.
-	// 0 means automatic: per Client, what its governor allows, or
-	// DefaultBulkConcurrency.
+	// 0 means automatic: for each application user, what its Governor
+	// allows now (Governor.Limit: it follows the service's x-ms-dop-hint
+	// and backs off on concurrency throttles), shared by the pool's
+	// clients of that user.
 	Concurrency int
 
 	// CallTimeout bounds each request; DefaultBulkCallTimeout when 0. A
@@ -215,9 +218,10 @@ type BulkResult struct {
 	// after a transient failure, and Splits the failed requests split to
 	// isolate failing rows.
 	Requests, Retries, Splits int64
-	// Elapsed is the run's duration, ThrottleWait the time requests spent
-	// waiting for the service's protection limits (as far as the clients'
-	// governors saw).
+	// Elapsed is the run's duration, ThrottleWait the wall-clock time
+	// during which the service's protection limits held the job back (the
+	// pauses of the clients' governors, or the job's own waits after a
+	// throttled request, whichever is longer).
 	Elapsed, ThrottleWait time.Duration
 	// BatchSize is the number of records per request at the end.
 	BatchSize int
@@ -248,8 +252,9 @@ type BulkProgress struct {
 	// BatchSize is the current number of records per request, Workers the
 	// requests allowed in flight.
 	BatchSize, Workers int
-	// ThrottleWait is the time spent waiting for the service's protection
-	// limits so far; Retries the requests sent again.
+	// ThrottleWait is the wall-clock time the service's protection limits
+	// held the job back so far (see BulkResult); Retries the requests sent
+	// again.
 	ThrottleWait time.Duration
 	Retries      int64
 	// Final is set on the last report, after the job ended.

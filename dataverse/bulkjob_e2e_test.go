@@ -199,10 +199,13 @@ func (s *memorySink) WriteFailure(f dataverse.BulkFailure) error {
 }
 
 // TestBulkJobCreatesEveryRowOnce: the smallest job, with two pooled clients: every row is written
-// once, the totals add up and both application users did some of the work.
+// once, the totals add up, both application users did some of the work, and the job sends as
+// many requests at once as their governors allow (the service's x-ms-dop-hint, 3 here, each).
 func TestBulkJobCreatesEveryRowOnce(t *testing.T) {
 	t.Parallel()
-	env := newBulkEnv(t, nil)
+	limits := emulator.LimitsDefault()
+	limits.DOPHint = 3
+	env := newBulkEnv(t, &emulator.Options{Limits: &limits})
 	const n = 2500
 	var events []dataverse.BulkProgress
 	job, err := dataverse.NewBulkJob(env.clients, "new_items", &dataverse.BulkJobOptions{
@@ -220,7 +223,10 @@ func TestBulkJobCreatesEveryRowOnce(t *testing.T) {
 		t.Errorf("result %+v, want %d written", res, n)
 	}
 	if len(events) == 0 || !events[len(events)-1].Final || events[len(events)-1].Written != n {
-		t.Errorf("the last progress event is not the final one with every row: %+v", events)
+		t.Fatalf("the last progress event is not the final one with every row: %+v", events)
+	}
+	if w := events[len(events)-1].Workers; w != 6 {
+		t.Errorf("the job ended with %d workers; want 6 (two application users, x-ms-dop-hint 3)", w)
 	}
 	checkItems(t, env.clients[0], n, itemRow, nil)
 
@@ -299,7 +305,12 @@ func addFaults(t testing.TB, emu *emulator.Emulator, rules []emulator.FaultRule)
 // connection that breaks on the way back does: the client sees an error, the row is written. The
 // emulator's drop faults act before the service runs the request; this is the other half.
 type lossyTransport struct {
-	next  policy.Transporter
+	next policy.Transporter
+	*lossCounter
+}
+
+// lossCounter is shared by the lossy transports of a test's clients.
+type lossCounter struct {
 	every atomic.Int64 // lose the response of every every-th POST or PATCH
 	n     atomic.Int64
 	lost  atomic.Int64
@@ -354,12 +365,10 @@ func TestBulkJobUnderFaults(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var lossy []*lossyTransport
+			loss := &lossCounter{}
+			loss.every.Store(1 << 62) // nothing lost until the faulty job starts
 			env := newBulkEnvWith(t, &emulator.Options{FaultSeed: 9}, func(next policy.Transporter) policy.Transporter {
-				l := &lossyTransport{next: next}
-				l.every.Store(1 << 62) // nothing lost until the faulty job starts
-				lossy = append(lossy, l)
-				return l
+				return &lossyTransport{next: next, lossCounter: loss}
 			})
 			ctx := t.Context()
 			if tc.before != nil {
@@ -372,8 +381,12 @@ func TestBulkJobUnderFaults(t *testing.T) {
 				}
 			}
 			clear := addFaults(t, env.Emulator, webAPIFaults())
-			for _, l := range lossy {
-				l.every.Store(67) // about 1.5 % of the writes
+			// About 1.5 % of the writes (3 % under the race detector, whose smaller test sends
+			// about 200 requests).
+			loss.n.Store(0)
+			loss.every.Store(67)
+			if raceEnabled {
+				loss.every.Store(33)
 			}
 			sink := &memorySink{}
 			opts := tc.opts
@@ -387,10 +400,8 @@ func TestBulkJobUnderFaults(t *testing.T) {
 			}
 			res, err := job.Run(ctx, itemRows(n, tc.row))
 			fired := clear()
-			for _, l := range lossy {
-				l.every.Store(1 << 62)
-				fired["lost after execution"] += l.lost.Load()
-			}
+			loss.every.Store(1 << 62)
+			fired["lost after execution"] = loss.lost.Load()
 			t.Logf("%d rows in %v (%.0f rows/s): %d requests, %d retries, %d splits, batch size %d; faults fired %v",
 				n, res.Elapsed, res.RowsPerSecond(), res.Requests, res.Retries, res.Splits, res.BatchSize, fired)
 			if err != nil {

@@ -288,3 +288,23 @@ func TestBulkJobCancelAndResume(t *testing.T) {
 	}
 	checkItems(t, env.clients[0], n, itemRow, nil)
 }
+
+// Under limits a job reaches in seconds (20 requests per 10-second window), the governor pauses
+// the application user's requests for longer than a request may take (CallTimeout 2 s): the job
+// waits the pauses out instead of counting them as failed attempts, and finishes with every row
+// written once, reporting the time it was held back.
+func TestBulkJobWaitsOutThrottling(t *testing.T) {
+	t.Parallel()
+	strict := emulator.LimitsStrict()
+	env := newBulkEnv(t, &emulator.Options{Limits: &strict})
+	const n = 900
+	res := runJob(t, env, &dataverse.BulkJobOptions{BatchSize: 20, CallTimeout: 2 * time.Second, MaxAttempts: 2}, itemRows(n, itemRow))
+	t.Logf("%+v", res)
+	if res.Written != n || res.Failed != 0 {
+		t.Errorf("written %d, failed %d; want %d, 0", res.Written, res.Failed, n)
+	}
+	if res.ThrottleWait < 5*time.Second || res.ThrottleWait > res.Elapsed {
+		t.Errorf("throttle wait %v in %v: 45 requests at 20 per 10 s must have waited, for less than the whole job", res.ThrottleWait, res.Elapsed)
+	}
+	checkItems(t, env.clients[0], n, itemRow, nil)
+}

@@ -23,13 +23,14 @@ type bulkRun struct {
 	stop  context.CancelCauseFunc
 	start time.Time
 
+	govs      *bulkGovernors
 	sizer     batchSizer
 	inputDone chan struct{} // closed when the input is read
 	useBatch  atomic.Bool   // bulk messages unsupported (or not chosen): $batch
 
 	read, written, failed, skipped atomic.Int64
 	requests, retries, splits      atomic.Int64
-	ownWait                        atomic.Int64 // ns the workers waited before retries
+	throttled                      wallClock // workers waiting out throttles
 
 	// mu guards the done positions and the failures kept.
 	mu   sync.Mutex
@@ -129,13 +130,14 @@ func (r *bulkRun) run(parent context.Context, rows iter.Seq2[Record, error]) (re
 	work := make(chan *bulkBatch)
 	r.inputDone = make(chan struct{})
 	var workers sync.WaitGroup
+	r.govs = newBulkGovernors(r.ctx, r.job.clients)
 	for ci, c := range r.job.clients {
-		n, gate := r.workersFor(ci, c)
+		n, gate := r.workersFor(ci)
 		for k := range n {
 			workers.Add(1)
 			go func() {
 				defer workers.Done()
-				r.worker(c, k, gate, work)
+				r.worker(bulkSender{c: c, ci: ci}, k, gate, work)
 			}()
 		}
 	}
@@ -191,7 +193,7 @@ func (r *bulkRun) run(parent context.Context, rows iter.Seq2[Record, error]) (re
 
 // workersFor is the number of workers started for client ci, and the gate
 // that tells worker k whether it may send now.
-func (r *bulkRun) workersFor(ci int, c *Client) (int, func(k int) bool) {
+func (r *bulkRun) workersFor(ci int) (int, func(k int) bool) {
 	if n := r.opts.Concurrency; n > 0 {
 		per := n / len(r.job.clients)
 		if ci < n%len(r.job.clients) {
@@ -199,7 +201,7 @@ func (r *bulkRun) workersFor(ci int, c *Client) (int, func(k int) bool) {
 		}
 		return per, func(int) bool { return true }
 	}
-	return maxAutoWorkersPerClient, func(k int) bool { return k < autoConcurrency(r.ctx, c) }
+	return maxAutoWorkersPerClient, func(k int) bool { return r.govs.allowed(ci, k) }
 }
 
 // workers is the number of requests allowed in flight now.
@@ -207,11 +209,7 @@ func (r *bulkRun) workers() int {
 	if r.opts.Concurrency > 0 {
 		return r.opts.Concurrency
 	}
-	n := 0
-	for _, c := range r.job.clients {
-		n += min(autoConcurrency(r.ctx, c), maxAutoWorkersPerClient)
-	}
-	return n
+	return r.govs.workers()
 }
 
 // dispatch reads the input, skips done rows, refuses rows that cannot be
@@ -335,8 +333,14 @@ func (r *bulkRun) markDone(rows []*bulkRow) {
 	r.done.add(a, b)
 }
 
-// worker sends the batches it takes from work through c.
-func (r *bulkRun) worker(c *Client, k int, gate func(int) bool, work <-chan *bulkBatch) {
+// bulkSender is a client of the run, with its index in the pool.
+type bulkSender struct {
+	c  *Client
+	ci int
+}
+
+// worker sends the batches it takes from work through w.
+func (r *bulkRun) worker(w bulkSender, k int, gate func(int) bool, work <-chan *bulkBatch) {
 	for {
 		for !gate(k) {
 			// Held back by the governor: wake up to look again, or end
@@ -363,7 +367,7 @@ func (r *bulkRun) worker(c *Client, k int, gate func(int) bool, work <-chan *bul
 		for _, row := range b.rows {
 			upsert = upsert || row.maybeSent
 		}
-		if err := r.process(c, b.rows, upsert, 0); err != nil {
+		if err := r.process(w, b.rows, upsert, 0); err != nil {
 			r.stop(err)
 			return
 		}
@@ -374,12 +378,12 @@ func (r *bulkRun) worker(c *Client, k int, gate func(int) bool, work <-chan *bul
 // transient failures (a create then becomes an upsert of the same ids),
 // splits requests that time out, and bisects requests refused for their
 // data. It returns an error only when the job must stop.
-func (r *bulkRun) process(c *Client, rows []*bulkRow, upsert bool, attempt int) error {
+func (r *bulkRun) process(w bulkSender, rows []*bulkRow, upsert bool, attempt int) error {
 	// A batch built before the size shrank (or before the fall back to
 	// $batch) goes in pieces of the current size.
 	if n := r.sizer.size(); len(rows) > n {
 		for i := 0; i < len(rows); i += n {
-			if err := r.process(c, rows[i:min(i+n, len(rows))], upsert, attempt); err != nil {
+			if err := r.process(w, rows[i:min(i+n, len(rows))], upsert, attempt); err != nil {
 				return err
 			}
 		}
@@ -390,14 +394,14 @@ func (r *bulkRun) process(c *Client, rows []*bulkRow, upsert bool, attempt int) 
 			return context.Cause(r.ctx)
 		}
 		useBatch := r.useBatch.Load()
-		execBefore, _ := governorThrottles(r.ctx, c)
+		execBefore, pausedBefore := r.govs.throttles(w.ci)
 		callCtx, cancel := context.WithTimeout(r.ctx, r.opts.CallTimeout)
 		began := time.Now()
 		var out sendOutcome
 		if useBatch {
-			out = r.sendBatch(callCtx, c, rows, upsert)
+			out = r.sendBatch(callCtx, w.c, rows, upsert)
 		} else {
-			out = r.sendMultiple(callCtx, c, rows, upsert)
+			out = r.sendMultiple(callCtx, w.c, rows, upsert)
 		}
 		took := time.Since(began)
 		kind := failRow
@@ -409,8 +413,17 @@ func (r *bulkRun) process(c *Client, rows []*bulkRow, upsert bool, attempt int) 
 		if attempt > 0 {
 			r.retries.Add(1)
 		}
-		execAfter, _ := governorThrottles(r.ctx, c)
-		r.sizer.observe(len(rows), took, r.opts.CallTimeout, execAfter > execBefore || isExecutionTimeThrottle(out.err))
+		execAfter, pausedAfter := r.govs.throttles(w.ci)
+		// A request held back by a throttling pause was slow (or timed
+		// out) waiting for the budget, not for its rows: that says nothing
+		// about the batch size.
+		heldBack := pausedAfter > pausedBefore
+		if heldBack && kind == failTimeout {
+			kind = failTransient
+		}
+		if !heldBack || execAfter > execBefore {
+			r.sizer.observe(len(rows), took, r.opts.CallTimeout, execAfter > execBefore || isExecutionTimeThrottle(out.err))
+		}
 
 		if out.err == nil {
 			r.finish(out.written)
@@ -448,16 +461,21 @@ func (r *bulkRun) process(c *Client, rows []*bulkRow, upsert bool, attempt int) 
 				// Microsoft's starting size for $batch, unless the caller chose one.
 				r.sizer.reset(DefaultBulkBatchOperations)
 			}
-			return r.process(c, rows, upsert, attempt)
+			return r.process(w, rows, upsert, attempt)
+		case failThrottled:
+			if err := r.waitThrottle(out.err); err != nil {
+				return err
+			}
+			continue
 		case failTimeout:
 			upsert = true
 			if len(rows) > 1 {
 				r.splits.Add(1)
 				half := len(rows) / 2
-				if err := r.process(c, rows[:half], upsert, attempt); err != nil {
+				if err := r.process(w, rows[:half], upsert, attempt); err != nil {
 					return err
 				}
-				return r.process(c, rows[half:], upsert, attempt)
+				return r.process(w, rows[half:], upsert, attempt)
 			}
 			attempt++
 			if attempt >= r.opts.MaxAttempts {
@@ -470,7 +488,7 @@ func (r *bulkRun) process(c *Client, rows []*bulkRow, upsert bool, attempt int) 
 			var re *ResponseError
 			// A 500 that persists may be the data's fault: isolate it.
 			if errors.As(out.err, &re) && re.StatusCode == 500 && attempt >= 3 {
-				return r.bisect(c, rows, upsert, out.err)
+				return r.bisect(w, rows, upsert, out.err)
 			}
 			if attempt >= r.opts.MaxAttempts {
 				return r.gaveUp(out.err, attempt)
@@ -480,13 +498,13 @@ func (r *bulkRun) process(c *Client, rows []*bulkRow, upsert bool, attempt int) 
 			}
 			continue
 		default: // failRow
-			return r.bisect(c, rows, upsert, out.err)
+			return r.bisect(w, rows, upsert, out.err)
 		}
 	}
 }
 
 // bisect splits a request refused for its data; a single row goes to the sink.
-func (r *bulkRun) bisect(c *Client, rows []*bulkRow, upsert bool, err error) error {
+func (r *bulkRun) bisect(w bulkSender, rows []*bulkRow, upsert bool, err error) error {
 	if len(rows) == 1 {
 		var re *ResponseError
 		f := r.failure(rows[0], 0, "", err.Error())
@@ -497,10 +515,10 @@ func (r *bulkRun) bisect(c *Client, rows []*bulkRow, upsert bool, err error) err
 	}
 	r.splits.Add(1)
 	half := len(rows) / 2
-	if err := r.process(c, rows[:half], upsert, 0); err != nil {
+	if err := r.process(w, rows[:half], upsert, 0); err != nil {
 		return err
 	}
-	return r.process(c, rows[half:], upsert, 0)
+	return r.process(w, rows[half:], upsert, 0)
 }
 
 // gaveUp is the error of a request that kept failing.
@@ -520,11 +538,71 @@ func (r *bulkRun) backoff(err error, attempt int) error {
 		d = min(30*time.Second, 500*time.Millisecond<<min(attempt-1, 6))
 		d = d/2 + time.Duration(rand.Int64N(int64(d)))
 	}
-	r.ownWait.Add(int64(d))
 	if err := sleepContext(r.ctx, d); err != nil {
 		return context.Cause(r.ctx)
 	}
 	return nil
+}
+
+// waitThrottle waits out a throttle: until the governor's pause ends, or
+// the 429's Retry-After (a backoff when it has none), plus a jitter of up
+// to a second so that the job's workers do not come back together.
+func (r *bulkRun) waitThrottle(err error) error {
+	var d time.Duration
+	var pe *pauseError
+	var re *ResponseError
+	switch {
+	case errors.As(err, &pe):
+		d = time.Until(pe.until)
+	case errors.As(err, &re) && re.RetryAfter > 0:
+		d = re.RetryAfter
+	default:
+		d = throttlePauseFallback
+	}
+	d += time.Duration(rand.Int64N(int64(time.Second)))
+	r.throttled.begin()
+	defer r.throttled.end()
+	if err := sleepContext(r.ctx, d); err != nil {
+		return context.Cause(r.ctx)
+	}
+	return nil
+}
+
+// wallClock adds up the wall-clock time during which at least one worker
+// waits: several workers waiting out one throttle count once.
+type wallClock struct {
+	mu      sync.Mutex
+	waiting int
+	since   time.Time
+	total   time.Duration
+}
+
+func (w *wallClock) begin() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.waiting == 0 {
+		w.since = time.Now()
+	}
+	w.waiting++
+}
+
+func (w *wallClock) end() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.waiting--
+	if w.waiting == 0 {
+		w.total += time.Since(w.since)
+	}
+}
+
+// elapsed is the time counted so far, the current wait included.
+func (w *wallClock) elapsed() time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.waiting > 0 {
+		return w.total + time.Since(w.since)
+	}
+	return w.total
 }
 
 // isExecutionTimeThrottle reports a 429 for the execution-time limit.
@@ -533,14 +611,15 @@ func isExecutionTimeThrottle(err error) bool {
 	return errors.As(err, &re) && re.Code == CodeThrottledExecutionTime
 }
 
-// throttleWait is the time spent waiting for the service so far.
+// throttleWait is the wall-clock time the job was held back by the
+// service's protection limits: the governors' pauses, or the job's own
+// waits after a throttled request, whichever is longer (they overlap).
 func (r *bulkRun) throttleWait() time.Duration {
 	var paused time.Duration
-	for _, c := range r.job.clients {
-		_, p := governorThrottles(r.ctx, c)
-		paused += p
+	if r.govs != nil {
+		paused = r.govs.paused()
 	}
-	return paused + time.Duration(r.ownWait.Load())
+	return max(paused, r.throttled.elapsed())
 }
 
 // result is the run's BulkResult.

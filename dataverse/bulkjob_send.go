@@ -133,8 +133,7 @@ type failKind int
 const (
 	// failRow: the rows' data (a 4xx): split the request to isolate them.
 	failRow failKind = iota
-	// failTransient: send again (5xx, connection, a throttle the client
-	// gave up waiting for).
+	// failTransient: send again (5xx, connection errors).
 	failTransient
 	// failTimeout: the request took longer than CallTimeout: send again
 	// with fewer rows.
@@ -142,6 +141,11 @@ const (
 	// failUnsupported: the table does not support the bulk message: fall
 	// back to $batch.
 	failUnsupported
+	// failThrottled: the service's protection limits refused the request
+	// (a 429 the client did not wait out) or the governor holds every
+	// request back past the request's deadline: wait, then send it again;
+	// it is not an attempt that failed.
+	failThrottled
 	// failFatal: nothing the job sends can succeed (authentication, no
 	// application user, an unknown table): stop.
 	failFatal
@@ -156,6 +160,10 @@ func (r *bulkRun) classify(ctx context.Context, err error) failKind {
 		return failCanceled
 	}
 	var re *ResponseError
+	var pe *pauseError
+	if errors.As(err, &pe) {
+		return failThrottled
+	}
 	if !errors.As(err, &re) {
 		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
 			return failTimeout
@@ -167,7 +175,7 @@ func (r *bulkRun) classify(ctx context.Context, err error) failKind {
 	}
 	switch {
 	case re.StatusCode == http.StatusTooManyRequests:
-		return failTransient
+		return failThrottled
 	case re.StatusCode == http.StatusRequestTimeout:
 		return failTimeout
 	case re.StatusCode >= 500 && re.StatusCode != http.StatusNotImplemented:
