@@ -380,26 +380,17 @@ func (j *BulkJob) resolveTable(ctx context.Context) error {
 		}
 		return nil
 	}
-	var defs struct {
-		Value []struct {
-			LogicalName        string `json:"LogicalName"`
-			EntitySetName      string `json:"EntitySetName"`
-			PrimaryIDAttribute string `json:"PrimaryIdAttribute"`
-		} `json:"value"`
-	}
-	lit, _ := FormatLiteral(t.entitySet)
-	r := &request{method: "GET", path: "EntityDefinitions",
-		query: "$select=LogicalName,EntitySetName,PrimaryIdAttribute&$filter=" + escapeComponent("EntitySetName eq "+lit), idempotent: true}
-	if _, err := j.clients[0].sendJSON(ctx, r, &defs); err != nil {
+	md, err := j.clients[0].TableMetadata(ctx, t.entitySet)
+	if err != nil {
+		var re *ResponseError
+		if errors.As(err, &re) && re.Code == CodeObjectDoesNotExist {
+			return invalidf("dataverse: BulkJob: no table has the entity set name %q (names are case-sensitive: 'contacts', 'accounts')", t.entitySet)
+		}
 		return fmt.Errorf("dataverse: BulkJob: reading the metadata of %s (set BulkJobOptions.LogicalName to skip it): %w", t.entitySet, err)
 	}
-	for _, d := range defs.Value {
-		if d.EntitySetName == t.entitySet {
-			t.logicalName = d.LogicalName
-			if t.primaryID == "" {
-				t.primaryID = d.PrimaryIDAttribute
-			}
-		}
+	t.logicalName = md.LogicalName
+	if t.primaryID == "" {
+		t.primaryID = md.PrimaryIDAttribute
 	}
 	if t.logicalName == "" {
 		return invalidf("dataverse: BulkJob: no table has the entity set name %q (names are case-sensitive: 'contacts', 'accounts')", t.entitySet)

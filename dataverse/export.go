@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"slices"
 	"time"
@@ -108,9 +107,10 @@ type PartitionState struct {
 // # CSV columns
 //
 // The header is ExportOptions.Columns, else Query.Select, else the
-// table's columns from its metadata (exportColumnsFromMetadata), else
-// the columns of the first page (InferColumns: the members of its rows
-// that are not annotations, in the service's order). Lookups are their
+// table's columns from its metadata (every column a record carries, see
+// ColumnMetadata.Property), or for FetchXML the columns of the first page
+// (InferColumns: the members of its rows that are not annotations, in the
+// service's order). Lookups are their
 // "_name_value" columns. Numbers and booleans are written as the service
 // sent them, strings as their text, null as an empty cell, objects and
 // arrays (an $expand) as compact JSON.
@@ -149,14 +149,12 @@ func (c *Client) Export(ctx context.Context, w io.Writer, entitySet string, opts
 	if len(wopts.Columns) == 0 && o.FetchXML == "" {
 		wopts.Columns = o.Query.Select
 	}
-	if wopts.Format == FormatCSV && len(wopts.Columns) == 0 {
+	if wopts.Format == FormatCSV && len(wopts.Columns) == 0 && o.FetchXML == "" {
 		cols, err := c.exportColumnsFromMetadata(ctx, entitySet)
-		switch {
-		case err == nil:
-			wopts.Columns = cols
-		case !errors.Is(err, errNoExportMetadata):
+		if err != nil {
 			return nil, err
 		}
+		wopts.Columns = cols
 	}
 	var rw *RowWriter
 	if o.Resume != nil && o.Resume.Bytes == 0 && o.Resume.Rows == 0 {

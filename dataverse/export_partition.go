@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -16,38 +14,31 @@ import (
 // key's leading byte.
 const maxExportPartitions = 256
 
-// errNoExportMetadata says that the table's columns are not known from
-// metadata, so a CSV header comes from the first page instead.
-var errNoExportMetadata = errors.New("dataverse: export: no table metadata")
-
-// exportColumnsFromMetadata is the seam where a CSV export without
-// Select or Columns takes its header from the table's metadata (every
-// readable column, lookups as "_name_value"). Until Client.TableMetadata
-// exists it returns errNoExportMetadata and the header comes from the
-// first page (InferColumns).
+// exportColumnsFromMetadata returns the CSV header of an export without
+// Select or Columns: every column of the table that a record carries as a
+// property (ColumnMetadata.Property), in the metadata's order.
 func (c *Client) exportColumnsFromMetadata(ctx context.Context, entitySet string) ([]string, error) {
-	_, _, _ = c, ctx, entitySet
-	return nil, errNoExportMetadata
+	md, err := c.TableMetadata(ctx, entitySet)
+	if err != nil {
+		return nil, fmt.Errorf("dataverse: Export: reading the columns of %s from its metadata (set Columns or Query.Select to skip this): %w", entitySet, err)
+	}
+	var cols []string
+	for i := range md.Columns {
+		if p := md.Columns[i].Property(); p != "" {
+			cols = append(cols, p)
+		}
+	}
+	return cols, nil
 }
 
 // exportPrimaryKey returns the PrimaryIdAttribute of the table behind
-// entitySet from its EntityDefinitions (one small metadata query).
+// entitySet from its metadata.
 func (c *Client) exportPrimaryKey(ctx context.Context, entitySet string) (string, error) {
-	var out struct {
-		Value []struct {
-			PrimaryIDAttribute string `json:"PrimaryIdAttribute"`
-		} `json:"value"`
-	}
-	filter := Filterf("EntitySetName eq %v", entitySet)
-	r := &request{method: http.MethodGet, path: "EntityDefinitions", idempotent: true,
-		query: "$select=PrimaryIdAttribute&$filter=" + escapeComponent(filter), opts: &RequestOptions{}}
-	if _, err := c.sendJSON(ctx, r, &out); err != nil {
+	md, err := c.TableMetadata(ctx, entitySet)
+	if err != nil {
 		return "", fmt.Errorf("dataverse: Export: reading the primary key of %s from its metadata (set PartitionKey to skip this): %w", entitySet, err)
 	}
-	if len(out.Value) != 1 || out.Value[0].PrimaryIDAttribute == "" {
-		return "", invalidf("dataverse: Export: no table has the entity set %q; check its name", entitySet)
-	}
-	return out.Value[0].PrimaryIDAttribute, nil
+	return md.PrimaryIDAttribute, nil
 }
 
 // partitionBoundary is the i-th of n range boundaries (0 < i < n): a GUID

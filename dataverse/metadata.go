@@ -116,6 +116,10 @@ type ColumnMetadata struct {
 	LogicalName string
 	// SchemaName is the column's schema name, e.g. "Revenue".
 	SchemaName string
+	// AttributeOf names the column this one belongs to ("parentcustomerid"
+	// for "parentcustomeridname"): such a column is not a property of the
+	// record in the Web API.
+	AttributeOf string
 	// AttributeType is the type as Dataverse names it: String, Memo,
 	// Integer, BigInt, Decimal, Double, Money, Boolean, DateTime, Lookup,
 	// Customer, Owner, Picklist, State, Status, Uniqueidentifier,
@@ -148,6 +152,22 @@ func (c *ColumnMetadata) IsLookup() bool {
 		return true
 	}
 	return false
+}
+
+// Property is the name under which a record in the Web API carries the
+// column: "_<name>_value" for a lookup, the logical name otherwise, and ""
+// for a column that is no property of its own (AttributeOf is set, or a
+// Virtual column other than a multi-select choice) or that cannot be read.
+func (c *ColumnMetadata) Property() string {
+	switch {
+	case !c.IsValidForRead || c.AttributeOf != "":
+		return ""
+	case c.AttributeType == "Virtual" && c.AttributeTypeName != "MultiSelectPicklistType":
+		return ""
+	case c.IsLookup():
+		return "_" + c.LogicalName + "_value"
+	}
+	return c.LogicalName
 }
 
 // KeyMetadata is an alternate key of a table.

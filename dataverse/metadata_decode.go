@@ -28,6 +28,7 @@ type entityDefinition struct {
 type attributeDefinition struct {
 	LogicalName       string       `json:"LogicalName"`
 	SchemaName        string       `json:"SchemaName"`
+	AttributeOf       *string      `json:"AttributeOf"`
 	AttributeType     string       `json:"AttributeType"`
 	AttributeTypeName *valueString `json:"AttributeTypeName"`
 	IsPrimaryID       *bool        `json:"IsPrimaryId"`
@@ -90,6 +91,7 @@ func (d *entityDefinition) tableMetadata(full bool) *TableMetadata {
 		c := ColumnMetadata{
 			LogicalName:      a.LogicalName,
 			SchemaName:       a.SchemaName,
+			AttributeOf:      deref(a.AttributeOf),
 			AttributeType:    a.AttributeType,
 			IsPrimaryID:      deref(a.IsPrimaryID) || a.LogicalName == d.PrimaryIDAttribute,
 			IsPrimaryName:    deref(a.IsPrimaryName),

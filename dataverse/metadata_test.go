@@ -216,3 +216,23 @@ func TestTableMetadataErrors(t *testing.T) {
 		t.Errorf("quote in name: $filter = %q, want the quote doubled", q.Get("$filter"))
 	}
 }
+
+func TestColumnPropertyIsTheNameARecordCarries(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		col  ColumnMetadata
+		want string
+	}{
+		{"text column", ColumnMetadata{LogicalName: "firstname", AttributeType: "String", IsValidForRead: true}, "firstname"},
+		{"lookup", ColumnMetadata{LogicalName: "parentcustomerid", AttributeType: "Customer", IsValidForRead: true}, "_parentcustomerid_value"},
+		{"owner", ColumnMetadata{LogicalName: "ownerid", AttributeType: "Owner", IsValidForRead: true}, "_ownerid_value"},
+		{"name of a lookup", ColumnMetadata{LogicalName: "parentcustomeridname", AttributeType: "String", AttributeOf: "parentcustomerid", IsValidForRead: true}, ""},
+		{"virtual", ColumnMetadata{LogicalName: "entityimage", AttributeType: "Virtual", AttributeTypeName: "ImageType", IsValidForRead: true}, ""},
+		{"multi-select choice", ColumnMetadata{LogicalName: "hobbies", AttributeType: "Virtual", AttributeTypeName: "MultiSelectPicklistType", IsValidForRead: true}, "hobbies"},
+		{"not readable", ColumnMetadata{LogicalName: "password", AttributeType: "String"}, ""},
+	} {
+		if got := tc.col.Property(); got != tc.want {
+			t.Errorf("%s: Property() = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}

@@ -407,4 +407,3 @@ func splitArray(arr []byte) ([]json.RawMessage, error) {
 	}
 	return out, nil
 }
-
