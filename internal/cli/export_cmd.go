@@ -53,8 +53,8 @@ memory however many rows there are: JSON Lines (one row per line, as the service
 one JSON array. Data goes to stdout, or to --out FILE, which is written to a temporary file in the
 same directory and renamed only when the export is complete: a failed export leaves nothing.
 
-CSV columns are --select in order, else the columns of the first page's rows (the service's order,
-without annotations). Lookups are "_name_value" columns; --formatted adds "<column>@formatted"
+CSV columns are --select in order, else every column the table's metadata says a record carries
+(with --fetchxml: the columns of the first page's rows, without annotations). Lookups are "_name_value" columns; --formatted adds "<column>@formatted"
 after each column (choice labels, lookup names, currency). Numbers and booleans are written as
 sent; null is an empty cell.
 
