@@ -3,6 +3,8 @@ package emulator
 import (
 	"context"
 	"strings"
+
+	"github.com/d365s2s/d365/emulator/internal/scenario"
 )
 
 // storedCredentials are the credentials a restart on a seeded data directory hands out: an app
@@ -14,7 +16,7 @@ import (
 // The app is, in order: the first scenario app with a secret that the stored state has (by its
 // fixed client ID, else by name); the seeded default app; an enabled app whose application user
 // is enabled; any app with an application user; any app.
-func (e *Emulator) storedCredentials(ctx context.Context, plan *scenarioPlan, seededDefault bool) (Credentials, error) {
+func (e *Emulator) storedCredentials(ctx context.Context, plan *scenario.Plan, seededDefault bool) (Credentials, error) {
 	none := Credentials{TenantID: e.orgTenantID}
 	apps, err := e.Apps(ctx, "")
 	if err != nil || len(apps) == 0 {
@@ -23,23 +25,18 @@ func (e *Emulator) storedCredentials(ctx context.Context, plan *scenarioPlan, se
 	var pick *App
 	var known []string // secret values that may still be accepted
 	if plan != nil {
-		for _, pa := range plan.apps {
-			if len(pa.secrets) == 0 {
-				continue
-			}
-			fixedID := plan.sc.Apps[pa.index].ClientID
+		for _, pa := range plan.AppSecrets() {
+			fixedID := pa.FixedClientID
 			for i := range apps {
 				a := &apps[i]
 				if fixedID != "" && strings.EqualFold(a.ClientID, fixedID) ||
-					fixedID == "" && pa.app.DisplayName != "" && a.DisplayName == pa.app.DisplayName {
+					fixedID == "" && pa.DisplayName != "" && a.DisplayName == pa.DisplayName {
 					pick = a
 					break
 				}
 			}
 			if pick != nil {
-				for _, s := range pa.secrets {
-					known = append(known, s.secret.Value)
-				}
+				known = append(known, pa.Secrets...)
 				break
 			}
 		}

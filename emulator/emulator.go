@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/d365s2s/d365/emulator/internal/caller"
+	"github.com/d365s2s/d365/emulator/internal/scenario"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -159,19 +160,19 @@ func New(opts *Options) (*Emulator, error) {
 	}
 
 	// Check the whole scenario before touching anything.
-	var plan *scenarioPlan
+	var plan *scenario.Plan
 	sch := schema.Builtin()
 	if o.Scenario != nil {
 		var err error
 		if plan, err = o.Scenario.plan(); err != nil {
 			return nil, err
 		}
-		sch = plan.schema
+		sch = plan.Schema
 	}
 	if o.TokenLifetime == 0 {
 		o.TokenLifetime = DefaultTokenLifetime
-		if plan != nil && plan.tokenLifetime > 0 {
-			o.TokenLifetime = plan.tokenLifetime
+		if plan != nil && plan.TokenLifetime > 0 {
+			o.TokenLifetime = plan.TokenLifetime
 		}
 	}
 	var dirLock *dataDirLock

@@ -1,7 +1,15 @@
 package emulator
 
 import (
+	"context"
+	"errors"
+	"time"
+
 	"go.yaml.in/yaml/v3"
+
+	"github.com/d365s2s/d365/emulator/internal/identity"
+	"github.com/d365s2s/d365/emulator/internal/scenario"
+	"github.com/d365s2s/d365/emulator/internal/store"
 )
 
 // Scenario describes an emulator's whole setup in one YAML file: tenants, app registrations with
@@ -194,4 +202,134 @@ type ScenarioRows []ScenarioRowSet
 type ScenarioRowSet struct {
 	EntitySet string
 	Records   []map[string]any
+}
+
+// LoadScenario reads a scenario file (see Scenario). Relative paths inside it (certificate and
+// schema files) are relative to the file's directory.
+func LoadScenario(path string) (*Scenario, error) {
+	sc, err := scenario.Load(path)
+	if err != nil {
+		return nil, fromScenario(err)
+	}
+	return scenarioFrom(sc), nil
+}
+
+// ParseScenario reads a scenario from YAML. name is used in messages ("scenario NAME: line 7:
+// …"); relative paths inside the scenario are relative to the current directory. Unknown fields
+// are errors naming their line.
+func ParseScenario(data []byte, name string) (*Scenario, error) {
+	sc, err := scenario.Parse(data, name)
+	if err != nil {
+		return nil, fromScenario(err)
+	}
+	return scenarioFrom(sc), nil
+}
+
+// UnmarshalYAML reads rows as a mapping of entity set to a list of records, keeping the order
+// of the entity sets (rows are created in that order, so lookups can point at earlier ones).
+func (r *ScenarioRows) UnmarshalYAML(n *yaml.Node) error {
+	var rows scenario.Rows
+	if err := rows.UnmarshalYAML(n); err != nil {
+		return err
+	}
+	*r = append(*r, rowsFrom(rows)...)
+	return nil
+}
+
+// fromScenario turns a scenario failure into ErrInvalid; other failures (I/O of the store)
+// stay as they are.
+func fromScenario(err error) error {
+	var se *scenario.Error
+	if errors.As(err, &se) {
+		return invalidf("%s", se.Error())
+	}
+	return err
+}
+
+// plan checks the whole scenario and resolves it, reporting every problem it finds.
+func (sc *Scenario) plan() (*scenario.Plan, error) {
+	p, err := sc.toInternal().Plan(scenario.PlanOptions{
+		ParsePrivilege: func(s string) (scenario.Privilege, error) {
+			p, err := ParsePrivilege(s)
+			return scenario.Privilege{Name: p.Name, Depth: string(p.Depth)}, err
+		},
+		DefaultTenant: scenario.Tenant{ID: DefaultTenantID, Domain: DefaultTenantDomain, DisplayName: "d365 emulator tenant"},
+	})
+	return p, fromScenario(err)
+}
+
+// applyScenario creates what a checked scenario describes. The caller discards the database
+// when it fails.
+func (e *Emulator) applyScenario(ctx context.Context, p *scenario.Plan) error {
+	return fromScenario(scenario.Apply(ctx, scenarioTarget{e}, p))
+}
+
+// scenarioCredentials are the credentials to print for a scenario: the first app with a secret.
+func scenarioCredentials(p *scenario.Plan) Credentials {
+	tenantID, clientID, secret := p.Credentials()
+	return Credentials{TenantID: tenantID, ClientID: clientID, ClientSecret: secret}
+}
+
+// scenarioTarget creates a scenario's objects with the admin methods.
+type scenarioTarget struct{ e *Emulator }
+
+func (t scenarioTarget) CheckPrivilege(p scenario.Privilege) error {
+	_, err := t.e.checkPrivileges([]RolePrivilege{privilegeFrom(p)})
+	return err
+}
+
+func (t scenarioTarget) AddTenant(ctx context.Context, tenant scenario.Tenant) error {
+	_, err := t.e.AddTenant(ctx, Tenant{ID: tenant.ID, Domain: tenant.Domain, DisplayName: tenant.DisplayName})
+	return err
+}
+
+func (t scenarioTarget) CreateBusinessUnit(ctx context.Context, name, parent string) error {
+	_, err := t.e.CreateBusinessUnit(ctx, name, parent)
+	return err
+}
+
+func (t scenarioTarget) CreateRole(ctx context.Context, name string, privileges []scenario.Privilege) error {
+	var privs []RolePrivilege
+	for _, p := range privileges {
+		privs = append(privs, privilegeFrom(p))
+	}
+	_, err := t.e.CreateRole(ctx, name, privs)
+	return err
+}
+
+func (t scenarioTarget) CreateApp(ctx context.Context, a scenario.NewApp) error {
+	_, err := t.e.CreateApp(ctx, NewApp{DisplayName: a.DisplayName, Tenant: a.Tenant, ClientID: a.ClientID, ObjectID: a.ObjectID, Disabled: a.Disabled})
+	return err
+}
+
+func (t scenarioTarget) EnsureSecret(ctx context.Context, clientID string, s identity.Secret) error {
+	return fromIdentity(t.e.identity.EnsureSecret(ctx, clientID, s))
+}
+
+func (t scenarioTarget) AddCertificate(ctx context.Context, clientID string, data []byte) error {
+	_, err := t.e.AddCertificate(ctx, clientID, data)
+	return err
+}
+
+func (t scenarioTarget) CreateApplicationUser(ctx context.Context, u scenario.NewApplicationUser) error {
+	_, err := t.e.CreateApplicationUser(ctx, NewApplicationUser{App: u.App, Roles: u.Roles, BusinessUnit: u.BusinessUnit, FullName: u.FullName, Disabled: u.Disabled})
+	return err
+}
+
+func (t scenarioTarget) SetBusinessUnitEnabled(ctx context.Context, name string, enabled bool) error {
+	return t.e.SetBusinessUnitEnabled(ctx, name, enabled)
+}
+
+func (t scenarioTarget) WriteRows(ctx context.Context, write func(*store.Tx, *store.Principal) error) error {
+	sys, err := t.e.system(ctx)
+	if err != nil {
+		return err
+	}
+	return t.e.store.Write(ctx, func(tx *store.Tx) error { return write(tx, sys) })
+}
+
+func (t scenarioTarget) Now() time.Time { return t.e.clock.Now() }
+
+func privilegeFrom(p scenario.Privilege) RolePrivilege {
+	return RolePrivilege{Name: p.Name, Depth: Depth(p.Depth)}
 }

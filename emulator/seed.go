@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/d365s2s/d365/emulator/internal/identity"
+	"github.com/d365s2s/d365/emulator/internal/scenario"
 	"github.com/d365s2s/d365/emulator/internal/store"
 )
 
@@ -76,7 +77,7 @@ func startSigningKey() func() (*rsa.PrivateKey, error) {
 // seed brings the database to its seeded state on first start (the default seed or the
 // scenario), remembers how it was seeded, and keeps a copy of that state for Reset. On a restart
 // it only reads back what the first start recorded.
-func (e *Emulator) seed(ctx context.Context, plan *scenarioPlan) error {
+func (e *Emulator) seed(ctx context.Context, plan *scenario.Plan) error {
 	meta, err := e.store.Meta(ctx, metaNamespace)
 	if err != nil {
 		return err
@@ -103,11 +104,11 @@ func (e *Emulator) seed(ctx context.Context, plan *scenarioPlan) error {
 			return err
 		}
 		if plan != nil {
-			e.orgTenantID = plan.orgTenantID
+			e.orgTenantID = plan.OrgTenantID
 			if err := e.applyScenario(ctx, plan); err != nil {
 				return err
 			}
-			meta = map[string]string{metaSeed: seedScenario, metaOrgTenantID: plan.orgTenantID}
+			meta = map[string]string{metaSeed: seedScenario, metaOrgTenantID: plan.OrgTenantID}
 		} else {
 			e.orgTenantID = DefaultTenantID
 			if err := e.seedDefaults(ctx); err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/d365s2s/d365/emulator/internal/scenario"
 	"github.com/d365s2s/d365/emulator/internal/traffic"
 	"github.com/d365s2s/d365/emulator/internal/webapi"
 )
@@ -122,17 +123,20 @@ func fromTraffic(err error) error {
 }
 
 // newTraffic builds the middleware for the options and the scenario.
-func (e *Emulator) newTraffic(o *Options, plan *scenarioPlan, identity func(http.Handler) http.Handler, api *webapi.Handler) error {
+func (e *Emulator) newTraffic(o *Options, plan *scenario.Plan, identity func(http.Handler) http.Handler, api *webapi.Handler) error {
 	limits := LimitsDefault()
 	seed := o.FaultSeed
 	var faults []FaultRule
 	if plan != nil {
-		if plan.sc.Limits != nil {
-			limits = *plan.sc.Limits
+		sc := plan.Scenario()
+		if sc.Limits != nil {
+			limits = Limits(*sc.Limits)
 		}
-		faults = append(faults, plan.sc.Faults...)
+		for _, r := range sc.Faults {
+			faults = append(faults, faultRuleFrom(r))
+		}
 		if seed == 0 {
-			seed = plan.sc.FaultSeed
+			seed = sc.FaultSeed
 		}
 	}
 	if o.Limits != nil {

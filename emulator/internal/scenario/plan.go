@@ -1,4 +1,4 @@
-package emulator
+package scenario
 
 import (
 	"fmt"
@@ -14,19 +14,53 @@ import (
 	"github.com/d365s2s/d365/emulator/internal/store"
 )
 
-// scenarioPlan is a checked scenario: every reference resolved, every value converted, every
-// file read. Applying it can then only fail on what needs the store (privilege names) or on I/O.
-type scenarioPlan struct {
+// Plan is a checked scenario: every reference resolved, every value converted, every file read.
+// Applying it can then only fail on what needs the store (privilege names) or on I/O.
+type Plan struct {
+	// Schema is the built-in tables with the scenario's own.
+	Schema *schema.Schema
+	// OrgTenantID is the tenant the organization belongs to.
+	OrgTenantID string
+	// TokenLifetime is the scenario's token lifetime; zero when it names none.
+	TokenLifetime time.Duration
+
 	sc            *Scenario
-	schema        *schema.Schema
 	tenants       []Tenant
-	orgTenantID   string
-	businessUnits []ScenarioBusinessUnit
+	businessUnits []BusinessUnit
 	roles         []plannedRole
 	apps          []plannedApp
 	users         []plannedUser
 	rows          []plannedRowSet
-	tokenLifetime time.Duration
+}
+
+// Privilege is a privilege of a role, as the emulator's ParsePrivilege reads it.
+type Privilege struct {
+	Name  string
+	Depth string
+}
+
+// NewApp is an app registration to create; its fields are those of emulator.NewApp.
+type NewApp struct {
+	DisplayName, Tenant, ClientID, ObjectID string
+	Disabled                                bool
+}
+
+// NewApplicationUser is an application user to create; its fields are those of
+// emulator.NewApplicationUser (App is a client ID).
+type NewApplicationUser struct {
+	App          string
+	Roles        []string
+	BusinessUnit string
+	FullName     string
+	Disabled     bool
+}
+
+// PlanOptions are what a plan needs from the emulator.
+type PlanOptions struct {
+	// ParsePrivilege reads "prvReadContact:organization"; its error says what is wrong.
+	ParsePrivilege func(string) (Privilege, error)
+	// DefaultTenant is the tenant of a scenario that lists none.
+	DefaultTenant Tenant
 }
 
 type plannedApp struct {
@@ -37,10 +71,11 @@ type plannedApp struct {
 }
 
 type plannedSecret struct {
-	path    []any
-	id      string
-	secret  NewSecret
-	expires func(now time.Time) time.Time // nil: never
+	path        []any
+	id          string
+	description string
+	value       string
+	expires     func(now time.Time) time.Time // nil: never
 }
 
 type plannedCert struct {
@@ -51,7 +86,7 @@ type plannedCert struct {
 type plannedRole struct {
 	path       []any
 	name       string
-	privileges []RolePrivilege
+	privileges []Privilege
 }
 
 type plannedUser struct {
@@ -73,7 +108,7 @@ func (sc *Scenario) scenarioSchema() (*schema.Schema, error) {
 		}
 		defs = append(defs, def)
 	}
-	if inline := sc.Schema.SchemaDefinition.toSchema(); len(inline.Tables) > 0 || len(inline.Relationships) > 0 {
+	if inline := sc.Schema.Definition; len(inline.Tables) > 0 || len(inline.Relationships) > 0 {
 		defs = append(defs, &inline)
 	}
 	if len(defs) == 0 {
@@ -86,14 +121,14 @@ func (sc *Scenario) scenarioSchema() (*schema.Schema, error) {
 	return s, nil
 }
 
-// plan checks the whole scenario and resolves it, reporting every problem it finds.
-func (sc *Scenario) plan() (*scenarioPlan, error) {
+// Plan checks the whole scenario and resolves it, reporting every problem it finds.
+func (sc *Scenario) Plan(o PlanOptions) (*Plan, error) {
 	sch, err := sc.scenarioSchema()
 	if err != nil {
 		return nil, err
 	}
 	errs := &scenarioErrors{sc: sc}
-	p := &scenarioPlan{sc: sc, schema: sch}
+	p := &Plan{sc: sc, Schema: sch}
 
 	// Tenants, addressable by ID or domain.
 	tenantKeys := map[string]string{} // lower-case ID or domain -> ID
@@ -119,8 +154,9 @@ func (sc *Scenario) plan() (*scenarioPlan, error) {
 		p.tenants = append(p.tenants, Tenant{ID: id, Domain: domain, DisplayName: t.DisplayName})
 	}
 	if len(sc.Tenants) == 0 {
-		p.tenants = []Tenant{{ID: DefaultTenantID, Domain: DefaultTenantDomain, DisplayName: "d365 emulator tenant"}}
-		tenantKeys[DefaultTenantID], tenantKeys[DefaultTenantDomain] = DefaultTenantID, DefaultTenantID
+		def := o.DefaultTenant
+		p.tenants = []Tenant{def}
+		tenantKeys[strings.ToLower(def.ID)], tenantKeys[strings.ToLower(def.Domain)] = def.ID, def.ID
 	}
 	tenantOf := func(at []any, key string) string {
 		if strings.TrimSpace(key) == "" {
@@ -133,10 +169,10 @@ func (sc *Scenario) plan() (*scenarioPlan, error) {
 		return id
 	}
 	if len(p.tenants) > 0 {
-		p.orgTenantID = p.tenants[0].ID
+		p.OrgTenantID = p.tenants[0].ID
 	}
 	if id := tenantOf(path("organization", "tenant"), sc.Organization.Tenant); id != "" {
-		p.orgTenantID = id
+		p.OrgTenantID = id
 	}
 
 	// Business units, parents before children.
@@ -173,7 +209,7 @@ func (sc *Scenario) plan() (*scenarioPlan, error) {
 		roleNames[strings.ToLower(name)] = true
 		pr := plannedRole{path: at, name: name}
 		for j, s := range r.Privileges {
-			priv, err := ParsePrivilege(s)
+			priv, err := o.ParsePrivilege(s)
 			if err != nil {
 				errs.add(append(at, "privileges", j), "%s", strings.TrimPrefix(err.Error(), "emulator: "))
 				continue
@@ -203,7 +239,7 @@ func (sc *Scenario) plan() (*scenarioPlan, error) {
 		if a.ObjectID != "" && !isGUID(a.ObjectID) {
 			errs.add(append(at, "objectId"), "%q is not a GUID", a.ObjectID)
 		}
-		tenant := p.orgTenantID
+		tenant := p.OrgTenantID
 		if a.Tenant != "" {
 			tenant = tenantOf(append(at, "tenant"), a.Tenant)
 		}
@@ -235,7 +271,7 @@ func (sc *Scenario) plan() (*scenarioPlan, error) {
 				errs.add(append(sat, "expires"), "%v", err)
 				continue
 			}
-			pa.secrets = append(pa.secrets, plannedSecret{path: sat, id: id, secret: NewSecret{DisplayName: s.Description, Value: s.Value}, expires: expires})
+			pa.secrets = append(pa.secrets, plannedSecret{path: sat, id: id, description: s.Description, value: s.Value, expires: expires})
 		}
 		for j, c := range a.Certificates {
 			cat := append(slices.Clone(at), "certificates", j)
@@ -296,7 +332,7 @@ func (sc *Scenario) plan() (*scenarioPlan, error) {
 		if err != nil || d < time.Second || d > identity.MaxTokenLifetime {
 			errs.add(path("tokenLifetime"), "%q is not a duration from 1s to 24h such as 1h or 30s", sc.TokenLifetime)
 		}
-		p.tokenLifetime = d
+		p.TokenLifetime = d
 	}
 	if err := errs.err(); err != nil {
 		return nil, err

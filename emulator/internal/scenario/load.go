@@ -1,4 +1,4 @@
-package emulator
+package scenario
 
 import (
 	"bytes"
@@ -14,14 +14,25 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// LoadScenario reads a scenario file (see Scenario). Relative paths inside it (certificate and
-// schema files) are relative to the file's directory.
-func LoadScenario(path string) (*Scenario, error) {
+// Error is a scenario that cannot be read, checked or applied. Its message names the scenario
+// (its file, or "(in Options)"), the line and the field, and never repeats a secret value; the
+// emulator reports it as an ErrInvalid failure.
+type Error struct{ msg string }
+
+func (e *Error) Error() string { return e.msg }
+
+func invalidf(format string, args ...any) error {
+	return &Error{msg: fmt.Sprintf(format, args...)}
+}
+
+// Load reads a scenario file. Relative paths inside it (certificate and schema files) are
+// relative to the file's directory.
+func Load(path string) (*Scenario, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, invalidf("read scenario: %v", err)
 	}
-	sc, err := ParseScenario(data, path)
+	sc, err := Parse(data, path)
 	if err != nil {
 		return nil, err
 	}
@@ -29,34 +40,34 @@ func LoadScenario(path string) (*Scenario, error) {
 	if err != nil {
 		return nil, invalidf("scenario %s: %v", path, err)
 	}
-	sc.dir = abs
+	sc.Dir = abs
 	return sc, nil
 }
 
-// ParseScenario reads a scenario from YAML. name is used in messages ("scenario NAME: line 7:
-// …"); relative paths inside the scenario are relative to the current directory. Unknown fields
-// are errors naming their line.
-func ParseScenario(data []byte, name string) (*Scenario, error) {
+// Parse reads a scenario from YAML. name is used in messages ("scenario NAME: line 7: …");
+// relative paths inside the scenario are relative to the current directory. Unknown fields are
+// errors naming their line.
+func Parse(data []byte, name string) (*Scenario, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, invalidf("scenario %s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
-	sc := &Scenario{name: name}
+	sc := &Scenario{Name: name}
 	if len(bytes.TrimSpace(data)) > 0 {
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
 		if err := dec.Decode(sc); err != nil {
-			return nil, scenarioDecodeError(name, err, secretLines(&root))
+			return nil, decodeError(name, err, secretLines(&root))
 		}
 	}
-	sc.name = name
-	sc.root = &root
+	sc.Name = name
+	sc.Root = &root
 	return sc, nil
 }
 
 // UnmarshalYAML reads rows as a mapping of entity set to a list of records, keeping the order
 // of the entity sets (rows are created in that order, so lookups can point at earlier ones).
-func (r *ScenarioRows) UnmarshalYAML(n *yaml.Node) error {
+func (r *Rows) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.MappingNode {
 		return fmt.Errorf("line %d: rows must map entity sets to lists of records, e.g. rows: {contacts: [{lastname: Lovelace}]}", n.Line)
 	}
@@ -70,7 +81,7 @@ func (r *ScenarioRows) UnmarshalYAML(n *yaml.Node) error {
 		if val.Kind != yaml.SequenceNode {
 			return fmt.Errorf("line %d: rows.%s must be a list of records", val.Line, key.Value)
 		}
-		set := ScenarioRowSet{EntitySet: key.Value}
+		set := RowSet{EntitySet: key.Value}
 		for _, item := range val.Content {
 			if item.Kind != yaml.MappingNode {
 				return fmt.Errorf("line %d: rows.%s: a record must map column names to values", item.Line, key.Value)
@@ -86,21 +97,58 @@ func (r *ScenarioRows) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// scenarioTypes describe the scenario's YAML types in the words a message uses.
+// scenarioTypes describe the scenario's YAML types in the words a message uses, keyed by the
+// names users see (publicTypeNames).
 var scenarioTypes = map[string]struct {
 	what string
 	typ  reflect.Type
 }{
 	"Scenario":                {"the scenario", reflect.TypeFor[Scenario]()},
-	"ScenarioOrganization":    {"organization", reflect.TypeFor[ScenarioOrganization]()},
-	"ScenarioTenant":          {"a tenant", reflect.TypeFor[ScenarioTenant]()},
-	"ScenarioApp":             {"an app", reflect.TypeFor[ScenarioApp]()},
-	"ScenarioSecret":          {"a secret", reflect.TypeFor[ScenarioSecret]()},
-	"ScenarioCertificate":     {"a certificate", reflect.TypeFor[ScenarioCertificate]()},
-	"ScenarioBusinessUnit":    {"a business unit", reflect.TypeFor[ScenarioBusinessUnit]()},
-	"ScenarioRole":            {"a role", reflect.TypeFor[ScenarioRole]()},
-	"ScenarioApplicationUser": {"an application user", reflect.TypeFor[ScenarioApplicationUser]()},
-	"ScenarioSchema":          {"schema", reflect.TypeFor[ScenarioSchema]()},
+	"ScenarioOrganization":    {"organization", reflect.TypeFor[Organization]()},
+	"ScenarioTenant":          {"a tenant", reflect.TypeFor[Tenant]()},
+	"ScenarioApp":             {"an app", reflect.TypeFor[App]()},
+	"ScenarioSecret":          {"a secret", reflect.TypeFor[Secret]()},
+	"ScenarioCertificate":     {"a certificate", reflect.TypeFor[Certificate]()},
+	"ScenarioBusinessUnit":    {"a business unit", reflect.TypeFor[BusinessUnit]()},
+	"ScenarioRole":            {"a role", reflect.TypeFor[Role]()},
+	"ScenarioApplicationUser": {"an application user", reflect.TypeFor[ApplicationUser]()},
+	"ScenarioSchema":          {"schema", reflect.TypeFor[Schema]()},
+}
+
+// publicTypes are the names yaml's messages give this package's types and the traffic
+// middleware's, mapped to the names of the emulator's exported types that mirror them: users
+// read (and tests pin) messages such as "field x not found in type emulator.ScenarioApp", as
+// they were when the scenario types were decoded in the emulator package itself.
+var publicTypes = map[string]string{
+	"scenario.Scenario":        "emulator.Scenario",
+	"scenario.Organization":    "emulator.ScenarioOrganization",
+	"scenario.Tenant":          "emulator.ScenarioTenant",
+	"scenario.App":             "emulator.ScenarioApp",
+	"scenario.Secret":          "emulator.ScenarioSecret",
+	"scenario.Certificate":     "emulator.ScenarioCertificate",
+	"scenario.BusinessUnit":    "emulator.ScenarioBusinessUnit",
+	"scenario.Role":            "emulator.ScenarioRole",
+	"scenario.ApplicationUser": "emulator.ScenarioApplicationUser",
+	"scenario.Schema":          "emulator.ScenarioSchema",
+	"scenario.Rows":            "emulator.ScenarioRows",
+	"scenario.RowSet":          "emulator.ScenarioRowSet",
+	"traffic.Limits":           "emulator.Limits",
+	"traffic.FaultRule":        "emulator.FaultRule",
+}
+
+// typeNameRE finds the Go type a yaml message names: after "in type " or "into ", behind any
+// list or pointer marks.
+var typeNameRE = regexp.MustCompile(`(in type |into )((?:\[\]|\*)*)((?:scenario|traffic)\.\w+)\b`)
+
+// publicTypeNames rewrites the type names in one of yaml's messages to those of publicTypes.
+func publicTypeNames(m string) string {
+	return typeNameRE.ReplaceAllStringFunc(m, func(s string) string {
+		sub := typeNameRE.FindStringSubmatch(s)
+		if public, ok := publicTypes[sub[3]]; ok {
+			return sub[1] + sub[2] + public
+		}
+		return s
+	})
 }
 
 var (
@@ -110,37 +158,27 @@ var (
 	cannotUnmarshalRE = regexp.MustCompile("^(line \\d+): cannot unmarshal !!(\\w+)(?: `[^`]*`)? into (.+)$")
 )
 
-// schemaTypeNames names the schema-definition types in yaml's messages as they were named while
-// they were aliases of the schema package's, so that the messages read as before.
-var schemaTypeNames = strings.NewReplacer(
-	"emulator.SchemaDefinition", "schema.Definition",
-	"emulator.TableDefinition", "schema.TableDefinition",
-	"emulator.ColumnDefinition", "schema.ColumnDefinition",
-	"emulator.OptionDefinition", "schema.OptionDefinition",
-	"emulator.FormulaDefinition", "schema.FormulaDefinition",
-	"emulator.KeyDefinition", "schema.KeyDefinition",
-	"emulator.RelationshipDefinition", "schema.RelationshipDefinition",
-)
-
 // yamlKinds name yaml's tags in a message's words.
 var yamlKinds = map[string]string{
 	"str": "a string", "int": "a number", "float": "a number", "bool": "a boolean", "null": "null",
 	"map": "a mapping", "seq": "a list", "timestamp": "a time", "binary": "binary data",
 }
 
-// scenarioDecodeError rewrites yaml's strict-decoding errors for people: "line 7: unknown field
+// decodeError rewrites yaml's strict-decoding errors for people: "line 7: unknown field
 // "secert" in an app; known fields: name, clientId, …". It never repeats a value the file holds
 // where it does not fit (yaml quotes one in type errors): a misplaced value may be a client
 // secret. Nor does it repeat an unknown field's name inside a secret: a secret pasted as a key
 // would be one.
-func scenarioDecodeError(name string, err error, secretLines map[int]bool) error {
+func decodeError(name string, err error, secretLines map[int]bool) error {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) {
 		return invalidf("scenario %s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	msgs := make([]string, len(te.Errors))
 	for i, m := range te.Errors {
-		m = schemaTypeNames.Replace(m)
+		// The schema section decodes into the schema package's types, whose names the
+		// messages have always given (schema.TableDefinition); the rest are renamed.
+		m = publicTypeNames(m)
 		msgs[i] = m
 		if sub := unknownFieldRE.FindStringSubmatch(m); sub != nil {
 			if t, ok := scenarioTypes[sub[3]]; ok {
@@ -298,10 +336,10 @@ func (sc *Scenario) redactSecrets(msg string) string {
 }
 
 func (sc *Scenario) displayName() string {
-	if sc.name == "" {
+	if sc.Name == "" {
 		return "(in Options)"
 	}
-	return sc.name
+	return sc.Name
 }
 
 // errorAt is one problem at path, as an error.
@@ -332,10 +370,10 @@ func (sc *Scenario) where(path []any) string {
 
 // line finds the line of the deepest node along path that exists.
 func (sc *Scenario) line(path []any) int {
-	if sc.root == nil || len(sc.root.Content) == 0 {
+	if sc.Root == nil || len(sc.Root.Content) == 0 {
 		return 0
 	}
-	n := sc.root.Content[0]
+	n := sc.Root.Content[0]
 	line := n.Line
 	for _, p := range path {
 		var next *yaml.Node
@@ -369,8 +407,8 @@ func path(parts ...any) []any { return parts }
 
 // resolve makes a path in the scenario absolute (relative to the scenario file's directory).
 func (sc *Scenario) resolve(p string) string {
-	if filepath.IsAbs(p) || sc.dir == "" {
+	if filepath.IsAbs(p) || sc.Dir == "" {
 		return p
 	}
-	return filepath.Join(sc.dir, p)
+	return filepath.Join(sc.Dir, p)
 }
