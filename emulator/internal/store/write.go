@@ -314,19 +314,25 @@ func (tx *Tx) insert(ctx context.Context, p *Principal, t *schema.Table, id uuid
 	if id == uuid.Nil {
 		id = given
 	}
-	if id == uuid.Nil {
+	// A supplied id that is taken is found by the primary key's constraint
+	// when the row is inserted, not by a query per row beforehand. The
+	// duplicate still wins over the row's other faults, as it did when it
+	// was checked first: fail looks the id up only when something fails.
+	supplied := id != uuid.Nil
+	fail := func(err error) (Written, error) {
+		if supplied {
+			if taken, lerr := tx.idTaken(ctx, t, id); lerr != nil {
+				return Written{}, lerr
+			} else if taken {
+				return Written{}, duplicateError()
+			}
+		}
+		return Written{}, err
+	}
+	if !supplied {
 		id, err = uuid.NewV7()
 		if err != nil {
 			return Written{}, err
-		}
-	} else {
-		var n int
-		if err := tx.queryRow(ctx, "SELECT count(*) FROM "+quoteIdent(t.LogicalName)+" WHERE "+
-			quoteIdent(t.PrimaryID().LogicalName)+" = ?", id.String()).Scan(&n); err != nil {
-			return Written{}, err
-		}
-		if n > 0 {
-			return Written{}, duplicateError()
 		}
 	}
 	r.set(t.PrimaryID(), id)
@@ -344,12 +350,12 @@ func (tx *Tx) insert(ctx context.Context, p *Principal, t *schema.Table, id uuid
 		r.set(c, Ref{Table: "businessunit", ID: p.BusinessUnitID})
 	}
 	if err := tx.finish(ctx, p, r, true); err != nil {
-		return Written{}, err
+		return fail(err)
 	}
 	now := tx.s.nowUTC()
 	version, err := tx.nextVersion(ctx)
 	if err != nil {
-		return Written{}, err
+		return fail(err)
 	}
 	tx.setSystem(r, p, now, version, true)
 	var cols, marks []string
@@ -361,7 +367,7 @@ func (tx *Tx) insert(ctx context.Context, p *Principal, t *schema.Table, id uuid
 		}
 		sv, err := sqlValue(c, v)
 		if err != nil {
-			return Written{}, err
+			return fail(err)
 		}
 		cols = append(cols, quoteIdent(c.LogicalName))
 		marks = append(marks, "?")
@@ -376,6 +382,16 @@ func (tx *Tx) insert(ctx context.Context, p *Principal, t *schema.Table, id uuid
 		return Written{}, fmt.Errorf("store: insert into %s: %w", t.LogicalName, err)
 	}
 	return Written{ID: id, Version: version, Created: true}, nil
+}
+
+// idTaken reports whether t has a row with primary key id.
+func (tx *Tx) idTaken(ctx context.Context, t *schema.Table, id uuid.UUID) (bool, error) {
+	var n int
+	if err := tx.queryRow(ctx, "SELECT count(*) FROM "+quoteIdent(t.LogicalName)+" WHERE "+
+		quoteIdent(t.PrimaryID().LogicalName)+" = ?", id.String()).Scan(&n); err != nil {
+		return false, fmt.Errorf("store: read %s: %w", t.LogicalName, err)
+	}
+	return n > 0, nil
 }
 
 func (tx *Tx) update(ctx context.Context, p *Principal, t *schema.Table, cur *current, fields []Field) (Written, error) {
