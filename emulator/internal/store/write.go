@@ -306,7 +306,11 @@ func applyFields(r *rowState, fields []Field, creating bool) (uuid.UUID, error) 
 }
 
 func (tx *Tx) insert(ctx context.Context, p *Principal, t *schema.Table, id uuid.UUID, fields []Field) (Written, error) {
-	r := &rowState{t: t, values: map[*schema.Column]any{}, changed: map[*schema.Column]bool{}}
+	size := 0
+	if tx.insertShape.t == t {
+		size = tx.insertShape.size
+	}
+	r := &rowState{t: t, values: make(map[*schema.Column]any, size), changed: make(map[*schema.Column]bool, size)}
 	given, err := applyFields(r, fields, true)
 	if err != nil {
 		return Written{}, err
@@ -358,8 +362,14 @@ func (tx *Tx) insert(ctx context.Context, p *Principal, t *schema.Table, id uuid
 		return fail(err)
 	}
 	tx.setSystem(r, p, now, version, true)
-	var cols, marks []string
-	var args []any
+	// The statement's text names the columns with a value; rows of one
+	// shape share it, and so its prepared statement (tx.exec).
+	var stmt strings.Builder
+	stmt.Grow(64 + 24*len(t.Columns))
+	stmt.WriteString("INSERT INTO ")
+	stmt.WriteString(quoteIdent(t.LogicalName))
+	stmt.WriteString(" (")
+	args := make([]any, 0, len(t.Columns))
 	for _, c := range t.Columns {
 		v, ok := r.values[c]
 		if !ok || v == nil {
@@ -369,13 +379,23 @@ func (tx *Tx) insert(ctx context.Context, p *Principal, t *schema.Table, id uuid
 		if err != nil {
 			return fail(err)
 		}
-		cols = append(cols, quoteIdent(c.LogicalName))
-		marks = append(marks, "?")
+		if len(args) > 0 {
+			stmt.WriteString(", ")
+		}
+		stmt.WriteString(quoteIdent(c.LogicalName))
 		args = append(args, sv)
 	}
+	stmt.WriteString(") VALUES (")
+	for i := range args {
+		if i > 0 {
+			stmt.WriteString(", ")
+		}
+		stmt.WriteByte('?')
+	}
+	stmt.WriteByte(')')
+	tx.insertShape.t, tx.insertShape.size = t, len(r.values)
 	tx.touch(t.LogicalName)
-	stmt := "INSERT INTO " + quoteIdent(t.LogicalName) + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(marks, ", ") + ")"
-	if _, err := tx.exec(ctx, stmt, args...); err != nil {
+	if _, err := tx.exec(ctx, stmt.String(), args...); err != nil {
 		if isUniqueViolation(err) {
 			return Written{}, duplicateError()
 		}
