@@ -338,6 +338,13 @@ type Tx struct {
 	// stmts are the statements prepared in the transaction, by SQL text,
 	// so that a bulk write parses each statement once.
 	stmts map[string]*sql.Stmt
+	// insertShape is the table of the last row inserted and how many
+	// columns it had values in: the next row of a bulk create sizes its
+	// maps from it instead of growing them.
+	insertShape struct {
+		t    *schema.Table
+		size int
+	}
 }
 
 // Write runs fn in one write transaction: every operation on tx commits

@@ -306,7 +306,11 @@ func applyFields(r *rowState, fields []Field, creating bool) (uuid.UUID, error) 
 }
 
 func (tx *Tx) insert(ctx context.Context, p *Principal, t *schema.Table, id uuid.UUID, fields []Field) (Written, error) {
-	r := &rowState{t: t, values: map[*schema.Column]any{}, changed: map[*schema.Column]bool{}}
+	size := 0
+	if tx.insertShape.t == t {
+		size = tx.insertShape.size
+	}
+	r := &rowState{t: t, values: make(map[*schema.Column]any, size), changed: make(map[*schema.Column]bool, size)}
 	given, err := applyFields(r, fields, true)
 	if err != nil {
 		return Written{}, err
@@ -314,19 +318,25 @@ func (tx *Tx) insert(ctx context.Context, p *Principal, t *schema.Table, id uuid
 	if id == uuid.Nil {
 		id = given
 	}
-	if id == uuid.Nil {
+	// A supplied id that is taken is found by the primary key's constraint
+	// when the row is inserted, not by a query per row beforehand. The
+	// duplicate still wins over the row's other faults, as it did when it
+	// was checked first: fail looks the id up only when something fails.
+	supplied := id != uuid.Nil
+	fail := func(err error) (Written, error) {
+		if supplied {
+			if taken, lerr := tx.idTaken(ctx, t, id); lerr != nil {
+				return Written{}, lerr
+			} else if taken {
+				return Written{}, duplicateError()
+			}
+		}
+		return Written{}, err
+	}
+	if !supplied {
 		id, err = uuid.NewV7()
 		if err != nil {
 			return Written{}, err
-		}
-	} else {
-		var n int
-		if err := tx.queryRow(ctx, "SELECT count(*) FROM "+quoteIdent(t.LogicalName)+" WHERE "+
-			quoteIdent(t.PrimaryID().LogicalName)+" = ?", id.String()).Scan(&n); err != nil {
-			return Written{}, err
-		}
-		if n > 0 {
-			return Written{}, duplicateError()
 		}
 	}
 	r.set(t.PrimaryID(), id)
@@ -344,16 +354,22 @@ func (tx *Tx) insert(ctx context.Context, p *Principal, t *schema.Table, id uuid
 		r.set(c, Ref{Table: "businessunit", ID: p.BusinessUnitID})
 	}
 	if err := tx.finish(ctx, p, r, true); err != nil {
-		return Written{}, err
+		return fail(err)
 	}
 	now := tx.s.nowUTC()
 	version, err := tx.nextVersion(ctx)
 	if err != nil {
-		return Written{}, err
+		return fail(err)
 	}
 	tx.setSystem(r, p, now, version, true)
-	var cols, marks []string
-	var args []any
+	// The statement's text names the columns with a value; rows of one
+	// shape share it, and so its prepared statement (tx.exec).
+	var stmt strings.Builder
+	stmt.Grow(64 + 24*len(t.Columns))
+	stmt.WriteString("INSERT INTO ")
+	stmt.WriteString(quoteIdent(t.LogicalName))
+	stmt.WriteString(" (")
+	args := make([]any, 0, len(t.Columns))
 	for _, c := range t.Columns {
 		v, ok := r.values[c]
 		if !ok || v == nil {
@@ -361,21 +377,41 @@ func (tx *Tx) insert(ctx context.Context, p *Principal, t *schema.Table, id uuid
 		}
 		sv, err := sqlValue(c, v)
 		if err != nil {
-			return Written{}, err
+			return fail(err)
 		}
-		cols = append(cols, quoteIdent(c.LogicalName))
-		marks = append(marks, "?")
+		if len(args) > 0 {
+			stmt.WriteString(", ")
+		}
+		stmt.WriteString(quoteIdent(c.LogicalName))
 		args = append(args, sv)
 	}
+	stmt.WriteString(") VALUES (")
+	for i := range args {
+		if i > 0 {
+			stmt.WriteString(", ")
+		}
+		stmt.WriteByte('?')
+	}
+	stmt.WriteByte(')')
+	tx.insertShape.t, tx.insertShape.size = t, len(r.values)
 	tx.touch(t.LogicalName)
-	stmt := "INSERT INTO " + quoteIdent(t.LogicalName) + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(marks, ", ") + ")"
-	if _, err := tx.exec(ctx, stmt, args...); err != nil {
+	if _, err := tx.exec(ctx, stmt.String(), args...); err != nil {
 		if isUniqueViolation(err) {
 			return Written{}, duplicateError()
 		}
 		return Written{}, fmt.Errorf("store: insert into %s: %w", t.LogicalName, err)
 	}
 	return Written{ID: id, Version: version, Created: true}, nil
+}
+
+// idTaken reports whether t has a row with primary key id.
+func (tx *Tx) idTaken(ctx context.Context, t *schema.Table, id uuid.UUID) (bool, error) {
+	var n int
+	if err := tx.queryRow(ctx, "SELECT count(*) FROM "+quoteIdent(t.LogicalName)+" WHERE "+
+		quoteIdent(t.PrimaryID().LogicalName)+" = ?", id.String()).Scan(&n); err != nil {
+		return false, fmt.Errorf("store: read %s: %w", t.LogicalName, err)
+	}
+	return n > 0, nil
 }
 
 func (tx *Tx) update(ctx context.Context, p *Principal, t *schema.Table, cur *current, fields []Field) (Written, error) {
