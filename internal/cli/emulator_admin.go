@@ -82,11 +82,7 @@ func (c adminClient) adminError(err error) error {
 // withAdmin builds the admin client and runs call with it, turning its error into the
 // command's.
 func (g *globalOptions) withAdmin(call func(adminClient) error) error {
-	c, err := g.adminClient()
-	if err != nil {
-		return err
-	}
-	return c.adminError(call(c))
+	return callAdmin(g.adminClient, call)
 }
 
 // adminColumn is a column of an admin table: its header and the value of a row's cell.

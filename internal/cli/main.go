@@ -81,10 +81,11 @@ Connection settings come from flags, else from the environment:
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "json", "output format: json or table")
 	g.conn.register(root.PersistentFlags())
 
+	f := newFactory(g)
 	root.AddCommand(
 		newEmulatorCmd(g),
-		newTokenCmd(g),
-		newWhoAmICmd(g),
+		newCmdToken(f, nil),
+		newCmdWhoAmI(f, nil),
 		newGetCmd(g),
 		newCreateCmd(g),
 		newUpdateCmd(g),
