@@ -135,7 +135,7 @@ The app has no application user yet: create one with "d365 emulator appuser crea
 				}
 				fmt.Fprintf(g.streams.ErrOut, "d365 emulator: credentials written to %s\n", o.envFile)
 			}
-			return printAdminItem(g, created, newAppColumns)
+			return printAdminItem(g.streams, g.output, created, newAppColumns)
 		},
 	}
 	cmd.Flags().StringVar(&o.name, "name", "", "display name of the app (default: its client ID)")
@@ -160,7 +160,7 @@ func newEmulatorAppListCmd(g *globalOptions) *cobra.Command {
 			}); err != nil {
 				return err
 			}
-			return printAdminList(g, apps, appColumns)
+			return printAdminList(g.streams, g.output, apps, appColumns)
 		},
 	}
 	cmd.Flags().StringVar(&tenant, "tenant", "", "only the apps of this tenant (ID or domain)")
@@ -205,7 +205,7 @@ already expired, to see AADSTS7000222.`,
 				}
 				fmt.Fprintf(g.streams.ErrOut, "d365 emulator: credentials written to %s\n", envFile)
 			}
-			return printAdminItem(g, created, newSecretColumns)
+			return printAdminItem(g.streams, g.output, created, newSecretColumns)
 		},
 	}
 	add.Flags().StringVar(&app, "app", "", "the app's client ID (required)")
@@ -276,7 +276,7 @@ matching private key (azidentity's ClientCertificateCredential).`,
 			}); err != nil {
 				return err
 			}
-			return printAdminItem(g, cert, certColumns)
+			return printAdminItem(g.streams, g.output, cert, certColumns)
 		},
 	}
 	add.Flags().StringVar(&app, "app", "", "the app's client ID (required)")
@@ -329,7 +329,7 @@ func newAppCredentialListCmd[T any](g *globalOptions, short string,
 			}); err != nil {
 				return err
 			}
-			return printAdminList(g, items, columns)
+			return printAdminList(g.streams, g.output, items, columns)
 		},
 	}
 	list.Flags().StringVar(&app, "app", "", "the app's client ID (required)")

@@ -68,11 +68,12 @@ trust it through D365_CA_FILE.`,
 	cmd.Flags().IntVar(&o.dopHint, "dop-hint", emulator.DefaultDOPHint, "x-ms-dop-hint sent on every Web API response, the parallelism advised to clients (0 sends none; default: the limits' own)")
 	cmd.Flags().DurationVar(&o.tokenLifetime, "token-lifetime", emulator.DefaultTokenLifetime, "lifetime of issued access tokens, 1s to 24h (a scenario's own when it sets one)")
 	cmd.Flags().BoolVarP(&o.verbose, "verbose", "v", false, "log every request and rejection to stderr")
+	f := newFactory(g)
 	cmd.AddCommand(
 		newEmulatorAppCmd(g),
-		newEmulatorAppUserCmd(g),
-		newEmulatorRoleCmd(g),
-		newEmulatorBusinessUnitCmd(g),
+		newCmdAppUser(f),
+		newCmdRole(f),
+		newCmdBusinessUnit(f),
 		newEmulatorFaultCmd(g),
 		newEmulatorLogCmd(g),
 		newEmulatorResetCmd(g),

@@ -90,7 +90,7 @@ form of the admin API (POST /_emulator/faults).`,
 			}); err != nil {
 				return err
 			}
-			return printAdminItem(g, added, faultColumns)
+			return printAdminItem(g.streams, g.output, added, faultColumns)
 		},
 	}
 	f := add.Flags()
@@ -129,9 +129,9 @@ form of the admin API (POST /_emulator/faults).`,
 				return err
 			}
 			if g.output == outputTable {
-				return writeAdminTable(g, list.Faults, faultColumns)
+				return writeAdminTable(g.streams, list.Faults, faultColumns)
 			}
-			return printAdminJSON(g, list)
+			return printAdminJSON(g.streams, list)
 		},
 	}
 	remove := &cobra.Command{
@@ -246,9 +246,9 @@ bodies are never logged.`,
 				return err
 			}
 			if g.output == outputTable {
-				return writeAdminTable(g, entries, logColumns)
+				return writeAdminTable(g.streams, entries, logColumns)
 			}
-			return printAdminJSON(g, struct {
+			return printAdminJSON(g.streams, struct {
 				Entries []emulator.LogEntry `json:"entries"`
 			}{entries})
 		},
@@ -329,7 +329,7 @@ func newEmulatorSnapshotCmd(g *globalOptions) *cobra.Command {
 				}
 				return nil
 			}
-			return printAdminJSON(g, names)
+			return printAdminJSON(g.streams, names)
 		},
 	}
 	cmd.AddCommand(save, restore, list)
