@@ -70,7 +70,7 @@ trust it through D365_CA_FILE.`,
 	cmd.Flags().BoolVarP(&o.verbose, "verbose", "v", false, "log every request and rejection to stderr")
 	f := newFactory(g)
 	cmd.AddCommand(
-		newEmulatorAppCmd(g),
+		newCmdApp(f),
 		newCmdAppUser(f),
 		newCmdRole(f),
 		newCmdBusinessUnit(f),
