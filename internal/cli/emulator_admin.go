@@ -81,12 +81,6 @@ func (c adminClient) adminError(err error) error {
 	return fmt.Errorf("cannot reach the emulator's admin API at %s: %w; is `d365 emulator` running, and is D365_URL its URL?", c.BaseURL(), err)
 }
 
-// withAdmin builds the admin client and runs call with it, turning its error into the
-// command's.
-func (g *globalOptions) withAdmin(call func(adminClient) error) error {
-	return callAdmin(g.adminClient, call)
-}
-
 // adminIO is what the options of every emulator admin command hold besides their flags: the
 // streams, the admin client's constructor and, once the command runs, its context and -o.
 type adminIO struct {

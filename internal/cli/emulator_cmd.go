@@ -74,10 +74,10 @@ trust it through D365_CA_FILE.`,
 		newCmdAppUser(f),
 		newCmdRole(f),
 		newCmdBusinessUnit(f),
-		newEmulatorFaultCmd(g),
-		newEmulatorLogCmd(g),
-		newEmulatorResetCmd(g),
-		newEmulatorSnapshotCmd(g),
+		newCmdFault(f),
+		newCmdLog(f, nil),
+		newCmdReset(f, nil),
+		newCmdSnapshot(f),
 	)
 	return cmd
 }
