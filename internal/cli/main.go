@@ -83,7 +83,7 @@ Connection settings come from flags, else from the environment:
 
 	f := newFactory(g)
 	root.AddCommand(
-		newEmulatorCmd(g),
+		newCmdEmulator(f, nil),
 		newCmdToken(f, nil),
 		newCmdWhoAmI(f, nil),
 		newCmdGet(f, nil),
