@@ -91,7 +91,7 @@ Connection settings come from flags, else from the environment:
 		newCmdUpdate(f, nil),
 		newCmdDelete(f, nil),
 		newImportCmd(g),
-		newDemoCmd(g),
+		newCmdDemo(f, nil),
 		newExportCmd(g),
 	)
 	return root
