@@ -92,7 +92,7 @@ Connection settings come from flags, else from the environment:
 		newCmdDelete(f, nil),
 		newImportCmd(g),
 		newCmdDemo(f, nil),
-		newExportCmd(g),
+		newCmdExport(f, nil),
 	)
 	return root
 }
