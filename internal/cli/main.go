@@ -90,7 +90,7 @@ Connection settings come from flags, else from the environment:
 		newCmdCreate(f, nil),
 		newCmdUpdate(f, nil),
 		newCmdDelete(f, nil),
-		newImportCmd(g),
+		newCmdImport(f, nil),
 		newCmdDemo(f, nil),
 		newCmdExport(f, nil),
 	)
