@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,7 +14,17 @@ import (
 	"github.com/d365s2s/d365/emulator"
 )
 
-func newDemoCmd(g *globalOptions) *cobra.Command {
+// demoOptions are the inputs of "d365 demo": it has no flags, and builds its own emulator and
+// session instead of the factory's.
+type demoOptions struct {
+	IO      *IOStreams
+	Context context.Context
+}
+
+// newCmdDemo returns "d365 demo". runF, when not nil, replaces demoRun (tests).
+func newCmdDemo(f *Factory, runF func(*demoOptions) error) *cobra.Command {
+	opts := &demoOptions{IO: f.IOStreams}
+	run := runOrDefault(runF, demoRun)
 	return &cobra.Command{
 		Use:   "demo",
 		Short: "Walk through the four server-to-server steps against an in-process emulator",
@@ -26,7 +35,8 @@ never the token or the secret), (4) Web API calls: WhoAmI, then create, retrieve
 delete of a contact. It needs no network and no settings, and exits 0 when every step works.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runDemo(cmd.Context(), g.streams.Out)
+			opts.Context = cmd.Context()
+			return run(opts)
 		},
 	}
 }
@@ -42,7 +52,9 @@ type demoContact struct {
 	ETag      string    `json:"@odata.etag"`
 }
 
-func runDemo(ctx context.Context, out io.Writer) error {
+// demoRun starts an emulator in this process and walks through the four steps on stdout.
+func demoRun(opts *demoOptions) error {
+	ctx, out := opts.Context, opts.IO.Out
 	p := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
 
 	emu, err := emulator.New(nil)

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/d365s2s/d365/auth"
 	"github.com/d365s2s/d365/emulator/adminclient"
 )
@@ -79,14 +81,28 @@ func (c adminClient) adminError(err error) error {
 	return fmt.Errorf("cannot reach the emulator's admin API at %s: %w; is `d365 emulator` running, and is D365_URL its URL?", c.BaseURL(), err)
 }
 
-// withAdmin builds the admin client and runs call with it, turning its error into the
-// command's.
-func (g *globalOptions) withAdmin(call func(adminClient) error) error {
-	c, err := g.adminClient()
-	if err != nil {
-		return err
-	}
-	return c.adminError(call(c))
+// adminIO is what the options of every emulator admin command hold besides their flags: the
+// streams, the admin client's constructor and, once the command runs, its context and -o.
+type adminIO struct {
+	IO          *IOStreams
+	AdminClient func() (adminClient, error)
+	Context     context.Context
+	Output      string
+}
+
+// newAdminIO takes the streams and the admin client's constructor from f.
+func newAdminIO(f *Factory) adminIO {
+	return adminIO{IO: f.IOStreams, AdminClient: f.AdminClient}
+}
+
+// start records what is known only once cmd runs: its context and the -o format.
+func (a *adminIO) start(cmd *cobra.Command, f *Factory) {
+	a.Context, a.Output = cmd.Context(), f.OutputFormat()
+}
+
+// call builds the admin client and runs fn with it, turning its error into the command's.
+func (a *adminIO) call(fn func(adminClient) error) error {
+	return callAdmin(a.AdminClient, fn)
 }
 
 // adminColumn is a column of an admin table: its header and the value of a row's cell.
@@ -96,32 +112,32 @@ type adminColumn[T any] struct {
 }
 
 // printAdminItem writes one admin answer: its JSON, or a one-row table of columns for -o table.
-func printAdminItem[T any](g *globalOptions, item T, columns []adminColumn[T]) error {
-	if g.output != outputTable {
-		return printAdminJSON(g, item)
+func printAdminItem[T any](streams *IOStreams, output string, item T, columns []adminColumn[T]) error {
+	if output != outputTable {
+		return printAdminJSON(streams, item)
 	}
-	return writeAdminTable(g, []T{item}, columns)
+	return writeAdminTable(streams, []T{item}, columns)
 }
 
 // printAdminList writes a list answer: its JSON, or a table with a row per element.
-func printAdminList[T any](g *globalOptions, items []T, columns []adminColumn[T]) error {
-	if g.output != outputTable {
-		return printAdminJSON(g, items)
+func printAdminList[T any](streams *IOStreams, output string, items []T, columns []adminColumn[T]) error {
+	if output != outputTable {
+		return printAdminJSON(streams, items)
 	}
-	return writeAdminTable(g, items, columns)
+	return writeAdminTable(streams, items, columns)
 }
 
 // printAdminJSON writes v as the admin API writes it (json.Marshal's encoding and a newline),
 // indented. The newline is kept, so the output ends in a blank line as it always has.
-func printAdminJSON(g *globalOptions, v any) error {
+func printAdminJSON(streams *IOStreams, v any) error {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	return writeJSON(g.streams.Out, json.RawMessage(append(raw, '\n')))
+	return writeJSON(streams.Out, json.RawMessage(append(raw, '\n')))
 }
 
-func writeAdminTable[T any](g *globalOptions, items []T, columns []adminColumn[T]) error {
+func writeAdminTable[T any](streams *IOStreams, items []T, columns []adminColumn[T]) error {
 	names := make([]string, len(columns))
 	for i, c := range columns {
 		names[i] = c.name
@@ -134,7 +150,7 @@ func writeAdminTable[T any](g *globalOptions, items []T, columns []adminColumn[T
 		}
 		records = append(records, rec)
 	}
-	return writeTable(g.streams.Out, records, names)
+	return writeTable(streams.Out, records, names)
 }
 
 // adminCell encodes a cell's value; nil is an empty cell.

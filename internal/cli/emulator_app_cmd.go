@@ -69,7 +69,8 @@ func secretOf(a emulator.CreatedApp, cell func(*emulator.CreatedSecret) any) any
 	return cell(a.Secret)
 }
 
-func newEmulatorAppCmd(g *globalOptions) *cobra.Command {
+// newCmdApp returns "d365 emulator app", the group of its subcommands.
+func newCmdApp(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "app",
 		Short: "App registrations of a running emulator: create, list, secrets, certificates",
@@ -77,18 +78,25 @@ func newEmulatorAppCmd(g *globalOptions) *cobra.Command {
 D365_URL (or --url) and trusted through D365_CA_FILE (or --ca-file).`,
 		Args: exactArgs(0, "a subcommand (create, list, secret, cert)"),
 	}
-	cmd.AddCommand(newEmulatorAppCreateCmd(g), newEmulatorAppListCmd(g), newEmulatorAppSecretCmd(g), newEmulatorAppCertCmd(g))
+	cmd.AddCommand(newCmdAppCreate(f, nil), newCmdAppList(f, nil), newCmdAppSecret(f), newCmdAppCert(f))
 	return cmd
 }
 
+// appCreateOptions are the inputs of "d365 emulator app create".
 type appCreateOptions struct {
-	*globalOptions
-	name, tenant, expires, envFile string
-	noSecret                       bool
+	adminIO
+	Name, Tenant, Expires, EnvFile string
+	NoSecret                       bool
+
+	// Secret is the secret to add, read from --expires; nil with --no-secret.
+	Secret *adminclient.SecretRequest
 }
 
-func newEmulatorAppCreateCmd(g *globalOptions) *cobra.Command {
-	o := &appCreateOptions{globalOptions: g}
+// newCmdAppCreate returns "d365 emulator app create". runF, when not nil, replaces appCreateRun
+// (tests).
+func newCmdAppCreate(f *Factory, runF func(*appCreateOptions) error) *cobra.Command {
+	opts := &appCreateOptions{adminIO: newAdminIO(f)}
+	run := runOrDefault(runF, appCreateRun)
 	cmd := &cobra.Command{
 		Use:   "create",
 		Short: "Register an app with a new client secret; prints its client ID and the secret",
@@ -102,79 +110,119 @@ The app has no application user yet: create one with "d365 emulator appuser crea
   d365 emulator app create --name short-lived --expires 1h -o table`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			app := emulator.NewApp{DisplayName: o.name, Tenant: o.tenant}
-			var secret *adminclient.SecretRequest
-			if !o.noSecret {
-				req, err := secretRequest("created by d365 emulator app create", o.expires)
+			if !opts.NoSecret {
+				req, err := secretRequest("created by d365 emulator app create", opts.Expires)
 				if err != nil {
 					return err
 				}
-				secret = &req
-			} else if o.expires != "" {
+				opts.Secret = &req
+			} else if opts.Expires != "" {
 				return usageError(errors.New("--no-secret cannot go with --expires"))
 			}
-			var created emulator.CreatedApp
-			err := g.withAdmin(func(c adminClient) (err error) {
-				if secret == nil {
-					created.App, err = c.CreateApp(cmd.Context(), app)
-					return err
-				}
-				created, err = c.CreateAppWithSecret(cmd.Context(), app, *secret)
-				return err
-			})
-			if err != nil {
-				return err
-			}
-			if o.envFile != "" {
-				value := ""
-				if created.Secret != nil {
-					value = created.Secret.Value
-				}
-				if err := writeCredentialsEnvFile(o.envFile, created.TenantID, created.ClientID, value); err != nil {
-					return err
-				}
-				fmt.Fprintf(g.streams.ErrOut, "d365 emulator: credentials written to %s\n", o.envFile)
-			}
-			return printAdminItem(g, created, newAppColumns)
+			opts.start(cmd, f)
+			return run(opts)
 		},
 	}
-	cmd.Flags().StringVar(&o.name, "name", "", "display name of the app (default: its client ID)")
-	cmd.Flags().StringVar(&o.tenant, "tenant", "", "home tenant, by ID or domain (default: the organization's)")
-	cmd.Flags().StringVar(&o.expires, "expires", "", "secret validity: a duration (24h, 720h; negative for an already expired one) or an RFC 3339 time (default: never)")
-	cmd.Flags().StringVar(&o.envFile, "env-file", "", "also write AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (unless --no-secret) export lines to this file")
-	cmd.Flags().BoolVar(&o.noSecret, "no-secret", false, "register the app without a client secret (add a certificate instead)")
+	cmd.Flags().StringVar(&opts.Name, "name", "", "display name of the app (default: its client ID)")
+	cmd.Flags().StringVar(&opts.Tenant, "tenant", "", "home tenant, by ID or domain (default: the organization's)")
+	cmd.Flags().StringVar(&opts.Expires, "expires", "", "secret validity: a duration (24h, 720h; negative for an already expired one) or an RFC 3339 time (default: never)")
+	cmd.Flags().StringVar(&opts.EnvFile, "env-file", "", "also write AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (unless --no-secret) export lines to this file")
+	cmd.Flags().BoolVar(&opts.NoSecret, "no-secret", false, "register the app without a client secret (add a certificate instead)")
 	return cmd
 }
 
-func newEmulatorAppListCmd(g *globalOptions) *cobra.Command {
-	var tenant string
+// appCreateRun registers the app (with its secret), writes --env-file and prints the app.
+func appCreateRun(opts *appCreateOptions) error {
+	app := emulator.NewApp{DisplayName: opts.Name, Tenant: opts.Tenant}
+	var created emulator.CreatedApp
+	err := opts.call(func(c adminClient) (err error) {
+		if opts.Secret == nil {
+			created.App, err = c.CreateApp(opts.Context, app)
+			return err
+		}
+		created, err = c.CreateAppWithSecret(opts.Context, app, *opts.Secret)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if opts.EnvFile != "" {
+		value := ""
+		if created.Secret != nil {
+			value = created.Secret.Value
+		}
+		if err := writeCredentialsEnvFile(opts.EnvFile, created.TenantID, created.ClientID, value); err != nil {
+			return err
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "d365 emulator: credentials written to %s\n", opts.EnvFile)
+	}
+	return printAdminItem(opts.IO, opts.Output, created, newAppColumns)
+}
+
+// appListOptions are the inputs of "d365 emulator app list".
+type appListOptions struct {
+	adminIO
+	Tenant string
+}
+
+// newCmdAppList returns "d365 emulator app list". runF, when not nil, replaces appListRun
+// (tests).
+func newCmdAppList(f *Factory, runF func(*appListOptions) error) *cobra.Command {
+	opts := &appListOptions{adminIO: newAdminIO(f)}
+	run := runOrDefault(runF, appListRun)
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the app registrations",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var apps []emulator.App
-			if err := g.withAdmin(func(c adminClient) (err error) {
-				apps, err = c.Apps(cmd.Context(), tenant)
-				return err
-			}); err != nil {
-				return err
-			}
-			return printAdminList(g, apps, appColumns)
+			opts.start(cmd, f)
+			return run(opts)
 		},
 	}
-	cmd.Flags().StringVar(&tenant, "tenant", "", "only the apps of this tenant (ID or domain)")
+	cmd.Flags().StringVar(&opts.Tenant, "tenant", "", "only the apps of this tenant (ID or domain)")
 	return cmd
 }
 
-func newEmulatorAppSecretCmd(g *globalOptions) *cobra.Command {
+// appListRun lists the app registrations.
+func appListRun(opts *appListOptions) error {
+	var apps []emulator.App
+	if err := opts.call(func(c adminClient) (err error) {
+		apps, err = c.Apps(opts.Context, opts.Tenant)
+		return err
+	}); err != nil {
+		return err
+	}
+	return printAdminList(opts.IO, opts.Output, apps, appColumns)
+}
+
+// newCmdAppSecret returns "d365 emulator app secret", the group of its subcommands.
+func newCmdAppSecret(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "secret",
 		Short: "Client secrets of an app: add, list, remove",
 		Args:  exactArgs(0, "a subcommand (add, list, remove)"),
 	}
-	var app, expires, name, envFile string
-	add := &cobra.Command{
+	list := newCmdAppCredentialList(f, "List an app's client secrets (IDs, hints and expiry; never the values)",
+		adminClient.Secrets, secretColumns, nil)
+	cmd.AddCommand(newCmdAppSecretAdd(f, nil), list, newCmdAppSecretRemove(f, nil))
+	return cmd
+}
+
+// appSecretAddOptions are the inputs of "d365 emulator app secret add".
+type appSecretAddOptions struct {
+	adminIO
+	App, Expires, Name, EnvFile string
+
+	// Request is the secret to add, read from --name and --expires.
+	Request adminclient.SecretRequest
+}
+
+// newCmdAppSecretAdd returns "d365 emulator app secret add". runF, when not nil, replaces
+// appSecretAddRun (tests).
+func newCmdAppSecretAdd(f *Factory, runF func(*appSecretAddOptions) error) *cobra.Command {
+	opts := &appSecretAddOptions{adminIO: newAdminIO(f)}
+	run := runOrDefault(runF, appSecretAddRun)
+	cmd := &cobra.Command{
 		Use:   "add --app CLIENT_ID",
 		Short: "Add a client secret to an app; prints the secret",
 		Long: `Adds a client secret ("New client secret"). An app may hold several secrets at once, as during a
@@ -184,40 +232,50 @@ already expired, to see AADSTS7000222.`,
   d365 emulator app secret add --app $AZURE_CLIENT_ID --expires -1h --env-file expired.env`,
 		Args: exactArgs(0, "no arguments (the app goes in --app)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireGUIDFlag("--app", app); err != nil {
+			if err := requireGUIDFlag("--app", opts.App); err != nil {
 				return err
 			}
-			req, err := secretRequest(name, expires)
+			req, err := secretRequest(opts.Name, opts.Expires)
 			if err != nil {
 				return err
 			}
-			var created emulator.CreatedSecret
-			if err := g.withAdmin(func(c adminClient) (err error) {
-				created, err = c.AddSecretRequest(cmd.Context(), app, req)
-				return err
-			}); err != nil {
-				return err
-			}
-			if envFile != "" {
-				// A secret's answer names no tenant.
-				if err := writeCredentialsEnvFile(envFile, "", created.ClientID, created.Value); err != nil {
-					return err
-				}
-				fmt.Fprintf(g.streams.ErrOut, "d365 emulator: credentials written to %s\n", envFile)
-			}
-			return printAdminItem(g, created, newSecretColumns)
+			opts.Request = req
+			opts.start(cmd, f)
+			return run(opts)
 		},
 	}
-	add.Flags().StringVar(&app, "app", "", "the app's client ID (required)")
-	add.Flags().StringVar(&expires, "expires", "", "validity: a duration (24h; negative for an already expired secret) or an RFC 3339 time (default: never)")
-	add.Flags().StringVar(&name, "name", "", "the secret's description")
-	add.Flags().StringVar(&envFile, "env-file", "", "also write AZURE_CLIENT_ID and AZURE_CLIENT_SECRET export lines to this file")
+	cmd.Flags().StringVar(&opts.App, "app", "", "the app's client ID (required)")
+	cmd.Flags().StringVar(&opts.Expires, "expires", "", "validity: a duration (24h; negative for an already expired secret) or an RFC 3339 time (default: never)")
+	cmd.Flags().StringVar(&opts.Name, "name", "", "the secret's description")
+	cmd.Flags().StringVar(&opts.EnvFile, "env-file", "", "also write AZURE_CLIENT_ID and AZURE_CLIENT_SECRET export lines to this file")
+	return cmd
+}
 
-	list := newAppCredentialListCmd(g, "List an app's client secrets (IDs, hints and expiry; never the values)",
-		adminClient.Secrets, secretColumns)
+// appSecretAddRun adds the secret, writes --env-file and prints the secret.
+func appSecretAddRun(opts *appSecretAddOptions) error {
+	var created emulator.CreatedSecret
+	if err := opts.call(func(c adminClient) (err error) {
+		created, err = c.AddSecretRequest(opts.Context, opts.App, opts.Request)
+		return err
+	}); err != nil {
+		return err
+	}
+	if opts.EnvFile != "" {
+		// A secret's answer names no tenant.
+		if err := writeCredentialsEnvFile(opts.EnvFile, "", created.ClientID, created.Value); err != nil {
+			return err
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "d365 emulator: credentials written to %s\n", opts.EnvFile)
+	}
+	return printAdminItem(opts.IO, opts.Output, created, newSecretColumns)
+}
 
-	var secretID string
-	remove := &cobra.Command{
+// newCmdAppSecretRemove returns "d365 emulator app secret remove". runF, when not nil,
+// replaces appCredentialRemoveRun (tests).
+func newCmdAppSecretRemove(f *Factory, runF func(*appCredentialRemoveOptions) error) *cobra.Command {
+	opts := &appCredentialRemoveOptions{adminIO: newAdminIO(f), Noun: "secret", Remove: adminClient.RemoveSecret}
+	run := runOrDefault(runF, appCredentialRemoveRun)
+	cmd := &cobra.Command{
 		Use:   "remove --app CLIENT_ID --id SECRET_ID",
 		Short: "Remove a client secret from an app (the last step of a rotation)",
 		Long: `Deletes a client secret ("Delete" beside it in the portal). Clients still sending it get
@@ -227,29 +285,46 @@ print, not the secret's value.`,
   d365 emulator app secret remove --app $AZURE_CLIENT_ID --id 0f4c…`,
 		Args: exactArgs(0, "no arguments (use --app and --id)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireGUIDFlag("--app", app); err != nil {
+			if err := requireGUIDFlag("--app", opts.App); err != nil {
 				return err
 			}
-			if strings.TrimSpace(secretID) == "" {
+			if strings.TrimSpace(opts.ID) == "" {
 				return usageError(errors.New(`--id SECRET_ID is required: the secret's ID, as "d365 emulator app secret list" prints it`))
 			}
-			return g.removeAppCredential(cmd, adminClient.RemoveSecret, app, "secret", secretID)
+			opts.start(cmd, f)
+			return run(opts)
 		},
 	}
-	remove.Flags().StringVar(&app, "app", "", "the app's client ID (required)")
-	remove.Flags().StringVar(&secretID, "id", "", "the secret's ID (required; never its value)")
-	cmd.AddCommand(add, list, remove)
+	cmd.Flags().StringVar(&opts.App, "app", "", "the app's client ID (required)")
+	cmd.Flags().StringVar(&opts.ID, "id", "", "the secret's ID (required; never its value)")
 	return cmd
 }
 
-func newEmulatorAppCertCmd(g *globalOptions) *cobra.Command {
+// newCmdAppCert returns "d365 emulator app cert", the group of its subcommands.
+func newCmdAppCert(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cert",
 		Short: "Certificates of an app: add, list, remove",
 		Args:  exactArgs(0, "a subcommand (add, list, remove)"),
 	}
-	var app, file string
-	add := &cobra.Command{
+	list := newCmdAppCredentialList(f, "List the certificates registered on an app", adminClient.Certificates, certColumns, nil)
+	cmd.AddCommand(newCmdAppCertAdd(f, nil), list, newCmdAppCertRemove(f, nil))
+	return cmd
+}
+
+// appCertAddOptions are the inputs of "d365 emulator app cert add".
+type appCertAddOptions struct {
+	adminIO
+	App  string
+	File string // the --cert file: PEM, DER or PKCS#12
+}
+
+// newCmdAppCertAdd returns "d365 emulator app cert add". runF, when not nil, replaces
+// appCertAddRun (tests).
+func newCmdAppCertAdd(f *Factory, runF func(*appCertAddOptions) error) *cobra.Command {
+	opts := &appCertAddOptions{adminIO: newAdminIO(f)}
+	run := runOrDefault(runF, appCertAddRun)
+	cmd := &cobra.Command{
 		Use:   "add --app CLIENT_ID --cert FILE",
 		Short: "Upload a certificate's public key to an app",
 		Long: `Registers a certificate on an app ("Upload certificate"). FILE is PEM (the file of
@@ -259,33 +334,43 @@ matching private key (azidentity's ClientCertificateCredential).`,
 		Example: `  d365 emulator app cert add --app $AZURE_CLIENT_ID --cert client.pem`,
 		Args:    exactArgs(0, "no arguments (use --app and --cert)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireGUIDFlag("--app", app); err != nil {
+			if err := requireGUIDFlag("--app", opts.App); err != nil {
 				return err
 			}
-			if file == "" {
+			if opts.File == "" {
 				return usageError(errors.New("--cert FILE is required: the certificate to upload"))
 			}
-			der, err := certificateDER(file)
-			if err != nil {
-				return usageError(err)
-			}
-			var cert emulator.Certificate
-			if err := g.withAdmin(func(c adminClient) (err error) {
-				cert, err = c.AddCertificate(cmd.Context(), app, der)
-				return err
-			}); err != nil {
-				return err
-			}
-			return printAdminItem(g, cert, certColumns)
+			opts.start(cmd, f)
+			return run(opts)
 		},
 	}
-	add.Flags().StringVar(&app, "app", "", "the app's client ID (required)")
-	add.Flags().StringVar(&file, "cert", "", "certificate file: PEM, DER or PKCS#12 (required)")
+	cmd.Flags().StringVar(&opts.App, "app", "", "the app's client ID (required)")
+	cmd.Flags().StringVar(&opts.File, "cert", "", "certificate file: PEM, DER or PKCS#12 (required)")
+	return cmd
+}
 
-	list := newAppCredentialListCmd(g, "List the certificates registered on an app", adminClient.Certificates, certColumns)
+// appCertAddRun reads the certificate out of --cert, uploads it and prints it.
+func appCertAddRun(opts *appCertAddOptions) error {
+	der, err := certificateDER(opts.File)
+	if err != nil {
+		return usageError(err)
+	}
+	var cert emulator.Certificate
+	if err := opts.call(func(c adminClient) (err error) {
+		cert, err = c.AddCertificate(opts.Context, opts.App, der)
+		return err
+	}); err != nil {
+		return err
+	}
+	return printAdminItem(opts.IO, opts.Output, cert, certColumns)
+}
 
-	var thumbprint string
-	remove := &cobra.Command{
+// newCmdAppCertRemove returns "d365 emulator app cert remove". runF, when not nil, replaces
+// appCredentialRemoveRun (tests).
+func newCmdAppCertRemove(f *Factory, runF func(*appCredentialRemoveOptions) error) *cobra.Command {
+	opts := &appCredentialRemoveOptions{adminIO: newAdminIO(f), Noun: "certificate", Remove: adminClient.RemoveCertificate}
+	run := runOrDefault(runF, appCredentialRemoveRun)
+	cmd := &cobra.Command{
 		Use:   "remove --app CLIENT_ID --thumbprint THUMBPRINT",
 		Short: "Remove a certificate from an app (the last step of a rotation)",
 		Long: `Deletes a registered certificate. Assertions signed with its key then get AADSTS700027.
@@ -294,56 +379,83 @@ it, or its key ID.`,
 		Example: `  d365 emulator app cert remove --app $AZURE_CLIENT_ID --thumbprint 3F2A…`,
 		Args:    exactArgs(0, "no arguments (use --app and --thumbprint)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireGUIDFlag("--app", app); err != nil {
+			if err := requireGUIDFlag("--app", opts.App); err != nil {
 				return err
 			}
-			if strings.TrimSpace(thumbprint) == "" {
+			if strings.TrimSpace(opts.ID) == "" {
 				return usageError(errors.New(`--thumbprint is required: the certificate's thumbprint or key ID, as "d365 emulator app cert list" prints it`))
 			}
-			return g.removeAppCredential(cmd, adminClient.RemoveCertificate, app, "certificate", thumbprint)
+			opts.start(cmd, f)
+			return run(opts)
 		},
 	}
-	remove.Flags().StringVar(&app, "app", "", "the app's client ID (required)")
-	remove.Flags().StringVar(&thumbprint, "thumbprint", "", "the certificate's thumbprint or key ID (required)")
-	cmd.AddCommand(add, list, remove)
+	cmd.Flags().StringVar(&opts.App, "app", "", "the app's client ID (required)")
+	cmd.Flags().StringVar(&opts.ID, "thumbprint", "", "the certificate's thumbprint or key ID (required)")
 	return cmd
 }
 
-// newAppCredentialListCmd is "app secret list" and "app cert list": list an app's credentials
-// and print them with columns.
-func newAppCredentialListCmd[T any](g *globalOptions, short string,
-	listOf func(adminClient, context.Context, string) ([]T, error), columns []adminColumn[T]) *cobra.Command {
-	var app string
-	list := &cobra.Command{
+// appCredentialListOptions are the inputs of "app secret list" and "app cert list": the app,
+// and how to list and print its credentials of type T.
+type appCredentialListOptions[T any] struct {
+	adminIO
+	App string
+
+	ListOf  func(adminClient, context.Context, string) ([]T, error)
+	Columns []adminColumn[T]
+}
+
+// newCmdAppCredentialList returns "app secret list" or "app cert list": list an app's
+// credentials with listOf and print them with columns. runF, when not nil, replaces
+// appCredentialListRun (tests).
+func newCmdAppCredentialList[T any](f *Factory, short string,
+	listOf func(adminClient, context.Context, string) ([]T, error), columns []adminColumn[T],
+	runF func(*appCredentialListOptions[T]) error) *cobra.Command {
+	opts := &appCredentialListOptions[T]{adminIO: newAdminIO(f), ListOf: listOf, Columns: columns}
+	run := runOrDefault(runF, appCredentialListRun[T])
+	cmd := &cobra.Command{
 		Use:   "list --app CLIENT_ID",
 		Short: short,
 		Args:  exactArgs(0, "no arguments (the app goes in --app)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireGUIDFlag("--app", app); err != nil {
+			if err := requireGUIDFlag("--app", opts.App); err != nil {
 				return err
 			}
-			var items []T
-			if err := g.withAdmin(func(c adminClient) (err error) {
-				items, err = listOf(c, cmd.Context(), app)
-				return err
-			}); err != nil {
-				return err
-			}
-			return printAdminList(g, items, columns)
+			opts.start(cmd, f)
+			return run(opts)
 		},
 	}
-	list.Flags().StringVar(&app, "app", "", "the app's client ID (required)")
-	return list
+	cmd.Flags().StringVar(&opts.App, "app", "", "the app's client ID (required)")
+	return cmd
 }
 
-// removeAppCredential deletes one secret or certificate with remove and says so on stderr; noun
-// names it in that line.
-func (g *globalOptions) removeAppCredential(cmd *cobra.Command, remove func(adminClient, context.Context, string, string) error,
-	app, noun, id string) error {
-	if err := g.withAdmin(func(c adminClient) error { return remove(c, cmd.Context(), app, id) }); err != nil {
+// appCredentialListRun lists the app's credentials.
+func appCredentialListRun[T any](opts *appCredentialListOptions[T]) error {
+	var items []T
+	if err := opts.call(func(c adminClient) (err error) {
+		items, err = opts.ListOf(c, opts.Context, opts.App)
+		return err
+	}); err != nil {
 		return err
 	}
-	fmt.Fprintf(g.streams.ErrOut, "d365 emulator: %s %s removed from app %s\n", noun, id, app)
+	return printAdminList(opts.IO, opts.Output, items, opts.Columns)
+}
+
+// appCredentialRemoveOptions are the inputs of "app secret remove" and "app cert remove": the
+// app, the secret's ID or the certificate's thumbprint, and how to remove it.
+type appCredentialRemoveOptions struct {
+	adminIO
+	App, ID string
+
+	Noun   string // "secret" or "certificate", in the line that reports the removal
+	Remove func(adminClient, context.Context, string, string) error
+}
+
+// appCredentialRemoveRun deletes one secret or certificate and says so on stderr.
+func appCredentialRemoveRun(opts *appCredentialRemoveOptions) error {
+	if err := opts.call(func(c adminClient) error { return opts.Remove(c, opts.Context, opts.App, opts.ID) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "d365 emulator: %s %s removed from app %s\n", opts.Noun, opts.ID, opts.App)
 	return nil
 }
 

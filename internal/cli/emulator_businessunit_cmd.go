@@ -17,7 +17,8 @@ var businessUnitColumns = []adminColumn[emulator.BusinessUnit]{
 	{"DISABLED", func(b emulator.BusinessUnit) any { return b.Disabled }},
 }
 
-func newEmulatorBusinessUnitCmd(g *globalOptions) *cobra.Command {
+// newCmdBusinessUnit returns "d365 emulator businessunit", the group of its subcommands.
+func newCmdBusinessUnit(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "businessunit",
 		Short: "Business units of a running emulator: create, list, disable, enable",
@@ -27,9 +28,23 @@ business unit disables the ones under it too, and then every Web API request of 
 application users gets 403 0x80040225, as a disabled user's does, until it is enabled again.`,
 		Args: exactArgs(0, "a subcommand (create, list, disable, enable)"),
 	}
+	cmd.AddCommand(newCmdBusinessUnitCreate(f, nil), newCmdBusinessUnitList(f, nil),
+		newCmdBusinessUnitSwitch(f, true, nil), newCmdBusinessUnitSwitch(f, false, nil))
+	return cmd
+}
 
-	var name, parent string
-	create := &cobra.Command{
+// businessUnitCreateOptions are the inputs of "d365 emulator businessunit create".
+type businessUnitCreateOptions struct {
+	adminIO
+	Name, Parent string
+}
+
+// newCmdBusinessUnitCreate returns "d365 emulator businessunit create". runF, when not nil,
+// replaces businessUnitCreateRun (tests).
+func newCmdBusinessUnitCreate(f *Factory, runF func(*businessUnitCreateOptions) error) *cobra.Command {
+	opts := &businessUnitCreateOptions{adminIO: newAdminIO(f)}
+	run := runOrDefault(runF, businessUnitCreateRun)
+	cmd := &cobra.Command{
 		Use:   "create --name NAME [--parent NAME]",
 		Short: "Create a business unit",
 		Example: `  d365 emulator businessunit create --name Sales
@@ -37,45 +52,77 @@ application users gets 403 0x80040225, as a disabled user's does, until it is en
   d365 emulator appuser create --app $AZURE_CLIENT_ID --role "System Administrator" --business-unit "Sales EMEA"`,
 		Args: exactArgs(0, "no arguments (use --name and --parent)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if strings.TrimSpace(name) == "" {
+			if strings.TrimSpace(opts.Name) == "" {
 				return usageError(errors.New("--name is required: the business unit's name"))
 			}
-			var bu emulator.BusinessUnit
-			if err := g.withAdmin(func(c adminClient) (err error) {
-				bu, err = c.CreateBusinessUnit(cmd.Context(), name, parent)
-				return err
-			}); err != nil {
-				return err
-			}
-			return printAdminItem(g, bu, businessUnitColumns)
+			opts.start(cmd, f)
+			return run(opts)
 		},
 	}
-	create.Flags().StringVar(&name, "name", "", "the business unit's name (required)")
-	create.Flags().StringVar(&parent, "parent", "", "the parent business unit's name or ID (default: the root business unit)")
+	cmd.Flags().StringVar(&opts.Name, "name", "", "the business unit's name (required)")
+	cmd.Flags().StringVar(&opts.Parent, "parent", "", "the parent business unit's name or ID (default: the root business unit)")
+	return cmd
+}
 
-	list := &cobra.Command{
+// businessUnitCreateRun creates the business unit and prints it.
+func businessUnitCreateRun(opts *businessUnitCreateOptions) error {
+	var bu emulator.BusinessUnit
+	if err := opts.call(func(c adminClient) (err error) {
+		bu, err = c.CreateBusinessUnit(opts.Context, opts.Name, opts.Parent)
+		return err
+	}); err != nil {
+		return err
+	}
+	return printAdminItem(opts.IO, opts.Output, bu, businessUnitColumns)
+}
+
+// businessUnitListOptions are the inputs of "d365 emulator businessunit list".
+type businessUnitListOptions struct {
+	adminIO
+}
+
+// newCmdBusinessUnitList returns "d365 emulator businessunit list". runF, when not nil,
+// replaces businessUnitListRun (tests).
+func newCmdBusinessUnitList(f *Factory, runF func(*businessUnitListOptions) error) *cobra.Command {
+	opts := &businessUnitListOptions{adminIO: newAdminIO(f)}
+	run := runOrDefault(runF, businessUnitListRun)
+	return &cobra.Command{
 		Use:   "list",
 		Short: "List the business units, the root first",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var units []emulator.BusinessUnit
-			if err := g.withAdmin(func(c adminClient) (err error) {
-				units, err = c.BusinessUnits(cmd.Context())
-				return err
-			}); err != nil {
-				return err
-			}
-			return printAdminList(g, units, businessUnitColumns)
+			opts.start(cmd, f)
+			return run(opts)
 		},
 	}
-
-	cmd.AddCommand(create, list, businessUnitSwitchCmd(g, true), businessUnitSwitchCmd(g, false))
-	return cmd
 }
 
-// businessUnitSwitchCmd is "businessunit disable NAME" (disable true) or "businessunit enable
-// NAME": SetBusinessUnitEnabled over the admin API.
-func businessUnitSwitchCmd(g *globalOptions, disable bool) *cobra.Command {
+// businessUnitListRun lists the business units.
+func businessUnitListRun(opts *businessUnitListOptions) error {
+	var units []emulator.BusinessUnit
+	if err := opts.call(func(c adminClient) (err error) {
+		units, err = c.BusinessUnits(opts.Context)
+		return err
+	}); err != nil {
+		return err
+	}
+	return printAdminList(opts.IO, opts.Output, units, businessUnitColumns)
+}
+
+// businessUnitSwitchOptions are the inputs of "d365 emulator businessunit disable" and
+// "enable".
+type businessUnitSwitchOptions struct {
+	adminIO
+	Name    string
+	Disable bool // disable, else enable
+}
+
+// newCmdBusinessUnitSwitch returns "businessunit disable NAME" (disable true) or "businessunit
+// enable NAME": SetBusinessUnitEnabled over the admin API. runF, when not nil, replaces
+// businessUnitSwitchRun (tests).
+func newCmdBusinessUnitSwitch(f *Factory, disable bool, runF func(*businessUnitSwitchOptions) error) *cobra.Command {
+	opts := &businessUnitSwitchOptions{adminIO: newAdminIO(f), Disable: disable}
+	run := runOrDefault(runF, businessUnitSwitchRun)
 	verb, short, long := "enable", "Enable a disabled business unit and the ones under it",
 		`Enables a business unit and every business unit under it: their application users' next
 requests succeed again. A business unit under a disabled parent cannot be enabled on its own:
@@ -93,19 +140,29 @@ impersonating such a user fails the same way. The root business unit cannot be d
 		Example: fmt.Sprintf("  d365 emulator businessunit %s Sales", verb),
 		Args:    exactArgs(1, "the business unit's name or ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name := strings.TrimSpace(args[0])
-			if name == "" {
+			opts.Name = strings.TrimSpace(args[0])
+			if opts.Name == "" {
 				return usageError(errors.New("the business unit's name or ID is empty"))
 			}
-			var bu emulator.BusinessUnit
-			if err := g.withAdmin(func(c adminClient) (err error) {
-				bu, err = c.SetBusinessUnitEnabled(cmd.Context(), name, !disable)
-				return err
-			}); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.streams.ErrOut, "d365 emulator: business unit %s %sd\n", name, verb)
-			return printAdminItem(g, bu, businessUnitColumns)
+			opts.start(cmd, f)
+			return run(opts)
 		},
 	}
+}
+
+// businessUnitSwitchRun disables or enables the business unit, says so on stderr and prints it.
+func businessUnitSwitchRun(opts *businessUnitSwitchOptions) error {
+	verb := "enable"
+	if opts.Disable {
+		verb = "disable"
+	}
+	var bu emulator.BusinessUnit
+	if err := opts.call(func(c adminClient) (err error) {
+		bu, err = c.SetBusinessUnitEnabled(opts.Context, opts.Name, !opts.Disable)
+		return err
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "d365 emulator: business unit %s %sd\n", opts.Name, verb)
+	return printAdminItem(opts.IO, opts.Output, bu, businessUnitColumns)
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,20 +23,30 @@ import (
 // printed settings stay valid across restarts.
 const defaultEmulatorPort = 8365
 
+// emulatorOptions are the inputs of "d365 emulator" (which runs one).
 type emulatorOptions struct {
-	*globalOptions
-	port          int
-	dataDir       string
-	envFile       string
-	scenario      string
-	limits        string
-	dopHint       int
-	tokenLifetime time.Duration
-	verbose       bool
+	IO      *IOStreams
+	Context context.Context // its end stops the emulator
+
+	Port          int
+	DataDir       string
+	EnvFile       string
+	Scenario      string
+	Limits        string
+	DOPHint       int
+	TokenLifetime time.Duration
+	Verbose       bool
+
+	// Whether --limits, --token-lifetime and --dop-hint were given: a scenario's own settings
+	// hold unless they were.
+	LimitsSet, TokenLifetimeSet, DOPHintSet bool
 }
 
-func newEmulatorCmd(g *globalOptions) *cobra.Command {
-	o := &emulatorOptions{globalOptions: g}
+// newCmdEmulator returns "d365 emulator" with its subcommands. runF, when not nil, replaces
+// emulatorRun (tests).
+func newCmdEmulator(f *Factory, runF func(*emulatorOptions) error) *cobra.Command {
+	o := &emulatorOptions{IO: f.IOStreams}
+	run := runOrDefault(runF, emulatorRun)
 	cmd := &cobra.Command{
 		Use:   "emulator",
 		Short: "Run a local Entra ID + Dataverse Web API emulator until interrupted",
@@ -58,64 +69,80 @@ trust it through D365_CA_FILE.`,
   d365 emulator --scenario examples/scenarios/broken-setup.yaml --limits strict
   d365 emulator app create --name contact-sync --env-file app.env`,
 		Args: exactArgs(0, "no arguments"),
-		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.validate(); err != nil {
+				return err
+			}
+			o.Context = cmd.Context()
+			o.LimitsSet = cmd.Flags().Changed("limits")
+			o.TokenLifetimeSet = cmd.Flags().Changed("token-lifetime")
+			o.DOPHintSet = cmd.Flags().Changed("dop-hint")
+			return run(o)
+		},
 	}
-	cmd.Flags().IntVar(&o.port, "port", defaultEmulatorPort, "TCP port on 127.0.0.1 (0 picks a free one)")
-	cmd.Flags().StringVar(&o.dataDir, "data-dir", "", "directory that keeps the emulator's state across restarts (default: in memory)")
-	cmd.Flags().StringVar(&o.envFile, "env-file", "", "also write the export lines to this file, once the emulator is ready")
-	cmd.Flags().StringVar(&o.scenario, "scenario", "", "YAML scenario file with the tenants, apps, users, roles, tables, rows, limits and faults to start with")
-	cmd.Flags().StringVar(&o.limits, "limits", "default", "service protection limits: default (Dataverse's), off, or strict (reached in seconds)")
-	cmd.Flags().IntVar(&o.dopHint, "dop-hint", emulator.DefaultDOPHint, "x-ms-dop-hint sent on every Web API response, the parallelism advised to clients (0 sends none; default: the limits' own)")
-	cmd.Flags().DurationVar(&o.tokenLifetime, "token-lifetime", emulator.DefaultTokenLifetime, "lifetime of issued access tokens, 1s to 24h (a scenario's own when it sets one)")
-	cmd.Flags().BoolVarP(&o.verbose, "verbose", "v", false, "log every request and rejection to stderr")
+	cmd.Flags().IntVar(&o.Port, "port", defaultEmulatorPort, "TCP port on 127.0.0.1 (0 picks a free one)")
+	cmd.Flags().StringVar(&o.DataDir, "data-dir", "", "directory that keeps the emulator's state across restarts (default: in memory)")
+	cmd.Flags().StringVar(&o.EnvFile, "env-file", "", "also write the export lines to this file, once the emulator is ready")
+	cmd.Flags().StringVar(&o.Scenario, "scenario", "", "YAML scenario file with the tenants, apps, users, roles, tables, rows, limits and faults to start with")
+	cmd.Flags().StringVar(&o.Limits, "limits", "default", "service protection limits: default (Dataverse's), off, or strict (reached in seconds)")
+	cmd.Flags().IntVar(&o.DOPHint, "dop-hint", emulator.DefaultDOPHint, "x-ms-dop-hint sent on every Web API response, the parallelism advised to clients (0 sends none; default: the limits' own)")
+	cmd.Flags().DurationVar(&o.TokenLifetime, "token-lifetime", emulator.DefaultTokenLifetime, "lifetime of issued access tokens, 1s to 24h (a scenario's own when it sets one)")
+	cmd.Flags().BoolVarP(&o.Verbose, "verbose", "v", false, "log every request and rejection to stderr")
 	cmd.AddCommand(
-		newEmulatorAppCmd(g),
-		newEmulatorAppUserCmd(g),
-		newEmulatorRoleCmd(g),
-		newEmulatorBusinessUnitCmd(g),
-		newEmulatorFaultCmd(g),
-		newEmulatorLogCmd(g),
-		newEmulatorResetCmd(g),
-		newEmulatorSnapshotCmd(g),
+		newCmdApp(f),
+		newCmdAppUser(f),
+		newCmdRole(f),
+		newCmdBusinessUnit(f),
+		newCmdFault(f),
+		newCmdLog(f, nil),
+		newCmdReset(f, nil),
+		newCmdSnapshot(f),
 	)
 	return cmd
 }
 
-func (o *emulatorOptions) run(cmd *cobra.Command) error {
-	if o.port < 0 || o.port > 65535 {
-		return usageError(fmt.Errorf("--port %d is not a TCP port: use 0-65535", o.port))
+// validate checks the flags that need nothing but themselves.
+func (o *emulatorOptions) validate() error {
+	if o.Port < 0 || o.Port > 65535 {
+		return usageError(fmt.Errorf("--port %d is not a TCP port: use 0-65535", o.Port))
 	}
-	if o.tokenLifetime < time.Second || o.tokenLifetime > 24*time.Hour || o.tokenLifetime%time.Second != 0 {
-		return usageError(fmt.Errorf("--token-lifetime %v is out of range: give whole seconds from 1s to 24h, e.g. 1h or 30s", o.tokenLifetime))
+	if o.TokenLifetime < time.Second || o.TokenLifetime > 24*time.Hour || o.TokenLifetime%time.Second != 0 {
+		return usageError(fmt.Errorf("--token-lifetime %v is out of range: give whole seconds from 1s to 24h, e.g. 1h or 30s", o.TokenLifetime))
 	}
-	if o.envFile != "" {
+	return nil
+}
+
+// emulatorRun checks the --env-file directory, the limits and the scenario, starts the emulator,
+// prints its settings and runs it until the context ends.
+func emulatorRun(o *emulatorOptions) error {
+	if o.EnvFile != "" {
 		// Fail before starting anything when the file cannot be written.
-		if err := checkWritableDir(filepath.Dir(o.envFile)); err != nil {
-			return usageError(fmt.Errorf("--env-file %s: %w", o.envFile, err))
+		if err := checkWritableDir(filepath.Dir(o.EnvFile)); err != nil {
+			return usageError(fmt.Errorf("--env-file %s: %w", o.EnvFile, err))
 		}
 	}
 	opts := &emulator.Options{
-		Addr:    net.JoinHostPort("127.0.0.1", strconv.Itoa(o.port)),
-		DataDir: o.dataDir,
+		Addr:    net.JoinHostPort("127.0.0.1", strconv.Itoa(o.Port)),
+		DataDir: o.DataDir,
 	}
-	if cmd.Flags().Changed("token-lifetime") || o.scenario == "" {
-		opts.TokenLifetime = o.tokenLifetime
+	if o.TokenLifetimeSet || o.Scenario == "" {
+		opts.TokenLifetime = o.TokenLifetime
 	}
-	if cmd.Flags().Changed("limits") || o.scenario == "" {
-		limits, err := emulator.LimitsPreset(o.limits)
+	if o.LimitsSet || o.Scenario == "" {
+		limits, err := emulator.LimitsPreset(o.Limits)
 		if err != nil {
-			return usageError(fmt.Errorf("--limits %q: use default, off or strict", o.limits))
+			return usageError(fmt.Errorf("--limits %q: use default, off or strict", o.Limits))
 		}
 		opts.Limits = &limits
 	}
-	if o.scenario != "" {
-		sc, err := emulator.LoadScenario(o.scenario)
+	if o.Scenario != "" {
+		sc, err := emulator.LoadScenario(o.Scenario)
 		if err != nil {
 			return usageError(err)
 		}
 		opts.Scenario = sc
 	}
-	if cmd.Flags().Changed("dop-hint") {
+	if o.DOPHintSet {
 		limits := emulator.LimitsDefault()
 		switch {
 		case opts.Limits != nil:
@@ -123,17 +150,17 @@ func (o *emulatorOptions) run(cmd *cobra.Command) error {
 		case opts.Scenario != nil && opts.Scenario.Limits != nil:
 			limits = *opts.Scenario.Limits
 		}
-		limits.DOPHint = o.dopHint
+		limits.DOPHint = o.DOPHint
 		if err := limits.Validate(); err != nil {
-			return usageError(fmt.Errorf("--dop-hint %d: %w", o.dopHint, err))
+			return usageError(fmt.Errorf("--dop-hint %d: %w", o.DOPHint, err))
 		}
 		opts.Limits = &limits
 	}
 	level := slog.LevelWarn
-	if o.verbose {
+	if o.Verbose {
 		level = slog.LevelInfo
 	}
-	logger := slog.New(slog.NewTextHandler(o.streams.ErrOut, &slog.HandlerOptions{Level: level}))
+	logger := slog.New(slog.NewTextHandler(o.IO.ErrOut, &slog.HandlerOptions{Level: level}))
 
 	opts.Logger = logger
 	emu, err := emulator.New(opts)
@@ -145,7 +172,7 @@ func (o *emulatorOptions) run(cmd *cobra.Command) error {
 			return fmt.Errorf("%w\n  stop the other emulator, or pass another --data-dir", err)
 		}
 		if errors.Is(err, syscall.EADDRINUSE) {
-			return fmt.Errorf("%w\n  another program (perhaps another d365 emulator) listens on port %d: stop it, or pass --port 0 for a free port", err, o.port)
+			return fmt.Errorf("%w\n  another program (perhaps another d365 emulator) listens on port %d: stop it, or pass --port 0 for a free port", err, o.Port)
 		}
 		return err
 	}
@@ -158,38 +185,38 @@ func (o *emulatorOptions) run(cmd *cobra.Command) error {
 	defer cleanup()
 
 	exports := exportLines(emu, caFile)
-	if _, err := o.streams.Out.Write(exports); err != nil {
+	if _, err := o.IO.Out.Write(exports); err != nil {
 		return err
 	}
-	if o.envFile != "" {
-		if err := writeEnvFile(o.envFile, exports); err != nil {
+	if o.EnvFile != "" {
+		if err := writeEnvFile(o.EnvFile, exports); err != nil {
 			return err
 		}
 		// The settings die with the emulator (its in-memory CA file is deleted too): a stale
 		// file would send the next shell that sources it to a port nobody listens on.
-		defer os.Remove(o.envFile)
+		defer os.Remove(o.EnvFile)
 	}
-	fmt.Fprintf(o.streams.ErrOut, "d365 emulator: listening on %s (tenant %s, app %s, limits %s); Ctrl-C stops it\n",
+	fmt.Fprintf(o.IO.ErrOut, "d365 emulator: listening on %s (tenant %s, app %s, limits %s); Ctrl-C stops it\n",
 		emu.URL(), emu.TenantID(), emu.Credentials().ClientID, emu.Limits())
-	if o.envFile != "" {
-		fmt.Fprintf(o.streams.ErrOut, "d365 emulator: settings written to %s; in another shell: source %s\n", o.envFile, o.envFile)
+	if o.EnvFile != "" {
+		fmt.Fprintf(o.IO.ErrOut, "d365 emulator: settings written to %s; in another shell: source %s\n", o.EnvFile, o.EnvFile)
 	}
 	if creds := emu.Credentials(); creds.ClientID == "" {
-		fmt.Fprintf(o.streams.ErrOut, "d365 emulator: warning: no client ID to print: %s\n", missingCredentialHelp(creds))
+		fmt.Fprintf(o.IO.ErrOut, "d365 emulator: warning: no client ID to print: %s\n", missingCredentialHelp(creds))
 	} else if creds.ClientSecret == "" {
-		fmt.Fprintf(o.streams.ErrOut, "d365 emulator: warning: no working client secret is known for app %s: %s\n", creds.ClientID, missingCredentialHelp(creds))
+		fmt.Fprintf(o.IO.ErrOut, "d365 emulator: warning: no working client secret is known for app %s: %s\n", creds.ClientID, missingCredentialHelp(creds))
 	}
 
-	<-cmd.Context().Done()
-	fmt.Fprintln(o.streams.ErrOut, "d365 emulator: stopping")
+	<-o.Context.Done()
+	fmt.Fprintln(o.IO.ErrOut, "d365 emulator: stopping")
 	return emu.Close()
 }
 
 // caFile returns the path of a file holding the emulator's CA certificate: ca.pem in the data
 // directory, or a temporary file removed when the emulator stops.
 func (o *emulatorOptions) caFile(emu *emulator.Emulator) (path string, cleanup func(), err error) {
-	if o.dataDir != "" {
-		path, err := filepath.Abs(filepath.Join(o.dataDir, emulator.CACertFile))
+	if o.DataDir != "" {
+		path, err := filepath.Abs(filepath.Join(o.DataDir, emulator.CACertFile))
 		return path, func() {}, err
 	}
 	dir, err := os.MkdirTemp("", "d365-emulator-")

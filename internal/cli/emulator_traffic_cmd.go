@@ -37,7 +37,10 @@ var (
 	}
 )
 
+// faultAddOptions are the inputs of "d365 emulator fault add": the flags, and the rule they
+// make (checked before runF).
 type faultAddOptions struct {
+	adminIO
 	id, description          string
 	table, path, tenant, app string
 	methods                  []string
@@ -51,9 +54,12 @@ type faultAddOptions struct {
 	delay                    time.Duration
 	drop                     bool
 	ruleJSON                 string
+
+	Rule emulator.FaultRule
 }
 
-func newEmulatorFaultCmd(g *globalOptions) *cobra.Command {
+// newCmdFault returns "d365 emulator fault", the group of its subcommands.
+func newCmdFault(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "fault",
 		Short: "Fault rules of a running emulator: add, list, remove",
@@ -63,7 +69,15 @@ endpoint down; on the nth matching call, for the next k calls, with a probabilit
 failure replays), or for a while.`,
 		Args: exactArgs(0, "a subcommand (add, list, remove, clear)"),
 	}
-	o := &faultAddOptions{}
+	cmd.AddCommand(newCmdFaultAdd(f, nil), newCmdFaultList(f, nil), newCmdFaultRemove(f, nil), newCmdFaultClear(f, nil))
+	return cmd
+}
+
+// newCmdFaultAdd returns "d365 emulator fault add". runF, when not nil, replaces faultAddRun
+// (tests).
+func newCmdFaultAdd(f *Factory, runF func(*faultAddOptions) error) *cobra.Command {
+	o := &faultAddOptions{adminIO: newAdminIO(f)}
+	run := runOrDefault(runF, faultAddRun)
 	add := &cobra.Command{
 		Use:   "add --action KIND [match] [trigger]",
 		Short: "Add a fault rule",
@@ -83,83 +97,144 @@ form of the admin API (POST /_emulator/faults).`,
 			if err != nil {
 				return err
 			}
-			var added emulator.FaultStatus
-			if err := g.withAdmin(func(c adminClient) (err error) {
-				added, err = c.AddFault(cmd.Context(), rule)
-				return err
-			}); err != nil {
-				return err
-			}
-			return printAdminItem(g, added, faultColumns)
+			o.Rule = rule
+			o.start(cmd, f)
+			return run(o)
 		},
 	}
-	f := add.Flags()
-	f.StringVar(&o.id, "id", "", "the rule's ID (default: f1, f2, …)")
-	f.StringVar(&o.description, "description", "", "what the rule is for")
-	f.StringVar(&o.table, "table", "", "match Web API requests on this entity set (contacts), function (WhoAmI) or $batch")
-	f.StringVar(&o.path, "path", "", "match requests whose URL path starts with this, e.g. /api/data/v9.2/ or /<tenant>/oauth2/")
-	f.StringSliceVar(&o.methods, "method", nil, "match these HTTP methods")
-	f.StringVar(&o.tenant, "tenant", "", "match the caller's tenant")
-	f.StringVar(&o.app, "app", "", "match the caller's app (client ID)")
-	f.IntVar(&o.nth, "nth", 0, "first matching call that fires (1-based)")
-	f.IntVar(&o.count, "count", 0, "how many calls fire from --nth on (-1: all)")
-	f.Float64Var(&o.probability, "probability", 0, "fire each selected call with this probability (0 < p ≤ 1)")
-	f.DurationVar(&o.forDuration, "for", 0, "fire only for this long from now")
-	f.StringVar(&o.action, "action", "", "error, throttle, latency, drop or token-endpoint-down")
-	f.IntVar(&o.status, "status", 0, "HTTP status of an error action (400-599)")
-	f.StringVar(&o.code, "code", "", "error code: Dataverse's (0x80040216) or Entra's (AADSTS7000222)")
-	f.StringVar(&o.errorCode, "oauth-error", "", "Entra's OAuth error of an Entra-shaped body (invalid_client)")
-	f.StringVar(&o.message, "message", "", "error message")
-	f.StringVar(&o.shape, "shape", "", "error body: dataverse or entra (default: by path and code)")
-	f.IntVar(&o.retryAfter, "retry-after", 0, "Retry-After seconds")
-	f.DurationVar(&o.delay, "delay", 0, "latency to add (on the Web API it holds the caller's concurrency slot and counts as execution time)")
-	f.BoolVar(&o.drop, "drop", false, "token-endpoint-down: drop the connection instead of answering 503")
-	f.StringVar(&o.ruleJSON, "json", "", "the whole rule as JSON, or @FILE")
+	fs := add.Flags()
+	fs.StringVar(&o.id, "id", "", "the rule's ID (default: f1, fs, …)")
+	fs.StringVar(&o.description, "description", "", "what the rule is for")
+	fs.StringVar(&o.table, "table", "", "match Web API requests on this entity set (contacts), function (WhoAmI) or $batch")
+	fs.StringVar(&o.path, "path", "", "match requests whose URL path starts with this, e.g. /api/data/v9.2/ or /<tenant>/oauth2/")
+	fs.StringSliceVar(&o.methods, "method", nil, "match these HTTP methods")
+	fs.StringVar(&o.tenant, "tenant", "", "match the caller's tenant")
+	fs.StringVar(&o.app, "app", "", "match the caller's app (client ID)")
+	fs.IntVar(&o.nth, "nth", 0, "first matching call that fires (1-based)")
+	fs.IntVar(&o.count, "count", 0, "how many calls fire from --nth on (-1: all)")
+	fs.Float64Var(&o.probability, "probability", 0, "fire each selected call with this probability (0 < p ≤ 1)")
+	fs.DurationVar(&o.forDuration, "for", 0, "fire only for this long from now")
+	fs.StringVar(&o.action, "action", "", "error, throttle, latency, drop or token-endpoint-down")
+	fs.IntVar(&o.status, "status", 0, "HTTP status of an error action (400-599)")
+	fs.StringVar(&o.code, "code", "", "error code: Dataverse's (0x80040216) or Entra's (AADSTS7000222)")
+	fs.StringVar(&o.errorCode, "oauth-error", "", "Entra's OAuth error of an Entra-shaped body (invalid_client)")
+	fs.StringVar(&o.message, "message", "", "error message")
+	fs.StringVar(&o.shape, "shape", "", "error body: dataverse or entra (default: by path and code)")
+	fs.IntVar(&o.retryAfter, "retry-after", 0, "Retry-After seconds")
+	fs.DurationVar(&o.delay, "delay", 0, "latency to add (on the Web API it holds the caller's concurrency slot and counts as execution time)")
+	fs.BoolVar(&o.drop, "drop", false, "token-endpoint-down: drop the connection instead of answering 503")
+	fs.StringVar(&o.ruleJSON, "json", "", "the whole rule as JSON, or @FILE")
+	return add
+}
 
-	list := &cobra.Command{
+// faultAddRun adds the rule and prints it.
+func faultAddRun(opts *faultAddOptions) error {
+	var added emulator.FaultStatus
+	if err := opts.call(func(c adminClient) (err error) {
+		added, err = c.AddFault(opts.Context, opts.Rule)
+		return err
+	}); err != nil {
+		return err
+	}
+	return printAdminItem(opts.IO, opts.Output, added, faultColumns)
+}
+
+// faultListOptions are the inputs of "d365 emulator fault list".
+type faultListOptions struct {
+	adminIO
+}
+
+// newCmdFaultList returns "d365 emulator fault list". runF, when not nil, replaces
+// faultListRun (tests).
+func newCmdFaultList(f *Factory, runF func(*faultListOptions) error) *cobra.Command {
+	opts := &faultListOptions{adminIO: newAdminIO(f)}
+	run := runOrDefault(runF, faultListRun)
+	return &cobra.Command{
 		Use:   "list",
 		Short: "List the fault rules with how often each matched and fired",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var list adminclient.FaultList
-			if err := g.withAdmin(func(c adminClient) (err error) {
-				list, err = c.FaultList(cmd.Context())
-				return err
-			}); err != nil {
-				return err
-			}
-			if g.output == outputTable {
-				return writeAdminTable(g, list.Faults, faultColumns)
-			}
-			return printAdminJSON(g, list)
+			opts.start(cmd, f)
+			return run(opts)
 		},
 	}
-	remove := &cobra.Command{
+}
+
+// faultListRun lists the fault rules.
+func faultListRun(opts *faultListOptions) error {
+	var list adminclient.FaultList
+	if err := opts.call(func(c adminClient) (err error) {
+		list, err = c.FaultList(opts.Context)
+		return err
+	}); err != nil {
+		return err
+	}
+	if opts.Output == outputTable {
+		return writeAdminTable(opts.IO, list.Faults, faultColumns)
+	}
+	return printAdminJSON(opts.IO, list)
+}
+
+// faultRemoveOptions are the inputs of "d365 emulator fault remove".
+type faultRemoveOptions struct {
+	adminIO
+	ID string
+}
+
+// newCmdFaultRemove returns "d365 emulator fault remove". runF, when not nil, replaces
+// faultRemoveRun (tests).
+func newCmdFaultRemove(f *Factory, runF func(*faultRemoveOptions) error) *cobra.Command {
+	opts := &faultRemoveOptions{adminIO: newAdminIO(f)}
+	run := runOrDefault(runF, faultRemoveRun)
+	return &cobra.Command{
 		Use:   "remove ID",
 		Short: "Remove a fault rule",
 		Args:  exactArgs(1, "the rule's ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := g.withAdmin(func(c adminClient) error { return c.RemoveFault(cmd.Context(), args[0]) }); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.streams.ErrOut, "d365 emulator: removed fault rule %s\n", args[0])
-			return nil
+			opts.ID = args[0]
+			opts.start(cmd, f)
+			return run(opts)
 		},
 	}
-	clear := &cobra.Command{
+}
+
+// faultRemoveRun removes the rule and says so on stderr.
+func faultRemoveRun(opts *faultRemoveOptions) error {
+	if err := opts.call(func(c adminClient) error { return c.RemoveFault(opts.Context, opts.ID) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "d365 emulator: removed fault rule %s\n", opts.ID)
+	return nil
+}
+
+// faultClearOptions are the inputs of "d365 emulator fault clear".
+type faultClearOptions struct {
+	adminIO
+}
+
+// newCmdFaultClear returns "d365 emulator fault clear". runF, when not nil, replaces
+// faultClearRun (tests).
+func newCmdFaultClear(f *Factory, runF func(*faultClearOptions) error) *cobra.Command {
+	opts := &faultClearOptions{adminIO: newAdminIO(f)}
+	run := runOrDefault(runF, faultClearRun)
+	return &cobra.Command{
 		Use:   "clear",
 		Short: "Remove every fault rule",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := g.withAdmin(func(c adminClient) error { return c.ClearFaults(cmd.Context()) }); err != nil {
-				return err
-			}
-			fmt.Fprintln(g.streams.ErrOut, "d365 emulator: removed every fault rule")
-			return nil
+			opts.start(cmd, f)
+			return run(opts)
 		},
 	}
-	cmd.AddCommand(add, list, remove, clear)
-	return cmd
+}
+
+// faultClearRun removes every rule and says so on stderr.
+func faultClearRun(opts *faultClearOptions) error {
+	if err := opts.call(func(c adminClient) error { return c.ClearFaults(opts.Context) }); err != nil {
+		return err
+	}
+	fmt.Fprintln(opts.IO.ErrOut, "d365 emulator: removed every fault rule")
+	return nil
 }
 
 // actionKinds maps the CLI's action names to the emulator's.
@@ -214,13 +289,21 @@ func (o *faultAddOptions) rule(cmd *cobra.Command) (emulator.FaultRule, error) {
 	return rule, nil
 }
 
-func newEmulatorLogCmd(g *globalOptions) *cobra.Command {
-	var (
-		refused           bool
-		status            string
-		app, path         string
-		after, maxEntries int
-	)
+// logOptions are the inputs of "d365 emulator log": the flags, and the query they make.
+type logOptions struct {
+	adminIO
+	refused           bool
+	status            string
+	app, path         string
+	after, maxEntries int
+
+	Query adminclient.LogQuery
+}
+
+// newCmdLog returns "d365 emulator log". runF, when not nil, replaces logRun (tests).
+func newCmdLog(f *Factory, runF func(*logOptions) error) *cobra.Command {
+	opts := &logOptions{adminIO: newAdminIO(f)}
+	run := runOrDefault(runF, logRun)
 	cmd := &cobra.Command{
 		Use:   "log",
 		Short: "Show the request log: every request, and why each refused one was refused",
@@ -231,38 +314,52 @@ bodies are never logged.`,
   d365 emulator log --status 429 --app $AZURE_CLIENT_ID`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q := adminclient.LogQuery{
-				LogFilter: emulator.LogFilter{Refused: refused, AppID: app, PathPrefix: path, Max: max(maxEntries, 0)},
-				Statuses:  status,
+			opts.Query = adminclient.LogQuery{
+				LogFilter: emulator.LogFilter{Refused: opts.refused, AppID: opts.app, PathPrefix: opts.path, Max: max(opts.maxEntries, 0)},
+				Statuses:  opts.status,
 			}
-			if after > 0 {
-				q.After = uint64(after)
+			if opts.after > 0 {
+				opts.Query.After = uint64(opts.after)
 			}
-			var entries []emulator.LogEntry
-			if err := g.withAdmin(func(c adminClient) (err error) {
-				entries, err = c.Log(cmd.Context(), q)
-				return err
-			}); err != nil {
-				return err
-			}
-			if g.output == outputTable {
-				return writeAdminTable(g, entries, logColumns)
-			}
-			return printAdminJSON(g, struct {
-				Entries []emulator.LogEntry `json:"entries"`
-			}{entries})
+			opts.start(cmd, f)
+			return run(opts)
 		},
 	}
-	cmd.Flags().BoolVar(&refused, "refused", false, "only refusals and failures (status >= 400, dropped, faulted)")
-	cmd.Flags().StringVar(&status, "status", "", "only these statuses: 429, 401,403 or 4xx")
-	cmd.Flags().StringVar(&app, "app", "", "only this app's requests (client ID)")
-	cmd.Flags().StringVar(&path, "path", "", "only paths starting with this")
-	cmd.Flags().IntVar(&after, "after", 0, "only entries after this sequence number")
-	cmd.Flags().IntVar(&maxEntries, "max", 0, "at most this many entries")
+	cmd.Flags().BoolVar(&opts.refused, "refused", false, "only refusals and failures (status >= 400, dropped, faulted)")
+	cmd.Flags().StringVar(&opts.status, "status", "", "only these statuses: 429, 401,403 or 4xx")
+	cmd.Flags().StringVar(&opts.app, "app", "", "only this app's requests (client ID)")
+	cmd.Flags().StringVar(&opts.path, "path", "", "only paths starting with this")
+	cmd.Flags().IntVar(&opts.after, "after", 0, "only entries after this sequence number")
+	cmd.Flags().IntVar(&opts.maxEntries, "max", 0, "at most this many entries")
 	return cmd
 }
 
-func newEmulatorResetCmd(g *globalOptions) *cobra.Command {
+// logRun reads the log and prints it.
+func logRun(opts *logOptions) error {
+	var entries []emulator.LogEntry
+	if err := opts.call(func(c adminClient) (err error) {
+		entries, err = c.Log(opts.Context, opts.Query)
+		return err
+	}); err != nil {
+		return err
+	}
+	if opts.Output == outputTable {
+		return writeAdminTable(opts.IO, entries, logColumns)
+	}
+	return printAdminJSON(opts.IO, struct {
+		Entries []emulator.LogEntry `json:"entries"`
+	}{entries})
+}
+
+// resetOptions are the inputs of "d365 emulator reset".
+type resetOptions struct {
+	adminIO
+}
+
+// newCmdReset returns "d365 emulator reset". runF, when not nil, replaces resetRun (tests).
+func newCmdReset(f *Factory, runF func(*resetOptions) error) *cobra.Command {
+	opts := &resetOptions{adminIO: newAdminIO(f)}
+	run := runOrDefault(runF, resetRun)
 	return &cobra.Command{
 		Use:   "reset",
 		Short: "Return a running emulator to its seeded state",
@@ -272,66 +369,125 @@ lifetime are back, the limits and fault rules are the start's, the request log i
 Signing keys stay published, so tokens clients hold keep working.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := g.withAdmin(func(c adminClient) error { return c.Reset(cmd.Context()) }); err != nil {
-				return err
-			}
-			fmt.Fprintln(g.streams.ErrOut, "d365 emulator: reset to the seeded state")
-			return nil
+			opts.start(cmd, f)
+			return run(opts)
 		},
 	}
 }
 
-func newEmulatorSnapshotCmd(g *globalOptions) *cobra.Command {
+// resetRun resets the emulator and says so on stderr.
+func resetRun(opts *resetOptions) error {
+	if err := opts.call(func(c adminClient) error { return c.Reset(opts.Context) }); err != nil {
+		return err
+	}
+	fmt.Fprintln(opts.IO.ErrOut, "d365 emulator: reset to the seeded state")
+	return nil
+}
+
+// newCmdSnapshot returns "d365 emulator snapshot", the group of its subcommands.
+func newCmdSnapshot(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "snapshot",
 		Short: "Save and restore the whole state of a running emulator by name",
 		Args:  exactArgs(0, "a subcommand (save, restore, list)"),
 	}
-	save := &cobra.Command{
+	cmd.AddCommand(newCmdSnapshotSave(f, nil), newCmdSnapshotRestore(f, nil), newCmdSnapshotList(f, nil))
+	return cmd
+}
+
+// snapshotOptions are the inputs of "d365 emulator snapshot save" and "snapshot restore".
+type snapshotOptions struct {
+	adminIO
+	Name string
+}
+
+// newCmdSnapshotSave returns "d365 emulator snapshot save". runF, when not nil, replaces
+// snapshotSaveRun (tests).
+func newCmdSnapshotSave(f *Factory, runF func(*snapshotOptions) error) *cobra.Command {
+	opts := &snapshotOptions{adminIO: newAdminIO(f)}
+	run := runOrDefault(runF, snapshotSaveRun)
+	return &cobra.Command{
 		Use:   "save NAME",
 		Short: "Save the emulator's state under NAME (replacing a snapshot of that name)",
 		Args:  exactArgs(1, "a snapshot name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := g.withAdmin(func(c adminClient) error { return c.Snapshot(cmd.Context(), args[0]) }); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.streams.ErrOut, "d365 emulator: saved snapshot %s\n", args[0])
-			return nil
+			opts.Name = args[0]
+			opts.start(cmd, f)
+			return run(opts)
 		},
 	}
-	restore := &cobra.Command{
+}
+
+// snapshotSaveRun saves the snapshot and says so on stderr.
+func snapshotSaveRun(opts *snapshotOptions) error {
+	if err := opts.call(func(c adminClient) error { return c.Snapshot(opts.Context, opts.Name) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "d365 emulator: saved snapshot %s\n", opts.Name)
+	return nil
+}
+
+// newCmdSnapshotRestore returns "d365 emulator snapshot restore". runF, when not nil, replaces
+// snapshotRestoreRun (tests).
+func newCmdSnapshotRestore(f *Factory, runF func(*snapshotOptions) error) *cobra.Command {
+	opts := &snapshotOptions{adminIO: newAdminIO(f)}
+	run := runOrDefault(runF, snapshotRestoreRun)
+	return &cobra.Command{
 		Use:   "restore NAME",
 		Short: "Replace the emulator's state with the snapshot NAME, all at once",
 		Args:  exactArgs(1, "a snapshot name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := g.withAdmin(func(c adminClient) error { return c.Restore(cmd.Context(), args[0]) }); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.streams.ErrOut, "d365 emulator: restored snapshot %s\n", args[0])
-			return nil
+			opts.Name = args[0]
+			opts.start(cmd, f)
+			return run(opts)
 		},
 	}
-	list := &cobra.Command{
+}
+
+// snapshotRestoreRun restores the snapshot and says so on stderr.
+func snapshotRestoreRun(opts *snapshotOptions) error {
+	if err := opts.call(func(c adminClient) error { return c.Restore(opts.Context, opts.Name) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "d365 emulator: restored snapshot %s\n", opts.Name)
+	return nil
+}
+
+// snapshotListOptions are the inputs of "d365 emulator snapshot list".
+type snapshotListOptions struct {
+	adminIO
+}
+
+// newCmdSnapshotList returns "d365 emulator snapshot list". runF, when not nil, replaces
+// snapshotListRun (tests).
+func newCmdSnapshotList(f *Factory, runF func(*snapshotListOptions) error) *cobra.Command {
+	opts := &snapshotListOptions{adminIO: newAdminIO(f)}
+	run := runOrDefault(runF, snapshotListRun)
+	return &cobra.Command{
 		Use:   "list",
 		Short: "List the saved snapshots",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var names []string
-			if err := g.withAdmin(func(c adminClient) (err error) {
-				names, err = c.Snapshots(cmd.Context())
-				return err
-			}); err != nil {
-				return err
-			}
-			if g.output == outputTable {
-				for _, n := range names {
-					fmt.Fprintln(g.streams.Out, n)
-				}
-				return nil
-			}
-			return printAdminJSON(g, names)
+			opts.start(cmd, f)
+			return run(opts)
 		},
 	}
-	cmd.AddCommand(save, restore, list)
-	return cmd
+}
+
+// snapshotListRun lists the snapshots: JSON, or a name per line with -o table.
+func snapshotListRun(opts *snapshotListOptions) error {
+	var names []string
+	if err := opts.call(func(c adminClient) (err error) {
+		names, err = c.Snapshots(opts.Context)
+		return err
+	}); err != nil {
+		return err
+	}
+	if opts.Output == outputTable {
+		for _, n := range names {
+			fmt.Fprintln(opts.IO.Out, n)
+		}
+		return nil
+	}
+	return printAdminJSON(opts.IO, names)
 }

@@ -17,7 +17,11 @@ import (
 
 // exportOptions are the inputs of "d365 export".
 type exportOptions struct {
-	*globalOptions
+	IO      *IOStreams
+	Session func() (*session, error)
+	Context context.Context
+	Output  string
+
 	entitySet    string
 	selectCols   []string
 	filter       string
@@ -38,13 +42,10 @@ type exportOptions struct {
 	progressEvery time.Duration
 }
 
-// newExportCmd returns "d365 export". runF, when not nil, replaces exportRun (tests).
-func newExportCmd(g *globalOptions, runF ...func(context.Context, *exportOptions) error) *cobra.Command {
-	o := &exportOptions{globalOptions: g, now: time.Now, progressEvery: 5 * time.Second}
-	run := exportRun
-	if len(runF) > 0 && runF[0] != nil {
-		run = runF[0]
-	}
+// newCmdExport returns "d365 export". runF, when not nil, replaces exportRun (tests).
+func newCmdExport(f *Factory, runF func(*exportOptions) error) *cobra.Command {
+	o := &exportOptions{IO: f.IOStreams, Session: f.Session, now: time.Now, progressEvery: 5 * time.Second}
+	run := runOrDefault(runF, exportRun)
 	cmd := &cobra.Command{
 		Use:   "export <entityset>",
 		Short: "Write every row of a query to a file as JSON Lines, CSV or a JSON array",
@@ -75,27 +76,27 @@ the export. Exit codes: 0 done, 2 refused before anything was sent, 4 the servic
   d365 export contacts --out contacts.jsonl --checkpoint contacts.ckpt   # run again to resume`,
 		Args: exactArgs(1, "an entity set"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.entitySet = args[0]
+			o.entitySet, o.Context, o.Output = args[0], cmd.Context(), f.OutputFormat()
 			if err := o.validate(); err != nil {
 				return err
 			}
-			return run(cmd.Context(), o)
+			return run(o)
 		},
 	}
-	f := cmd.Flags()
-	f.StringSliceVar(&o.selectCols, "select", nil, "columns to export, comma-separated ($select); also the CSV header")
-	f.StringVar(&o.filter, "filter", "", "OData filter expression ($filter)")
-	f.StringSliceVar(&o.orderBy, "orderby", nil, "sort keys, e.g. \"createdon desc\" ($orderby)")
-	f.IntVar(&o.top, "top", 0, "export at most N rows")
-	f.IntVar(&o.pageSize, "page-size", 0, "rows per page, 1-5000 (default 5,000)")
-	f.StringVar(&o.fetchXMLFile, "fetchxml", "", "read the query from a FetchXML file instead (- for stdin)")
-	f.StringVar(&o.format, "format", "jsonl", "output format: jsonl, csv or json")
-	f.StringVar(&o.out, "out", "", "write to FILE (atomically: a temporary file renamed when complete) instead of stdout")
-	f.IntVar(&o.parallel, "parallel", 0, "read N ranges of the primary key at once (2-256)")
-	f.StringVar(&o.partitionKey, "partition-key", "", "primary id column for --parallel (default: from the table's metadata)")
-	f.StringVar(&o.checkpoint, "checkpoint", "", "record progress in FILE and resume from it when it exists (needs --out)")
-	f.BoolVar(&o.formatted, "formatted", false, "include formatted values (CSV: a <column>@formatted column after each column)")
-	f.StringVar(&o.progress, "progress", "auto", "progress on stderr: auto (a bar on a terminal, else lines), bar, lines or off")
+	fs := cmd.Flags()
+	fs.StringSliceVar(&o.selectCols, "select", nil, "columns to export, comma-separated ($select); also the CSV header")
+	fs.StringVar(&o.filter, "filter", "", "OData filter expression ($filter)")
+	fs.StringSliceVar(&o.orderBy, "orderby", nil, "sort keys, e.g. \"createdon desc\" ($orderby)")
+	fs.IntVar(&o.top, "top", 0, "export at most N rows")
+	fs.IntVar(&o.pageSize, "page-size", 0, "rows per page, 1-5000 (default 5,000)")
+	fs.StringVar(&o.fetchXMLFile, "fetchxml", "", "read the query from a FetchXML file instead (- for stdin)")
+	fs.StringVar(&o.format, "format", "jsonl", "output format: jsonl, csv or json")
+	fs.StringVar(&o.out, "out", "", "write to FILE (atomically: a temporary file renamed when complete) instead of stdout")
+	fs.IntVar(&o.parallel, "parallel", 0, "read N ranges of the primary key at once (2-256)")
+	fs.StringVar(&o.partitionKey, "partition-key", "", "primary id column for --parallel (default: from the table's metadata)")
+	fs.StringVar(&o.checkpoint, "checkpoint", "", "record progress in FILE and resume from it when it exists (needs --out)")
+	fs.BoolVar(&o.formatted, "formatted", false, "include formatted values (CSV: a <column>@formatted column after each column)")
+	fs.StringVar(&o.progress, "progress", "auto", "progress on stderr: auto (a bar on a terminal, else lines), bar, lines or off")
 	return cmd
 }
 
@@ -111,7 +112,7 @@ func (o *exportOptions) validate() error {
 	default:
 		return usageError(fmt.Errorf("--progress %q is unknown: use auto, bar, lines or off", o.progress))
 	}
-	if o.output != outputJSON {
+	if o.Output != outputJSON {
 		return usageError(errors.New("-o does not apply to d365 export; use --format"))
 	}
 	if o.top < 0 {
@@ -147,8 +148,9 @@ func (o *exportOptions) validate() error {
 const exportGCPercent = 50
 
 // exportRun runs an export as the options say.
-func exportRun(ctx context.Context, o *exportOptions) error {
-	if _, set := o.streams.lookupEnv("GOGC"); !set {
+func exportRun(o *exportOptions) error {
+	ctx := o.Context
+	if _, set := o.IO.lookupEnv("GOGC"); !set {
 		defer debug.SetGCPercent(debug.SetGCPercent(exportGCPercent))
 	}
 	var fetchXML string
@@ -156,7 +158,7 @@ func exportRun(ctx context.Context, o *exportOptions) error {
 		var data []byte
 		var err error
 		if o.fetchXMLFile == "-" {
-			data, err = io.ReadAll(io.LimitReader(o.streams.In, maxDataBytes))
+			data, err = io.ReadAll(io.LimitReader(o.IO.In, maxDataBytes))
 		} else {
 			data, err = os.ReadFile(o.fetchXMLFile)
 		}
@@ -182,7 +184,7 @@ func exportRun(ctx context.Context, o *exportOptions) error {
 		return err
 	}
 	defer dest.abort() // no-op once committed
-	s, err := o.connect()
+	s, err := o.Session()
 	if err != nil {
 		return err
 	}
@@ -192,23 +194,23 @@ func exportRun(ctx context.Context, o *exportOptions) error {
 		eo.Resume = dest.ckpt.resume
 		eo.Checkpoint = dest.saveCheckpoint
 		if eo.Resume != nil {
-			fmt.Fprintf(o.streams.ErrOut, "d365: resuming %s from %s: %d rows already written\n", o.entitySet, o.checkpoint, eo.Resume.Rows)
+			fmt.Fprintf(o.IO.ErrOut, "d365: resuming %s from %s: %d rows already written\n", o.entitySet, o.checkpoint, eo.Resume.Rows)
 		}
 	}
 	res, err := s.client.Export(ctx, dest.w, o.entitySet, eo)
 	prog.finish()
 	if err != nil {
 		if res != nil && res.Rows > 0 {
-			fmt.Fprintf(o.streams.ErrOut, "d365: export of %s stopped after %d rows: %s\n", o.entitySet, res.Rows, dest.failureNote())
+			fmt.Fprintf(o.IO.ErrOut, "d365: export of %s stopped after %d rows: %s\n", o.entitySet, res.Rows, dest.failureNote())
 		}
 		return err
 	}
 	if err := dest.commit(); err != nil {
 		return err
 	}
-	fmt.Fprintln(o.streams.ErrOut, exportSummary(o.entitySet, dest.name, res))
+	fmt.Fprintln(o.IO.ErrOut, exportSummary(o.entitySet, dest.name, res))
 	if len(res.Dropped) > 0 {
-		fmt.Fprintf(o.streams.ErrOut, "d365: warning: rows had columns the CSV header does not hold, left out: %s (name them with --select)\n", strings.Join(res.Dropped, ", "))
+		fmt.Fprintf(o.IO.ErrOut, "d365: warning: rows had columns the CSV header does not hold, left out: %s (name them with --select)\n", strings.Join(res.Dropped, ", "))
 	}
 	return nil
 }

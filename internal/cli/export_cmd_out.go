@@ -42,7 +42,7 @@ type exportCheckpoint struct {
 // resume.
 func openExportDestination(o *exportOptions, eo *dataverse.ExportOptions) (*exportDestination, error) {
 	if o.out == "" {
-		return &exportDestination{name: "stdout", w: o.streams.Out}, nil
+		return &exportDestination{name: "stdout", w: o.IO.Out}, nil
 	}
 	d := &exportDestination{name: o.out, target: o.out}
 	if fi, err := os.Stat(o.out); err == nil && !fi.Mode().IsRegular() {

@@ -25,12 +25,12 @@ type exportProgress struct {
 }
 
 func newExportProgress(o *exportOptions) *exportProgress {
-	p := &exportProgress{w: o.streams.ErrOut, every: o.progressEvery, now: o.now}
+	p := &exportProgress{w: o.IO.ErrOut, every: o.progressEvery, now: o.now}
 	p.last = p.now()
 	mode := o.progress
 	if mode == "auto" {
 		mode = "lines"
-		if f, ok := o.streams.ErrOut.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if f, ok := o.IO.ErrOut.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 			mode = "bar"
 		}
 	}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"strings"
 	"testing"
 
@@ -51,7 +50,7 @@ func TestExportCmdFlags(t *testing.T) {
 					root.RemoveCommand(c)
 				}
 			}
-			root.AddCommand(newExportCmd(g, func(_ context.Context, o *exportOptions) error { got = o; return nil }))
+			root.AddCommand(newCmdExport(newFactory(g), func(o *exportOptions) error { got = o; return nil }))
 			root.SetArgs(append([]string{"export"}, strings.Fields(tt.args)...))
 			err := root.Execute()
 			if tt.wantErr != "" {

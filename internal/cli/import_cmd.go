@@ -15,7 +15,10 @@ import (
 
 // importOptions are the settings of "d365 import".
 type importOptions struct {
-	*globalOptions
+	IO      *IOStreams
+	Session func() (*session, error)
+	Context context.Context
+
 	entitySet, input string
 
 	format        string
@@ -33,15 +36,11 @@ type importOptions struct {
 	progressEvery time.Duration
 }
 
-// newImportCmd returns "d365 import", which runs importRun.
-func newImportCmd(g *globalOptions) *cobra.Command {
-	return newImportCmdRun(g, importRun)
-}
-
-// newImportCmdRun builds the command around runF, so tests can check the options a command line
-// produces without running an import.
-func newImportCmdRun(g *globalOptions, runF func(context.Context, *importOptions) error) *cobra.Command {
-	o := &importOptions{globalOptions: g}
+// newCmdImport returns "d365 import". runF, when not nil, replaces importRun, so tests can
+// check the options a command line produces without running an import.
+func newCmdImport(f *Factory, runF func(*importOptions) error) *cobra.Command {
+	o := &importOptions{IO: f.IOStreams, Session: f.Session}
+	run := runOrDefault(runF, importRun)
 	cmd := &cobra.Command{
 		Use:   "import <entityset> <file|->",
 		Short: "Write the rows of a CSV or JSON Lines file into a table, at volume",
@@ -76,22 +75,22 @@ copied to a temporary file (removed at the end).`,
   d365 export accounts --format jsonl | d365 import accounts - --format jsonl --mode upsert`,
 		Args: exactArgs(2, "an entity set and a file (or - for stdin)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.entitySet, o.input = args[0], args[1]
-			return runF(cmd.Context(), o)
+			o.entitySet, o.input, o.Context = args[0], args[1], cmd.Context()
+			return run(o)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.format, "format", "", "input format: csv or jsonl (default: from the file's extension)")
-	f.StringVar(&o.mode, "mode", "create", "create, update or upsert")
-	f.StringSliceVar(&o.keys, "key", nil, "alternate key column(s) that identify rows to update or upsert (default: the primary id)")
-	f.IntVar(&o.batchSize, "batch-size", 0, "rows per request to start with (default: the engine's, adapted as it runs)")
-	f.StringVar(&o.concurrency, "concurrency", "auto", "requests in flight: auto (what the service recommends) or a number")
-	f.StringVar(&o.checkpoint, "checkpoint", "", "checkpoint file: resume an interrupted import of the same file")
-	f.StringVar(&o.errorsFile, "errors", "", "JSON Lines file that receives the rows the service refuses")
-	f.BoolVar(&o.bypassPlugins, "bypass-plugins", false, "skip custom synchronous plug-ins (needs the prvBypassCustomPlugins privilege)")
-	f.BoolVar(&o.dryRun, "dry-run", false, "check the file against the table's metadata and stop; nothing is written")
-	f.DurationVar(&o.progressEvery, "progress-interval", defaultProgressLineInterval, "interval between progress lines when stderr is not a terminal")
-	_ = f.MarkHidden("progress-interval")
+	fs := cmd.Flags()
+	fs.StringVar(&o.format, "format", "", "input format: csv or jsonl (default: from the file's extension)")
+	fs.StringVar(&o.mode, "mode", "create", "create, update or upsert")
+	fs.StringSliceVar(&o.keys, "key", nil, "alternate key column(s) that identify rows to update or upsert (default: the primary id)")
+	fs.IntVar(&o.batchSize, "batch-size", 0, "rows per request to start with (default: the engine's, adapted as it runs)")
+	fs.StringVar(&o.concurrency, "concurrency", "auto", "requests in flight: auto (what the service recommends) or a number")
+	fs.StringVar(&o.checkpoint, "checkpoint", "", "checkpoint file: resume an interrupted import of the same file")
+	fs.StringVar(&o.errorsFile, "errors", "", "JSON Lines file that receives the rows the service refuses")
+	fs.BoolVar(&o.bypassPlugins, "bypass-plugins", false, "skip custom synchronous plug-ins (needs the prvBypassCustomPlugins privilege)")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "check the file against the table's metadata and stop; nothing is written")
+	fs.DurationVar(&o.progressEvery, "progress-interval", defaultProgressLineInterval, "interval between progress lines when stderr is not a terminal")
+	_ = fs.MarkHidden("progress-interval")
 	return cmd
 }
 
@@ -134,19 +133,20 @@ func (o *importOptions) validate() (concurrency int, err error) {
 }
 
 // importRun checks the input against the table's metadata and, unless --dry-run, writes it.
-func importRun(ctx context.Context, o *importOptions) error {
+func importRun(o *importOptions) error {
+	ctx := o.Context
 	concurrency, err := o.validate()
 	if err != nil {
 		return err
 	}
 	format, _ := importFormat(o.format, o.input)
-	in, err := openImportInput(o.input, o.streams.In)
+	in, err := openImportInput(o.input, o.IO.In)
 	if err != nil {
 		return err
 	}
 	defer in.close()
 
-	s, err := o.connect()
+	s, err := o.Session()
 	if err != nil {
 		return err
 	}
@@ -187,7 +187,7 @@ func importRun(ctx context.Context, o *importOptions) error {
 		}
 	}
 	if o.dryRun {
-		fmt.Fprintf(o.streams.ErrOut, "import: %d rows checked against %s in %s: no problems; nothing was written (--dry-run)\n", check.rows, md.EntitySetName, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(o.IO.ErrOut, "import: %d rows checked against %s in %s: no problems; nothing was written (--dry-run)\n", check.rows, md.EntitySetName, time.Since(start).Round(time.Millisecond))
 		return nil
 	}
 	return o.write(ctx, s.client, md, in, format, table, check, concurrency)
@@ -205,7 +205,7 @@ func (o *importOptions) check(ctx context.Context, in *importInput, format strin
 
 // printProblems lists the problems of a refused file on stderr.
 func (o *importOptions) printProblems(c *checkResult) {
-	w := o.streams.ErrOut
+	w := o.IO.ErrOut
 	fmt.Fprintf(w, "import: refused: %d problem(s) in %s; nothing was written\n", c.problemCount, o.input)
 	for _, p := range c.problems {
 		fmt.Fprintln(w, "  "+p)
@@ -240,7 +240,7 @@ func (o *importOptions) write(ctx context.Context, client *dataverse.Client, md 
 		}()
 		opts.Errors = &lineSink{next: sink, lines: &check.lines}
 	}
-	progress := newJobProgress(o.streams.ErrOut, check.rows, o.progressEvery)
+	progress := newJobProgress(o.IO.ErrOut, check.rows, o.progressEvery)
 	opts.OnProgress = progress.update
 
 	job, err := dataverse.NewBulkJob([]*dataverse.Client{client}, md.EntitySetName, opts)
@@ -263,14 +263,14 @@ func (o *importOptions) write(ctx context.Context, client *dataverse.Client, md 
 	o.printSummary(res)
 	if runErr != nil {
 		if o.checkpoint != "" {
-			fmt.Fprintf(o.streams.ErrOut, "import: stopped; run the same command again to continue from %s\n", o.checkpoint)
+			fmt.Fprintf(o.IO.ErrOut, "import: stopped; run the same command again to continue from %s\n", o.checkpoint)
 		}
 		return runErr
 	}
 	if res.Failed > 0 {
 		if o.errorsFile == "" {
 			for _, f := range res.Failures {
-				fmt.Fprintf(o.streams.ErrOut, "  line %d: %s %s\n", check.lines.line(f.Position), f.Code, f.Message)
+				fmt.Fprintf(o.IO.ErrOut, "  line %d: %s %s\n", check.lines.line(f.Position), f.Code, f.Message)
 			}
 			return &exitError{code: ExitService, err: fmt.Errorf("%d row(s) refused by the service (pass --errors FILE to keep them all)", res.Failed)}
 		}
@@ -289,7 +289,7 @@ func (o *importOptions) printSummary(res *dataverse.BulkResult) {
 	if res.ThrottleWait > 0 {
 		line += ", throttled " + res.ThrottleWait.Round(time.Millisecond).String()
 	}
-	fmt.Fprintln(o.streams.ErrOut, line+")")
+	fmt.Fprintln(o.IO.ErrOut, line+")")
 }
 
 // lineSink adds the input line to each failure's message before passing it on, so the error

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -57,7 +56,7 @@ func TestImportCmdFlags(t *testing.T) {
 			g := &globalOptions{streams: &IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &stderr}}
 			var got *importOptions
 			var concurrency int
-			cmd := newImportCmdRun(g, func(_ context.Context, o *importOptions) error {
+			cmd := newCmdImport(newFactory(g), func(o *importOptions) error {
 				n, err := o.validate()
 				got, concurrency = o, n
 				return err

@@ -81,17 +81,18 @@ Connection settings come from flags, else from the environment:
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "json", "output format: json or table")
 	g.conn.register(root.PersistentFlags())
 
+	f := newFactory(g)
 	root.AddCommand(
-		newEmulatorCmd(g),
-		newTokenCmd(g),
-		newWhoAmICmd(g),
-		newGetCmd(g),
-		newCreateCmd(g),
-		newUpdateCmd(g),
-		newDeleteCmd(g),
-		newImportCmd(g),
-		newDemoCmd(g),
-		newExportCmd(g),
+		newCmdEmulator(f, nil),
+		newCmdToken(f, nil),
+		newCmdWhoAmI(f, nil),
+		newCmdGet(f, nil),
+		newCmdCreate(f, nil),
+		newCmdUpdate(f, nil),
+		newCmdDelete(f, nil),
+		newCmdImport(f, nil),
+		newCmdDemo(f, nil),
+		newCmdExport(f, nil),
 	)
 	return root
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,19 +16,29 @@ import (
 	"github.com/d365s2s/d365/dataverse"
 )
 
+// getOptions are the inputs of "d365 get".
 type getOptions struct {
-	*globalOptions
-	selectCols []string
-	filter     string
-	orderBy    []string
-	top        int
-	pageSize   int
-	all        bool
-	formatted  bool
+	IO      *IOStreams
+	Session func() (*session, error)
+	Context context.Context
+	Output  string
+
+	EntitySet string
+	ByID      bool      // an id was given: retrieve that record instead of querying the table
+	ID        uuid.UUID // the record's id, when ByID
+	Select    []string
+	Filter    string
+	OrderBy   []string
+	Top       int
+	PageSize  int
+	All       bool
+	Formatted bool
 }
 
-func newGetCmd(g *globalOptions) *cobra.Command {
-	o := &getOptions{globalOptions: g}
+// newCmdGet returns "d365 get". runF, when not nil, replaces getRun (tests).
+func newCmdGet(f *Factory, runF func(*getOptions) error) *cobra.Command {
+	opts := &getOptions{IO: f.IOStreams, Session: f.Session}
+	run := runOrDefault(runF, getRun)
 	cmd := &cobra.Command{
 		Use:   "get <entityset> [id]",
 		Short: "Retrieve one record by id, or query a table's records",
@@ -39,85 +50,104 @@ case-sensitive name in the Web API URL: contacts, accounts, systemusers.`,
   d365 get accounts 00000000-0000-0000-0000-000000000001 --select name`,
 		Args: rangeArgs(1, 2, "an entity set and an optional id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 2 {
-				if o.filter != "" || o.top != 0 || o.all || o.pageSize != 0 || len(o.orderBy) > 0 {
-					return usageError(errors.New("--filter, --orderby, --top, --page-size and --all query a table; drop them or the id"))
-				}
-				id, err := parseID(args[1])
-				if err != nil {
-					return err
-				}
-				return o.retrieve(cmd, args[0], id)
+			opts.Context, opts.Output, opts.EntitySet = cmd.Context(), f.OutputFormat(), args[0]
+			if err := opts.validate(args[1:]); err != nil {
+				return err
 			}
-			return o.list(cmd, args[0])
+			return run(opts)
 		},
 	}
-	cmd.Flags().StringSliceVar(&o.selectCols, "select", nil, "columns to return, comma-separated ($select)")
-	cmd.Flags().StringVar(&o.filter, "filter", "", "OData filter expression ($filter), e.g. \"lastname eq 'Smith'\"")
-	cmd.Flags().StringSliceVar(&o.orderBy, "orderby", nil, "sort keys, e.g. \"createdon desc\" ($orderby)")
-	cmd.Flags().IntVar(&o.top, "top", 0, "return at most N rows ($top)")
-	cmd.Flags().IntVar(&o.pageSize, "page-size", 0, "rows per page, 1-5000 (Prefer: odata.maxpagesize; default 5,000)")
-	cmd.Flags().BoolVar(&o.all, "all", false, "read every page, following @odata.nextLink")
-	cmd.Flags().BoolVar(&o.formatted, "formatted", false, "include formatted values (choice labels, lookup names, currency)")
+	cmd.Flags().StringSliceVar(&opts.Select, "select", nil, "columns to return, comma-separated ($select)")
+	cmd.Flags().StringVar(&opts.Filter, "filter", "", "OData filter expression ($filter), e.g. \"lastname eq 'Smith'\"")
+	cmd.Flags().StringSliceVar(&opts.OrderBy, "orderby", nil, "sort keys, e.g. \"createdon desc\" ($orderby)")
+	cmd.Flags().IntVar(&opts.Top, "top", 0, "return at most N rows ($top)")
+	cmd.Flags().IntVar(&opts.PageSize, "page-size", 0, "rows per page, 1-5000 (Prefer: odata.maxpagesize; default 5,000)")
+	cmd.Flags().BoolVar(&opts.All, "all", false, "read every page, following @odata.nextLink")
+	cmd.Flags().BoolVar(&opts.Formatted, "formatted", false, "include formatted values (choice labels, lookup names, currency)")
 	return cmd
 }
 
+// validate checks the flags and the optional id (id holds it, or nothing) before anything is
+// sent.
+func (o *getOptions) validate(id []string) error {
+	if len(id) == 1 {
+		if o.Filter != "" || o.Top != 0 || o.All || o.PageSize != 0 || len(o.OrderBy) > 0 {
+			return usageError(errors.New("--filter, --orderby, --top, --page-size and --all query a table; drop them or the id"))
+		}
+		parsed, err := parseID(id[0])
+		if err != nil {
+			return err
+		}
+		o.ByID, o.ID = true, parsed
+		return nil
+	}
+	if o.Top < 0 {
+		return usageError(fmt.Errorf("--top %d is negative", o.Top))
+	}
+	if o.PageSize < 0 || o.PageSize > 5000 {
+		return usageError(fmt.Errorf("--page-size %d is out of range: Dataverse pages hold 1 to 5,000 rows", o.PageSize))
+	}
+	return nil
+}
+
+// getRun retrieves the record with an id, else queries the table.
+func getRun(opts *getOptions) error {
+	if opts.ByID {
+		return opts.retrieve()
+	}
+	return opts.list()
+}
+
 func (o *getOptions) annotations() []string {
-	if o.formatted {
+	if o.Formatted {
 		return []string{dataverse.AnnotationFormattedValue}
 	}
 	return nil
 }
 
-func (o *getOptions) retrieve(cmd *cobra.Command, entitySet string, id uuid.UUID) error {
-	s, err := o.connect()
+func (o *getOptions) retrieve() error {
+	s, err := o.Session()
 	if err != nil {
 		return err
 	}
 	var rec orderedObject
-	err = s.client.Retrieve(cmd.Context(), entitySet, id, &rec, &dataverse.RetrieveOptions{
-		Select: o.selectCols, Annotations: o.annotations(),
+	err = s.client.Retrieve(o.Context, o.EntitySet, o.ID, &rec, &dataverse.RetrieveOptions{
+		Select: o.Select, Annotations: o.annotations(),
 	})
 	if err != nil {
 		return err
 	}
-	if o.output == outputTable {
-		return writeTable(o.streams.Out, []orderedObject{rec}, o.selectCols)
+	if o.Output == outputTable {
+		return writeTable(o.IO.Out, []orderedObject{rec}, o.Select)
 	}
-	return writeJSON(o.streams.Out, rec)
+	return writeJSON(o.IO.Out, rec)
 }
 
-func (o *getOptions) list(cmd *cobra.Command, entitySet string) error {
-	if o.top < 0 {
-		return usageError(fmt.Errorf("--top %d is negative", o.top))
-	}
-	if o.pageSize < 0 || o.pageSize > 5000 {
-		return usageError(fmt.Errorf("--page-size %d is out of range: Dataverse pages hold 1 to 5,000 rows", o.pageSize))
-	}
-	s, err := o.connect()
+func (o *getOptions) list() error {
+	s, err := o.Session()
 	if err != nil {
 		return err
 	}
 	q := dataverse.Query{
-		Select: o.selectCols, Filter: o.filter, OrderBy: o.orderBy, Top: o.top, Annotations: o.annotations(),
-		MaxPageSize: o.pageSize,
+		Select: o.Select, Filter: o.Filter, OrderBy: o.OrderBy, Top: o.Top, Annotations: o.annotations(),
+		MaxPageSize: o.PageSize,
 	}
-	if o.output == outputTable {
-		return o.listTable(cmd, s, entitySet, q)
+	if o.Output == outputTable {
+		return o.listTable(s, q)
 	}
-	if o.all {
+	if o.All {
 		// The export writer: rows pass through as the service sent them, indented as -o json
 		// prints, into a buffered writer.
-		_, err := s.client.Export(cmd.Context(), o.streams.Out, entitySet, &dataverse.ExportOptions{
+		_, err := s.client.Export(o.Context, o.IO.Out, o.EntitySet, &dataverse.ExportOptions{
 			Query: q, Format: dataverse.FormatJSON, Indent: getIndent,
 		})
 		return err
 	}
-	page, err := dataverse.NewPager[json.RawMessage](s.client, entitySet, &dataverse.ListOptions{Query: q}).NextPage(cmd.Context())
+	page, err := dataverse.NewPager[json.RawMessage](s.client, o.EntitySet, &dataverse.ListOptions{Query: q}).NextPage(o.Context)
 	if err != nil {
 		return err
 	}
-	out, err := dataverse.NewRowWriter(o.streams.Out, &dataverse.RowWriterOptions{Format: dataverse.FormatJSON, Indent: getIndent})
+	out, err := dataverse.NewRowWriter(o.IO.Out, &dataverse.RowWriterOptions{Format: dataverse.FormatJSON, Indent: getIndent})
 	if err != nil {
 		return err
 	}
@@ -137,35 +167,43 @@ const getIndent = "  "
 // noteMoreRows tells the user that the query has more pages than were printed.
 func (o *getOptions) noteMoreRows(nextLink string) {
 	if nextLink != "" {
-		fmt.Fprintln(o.streams.ErrOut, "d365: more rows exist; use --all to read every page, or --top/--filter to narrow the query")
+		fmt.Fprintln(o.IO.ErrOut, "d365: more rows exist; use --all to read every page, or --top/--filter to narrow the query")
 	}
 }
 
 // listTable prints the rows as a table, which needs every row to align its columns.
-func (o *getOptions) listTable(cmd *cobra.Command, s *session, entitySet string, q dataverse.Query) error {
-	pager := dataverse.NewPager[orderedObject](s.client, entitySet, &dataverse.ListOptions{Query: q})
+func (o *getOptions) listTable(s *session, q dataverse.Query) error {
+	pager := dataverse.NewPager[orderedObject](s.client, o.EntitySet, &dataverse.ListOptions{Query: q})
 	var rows []orderedObject
 	for pager.More() {
-		page, err := pager.NextPage(cmd.Context())
+		page, err := pager.NextPage(o.Context)
 		if err != nil {
 			return err
 		}
 		rows = append(rows, page.Items...)
-		if !o.all {
+		if !o.All {
 			o.noteMoreRows(page.NextLink)
 			break
 		}
 	}
-	return writeTable(o.streams.Out, rows, o.selectCols)
+	return writeTable(o.IO.Out, rows, o.Select)
 }
 
+// writeOptions are the inputs of "d365 create" and "d365 update" (ID is uuid.Nil for create).
 type writeOptions struct {
-	*globalOptions
-	data string
+	IO      *IOStreams
+	Session func() (*session, error)
+	Context context.Context
+
+	EntitySet string
+	ID        uuid.UUID
+	Data      string // the --data flag: JSON, @FILE or -
 }
 
-func newCreateCmd(g *globalOptions) *cobra.Command {
-	o := &writeOptions{globalOptions: g}
+// newCmdCreate returns "d365 create". runF, when not nil, replaces createRun (tests).
+func newCmdCreate(f *Factory, runF func(*writeOptions) error) *cobra.Command {
+	opts := &writeOptions{IO: f.IOStreams, Session: f.Session}
+	run := runOrDefault(runF, createRun)
 	cmd := &cobra.Command{
 		Use:   "create <entityset> --data JSON",
 		Short: "Create a record and print its id",
@@ -176,28 +214,36 @@ with "<navigation property>@odata.bind": "/accounts(<id>)".`,
   id=$(d365 create accounts --data @account.json)`,
 		Args: exactArgs(1, "an entity set"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			body, err := o.readData()
-			if err != nil {
-				return err
-			}
-			s, err := o.connect()
-			if err != nil {
-				return err
-			}
-			res, err := s.client.Create(cmd.Context(), args[0], body, nil)
-			if err != nil {
-				return err
-			}
-			_, err = fmt.Fprintln(o.streams.Out, res.ID)
-			return err
+			opts.Context, opts.EntitySet = cmd.Context(), args[0]
+			return run(opts)
 		},
 	}
-	cmd.Flags().StringVar(&o.data, "data", "", "the record as a JSON object, @FILE, or - for stdin")
+	cmd.Flags().StringVar(&opts.Data, "data", "", "the record as a JSON object, @FILE, or - for stdin")
 	return cmd
 }
 
-func newUpdateCmd(g *globalOptions) *cobra.Command {
-	o := &writeOptions{globalOptions: g}
+// createRun reads --data, creates the record and prints its id.
+func createRun(opts *writeOptions) error {
+	body, err := opts.readData()
+	if err != nil {
+		return err
+	}
+	s, err := opts.Session()
+	if err != nil {
+		return err
+	}
+	res, err := s.client.Create(opts.Context, opts.EntitySet, body, nil)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(opts.IO.Out, res.ID)
+	return err
+}
+
+// newCmdUpdate returns "d365 update". runF, when not nil, replaces updateRun (tests).
+func newCmdUpdate(f *Factory, runF func(*writeOptions) error) *cobra.Command {
+	opts := &writeOptions{IO: f.IOStreams, Session: f.Session}
+	run := runOrDefault(runF, updateRun)
 	cmd := &cobra.Command{
 		Use:   "update <entityset> <id> --data JSON",
 		Short: "Update columns of an existing record",
@@ -210,26 +256,45 @@ func newUpdateCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			body, err := o.readData()
-			if err != nil {
-				return err
-			}
-			s, err := o.connect()
-			if err != nil {
-				return err
-			}
-			if _, err := s.client.Update(cmd.Context(), args[0], id, body, nil); err != nil {
-				return err
-			}
-			fmt.Fprintf(o.streams.ErrOut, "d365: updated %s(%s)\n", args[0], id)
-			return nil
+			opts.Context, opts.EntitySet, opts.ID = cmd.Context(), args[0], id
+			return run(opts)
 		},
 	}
-	cmd.Flags().StringVar(&o.data, "data", "", "the changed columns as a JSON object, @FILE, or - for stdin")
+	cmd.Flags().StringVar(&opts.Data, "data", "", "the changed columns as a JSON object, @FILE, or - for stdin")
 	return cmd
 }
 
-func newDeleteCmd(g *globalOptions) *cobra.Command {
+// updateRun reads --data and updates the record.
+func updateRun(opts *writeOptions) error {
+	body, err := opts.readData()
+	if err != nil {
+		return err
+	}
+	s, err := opts.Session()
+	if err != nil {
+		return err
+	}
+	if _, err := s.client.Update(opts.Context, opts.EntitySet, opts.ID, body, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "d365: updated %s(%s)\n", opts.EntitySet, opts.ID)
+	return nil
+}
+
+// deleteOptions are the inputs of "d365 delete".
+type deleteOptions struct {
+	IO      *IOStreams
+	Session func() (*session, error)
+	Context context.Context
+
+	EntitySet string
+	ID        uuid.UUID
+}
+
+// newCmdDelete returns "d365 delete". runF, when not nil, replaces deleteRun (tests).
+func newCmdDelete(f *Factory, runF func(*deleteOptions) error) *cobra.Command {
+	opts := &deleteOptions{IO: f.IOStreams, Session: f.Session}
+	run := runOrDefault(runF, deleteRun)
 	return &cobra.Command{
 		Use:   "delete <entityset> <id>",
 		Short: "Delete a record",
@@ -239,17 +304,23 @@ func newDeleteCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := g.connect()
-			if err != nil {
-				return err
-			}
-			if err := s.client.Delete(cmd.Context(), args[0], id, nil); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.streams.ErrOut, "d365: deleted %s(%s)\n", args[0], id)
-			return nil
+			opts.Context, opts.EntitySet, opts.ID = cmd.Context(), args[0], id
+			return run(opts)
 		},
 	}
+}
+
+// deleteRun deletes the record.
+func deleteRun(opts *deleteOptions) error {
+	s, err := opts.Session()
+	if err != nil {
+		return err
+	}
+	if err := s.client.Delete(opts.Context, opts.EntitySet, opts.ID, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "d365: deleted %s(%s)\n", opts.EntitySet, opts.ID)
+	return nil
 }
 
 // readData returns the --data JSON object, read from the flag, a file (@FILE) or stdin (-).
@@ -259,24 +330,24 @@ func (o *writeOptions) readData() (json.RawMessage, error) {
 		where = "--data"
 	)
 	switch {
-	case o.data == "":
+	case o.Data == "":
 		return nil, usageError(errors.New("--data is required: give the record as a JSON object, @FILE or - for stdin"))
-	case o.data == "-":
+	case o.Data == "-":
 		where = "--data - (stdin)"
-		b, err := io.ReadAll(io.LimitReader(o.streams.In, maxDataBytes+1))
+		b, err := io.ReadAll(io.LimitReader(o.IO.In, maxDataBytes+1))
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", where, err)
 		}
 		data = b
-	case strings.HasPrefix(o.data, "@"):
-		where = "--data " + o.data
-		b, err := os.ReadFile(o.data[1:])
+	case strings.HasPrefix(o.Data, "@"):
+		where = "--data " + o.Data
+		b, err := os.ReadFile(o.Data[1:])
 		if err != nil {
 			return nil, usageError(fmt.Errorf("read %s: %w", where, err))
 		}
 		data = b
 	default:
-		data = []byte(o.data)
+		data = []byte(o.Data)
 	}
 	if len(data) > maxDataBytes {
 		return nil, usageError(fmt.Errorf("%s is larger than %d MiB", where, maxDataBytes>>20))

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -9,13 +10,18 @@ import (
 	"github.com/d365s2s/d365/auth"
 )
 
+// tokenOptions are the inputs of "d365 token".
 type tokenOptions struct {
-	*globalOptions
-	decode bool
+	IO      *IOStreams
+	Session func() (*session, error)
+	Context context.Context
+	Decode  bool
 }
 
-func newTokenCmd(g *globalOptions) *cobra.Command {
-	o := &tokenOptions{globalOptions: g}
+// newCmdToken returns "d365 token". runF, when not nil, replaces tokenRun (tests).
+func newCmdToken(f *Factory, runF func(*tokenOptions) error) *cobra.Command {
+	opts := &tokenOptions{IO: f.IOStreams, Session: f.Session}
+	run := runOrDefault(runF, tokenRun)
 	cmd := &cobra.Command{
 		Use:   "token",
 		Short: "Print an access token for the organization (or its claims with --decode)",
@@ -27,29 +33,35 @@ app, tenant, times in epoch seconds), which is safe to share.`,
   d365 token --decode`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := o.connect()
-			if err != nil {
-				return err
-			}
-			tok, err := s.token(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if !o.decode {
-				_, err := fmt.Fprintln(o.streams.Out, tok.Token)
-				return err
-			}
-			claims, err := auth.DecodeClaims(tok.Token)
-			if err != nil {
-				return err
-			}
-			// The payload exactly as Entra wrote it (aud a string, times as epoch seconds, every
-			// claim), not our typed view of it.
-			return writeJSON(o.streams.Out, claims.Raw)
+			opts.Context = cmd.Context()
+			return run(opts)
 		},
 	}
-	cmd.Flags().BoolVar(&o.decode, "decode", false, "print the token's claims as JSON instead of the token")
+	cmd.Flags().BoolVar(&opts.Decode, "decode", false, "print the token's claims as JSON instead of the token")
 	return cmd
+}
+
+// tokenRun gets a token and prints it, or its claims with --decode.
+func tokenRun(opts *tokenOptions) error {
+	s, err := opts.Session()
+	if err != nil {
+		return err
+	}
+	tok, err := s.token(opts.Context)
+	if err != nil {
+		return err
+	}
+	if !opts.Decode {
+		_, err := fmt.Fprintln(opts.IO.Out, tok.Token)
+		return err
+	}
+	claims, err := auth.DecodeClaims(tok.Token)
+	if err != nil {
+		return err
+	}
+	// The payload exactly as Entra wrote it (aud a string, times as epoch seconds, every
+	// claim), not our typed view of it.
+	return writeJSON(opts.IO.Out, claims.Raw)
 }
 
 // tokenRequest asks for an app-only token for the organization: the scope is always

@@ -1,10 +1,23 @@
 package cli
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 )
 
-func newWhoAmICmd(g *globalOptions) *cobra.Command {
+// whoAmIOptions are the inputs of "d365 whoami".
+type whoAmIOptions struct {
+	IO      *IOStreams
+	Session func() (*session, error)
+	Context context.Context
+	Output  string
+}
+
+// newCmdWhoAmI returns "d365 whoami". runF, when not nil, replaces whoAmIRun (tests).
+func newCmdWhoAmI(f *Factory, runF func(*whoAmIOptions) error) *cobra.Command {
+	opts := &whoAmIOptions{IO: f.IOStreams, Session: f.Session}
+	run := runOrDefault(runF, whoAmIRun)
 	return &cobra.Command{
 		Use:   "whoami",
 		Short: "Call WhoAmI: the application user, business unit and organization the app acts as",
@@ -12,22 +25,28 @@ func newWhoAmICmd(g *globalOptions) *cobra.Command {
 registration and its credential (Entra ID), the application user and its role (Dataverse).`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := g.connect()
-			if err != nil {
-				return err
-			}
-			me, err := s.client.WhoAmI(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if g.output == outputTable {
-				return writeTable(g.streams.Out, []orderedObject{{
-					{Key: "UserId", Value: jsonString(me.UserID.String())},
-					{Key: "BusinessUnitId", Value: jsonString(me.BusinessUnitID.String())},
-					{Key: "OrganizationId", Value: jsonString(me.OrganizationID.String())},
-				}}, nil)
-			}
-			return writeJSON(g.streams.Out, me)
+			opts.Context, opts.Output = cmd.Context(), f.OutputFormat()
+			return run(opts)
 		},
 	}
+}
+
+// whoAmIRun calls WhoAmI and prints its answer.
+func whoAmIRun(opts *whoAmIOptions) error {
+	s, err := opts.Session()
+	if err != nil {
+		return err
+	}
+	me, err := s.client.WhoAmI(opts.Context)
+	if err != nil {
+		return err
+	}
+	if opts.Output == outputTable {
+		return writeTable(opts.IO.Out, []orderedObject{{
+			{Key: "UserId", Value: jsonString(me.UserID.String())},
+			{Key: "BusinessUnitId", Value: jsonString(me.BusinessUnitID.String())},
+			{Key: "OrganizationId", Value: jsonString(me.OrganizationID.String())},
+		}}, nil)
+	}
+	return writeJSON(opts.IO.Out, me)
 }
