@@ -2,7 +2,7 @@
 # Export comparison over N rows of one running emulator: DynamicsWebApi
 # 2.5's retrieveAll (bench/export-dwa.mjs), `d365 get contacts --all`
 # (output to /dev/null) and the dataverse library's Pager
-# (bench/exportpager), in ROUNDS alternating rounds; prints rows/s of each
+# (bench/exportpager) and `d365 export contacts` (JSON Lines), in ROUNDS alternating rounds; prints rows/s of each
 # (median) and the ratios.
 #
 #   bench/export.sh [N [ROUNDS]]       default N=100000, ROUNDS=3
@@ -59,10 +59,18 @@ cli() { # d365 get --all, timed from outside (the binary's start-up and token in
 	end=$(date +%s.%N)
 	awk -v r="$rows" -v s="$start" -v e="$end" 'BEGIN { printf "{\"client\":\"d365-get-all\",\"rows\":%d,\"seconds\":%.6f}\n", r, e - s }'
 }
+export_cli() { # d365 export (JSON Lines), timed from outside like cli
+	local start end rows
+	start=$(date +%s.%N)
+	rows=$("$tmp/d365" export contacts --select "$sel" --progress off | grep -c '"contactid"' || true)
+	end=$(date +%s.%N)
+	awk -v r="$rows" -v s="$start" -v e="$end" 'BEGIN { printf "{\"client\":\"d365-export\",\"rows\":%d,\"seconds\":%.6f}\n", r, e - s }'
+}
 for ((i = 1; i <= rounds; i++)); do
 	echo "round $i/$rounds" >&2
 	node bench/export-dwa.mjs contacts "$sel" | tee -a "$tmp/out" >&2
 	cli | tee -a "$tmp/out" >&2
+	export_cli | tee -a "$tmp/out" >&2
 	"$tmp/exportpager" -select "$sel" contacts | tee -a "$tmp/out" >&2
 done
 node -e '
@@ -78,6 +86,8 @@ for (const [k, v] of Object.entries(r)) console.log(`| ${k} | ${Math.round(v).to
 console.log(`\nrows per run: ${rows}`);
 console.log(`d365 get --all / library pager: ${(r["d365-get-all"] / r["go-library-pager"]).toFixed(2)}x`);
 console.log(`d365 get --all / DynamicsWebApi retrieveAll: ${(r["d365-get-all"] / r["node-dwa-retrieveAll"]).toFixed(2)}x`);
+console.log(`d365 export / library pager: ${(r["d365-export"] / r["go-library-pager"]).toFixed(2)}x`);
+console.log(`d365 export / DynamicsWebApi retrieveAll: ${(r["d365-export"] / r["node-dwa-retrieveAll"]).toFixed(2)}x`);
 console.log(`library pager / DynamicsWebApi retrieveAll: ${(r["go-library-pager"] / r["node-dwa-retrieveAll"]).toFixed(2)}x`);
 const rss = lines.filter((l) => l.peak_rss_mb).map((l) => l.peak_rss_mb);
 if (rss.length) console.log(`DynamicsWebApi peak RSS: ${Math.max(...rss)} MB`);
