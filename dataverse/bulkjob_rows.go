@@ -116,11 +116,7 @@ func (r *bulkRun) appendTarget(b []byte, row *bulkRow) []byte {
 		b = append(b, `,"@odata.id":`...)
 		b = appendJSONString(b, r.table.entitySet+row.key)
 	} else {
-		b = append(b, ',', '"')
-		b = append(b, r.table.primaryID...)
-		b = append(b, `":"`...)
-		b = append(b, row.id.String()...)
-		b = append(b, '"')
+		b = r.appendIDMember(append(b, ','), row)
 	}
 	if len(row.fields) > 0 {
 		b = append(b, ',')
@@ -129,17 +125,22 @@ func (r *bulkRun) appendTarget(b []byte, row *bulkRow) []byte {
 	return append(b, '}')
 }
 
+// appendIDMember appends the row's primary id as a member: "contactid":"<id>".
+func (r *bulkRun) appendIDMember(b []byte, row *bulkRow) []byte {
+	b = append(b, '"')
+	b = append(b, r.table.primaryID...)
+	b = append(b, `":"`...)
+	b = append(b, row.id.String()...)
+	return append(b, '"')
+}
+
 // singleBody is the row's body for a single operation in a $batch, with
 // the primary id when withID (a create).
 func (r *bulkRun) singleBody(row *bulkRow, withID bool) json.RawMessage {
 	b := make([]byte, 0, len(row.fields)+64)
 	b = append(b, '{')
 	if withID {
-		b = append(b, '"')
-		b = append(b, r.table.primaryID...)
-		b = append(b, `":"`...)
-		b = append(b, row.id.String()...)
-		b = append(b, '"')
+		b = r.appendIDMember(b, row)
 		if len(row.fields) > 0 {
 			b = append(b, ',')
 		}
