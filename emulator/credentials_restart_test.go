@@ -15,18 +15,7 @@ func TestRestartCredentialsAreTheStoredState(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
-	sc, err := emulator.ParseScenario([]byte(`
-tenants:
-  - {domain: restart.onmicrosoft.com}
-apps:
-  - name: restart-app
-    secrets: [{value: "restart-secret-value-0123456789"}]
-applicationUsers:
-  - {app: restart-app, roles: [System Administrator]}
-`), "restart.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := randomTenantScenario(t, "restart")
 	first, err := emulator.New(&emulator.Options{DataDir: dir, Scenario: sc})
 	if err != nil {
 		t.Fatal(err)

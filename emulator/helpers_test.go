@@ -259,3 +259,23 @@ type adminErr struct {
 func fmtV(v any) string      { return fmt.Sprintf("%v", v) }
 func fmtPlusV(v any) string  { return fmt.Sprintf("%+v", v) }
 func fmtSharpV(v any) string { return fmt.Sprintf("%#v", v) }
+
+// randomTenantScenario is a scenario whose tenant and app get random IDs on the first start (the
+// ones a restart must not draw again), named after the test: a tenant <name>.onmicrosoft.com, an
+// app <name>-app with the secret "<name>-secret-value-0123456789", and its application user.
+func randomTenantScenario(t *testing.T, name string) *emulator.Scenario {
+	t.Helper()
+	sc, err := emulator.ParseScenario([]byte(fmt.Sprintf(`
+tenants:
+  - {domain: %[1]s.onmicrosoft.com}
+apps:
+  - name: %[1]s-app
+    secrets: [{value: "%[1]s-secret-value-0123456789"}]
+applicationUsers:
+  - {app: %[1]s-app, roles: [System Administrator]}
+`, name)), name+".yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}

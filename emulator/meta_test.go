@@ -54,18 +54,7 @@ func TestDataDirWithTheOldMetaTableStillOpens(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
-	sc, err := emulator.ParseScenario([]byte(`
-tenants:
-  - {domain: oldmeta.onmicrosoft.com}
-apps:
-  - name: oldmeta-app
-    secrets: [{value: "oldmeta-secret-value-0123456789"}]
-applicationUsers:
-  - {app: oldmeta-app, roles: [System Administrator]}
-`), "oldmeta.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := randomTenantScenario(t, "oldmeta")
 	first, err := emulator.New(&emulator.Options{DataDir: dir, Scenario: sc})
 	if err != nil {
 		t.Fatal(err)
