@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"reflect"
 	"strings"
 	"testing"
 
@@ -33,13 +32,7 @@ func captureAdmin[O any](t *testing.T, f *Factory, got *any) func(*O) error {
 // sets, and each refusal's message and exit code (2), without a process or an emulator.
 func TestEmulatorAdminCmdFlags(t *testing.T) {
 	const app = "11111111-2222-3333-4444-555555555555"
-	tests := []struct {
-		path    string
-		newCmd  func(f *Factory, got *any) *cobra.Command
-		args    string
-		want    any
-		wantErr string
-	}{
+	tests := []adminCmdCase{
 		{"emulator appuser", func(f *Factory, got *any) *cobra.Command {
 			return newCmdAppUserCreate(f, captureAdmin[appUserCreateOptions](t, f, got))
 		}, "--app " + app + " --role A --role B,C --business-unit Sales --name Sync",
@@ -106,24 +99,7 @@ func TestEmulatorAdminCmdFlags(t *testing.T) {
 			return newCmdBusinessUnitSwitch(f, false, captureAdmin[businessUnitSwitchOptions](t, f, got))
 		}, "", nil, "d365 emulator businessunit enable needs the business unit's name or ID"},
 	}
-	for _, tt := range tests {
-		f, _ := testFactory(outputTable)
-		var got any
-		cmd := tt.newCmd(f, &got)
-		t.Run(tt.path+" "+cmd.Name()+" "+tt.args, func(t *testing.T) {
-			err := executeCmd(cmd, tt.path, strings.Fields(tt.args)...)
-			if tt.wantErr != "" {
-				checkRefusal(t, err, tt.wantErr, got != nil)
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("options:\n got %+v\nwant %+v", got, tt.want)
-			}
-		})
-	}
+	runAdminCmdCases(t, outputTable, tests)
 }
 
 // TestBusinessUnitSwitchArgs: the name is trimmed, and a blank one is refused, before anything

@@ -3,8 +3,6 @@ package cli
 import (
 	"os"
 	"path/filepath"
-	"reflect"
-	"strings"
 	"testing"
 	"time"
 
@@ -53,13 +51,7 @@ func TestEmulatorAppCmdFlags(t *testing.T) {
 			return inner(o)
 		})
 	}
-	tests := []struct {
-		path    string
-		newCmd  func(f *Factory, got *any) *cobra.Command
-		args    string
-		want    any
-		wantErr string
-	}{
+	tests := []adminCmdCase{
 		{"emulator app", appCreate, "--name sync --tenant contoso.onmicrosoft.com --expires 24h --env-file app.env",
 			appCreateOptions{Name: "sync", Tenant: "contoso.onmicrosoft.com", Expires: "24h", EnvFile: "app.env",
 				Secret: &adminclient.SecretRequest{DisplayName: "created by d365 emulator app create", ExpiresIn: &day}}, ""},
@@ -87,24 +79,7 @@ func TestEmulatorAppCmdFlags(t *testing.T) {
 		{"emulator app cert", certRemove, "--app " + app + " --id 3F2A", nil, "unknown flag: --id"},
 		{"emulator app cert", certRemove, "--app " + app, nil, "--thumbprint is required"},
 	}
-	for _, tt := range tests {
-		f, _ := testFactory(outputJSON)
-		var got any
-		cmd := tt.newCmd(f, &got)
-		t.Run(tt.path+" "+cmd.Name()+" "+tt.args, func(t *testing.T) {
-			err := executeCmd(cmd, tt.path, strings.Fields(tt.args)...)
-			if tt.wantErr != "" {
-				checkRefusal(t, err, tt.wantErr, got != nil)
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("options:\n got %+v\nwant %+v", got, tt.want)
-			}
-		})
-	}
+	runAdminCmdCases(t, outputJSON, tests)
 }
 
 // TestAppCertAddRunRefusesBadFile: a --cert file without a certificate is refused with exit 2

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -51,5 +52,39 @@ func checkRefusal(t *testing.T, err error, want string, ran bool) {
 	}
 	if ran {
 		t.Fatal("the command ran despite the refusal")
+	}
+}
+
+// adminCmdCase is one row of a flag table test of an emulator admin command: the command built
+// with a run function that captures its options into got, its arguments, and either the options
+// it must run with or the refusal it must give (nothing run).
+type adminCmdCase struct {
+	path    string
+	newCmd  func(f *Factory, got *any) *cobra.Command
+	args    string
+	want    any
+	wantErr string
+}
+
+// runAdminCmdCases runs each case against a Factory of buffers with -o output.
+func runAdminCmdCases(t *testing.T, output string, tests []adminCmdCase) {
+	t.Helper()
+	for _, tt := range tests {
+		f, _ := testFactory(output)
+		var got any
+		cmd := tt.newCmd(f, &got)
+		t.Run(tt.path+" "+cmd.Name()+" "+tt.args, func(t *testing.T) {
+			err := executeCmd(cmd, tt.path, strings.Fields(tt.args)...)
+			if tt.wantErr != "" {
+				checkRefusal(t, err, tt.wantErr, got != nil)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("options:\n got %+v\nwant %+v", got, tt.want)
+			}
+		})
 	}
 }
