@@ -369,9 +369,7 @@ type bulkTable struct {
 }
 
 // resolveTable fills the table's logical name and primary id column from
-// its metadata when the options did not give them.
-//
-// TODO(lead): use Client.TableMetadata (h-import) once it lands.
+// its metadata (Client.TableMetadata) when the options did not give them.
 func (j *BulkJob) resolveTable(ctx context.Context) error {
 	t := &j.table
 	if t.logicalName != "" {
