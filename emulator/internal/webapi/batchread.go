@@ -190,8 +190,8 @@ func parseEmbeddedRequest(content []byte) (*batchRequest, error) {
 	if !ok {
 		return nil, errBatchFormat("Stream was not readable. A batch request line must end with CRLF.")
 	}
-	fields := strings.Fields(string(line))
-	if len(fields) != 3 || !strings.HasPrefix(fields[2], "HTTP/") {
+	fields, ok := splitRequestLine(string(line))
+	if !ok {
 		return nil, errBatchFormat("The request line '%s' is not of the form 'METHOD URL HTTP/1.1'.", line)
 	}
 	var h http.Header
@@ -210,4 +210,21 @@ func parseEmbeddedRequest(content []byte) (*batchRequest, error) {
 		return nil, errBatchFormat("The method '%s' is not valid in a batch request.", fields[0])
 	}
 	return &batchRequest{method: fields[0], target: fields[1], header: h, body: bytes.TrimRight(body, "\r\n")}, nil
+}
+
+// splitRequestLine reads "METHOD URL HTTP/1.1". The URL is everything
+// between the first and the last space, so a URL written with raw spaces
+// (a $filter such as "name eq 'a b'" that a client did not encode) stays
+// one URL, as Dataverse reads it.
+func splitRequestLine(line string) (fields [3]string, ok bool) {
+	first := strings.IndexByte(line, ' ')
+	last := strings.LastIndexByte(line, ' ')
+	if first <= 0 || last <= first+1 {
+		return fields, false
+	}
+	fields = [3]string{line[:first], strings.TrimSpace(line[first+1 : last]), line[last+1:]}
+	if fields[1] == "" || !strings.HasPrefix(fields[2], "HTTP/") || strings.ContainsAny(fields[0]+fields[2], " \t") {
+		return fields, false
+	}
+	return fields, true
 }

@@ -236,6 +236,9 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, p *store.Prin
 	if !supportedVersions[version] {
 		return errResourceNotFound(version)
 	}
+	if err := checkQueryParameters(r.URL.RawQuery, rest); err != nil {
+		return err
+	}
 	req := &request{h: h, w: w, r: r, ctx: r.Context(), p: p, version: version, base: h.orgURL + "/api/data/" + version, tx: tx}
 	var err error
 	if req.prefer, err = parsePrefer(r.Header.Values("Prefer")); err != nil {
