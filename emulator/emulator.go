@@ -24,7 +24,6 @@ import (
 
 	"github.com/d365s2s/d365/emulator/internal/ca"
 	"github.com/d365s2s/d365/emulator/internal/identity"
-	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
 	"github.com/d365s2s/d365/emulator/internal/traffic"
 	"github.com/d365s2s/d365/emulator/internal/webapi"
@@ -50,6 +49,12 @@ type Options struct {
 	// roles, tables and rows (see Scenario and LoadScenario). It is applied on the first start of
 	// a data directory (its tables on every start), or on every start in memory.
 	Scenario *Scenario
+
+	// Schema adds tables (their columns, choices, keys and relationships) to the built-in ones,
+	// keeping the default seed: the tenant, the app and its application user stay as they are.
+	// With a Scenario, the tables are added to the scenario's own. Read a schema file with
+	// LoadSchema; `d365 metadata pull` writes one from any environment.
+	Schema *SchemaDefinition
 
 	// TokenLifetime is the lifetime of issued access tokens. Zero means the scenario's
 	// tokenLifetime, else DefaultTokenLifetime.
@@ -161,10 +166,12 @@ func New(opts *Options) (*Emulator, error) {
 
 	// Check the whole scenario before touching anything.
 	var plan *scenario.Plan
-	sch := schema.Builtin()
-	if o.Scenario != nil {
-		var err error
-		if plan, err = o.Scenario.plan(); err != nil {
+	sc, sch, err := withSchemaOption(o.Scenario, o.Schema)
+	if err != nil {
+		return nil, err
+	}
+	if sc != nil {
+		if plan, err = sc.plan(); err != nil {
 			return nil, err
 		}
 		sch = plan.Schema

@@ -32,6 +32,7 @@ type emulatorOptions struct {
 	DataDir       string
 	EnvFile       string
 	Scenario      string
+	Schema        string
 	Limits        string
 	DOPHint       int
 	TokenLifetime time.Duration
@@ -61,12 +62,15 @@ The printed secret is a well-known development value that only an emulator accep
 
 --scenario loads a YAML file that replaces the default setup (tenants, apps with secrets and
 certificates, application users, roles, tables, seed rows, limits, faults); see
-examples/scenarios. The subcommands script a running emulator through its admin API, the way
+examples/scenarios. --schema adds the tables of a schema file (the format of the scenario's
+schema section; d365 metadata pull writes one from any environment) and keeps the default
+tenant, app and application user, or the scenario's. The subcommands script a running emulator through its admin API, the way
 the Azure portal and the Power Platform admin center do by hand; they find it by D365_URL and
 trust it through D365_CA_FILE.`,
 		Example: `  d365 emulator --env-file .d365.env &
   source .d365.env && d365 whoami
   d365 emulator --scenario examples/scenarios/broken-setup.yaml --limits strict
+  d365 emulator --schema tables.yaml
   d365 emulator app create --name contact-sync --env-file app.env`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -84,6 +88,7 @@ trust it through D365_CA_FILE.`,
 	cmd.Flags().StringVar(&o.DataDir, "data-dir", "", "directory that keeps the emulator's state across restarts (default: in memory)")
 	cmd.Flags().StringVar(&o.EnvFile, "env-file", "", "also write the export lines to this file, once the emulator is ready")
 	cmd.Flags().StringVar(&o.Scenario, "scenario", "", "YAML scenario file with the tenants, apps, users, roles, tables, rows, limits and faults to start with")
+	cmd.Flags().StringVar(&o.Schema, "schema", "", "schema file (JSON or YAML, as `d365 metadata pull` writes) whose tables are added to the default setup or the scenario's")
 	cmd.Flags().StringVar(&o.Limits, "limits", "default", "service protection limits: default (Dataverse's), off, or strict (reached in seconds)")
 	cmd.Flags().IntVar(&o.DOPHint, "dop-hint", emulator.DefaultDOPHint, "x-ms-dop-hint sent on every Web API response, the parallelism advised to clients (0 sends none; default: the limits' own)")
 	cmd.Flags().DurationVar(&o.TokenLifetime, "token-lifetime", emulator.DefaultTokenLifetime, "lifetime of issued access tokens, 1s to 24h (a scenario's own when it sets one)")
@@ -141,6 +146,13 @@ func emulatorRun(o *emulatorOptions) error {
 			return usageError(err)
 		}
 		opts.Scenario = sc
+	}
+	if o.Schema != "" {
+		def, err := emulator.LoadSchema(o.Schema)
+		if err != nil {
+			return usageError(fmt.Errorf("--schema: %w", err))
+		}
+		opts.Schema = def
 	}
 	if o.DOPHintSet {
 		limits := emulator.LimitsDefault()
