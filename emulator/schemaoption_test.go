@@ -33,7 +33,7 @@ func TestOptionsSchemaAddsTablesToTheDefaultSeed(t *testing.T) {
 		t.Fatalf("create in the added table: %d %s", r.status, r.message)
 	}
 	for _, tt := range []struct{ body, code string }{
-		{`{"new_name":"Gemini","new_stage":7}`, "0x8004431a"},          // not an option of the choice
+		{`{"new_name":"Gemini","new_stage":7}`, "0x8004431a"},       // not an option of the choice
 		{`{"new_name":"Apollo 2","new_code":"AP-1"}`, "0x80040237"}, // the alternate key
 	} {
 		if r := callAPI(t, emu, token, http.MethodPost, "new_projects", tt.body); r.code != tt.code {
