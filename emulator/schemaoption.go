@@ -62,3 +62,18 @@ func withSchemaOption(sc *Scenario, extra *SchemaDefinition) (*Scenario, *schema
 	}
 	return &merged, schema.Builtin(), nil
 }
+
+// BuiltinSchema returns the emulator's built-in tables (account, contact, systemuser, …) in the
+// schema file format. A schema file may add columns and keys to them, but not redefine them:
+// `d365 metadata pull` uses it to write only what a built-in table lacks.
+func BuiltinSchema() *SchemaDefinition {
+	raw, err := json.Marshal(schema.BuiltinDefinition())
+	if err != nil {
+		panic(err)
+	}
+	var out SchemaDefinition
+	if err := json.Unmarshal(raw, &out); err != nil {
+		panic(err)
+	}
+	return &out
+}
