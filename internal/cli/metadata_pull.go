@@ -292,7 +292,7 @@ var systemLookups = map[string]bool{
 // pullReport says what a pull wrote and what it left out, and why.
 type pullReport struct {
 	Tables, Columns, Choices, Keys, Relationships int
-	Skipped                                        []string
+	Skipped                                       []string
 }
 
 func (r *pullReport) skip(format string, args ...any) {
