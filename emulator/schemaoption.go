@@ -59,6 +59,7 @@ func withSchemaOption(sc *Scenario, extra *SchemaDefinition) (*Scenario, *schema
 	merged.Schema.SchemaDefinition = SchemaDefinition{
 		Tables:        append(append([]TableDefinition(nil), sc.Schema.Tables...), extra.Tables...),
 		Relationships: append(append([]RelationshipDefinition(nil), sc.Schema.Relationships...), extra.Relationships...),
+		OptionSets:    append(append([]OptionSetDefinition(nil), sc.Schema.OptionSets...), extra.OptionSets...),
 	}
 	return &merged, schema.Builtin(), nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -96,6 +97,8 @@ type mdAttribute struct {
 type mdOption struct {
 	Value         int      `json:"Value"`
 	Label         *mdLabel `json:"Label"`
+	Description   *mdLabel `json:"Description"`
+	Color         *string  `json:"Color"`
 	State         *int     `json:"State"`
 	DefaultStatus *int     `json:"DefaultStatus"`
 }
@@ -103,6 +106,8 @@ type mdOption struct {
 type mdOptionSet struct {
 	Name        string     `json:"Name"`
 	IsGlobal    *bool      `json:"IsGlobal"`
+	DisplayName *mdLabel   `json:"DisplayName"`
+	Description *mdLabel   `json:"Description"`
 	Options     []mdOption `json:"Options"`
 	TrueOption  *mdOption  `json:"TrueOption"`
 	FalseOption *mdOption  `json:"FalseOption"`
@@ -321,13 +326,27 @@ func toSchemaDefinition(pulled []*pulledTable, builtin *emulator.SchemaDefinitio
 	}
 	def := &emulator.SchemaDefinition{}
 	written := map[string]map[string]bool{} // table -> columns written or built in
+	globals := map[string]*mdOptionSet{}
 	for _, p := range pulled {
-		t, cols := tableDefinition(p, builtinTables[p.Entity.LogicalName], known, report)
+		t, cols := tableDefinition(p, builtinTables[p.Entity.LogicalName], known, globals, report)
 		written[p.Entity.LogicalName] = cols
 		if len(t.Columns) > 0 || len(t.Keys) > 0 || builtinTables[t.LogicalName] == nil {
 			def.Tables = append(def.Tables, t)
 		}
 		report.Tables++
+	}
+	builtinSets := map[string]bool{}
+	for _, o := range builtin.OptionSets {
+		builtinSets[o.Name] = true
+	}
+	for _, name := range slices.Sorted(maps.Keys(globals)) {
+		if builtinSets[name] {
+			continue
+		}
+		set := globals[name]
+		def.OptionSets = append(def.OptionSets, emulator.OptionSetDefinition{
+			Name: name, DisplayName: set.DisplayName.text(), Description: set.Description.text(), Options: optionDefinitions(set),
+		})
 	}
 	seen := map[string]bool{}
 	for _, p := range pulled {
@@ -389,7 +408,7 @@ func toSchemaDefinition(pulled []*pulledTable, builtin *emulator.SchemaDefinitio
 
 // tableDefinition converts one table; cols are the columns the emulator will have (written or
 // built in).
-func tableDefinition(p *pulledTable, builtin *emulator.TableDefinition, known map[string]bool, report *pullReport) (emulator.TableDefinition, map[string]bool) {
+func tableDefinition(p *pulledTable, builtin *emulator.TableDefinition, known map[string]bool, globals map[string]*mdOptionSet, report *pullReport) (emulator.TableDefinition, map[string]bool) {
 	e := p.Entity
 	t := emulator.TableDefinition{LogicalName: e.LogicalName}
 	cols := map[string]bool{}
@@ -400,6 +419,10 @@ func tableDefinition(p *pulledTable, builtin *emulator.TableDefinition, known ma
 		}
 		for _, k := range builtin.Keys {
 			builtinKeys[k.SchemaName] = true
+		}
+		if builtin.StateColumns == nil || *builtin.StateColumns {
+			// The emulator adds the standard pair to such a built-in table itself.
+			cols["statecode"], cols["statuscode"] = true, true
 		}
 	} else {
 		t.SchemaName = e.SchemaName
@@ -452,7 +475,7 @@ func tableDefinition(p *pulledTable, builtin *emulator.TableDefinition, known ma
 			report.skip("column %s.%s: a Uniqueidentifier column other than the primary key has no equivalent in the emulator's schema files", e.LogicalName, name)
 			continue
 		}
-		c, ok := columnDefinition(e.LogicalName, a, p.Choices[name], known, report)
+		c, ok := columnDefinition(e.LogicalName, a, p.Choices[name], known, globals, report)
 		if !ok {
 			continue
 		}
@@ -463,7 +486,7 @@ func tableDefinition(p *pulledTable, builtin *emulator.TableDefinition, known ma
 		t.Columns = append(t.Columns, c)
 		cols[name] = true
 		report.Columns++
-		if len(c.Options) > 0 || kind == "Boolean" {
+		if len(c.Options) > 0 || c.OptionSetName != "" || kind == "Boolean" {
 			report.Choices++
 		}
 	}
@@ -514,7 +537,7 @@ func isStandardState(p *pulledTable) bool {
 }
 
 // columnDefinition converts one attribute and its choices.
-func columnDefinition(table string, a mdAttribute, set *mdOptionSet, known map[string]bool, report *pullReport) (emulator.ColumnDefinition, bool) {
+func columnDefinition(table string, a mdAttribute, set *mdOptionSet, known map[string]bool, globals map[string]*mdOptionSet, report *pullReport) (emulator.ColumnDefinition, bool) {
 	kind := columnKind(a)
 	c := emulator.ColumnDefinition{
 		LogicalName: a.LogicalName,
@@ -574,8 +597,10 @@ func columnDefinition(table string, a mdAttribute, set *mdOptionSet, known map[s
 		if set.Name != "" && set.Name != table+"_"+a.LogicalName {
 			c.OptionSetName = set.Name
 		}
-		for _, o := range set.Options {
-			c.Options = append(c.Options, emulator.OptionDefinition{Value: o.Value, Label: o.Label.text(), State: o.State, DefaultStatus: o.DefaultStatus})
+		if set.IsGlobal != nil && *set.IsGlobal && (kind == "Picklist" || kind == "MultiSelectPicklist") {
+			globals[set.Name] = set // the options go to the file's optionSets, shared by name
+		} else {
+			c.Options = optionDefinitions(set)
 		}
 		if a.DefaultFormValue != nil && *a.DefaultFormValue != -1 && kind == "Picklist" {
 			v := *a.DefaultFormValue
@@ -596,4 +621,18 @@ func columnDefinition(table string, a mdAttribute, set *mdOptionSet, known map[s
 		}
 	}
 	return c, true
+}
+
+// optionDefinitions are a choice's options: value, label, colour, description, and the state a
+// status belongs to or the default status of a state.
+func optionDefinitions(set *mdOptionSet) []emulator.OptionDefinition {
+	var out []emulator.OptionDefinition
+	for _, o := range set.Options {
+		d := emulator.OptionDefinition{Value: o.Value, Label: o.Label.text(), Description: o.Description.text(), State: o.State, DefaultStatus: o.DefaultStatus}
+		if o.Color != nil {
+			d.Color = *o.Color
+		}
+		out = append(out, d)
+	}
+	return out
 }

@@ -66,11 +66,11 @@ func webAPIGet(t *testing.T, env *emulatortest.Env, path string) []byte {
 // file. B describes those tables exactly as A does, in $metadata and in EntityDefinitions.
 func TestMetadataPullRoundTrip(t *testing.T) {
 	t.Parallel()
-	def, err := emulator.LoadSchema("../../emulator/testdata/projects.schema.yaml")
+	sc, err := emulator.LoadScenario("../../emulator/testdata/roundtrip.scenario.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	envA, f, _, stderr := startWithSessionFactory(t, &emulator.Options{Schema: def})
+	envA, f, _, stderr := startWithSessionFactory(t, &emulator.Options{Scenario: sc})
 	out := filepath.Join(t.TempDir(), "pulled.yaml")
 	if err := executeCmd(newCmdMetadataPull(f, nil), "metadata", "--tables", strings.Join(roundTripTables, ","), "--out", out); err != nil {
 		t.Fatalf("pull: %v\n%s", err, stderr)
@@ -84,21 +84,35 @@ func TestMetadataPullRoundTrip(t *testing.T) {
 		t.Fatalf("the pulled file does not load: %v\n%s", err, raw)
 	}
 	envB := emulatortest.New(t, &emulator.Options{Schema: pulled})
+	// B takes rows in the pulled tables with the same rules: the key, the choices.
+	webAPIGet(t, envB, "new_projects?$select=new_name")
 
 	for _, table := range roundTripTables {
 		for _, path := range []string{
 			"EntityDefinitions(LogicalName='" + table + "')",
 			"EntityDefinitions(LogicalName='" + table + "')?$expand=Attributes",
-			"EntityDefinitions(LogicalName='" + table + "')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$expand=OptionSet",
+			"EntityDefinitions(LogicalName='" + table + "')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$expand=OptionSet,GlobalOptionSet",
+			"EntityDefinitions(LogicalName='" + table + "')/Attributes/Microsoft.Dynamics.CRM.MultiSelectPicklistAttributeMetadata?$expand=OptionSet",
+			"EntityDefinitions(LogicalName='" + table + "')/Attributes/Microsoft.Dynamics.CRM.StateAttributeMetadata?$expand=OptionSet",
+			"EntityDefinitions(LogicalName='" + table + "')/Attributes/Microsoft.Dynamics.CRM.StatusAttributeMetadata?$expand=OptionSet",
+			"EntityDefinitions(LogicalName='" + table + "')/Attributes/Microsoft.Dynamics.CRM.BooleanAttributeMetadata?$expand=OptionSet",
 			"EntityDefinitions(LogicalName='" + table + "')/Keys",
 			"EntityDefinitions(LogicalName='" + table + "')/OneToManyRelationships",
 			"EntityDefinitions(LogicalName='" + table + "')/ManyToOneRelationships",
 			"EntityDefinitions(LogicalName='" + table + "')/ManyToManyRelationships",
 		} {
-			a, b := decodeJSON(t, webAPIGet(t, envA, path)), decodeJSON(t, webAPIGet(t, envB, path))
+			a := decodeJSON(t, bytes.ReplaceAll(webAPIGet(t, envA, path), []byte(envA.OrgURL), []byte("{org}")))
+			b := decodeJSON(t, bytes.ReplaceAll(webAPIGet(t, envB, path), []byte(envB.OrgURL), []byte("{org}")))
 			if diff := cmp.Diff(a, b); diff != "" {
 				t.Errorf("GET %s differs between A and B (-A +B):\n%s", path, diff)
 			}
+		}
+	}
+	for _, path := range []string{"GlobalOptionSetDefinitions(Name='new_priority')", "RelationshipDefinitions(SchemaName='new_project_contact')"} {
+		a := decodeJSON(t, bytes.ReplaceAll(webAPIGet(t, envA, path), []byte(envA.OrgURL), []byte("{org}")))
+		b := decodeJSON(t, bytes.ReplaceAll(webAPIGet(t, envB, path), []byte(envB.OrgURL), []byte("{org}")))
+		if diff := cmp.Diff(a, b); diff != "" {
+			t.Errorf("GET %s differs between A and B (-A +B):\n%s", path, diff)
 		}
 	}
 	metaA, metaB := string(webAPIGet(t, envA, "$metadata")), string(webAPIGet(t, envB, "$metadata"))

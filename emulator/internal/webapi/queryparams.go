@@ -51,16 +51,11 @@ func anyRoute(queryRoute) bool { return true }
 
 func propertyRoute(r queryRoute) bool { return r.segments >= 2 }
 
-// metadataSets are the entity sets of table metadata.
-var metadataSets = map[string]bool{
-	"EntityDefinitions": true, "RelationshipDefinitions": true, "GlobalOptionSetDefinitions": true,
-}
-
 // queryRoute is what the allowlist needs to know of a request's path.
 type queryRoute struct {
 	first    string // the first segment without its key: "accounts", "$metadata", "EntityDefinitions"
 	segments int    // the number of path segments
-	metadata bool   // a metadata entity set
+	metadata bool   // a metadata entity set (metadataSets)
 }
 
 // newQueryRoute reads rest, the escaped path after /api/data/<version>/.
@@ -70,7 +65,7 @@ func newQueryRoute(rest string) queryRoute {
 	if i := strings.IndexByte(first, '('); i >= 0 {
 		first = first[:i]
 	}
-	return queryRoute{first: first, segments: len(segs), metadata: metadataSets[first]}
+	return queryRoute{first: first, segments: len(segs), metadata: metadataSets[first] != ""}
 }
 
 // checkQueryParameters refuses a query string parameter the route does not serve. rawQuery is
