@@ -104,6 +104,7 @@ type Emulator struct {
 	server   *http.Server
 	listener net.Listener
 	store    *store.Store
+	api      *webapi.Handler // its Close stops the background jobs before the store closes
 	identity *identity.Service
 	traffic  *traffic.Controller
 	logger   *slog.Logger
@@ -281,6 +282,7 @@ func New(opts *Options) (*Emulator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("emulator: start web API: %w", err)
 	}
+	e.api = api
 	if err := e.newTraffic(&o, plan, caller.Middleware(tokenValidator(e.identity)), api); err != nil {
 		return nil, err
 	}
@@ -444,6 +446,9 @@ func (e *Emulator) shutdown() error {
 		e.seedSnap.Close()
 	}
 	e.stateMu.Unlock()
+	if e.api != nil {
+		e.api.Close()
+	}
 	if e.store != nil {
 		if err := e.store.Close(); err != nil {
 			errs = append(errs, err)

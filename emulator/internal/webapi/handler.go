@@ -66,6 +66,9 @@ type Handler struct {
 
 	csdlOnce sync.Once
 	csdlDoc  []byte
+
+	// jobs are the asynchronous jobs running (BulkDelete).
+	jobs backgroundJobs
 }
 
 // New returns a Handler.
@@ -321,6 +324,11 @@ func (req *request) route(rest string) error {
 		return req.retrieveVersion()
 	case "$batch":
 		return req.batch()
+	case actionBulkDelete:
+		if len(segs) > 1 {
+			return errResourceNotFound(segs[1])
+		}
+		return req.bulkDelete()
 	}
 	set, keyText, hasKey, err := splitKeySegment(segs[0])
 	if err != nil {
