@@ -111,8 +111,10 @@
 // # Schema files
 //
 // Tables beyond the built-in ones (account, contact, systemuser, businessunit, team, role, task,
-// organization) come from schema files, in YAML or JSON, named by a scenario's schema.files or
-// written inline under its schema section (see Scenario). The format is SchemaDefinition; the
+// organization, transactioncurrency, asyncoperation) come from schema files, in YAML or JSON,
+// named by a scenario's schema.files, written inline under its schema section (see Scenario), or
+// added to the default seed with Options.Schema (LoadSchema; d365 emulator --schema, and
+// d365 metadata pull writes one from any environment). The format is SchemaDefinition; the
 // built-in tables are written in it too. Field names are camelCase in both encodings, and an
 // unknown field is an error:
 //

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -424,7 +425,7 @@ func conditionLiteral(col *schema.Column, raw json.RawMessage) (string, error) {
 			return x, nil
 		}
 		// A number or boolean sent as text ("1", "true").
-		if _, err := strconv.ParseFloat(x, 64); err == nil {
+		if jsonNumber.MatchString(x) {
 			return x, nil
 		}
 		if b, err := strconv.ParseBool(x); err == nil && col.Type == schema.TypeBoolean {
@@ -443,6 +444,9 @@ func conditionLiteral(col *schema.Column, raw json.RawMessage) (string, error) {
 	}
 	return "", fmt.Errorf("a %T is not a condition value", v)
 }
+
+// jsonNumber is the shape of a JSON number, the only text taken as a number literal.
+var jsonNumber = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
 
 // bulkDeletePage is how many rows the job reads at a time.
 const bulkDeletePage = 500

@@ -89,6 +89,7 @@ func newWriteFixture(tb testing.TB) *writeFixture {
 		"contacts":              `{"lastname":"Fuzz"}`,
 		"tasks":                 `{"subject":"Fuzz task"}`,
 		"transactioncurrencies": `{"currencyname":"Fuzz","isocurrencycode":"FZZ","currencysymbol":"F","exchangerate":2,"currencyprecision":2}`,
+		"asyncoperations":       `{"name":"Fuzz job"}`,
 	}
 	for _, t := range st.Schema().Tables() {
 		if t.Intersect != nil || t.EntitySetName == "" {

@@ -78,7 +78,7 @@ func TestMetadataListsOperations(t *testing.T) {
 		t.Errorf("functions (-want +got):\n%s", diff)
 	}
 	wantActions := []string{
-		"AddMembersTeam bound to mscrm.team",
+		"AddMembersTeam bound to mscrm.team", "BulkDelete",
 		"CreateMultiple bound to Collection(mscrm.crmbaseentity)", "DeleteMultiple bound to Collection(mscrm.crmbaseentity)",
 		"RemoveMembersTeam bound to mscrm.team",
 		"UpdateMultiple bound to Collection(mscrm.crmbaseentity)", "UpsertMultiple bound to Collection(mscrm.crmbaseentity)",
