@@ -57,7 +57,7 @@ func TestBulkDeleteIsAPollableSystemJob(t *testing.T) {
 }
 
 // pollJob reads asyncoperations(<id>) until the job is Completed (statecode 3), and returns it.
-func pollJob(t *testing.T, emu *emulator.Emulator, token, id string) map[string]any {
+func pollJob(t testing.TB, emu *emulator.Emulator, token, id string) map[string]any {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {

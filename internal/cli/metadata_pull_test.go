@@ -155,6 +155,7 @@ func FuzzPullConversion(f *testing.F) {
 		`{"value":[{"SchemaName":"k","KeyAttributes":["new_name"]}]}`,
 		`{"value":[{"SchemaName":"r","ReferencedEntity":"account","ReferencingEntity":"new_x","ReferencingAttribute":"new_a","CascadeConfiguration":{"Delete":"Cascade"}}]}`)
 	f.Add(`{}`, `{"value":null}`, `[]`, `{"value":[{}]}`, `null`)
+	builtin := emulator.BuiltinSchema()
 	f.Fuzz(func(t *testing.T, entity, attrs, choices, keys, rels string) {
 		get := func(_ context.Context, path string, out any) error {
 			var raw string
@@ -179,7 +180,7 @@ func FuzzPullConversion(f *testing.F) {
 		if err != nil {
 			return
 		}
-		def, _ := toSchemaDefinition([]*pulledTable{p}, emulator.BuiltinSchema())
+		def, _ := toSchemaDefinition([]*pulledTable{p}, builtin)
 		data, err := encodeSchemaFile(def, "f.json", "https://x", []string{"new_x"})
 		if err != nil {
 			t.Fatal(err)
@@ -189,4 +190,39 @@ func FuzzPullConversion(f *testing.F) {
 			t.Fatalf("the file does not read back: %v\n%s", err, data)
 		}
 	})
+}
+
+// TestMetadataPullCmdFlags: --tables is parsed into logical names; a missing, malformed or
+// repeated name is a usage error before anything connects.
+func TestMetadataPullCmdFlags(t *testing.T) {
+	for _, tt := range []struct {
+		args    []string
+		want    []string
+		wantOut string
+		wantErr string
+	}{
+		{args: []string{"--tables", "new_project, new_milestone", "--out", "t.yaml"}, want: []string{"new_project", "new_milestone"}, wantOut: "t.yaml"},
+		{args: []string{"--tables", "account"}, want: []string{"account"}},
+		{args: nil, wantErr: "--tables is required"},
+		{args: []string{"--tables", "new_project,"}, wantErr: `--tables: item 2 "" is not a table logical name`},
+		{args: []string{"--tables", "New_Project"}, wantErr: `--tables: item 1 "New_Project" is not a table logical name`},
+		{args: []string{"--tables", "a,b,a"}, wantErr: "--tables: a is named twice"},
+		{args: []string{"--tables", "a", "extra"}, wantErr: "needs no arguments"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			f, _ := testFactory(outputJSON)
+			var got *metadataPullOptions
+			err := executeCmd(newCmdMetadataPull(f, func(o *metadataPullOptions) error { got = o; return nil }), "metadata", tt.args...)
+			if tt.wantErr != "" {
+				checkRefusal(t, err, tt.wantErr, got != nil)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got.Tables); diff != "" || got.Out != tt.wantOut {
+				t.Errorf("tables (-want +got):\n%s\nout %q, want %q", diff, got.Out, tt.wantOut)
+			}
+		})
+	}
 }
