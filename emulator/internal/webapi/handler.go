@@ -66,6 +66,9 @@ type Handler struct {
 
 	csdlOnce sync.Once
 	csdlDoc  []byte
+	// csdlAnnotated is $metadata?annotations=true.
+	csdlAnnotatedOnce sync.Once
+	csdlAnnotated     []byte
 }
 
 // New returns a Handler.
