@@ -77,7 +77,9 @@ func parseCSDL(t *testing.T, raw []byte) csdlModel {
 		t.Fatalf("$metadata is not CSDL XML: %v", err)
 	}
 	m := csdlModel{types: map[string]*csdlType{}, enums: map[string][]string{}, sets: map[string]csdlSet{}}
-	short := func(s string) string { return strings.TrimPrefix(strings.TrimPrefix(s, "mscrm."), "Microsoft.Dynamics.CRM.") }
+	short := func(s string) string {
+		return strings.TrimPrefix(strings.TrimPrefix(s, "mscrm."), "Microsoft.Dynamics.CRM.")
+	}
 	for _, s := range doc.Schemas {
 		for _, et := range s.EntityTypes {
 			ct := &csdlType{base: short(et.BaseType), abstract: et.Abstract, props: map[string]string{}, navs: map[string]string{}}
