@@ -304,6 +304,9 @@ func (c *compiler) optionSet(where func() string, t *Table, d *ColumnDefinition,
 		}
 		return global
 	}
+	if len(d.Options) == 0 {
+		c.errorf("%s: a %s column needs options (or an optionSetName naming a global choice)", where(), typ)
+	}
 	set := c.options(where, d.Options, typ)
 	set.Name = orDefault(d.OptionSetName, t.LogicalName+"_"+d.LogicalName)
 	return set
@@ -312,9 +315,6 @@ func (c *compiler) optionSet(where func() string, t *Table, d *ColumnDefinition,
 // options compiles the options of a choice column or a global choice.
 func (c *compiler) options(where func() string, defs []OptionDefinition, typ ColumnType) *OptionSet {
 	set := &OptionSet{}
-	if len(defs) == 0 {
-		c.errorf("%s: a %s column needs options", where(), typ)
-	}
 	seen := map[int]bool{}
 	for _, o := range defs {
 		if seen[o.Value] {
