@@ -262,3 +262,7 @@ func TestChangeTrackingInitialLoadThenDelta(t *testing.T) {
 		t.Errorf("re-reading the first delta link gave %d entries, want %d", len(again), len(want))
 	}
 }
+
+func tokenScope(orgURL string) policy.TokenRequestOptions {
+	return policy.TokenRequestOptions{Scopes: []string{orgURL + "/.default"}}
+}
