@@ -151,3 +151,57 @@ func TestChangeTrackingCascadeDeletesAndCount(t *testing.T) {
 		}
 	}
 }
+
+// TestChangeTrackingBatchDeletes checks that deletes in a $batch changeset are logged when it
+// commits, and not at all when it rolls back.
+func TestChangeTrackingBatchDeletes(t *testing.T) {
+	a := newCTAPI(t, nil)
+	x := a.create("accounts", map[string]any{"name": "x"})
+	y := a.create("accounts", map[string]any{"name": "y"})
+	z := a.create("accounts", map[string]any{"name": "z"})
+	link := a.deltaLinkOf("accounts", "?$select=name")
+
+	batch := func(body string) int {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, a.env.OrgURL+"/api/data/v9.2/$batch", strings.NewReader(strings.ReplaceAll(body, "\n", "\r\n")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+a.token)
+		req.Header.Set("Content-Type", "multipart/mixed; boundary=batch_1")
+		resp, err := a.env.Emulator.HTTPClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	part := func(n int, target string) string {
+		return fmt.Sprintf(`--changeset_1
+Content-Type: application/http
+Content-Transfer-Encoding: binary
+Content-ID: %d
+
+DELETE %s HTTP/1.1
+
+`, n, a.env.OrgURL+"/api/data/v9.2/"+target)
+	}
+	changeset := func(targets ...string) string {
+		var b strings.Builder
+		b.WriteString("--batch_1\nContent-Type: multipart/mixed; boundary=changeset_1\n\n")
+		for i, tg := range targets {
+			b.WriteString(part(i+1, tg))
+		}
+		b.WriteString("--changeset_1--\n--batch_1--\n")
+		return b.String()
+	}
+	// The second delete fails (no such row): the changeset rolls back, x is not deleted.
+	batch(changeset("accounts("+x+")", "accounts(00000000-0000-0000-0000-000000000001)"))
+	if status := batch(changeset("accounts("+y+")", "accounts("+z+")")); status != http.StatusOK {
+		t.Fatalf("changeset: status %d", status)
+	}
+	got, _, _ := a.readAll(a.do(http.MethodGet, link, "", ""), "accounts", "", nil)
+	if len(got) != 2 || !got[0].deleted || got[0].id != y || !got[1].deleted || got[1].id != z {
+		t.Errorf("delta after the batches = %+v, want the deletes of y and z only (%s, %s)", got, y, z)
+	}
+}
