@@ -205,3 +205,54 @@ DELETE %s HTTP/1.1
 		t.Errorf("delta after the batches = %+v, want the deletes of y and z only (%s, %s)", got, y, z)
 	}
 }
+
+func TestChangeTrackingEnabledInEntityDefinitions(t *testing.T) {
+	a := newCTAPI(t, nil)
+	for table, want := range map[string]bool{"account": true, "contact": true, "transactioncurrency": false, "task": false} {
+		r := a.do(http.MethodGet, "EntityDefinitions(LogicalName='"+table+"')?$select=ChangeTrackingEnabled", "", "")
+		if got, ok := r.body["ChangeTrackingEnabled"].(bool); r.status != http.StatusOK || !ok || got != want {
+			t.Errorf("%s ChangeTrackingEnabled: %d %s, want %v", table, r.status, r.raw, want)
+		}
+	}
+}
+
+func TestChangeTrackingSwitchInScenarioSchema(t *testing.T) {
+	sc, err := emulator.ParseScenario([]byte(`
+tenants:
+  - {domain: ctschema.onmicrosoft.com}
+apps:
+  - name: ctschema-app
+    secrets: [{value: "ctschema-secret-value-0123456789"}]
+applicationUsers:
+  - {app: ctschema-app, roles: [System Administrator]}
+schema:
+  tables:
+    - logicalName: new_tracked
+      primaryNameColumn: new_name
+      changeTracking: true
+      columns:
+        - {logicalName: new_name, type: String, maxLength: 100}
+    - logicalName: new_untracked
+      primaryNameColumn: new_name
+      columns:
+        - {logicalName: new_name, type: String, maxLength: 100}
+`), "ctschema.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newCTAPI(t, &emulator.Options{Scenario: sc})
+	id := a.create("new_trackeds", map[string]any{"new_name": "one"})
+	first := a.do(http.MethodGet, "new_trackeds?$select=new_name", "odata.track-changes", "")
+	if first.status != http.StatusOK || first.str("@odata.deltaLink") == "" {
+		t.Fatalf("tracked scenario table: %d %s", first.status, first.raw)
+	}
+	a.remove("new_trackeds", id)
+	delta := a.do(http.MethodGet, first.str("@odata.deltaLink"), "", "")
+	if v := delta.value(); len(v) != 1 || v[0]["id"] != id || v[0]["reason"] != "deleted" {
+		t.Errorf("delta of the scenario table = %s, want the delete of %s", delta.raw, id)
+	}
+	r := a.do(http.MethodGet, "new_untrackeds?$select=new_name", "odata.track-changes", "")
+	if code, msg := r.errorCode(); r.status != http.StatusBadRequest || code != "0x80072491" || msg != "Entity new_untracked isn't enabled for change tracking." {
+		t.Errorf("untracked scenario table: %d %s %q", r.status, code, msg)
+	}
+}
