@@ -331,6 +331,9 @@ func TestMetadataMatchesCSDL(t *testing.T) {
 	if got := model.sets["new_projects"].annotations; len(got) != 0 {
 		t.Errorf("$metadata without annotations=true: new_projects annotations %v", got)
 	}
+	if got := annotated.sets["accounts"].annotations; len(got) != 1 || got[0] != term {
+		t.Errorf("$metadata?annotations=true: accounts annotations %v, want %s", got, term)
+	}
 	if got := annotated.sets["tasks"].annotations; len(got) != 0 {
 		t.Errorf("tasks has no change tracking, yet annotations %v", got)
 	}
