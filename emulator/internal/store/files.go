@@ -74,7 +74,8 @@ type FileFailure uint8
 
 // The file failures.
 const (
-	FileTooLarge        FileFailure = iota + 1 // more bytes than the column's MaxSizeInKB
+	FileTooLarge        FileFailure = iota + 1 // more bytes than the File column's MaxSizeInKB
+	FileImageTooLarge                          // more bytes than the Image column's MaxSizeInKB
 	FileRangeInvalid                           // a chunk out of order, of the wrong length, or too big
 	FileBlockUnknown                           // a block list names a block never uploaded
 	FileSessionUnknown                         // a continuation or session token the store does not know

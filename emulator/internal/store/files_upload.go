@@ -75,10 +75,14 @@ func (s *Store) uploadSession(ctx context.Context, q querier, token string) (Fil
 	return u, nil
 }
 
+// TooLarge is the refusal of a file of size bytes, larger than column c
+// allows.
+func TooLarge(c *schema.Column, size int64) error { return tooLarge(c, size) }
+
 // tooLarge is the refusal of a file larger than its column allows.
 func tooLarge(c *schema.Column, size int64) *FileError {
 	if c.Type == schema.TypeImage {
-		return fileErrorf(FileTooLarge, "Error occured when processing image. Reason: File size is too big. MaxSize: %d MB, Uploaded filesize: %d MB.",
+		return fileErrorf(FileImageTooLarge, "Error occured when processing image. Reason: File size is too big. MaxSize: %d MB, Uploaded filesize: %d MB.",
 			c.File.MaxBytes()>>20, size>>20)
 	}
 	return fileErrorf(FileTooLarge, "Attachment file size is too big.")
@@ -146,6 +150,11 @@ func (s *Store) AppendFileRange(ctx context.Context, p *Principal, token string,
 		invalid := func() error {
 			return fileErrorf(FileRangeInvalid, "Chunk range used in this call is either not valid or it is bigger than allowed %d MB. (Expected bytes %d-…/%d, got bytes %d-%d/%d with a body of %d bytes.)",
 				MaxFilePartBytes>>20, u.Received, u.Total, start, end, total, len(data))
+		}
+		if u.Total == total && end < u.Received && end-start+1 == int64(len(data)) {
+			// A chunk sent again after its answer was lost: already stored
+			// [unverified: Dataverse documents no resend rule].
+			return nil
 		}
 		if start != u.Received || end < start || end >= total || end-start+1 != int64(len(data)) || len(data) > MaxFilePartBytes || (u.Total >= 0 && total != u.Total) {
 			if u.Total < 0 {

@@ -99,6 +99,7 @@ func buildCSDL(s *schema.Schema) []byte {
 		b.WriteString("</EntityType>\n")
 	}
 	b.WriteString(unboundCSDL)
+	b.WriteString(fileMessagesCSDL)
 	for _, name := range slices.Sorted(maps.Keys(operations)) {
 		b.WriteString(operations[name].csdl)
 	}
@@ -114,6 +115,7 @@ func buildCSDL(s *schema.Schema) []byte {
 		b.WriteString("</EntitySet>\n")
 	}
 	b.WriteString(importCSDL)
+	b.WriteString(fileMessagesImportCSDL)
 	b.WriteString("</EntityContainer>\n</Schema>\n</edmx:DataServices>\n</edmx:Edmx>\n")
 	return b.Bytes()
 }
