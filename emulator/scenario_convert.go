@@ -125,6 +125,7 @@ func schemaDefinitionFrom(d schema.Definition) SchemaDefinition {
 				TrueLabel: c.TrueLabel, FalseLabel: c.FalseLabel, DefaultValue: c.DefaultValue,
 				Targets: c.Targets, TypeColumn: c.TypeColumn, ValidForCreate: c.ValidForCreate,
 				ValidForUpdate: c.ValidForUpdate, ValidForRead: c.ValidForRead,
+				MaxSizeInKB: c.MaxSizeInKB, CanStoreFullImage: c.CanStoreFullImage,
 			}
 			for _, o := range c.Options {
 				col.Options = append(col.Options, OptionDefinition(o))

@@ -108,6 +108,7 @@ func buildCSDL(s *schema.Schema, annotations bool) []byte {
 	}
 	metadataCSDL(&b)
 	b.WriteString(unboundCSDL)
+	b.WriteString(fileMessagesCSDL)
 	for _, name := range slices.Sorted(maps.Keys(operations)) {
 		b.WriteString(operations[name].csdl)
 	}
@@ -127,6 +128,7 @@ func buildCSDL(s *schema.Schema, annotations bool) []byte {
 	}
 	b.WriteString(metadataEntitySetsCSDL)
 	b.WriteString(importCSDL)
+	b.WriteString(fileMessagesImportCSDL)
 	b.WriteString("</EntityContainer>\n</Schema>\n</edmx:DataServices>\n</edmx:Edmx>\n")
 	return b.Bytes()
 }
