@@ -224,11 +224,11 @@ func TestMetadataConformance(t *testing.T) {
 				}
 			}},
 		{name: "the table's own names", status: 200,
-			path: "EntityDefinitions(LogicalName='new_project')?$select=LogicalName,SchemaName,EntitySetName,LogicalCollectionName,PrimaryIdAttribute,PrimaryNameAttribute,DisplayCollectionName,Description,ChangeTrackingEnabled",
+			path: "EntityDefinitions(LogicalName='new_project')?$select=LogicalName,SchemaName,EntitySetName,LogicalCollectionName,PrimaryIdAttribute,PrimaryNameAttribute,PrimaryImageAttribute,DisplayCollectionName,Description,ChangeTrackingEnabled",
 			check: func(t *testing.T, a metaAnswer) {
 				want := map[string]any{"LogicalName": "new_project", "SchemaName": "new_Project", "EntitySetName": "new_projects",
 					"LogicalCollectionName": "new_projects", "PrimaryIdAttribute": "new_projectid", "PrimaryNameAttribute": "new_name",
-					"ChangeTrackingEnabled": true}
+					"ChangeTrackingEnabled": true, "PrimaryImageAttribute": "new_logo"}
 				for k, v := range want {
 					if a.body[k] != v {
 						t.Errorf("%s = %v, want %v", k, a.body[k], v)
@@ -488,6 +488,10 @@ func TestMetadataAttributeTypes(t *testing.T) {
 		{"new_tags", "MultiSelectPicklistAttributeMetadata", "Virtual", "MultiSelectPicklistType", map[string]any{}},
 		{"statecode", "StateAttributeMetadata", "State", "StateType", map[string]any{}},
 		{"statuscode", "StatusAttributeMetadata", "Status", "StatusType", map[string]any{}},
+		{"new_contract", "FileAttributeMetadata", "Virtual", "FileType", map[string]any{"MaxSizeInKB": json.Number("2048")}},
+		{"new_logo", "ImageAttributeMetadata", "Virtual", "ImageType", map[string]any{"MaxSizeInKB": json.Number("10240"), "CanStoreFullImage": true,
+			"IsPrimaryImage": true, "MaxHeight": json.Number("144"), "MaxWidth": json.Number("144")}},
+		{"new_logo_url", "StringAttributeMetadata", "String", "StringType", map[string]any{"AttributeOf": "new_logo"}},
 		{"new_projectid", "UniqueIdentifierAttributeMetadata", "Uniqueidentifier", "UniqueidentifierType", map[string]any{"IsPrimaryId": true, "IsValidForUpdate": false}},
 	}
 	for _, tt := range tests {

@@ -304,6 +304,8 @@ func TestMetadataMatchesCSDL(t *testing.T) {
 		{"EntityDefinitions(LogicalName='new_project')/Attributes/Microsoft.Dynamics.CRM.StateAttributeMetadata?$expand=OptionSet", "StateAttributeMetadata"},
 		{"EntityDefinitions(LogicalName='new_project')/Attributes/Microsoft.Dynamics.CRM.BooleanAttributeMetadata?$expand=OptionSet", "BooleanAttributeMetadata"},
 		{"EntityDefinitions(LogicalName='new_project')/Attributes/Microsoft.Dynamics.CRM.MultiSelectPicklistAttributeMetadata?$expand=OptionSet", "MultiSelectPicklistAttributeMetadata"},
+		{"EntityDefinitions(LogicalName='new_project')/Attributes/Microsoft.Dynamics.CRM.ImageAttributeMetadata", "ImageAttributeMetadata"},
+		{"EntityDefinitions(LogicalName='new_project')/Attributes/Microsoft.Dynamics.CRM.FileAttributeMetadata", "FileAttributeMetadata"},
 	} {
 		a := m.get(t, c.path)
 		if a.status != 200 {
