@@ -64,9 +64,18 @@ func (a metaAnswer) errorCode() (code, message string) {
 
 func (m *metaEnv) get(t *testing.T, path string) metaAnswer {
 	t.Helper()
+	return m.getWith(t, path, nil)
+}
+
+// getWith sends GET with extra request headers.
+func (m *metaEnv) getWith(t *testing.T, path string, header http.Header) metaAnswer {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, m.env.OrgURL+"/api/data/v9.2/"+path, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	req.Header.Set("Authorization", "Bearer "+m.token)
 	req.Header.Set("OData-MaxVersion", "4.0")

@@ -57,3 +57,10 @@ const metaNoDefaultFormValue = -1
 // kind ("entity", "attribute"…), key property and value. Dataverse's
 // text is [unverified].
 const metaMsgNotFound = "Could not find %s with %s = '%s'."
+
+// csdlAnnotationsByPrefer makes $metadata carry its annotations when the
+// request has Prefer: odata.include-annotations (any value), as well as
+// with the documented annotations=true parameter. DynamicsWebApi's
+// retrieveCsdlMetadata({addAnnotations: true}) asks that way; that
+// Dataverse honours it on $metadata is [unverified].
+const csdlAnnotationsByPrefer = true
