@@ -233,7 +233,7 @@ func TestMetadataConformance(t *testing.T) {
 				}
 			}},
 		{name: "the table's own names", status: 200,
-			path: "EntityDefinitions(LogicalName='new_project')?$select=LogicalName,SchemaName,EntitySetName,LogicalCollectionName,PrimaryIdAttribute,PrimaryNameAttribute,PrimaryImageAttribute,DisplayCollectionName,Description,ChangeTrackingEnabled",
+			path: "EntityDefinitions(LogicalName='new_project')?$select=LogicalName,SchemaName,EntitySetName,LogicalCollectionName,PrimaryIdAttribute,PrimaryNameAttribute,PrimaryImageAttribute,DisplayCollectionName,Description,ChangeTrackingEnabled,HasChanged",
 			check: func(t *testing.T, a metaAnswer) {
 				want := map[string]any{"LogicalName": "new_project", "SchemaName": "new_Project", "EntitySetName": "new_projects",
 					"LogicalCollectionName": "new_projects", "PrimaryIdAttribute": "new_projectid", "PrimaryNameAttribute": "new_name",
@@ -242,6 +242,9 @@ func TestMetadataConformance(t *testing.T) {
 					if a.body[k] != v {
 						t.Errorf("%s = %v, want %v", k, a.body[k], v)
 					}
+				}
+				if v, ok := a.body["HasChanged"]; !ok || v != nil {
+					t.Errorf("HasChanged = %v, want null outside RetrieveMetadataChanges", v)
 				}
 				if userLabel(a.body["DisplayCollectionName"]) != "Projects" || userLabel(a.body["Description"]) != "A piece of work for a customer" {
 					t.Errorf("labels %s", a.raw)
