@@ -94,6 +94,7 @@ Connection settings come from flags, else from the environment:
 		newCmdDemo(f, nil),
 		newCmdExport(f, nil),
 		newCmdMetadata(f),
+		newCmdFile(f, nil),
 	)
 	return root
 }

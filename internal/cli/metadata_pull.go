@@ -67,6 +67,7 @@ type mdEntity struct {
 	PrimaryNameAttribute  *string  `json:"PrimaryNameAttribute"`
 	OwnershipType         string   `json:"OwnershipType"`
 	IsActivity            *bool    `json:"IsActivity"`
+	ChangeTrackingEnabled *bool    `json:"ChangeTrackingEnabled"`
 }
 
 type mdAttribute struct {
@@ -92,6 +93,8 @@ type mdAttribute struct {
 	Targets           []string `json:"Targets"`
 	DefaultFormValue  *int64   `json:"DefaultFormValue"`
 	DefaultValue      any      `json:"DefaultValue"`
+	MaxSizeInKB       *int     `json:"MaxSizeInKB"`
+	CanStoreFullImage *bool    `json:"CanStoreFullImage"`
 }
 
 type mdOption struct {
@@ -186,7 +189,7 @@ func clientMetadataGetter(c *dataverse.Client) metadataGetter {
 
 // entitySelect are the EntityMetadata properties the schema file needs.
 const entitySelect = "LogicalName,SchemaName,EntitySetName,DisplayName,DisplayCollectionName,Description," +
-	"ObjectTypeCode,PrimaryIdAttribute,PrimaryNameAttribute,OwnershipType,IsActivity"
+	"ObjectTypeCode,PrimaryIdAttribute,PrimaryNameAttribute,OwnershipType,IsActivity,ChangeTrackingEnabled"
 
 // choiceCasts are the attribute types whose options are read through a cast, each with what to
 // expand: a local choice may use a global option set instead of its own.
@@ -266,9 +269,17 @@ func pullTable(ctx context.Context, get metadataGetter, logicalName string) (*pu
 // derived type.
 func columnKind(a mdAttribute) string {
 	if a.AttributeType == "Virtual" {
-		if (a.AttributeTypeName != nil && a.AttributeTypeName.Value == "MultiSelectPicklistType") ||
-			strings.HasSuffix(a.ODataType, ".MultiSelectPicklistAttributeMetadata") {
+		typeName := ""
+		if a.AttributeTypeName != nil {
+			typeName = a.AttributeTypeName.Value
+		}
+		switch {
+		case typeName == "MultiSelectPicklistType" || strings.HasSuffix(a.ODataType, ".MultiSelectPicklistAttributeMetadata"):
 			return "MultiSelectPicklist"
+		case typeName == "FileType" || strings.HasSuffix(a.ODataType, ".FileAttributeMetadata"):
+			return "File"
+		case typeName == "ImageType" || strings.HasSuffix(a.ODataType, ".ImageAttributeMetadata"):
+			return "Image"
 		}
 		return ""
 	}
@@ -447,6 +458,7 @@ func tableDefinition(p *pulledTable, builtin *emulator.TableDefinition, known ma
 			t.Ownership = "UserOwned"
 		}
 		t.Activity = e.IsActivity != nil && *e.IsActivity
+		t.ChangeTracking = e.ChangeTrackingEnabled != nil && *e.ChangeTrackingEnabled
 	}
 	for _, a := range p.Attributes {
 		name := a.LogicalName
@@ -605,6 +617,13 @@ func columnDefinition(table string, a mdAttribute, set *mdOptionSet, known map[s
 		if a.DefaultFormValue != nil && *a.DefaultFormValue != -1 && kind == "Picklist" {
 			v := *a.DefaultFormValue
 			c.DefaultValue = &v
+		}
+	case "File", "Image":
+		if a.MaxSizeInKB != nil {
+			c.MaxSizeInKB = *a.MaxSizeInKB
+		}
+		if kind == "Image" && a.CanStoreFullImage != nil && *a.CanStoreFullImage {
+			c.CanStoreFullImage = a.CanStoreFullImage
 		}
 	case "Boolean":
 		if set != nil {

@@ -31,7 +31,8 @@ func fakeMetadata(answers map[string]string) metadataGetter {
 // A table as a real environment describes it, in the shapes of Microsoft's metadata samples:
 // labels with LocalizedLabels and UserLocalizedLabel, a multi-select choice that reports
 // AttributeType Virtual, a choice on a global option set, derived columns (AttributeOf), a
-// polymorphic lookup to a table that is not pulled, a file column, a key still being built.
+// polymorphic lookup to a table that is not pulled, a file column and its name column, a party
+// list, a key still being built.
 func TestPullReadsDocumentedShapes(t *testing.T) {
 	const base = "EntityDefinitions(LogicalName='sample_bankaccount')"
 	label := func(s string) string {
@@ -41,7 +42,7 @@ func TestPullReadsDocumentedShapes(t *testing.T) {
 	answers := map[string]string{
 		base + "?": `{"@odata.context":"x","MetadataId":"4a154e49-112a-ed11-9db1-00224804f8e2","LogicalName":"sample_bankaccount","SchemaName":"sample_BankAccount",
 			"EntitySetName":"sample_bankaccounts","ObjectTypeCode":10561,"PrimaryIdAttribute":"sample_bankaccountid","PrimaryNameAttribute":"sample_name",
-			"OwnershipType":"UserOwned","IsActivity":false,"DisplayName":` + label("Bank Account") + `,"DisplayCollectionName":` + label("Bank Accounts") + `,
+			"OwnershipType":"UserOwned","IsActivity":false,"ChangeTrackingEnabled":true,"DisplayName":` + label("Bank Account") + `,"DisplayCollectionName":` + label("Bank Accounts") + `,
 			"Description":{"LocalizedLabels":[],"UserLocalizedLabel":null}}`,
 		base + "/Attributes": `{"value":[
 			{"@odata.type":"#Microsoft.Dynamics.CRM.UniqueIdentifierAttributeMetadata","LogicalName":"sample_bankaccountid","AttributeType":"Uniqueidentifier","IsPrimaryId":true},
@@ -55,7 +56,9 @@ func TestPullReadsDocumentedShapes(t *testing.T) {
 			{"@odata.type":"#Microsoft.Dynamics.CRM.LookupAttributeMetadata","LogicalName":"sample_customerid","AttributeType":"Customer","Targets":["account","contact"]},
 			{"@odata.type":"#Microsoft.Dynamics.CRM.LookupAttributeMetadata","LogicalName":"sample_partnerid","AttributeType":"Lookup","Targets":["sample_partner"]},
 			{"@odata.type":"#Microsoft.Dynamics.CRM.EntityNameAttributeMetadata","LogicalName":"sample_customeridtype","AttributeType":"EntityName"},
-			{"@odata.type":"#Microsoft.Dynamics.CRM.FileAttributeMetadata","LogicalName":"sample_statement","AttributeType":"Virtual","AttributeTypeName":{"Value":"FileType"}},
+			{"@odata.type":"#Microsoft.Dynamics.CRM.FileAttributeMetadata","LogicalName":"sample_statement","AttributeType":"Virtual","AttributeTypeName":{"Value":"FileType"},"MaxSizeInKB":32768},
+			{"@odata.type":"#Microsoft.Dynamics.CRM.StringAttributeMetadata","LogicalName":"sample_statement_name","AttributeType":"String","AttributeOf":"sample_statement"},
+			{"@odata.type":"#Microsoft.Dynamics.CRM.AttributeMetadata","LogicalName":"sample_parties","AttributeType":"PartyList","AttributeTypeName":{"Value":"PartyListType"}},
 			{"@odata.type":"#Microsoft.Dynamics.CRM.MoneyAttributeMetadata","LogicalName":"sample_balance","AttributeType":"Money","MinValue":-922337203685477.0,"MaxValue":922337203685477.0,"Precision":2,"PrecisionSource":2},
 			{"@odata.type":"#Microsoft.Dynamics.CRM.DateTimeAttributeMetadata","LogicalName":"sample_opened","AttributeType":"DateTime","Format":"DateOnly","DateTimeBehavior":{"Value":"DateOnly"}},
 			{"@odata.type":"#Microsoft.Dynamics.CRM.BooleanAttributeMetadata","LogicalName":"sample_active","AttributeType":"Boolean","DefaultValue":true},
@@ -93,7 +96,7 @@ func TestPullReadsDocumentedShapes(t *testing.T) {
 		Tables: []emulator.TableDefinition{{
 			LogicalName: "sample_bankaccount", SchemaName: "sample_BankAccount", EntitySetName: "sample_bankaccounts",
 			DisplayName: "Bank Account", DisplayCollectionName: "Bank Accounts", ObjectTypeCode: 10561,
-			PrimaryNameColumn: "sample_name", Ownership: "UserOwned",
+			PrimaryNameColumn: "sample_name", Ownership: "UserOwned", ChangeTracking: true,
 			Columns: []emulator.ColumnDefinition{
 				{LogicalName: "sample_name", SchemaName: "sample_Name", DisplayName: "Name", Type: "String", MaxLength: 100, RequiredLevel: "ApplicationRequired"},
 				{LogicalName: "sample_choice", SchemaName: "sample_Choice", Type: "Picklist", Options: []emulator.OptionDefinition{
@@ -101,6 +104,7 @@ func TestPullReadsDocumentedShapes(t *testing.T) {
 				{LogicalName: "sample_region", SchemaName: "sample_Region", Type: "Picklist", OptionSetName: "sample_region", DefaultValue: &region},
 				{LogicalName: "sample_tags", Type: "MultiSelectPicklist", Options: []emulator.OptionDefinition{{Value: 1, Label: "Red"}}},
 				{LogicalName: "sample_customerid", Type: "Customer", Targets: []string{"account", "contact"}},
+				{LogicalName: "sample_statement", Type: "File", MaxSizeInKB: 32768},
 				{LogicalName: "sample_balance", Type: "Money", MinValue: &minMoney, MaxValue: &maxMoney, Precision: &two},
 				{LogicalName: "sample_opened", Type: "DateTime", DateTimeBehavior: "DateOnly", Format: "DateOnly"},
 				{LogicalName: "sample_active", Type: "Boolean", TrueLabel: "Open", FalseLabel: "Closed", DefaultValue: &one},
@@ -120,7 +124,7 @@ func TestPullReadsDocumentedShapes(t *testing.T) {
 	}
 	wantSkipped := []string{
 		"column sample_bankaccount.sample_partnerid: target sample_partner is neither pulled nor built into the emulator; pull it to keep it",
-		"column sample_bankaccount.sample_statement: type FileType has no equivalent in the emulator's schema files",
+		"column sample_bankaccount.sample_parties: type PartyListType has no equivalent in the emulator's schema files",
 		"key sample_bankaccount.sample_pending_key: its index is Pending, not Active",
 		"relationship sample_partner_bankaccount: it joins sample_partner and sample_bankaccount; pull both (or use a built-in table) to keep it",
 	}

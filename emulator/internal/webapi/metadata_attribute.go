@@ -98,7 +98,7 @@ func (b *metaBuilder) attributeMetadata(c *schema.Column) record {
 	}
 	switch kind.metaType {
 	case "StringAttributeMetadata":
-		v["MaxLength"], v["DatabaseLength"] = int64(c.MaxLength), int64(c.MaxLength*2)
+		v["MaxLength"], v["DatabaseLength"] = int64(c.MaxLength), int64(c.MaxLength*metaDatabaseLengthPerCharacter)
 		v["Format"], v["FormatName"] = "Text", record{{"Value", "Text"}}
 		v["ImeMode"], v["SourceTypeMask"] = "Auto", int64(0)
 	case "MemoAttributeMetadata":
@@ -115,7 +115,7 @@ func (b *metaBuilder) attributeMetadata(c *schema.Column) record {
 			v["SourceTypeMask"] = int64(0)
 		}
 		if kind.metaType == "MoneyAttributeMetadata" {
-			v["PrecisionSource"] = int64(2)
+			v["PrecisionSource"] = int64(metaMoneyPrecisionSource)
 		}
 	case "BooleanAttributeMetadata":
 		v["DefaultValue"] = c.Default != nil && *c.Default == 1
@@ -135,13 +135,25 @@ func (b *metaBuilder) attributeMetadata(c *schema.Column) record {
 		if c.Default != nil {
 			v["DefaultFormValue"] = *c.Default
 		} else if kind.metaType == "PicklistAttributeMetadata" || kind.metaType == "MultiSelectPicklistAttributeMetadata" {
-			v["DefaultFormValue"] = int64(-1)
+			v["DefaultFormValue"] = int64(metaNoDefaultFormValue)
 		}
 		if kind.metaType == "PicklistAttributeMetadata" || kind.metaType == "MultiSelectPicklistAttributeMetadata" {
 			v["SourceTypeMask"] = int64(0)
 		}
 	case "EntityNameAttributeMetadata":
 		v["IsEntityReferenceStored"] = true
+	case "FileAttributeMetadata", "ImageAttributeMetadata":
+		if c.File != nil {
+			v["MaxSizeInKB"] = int64(c.File.MaxSizeInKB)
+		}
+		if kind.metaType == "ImageAttributeMetadata" {
+			v["CanStoreFullImage"] = c.File != nil && c.File.CanStoreFullImage
+			v["IsPrimaryImage"] = primaryImage(c.Table) == c
+			v["MaxHeight"], v["MaxWidth"] = int64(imageThumbnailSide), int64(imageThumbnailSide)
+		}
+	}
+	if owner := companionOf(c); owner != nil {
+		v["AttributeOf"] = owner.LogicalName
 	}
 	return fillMeta(kind.metaType, v, c, custom)
 }
@@ -173,4 +185,31 @@ func (b *metaBuilder) metadataAttributes(t *schema.Table) []record {
 		out = append(out, b.attributeMetadata(c))
 	}
 	return out
+}
+
+// imageThumbnailSide is the width and height of an image column's
+// thumbnail (ImageAttributeMetadata.MaxHeight and MaxWidth: 144).
+const imageThumbnailSide = 144
+
+// primaryImage is the table's primary image column: its first Image
+// column (EntityMetadata.PrimaryImageAttribute), or nil.
+func primaryImage(t *schema.Table) *schema.Column {
+	for _, c := range t.Columns {
+		if c.Type == schema.TypeImage {
+			return c
+		}
+	}
+	return nil
+}
+
+// companionOf returns the File or Image column whose companion c is
+// (<file>_name, <image>id, <image>_timestamp, <image>_url), or nil.
+func companionOf(c *schema.Column) *schema.Column {
+	for _, other := range c.Table.Columns {
+		f := other.File
+		if f != nil && (f.NameColumn == c || f.IDColumn == c || f.TimestampColumn == c || f.URLColumn == c) {
+			return other
+		}
+	}
+	return nil
 }
