@@ -12,8 +12,8 @@ import (
 // clear 400 that names it (dverr.QueryParameterNotSupported), never ignored. A client that sent
 // ?sql=… expecting three rows must not get every row back.
 //
-// The allowlist is one table, so a route that starts reading a new parameter adds it here (and a
-// test of that route fails until it does).
+// The allowlist is one table: a route that starts reading a new parameter adds it here, or its
+// requests are refused.
 
 // systemQueryOptions are the OData system query options served on some route. A $-option that a
 // route does not take is that route's concern (for instance $filter on a single row); one outside
