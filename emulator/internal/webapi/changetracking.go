@@ -188,11 +188,12 @@ func (req *request) trackChanges(t *schema.Table, q *odata.Query, base store.Con
 		return err
 	}
 	ew.plan = plan
-	if req.prefer.maxPageSize > 0 {
-		req.w.Header().Add("Preference-Applied", "odata.maxpagesize="+strconv.Itoa(req.prefer.maxPageSize))
-	}
+	// odata.track-changes comes first: a client reading one header value sees it.
 	if req.prefer.trackChanges {
 		req.w.Header().Add("Preference-Applied", "odata.track-changes")
+	}
+	if req.prefer.maxPageSize > 0 {
+		req.w.Header().Add("Preference-Applied", "odata.maxpagesize="+strconv.Itoa(req.prefer.maxPageSize))
 	}
 	req.preferenceApplied()
 	jw := req.startJSON(http.StatusOK)
