@@ -95,6 +95,8 @@ Connection settings come from flags, else from the environment:
 		newCmdImport(f, nil),
 		newCmdDemo(f, nil),
 		newCmdExport(f, nil),
+		newCmdAPI(f, nil),
+		newCmdUpsert(f, nil),
 	)
 	return root
 }

@@ -431,34 +431,41 @@ func deleteRun(opts *deleteOptions) error {
 
 // readData returns the --data JSON object, read from the flag, a file (@FILE) or stdin (-).
 func (o *writeOptions) readData() (json.RawMessage, error) {
-	var (
-		data  []byte
-		where = "--data"
-	)
+	data, where, err := readDataFlag(o.IO.In, o.Data)
+	if err != nil {
+		return nil, err
+	}
+	return checkJSONObject(data, where)
+}
+
+// readDataFlag returns the bytes a --data flag names: the value itself, a file (@FILE) or stdin
+// (-), with where they came from for error messages.
+func readDataFlag(in io.Reader, flag string) (data []byte, where string, err error) {
+	where = "--data"
 	switch {
-	case o.Data == "":
-		return nil, usageError(errors.New("--data is required: give the record as a JSON object, @FILE or - for stdin"))
-	case o.Data == "-":
+	case flag == "":
+		return nil, where, usageError(errors.New("--data is required: give the record as a JSON object, @FILE or - for stdin"))
+	case flag == "-":
 		where = "--data - (stdin)"
-		b, err := io.ReadAll(io.LimitReader(o.IO.In, maxDataBytes+1))
+		b, err := io.ReadAll(io.LimitReader(in, maxDataBytes+1))
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", where, err)
+			return nil, where, fmt.Errorf("read %s: %w", where, err)
 		}
 		data = b
-	case strings.HasPrefix(o.Data, "@"):
-		where = "--data " + o.Data
-		b, err := os.ReadFile(o.Data[1:])
+	case strings.HasPrefix(flag, "@"):
+		where = "--data " + flag
+		b, err := os.ReadFile(flag[1:])
 		if err != nil {
-			return nil, usageError(fmt.Errorf("read %s: %w", where, err))
+			return nil, where, usageError(fmt.Errorf("read %s: %w", where, err))
 		}
 		data = b
 	default:
-		data = []byte(o.Data)
+		data = []byte(flag)
 	}
 	if len(data) > maxDataBytes {
-		return nil, usageError(fmt.Errorf("%s is larger than %d MiB", where, maxDataBytes>>20))
+		return nil, where, usageError(fmt.Errorf("%s is larger than %d MiB", where, maxDataBytes>>20))
 	}
-	return checkJSONObject(data, where)
+	return data, where, nil
 }
 
 // maxDataBytes bounds --data: far above any single record, far below what would hurt.

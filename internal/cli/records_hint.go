@@ -47,7 +47,7 @@ func operationHint(name, kind string) error {
 
 // entitySetNames reads the entity sets of the service document (GET on the service root).
 func entitySetNames(ctx context.Context, c *dataverse.Client) ([]string, error) {
-	resp, err := c.Do(ctx, http.MethodGet, "", nil, nil)
+	resp, err := c.Do(ctx, http.MethodGet, c.BaseURL(), nil, nil)
 	if err != nil {
 		return nil, err
 	}
