@@ -97,6 +97,8 @@ Connection settings come from flags, else from the environment:
 		newCmdExport(f, nil),
 		newCmdAPI(f, nil),
 		newCmdUpsert(f, nil),
+		newCmdFetch(f, nil),
+		newCmdBatch(f, nil),
 	)
 	return root
 }

@@ -68,11 +68,13 @@ func (p printer) print(ctx context.Context, doc []byte) error {
 
 // printValue marshals v and prints it as print does.
 func (p printer) printValue(ctx context.Context, v any) error {
-	doc, err := json.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // "&" in a URL stays "&"
+	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	return p.print(ctx, doc)
+	return p.print(ctx, buf.Bytes())
 }
 
 // printJQ prints the results of --jq. As with gh --jq, a string result is printed raw (no

@@ -230,45 +230,15 @@ func (o *getOptions) list(s *session) error {
 		q.Select, p.Columns = cols, cols
 	}
 	pager := dataverse.NewPager[json.RawMessage](s.client, o.EntitySet, &dataverse.ListOptions{Query: q})
-	streamed := p.JQ == "" && (o.Output == outputJSON || o.Output == outputJSONL || o.Output == outputCSV)
-	var (
-		rw   *dataverse.RowWriter
-		rows []json.RawMessage
-	)
-	if streamed {
-		// Rows pass through as the service sent them, page by page, into a buffered writer:
-		// --all holds one page in memory however many rows there are.
-		format := map[string]dataverse.ExportFormat{outputJSON: dataverse.FormatJSON, outputJSONL: dataverse.FormatJSONLines, outputCSV: dataverse.FormatCSV}[o.Output]
-		var err error
-		rw, err = dataverse.NewRowWriter(o.IO.Out, &dataverse.RowWriterOptions{Format: format, Indent: getIndent, Columns: o.Select, FormattedValues: o.Formatted})
-		if err != nil {
-			return err
-		}
-	}
-	for first := true; pager.More(); first = false {
-		page, err := pager.NextPage(o.Context)
-		if err != nil {
-			return err
-		}
+	return printPages(o.Context, p, pager, o.All, func(page *dataverse.Page[json.RawMessage], first bool) error {
 		if first && !isCollectionContext(page.Context, o.EntitySet) {
 			return operationHint(o.EntitySet, "function")
 		}
-		if streamed {
-			if err := rw.WritePage(page.Items); err != nil {
-				return err
-			}
-		} else {
-			rows = append(rows, page.Items...)
-		}
 		if !o.All {
 			o.noteMoreRows(page.NextLink)
-			break
 		}
-	}
-	if streamed {
-		return rw.Close()
-	}
-	return p.print(o.Context, joinRows(rows))
+		return nil
+	})
 }
 
 // joinRows returns rows as one JSON array.
