@@ -161,4 +161,3 @@ func fetchEntityName(query string) (string, error) {
 		}
 	}
 }
-
