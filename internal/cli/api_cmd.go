@@ -52,7 +52,7 @@ EntityDefinitions(LogicalName='contact'), WhoAmI, an action such as WinOpportuni
 The method is GET, or POST when --data is given; name it first to choose another.
 
 --data takes the body itself, @FILE or - (stdin); it must be JSON unless --header sets another
-Content-Type (a $batch body is multipart/mixed). Spaces in the path are sent as %20; anything else
+Content-Type (a $batch body is multipart/mixed; its line ends are sent as CRLF, as $batch requires). Spaces in the path are sent as %20; anything else
 must already be URL-encoded.
 
 A JSON response is printed in the -o format and through --jq; any other body (the CSDL of
@@ -133,6 +133,9 @@ func apiRun(opts *apiOptions) error {
 			if !json.Valid(data) {
 				return usageError(fmt.Errorf("%s is not valid JSON (set --header 'Content-Type: …' to send another format)", where))
 			}
+		}
+		if strings.HasPrefix(strings.ToLower(contentType), "multipart/") {
+			data = toCRLF(data)
 		}
 		body = bytes.NewReader(data)
 	}
@@ -224,6 +227,13 @@ func (o *apiOptions) paginate(s *session, first []byte, do *dataverse.DoOptions)
 		}
 	}
 	return merged.MarshalJSON()
+}
+
+// toCRLF ends every line of a multipart body with CRLF, as the $batch format requires: a file
+// written by an editor on Linux or macOS has bare LF line ends, which Dataverse refuses.
+func toCRLF(data []byte) []byte {
+	data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
+	return bytes.ReplaceAll(data, []byte("\n"), []byte("\r\n"))
 }
 
 // isJSONMediaType reports whether a Content-Type is JSON (application/json, with parameters).

@@ -125,17 +125,20 @@ func (o *fetchOptions) read() (string, string, error) {
 }
 
 // fetchEntityName returns the name attribute of a FetchXML query's <entity> element, checking
-// on the way that the document is well-formed XML rooted at <fetch>.
+// on the way that the whole document is well-formed XML rooted at <fetch>.
 func fetchEntityName(query string) (string, error) {
 	dec := xml.NewDecoder(strings.NewReader(query))
-	root := ""
+	root, entity := "", ""
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {
-			if root == "" {
+			switch {
+			case root == "":
 				return "", errors.New("no <fetch> element: a FetchXML query looks like <fetch><entity name=\"contact\">…</entity></fetch>")
+			case entity == "":
+				return "", errors.New("no <entity name=\"…\"> inside <fetch>")
 			}
-			return "", errors.New("no <entity name=\"…\"> inside <fetch>")
+			return entity, nil
 		}
 		if err != nil {
 			return "", fmt.Errorf("not well-formed XML: %v", err)
@@ -144,20 +147,21 @@ func fetchEntityName(query string) (string, error) {
 		if !ok {
 			continue
 		}
-		if root == "" {
+		switch {
+		case root == "":
 			root = se.Name.Local
 			if root != "fetch" {
 				return "", fmt.Errorf("the root element is <%s>, not <fetch>", root)
 			}
-			continue
-		}
-		if se.Name.Local == "entity" {
+		case se.Name.Local == "entity" && entity == "":
 			for _, a := range se.Attr {
-				if a.Name.Local == "name" && a.Value != "" {
-					return a.Value, nil
+				if a.Name.Local == "name" {
+					entity = a.Value
 				}
 			}
-			return "", errors.New("<entity> has no name attribute")
+			if entity == "" {
+				return "", errors.New("<entity> has no name attribute")
+			}
 		}
 	}
 }

@@ -96,6 +96,8 @@ func (p printer) printJQ(results []any) error {
 				rows = append(rows, b)
 			}
 		}
+		// The filter made new rows: their columns are their own, not --select's.
+		p.Columns, p.Formatted = nil, false
 		return p.printRows(rows)
 	}
 	return p.writeBuffered(func(w io.Writer) error {
