@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -67,8 +68,8 @@ func yamlNode(dec *json.Decoder) (*yaml.Node, error) {
 	case string:
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: t}, nil
 	case json.Number:
-		tag := "!!int"
-		if _, err := t.Int64(); err != nil {
+		tag := "!!int" // an integer of any size: YAML integers have no limit
+		if strings.ContainsAny(t.String(), ".eE") {
 			tag = "!!float"
 		}
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: t.String()}, nil
