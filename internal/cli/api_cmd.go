@@ -79,7 +79,7 @@ on stderr. A status outside 2xx prints Dataverse's error and exits with 4.`,
 	cmd.Flags().StringArrayVarP(&headers, "header", "H", nil, `a request header "Name: value"; repeatable`)
 	cmd.Flags().BoolVar(&opts.Paginate, "paginate", false, "follow @odata.nextLink and merge every page's value (GET)")
 	cmd.Flags().BoolVarP(&opts.Include, "include", "i", false, "print the status line and response headers on stderr")
-	return cmd
+	return withJQ(cmd)
 }
 
 // parse reads the arguments and --header flags into o, refusing what cannot be sent.

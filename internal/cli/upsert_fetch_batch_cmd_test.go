@@ -29,7 +29,7 @@ func TestUpsertCmdFlags(t *testing.T) {
 		{[]string{"accounts", "accountnumber='A1'", "-", "--update-only"},
 			parsed{EntitySet: "accounts", Data: "-", Key: dataverse.AlternateKey{"accountnumber": "A1"}, Mode: dataverse.UpsertUpdateOnly}, ""},
 		{[]string{"accounts", "x='1'", "{}", "--create-only", "--update-only"}, parsed{}, "--create-only and --update-only exclude each other"},
-		{[]string{"accounts", "A1", "{}"}, parsed{}, `"A1" is neither a record id (a GUID) nor an alternate key`},
+		{[]string{"accounts", "A1", "{}"}, parsed{}, `"A1" is not a record id (a GUID) or an alternate key`},
 		{[]string{"accounts", "a=b", "{}"}, parsed{}, "quote a string value, 'b'"},
 		{[]string{"accounts", "a='1'"}, parsed{}, "d365 upsert needs an entity set, an id or alternate key, and the record as JSON (got 2 argument(s))"},
 	}
