@@ -196,14 +196,12 @@ func docRows(doc []byte) []json.RawMessage {
 			return rows
 		}
 	case '{':
-		var coll struct {
-			Value *[]json.RawMessage `json:"value"`
-		}
-		if json.Unmarshal(t, &coll) == nil && coll.Value != nil {
-			var obj map[string]json.RawMessage
-			_ = json.Unmarshal(t, &obj)
-			if _, isContext := obj["@odata.context"]; isContext || len(obj) == 1 {
-				return *coll.Value
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(t, &obj) == nil {
+			_, isContext := obj["@odata.context"]
+			var rows []json.RawMessage
+			if value, ok := obj["value"]; ok && (isContext || len(obj) == 1) && json.Unmarshal(value, &rows) == nil {
+				return rows
 			}
 		}
 	}
