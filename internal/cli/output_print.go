@@ -24,15 +24,6 @@ type printer struct {
 	Formatted bool
 }
 
-// newPrinter returns the printer of a command built from f.
-func newPrinter(f *Factory) printer {
-	p := printer{IO: f.IOStreams, Format: f.OutputFormat()}
-	if f.JQ != nil {
-		p.JQ = f.JQ()
-	}
-	return p
-}
-
 // print writes the JSON document doc (an object, an array, or a collection with "value"). Table,
 // CSV and JSON Lines print its rows: the elements of an array, the "value" of a collection, or
 // the object itself.
