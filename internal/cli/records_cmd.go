@@ -74,7 +74,7 @@ values, CSV adds a "<column>@formatted" column after each column.`,
 		Args: rangeArgs(1, 2, "an entity set and an optional id or alternate key"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Context, opts.Output, opts.EntitySet = cmd.Context(), f.OutputFormat(), args[0]
-			opts.JQ = f.JQ()
+			opts.JQ = f.jqExpr()
 			for _, e := range expand {
 				parsed, err := parseExpand(e)
 				if err != nil {
