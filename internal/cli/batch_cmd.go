@@ -39,13 +39,15 @@ at most 1,000 operations (a change set is never split). Each operation is an obj
   {"method": "POST", "url": "contacts", "body": {"firstname": "Ada"},
    "headers": {"Prefer": "return=representation"}, "changeset": "cs1", "contentId": "ada"}
 
-method is GET, POST, PATCH, PUT or DELETE; url is relative to the service root; body is any JSON;
-headers are the operation's own; spaces in url are sent as %20. Operations with the same "changeset" name run in one change set
-(one transaction: all or none) and must be consecutive; GETs cannot be part of one. Inside a change
-set, "contentId" names an operation so that a later one of the same change set can refer to what
-it created as "$name" at the start of its url or as a string value of its body (an @odata.bind).
+method is GET, POST, PATCH, PUT or DELETE; url is relative to the service root (spaces are sent
+as %20); body is any JSON; headers are the operation's own. Operations with the same "changeset"
+name run in one change set (one transaction: all or none) and must be consecutive; GETs cannot be
+part of one. Inside a change set, "contentId" names an operation so that a later one of the same
+change set can refer to what it created as "$name" at the start of its url or as a string value
+of its body (an @odata.bind).
 
-Prints one result per operation, in order: its index, method, url, status and body, or its error;
+Prints one result per operation, in order: its index, method, url, status, the written record's
+URL (entityId) and body, or its error;
 an operation the service did not run (after a failure, without --continue-on-error) has status 0.
 Exit code 4 when any operation failed.`,
 		Example: `  d365 batch ops.json -o table
@@ -72,12 +74,14 @@ type batchOperation struct {
 
 // batchOperationResult is the result printed for one operation.
 type batchOperationResult struct {
-	Index  int             `json:"index"`
-	Method string          `json:"method"`
-	URL    string          `json:"url"`
-	Status int             `json:"status"`
-	Body   json.RawMessage `json:"body,omitempty"`
-	Error  *batchError     `json:"error,omitempty"`
+	Index  int    `json:"index"`
+	Method string `json:"method"`
+	URL    string `json:"url"`
+	Status int    `json:"status"`
+	// EntityID is the URL of the record a create, update or upsert wrote (OData-EntityId).
+	EntityID string          `json:"entityId,omitempty"`
+	Body     json.RawMessage `json:"body,omitempty"`
+	Error    *batchError     `json:"error,omitempty"`
 }
 
 // batchError is the error of a failed or skipped operation.
@@ -126,10 +130,9 @@ func batchRun(opts *batchOptions) error {
 			out.Error = &batchError{Code: r.Err.Code, Message: r.Err.Message}
 			continue
 		}
+		out.EntityID = r.Header.Get("OData-EntityId")
 		if body := r.Body; len(body) > 0 && json.Valid(body) {
 			out.Body = body
-		} else if id := r.ID(); id.String() != "00000000-0000-0000-0000-000000000000" {
-			out.Body = jsonString(r.Header.Get("OData-EntityId"))
 		}
 	}
 	if perr := (printer{IO: opts.IO, Format: opts.Output, JQ: opts.JQ}).printValue(opts.Context, results); perr != nil {
