@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -137,6 +138,38 @@ func TestTableWidthFromEnvironment(t *testing.T) {
 	for v, want := range map[string]int{"80": 80, " 132 ": 132, "": 0, "x": 0, "-5": 0} {
 		if got := tableWidth(&IOStreams{Out: &bytes.Buffer{}, LookupEnv: env(v)}); got != want {
 			t.Errorf("COLUMNS=%q: width %d, want %d", v, got, want)
+		}
+	}
+}
+
+// TestPreferredTableColumns: without columns, a table shows the preferred ones the rows hold, in
+// the preferred order, and every column when the rows hold none of them.
+func TestPreferredTableColumns(t *testing.T) {
+	t.Parallel()
+	doc := `[{"@odata.etag":"x","emailaddress1":"a@b.c","contactid":"01a24e83-b6f8-7195-89e6-76b8c1bebe6d","fullname":"Ada"}]`
+	for _, tt := range []struct {
+		prefer []string
+		want   string
+	}{
+		{namingRuleColumns("contacts"), "FULLNAME  CONTACTID\nAda       01a24e83-b6f8-7195-89e6-76b8c1bebe6d\n"},
+		{[]string{"nothing"}, "EMAILADDRESS1  CONTACTID                             FULLNAME\na@b.c          01a24e83-b6f8-7195-89e6-76b8c1bebe6d  Ada\n"},
+	} {
+		var out bytes.Buffer
+		p := printer{IO: &IOStreams{Out: &out}, Format: outputTable, Prefer: tt.prefer}
+		if err := p.print(context.Background(), []byte(doc)); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tt.want, out.String()); diff != "" {
+			t.Errorf("prefer %v (-want +got):\n%s", tt.prefer, diff)
+		}
+	}
+}
+
+func TestNamingRuleColumns(t *testing.T) {
+	t.Parallel()
+	for set, id := range map[string]string{"contacts": "contactid", "opportunities": "opportunityid", "addresses": "addressid", "new_widgets": "new_widgetid"} {
+		if cols := namingRuleColumns(set); !slices.Contains(cols, id) {
+			t.Errorf("namingRuleColumns(%q) = %v, want %s among them", set, cols, id)
 		}
 	}
 }

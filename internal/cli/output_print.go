@@ -22,6 +22,9 @@ type printer struct {
 	Columns []string
 	// Formatted adds "<column>@formatted" CSV columns (formatted values, as d365 export writes).
 	Formatted bool
+	// Prefer are the table columns to show when Columns is empty: those of them the rows hold,
+	// in this order; every column when the rows hold none of them.
+	Prefer []string
 }
 
 // print writes the JSON document doc (an object, an array, or a collection with "value"). Table,
@@ -150,7 +153,28 @@ func (p printer) printRows(rows []json.RawMessage) error {
 		}
 		records = append(records, rec)
 	}
-	return writeTableWidth(p.IO.Out, records, p.Columns, tableWidth(p.IO))
+	columns := p.Columns
+	if len(columns) == 0 && len(p.Prefer) > 0 {
+		columns = presentColumns(records, p.Prefer)
+	}
+	return writeTableWidth(p.IO.Out, records, columns, tableWidth(p.IO))
+}
+
+// presentColumns returns the names of want that some record holds, in want's order.
+func presentColumns(records []orderedObject, want []string) []string {
+	held := map[string]bool{}
+	for _, rec := range records {
+		for _, f := range rec {
+			held[f.Key] = true
+		}
+	}
+	var out []string
+	for _, w := range want {
+		if held[w] {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // writeBuffered runs write on a buffered stdout and flushes it.

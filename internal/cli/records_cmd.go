@@ -176,20 +176,36 @@ func (o *getOptions) printer() printer {
 }
 
 // defaultColumns returns the columns -o table shows when --select is not given: the table's
-// primary name and id, from its metadata. Nil when the metadata cannot be read (every column is
-// then shown).
-func (o *getOptions) defaultColumns(s *session) []string {
+// primary name and id, from its metadata. When the metadata cannot be read it returns nil and
+// sets p.Prefer to the columns the naming rules point at (see namingRuleColumns): all of them are
+// read, and those the rows hold are shown.
+func (o *getOptions) defaultColumns(s *session, p *printer) []string {
 	if o.Output != outputTable || len(o.Select) > 0 || o.JQ != "" {
 		return nil
 	}
 	md, err := s.client.TableMetadata(o.Context, o.EntitySet)
 	if err != nil || md.PrimaryIDAttribute == "" {
+		p.Prefer = o.withExpanded(namingRuleColumns(o.EntitySet))
 		return nil
 	}
 	if md.PrimaryNameAttribute == "" {
 		return []string{md.PrimaryIDAttribute}
 	}
 	return []string{md.PrimaryNameAttribute, md.PrimaryIDAttribute}
+}
+
+// namingRuleColumns guesses a table's primary name and id columns from its entity set name when
+// its metadata cannot be read: the common primary name columns, then "<logical name>id", the
+// logical name being the set's singular (contacts -> contactid, opportunities -> opportunityid,
+// addresses -> addressid).
+func namingRuleColumns(entitySet string) []string {
+	cols := []string{"name", "fullname", "subject", "title"}
+	for _, rule := range []struct{ plural, singular string }{{"ies", "y"}, {"es", ""}, {"s", ""}} {
+		if stem, ok := strings.CutSuffix(strings.ToLower(entitySet), rule.plural); ok && stem != "" {
+			cols = append(cols, stem+rule.singular+"id")
+		}
+	}
+	return cols
 }
 
 // withExpanded returns the table columns cols followed by the --expand navigation properties,
@@ -205,7 +221,7 @@ func (o *getOptions) withExpanded(cols []string) []string {
 func (o *getOptions) retrieve(s *session) error {
 	p := o.printer()
 	sel := o.Select
-	if cols := o.defaultColumns(s); cols != nil {
+	if cols := o.defaultColumns(s, &p); cols != nil {
 		sel, p.Columns = cols, o.withExpanded(cols)
 	}
 	var rec json.RawMessage
@@ -237,7 +253,7 @@ func (o *getOptions) list(s *session) error {
 		Select: o.Select, Filter: o.Filter, OrderBy: o.OrderBy, Top: o.Top, Expand: o.Expand,
 		Annotations: o.annotations(), MaxPageSize: o.PageSize,
 	}
-	if cols := o.defaultColumns(s); cols != nil {
+	if cols := o.defaultColumns(s, &p); cols != nil {
 		q.Select, p.Columns = cols, o.withExpanded(cols)
 	}
 	pager := dataverse.NewPager[json.RawMessage](s.client, o.EntitySet, &dataverse.ListOptions{Query: q})
