@@ -49,17 +49,21 @@ func writeTableWidth(w io.Writer, records []orderedObject, columns []string, wid
 		header[i] = strings.ToUpper(c)
 	}
 	rows = append(rows, header)
+	formatted := make([]string, len(columns))
+	for i, col := range columns {
+		formatted[i] = col + formattedValueSuffix
+	}
 	for _, rec := range records {
 		cells := make([]string, len(columns))
 		for i, col := range columns {
-			cells[i] = cell(rec, col)
+			cells[i] = cellOf(rec, col, formatted[i])
 		}
 		rows = append(rows, cells)
 	}
 	widths := make([]int, len(columns))
 	for _, r := range rows {
 		for i, c := range r {
-			widths[i] = max(widths[i], uniseg.StringWidth(c))
+			widths[i] = max(widths[i], cellWidth(c))
 		}
 	}
 	if width > 0 {
@@ -71,12 +75,23 @@ func writeTableWidth(w io.Writer, records []orderedObject, columns []string, wid
 			c = truncateCell(c, widths[i])
 			bw.WriteString(c)
 			if i < len(r)-1 {
-				bw.WriteString(strings.Repeat(" ", widths[i]-uniseg.StringWidth(c)+tableGap))
+				bw.WriteString(strings.Repeat(" ", widths[i]-cellWidth(c)+tableGap))
 			}
 		}
 		bw.WriteByte('\n')
 	}
 	return bw.Flush()
+}
+
+// cellWidth is the number of terminal cells s takes: its length for printable ASCII (the common
+// case, without uniseg's grapheme segmentation), else uniseg's measure.
+func cellWidth(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return uniseg.StringWidth(s)
+		}
+	}
+	return len(s)
 }
 
 // inferTableColumns returns every non-annotation member of records, in the order first seen.
@@ -140,7 +155,7 @@ func guidColumns(rows [][]string, n int) []bool {
 
 // truncateCell cuts s to at most width terminal cells, ending it with "…" when cut.
 func truncateCell(s string, width int) string {
-	if uniseg.StringWidth(s) <= width {
+	if cellWidth(s) <= width {
 		return s
 	}
 	var b strings.Builder
