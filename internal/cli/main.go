@@ -93,7 +93,12 @@ Connection settings come from flags, else from the environment:
 		newCmdImport(f, nil),
 		newCmdDemo(f, nil),
 		newCmdExport(f, nil),
+		newCmdTables(f, nil),
+		newCmdColumns(f, nil),
+		newCmdKeys(f, nil),
+		newCmdRelationships(f, nil),
 	)
+	registerCompletions(root, f, func(o string) bool { return (&globalOptions{output: o}).checkOutput() == nil })
 	return root
 }
 
