@@ -125,7 +125,6 @@ func columnRow(c *dataverse.ColumnMetadata, options []dataverse.ChoiceOption, fo
 		"dateTimeBehavior", c.DateTimeBehavior)
 }
 
-
 // noteUnavailableChoices says on stderr which column types are listed without their values, and
 // why (the service's message, once when every type got the same).
 func noteUnavailableChoices(io *IOStreams, unavailable []string) {
