@@ -16,14 +16,16 @@ import (
 func Compile(def *Definition) (*Schema, error) {
 	c := &compiler{
 		s: &Schema{
-			byLogical:  map[string]*Table{},
-			bySet:      map[string]*Table{},
-			byCode:     map[int]*Table{},
-			byRelName:  map[string]*Relationship{},
-			intersects: map[string]*Table{},
+			byLogical:   map[string]*Table{},
+			bySet:       map[string]*Table{},
+			byCode:      map[int]*Table{},
+			byRelName:   map[string]*Relationship{},
+			intersects:  map[string]*Table{},
+			byOptionSet: map[string]*OptionSet{},
 		},
 		defs: map[*Table]*TableDefinition{},
 	}
+	c.globalOptionSets(def.OptionSets)
 	for i := range def.Tables {
 		c.table(&def.Tables[i])
 	}
@@ -96,6 +98,7 @@ func (c *compiler) table(d *TableDefinition) {
 		ObjectTypeCode:        d.ObjectTypeCode,
 		Ownership:             own,
 		IsActivity:            d.Activity,
+		ChangeTracking:        d.ChangeTracking,
 		columns:               map[string]*Column{},
 		properties:            map[string]*Column{},
 		navigations:           map[string]*NavigationProperty{},

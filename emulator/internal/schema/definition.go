@@ -36,6 +36,8 @@ import (
 type Definition struct {
 	Tables        []TableDefinition        `json:"tables,omitempty" yaml:"tables,omitempty"`
 	Relationships []RelationshipDefinition `json:"relationships,omitempty" yaml:"relationships,omitempty"`
+	// OptionSets are global choices (see [OptionSetDefinition]).
+	OptionSets []OptionSetDefinition `json:"optionSets,omitempty" yaml:"optionSets,omitempty"`
 }
 
 // TableDefinition describes one table.
@@ -54,6 +56,8 @@ type TableDefinition struct {
 	Ownership string `json:"ownership,omitempty" yaml:"ownership,omitempty"`
 	// Activity marks an activity table (see [Table.IsActivity]).
 	Activity bool `json:"activity,omitempty" yaml:"activity,omitempty"`
+	// ChangeTracking enables change tracking on the table.
+	ChangeTracking bool `json:"changeTracking,omitempty" yaml:"changeTracking,omitempty"`
 	// PrivilegeName overrides the <Name> of prv<Verb><Name>; default the
 	// schema name.
 	PrivilegeName string `json:"privilegeName,omitempty" yaml:"privilegeName,omitempty"`
@@ -124,6 +128,10 @@ type OptionDefinition struct {
 	State *int `json:"state,omitempty" yaml:"state,omitempty"`
 	// DefaultStatus is, for a State option, its default statuscode.
 	DefaultStatus *int `json:"defaultStatus,omitempty" yaml:"defaultStatus,omitempty"`
+	// Color is the option's colour ("#0000ff"); Description its
+	// description label.
+	Color       string `json:"color,omitempty" yaml:"color,omitempty"`
+	Description string `json:"description,omitempty" yaml:"description,omitempty"`
 }
 
 // FormulaDefinition describes a computed column (see [Formula]).
@@ -242,5 +250,6 @@ func (d *Definition) merge(other *Definition) error {
 		d.Tables[i].Keys = append(d.Tables[i].Keys, t.Keys...)
 	}
 	d.Relationships = append(d.Relationships, other.Relationships...)
+	d.OptionSets = append(d.OptionSets, other.OptionSets...)
 	return nil
 }

@@ -29,6 +29,9 @@ type Table struct {
 	Keys []*AlternateKey
 	// Navigations are the navigation properties, single-valued first.
 	Navigations []*NavigationProperty
+	// ChangeTracking says whether change tracking is enabled on the
+	// table (EntityMetadata.ChangeTrackingEnabled).
+	ChangeTracking bool
 	// Intersect, for the intersect table of an N:N relationship, is that
 	// relationship; nil for ordinary tables. An intersect table has no
 	// entity set, no privileges of its own and four columns: its primary

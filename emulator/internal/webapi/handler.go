@@ -324,8 +324,8 @@ func (req *request) route(rest string) error {
 		return err
 	}
 	switch set {
-	case "EntityDefinitions":
-		return req.entityDefinitions(segs)
+	case "EntityDefinitions", "RelationshipDefinitions", "GlobalOptionSetDefinitions":
+		return req.metadataResource(segs)
 	case "RetrieveTotalRecordCount":
 		if len(segs) > 1 {
 			return errResourceNotFound(segs[1])
