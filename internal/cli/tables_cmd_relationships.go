@@ -25,7 +25,7 @@ lookups; the navigation property is what "<navigation>@odata.bind" binds) and ma
 }
 
 // relationshipsTableColumns are the columns of "d365 relationships -o table".
-var relationshipsTableColumns = []string{"kind", "schemaName", "relatedTable", "lookup", "navigationProperty"}
+var relationshipsTableColumns = []string{"kind", "schemaName", "relatedTable", "lookup", "intersectTable", "navigationProperty"}
 
 // Relationship kinds as "d365 relationships" names them.
 const (

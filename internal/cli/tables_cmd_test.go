@@ -94,10 +94,10 @@ func TestRelationshipRows(t *testing.T) {
 	if err := writeRows(&b, outputTable, relationshipRows(rels), relationshipsTableColumns); err != nil {
 		t.Fatal(err)
 	}
-	want := `KIND          SCHEMANAME                 RELATEDTABLE  LOOKUP                  NAVIGATIONPROPERTY
-one-to-many   contact_tasks              task          task.regardingobjectid  Contact_Tasks
-many-to-one   contact_customer_accounts  account       parentcustomerid        parentcustomerid_account
-many-to-many  listcontact_association    list                                  contactlists
+	want := `KIND          SCHEMANAME                 RELATEDTABLE  LOOKUP                  INTERSECTTABLE  NAVIGATIONPROPERTY
+one-to-many   contact_tasks              task          task.regardingobjectid                  Contact_Tasks
+many-to-one   contact_customer_accounts  account       parentcustomerid                        parentcustomerid_account
+many-to-many  listcontact_association    list                                  listmember      contactlists
 `
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("table (-want +got):\n%s", diff)
