@@ -97,9 +97,9 @@ func TestE2ETableChoices(t *testing.T) {
 	}
 	for column, want := range map[string][]string{
 		"preferredcontactmethodcode": {"1 Any", "2 Email", "3 Phone", "4 Fax", "5 Mail"}, // Picklist
-		"statecode":                  {"0 Active", "1 Inactive"},                          // State
-		"statuscode":                 {"1 Active", "2 Inactive"},                          // Status
-		"donotemail":                 {"0 Allow", "1 Do Not Allow"},                       // Boolean: false, then true
+		"statecode":                  {"0 Active", "1 Inactive"},                         // State
+		"statuscode":                 {"1 Active", "2 Inactive"},                         // Status
+		"donotemail":                 {"0 Allow", "1 Do Not Allow"},                      // Boolean: false, then true
 	} {
 		if got := labels(ch.Options[column]); !slices.Equal(got, want) {
 			t.Errorf("%s options = %q, want %q", column, got, want)
