@@ -15,10 +15,6 @@ import (
 // waiting longer than this feels hung, and no completion is better than a hang.
 const completionTimeout = 10 * time.Second
 
-// outputFormatCandidates are the -o values completion may offer, in the order offered; each is
-// offered only if the -o check accepts it, so a format appears exactly when d365 supports it.
-var outputFormatCandidates = []string{"json", "jsonl", "csv", "yaml", "table"}
-
 // authMethods are the --auth-method values (auth.Method).
 var authMethods = []string{
 	string(auth.MethodAuto), string(auth.MethodSecret), string(auth.MethodCertificate),
@@ -37,16 +33,9 @@ type completer struct {
 // ("<entityset>" or "<table>" first in Use) and --table flags complete entity set names, --select
 // and --orderby complete the table's columns, and -o, --auth-method and --action complete their
 // values. It walks the finished tree, so commands added later get the same completion.
-// validOutput says whether -o accepts a format.
-func registerCompletions(root *cobra.Command, f *Factory, validOutput func(string) bool) {
+func registerCompletions(root *cobra.Command, f *Factory) {
 	c := &completer{f: f, cacheDir: completionCacheDir, now: time.Now}
-	var formats []string
-	for _, o := range outputFormatCandidates {
-		if validOutput(o) {
-			formats = append(formats, o)
-		}
-	}
-	registerFlagCompletion(root, "output", fixedCompletion(formats))
+	registerFlagCompletion(root, "output", fixedCompletion(outputFormats))
 	registerFlagCompletion(root, flagMethod, fixedCompletion(authMethods))
 	var walk func(*cobra.Command)
 	walk = func(cmd *cobra.Command) {

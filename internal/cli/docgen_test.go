@@ -40,7 +40,7 @@ func TestCLIReferenceCoversEveryCommand(t *testing.T) {
 	for _, want := range []string{
 		"\n## d365 columns\n", "d365 columns <table> [flags]", "--all   include the columns",
 		"\n## d365 emulator fault add\n", "--action string",
-		"\n## d365 get\n", "d365 get <entityset> [id] [flags]",
+		"\n## d365 tables\n", "d365 tables [flags]",
 		"| [d365 tables](#d365-tables) |",
 		"\n## d365 completion bash\n",
 	} {

@@ -48,6 +48,7 @@ type globalOptions struct {
 	streams *IOStreams
 	conn    connectionFlags
 	output  string
+	jq      string
 	session *session // set once a command connects, to explain its errors
 }
 
@@ -78,7 +79,8 @@ Connection settings come from flags, else from the environment:
 	// Checked before any command runs, so that no command acts (creates a record, say) and only
 	// then finds it cannot print the result.
 	root.PersistentPreRunE = func(*cobra.Command, []string) error { return g.checkOutput() }
-	root.PersistentFlags().StringVarP(&g.output, "output", "o", "json", "output format: json or table")
+	root.PersistentFlags().StringVarP(&g.output, "output", "o", "json", "output format: json, jsonl, csv, yaml or table")
+	root.PersistentFlags().StringVar(&g.jq, "jq", "", "filter the JSON result with a jq expression (gojq) before printing it")
 	g.conn.register(root.PersistentFlags())
 
 	f := newFactory(g)
@@ -93,12 +95,16 @@ Connection settings come from flags, else from the environment:
 		newCmdImport(f, nil),
 		newCmdDemo(f, nil),
 		newCmdExport(f, nil),
+		newCmdAPI(f, nil),
+		newCmdUpsert(f, nil),
+		newCmdFetch(f, nil),
+		newCmdBatch(f, nil),
 		newCmdTables(f, nil),
 		newCmdColumns(f, nil),
 		newCmdKeys(f, nil),
 		newCmdRelationships(f, nil),
 	)
-	registerCompletions(root, f, func(o string) bool { return (&globalOptions{output: o}).checkOutput() == nil })
+	registerCompletions(root, f)
 	return root
 }
 

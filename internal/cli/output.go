@@ -5,22 +5,34 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
-	"text/tabwriter"
 )
 
 // Output formats accepted by -o/--output.
 const (
 	outputJSON  = "json"
+	outputJSONL = "jsonl"
+	outputCSV   = "csv"
+	outputYAML  = "yaml"
 	outputTable = "table"
 )
 
+// outputFormats lists the -o values, in the order help and errors name them.
+var outputFormats = []string{outputJSON, outputJSONL, outputCSV, outputYAML, outputTable}
+
+// checkOutput refuses an unknown -o value and a --jq expression that does not compile, before any
+// command acts.
 func (g *globalOptions) checkOutput() error {
-	switch g.output {
-	case outputJSON, outputTable:
-		return nil
+	if !slices.Contains(outputFormats, g.output) {
+		return usageError(fmt.Errorf("unknown output format %q: use -o %s", g.output, strings.Join(outputFormats, ", -o ")))
 	}
-	return usageError(fmt.Errorf("unknown output format %q: use -o json or -o table", g.output))
+	if g.jq != "" {
+		if _, err := compileJQ(g.jq); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeJSON writes v as indented JSON followed by a newline. Raw JSON is re-indented as is.
@@ -76,32 +88,9 @@ func (o *orderedObject) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// writeTable prints records as an aligned table. Columns are the given ones, or else every
-// non-annotation member in the order first seen. A formatted value annotation, when present, is
-// shown instead of the raw value (a choice's label, a lookup's name).
+// writeTable prints records as an aligned table with no width limit (see writeTableWidth).
 func writeTable(w io.Writer, records []orderedObject, columns []string) error {
-	if len(columns) == 0 {
-		seen := map[string]bool{}
-		for _, rec := range records {
-			for _, f := range rec {
-				if strings.Contains(f.Key, "@") || seen[f.Key] {
-					continue
-				}
-				seen[f.Key] = true
-				columns = append(columns, f.Key)
-			}
-		}
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.ToUpper(strings.Join(columns, "\t")))
-	for _, rec := range records {
-		cells := make([]string, len(columns))
-		for i, col := range columns {
-			cells[i] = cell(rec, col)
-		}
-		fmt.Fprintln(tw, strings.Join(cells, "\t"))
-	}
-	return tw.Flush()
+	return writeTableWidth(w, records, columns, 0)
 }
 
 const formattedValueSuffix = "@OData.Community.Display.V1.FormattedValue"

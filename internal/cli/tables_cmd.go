@@ -12,10 +12,9 @@ import (
 
 // tablesOptions are the inputs of "d365 tables".
 type tablesOptions struct {
-	IO      *IOStreams
+	browseOutput
 	Session func() (*session, error)
 	Context context.Context
-	Output  string
 
 	Custom bool
 	Filter string
@@ -23,7 +22,7 @@ type tablesOptions struct {
 
 // newCmdTables returns "d365 tables". runF, when not nil, replaces tablesRun (tests).
 func newCmdTables(f *Factory, runF func(*tablesOptions) error) *cobra.Command {
-	opts := &tablesOptions{IO: f.IOStreams, Session: f.Session}
+	opts := &tablesOptions{Session: f.Session}
 	run := runOrDefault(runF, tablesRun)
 	cmd := &cobra.Command{
 		Use:   "tables",
@@ -36,7 +35,7 @@ table's columns.`,
   d365 tables --filter "IsActivity eq true" -o table`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts.Context, opts.Output = cmd.Context(), f.OutputFormat()
+			opts.Context, opts.browseOutput = cmd.Context(), newBrowseOutput(f)
 			opts.Filter = strings.TrimSpace(opts.Filter)
 			return run(opts)
 		},
@@ -69,15 +68,14 @@ func tablesRun(opts *tablesOptions) error {
 	if len(rows) == 0 {
 		fmt.Fprintln(opts.IO.ErrOut, "d365: no table matches")
 	}
-	return writeRows(opts.IO.Out, opts.Output, rows, tablesColumns)
+	return opts.printRows(opts.Context, rows, tablesColumns)
 }
 
 // tableArgOptions are the inputs shared by "d365 columns", "keys" and "relationships": one table.
 type tableArgOptions struct {
-	IO      *IOStreams
+	browseOutput
 	Session func() (*session, error)
 	Context context.Context
-	Output  string
 
 	Table string // entity set or logical name
 }
@@ -91,7 +89,7 @@ func newTableArgCmd(f *Factory, opts *tableArgOptions, use, short, long, example
 		Example: example,
 		Args:    exactArgs(1, "a table (entity set or logical name)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Context, opts.Output = cmd.Context(), f.OutputFormat()
+			opts.Context, opts.browseOutput = cmd.Context(), newBrowseOutput(f)
 			opts.Table = strings.TrimSpace(args[0])
 			if opts.Table == "" {
 				return usageError(fmt.Errorf("%s: the table name is empty", cmd.CommandPath()))

@@ -19,7 +19,7 @@ type columnsOptions struct {
 
 // newCmdColumns returns "d365 columns". runF, when not nil, replaces columnsRun (tests).
 func newCmdColumns(f *Factory, runF func(*columnsOptions) error) *cobra.Command {
-	opts := &columnsOptions{tableArgOptions: tableArgOptions{IO: f.IOStreams, Session: f.Session}}
+	opts := &columnsOptions{tableArgOptions: tableArgOptions{Session: f.Session}}
 	run := runOrDefault(runF, columnsRun)
 	cmd := newTableArgCmd(f, &opts.tableArgOptions, "columns",
 		"List a table's columns: type, required level, max length, choice values, lookup targets",
@@ -64,9 +64,13 @@ func columnsRun(opts *columnsOptions) error {
 		if c.AttributeOf != "" && !opts.All {
 			continue
 		}
-		rows = append(rows, columnRow(c, choices.Options[c.LogicalName], opts.Output == outputTable))
+		rows = append(rows, columnRow(c, choices.Options[c.LogicalName], opts.flat()))
 	}
-	return writeRows(opts.IO.Out, opts.Output, rows, columnsTableColumns)
+	columns := columnsTableColumns
+	if !opts.flat() {
+		columns = nil
+	}
+	return opts.printRows(opts.Context, rows, columns)
 }
 
 // columnType is the column's type as a user names it: the AttributeType, or the finer name of a
@@ -78,9 +82,9 @@ func columnType(c *dataverse.ColumnMetadata) string {
 	return c.AttributeType
 }
 
-// columnRow is one column as "d365 columns" prints it. For a table, targets and options are
-// folded into one "values" cell; JSON keeps them structured.
-func columnRow(c *dataverse.ColumnMetadata, options []dataverse.ChoiceOption, forTable bool) orderedObject {
+// columnRow is one column as "d365 columns" prints it. For a table or CSV (flat), targets and
+// options are folded into one "values" cell; JSON and YAML keep them structured.
+func columnRow(c *dataverse.ColumnMetadata, options []dataverse.ChoiceOption, flat bool) orderedObject {
 	var validFor []string
 	for _, v := range []struct {
 		ok   bool
@@ -90,7 +94,7 @@ func columnRow(c *dataverse.ColumnMetadata, options []dataverse.ChoiceOption, fo
 			validFor = append(validFor, v.name)
 		}
 	}
-	if forTable {
+	if flat {
 		values := strings.Join(c.Targets, ", ")
 		if len(options) > 0 {
 			parts := make([]string, len(options))

@@ -9,7 +9,7 @@ import (
 
 // newCmdKeys returns "d365 keys". runF, when not nil, replaces keysRun (tests).
 func newCmdKeys(f *Factory, runF func(*tableArgOptions) error) *cobra.Command {
-	opts := &tableArgOptions{IO: f.IOStreams, Session: f.Session}
+	opts := &tableArgOptions{Session: f.Session}
 	run := runOrDefault(runF, keysRun)
 	return newTableArgCmd(f, opts, "keys",
 		"List a table's alternate keys: name, columns and index status",
@@ -40,7 +40,7 @@ func keysRun(opts *tableArgOptions) error {
 	rows := make([]orderedObject, 0, len(md.Keys))
 	for _, k := range md.Keys {
 		cols := any(k.KeyAttributes)
-		if opts.Output == outputTable {
+		if opts.flat() {
 			cols = strings.Join(k.KeyAttributes, ",")
 		}
 		rows = append(rows, row("name", k.Name, "logicalName", k.LogicalName, "columns", cols, "indexStatus", k.IndexStatus))
@@ -48,5 +48,5 @@ func keysRun(opts *tableArgOptions) error {
 	if len(rows) == 0 {
 		fmt.Fprintf(opts.IO.ErrOut, "d365: %s has no alternate keys\n", md.LogicalName)
 	}
-	return writeRows(opts.IO.Out, opts.Output, rows, keysTableColumns)
+	return opts.printRows(opts.Context, rows, keysTableColumns)
 }

@@ -12,7 +12,7 @@ import (
 // newCmdRelationships returns "d365 relationships". runF, when not nil, replaces
 // relationshipsRun (tests).
 func newCmdRelationships(f *Factory, runF func(*tableArgOptions) error) *cobra.Command {
-	opts := &tableArgOptions{IO: f.IOStreams, Session: f.Session}
+	opts := &tableArgOptions{Session: f.Session}
 	run := runOrDefault(runF, relationshipsRun)
 	return newTableArgCmd(f, opts, "relationships",
 		"List a table's relationships: one-to-many, many-to-one and many-to-many",
@@ -53,7 +53,7 @@ func relationshipsRun(opts *tableArgOptions) error {
 	if err != nil {
 		return err
 	}
-	return writeRows(opts.IO.Out, opts.Output, relationshipRows(rels), relationshipsTableColumns)
+	return opts.printRows(opts.Context, relationshipRows(rels), relationshipsTableColumns)
 }
 
 // relationshipRows turns the three kinds into rows seen from rels.LogicalName: the related table,

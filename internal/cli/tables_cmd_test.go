@@ -91,7 +91,8 @@ func TestRelationshipRows(t *testing.T) {
 			IntersectEntityName: "listmember", Entity1NavigationPropertyName: "listcontact_association", Entity2NavigationPropertyName: "contactlists"}},
 	}
 	var b strings.Builder
-	if err := writeRows(&b, outputTable, relationshipRows(rels), relationshipsTableColumns); err != nil {
+	out := browseOutput{IO: &IOStreams{Out: &b}, Output: outputTable}
+	if err := out.printRows(t.Context(), relationshipRows(rels), relationshipsTableColumns); err != nil {
 		t.Fatal(err)
 	}
 	want := `KIND          SCHEMANAME                 RELATEDTABLE  LOOKUP                  INTERSECTTABLE  NAVIGATIONPROPERTY
@@ -111,7 +112,8 @@ func TestColumnRowJSON(t *testing.T) {
 	c := &dataverse.ColumnMetadata{LogicalName: "statuscode", AttributeType: "Status", RequiredLevel: "None", IsValidForRead: true, IsValidForUpdate: true}
 	var b strings.Builder
 	rows := []orderedObject{columnRow(c, []dataverse.ChoiceOption{{Value: 2, Label: "Inactive", State: &state}}, false)}
-	if err := writeRows(&b, outputJSON, rows, nil); err != nil {
+	out := browseOutput{IO: &IOStreams{Out: &b}, Output: outputJSON}
+	if err := out.printRows(t.Context(), rows, nil); err != nil {
 		t.Fatal(err)
 	}
 	want := `[

@@ -1,8 +1,9 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
-	"io"
 )
 
 // row builds an orderedObject from alternating keys and values; a nil value, "" or 0 is left out
@@ -32,14 +33,40 @@ func row(kv ...any) orderedObject {
 	return o
 }
 
-// writeRows prints rows in the -o format: a table with the given columns, else a JSON array.
-// The browse commands print through here so that a new -o format reaches all of them at once.
-func writeRows(w io.Writer, output string, rows []orderedObject, columns []string) error {
-	if output == outputTable {
-		return writeTable(w, rows, columns)
-	}
+// browseOutput is what the browse commands print with: the streams, -o and --jq.
+type browseOutput struct {
+	IO     *IOStreams
+	Output string // -o
+	JQ     string // --jq, or ""
+}
+
+// flat reports whether rows are printed as cells (a table or CSV, no --jq), so that a list such as
+// a choice's options is folded into one cell rather than kept as JSON.
+func (o browseOutput) flat() bool {
+	return o.JQ == "" && (o.Output == outputTable || o.Output == outputCSV)
+}
+
+// printRows prints rows as a JSON array through the -o format and --jq; columns are those of a
+// table or CSV.
+func (o browseOutput) printRows(ctx context.Context, rows []orderedObject, columns []string) error {
 	if rows == nil {
 		rows = []orderedObject{}
 	}
-	return writeJSON(w, rows)
+	var doc bytes.Buffer
+	enc := json.NewEncoder(&doc)
+	enc.SetEscapeHTML(false) // a label with "&" stays "&"
+	if err := enc.Encode(rows); err != nil {
+		return err
+	}
+	p := printer{IO: o.IO, Format: o.Output, JQ: o.JQ, Columns: columns}
+	return p.print(ctx, bytes.TrimRight(doc.Bytes(), "\n"))
+}
+
+// newBrowseOutput reads -o and --jq from f when the command runs.
+func newBrowseOutput(f *Factory) browseOutput {
+	o := browseOutput{IO: f.IOStreams, Output: f.OutputFormat()}
+	if f.JQ != nil {
+		o.JQ = f.JQ()
+	}
+	return o
 }

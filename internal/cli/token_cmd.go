@@ -16,6 +16,8 @@ type tokenOptions struct {
 	Session func() (*session, error)
 	Context context.Context
 	Decode  bool
+	Output  string // -o, for --decode
+	JQ      string // --jq, for --decode
 }
 
 // newCmdToken returns "d365 token". runF, when not nil, replaces tokenRun (tests).
@@ -33,7 +35,7 @@ app, tenant, times in epoch seconds), which is safe to share.`,
   d365 token --decode`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts.Context = cmd.Context()
+			opts.Context, opts.Output, opts.JQ = cmd.Context(), f.OutputFormat(), f.JQ()
 			return run(opts)
 		},
 	}
@@ -61,7 +63,7 @@ func tokenRun(opts *tokenOptions) error {
 	}
 	// The payload exactly as Entra wrote it (aud a string, times as epoch seconds, every
 	// claim), not our typed view of it.
-	return writeJSON(opts.IO.Out, claims.Raw)
+	return printer{IO: opts.IO, Format: opts.Output, JQ: opts.JQ}.printValue(opts.Context, claims.Raw)
 }
 
 // tokenRequest asks for an app-only token for the organization: the scope is always

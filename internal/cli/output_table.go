@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"bufio"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/rivo/uniseg"
+	"golang.org/x/term"
+)
+
+// tableGap is the space between two table columns.
+const tableGap = 2
+
+// minTableColumn is the narrowest a column is cut to when the table does not fit the terminal.
+const minTableColumn = 6
+
+// tableWidth returns the width a table printed to streams.Out must fit in: $COLUMNS when set (as
+// shells export it), else the terminal's width when stdout is a terminal, else 0, no limit (a
+// pipe or a file gets whole cells).
+func tableWidth(streams *IOStreams) int {
+	if v, ok := streams.lookupEnv("COLUMNS"); ok {
+		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n > 0 {
+			return n
+		}
+	}
+	if f, ok := streams.Out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+			return w
+		}
+	}
+	return 0
+}
+
+// writeTableWidth prints records as an aligned table no wider than width (0: no limit). Columns
+// are the given ones, or else every non-annotation member in the order first seen; a formatted
+// value annotation, when present, is shown instead of the raw value. When the table is too wide,
+// the widest columns are narrowed first and their cells cut with "…".
+func writeTableWidth(w io.Writer, records []orderedObject, columns []string, width int) error {
+	if len(columns) == 0 {
+		columns = inferTableColumns(records)
+	}
+	rows := make([][]string, 0, len(records)+1)
+	header := make([]string, len(columns))
+	for i, c := range columns {
+		header[i] = strings.ToUpper(c)
+	}
+	rows = append(rows, header)
+	for _, rec := range records {
+		cells := make([]string, len(columns))
+		for i, col := range columns {
+			cells[i] = cell(rec, col)
+		}
+		rows = append(rows, cells)
+	}
+	widths := make([]int, len(columns))
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], uniseg.StringWidth(c))
+		}
+	}
+	if width > 0 {
+		fitColumns(widths, width)
+	}
+	bw := bufio.NewWriter(w)
+	for _, r := range rows {
+		for i, c := range r {
+			c = truncateCell(c, widths[i])
+			bw.WriteString(c)
+			if i < len(r)-1 {
+				bw.WriteString(strings.Repeat(" ", widths[i]-uniseg.StringWidth(c)+tableGap))
+			}
+		}
+		bw.WriteByte('\n')
+	}
+	return bw.Flush()
+}
+
+// inferTableColumns returns every non-annotation member of records, in the order first seen.
+func inferTableColumns(records []orderedObject) []string {
+	var columns []string
+	seen := map[string]bool{}
+	for _, rec := range records {
+		for _, f := range rec {
+			if strings.Contains(f.Key, "@") || seen[f.Key] {
+				continue
+			}
+			seen[f.Key] = true
+			columns = append(columns, f.Key)
+		}
+	}
+	return columns
+}
+
+// fitColumns narrows the widest column, one cell at a time, until the columns and the gaps
+// between them fit in width or every column is down to minTableColumn.
+func fitColumns(widths []int, width int) {
+	total := tableGap * (len(widths) - 1)
+	for _, w := range widths {
+		total += w
+	}
+	for total > width {
+		widest := 0
+		for i, w := range widths {
+			if w > widths[widest] {
+				widest = i
+			}
+		}
+		if widths[widest] <= minTableColumn {
+			return
+		}
+		widths[widest]--
+		total--
+	}
+}
+
+// truncateCell cuts s to at most width terminal cells, ending it with "…" when cut.
+func truncateCell(s string, width int) string {
+	if uniseg.StringWidth(s) <= width {
+		return s
+	}
+	var b strings.Builder
+	used := 0
+	g := uniseg.NewGraphemes(s)
+	for g.Next() {
+		w := g.Width()
+		if used+w > width-1 {
+			break
+		}
+		b.WriteString(g.Str())
+		used += w
+	}
+	b.WriteString("…")
+	return b.String()
+}
