@@ -51,7 +51,7 @@ func WriteReference(w io.Writer) error {
 	fmt.Fprintf(bw, "command with `%s` (or `go generate ./internal/cli`); a test fails while it is stale.\n\n", RegenerateReference)
 	fmt.Fprintf(bw, "| Command | What it does |\n|---|---|\n")
 	for _, c := range cmds {
-		fmt.Fprintf(bw, "| [%s](#%s) | %s |\n", c.CommandPath(), anchor(c.CommandPath()), markdownEscape(c.Short))
+		fmt.Fprintf(bw, "| [%s](#%s) | %s |\n", referenceName(c), anchor(referenceName(c)), markdownEscape(c.Short))
 	}
 	for _, c := range cmds {
 		writeCommandReference(bw, c)
@@ -61,7 +61,7 @@ func WriteReference(w io.Writer) error {
 
 // writeCommandReference writes one command's section.
 func writeCommandReference(w io.Writer, c *cobra.Command) {
-	fmt.Fprintf(w, "\n## %s\n\n", c.CommandPath())
+	fmt.Fprintf(w, "\n## %s\n\n", referenceName(c))
 	if c.Short != "" {
 		fmt.Fprintf(w, "%s.\n\n", strings.TrimSuffix(markdownEscape(c.Short), "."))
 	}
@@ -81,7 +81,7 @@ func writeCommandReference(w io.Writer, c *cobra.Command) {
 	if subs := visibleSubcommands(c); len(subs) > 0 {
 		fmt.Fprintf(w, "Subcommands:\n\n")
 		for _, s := range subs {
-			fmt.Fprintf(w, "- [%s](#%s): %s\n", s.Name(), anchor(s.CommandPath()), markdownEscape(s.Short))
+			fmt.Fprintf(w, "- [%s](#%s): %s\n", s.Name(), anchor(referenceName(s)), markdownEscape(s.Short))
 		}
 		fmt.Fprintln(w)
 	}
@@ -129,6 +129,15 @@ func dedentExample(s string) string {
 		lines[i] = strings.TrimPrefix(l, "  ")
 	}
 	return strings.Join(lines, "\n")
+}
+
+// referenceName is how a user reaches the command: its path, or "d365 help <topic>" for a help
+// topic (a command that only holds text).
+func referenceName(c *cobra.Command) string {
+	if c.IsAdditionalHelpTopicCommand() && c.HasParent() {
+		return c.Parent().CommandPath() + " help " + c.Name()
+	}
+	return c.CommandPath()
 }
 
 // anchor is the GitHub heading anchor of a command path: "d365 emulator app" -> "d365-emulator-app".

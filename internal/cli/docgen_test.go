@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/cobra"
 )
 
 // TestCLIReferenceIsCurrent fails when docs/cli.md differs from what the command tree generates:
@@ -48,8 +49,8 @@ func TestCLIReferenceCoversEveryCommand(t *testing.T) {
 			t.Errorf("the reference lacks %q", want)
 		}
 	}
-	if n := strings.Count(doc, "--client-id string"); n != 1 {
-		t.Errorf("--client-id is listed %d times, want once (under the global flags)", n)
+	if n := strings.Count(doc, "--output string"); n != 1 {
+		t.Errorf("--output is listed %d times, want once (under the global flags)", n)
 	}
 	if strings.Contains(doc, "__complete") {
 		t.Error("the reference lists cobra's hidden __complete command")
@@ -62,6 +63,23 @@ func TestCLIReferenceCoversEveryCommand(t *testing.T) {
 	}
 	if again.String() != doc {
 		t.Error("the reference changes with the environment")
+	}
+}
+
+// TestReferenceNameOfHelpTopic: a help topic is documented under the command that shows it.
+func TestReferenceNameOfHelpTopic(t *testing.T) {
+	root := &cobra.Command{Use: "d365"}
+	topic := &cobra.Command{Use: "environment", Short: "Settings", Long: "text"}
+	run := &cobra.Command{Use: "tables", Run: func(*cobra.Command, []string) {}}
+	root.AddCommand(topic, run)
+	if got := referenceName(topic); got != "d365 help environment" {
+		t.Errorf("referenceName(topic) = %q", got)
+	}
+	if got := referenceName(run); got != "d365 tables" {
+		t.Errorf("referenceName(tables) = %q", got)
+	}
+	if got := anchor(referenceName(topic)); got != "d365-help-environment" {
+		t.Errorf("anchor = %q", got)
 	}
 }
 
