@@ -53,7 +53,8 @@ The method is GET, or POST when --data is given; name it first to choose another
 
 --data takes the body itself, @FILE or - (stdin); it must be JSON unless --header sets another
 Content-Type (a $batch body is multipart/mixed; its line ends are sent as CRLF, as $batch requires). Spaces in the path are sent as %20; anything else
-must already be URL-encoded.
+must already be URL-encoded. A path from the organization's root (/api/data/v9.2/…) or a full URL
+is accepted when it is below the connection's Web API base.
 
 A JSON response is printed in the -o format and through --jq; any other body (the CSDL of
 $metadata, a $batch response) is copied as it is. --paginate follows @odata.nextLink and prints one
@@ -79,7 +80,7 @@ on stderr. A status outside 2xx prints Dataverse's error and exits with 4.`,
 	cmd.Flags().StringArrayVarP(&headers, "header", "H", nil, `a request header "Name: value"; repeatable`)
 	cmd.Flags().BoolVar(&opts.Paginate, "paginate", false, "follow @odata.nextLink and merge every page's value (GET)")
 	cmd.Flags().BoolVarP(&opts.Include, "include", "i", false, "print the status line and response headers on stderr")
-	return cmd
+	return withJQ(cmd)
 }
 
 // parse reads the arguments and --header flags into o, refusing what cannot be sent.
@@ -143,10 +144,16 @@ func apiRun(opts *apiOptions) error {
 	if err != nil {
 		return err
 	}
+	path := opts.Path
+	if strings.HasPrefix(path, "/api/data/") {
+		// A path copied from a URL or the docs, from the organization's root: made absolute, it
+		// is accepted when it is below the client's Web API base (the same version).
+		path = strings.TrimSuffix(s.client.OrgURL(), "/") + path
+	}
 	header := opts.Header.Clone()
 	header.Del("Content-Type") // sent as DoOptions.ContentType
 	do := &dataverse.DoOptions{ContentType: contentType, RequestOptions: dataverse.RequestOptions{Header: header}}
-	resp, err := s.client.Do(opts.Context, opts.Method, opts.Path, body, do)
+	resp, err := s.client.Do(opts.Context, opts.Method, path, body, do)
 	if err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ Exit code 4 when any operation failed.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.ContinueOnError, "continue-on-error", false, "run every operation even after one fails (Prefer: odata.continue-on-error)")
-	return cmd
+	return withJQ(cmd)
 }
 
 // batchOperation is one operation of the input file.

@@ -60,7 +60,7 @@ labels, lookup names).`,
 	cmd.Flags().IntVar(&opts.PageSize, "page-size", 0, "rows per page, 1-5000 (sets the fetch element's count)")
 	cmd.Flags().BoolVar(&opts.All, "all", false, "read every page, following the paging cookie")
 	cmd.Flags().BoolVar(&opts.Formatted, "formatted", false, "include formatted values (choice labels, lookup names, currency)")
-	return cmd
+	return withJQ(cmd)
 }
 
 // fetchRun reads the query, finds its entity set and prints its rows.

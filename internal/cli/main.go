@@ -78,7 +78,7 @@ Connection settings come from flags, else from the environment:
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	// Checked before any command runs, so that no command acts (creates a record, say) and only
 	// then finds it cannot print the result.
-	root.PersistentPreRunE = func(*cobra.Command, []string) error { return g.checkOutput() }
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return g.checkOutput(cmd) }
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "json", "output format: json, jsonl, csv, yaml or table")
 	root.PersistentFlags().StringVar(&g.jq, "jq", "", "filter the JSON result with a jq expression (gojq) before printing it")
 	g.conn.register(root.PersistentFlags())

@@ -7,6 +7,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/spf13/cobra"
 )
 
 // Output formats accepted by -o/--output.
@@ -21,18 +23,32 @@ const (
 // outputFormats lists the -o values, in the order help and errors name them.
 var outputFormats = []string{outputJSON, outputJSONL, outputCSV, outputYAML, outputTable}
 
-// checkOutput refuses an unknown -o value and a --jq expression that does not compile, before any
-// command acts.
-func (g *globalOptions) checkOutput() error {
+// annotationJQ marks a command that prints its JSON result through --jq (cobra annotations).
+const annotationJQ = "d365/jq"
+
+// withJQ marks cmd as taking --jq and returns it.
+func withJQ(cmd *cobra.Command) *cobra.Command {
+	if cmd.Annotations == nil {
+		cmd.Annotations = map[string]string{}
+	}
+	cmd.Annotations[annotationJQ] = "yes"
+	return cmd
+}
+
+// checkOutput refuses an unknown -o value, a --jq expression that does not compile and --jq on
+// a command that does not print a JSON result through it, before any command acts.
+func (g *globalOptions) checkOutput(cmd *cobra.Command) error {
 	if !slices.Contains(outputFormats, g.output) {
 		return usageError(fmt.Errorf("unknown output format %q: use -o %s", g.output, strings.Join(outputFormats, ", -o ")))
 	}
-	if g.jq != "" {
-		if _, err := compileJQ(g.jq); err != nil {
-			return err
-		}
+	if g.jq == "" {
+		return nil
 	}
-	return nil
+	if cmd.Annotations[annotationJQ] == "" {
+		return usageError(fmt.Errorf("--jq applies to the commands that print a JSON result (get, api, fetch, batch, whoami, token --decode), not to %s", cmd.CommandPath()))
+	}
+	_, err := compileJQ(g.jq)
+	return err
 }
 
 // writeJSON writes v as indented JSON followed by a newline. Raw JSON is re-indented as is.

@@ -24,15 +24,6 @@ type printer struct {
 	Formatted bool
 }
 
-// newPrinter returns the printer of a command built from f.
-func newPrinter(f *Factory) printer {
-	p := printer{IO: f.IOStreams, Format: f.OutputFormat()}
-	if f.JQ != nil {
-		p.JQ = f.JQ()
-	}
-	return p
-}
-
 // print writes the JSON document doc (an object, an array, or a collection with "value"). Table,
 // CSV and JSON Lines print its rows: the elements of an array, the "value" of a collection, or
 // the object itself.
@@ -196,14 +187,12 @@ func docRows(doc []byte) []json.RawMessage {
 			return rows
 		}
 	case '{':
-		var coll struct {
-			Value *[]json.RawMessage `json:"value"`
-		}
-		if json.Unmarshal(t, &coll) == nil && coll.Value != nil {
-			var obj map[string]json.RawMessage
-			_ = json.Unmarshal(t, &obj)
-			if _, isContext := obj["@odata.context"]; isContext || len(obj) == 1 {
-				return *coll.Value
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(t, &obj) == nil {
+			_, isContext := obj["@odata.context"]
+			var rows []json.RawMessage
+			if value, ok := obj["value"]; ok && (isContext || len(obj) == 1) && json.Unmarshal(value, &rows) == nil {
+				return rows
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/rivo/uniseg"
 	"golang.org/x/term"
 )
@@ -62,7 +63,7 @@ func writeTableWidth(w io.Writer, records []orderedObject, columns []string, wid
 		}
 	}
 	if width > 0 {
-		fitColumns(widths, width)
+		fitColumns(widths, width, guidColumns(rows[1:], len(columns)))
 	}
 	bw := bufio.NewWriter(w)
 	for _, r := range rows {
@@ -95,25 +96,46 @@ func inferTableColumns(records []orderedObject) []string {
 }
 
 // fitColumns narrows the widest column, one cell at a time, until the columns and the gaps
-// between them fit in width or every column is down to minTableColumn.
-func fitColumns(widths []int, width int) {
+// between them fit in width. Columns of ids (keep[i]) are cut only when cutting every other
+// column down to minTableColumn was not enough: a cut id is useless.
+func fitColumns(widths []int, width int, keep []bool) {
 	total := tableGap * (len(widths) - 1)
 	for _, w := range widths {
 		total += w
 	}
-	for total > width {
-		widest := 0
-		for i, w := range widths {
-			if w > widths[widest] {
-				widest = i
+	for _, spareIDs := range []bool{true, false} {
+		for total > width {
+			widest := -1
+			for i, w := range widths {
+				if (!spareIDs || !keep[i]) && w > minTableColumn && (widest < 0 || w > widths[widest]) {
+					widest = i
+				}
+			}
+			if widest < 0 {
+				break
+			}
+			widths[widest]--
+			total--
+		}
+	}
+}
+
+// guidColumns reports, for each of n columns, whether every non-empty cell of rows is a GUID.
+func guidColumns(rows [][]string, n int) []bool {
+	keep := make([]bool, n)
+	for i := range keep {
+		keep[i] = len(rows) > 0
+		for _, r := range rows {
+			if r[i] == "" {
+				continue
+			}
+			if _, err := uuid.Parse(r[i]); err != nil || len(r[i]) != 36 {
+				keep[i] = false
+				break
 			}
 		}
-		if widths[widest] <= minTableColumn {
-			return
-		}
-		widths[widest]--
-		total--
 	}
+	return keep
 }
 
 // truncateCell cuts s to at most width terminal cells, ending it with "…" when cut.

@@ -5,19 +5,53 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
 
 // writeYAML writes the JSON document doc as YAML, keeping object members in document order and
-// every value's type: a string that looks like a number or a boolean stays quoted.
+// every value's type: a string that looks like a number or a boolean stays quoted. The elements
+// of a top-level array are converted and written one at a time, so a page of rows never becomes
+// one YAML tree in memory.
 func writeYAML(w io.Writer, doc []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.UseNumber()
-	node, err := yamlNode(dec)
-	if err != nil {
+	if t := bytes.TrimSpace(doc); len(t) == 0 || t[0] != '[' {
+		node, err := yamlNode(dec)
+		if err != nil {
+			return fmt.Errorf("convert to YAML: %w", err)
+		}
+		return encodeYAML(w, node)
+	}
+	if _, err := dec.Token(); err != nil { // '['
 		return fmt.Errorf("convert to YAML: %w", err)
 	}
+	if !dec.More() {
+		_, err := io.WriteString(w, "[]\n")
+		return err
+	}
+	var buf bytes.Buffer
+	for dec.More() {
+		node, err := yamlNode(dec)
+		if err != nil {
+			return fmt.Errorf("convert to YAML: %w", err)
+		}
+		buf.Reset()
+		if err := encodeYAML(&buf, node); err != nil {
+			return err
+		}
+		// A sequence item: "- " before the first line, two spaces before the others.
+		text := strings.TrimSuffix(buf.String(), "\n")
+		if _, err := io.WriteString(w, "- "+strings.ReplaceAll(text, "\n", "\n  ")+"\n"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// encodeYAML writes one YAML document with two-space indentation.
+func encodeYAML(w io.Writer, node *yaml.Node) error {
 	enc := yaml.NewEncoder(w)
 	enc.SetIndent(2)
 	if err := enc.Encode(node); err != nil {
@@ -67,8 +101,8 @@ func yamlNode(dec *json.Decoder) (*yaml.Node, error) {
 	case string:
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: t}, nil
 	case json.Number:
-		tag := "!!int"
-		if _, err := t.Int64(); err != nil {
+		tag := "!!int" // an integer of any size: YAML integers have no limit
+		if strings.ContainsAny(t.String(), ".eE") {
 			tag = "!!float"
 		}
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: t.String()}, nil

@@ -98,7 +98,7 @@ values, CSV adds a "<column>@formatted" column after each column.`,
 	cmd.Flags().BoolVar(&opts.All, "all", false, "read every page, following @odata.nextLink")
 	cmd.Flags().BoolVar(&opts.Count, "count", false, "print the number of matching rows (at most 5,000) instead of the rows")
 	cmd.Flags().BoolVar(&opts.Formatted, "formatted", false, "include formatted values (choice labels, lookup names, currency)")
-	return cmd
+	return withJQ(cmd)
 }
 
 // validate checks the flags and the optional id or key (ref holds it, or nothing) before
@@ -124,7 +124,7 @@ func (o *getOptions) validate(ref []string) error {
 			}
 			o.ByKey = key
 		} else {
-			return usageError(fmt.Errorf("%q is neither a record id (a GUID like 00000000-0000-0000-0000-000000000000) nor an alternate key (column='value')", ref[0]))
+			return usageError(fmt.Errorf("%q is not a record id (a GUID like 00000000-0000-0000-0000-000000000000) or an alternate key (column='value')", ref[0]))
 		}
 	}
 	if o.ByID || o.ByKey != nil {

@@ -57,7 +57,7 @@ func TestGetCmdFlags(t *testing.T) {
 		{"accounts --expand primarycontactid($skip=2)", parsed{}, "$skip is not an option of $expand"},
 		{"a b c", parsed{}, "(got 3 argument(s))"},
 		{"accounts " + testRecordID + " --top 1", parsed{}, "--filter, --orderby, --top, --page-size, --all and --count query a table; drop them or the id/key"},
-		{"accounts 42", parsed{}, `"42" is neither a record id (a GUID like 00000000-0000-0000-0000-000000000000) nor an alternate key (column='value')`},
+		{"accounts 42", parsed{}, `"42" is not a record id (a GUID like 00000000-0000-0000-0000-000000000000) or an alternate key (column='value')`},
 		{"contacts --top -1", parsed{}, "--top -1 is negative"},
 		{"contacts --page-size 5001", parsed{}, "--page-size 5001 is out of range"},
 		{"contacts --top x", parsed{}, `invalid argument "x" for "--top"`},

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -40,11 +41,14 @@ app, tenant, times in epoch seconds), which is safe to share.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Decode, "decode", false, "print the token's claims as JSON instead of the token")
-	return cmd
+	return withJQ(cmd)
 }
 
 // tokenRun gets a token and prints it, or its claims with --decode.
 func tokenRun(opts *tokenOptions) error {
+	if opts.JQ != "" && !opts.Decode {
+		return usageError(errors.New("--jq applies to the claims: add --decode"))
+	}
 	s, err := opts.Session()
 	if err != nil {
 		return err

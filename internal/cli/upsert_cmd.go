@@ -64,7 +64,7 @@ Prints the record's id on stdout, and whether it was created or updated on stder
 				}
 				opts.Key = key
 			} else {
-				return usageError(fmt.Errorf("%q is neither a record id (a GUID) nor an alternate key (column='value')", args[1]))
+				return usageError(fmt.Errorf("%q is not a record id (a GUID) or an alternate key (column='value')", args[1]))
 			}
 			return run(opts)
 		},

@@ -19,7 +19,7 @@ type whoAmIOptions struct {
 func newCmdWhoAmI(f *Factory, runF func(*whoAmIOptions) error) *cobra.Command {
 	opts := &whoAmIOptions{IO: f.IOStreams, Session: f.Session}
 	run := runOrDefault(runF, whoAmIRun)
-	return &cobra.Command{
+	return withJQ(&cobra.Command{
 		Use:   "whoami",
 		Short: "Call WhoAmI: the application user, business unit and organization the app acts as",
 		Long: `Gets a token and calls the Dataverse WhoAmI function. Success proves the whole chain works: the app
@@ -29,7 +29,7 @@ registration and its credential (Entra ID), the application user and its role (D
 			opts.Context, opts.Output, opts.JQ = cmd.Context(), f.OutputFormat(), f.JQ()
 			return run(opts)
 		},
-	}
+	})
 }
 
 // whoAmIRun calls WhoAmI and prints its answer.
