@@ -42,7 +42,7 @@ table's columns.`,
 	}
 	cmd.Flags().BoolVar(&opts.Custom, "custom", false, "only custom tables (IsCustomEntity eq true)")
 	cmd.Flags().StringVar(&opts.Filter, "filter", "", "OData filter over EntityMetadata properties, e.g. \"IsActivity eq true\"")
-	return cmd
+	return withJQ(cmd)
 }
 
 // tablesColumns are the columns of "d365 tables -o table".
@@ -82,7 +82,7 @@ type tableArgOptions struct {
 
 // newTableArgCmd builds a command that takes one table, with the shared Long text and arguments.
 func newTableArgCmd(f *Factory, opts *tableArgOptions, use, short, long, example string, run func() error) *cobra.Command {
-	return &cobra.Command{
+	return withJQ(&cobra.Command{
 		Use:     use + " <table>",
 		Short:   short,
 		Long:    long + "\n\n<table> is the entity set name (contacts) or the logical name (contact).",
@@ -96,5 +96,5 @@ func newTableArgCmd(f *Factory, opts *tableArgOptions, use, short, long, example
 			}
 			return run()
 		},
-	}
+	})
 }
