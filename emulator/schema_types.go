@@ -51,6 +51,9 @@ type TableDefinition struct {
 	Ownership string `json:"ownership,omitempty" yaml:"ownership,omitempty"`
 	// Activity marks an activity table (its rows are activities: a regarding object and parties).
 	Activity bool `json:"activity,omitempty" yaml:"activity,omitempty"`
+	// ChangeTracking enables change tracking on the table (ChangeTrackingEnabled): reads with
+	// Prefer: odata.track-changes and delta links.
+	ChangeTracking bool `json:"changeTracking,omitempty" yaml:"changeTracking,omitempty"`
 	// PrivilegeName overrides the <Name> of prv<Verb><Name>; default the
 	// schema name.
 	PrivilegeName string `json:"privilegeName,omitempty" yaml:"privilegeName,omitempty"`
@@ -111,6 +114,11 @@ type ColumnDefinition struct {
 	ValidForRead   *bool  `json:"validForRead,omitempty" yaml:"validForRead,omitempty"`
 	// Formula makes the column computed (read-only).
 	Formula *FormulaDefinition `json:"formula,omitempty" yaml:"formula,omitempty"`
+	// MaxSizeInKB of File (default 32768, at most 10485760) and Image
+	// (default 10240, at most 30720) columns; CanStoreFullImage keeps the
+	// full-size copy of an uploaded image besides its thumbnail.
+	MaxSizeInKB       int   `json:"maxSizeInKB,omitempty" yaml:"maxSizeInKB,omitempty"`
+	CanStoreFullImage *bool `json:"canStoreFullImage,omitempty" yaml:"canStoreFullImage,omitempty"`
 }
 
 // OptionDefinition is one option of a choice column.
@@ -200,7 +208,7 @@ func (t TableDefinition) toSchema() schema.TableDefinition {
 		LogicalName: t.LogicalName, SchemaName: t.SchemaName, EntitySetName: t.EntitySetName,
 		DisplayName: t.DisplayName, DisplayCollectionName: t.DisplayCollectionName,
 		Description: t.Description, ObjectTypeCode: t.ObjectTypeCode, PrimaryIDColumn: t.PrimaryIDColumn,
-		PrimaryNameColumn: t.PrimaryNameColumn, Ownership: t.Ownership, Activity: t.Activity,
+		PrimaryNameColumn: t.PrimaryNameColumn, Ownership: t.Ownership, Activity: t.Activity, ChangeTracking: t.ChangeTracking,
 		PrivilegeName: t.PrivilegeName, StateColumns: t.StateColumns, SystemRelationships: t.SystemRelationships,
 	}
 	for _, c := range t.Columns {
@@ -221,6 +229,7 @@ func (c ColumnDefinition) toSchema() schema.ColumnDefinition {
 		TrueLabel: c.TrueLabel, FalseLabel: c.FalseLabel, DefaultValue: c.DefaultValue,
 		Targets: c.Targets, TypeColumn: c.TypeColumn, ValidForCreate: c.ValidForCreate,
 		ValidForUpdate: c.ValidForUpdate, ValidForRead: c.ValidForRead,
+		MaxSizeInKB: c.MaxSizeInKB, CanStoreFullImage: c.CanStoreFullImage,
 	}
 	for _, o := range c.Options {
 		out.Options = append(out.Options, schema.OptionDefinition(o))

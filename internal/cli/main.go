@@ -103,6 +103,7 @@ Connection settings come from flags, else from the environment:
 		newCmdColumns(f, nil),
 		newCmdKeys(f, nil),
 		newCmdRelationships(f, nil),
+		newCmdFile(f, nil),
 	)
 	registerCompletions(root, f)
 	return root

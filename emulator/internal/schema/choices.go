@@ -47,6 +47,9 @@ func (c *compiler) globalOptionSets(defs []OptionSetDefinition) {
 			c.errorf("%s: defined twice", where())
 			continue
 		}
+		if len(d.Options) == 0 {
+			c.errorf("%s: a global choice needs options", where())
+		}
 		set := c.options(where, d.Options, TypePicklist)
 		set.Name, set.Global = d.Name, true
 		set.DisplayName, set.Description = orDefault(d.DisplayName, d.Name), d.Description

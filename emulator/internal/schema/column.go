@@ -62,6 +62,8 @@ type Column struct {
 	Role SystemRole
 	// Formula, when set, makes the column computed on every write.
 	Formula *Formula
+	// File holds the limits of a File or Image column; nil otherwise.
+	File *FileLimits
 
 	property string
 	targets  []*Table
@@ -135,8 +137,10 @@ func (c *Column) EdmType() string {
 			return "Edm.Date"
 		}
 		return "Edm.DateTimeOffset"
-	case TypeLookup, TypeCustomer, TypeOwner, TypeUniqueidentifier:
+	case TypeLookup, TypeCustomer, TypeOwner, TypeUniqueidentifier, TypeFile:
 		return "Edm.Guid"
+	case TypeImage:
+		return "Edm.Binary"
 	}
 	return "Edm.String"
 }

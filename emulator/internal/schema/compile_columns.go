@@ -89,6 +89,7 @@ func (c *compiler) columns(t *Table, d *TableDefinition) {
 			c.errorf("table %q: column %q: only statecode and statuscode may be of type %s", t.LogicalName, col.LogicalName, col.Type)
 		}
 		c.addColumn(t, col)
+		c.fileCompanions(t, col)
 	}
 	if hasState != (t.columns["statuscode"] != nil) {
 		c.errorf("table %q: statecode and statuscode must be defined together", t.LogicalName)
@@ -123,7 +124,7 @@ func (c *compiler) column(t *Table, d *ColumnDefinition) *Column {
 	}
 	typ, ok := ParseColumnType(d.Type)
 	if !ok {
-		c.errorf("%s: type %q is not a column type (String, Memo, Integer, BigInt, Decimal, Double, Money, Boolean, DateTime, Picklist, MultiSelectPicklist, State, Status, Lookup, Customer, Owner, Uniqueidentifier)", where(), d.Type)
+		c.errorf("%s: type %q is not a column type (String, Memo, Integer, BigInt, Decimal, Double, Money, Boolean, DateTime, Picklist, MultiSelectPicklist, State, Status, Lookup, Customer, Owner, Uniqueidentifier, File, Image)", where(), d.Type)
 		return nil
 	}
 	req, ok := parseRequiredLevel(d.RequiredLevel)
@@ -242,6 +243,11 @@ func (c *compiler) column(t *Table, d *ColumnDefinition) *Column {
 		}
 	case TypeEntityName:
 		col.Internal = true
+	case TypeFile, TypeImage:
+		c.fileColumn(where, col, d)
+	}
+	if (d.MaxSizeInKB != 0 || d.CanStoreFullImage != nil) && typ != TypeFile && typ != TypeImage {
+		c.errorf("%s: maxSizeInKB and canStoreFullImage apply only to File and Image columns", where())
 	}
 	if typ.IsLookup() && len(col.Targets) > 1 {
 		col.TypeColumn = orDefault(col.TypeColumn, col.LogicalName+"type")
@@ -304,6 +310,9 @@ func (c *compiler) optionSet(where func() string, t *Table, d *ColumnDefinition,
 		}
 		return global
 	}
+	if len(d.Options) == 0 {
+		c.errorf("%s: a %s column needs options (or an optionSetName naming a global choice)", where(), typ)
+	}
 	set := c.options(where, d.Options, typ)
 	set.Name = orDefault(d.OptionSetName, t.LogicalName+"_"+d.LogicalName)
 	return set
@@ -312,9 +321,6 @@ func (c *compiler) optionSet(where func() string, t *Table, d *ColumnDefinition,
 // options compiles the options of a choice column or a global choice.
 func (c *compiler) options(where func() string, defs []OptionDefinition, typ ColumnType) *OptionSet {
 	set := &OptionSet{}
-	if len(defs) == 0 {
-		c.errorf("%s: a %s column needs options", where(), typ)
-	}
 	seen := map[int]bool{}
 	for _, o := range defs {
 		if seen[o.Value] {

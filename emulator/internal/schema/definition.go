@@ -56,7 +56,7 @@ type TableDefinition struct {
 	Ownership string `json:"ownership,omitempty" yaml:"ownership,omitempty"`
 	// Activity marks an activity table (see [Table.IsActivity]).
 	Activity bool `json:"activity,omitempty" yaml:"activity,omitempty"`
-	// ChangeTracking enables change tracking on the table.
+	// ChangeTracking enables change tracking (ChangeTrackingEnabled).
 	ChangeTracking bool `json:"changeTracking,omitempty" yaml:"changeTracking,omitempty"`
 	// PrivilegeName overrides the <Name> of prv<Verb><Name>; default the
 	// schema name.
@@ -118,6 +118,11 @@ type ColumnDefinition struct {
 	ValidForRead   *bool  `json:"validForRead,omitempty" yaml:"validForRead,omitempty"`
 	// Formula makes the column computed (read-only).
 	Formula *FormulaDefinition `json:"formula,omitempty" yaml:"formula,omitempty"`
+	// MaxSizeInKB of File (default 32768, at most 10485760) and Image
+	// (default 10240, at most 30720) columns; CanStoreFullImage keeps the
+	// full-size copy of an uploaded image besides its thumbnail.
+	MaxSizeInKB       int   `json:"maxSizeInKB,omitempty" yaml:"maxSizeInKB,omitempty"`
+	CanStoreFullImage *bool `json:"canStoreFullImage,omitempty" yaml:"canStoreFullImage,omitempty"`
 }
 
 // OptionDefinition is one option of a choice column.

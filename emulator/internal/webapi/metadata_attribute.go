@@ -142,6 +142,18 @@ func (b *metaBuilder) attributeMetadata(c *schema.Column) record {
 		}
 	case "EntityNameAttributeMetadata":
 		v["IsEntityReferenceStored"] = true
+	case "FileAttributeMetadata", "ImageAttributeMetadata":
+		if c.File != nil {
+			v["MaxSizeInKB"] = int64(c.File.MaxSizeInKB)
+		}
+		if kind.metaType == "ImageAttributeMetadata" {
+			v["CanStoreFullImage"] = c.File != nil && c.File.CanStoreFullImage
+			v["IsPrimaryImage"] = primaryImage(c.Table) == c
+			v["MaxHeight"], v["MaxWidth"] = int64(imageThumbnailSide), int64(imageThumbnailSide)
+		}
+	}
+	if owner := companionOf(c); owner != nil {
+		v["AttributeOf"] = owner.LogicalName
 	}
 	return fillMeta(kind.metaType, v, c, custom)
 }
@@ -173,4 +185,31 @@ func (b *metaBuilder) metadataAttributes(t *schema.Table) []record {
 		out = append(out, b.attributeMetadata(c))
 	}
 	return out
+}
+
+// imageThumbnailSide is the width and height of an image column's
+// thumbnail (ImageAttributeMetadata.MaxHeight and MaxWidth: 144).
+const imageThumbnailSide = 144
+
+// primaryImage is the table's primary image column: its first Image
+// column (EntityMetadata.PrimaryImageAttribute), or nil.
+func primaryImage(t *schema.Table) *schema.Column {
+	for _, c := range t.Columns {
+		if c.Type == schema.TypeImage {
+			return c
+		}
+	}
+	return nil
+}
+
+// companionOf returns the File or Image column whose companion c is
+// (<file>_name, <image>id, <image>_timestamp, <image>_url), or nil.
+func companionOf(c *schema.Column) *schema.Column {
+	for _, other := range c.Table.Columns {
+		f := other.File
+		if f != nil && (f.NameColumn == c || f.IDColumn == c || f.TimestampColumn == c || f.URLColumn == c) {
+			return other
+		}
+	}
+	return nil
 }

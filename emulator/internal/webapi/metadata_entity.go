@@ -106,6 +106,10 @@ func (b *metaBuilder) entityMetadata(t *schema.Table) record {
 	if privileges == nil {
 		privileges = []record{}
 	}
+	var imageName any
+	if img := primaryImage(t); img != nil {
+		imageName = img.LogicalName
+	}
 	notIntersect := !intersect
 	id := tableMetadataID(t)
 	v := map[string]any{
@@ -118,6 +122,7 @@ func (b *metaBuilder) entityMetadata(t *schema.Table) record {
 		"ObjectTypeCode":                   int64(t.ObjectTypeCode),
 		"PrimaryIdAttribute":               t.PrimaryID().LogicalName,
 		"PrimaryNameAttribute":             primaryName,
+		"PrimaryImageAttribute":            imageName,
 		"OwnershipType":                    ownership,
 		"OwnerIdType":                      int64(8),
 		"IsActivity":                       t.IsActivity,

@@ -105,13 +105,3 @@ func (b *metaBuilder) option(o schema.Option, set uuid.UUID, setType string, cus
 	}
 	return r
 }
-
-// globalOptionSets lists the global choices as OptionSetMetadata.
-func (b *metaBuilder) globalOptionSets() []record {
-	sets := b.h.schema.OptionSets()
-	out := make([]record, 0, len(sets))
-	for _, s := range sets {
-		out = append(out, b.optionSetMetadata(s, nil))
-	}
-	return out
-}

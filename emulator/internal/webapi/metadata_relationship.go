@@ -139,12 +139,3 @@ func (b *metaBuilder) tableRelationships(t *schema.Table, nav string) []record {
 	}
 	return out
 }
-
-func (b *metaBuilder) allRelationships() []record {
-	rels := b.h.schema.Relationships()
-	out := make([]record, 0, len(rels))
-	for _, r := range rels {
-		out = append(out, b.relationshipMetadata(r))
-	}
-	return out
-}

@@ -115,15 +115,28 @@ func (req *request) metadataResource(segs []string) error {
 	root := metadataSets[steps[0].name]
 	node := &metaNode{expected: mustMetaType(root), parts: []ctxPart{{text: steps[0].name}}}
 	node.typ = node.expected
+	// With a key, only the record it names is built (apply still checks
+	// the key and answers 404 when nothing matches).
+	key := steps[0].key
 	switch steps[0].name {
 	case "EntityDefinitions":
 		for _, t := range b.metadataTables() {
-			node.records = append(node.records, b.entityMetadata(t))
+			if key == nil || key.id == tableMetadataID(t) || key.value == t.LogicalName {
+				node.records = append(node.records, b.entityMetadata(t))
+			}
 		}
 	case "RelationshipDefinitions":
-		node.records = b.allRelationships()
+		for _, r := range req.h.schema.Relationships() {
+			if key == nil || key.id == relationshipID(r) || key.value == r.SchemaName {
+				node.records = append(node.records, b.relationshipMetadata(r))
+			}
+		}
 	case "GlobalOptionSetDefinitions":
-		node.records = b.globalOptionSets()
+		for _, set := range req.h.schema.OptionSets() {
+			if key == nil || key.id == optionSetID(set, nil) || key.value == set.Name {
+				node.records = append(node.records, b.optionSetMetadata(set, nil))
+			}
+		}
 	}
 	if err := node.apply(steps[0]); err != nil {
 		return err
