@@ -52,9 +52,10 @@ EntityDefinitions(LogicalName='contact'), WhoAmI, an action such as WinOpportuni
 The method is GET, or POST when --data is given; name it first to choose another.
 
 --data takes the body itself, @FILE or - (stdin); it must be JSON unless --header sets another
-Content-Type (a $batch body is multipart/mixed; its line ends are sent as CRLF, as $batch requires). Spaces in the path are sent as %20; anything else
-must already be URL-encoded. A path from the organization's root (/api/data/v9.2/…) or a full URL
-is accepted when it is below the connection's Web API base.
+Content-Type (a $batch body is multipart/mixed; its line ends are sent as CRLF, as $batch
+requires). Spaces in the path are sent as %20; anything else must already be URL-encoded. A path
+from the organization's root (/api/data/v9.2/…) or a full URL is accepted when it is below the
+connection's Web API base.
 
 A JSON response is printed in the -o format and through --jq; any other body (the CSDL of
 $metadata, a $batch response) is copied as it is. --paginate follows @odata.nextLink and prints one
@@ -69,7 +70,7 @@ on stderr. A status outside 2xx prints Dataverse's error and exits with 4.`,
   d365 api POST '$batch' --header 'Content-Type: multipart/mixed; boundary=batch_1' --data @batch.txt`,
 		Args: rangeArgs(1, 2, "an optional method and a path"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Context, opts.Output, opts.JQ = cmd.Context(), f.OutputFormat(), f.JQ()
+			opts.Context, opts.Output, opts.JQ = cmd.Context(), f.OutputFormat(), f.jqExpr()
 			if err := opts.parse(args, headers); err != nil {
 				return err
 			}

@@ -52,7 +52,7 @@ Exit code 4 when any operation failed.`,
   d365 batch - --continue-on-error < ops.json`,
 		Args: exactArgs(1, "a file of operations, or - for stdin"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Context, opts.Output, opts.JQ, opts.Source = cmd.Context(), f.OutputFormat(), f.JQ(), args[0]
+			opts.Context, opts.Output, opts.JQ, opts.Source = cmd.Context(), f.OutputFormat(), f.jqExpr(), args[0]
 			return run(opts)
 		},
 	}

@@ -54,3 +54,11 @@ func callAdmin(newClient func() (adminClient, error), call func(adminClient) err
 	}
 	return c.adminError(call(c))
 }
+
+// jqExpr returns the --jq expression, or "" when the Factory has no JQ (a test's).
+func (f *Factory) jqExpr() string {
+	if f.JQ == nil {
+		return ""
+	}
+	return f.JQ()
+}

@@ -49,7 +49,7 @@ labels, lookup names).`,
   echo '<fetch top="5"><entity name="account"><attribute name="name"/></entity></fetch>' | d365 fetch -`,
 		Args: exactArgs(1, "a FetchXML file, or - for stdin"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Context, opts.Output, opts.JQ, opts.Source = cmd.Context(), f.OutputFormat(), f.JQ(), args[0]
+			opts.Context, opts.Output, opts.JQ, opts.Source = cmd.Context(), f.OutputFormat(), f.jqExpr(), args[0]
 			if opts.PageSize < 0 || opts.PageSize > dataverse.MaxPageSizeLimit {
 				return usageError(fmt.Errorf("--page-size %d is out of range: Dataverse pages hold 1 to 5,000 rows", opts.PageSize))
 			}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -74,7 +75,7 @@ values, CSV adds a "<column>@formatted" column after each column.`,
 		Args: rangeArgs(1, 2, "an entity set and an optional id or alternate key"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Context, opts.Output, opts.EntitySet = cmd.Context(), f.OutputFormat(), args[0]
-			opts.JQ = f.JQ()
+			opts.JQ = f.jqExpr()
 			for _, e := range expand {
 				parsed, err := parseExpand(e)
 				if err != nil {
@@ -191,11 +192,21 @@ func (o *getOptions) defaultColumns(s *session) []string {
 	return []string{md.PrimaryNameAttribute, md.PrimaryIDAttribute}
 }
 
+// withExpanded returns the table columns cols followed by the --expand navigation properties,
+// whose cells show the related rows.
+func (o *getOptions) withExpanded(cols []string) []string {
+	out := slices.Clone(cols)
+	for _, e := range o.Expand {
+		out = append(out, e.Property)
+	}
+	return out
+}
+
 func (o *getOptions) retrieve(s *session) error {
 	p := o.printer()
 	sel := o.Select
 	if cols := o.defaultColumns(s); cols != nil {
-		sel, p.Columns = cols, cols
+		sel, p.Columns = cols, o.withExpanded(cols)
 	}
 	var rec json.RawMessage
 	ro := &dataverse.RetrieveOptions{Select: sel, Expand: o.Expand, Annotations: o.annotations()}
@@ -227,7 +238,7 @@ func (o *getOptions) list(s *session) error {
 		Annotations: o.annotations(), MaxPageSize: o.PageSize,
 	}
 	if cols := o.defaultColumns(s); cols != nil {
-		q.Select, p.Columns = cols, cols
+		q.Select, p.Columns = cols, o.withExpanded(cols)
 	}
 	pager := dataverse.NewPager[json.RawMessage](s.client, o.EntitySet, &dataverse.ListOptions{Query: q})
 	return printPages(o.Context, p, pager, o.All, func(page *dataverse.Page[json.RawMessage], first bool) error {

@@ -36,7 +36,7 @@ app, tenant, times in epoch seconds), which is safe to share.`,
   d365 token --decode`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts.Context, opts.Output, opts.JQ = cmd.Context(), f.OutputFormat(), f.JQ()
+			opts.Context, opts.Output, opts.JQ = cmd.Context(), f.OutputFormat(), f.jqExpr()
 			return run(opts)
 		},
 	}

@@ -26,7 +26,7 @@ func newCmdWhoAmI(f *Factory, runF func(*whoAmIOptions) error) *cobra.Command {
 registration and its credential (Entra ID), the application user and its role (Dataverse).`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts.Context, opts.Output, opts.JQ = cmd.Context(), f.OutputFormat(), f.JQ()
+			opts.Context, opts.Output, opts.JQ = cmd.Context(), f.OutputFormat(), f.jqExpr()
 			return run(opts)
 		},
 	})
