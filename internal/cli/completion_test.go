@@ -76,7 +76,7 @@ func TestEveryTableCommandCompletes(t *testing.T) {
 			alias = alias || (k == kind && len(other) > len(name))
 		}
 		if slices.Contains(got, name) == alias {
-			t.Errorf("--action offers %q: %v, want %v (alias %v); got %q", name, !alias, !alias, alias, got)
+			t.Errorf("--action: %q offered = %v, want %v (an alias is not offered); got %q", name, alias, !alias, got)
 		}
 	}
 	if !slices.Contains(got, "token-endpoint-down") || slices.Contains(got, "tokenendpointdown") {
