@@ -125,6 +125,7 @@ func schemaDefinitionFrom(d schema.Definition) SchemaDefinition {
 				TrueLabel: c.TrueLabel, FalseLabel: c.FalseLabel, DefaultValue: c.DefaultValue,
 				Targets: c.Targets, TypeColumn: c.TypeColumn, ValidForCreate: c.ValidForCreate,
 				ValidForUpdate: c.ValidForUpdate, ValidForRead: c.ValidForRead,
+				MaxSizeInKB: c.MaxSizeInKB, CanStoreFullImage: c.CanStoreFullImage,
 			}
 			for _, o := range c.Options {
 				col.Options = append(col.Options, OptionDefinition(o))
@@ -142,6 +143,13 @@ func schemaDefinitionFrom(d schema.Definition) SchemaDefinition {
 	}
 	for _, r := range d.Relationships {
 		out.Relationships = append(out.Relationships, RelationshipDefinition(r))
+	}
+	for _, o := range d.OptionSets {
+		set := OptionSetDefinition{Name: o.Name, DisplayName: o.DisplayName, Description: o.Description}
+		for _, opt := range o.Options {
+			set.Options = append(set.Options, OptionDefinition(opt))
+		}
+		out.OptionSets = append(out.OptionSets, set)
 	}
 	return out
 }

@@ -99,7 +99,13 @@ Connection settings come from flags, else from the environment:
 		newCmdUpsert(f, nil),
 		newCmdFetch(f, nil),
 		newCmdBatch(f, nil),
+		newCmdTables(f, nil),
+		newCmdColumns(f, nil),
+		newCmdKeys(f, nil),
+		newCmdRelationships(f, nil),
+		newCmdFile(f, nil),
 	)
+	registerCompletions(root, f)
 	return root
 }
 

@@ -45,7 +45,7 @@ func (g *globalOptions) checkOutput(cmd *cobra.Command) error {
 		return nil
 	}
 	if cmd.Annotations[annotationJQ] == "" {
-		return usageError(fmt.Errorf("--jq applies to the commands that print a JSON result (get, api, fetch, batch, whoami, token --decode), not to %s", cmd.CommandPath()))
+		return usageError(fmt.Errorf("--jq applies to the commands that print a JSON result (get, api, fetch, batch, whoami, token --decode, tables, columns, keys, relationships), not to %s", cmd.CommandPath()))
 	}
 	_, err := compileJQ(g.jq)
 	return err

@@ -62,6 +62,8 @@ type Column struct {
 	Role SystemRole
 	// Formula, when set, makes the column computed on every write.
 	Formula *Formula
+	// File holds the limits of a File or Image column; nil otherwise.
+	File *FileLimits
 
 	property string
 	targets  []*Table
@@ -135,8 +137,10 @@ func (c *Column) EdmType() string {
 			return "Edm.Date"
 		}
 		return "Edm.DateTimeOffset"
-	case TypeLookup, TypeCustomer, TypeOwner, TypeUniqueidentifier:
+	case TypeLookup, TypeCustomer, TypeOwner, TypeUniqueidentifier, TypeFile:
 		return "Edm.Guid"
+	case TypeImage:
+		return "Edm.Binary"
 	}
 	return "Edm.String"
 }
@@ -157,6 +161,11 @@ type OptionSet struct {
 	Name string
 	// Options are the options in definition order.
 	Options []Option
+	// Global marks a global choice (declared in the definition's
+	// optionSets and shared by the columns that name it).
+	Global bool
+	// DisplayName and Description are a global choice's labels.
+	DisplayName, Description string
 
 	byValue map[int]int
 }
@@ -173,6 +182,10 @@ type Option struct {
 	// DefaultStatus is, for a state option, the statuscode a row gets when
 	// the state is set without a status; -1 otherwise.
 	DefaultStatus int
+	// Color is the option's colour ("#0000ff"), empty for none.
+	Color string
+	// Description is the option's description label.
+	Description string
 }
 
 // Option returns the option with the given value.

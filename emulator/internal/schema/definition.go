@@ -36,6 +36,8 @@ import (
 type Definition struct {
 	Tables        []TableDefinition        `json:"tables,omitempty" yaml:"tables,omitempty"`
 	Relationships []RelationshipDefinition `json:"relationships,omitempty" yaml:"relationships,omitempty"`
+	// OptionSets are global choices (see [OptionSetDefinition]).
+	OptionSets []OptionSetDefinition `json:"optionSets,omitempty" yaml:"optionSets,omitempty"`
 }
 
 // TableDefinition describes one table.
@@ -116,6 +118,11 @@ type ColumnDefinition struct {
 	ValidForRead   *bool  `json:"validForRead,omitempty" yaml:"validForRead,omitempty"`
 	// Formula makes the column computed (read-only).
 	Formula *FormulaDefinition `json:"formula,omitempty" yaml:"formula,omitempty"`
+	// MaxSizeInKB of File (default 32768, at most 10485760) and Image
+	// (default 10240, at most 30720) columns; CanStoreFullImage keeps the
+	// full-size copy of an uploaded image besides its thumbnail.
+	MaxSizeInKB       int   `json:"maxSizeInKB,omitempty" yaml:"maxSizeInKB,omitempty"`
+	CanStoreFullImage *bool `json:"canStoreFullImage,omitempty" yaml:"canStoreFullImage,omitempty"`
 }
 
 // OptionDefinition is one option of a choice column.
@@ -126,6 +133,10 @@ type OptionDefinition struct {
 	State *int `json:"state,omitempty" yaml:"state,omitempty"`
 	// DefaultStatus is, for a State option, its default statuscode.
 	DefaultStatus *int `json:"defaultStatus,omitempty" yaml:"defaultStatus,omitempty"`
+	// Color is the option's colour ("#0000ff"); Description its
+	// description label.
+	Color       string `json:"color,omitempty" yaml:"color,omitempty"`
+	Description string `json:"description,omitempty" yaml:"description,omitempty"`
 }
 
 // FormulaDefinition describes a computed column (see [Formula]).
@@ -244,5 +255,6 @@ func (d *Definition) merge(other *Definition) error {
 		d.Tables[i].Keys = append(d.Tables[i].Keys, t.Keys...)
 	}
 	d.Relationships = append(d.Relationships, other.Relationships...)
+	d.OptionSets = append(d.OptionSets, other.OptionSets...)
 	return nil
 }

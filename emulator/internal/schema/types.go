@@ -26,6 +26,8 @@ const (
 	TypeOwner                                     // systemuser or team
 	TypeUniqueidentifier                          // GUID
 	TypeEntityName                                // logical name of a table (type of a polymorphic lookup)
+	TypeFile                                      // file column (FileAttributeMetadata); see files.go
+	TypeImage                                     // image column (ImageAttributeMetadata); see files.go
 )
 
 var columnTypeNames = [...]string{
@@ -47,6 +49,8 @@ var columnTypeNames = [...]string{
 	TypeOwner:               "Owner",
 	TypeUniqueidentifier:    "Uniqueidentifier",
 	TypeEntityName:          "EntityName",
+	TypeFile:                "File",
+	TypeImage:               "Image",
 }
 
 // columnTypeAliases are the extra spellings a schema file may use.
@@ -65,6 +69,8 @@ var columnTypeAliases = map[string]ColumnType{
 	"choices":     TypeMultiSelectPicklist,
 	"multichoice": TypeMultiSelectPicklist,
 	"guid":        TypeUniqueidentifier,
+	"filetype":    TypeFile,
+	"imagetype":   TypeImage,
 }
 
 // String returns the AttributeTypeCode name ("String", "Picklist"…).

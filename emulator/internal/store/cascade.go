@@ -91,6 +91,9 @@ func (tx *Tx) deleteCascade(ctx context.Context, t *schema.Table, id string, ver
 			}
 		}
 	}
+	if err := tx.deleteRowFiles(ctx, t, id); err != nil {
+		return err
+	}
 	if _, err := tx.tx.ExecContext(ctx, "DELETE FROM "+quoteIdent(t.LogicalName)+" WHERE "+quoteIdent(t.PrimaryID().LogicalName)+" = ?", id); err != nil {
 		return fmt.Errorf("store: delete from %s: %w", t.LogicalName, err)
 	}

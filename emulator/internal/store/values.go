@@ -220,7 +220,7 @@ func goValue(col *schema.Column, raw any, typeName string) (any, error) {
 		return nil, nil
 	}
 	switch col.Type {
-	case schema.TypeString, schema.TypeMemo, schema.TypeEntityName:
+	case schema.TypeString, schema.TypeMemo, schema.TypeEntityName, schema.TypeImage:
 		return asString(raw), nil
 	case schema.TypeInteger, schema.TypeBigInt, schema.TypePicklist, schema.TypeState, schema.TypeStatus:
 		n, ok := raw.(int64)
@@ -252,7 +252,7 @@ func goValue(col *schema.Column, raw any, typeName string) (any, error) {
 			return nil, fmt.Errorf("store: %s holds %q: %w", col, s, err)
 		}
 		return t, nil
-	case schema.TypeUniqueidentifier:
+	case schema.TypeUniqueidentifier, schema.TypeFile:
 		return uuid.Parse(asString(raw))
 	case schema.TypeLookup, schema.TypeCustomer, schema.TypeOwner:
 		id, err := uuid.Parse(asString(raw))

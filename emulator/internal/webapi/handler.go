@@ -66,6 +66,9 @@ type Handler struct {
 
 	csdlOnce sync.Once
 	csdlDoc  []byte
+	// csdlAnnotated is $metadata?annotations=true.
+	csdlAnnotatedOnce sync.Once
+	csdlAnnotated     []byte
 }
 
 // New returns a Handler.
@@ -319,13 +322,16 @@ func (req *request) route(rest string) error {
 	case "$batch":
 		return req.batch()
 	}
+	if serve, ok := fileMessages[segs[0]]; ok {
+		return req.fileMessage(segs, serve)
+	}
 	set, keyText, hasKey, err := splitKeySegment(segs[0])
 	if err != nil {
 		return err
 	}
 	switch set {
-	case "EntityDefinitions":
-		return req.entityDefinitions(segs)
+	case "EntityDefinitions", "RelationshipDefinitions", "GlobalOptionSetDefinitions":
+		return req.metadataResource(segs)
 	case "RetrieveTotalRecordCount":
 		if len(segs) > 1 {
 			return errResourceNotFound(segs[1])
@@ -370,6 +376,9 @@ func (req *request) route(rest string) error {
 		key, err := parseKey(t, keyText)
 		if err != nil {
 			return err
+		}
+		if c, ok := t.Column(segs[1]); ok && c.File != nil {
+			return req.fileColumnPath(t, key, c, segs[2:])
 		}
 		if len(segs) == 2 {
 			if c, ok := t.Property(segs[1]); ok {

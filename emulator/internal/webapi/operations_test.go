@@ -79,9 +79,11 @@ func TestMetadataListsOperations(t *testing.T) {
 	}
 	wantActions := []string{
 		"AddMembersTeam bound to mscrm.team",
-		"CreateMultiple bound to Collection(mscrm.crmbaseentity)", "DeleteMultiple bound to Collection(mscrm.crmbaseentity)",
+		"CommitFileBlocksUpload",
+		"CreateMultiple bound to Collection(mscrm.crmbaseentity)", "DeleteFile", "DeleteMultiple bound to Collection(mscrm.crmbaseentity)",
+		"DownloadBlock", "InitializeFileBlocksDownload", "InitializeFileBlocksUpload",
 		"RemoveMembersTeam bound to mscrm.team",
-		"UpdateMultiple bound to Collection(mscrm.crmbaseentity)", "UpsertMultiple bound to Collection(mscrm.crmbaseentity)",
+		"UpdateMultiple bound to Collection(mscrm.crmbaseentity)", "UploadBlock", "UpsertMultiple bound to Collection(mscrm.crmbaseentity)",
 	}
 	if diff := cmp.Diff(wantActions, describe(sch.Actions)); diff != "" {
 		t.Errorf("actions (-want +got):\n%s", diff)
