@@ -93,6 +93,7 @@ Connection settings come from flags, else from the environment:
 		newCmdImport(f, nil),
 		newCmdDemo(f, nil),
 		newCmdExport(f, nil),
+		newCmdSync(f, nil),
 	)
 	return root
 }
