@@ -1,9 +1,11 @@
 package dataverse_test
 
 import (
+	"errors"
 	"maps"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -147,5 +149,104 @@ func TestSyncDeletesDirectAndByCascade(t *testing.T) {
 	}
 	if want := map[uuid.UUID]string{ids[1]: "Renamed", ids[2]: "S00002"}; !maps.Equal(copy.rows, want) {
 		t.Errorf("copy = %v, want %v", copy.rows, want)
+	}
+}
+
+// TestSyncExpiredTokenResetsThenReloads: eight days on (the environment keeps change tracking
+// seven days by default) the saved delta link is refused as expired; the sync yields a reset and
+// a full load, and the copy equals the table again.
+func TestSyncExpiredTokenResetsThenReloads(t *testing.T) {
+	t.Parallel()
+	env, ids := syncEnv(t, 5, nil)
+	ctx := t.Context()
+	cp := openState(t)
+	copy := newReplica()
+	opts := &dataverse.SyncOptions{Select: []string{"firstname"}}
+	runSync(t, env.client.NewSync("contacts", cp, opts), copy)
+	if err := env.client.Delete(ctx, "contacts", ids[0], nil); err != nil {
+		t.Fatal(err)
+	}
+	env.emu.SetClockOffset(8 * 24 * time.Hour)
+	// A client made now gets tokens the emulator's moved clock accepts.
+	client := newClient(t, env.emu, newSecretCredential(t, env.emu), nil)
+	s := client.NewSync("contacts", cp, opts)
+	changes := runSync(t, s, copy)
+	if changes[0].Op != dataverse.ChangeReset || changes[0].Reason != dataverse.ResetExpired {
+		t.Fatalf("first change %+v, want a reset for an expired position", changes[0])
+	}
+	if len(changes) != 5 { // the reset and the four rows left
+		t.Errorf("%d changes, want the reset and 4 upserts", len(changes))
+	}
+	if st := s.Stats(); !st.FullLoad || st.Reason != dataverse.ResetExpired || st.Upserts != 4 {
+		t.Errorf("stats %+v", st)
+	}
+	if table := tableRows(t, client); !maps.Equal(copy.rows, table) {
+		t.Errorf("copy %v, table %v", copy.rows, table)
+	}
+	// The new position is good: the next sync has nothing to say.
+	if again := runSync(t, client.NewSync("contacts", cp, opts), copy); len(again) != 0 {
+		t.Errorf("after the reload: %d changes", len(again))
+	}
+}
+
+// TestSyncSelectDriftResets: a sync with another select starts over with a reset and rows of the
+// new columns, even when nothing changed.
+func TestSyncSelectDriftResets(t *testing.T) {
+	t.Parallel()
+	env, _ := syncEnv(t, 3, nil)
+	cp := openState(t)
+	copy := newReplica()
+	runSync(t, env.client.NewSync("contacts", cp, &dataverse.SyncOptions{Select: []string{"firstname"}}), copy)
+	// The same columns in another order are the same select: no reset.
+	if same := runSync(t, env.client.NewSync("contacts", cp, &dataverse.SyncOptions{Select: []string{"firstname", "firstname"}}), copy); len(same) != 0 {
+		t.Fatalf("the same select yielded %v", same)
+	}
+	changes := runSync(t, env.client.NewSync("contacts", cp, &dataverse.SyncOptions{Select: []string{"firstname", "lastname"}}), copy)
+	if len(changes) != 4 || changes[0].Op != dataverse.ChangeReset || changes[0].Reason != dataverse.ResetSelectChanged {
+		t.Fatalf("changes %v, want a reset (select-changed) and 3 upserts", changes)
+	}
+	for _, ch := range changes[1:] {
+		if !strings.Contains(string(ch.Record), `"lastname":"Sync"`) {
+			t.Errorf("row %s lacks the new column", ch.Record)
+		}
+	}
+}
+
+// TestSyncRefusals: change tracking on a table that has it off is refused with
+// ChangeTrackingNotEnabledForEntity and the consumer gets nothing (no reset); a tracked read with
+// $filter is refused with the documented message.
+func TestSyncRefusals(t *testing.T) {
+	t.Parallel()
+	env := newE2E(t, nil)
+	ctx := t.Context()
+	cp := openState(t)
+	var got []dataverse.Change
+	var err error
+	for ch, e := range env.client.NewSync("tasks", cp, &dataverse.SyncOptions{PrimaryKey: "activityid"}).Changes(ctx) {
+		if e != nil {
+			err = e
+			break
+		}
+		got = append(got, ch)
+	}
+	if !dataverse.HasCode(err, dataverse.CodeChangeTrackingNotEnabled) || len(got) != 0 {
+		t.Fatalf("sync of tasks: %d changes, err %v; want none and %s", len(got), err, dataverse.CodeChangeTrackingNotEnabled)
+	}
+	if !strings.Contains(err.Error(), "Entity task isn't enabled for change tracking.") {
+		t.Errorf("err = %v", err)
+	}
+	if st, _ := cp.Load(ctx); st != nil {
+		t.Errorf("a refused sync saved %+v", st)
+	}
+
+	// $filter with change tracking: Sync never sends one; a List that asks for tracking does.
+	_, err = env.client.List(ctx, "contacts", &dataverse.ListOptions{
+		Query:          dataverse.Query{Filter: "lastname eq 'x'"},
+		RequestOptions: dataverse.RequestOptions{Header: map[string][]string{"Prefer": {"odata.track-changes"}}},
+	})
+	var re *dataverse.ResponseError
+	if !errors.As(err, &re) || re.StatusCode != 400 || re.Code != "0x80060888" ||
+		re.Message != `The "$filter" query parameter isn't supported when Change Tracking is enabled.` {
+		t.Errorf("tracked $filter: %v", err)
 	}
 }
