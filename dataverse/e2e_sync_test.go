@@ -26,7 +26,7 @@ func syncLoadRows() int {
 // writer creates, updates and deletes rows (at least 10 writes between two pages, more while
 // pages are read); the load's delta link is taken at its first page, so the next sync yields
 // exactly the net effect of every write made after that, checked against the writer's own
-// record; the consumer's copy then equals the table.
+// record; the consumer's mirror then equals the table.
 func TestSyncInitialLoadDuringWritesThenNetChanges(t *testing.T) {
 	t.Parallel()
 	n := syncLoadRows()
@@ -72,8 +72,8 @@ func syncDuringWrites(t *testing.T, env *e2eEnv, ids []uuid.UUID, seed uint64) {
 			w.waitOps(pages * writesPerPage)
 		}}
 	cp := openState(t)
-	copy := newReplica()
-	first := runSync(t, env.client.NewSync("contacts", cp, opts), copy)
+	mirror := newReplica()
+	first := runSync(t, env.client.NewSync("contacts", cp, opts), mirror)
 	w.halt()
 	if first[0].Op != dataverse.ChangeReset || first[0].Reason != dataverse.ResetInitial {
 		t.Fatalf("the first change is %+v, want a reset", first[0])
@@ -84,13 +84,13 @@ func syncDuringWrites(t *testing.T, env *e2eEnv, ids []uuid.UUID, seed uint64) {
 	t.Logf("initial load: %d changes in %d pages; writer: %v", len(first), pages, w.counts)
 
 	opts.Progress = nil
-	second := runSync(t, env.client.NewSync("contacts", cp, opts), copy)
+	second := runSync(t, env.client.NewSync("contacts", cp, opts), mirror)
 	w.checkNetChanges(t, second)
-	if table := tableRows(t, env.client); !maps.Equal(copy.rows, table) {
-		t.Errorf("the copy holds %d rows, the table %d; they differ", len(copy.rows), len(table))
+	if table := tableRows(t, env.client); !maps.Equal(mirror.rows, table) {
+		t.Errorf("the mirror holds %d rows, the table %d; they differ", len(mirror.rows), len(table))
 	}
 	// And a third sync has nothing to say.
-	if third := runSync(t, env.client.NewSync("contacts", cp, opts), copy); len(third) != 0 {
+	if third := runSync(t, env.client.NewSync("contacts", cp, opts), mirror); len(third) != 0 {
 		t.Errorf("a sync with no writes since yielded %d changes", len(third))
 	}
 }
@@ -116,11 +116,11 @@ func TestSyncDeletesDirectAndByCascade(t *testing.T) {
 		children = append(children, res.ID)
 	}
 	cp := openState(t)
-	copy := newReplica()
+	mirror := newReplica()
 	opts := &dataverse.SyncOptions{Select: []string{"firstname"}}
-	runSync(t, env.client.NewSync("contacts", cp, opts), copy)
-	if len(copy.rows) != 6 {
-		t.Fatalf("after the load the copy holds %d rows, want 6", len(copy.rows))
+	runSync(t, env.client.NewSync("contacts", cp, opts), mirror)
+	if len(mirror.rows) != 6 {
+		t.Fatalf("after the load the mirror holds %d rows, want 6", len(mirror.rows))
 	}
 	if err := env.client.Delete(ctx, "contacts", ids[0], nil); err != nil {
 		t.Fatal(err)
@@ -131,7 +131,7 @@ func TestSyncDeletesDirectAndByCascade(t *testing.T) {
 	if err := env.client.Delete(ctx, "accounts", acct.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	changes := runSync(t, env.client.NewSync("contacts", cp, opts), copy)
+	changes := runSync(t, env.client.NewSync("contacts", cp, opts), mirror)
 	var ops []string
 	deleted := map[uuid.UUID]bool{}
 	for _, ch := range changes {
@@ -147,22 +147,22 @@ func TestSyncDeletesDirectAndByCascade(t *testing.T) {
 	if !maps.Equal(deleted, want) {
 		t.Errorf("deleted %v, want the direct delete and the three children", deleted)
 	}
-	if want := map[uuid.UUID]string{ids[1]: "Renamed", ids[2]: "S00002"}; !maps.Equal(copy.rows, want) {
-		t.Errorf("copy = %v, want %v", copy.rows, want)
+	if want := map[uuid.UUID]string{ids[1]: "Renamed", ids[2]: "S00002"}; !maps.Equal(mirror.rows, want) {
+		t.Errorf("mirror = %v, want %v", mirror.rows, want)
 	}
 }
 
 // TestSyncExpiredTokenResetsThenReloads: eight days on (the environment keeps change tracking
 // seven days by default) the saved delta link is refused as expired; the sync yields a reset and
-// a full load, and the copy equals the table again.
+// a full load, and the mirror equals the table again.
 func TestSyncExpiredTokenResetsThenReloads(t *testing.T) {
 	t.Parallel()
 	env, ids := syncEnv(t, 5, nil)
 	ctx := t.Context()
 	cp := openState(t)
-	copy := newReplica()
+	mirror := newReplica()
 	opts := &dataverse.SyncOptions{Select: []string{"firstname"}}
-	runSync(t, env.client.NewSync("contacts", cp, opts), copy)
+	runSync(t, env.client.NewSync("contacts", cp, opts), mirror)
 	if err := env.client.Delete(ctx, "contacts", ids[0], nil); err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestSyncExpiredTokenResetsThenReloads(t *testing.T) {
 	// A client made now gets tokens the emulator's moved clock accepts.
 	client := newClient(t, env.emu, newSecretCredential(t, env.emu), nil)
 	s := client.NewSync("contacts", cp, opts)
-	changes := runSync(t, s, copy)
+	changes := runSync(t, s, mirror)
 	if changes[0].Op != dataverse.ChangeReset || changes[0].Reason != dataverse.ResetExpired {
 		t.Fatalf("first change %+v, want a reset for an expired position", changes[0])
 	}
@@ -180,11 +180,11 @@ func TestSyncExpiredTokenResetsThenReloads(t *testing.T) {
 	if st := s.Stats(); !st.FullLoad || st.Reason != dataverse.ResetExpired || st.Upserts != 4 {
 		t.Errorf("stats %+v", st)
 	}
-	if table := tableRows(t, client); !maps.Equal(copy.rows, table) {
-		t.Errorf("copy %v, table %v", copy.rows, table)
+	if table := tableRows(t, client); !maps.Equal(mirror.rows, table) {
+		t.Errorf("mirror %v, table %v", mirror.rows, table)
 	}
 	// The new position is good: the next sync has nothing to say.
-	if again := runSync(t, client.NewSync("contacts", cp, opts), copy); len(again) != 0 {
+	if again := runSync(t, client.NewSync("contacts", cp, opts), mirror); len(again) != 0 {
 		t.Errorf("after the reload: %d changes", len(again))
 	}
 }
@@ -195,13 +195,13 @@ func TestSyncSelectDriftResets(t *testing.T) {
 	t.Parallel()
 	env, _ := syncEnv(t, 3, nil)
 	cp := openState(t)
-	copy := newReplica()
-	runSync(t, env.client.NewSync("contacts", cp, &dataverse.SyncOptions{Select: []string{"firstname"}}), copy)
+	mirror := newReplica()
+	runSync(t, env.client.NewSync("contacts", cp, &dataverse.SyncOptions{Select: []string{"firstname"}}), mirror)
 	// The same columns in another order are the same select: no reset.
-	if same := runSync(t, env.client.NewSync("contacts", cp, &dataverse.SyncOptions{Select: []string{"firstname", "firstname"}}), copy); len(same) != 0 {
+	if same := runSync(t, env.client.NewSync("contacts", cp, &dataverse.SyncOptions{Select: []string{"firstname", "firstname"}}), mirror); len(same) != 0 {
 		t.Fatalf("the same select yielded %v", same)
 	}
-	changes := runSync(t, env.client.NewSync("contacts", cp, &dataverse.SyncOptions{Select: []string{"firstname", "lastname"}}), copy)
+	changes := runSync(t, env.client.NewSync("contacts", cp, &dataverse.SyncOptions{Select: []string{"firstname", "lastname"}}), mirror)
 	if len(changes) != 4 || changes[0].Op != dataverse.ChangeReset || changes[0].Reason != dataverse.ResetSelectChanged {
 		t.Fatalf("changes %v, want a reset (select-changed) and 3 upserts", changes)
 	}
