@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/d365s2s/d365/emulator"
@@ -29,11 +28,13 @@ type ctAPI struct {
 func newCTAPI(t testing.TB, opts *emulator.Options) *ctAPI {
 	t.Helper()
 	env := emulatortest.New(t, opts)
-	return &ctAPI{t: t, env: env, token: ctToken(t, env, env.Credential)}
+	return &ctAPI{t: t, env: env, token: ctToken(t, env)}
 }
 
-func ctToken(t testing.TB, env *emulatortest.Env, cred azcore.TokenCredential) string {
+// ctToken gets an access token from a fresh credential: a cached one would outlive a clock move.
+func ctToken(t testing.TB, env *emulatortest.Env) string {
 	t.Helper()
+	cred := env.SecretCredential(t, env.Credentials)
 	tok, err := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{env.OrgURL + "/.default"}})
 	if err != nil {
 		t.Fatal(err)
@@ -260,4 +261,8 @@ func TestChangeTrackingInitialLoadThenDelta(t *testing.T) {
 	if len(again) != len(want) {
 		t.Errorf("re-reading the first delta link gave %d entries, want %d", len(again), len(want))
 	}
+}
+
+func tokenScope(orgURL string) policy.TokenRequestOptions {
+	return policy.TokenRequestOptions{Scopes: []string{orgURL + "/.default"}}
 }

@@ -91,6 +91,8 @@
 //	PUT    /_emulator/clock                           {"offset":"-2h"} -> {"offset","now"}
 //	GET    /_emulator/token-lifetime                  {"lifetime"}
 //	PUT    /_emulator/token-lifetime                  {"lifetime":"5s"} -> {"lifetime"}
+//	GET    /_emulator/change-tracking                 {"expireChangeTrackingInDays"}
+//	PUT    /_emulator/change-tracking                 {"expireChangeTrackingInDays":7} -> {"expireChangeTrackingInDays"}
 //	GET    /_emulator/signing-keys                    [SigningKey]
 //	POST   /_emulator/signing-keys                    rotate -> 201 SigningKey
 //	GET    /_emulator/limits                          Limits

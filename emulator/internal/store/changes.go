@@ -71,7 +71,7 @@ func (s *Store) SetExpireChangeTrackingInDays(days int) error {
 // at has expired by now: it is older than ExpireChangeTrackingInDays.
 func (s *Store) ChangeExpired(at time.Time) bool {
 	days := s.ExpireChangeTrackingInDays()
-	return s.nowUTC().Sub(at) > time.Duration(days)*24*time.Hour || (days == 0 && s.nowUTC().After(at))
+	return days == 0 || s.nowUTC().Sub(at) > time.Duration(days)*24*time.Hour
 }
 
 // ChangeVersion returns the committed change-tracking position: the
