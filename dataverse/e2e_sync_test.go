@@ -152,40 +152,71 @@ func TestSyncDeletesDirectAndByCascade(t *testing.T) {
 	}
 }
 
-// TestSyncExpiredTokenResetsThenReloads: eight days on (the environment keeps change tracking
-// seven days by default) the saved delta link is refused as expired; the sync yields a reset and
-// a full load, and the mirror equals the table again.
+// TestSyncExpiredTokenResetsThenReloads: a saved delta link the service refuses as expired
+// (0x80044352) leads to a reset and a full load, and the mirror equals the table again. The token
+// expires three ways: by age (the clock eight days on; the environment keeps change tracking seven
+// days by default), by the environment's setting (ExpireChangeTrackingInDays 0) and by the
+// emulator's expire-delta-token fault.
 func TestSyncExpiredTokenResetsThenReloads(t *testing.T) {
 	t.Parallel()
-	env, ids := syncEnv(t, 5, nil)
-	ctx := t.Context()
-	cp := openState(t)
-	mirror := newReplica()
-	opts := &dataverse.SyncOptions{Select: []string{"firstname"}}
-	runSync(t, env.client.NewSync("contacts", cp, opts), mirror)
-	if err := env.client.Delete(ctx, "contacts", ids[0], nil); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name   string
+		expire func(t *testing.T, env *e2eEnv) *dataverse.Client
+	}{
+		{"eight days later", func(t *testing.T, env *e2eEnv) *dataverse.Client {
+			env.emu.SetClockOffset(8 * 24 * time.Hour)
+			// A client made now gets tokens the emulator's moved clock accepts.
+			return newClient(t, env.emu, newSecretCredential(t, env.emu), nil)
+		}},
+		{"retention set to 0 days", func(t *testing.T, env *e2eEnv) *dataverse.Client {
+			if err := env.emu.SetExpireChangeTrackingInDays(0); err != nil {
+				t.Fatal(err)
+			}
+			return env.client
+		}},
+		{"fault rule", func(t *testing.T, env *e2eEnv) *dataverse.Client {
+			if _, err := env.emu.AddFault(emulator.FaultRule{Match: emulator.FaultMatch{Table: "contacts"},
+				Trigger: emulator.FaultTrigger{Nth: 1, Count: 1}, Action: emulator.FaultAction{Kind: emulator.ActionExpireDeltaToken}}); err != nil {
+				t.Fatal(err)
+			}
+			return env.client
+		}},
 	}
-	env.emu.SetClockOffset(8 * 24 * time.Hour)
-	// A client made now gets tokens the emulator's moved clock accepts.
-	client := newClient(t, env.emu, newSecretCredential(t, env.emu), nil)
-	s := client.NewSync("contacts", cp, opts)
-	changes := runSync(t, s, mirror)
-	if changes[0].Op != dataverse.ChangeReset || changes[0].Reason != dataverse.ResetExpired {
-		t.Fatalf("first change %+v, want a reset for an expired position", changes[0])
-	}
-	if len(changes) != 5 { // the reset and the four rows left
-		t.Errorf("%d changes, want the reset and 4 upserts", len(changes))
-	}
-	if st := s.Stats(); !st.FullLoad || st.Reason != dataverse.ResetExpired || st.Upserts != 4 {
-		t.Errorf("stats %+v", st)
-	}
-	if table := tableRows(t, client); !maps.Equal(mirror.rows, table) {
-		t.Errorf("mirror %v, table %v", mirror.rows, table)
-	}
-	// The new position is good: the next sync has nothing to say.
-	if again := runSync(t, client.NewSync("contacts", cp, opts), mirror); len(again) != 0 {
-		t.Errorf("after the reload: %d changes", len(again))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env, ids := syncEnv(t, 5, nil)
+			ctx := t.Context()
+			cp := openState(t)
+			mirror := newReplica()
+			opts := &dataverse.SyncOptions{Select: []string{"firstname"}}
+			runSync(t, env.client.NewSync("contacts", cp, opts), mirror)
+			if err := env.client.Delete(ctx, "contacts", ids[0], nil); err != nil {
+				t.Fatal(err)
+			}
+			client := tt.expire(t, env)
+			s := client.NewSync("contacts", cp, opts)
+			changes := runSync(t, s, mirror)
+			if changes[0].Op != dataverse.ChangeReset || changes[0].Reason != dataverse.ResetExpired {
+				t.Fatalf("first change %+v, want a reset for an expired position", changes[0])
+			}
+			if len(changes) != 5 { // the reset and the four rows left
+				t.Errorf("%d changes, want the reset and 4 upserts", len(changes))
+			}
+			if st := s.Stats(); !st.FullLoad || st.Reason != dataverse.ResetExpired || st.Upserts != 4 {
+				t.Errorf("stats %+v", st)
+			}
+			if table := tableRows(t, client); !maps.Equal(mirror.rows, table) {
+				t.Errorf("mirror %v, table %v", mirror.rows, table)
+			}
+			if tt.name == "retention set to 0 days" {
+				return // every token is expired at once: the next sync reloads again
+			}
+			// The new position is good: the next sync has nothing to say.
+			if again := runSync(t, client.NewSync("contacts", cp, opts), mirror); len(again) != 0 {
+				t.Errorf("after the reload: %d changes", len(again))
+			}
+		})
 	}
 }
 
