@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -24,11 +25,15 @@ type syncOptions struct {
 	format     string
 	pageSize   int
 	primaryKey string
+
+	// now and progressEvery are the clock and the period of progress lines, for tests.
+	now           func() time.Time
+	progressEvery time.Duration
 }
 
 // newCmdSync returns "d365 sync". runF, when not nil, replaces syncRun (tests).
 func newCmdSync(f *Factory, runF func(*syncOptions) error) *cobra.Command {
-	o := &syncOptions{IO: f.IOStreams, Session: f.Session}
+	o := &syncOptions{IO: f.IOStreams, Session: f.Session, now: time.Now, progressEvery: 5 * time.Second}
 	run := runOrDefault(runF, syncRun)
 	cmd := &cobra.Command{
 		Use:   "sync <entityset>",
@@ -50,7 +55,7 @@ code 0x80072491): turn on "Track changes" in the table's properties.
 Delivery is at least once: a run killed after printing a page but before saving the position
 prints that page again next time. Apply upserts by id and ignore deletes of unknown ids.
 
-A summary goes to stderr. Exit codes: 0 done, 2 refused before anything was sent (flags, an
+A long run writes a progress line to stderr every few seconds, and a summary ends it. Exit codes: 0 done, 2 refused before anything was sent (flags, an
 unusable state file), 4 the service refused a request, 1 any other failure, 130 interrupted.`,
 		Example: `  d365 sync contacts --state contacts.sync --select fullname,emailaddress1 > changes.jsonl
   d365 sync accounts --state accounts.sync | jq -c 'select(.op=="delete")'`,
@@ -107,6 +112,7 @@ func syncRun(o *syncOptions) error {
 	out := bufio.NewWriterSize(o.IO.Out, syncOutputBuffer)
 	sy := s.client.NewSync(o.entitySet, &flushingCheckpoint{SyncCheckpoint: cp, out: out}, &dataverse.SyncOptions{
 		Select: o.selectCols, MaxPageSize: o.pageSize, PrimaryKey: o.primaryKey,
+		Progress: syncProgress(o),
 	})
 	var line []byte
 	for ch, err := range sy.Changes(o.Context) {
@@ -144,6 +150,19 @@ func syncSummary(entitySet, state string, st dataverse.SyncStats) string {
 	}
 	return fmt.Sprintf("d365: synced %s, %s: %d upserts, %d deletes in %d pages; position saved in %s (%.2fs)",
 		entitySet, kind, st.Upserts, st.Deletes, st.Pages, state, st.Elapsed.Seconds())
+}
+
+// syncProgress returns the SyncOptions.Progress of a run: a line on stderr at most every
+// progressEvery, after a page was saved, so that a long full load shows it is moving.
+func syncProgress(o *syncOptions) func(dataverse.SyncStats) {
+	last := o.now()
+	return func(st dataverse.SyncStats) {
+		if now := o.now(); now.Sub(last) >= o.progressEvery {
+			last = now
+			fmt.Fprintf(o.IO.ErrOut, "d365: syncing %s: %d upserts, %d deletes, %d pages saved (%.0fs)\n",
+				o.entitySet, st.Upserts, st.Deletes, st.Pages, st.Elapsed.Seconds())
+		}
+	}
 }
 
 // syncStateError makes an unusable state file a usage error (nothing was sent; the file must be

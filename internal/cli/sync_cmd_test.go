@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/d365s2s/d365/dataverse"
 )
 
 // TestSyncCmdFlags parses d365 sync command lines without running a sync (runF captures the
@@ -63,5 +66,24 @@ func TestSyncCmdFlags(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestSyncProgressLines: a progress line after a saved page only once progressEvery has passed
+// since the last one.
+func TestSyncProgressLines(t *testing.T) {
+	var errOut bytes.Buffer
+	clock := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	o := &syncOptions{IO: &IOStreams{ErrOut: &errOut}, entitySet: "contacts", progressEvery: 5 * time.Second,
+		now: func() time.Time { return clock }}
+	progress := syncProgress(o)
+	for page := int64(1); page <= 4; page++ {
+		clock = clock.Add(3 * time.Second)
+		progress(dataverse.SyncStats{Upserts: page * 100, Pages: page, Elapsed: time.Duration(page) * 3 * time.Second})
+	}
+	want := "d365: syncing contacts: 200 upserts, 0 deletes, 2 pages saved (6s)\n" +
+		"d365: syncing contacts: 400 upserts, 0 deletes, 4 pages saved (12s)\n"
+	if errOut.String() != want {
+		t.Errorf("stderr = %q, want %q", errOut.String(), want)
 	}
 }
