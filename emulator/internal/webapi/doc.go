@@ -64,7 +64,8 @@
 // delta. Refused: tables without change tracking (0x80072491), $filter,
 // $orderby, $expand and $top (the documented message), callers without
 // organization-level Read, and tokens older than the organization's
-// ExpireChangeTrackingInDays (0x80044352).
+// ExpireChangeTrackingInDays or taken before a restore of the state
+// (0x80044352).
 //
 // The handler never panics: a panic is answered 500 in the error envelope
 // and logged.
