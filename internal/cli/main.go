@@ -104,6 +104,7 @@ Connection settings come from flags, else from the environment:
 		newCmdKeys(f, nil),
 		newCmdRelationships(f, nil),
 		newCmdFile(f, nil),
+		newCmdSync(f, nil),
 	)
 	registerCompletions(root, f)
 	return root
