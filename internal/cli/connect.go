@@ -61,38 +61,75 @@ type session struct {
 	client *dataverse.Client
 }
 
-// connect reads the settings (flags, then environment), prints warnings about likely mistakes,
-// and builds the credential and the Dataverse client. Nothing is sent yet.
+// connect reads the settings (flags, then the connection string, then environment, then the
+// profile), prints warnings about likely mistakes, and builds the credential and the Dataverse
+// client. Nothing is sent yet, unless a connection string without a tenant makes d365 ask the
+// environment for it (as ServiceClient does).
 func (g *globalOptions) connect() (*session, error) {
-	cfg, err := auth.LoadConfig(g.conn.config(), g.streams.lookupEnv)
+	cfg, err := g.loadConfig()
 	if err != nil {
-		return nil, usageError(err)
+		return nil, err
 	}
 	for _, w := range cfg.Warnings() {
 		fmt.Fprintln(g.streams.ErrOut, "d365: warning: "+flagNames.Replace(w))
 	}
-	httpClient, err := cfg.HTTPClient()
+	httpClient, err := g.httpClient(cfg)
 	if err != nil {
 		return nil, usageError(err)
 	}
-	s, err := newSession(cfg, httpClient)
+	opts := sessionOptions{}
+	if !g.noTokenCache {
+		if cache, err := newTokenCache(g.streams.lookupEnv); err == nil {
+			opts.tokenCache = cache
+		}
+	}
+	s, err := buildSession(cfg, httpClient, opts)
 	g.session = s
 	return s, err
 }
 
+// httpClient is cfg's HTTP client, tracing to stderr with --debug.
+func (g *globalOptions) httpClient(cfg auth.Config) (*http.Client, error) {
+	httpClient, err := cfg.HTTPClient()
+	if err != nil {
+		return nil, err
+	}
+	if g.debug {
+		httpClient.Transport = &debugTransport{next: httpClient.Transport, w: g.streams.ErrOut}
+	}
+	return httpClient, nil
+}
+
+// sessionOptions are the optional parts of a session.
+type sessionOptions struct {
+	tokenCache *tokenCache // nil: tokens live in this process only
+}
+
 func newSession(cfg auth.Config, httpClient *http.Client) (*session, error) {
+	return buildSession(cfg, httpClient, sessionOptions{})
+}
+
+func buildSession(cfg auth.Config, httpClient *http.Client, opts sessionOptions) (*session, error) {
 	cred, err := auth.NewCredential(cfg, &auth.CredentialOptions{
-		ClientOptions: azcore.ClientOptions{Transport: httpClient},
+		ClientOptions: azcore.ClientOptions{
+			Transport:        httpClient,
+			PerRetryPolicies: []policy.Policy{failFastOnUnreachable{}},
+		},
 	})
 	if err != nil {
 		return nil, usageError(err)
 	}
+	if opts.tokenCache != nil {
+		cred = &cachingCredential{inner: cred, cache: opts.tokenCache,
+			authorityHost: cfg.Cloud().AuthorityHost, tenantID: cfg.TenantID, clientID: cfg.ClientID}
+	}
 	client, err := dataverse.NewClient(cfg.OrgURL, cred, &dataverse.ClientOptions{
 		ClientOptions: azcore.ClientOptions{
 			Transport: httpClient,
-			// An untrusted certificate does not become trusted by asking again: fail at once
-			// with the explanation instead of after azcore's retries.
-			PerRetryPolicies: []policy.Policy{auth.FailFastOnTLSErrors()},
+			// An untrusted certificate does not become trusted by asking again, nor does a
+			// host that does not resolve: fail at once with the explanation instead of after
+			// azcore's retries.
+			PerRetryPolicies: []policy.Policy{auth.FailFastOnTLSErrors(), failFastOnUnreachable{}},
 		},
 	})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -26,6 +27,9 @@ func run(ctx context.Context, args []string, streams *IOStreams) int {
 	root := newRootCmd(g)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if g.cancel != nil {
+		g.cancel()
+	}
 	if err == nil {
 		return ExitOK
 	}
@@ -33,6 +37,7 @@ func run(ctx context.Context, args []string, streams *IOStreams) int {
 		fmt.Fprintln(streams.ErrOut, "d365: interrupted")
 		return ExitInterrupted
 	}
+	err = g.timeoutError(err)
 	if strings.HasPrefix(err.Error(), "unknown command ") {
 		err = usageError(err) // cobra has no error type for it
 	}
@@ -49,6 +54,15 @@ type globalOptions struct {
 	conn    connectionFlags
 	output  string
 	session *session // set once a command connects, to explain its errors
+
+	profile      string        // --profile
+	connString   string        // --connection-string
+	debug        bool          // --debug: HTTP trace on stderr
+	timeout      time.Duration // --timeout: 0 means none
+	noTokenCache bool          // --no-token-cache
+
+	ctx    context.Context    // the running command's, with --timeout applied
+	cancel context.CancelFunc // releases --timeout's timer
 }
 
 func newRootCmd(g *globalOptions) *cobra.Command {
@@ -60,14 +74,10 @@ func newRootCmd(g *globalOptions) *cobra.Command {
 Dataverse Web API with them. "d365 emulator" runs a local Entra ID + Dataverse to try it all offline;
 "d365 demo" walks through the four steps of a server-to-server integration against one.
 
-Connection settings come from flags, else from the environment:
-  D365_URL                       organization URL, e.g. https://contoso.crm.dynamics.com
-  AZURE_TENANT_ID                directory (tenant) ID of the app registration
-  AZURE_CLIENT_ID                application (client) ID
-  AZURE_CLIENT_SECRET            client secret value (or:)
-  AZURE_CLIENT_CERTIFICATE_PATH  PEM or PKCS#12 file with the certificate and its private key
-  AZURE_AUTHORITY_HOST           Entra authority host, when not inferred from the organization URL
-  D365_CA_FILE                   extra CA certificate(s) to trust, e.g. the emulator's ca.pem`,
+Connection settings come from flags, a connection string, the environment or a saved profile:
+see "d365 help environment" for the flags and variables every command accepts, and
+"d365 profile --help" to save a connection. "d365 doctor" checks a connection step by step.`,
+		Version:       versionString(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
@@ -77,9 +87,13 @@ Connection settings come from flags, else from the environment:
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	// Checked before any command runs, so that no command acts (creates a record, say) and only
 	// then finds it cannot print the result.
-	root.PersistentPreRunE = func(*cobra.Command, []string) error { return g.checkOutput() }
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		g.startContext(cmd)
+		return g.checkOutput()
+	}
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "json", "output format: json or table")
 	g.conn.register(root.PersistentFlags())
+	g.registerRootFlags(root)
 
 	f := newFactory(g)
 	root.AddCommand(
@@ -93,6 +107,10 @@ Connection settings come from flags, else from the environment:
 		newCmdImport(f, nil),
 		newCmdDemo(f, nil),
 		newCmdExport(f, nil),
+		newCmdProfile(f, g, nil),
+		newCmdDoctor(f, nil),
+		newCmdVersion(f),
+		newHelpEnvironment(),
 	)
 	return root
 }
