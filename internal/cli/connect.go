@@ -121,7 +121,8 @@ func buildSession(cfg auth.Config, httpClient *http.Client, opts sessionOptions)
 	}
 	if opts.tokenCache != nil {
 		cred = &cachingCredential{inner: cred, cache: opts.tokenCache,
-			authorityHost: cfg.Cloud().AuthorityHost, tenantID: cfg.TenantID, clientID: cfg.ClientID}
+			authorityHost: cfg.Cloud().AuthorityHost, tenantID: cfg.TenantID, clientID: cfg.ClientID,
+			credential: credentialFingerprint(cfg)}
 	}
 	client, err := dataverse.NewClient(cfg.OrgURL, cred, &dataverse.ClientOptions{
 		ClientOptions: azcore.ClientOptions{

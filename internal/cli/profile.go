@@ -47,6 +47,9 @@ func configDir(lookup func(string) (string, bool)) (string, error) {
 	if v, ok := lookup("XDG_CONFIG_HOME"); ok && strings.TrimSpace(v) != "" {
 		return filepath.Join(v, "d365"), nil
 	}
+	if !hasHome(lookup) {
+		return "", errors.New("no config directory for the profiles: neither XDG_CONFIG_HOME nor HOME is set")
+	}
 	dir, err := os.UserConfigDir()
 	if err != nil {
 		return "", fmt.Errorf("no config directory for the profiles: %w (set XDG_CONFIG_HOME)", err)
@@ -210,4 +213,16 @@ func layeredLookup(env func(string) (string, bool), p *profile) auth.LookupFunc 
 		}
 		return "", false
 	}
+}
+
+// hasHome reports whether the environment lookup reads has a home directory. The user's config
+// and cache directories are used only then: a process given its own environment (a test's)
+// without HOME or XDG_* never reads or writes the real user's files.
+func hasHome(lookup func(string) (string, bool)) bool {
+	for _, name := range []string{"HOME", "USERPROFILE", "LOCALAPPDATA", "APPDATA"} {
+		if v, ok := lookup(name); ok && strings.TrimSpace(v) != "" {
+			return true
+		}
+	}
+	return false
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
+	"github.com/d365s2s/d365/auth"
 	"github.com/d365s2s/d365/dataverse"
 )
 
@@ -24,7 +25,7 @@ import (
 const tokenReuseMargin = 5 * time.Minute
 
 // tokenCache keeps access tokens between d365 invocations: one file per authority host, tenant,
-// client and resource (scope) in $XDG_CACHE_HOME/d365/tokens (or the platform's cache
+// client, resource (scope) and credential fingerprint in $XDG_CACHE_HOME/d365/tokens (or the platform's cache
 // directory), mode 0600 in a 0700 directory, like the Azure CLI's msal_token_cache.json on
 // Linux. The files hold bearer tokens: "d365 profile logout" deletes them.
 //
@@ -42,6 +43,10 @@ type tokenKey struct {
 	TenantID      string `json:"tenant"`
 	ClientID      string `json:"clientId"`
 	Scope         string `json:"scope"`
+	// Credential is a fingerprint of the credential (see credentialFingerprint), so that a
+	// rotated, wrong or expired secret gets its own token, or its own refusal, rather than the
+	// token the old one earned.
+	Credential string `json:"credential,omitempty"`
 }
 
 // cachedToken is one cache file: the key it was stored under (so logout can select by tenant
@@ -57,6 +62,9 @@ type cachedToken struct {
 func cacheDir(lookup func(string) (string, bool)) (string, error) {
 	if v, ok := lookup("XDG_CACHE_HOME"); ok && strings.TrimSpace(v) != "" {
 		return filepath.Join(v, "d365"), nil
+	}
+	if !hasHome(lookup) {
+		return "", errors.New("no cache directory for tokens: neither XDG_CACHE_HOME nor HOME is set")
 	}
 	dir, err := os.UserCacheDir()
 	if err != nil {
@@ -77,7 +85,7 @@ func newTokenCache(lookup func(string) (string, bool)) (*tokenCache, error) {
 func (c *tokenCache) file(k tokenKey) string {
 	h := sha256.Sum256([]byte(strings.Join([]string{
 		strings.ToLower(strings.TrimRight(k.AuthorityHost, "/")), strings.ToLower(k.TenantID),
-		strings.ToLower(k.ClientID), strings.ToLower(k.Scope)}, "\n")))
+		strings.ToLower(k.ClientID), strings.ToLower(k.Scope), k.Credential}, "\n")))
 	return filepath.Join(c.dir, hex.EncodeToString(h[:16])+".json")
 }
 
@@ -165,6 +173,27 @@ type cachingCredential struct {
 	authorityHost string
 	tenantID      string
 	clientID      string
+	credential    string // credentialFingerprint
+}
+
+// credentialFingerprint identifies the credential a token was issued for without revealing it:
+// a truncated, domain-separated SHA-256 of the client secret, or of the certificate file's path
+// and contents. Stored in the cache file next to the token it earned.
+func credentialFingerprint(cfg auth.Config) string {
+	h := sha256.New()
+	h.Write([]byte("d365 token cache credential\n"))
+	switch {
+	case cfg.ClientSecret.IsSet():
+		h.Write([]byte("secret\n" + cfg.ClientSecret.Reveal()))
+	case cfg.CertificatePath != "":
+		h.Write([]byte("certificate\n" + cfg.CertificatePath + "\n"))
+		if data, err := os.ReadFile(cfg.CertificatePath); err == nil {
+			h.Write(data)
+		}
+	default:
+		h.Write([]byte(string(cfg.Method)))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
 // key is the cache key of a token request; ok is false for requests that must not be cached
@@ -177,7 +206,7 @@ func (c *cachingCredential) key(opts policy.TokenRequestOptions) (tokenKey, bool
 	if opts.TenantID != "" {
 		tenant = opts.TenantID
 	}
-	return tokenKey{AuthorityHost: c.authorityHost, TenantID: tenant, ClientID: c.clientID, Scope: opts.Scopes[0]}, true
+	return tokenKey{AuthorityHost: c.authorityHost, TenantID: tenant, ClientID: c.clientID, Scope: opts.Scopes[0], Credential: c.credential}, true
 }
 
 // GetToken implements azcore.TokenCredential.
