@@ -53,10 +53,15 @@ var (
 // RoundTrip implements http.RoundTripper.
 func (t *debugTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	var reqBody []byte
-	if req.Body != nil && req.GetBody != nil {
+	if req.Body != nil && req.Body != http.NoBody && req.GetBody != nil {
+		// azcore's GetBody rewinds the one body rather than returning a copy: read the start
+		// through it, then rewind again and send the request with that body.
 		if rc, err := req.GetBody(); err == nil {
 			reqBody, _ = io.ReadAll(io.LimitReader(rc, debugBodyLimit+1))
-			rc.Close()
+			if fresh, err := req.GetBody(); err == nil {
+				req = req.Clone(req.Context())
+				req.Body = fresh
+			}
 		}
 	}
 	t.mu.Lock()

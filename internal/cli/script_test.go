@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +38,12 @@ func TestScripts(t *testing.T) {
 			env.Setenv("D365_CONNECTION_STRING", "")
 			env.Setenv("XDG_CONFIG_HOME", env.WorkDir+"/.config")
 			env.Setenv("XDG_CACHE_HOME", env.WorkDir+"/.cache")
+			// The repository's example files (scenarios), for scripts that use them as users do.
+			examples, err := filepath.Abs(filepath.Join("..", "..", "examples"))
+			if err != nil {
+				return err
+			}
+			env.Setenv("EXAMPLES", examples)
 			// A race-enabled binary sleeps a second at exit by default (atexit_sleep_ms=1000);
 			// every d365 a script runs would pay it.
 			env.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
