@@ -147,7 +147,9 @@ func TestNoUserDirsWithoutHome(t *testing.T) {
 	if _, err := newProfileStore(none); err == nil {
 		t.Error("newProfileStore found a directory without HOME")
 	}
-	xdg := func(k string) (string, bool) { return map[string]string{"XDG_CACHE_HOME": "/c", "XDG_CONFIG_HOME": "/f"}[k], true }
+	xdg := func(k string) (string, bool) {
+		return map[string]string{"XDG_CACHE_HOME": "/c", "XDG_CONFIG_HOME": "/f"}[k], true
+	}
 	if c, err := newTokenCache(xdg); err != nil || c.dir != filepath.FromSlash("/c/d365/tokens") {
 		t.Errorf("cache dir %v, %v", c, err)
 	}
