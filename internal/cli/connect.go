@@ -8,6 +8,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/spf13/pflag"
 
 	"github.com/d365s2s/d365/auth"
@@ -77,12 +78,7 @@ func (g *globalOptions) connect() (*session, error) {
 	if err != nil {
 		return nil, usageError(err)
 	}
-	opts := sessionOptions{}
-	if !g.noTokenCache {
-		if cache, err := newTokenCache(g.streams.lookupEnv); err == nil {
-			opts.tokenCache = cache
-		}
-	}
+	opts := g.tokenCacheFor(cfg)
 	s, err := buildSession(cfg, httpClient, opts)
 	g.session = s
 	return s, err
@@ -102,7 +98,39 @@ func (g *globalOptions) httpClient(cfg auth.Config) (*http.Client, error) {
 
 // sessionOptions are the optional parts of a session.
 type sessionOptions struct {
-	tokenCache *tokenCache // nil: tokens live in this process only
+	// persistent is azidentity's persistent cache (the OS keyring), when there is one.
+	persistent    azidentity.Cache
+	hasPersistent bool
+	// tokenCache is d365's 0600 file cache, where there is no keyring. Neither: tokens live in
+	// this process only.
+	tokenCache *tokenCache
+}
+
+// tokenCacheFor chooses where tokens outlive the process: azidentity's persistent cache where
+// the OS has a keyring, else d365's 0600 files; nowhere with --no-token-cache or without a home
+// directory. --debug says which.
+func (g *globalOptions) tokenCacheFor(cfg auth.Config) sessionOptions {
+	var opts sessionOptions
+	lookup := g.streams.lookupEnv
+	if _, err := cacheDir(lookup); g.noTokenCache || err != nil {
+		return opts // no XDG_CACHE_HOME nor HOME: a test's environment, say
+	}
+	kind := "none (no cache directory)"
+	newCache := g.newPersistentCache
+	if newCache == nil {
+		newCache = newPersistentCache
+	}
+	if c, ok := persistentCacheFor(cfg, lookup, newCache); ok {
+		opts.persistent, opts.hasPersistent = c, true
+		kind = "azidentity persistent cache (OS keyring)"
+	} else if fc, err := newTokenCache(lookup); err == nil {
+		opts.tokenCache = fc
+		kind = "0600 files in " + fc.dir
+	}
+	if g.debug {
+		fmt.Fprintln(g.streams.ErrOut, "d365: token cache: "+kind)
+	}
+	return opts
 }
 
 func newSession(cfg auth.Config, httpClient *http.Client) (*session, error) {
@@ -110,12 +138,16 @@ func newSession(cfg auth.Config, httpClient *http.Client) (*session, error) {
 }
 
 func buildSession(cfg auth.Config, httpClient *http.Client, opts sessionOptions) (*session, error) {
-	cred, err := auth.NewCredential(cfg, &auth.CredentialOptions{
+	credOpts := &auth.CredentialOptions{
 		ClientOptions: azcore.ClientOptions{
 			Transport:        httpClient,
 			PerRetryPolicies: []policy.Policy{failFastOnUnreachable{}},
 		},
-	})
+	}
+	if opts.hasPersistent {
+		credOpts.Cache = opts.persistent
+	}
+	cred, err := auth.NewCredential(cfg, credOpts)
 	if err != nil {
 		return nil, usageError(err)
 	}

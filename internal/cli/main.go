@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/spf13/cobra"
 )
 
@@ -60,6 +61,10 @@ type globalOptions struct {
 	debug        bool          // --debug: HTTP trace on stderr
 	timeout      time.Duration // --timeout: 0 means none
 	noTokenCache bool          // --no-token-cache
+
+	// newPersistentCache opens azidentity's persistent cache; nil means newPersistentCache
+	// (tests make it fail to exercise the file cache).
+	newPersistentCache func(name string) (azidentity.Cache, error)
 
 	ctx    context.Context    // the running command's, with --timeout applied
 	cancel context.CancelFunc // releases --timeout's timer

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -161,7 +162,7 @@ func profileRun(opts *profileOptions) error {
 			return err
 		}
 		n, _ := clearProfileTokens(opts.IO, &p)
-		fmt.Fprintf(opts.IO.ErrOut, "d365: removed profile %q and %d cached token(s)\n", opts.Name, n)
+		fmt.Fprintf(opts.IO.ErrOut, "d365: removed profile %q and %d token cache file(s)\n", opts.Name, n)
 		return nil
 	case "logout":
 		var p *profile
@@ -184,9 +185,9 @@ func profileRun(opts *profileOptions) error {
 			return err
 		}
 		if p == nil {
-			fmt.Fprintf(opts.IO.ErrOut, "d365: deleted %d cached token(s)\n", n)
+			fmt.Fprintf(opts.IO.ErrOut, "d365: deleted %d token cache file(s)\n", n)
 		} else {
-			fmt.Fprintf(opts.IO.ErrOut, "d365: deleted %d cached token(s) of profile %q\n", n, name)
+			fmt.Fprintf(opts.IO.ErrOut, "d365: deleted %d token cache file(s) of profile %q\n", n, name)
 		}
 		return nil
 	}
@@ -331,12 +332,28 @@ func clearProfileTokens(io *IOStreams, p *profile) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if p == nil {
-		return cache.clear(nil)
+	var match func(tokenKey) bool
+	clientID := ""
+	if p != nil {
+		clientID = p.ClientID
+		match = func(k tokenKey) bool {
+			return strings.EqualFold(k.ClientID, p.ClientID) && (p.TenantID == "" || strings.EqualFold(k.TenantID, p.TenantID))
+		}
 	}
-	return cache.clear(func(k tokenKey) bool {
-		return strings.EqualFold(k.ClientID, p.ClientID) && (p.TenantID == "" || strings.EqualFold(k.TenantID, p.TenantID))
-	})
+	n, err := cache.clear(match)
+	if err != nil {
+		return n, err
+	}
+	// azidentity's persistent cache, where the keyring held it (only the process's own
+	// environment names its directory).
+	if v, _ := io.lookupEnv("XDG_CACHE_HOME"); v == os.Getenv("XDG_CACHE_HOME") && (p == nil || clientID != "") {
+		m, err := clearKeyringCaches(clientID)
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 func firstNonEmpty(vals ...string) string {

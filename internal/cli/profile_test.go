@@ -227,8 +227,8 @@ func TestProfileCommands(t *testing.T) {
 		{"", "profile show", 0, `"secretEnv": "PROD_SECRET"`, ""},
 		{"", "profile use nope", 2, "", `no profile is named "nope": the profiles are dev, prod`},
 		{"", "profile remove dev", 0, "", `removed profile "dev"`},
-		{"", "profile logout", 0, "", `deleted 0 cached token(s) of profile "prod"`},
-		{"", "profile logout --all", 0, "", "deleted 0 cached token(s)"},
+		{"", "profile logout", 0, "", `deleted 0 token cache file(s) of profile "prod"`},
+		{"", "profile logout --all", 0, "", "deleted 0 token cache file(s)"},
 	}
 	for _, s := range steps {
 		code, out, errOut := d365(s.stdin, strings.Fields(strings.ReplaceAll(s.args, "'not a name'", "not-a-name!"))...)

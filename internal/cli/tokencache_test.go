@@ -2,13 +2,18 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/d365s2s/d365/auth"
 )
 
 // countingCredential issues numbered tokens and counts the requests.
@@ -155,5 +160,47 @@ func TestNoUserDirsWithoutHome(t *testing.T) {
 	}
 	if s, err := newProfileStore(xdg); err != nil || s.path != filepath.FromSlash("/f/d365/config.json") {
 		t.Errorf("profile path %v, %v", s, err)
+	}
+}
+
+// The persistent cache is azidentity's where the OS has a keyring, d365's 0600 files where it
+// has none, and no cache with --no-token-cache or without a home directory; a test's fake
+// environment never reaches the real user's keyring cache.
+func TestTokenCacheChoice(t *testing.T) {
+	t.Parallel()
+	cfg := auth.Config{OrgURL: "https://org.crm.dynamics.com", TenantID: tenantA, ClientID: clientA, ClientSecret: "s"}
+	keyring := func(string) (azidentity.Cache, error) { return azidentity.Cache{}, nil }
+	noKeyring := func(string) (azidentity.Cache, error) { return azidentity.Cache{}, errors.New("no keyring") }
+	dir := t.TempDir()
+	tests := []struct {
+		name        string
+		env         map[string]string
+		noCache     bool
+		newCache    func(string) (azidentity.Cache, error)
+		wantKeyring bool
+		wantFileDir string
+	}{
+		{"no keyring: files", map[string]string{"XDG_CACHE_HOME": dir}, false, noKeyring, false, filepath.Join(dir, "d365", "tokens")},
+		{"a fake environment never reaches the keyring cache", map[string]string{"XDG_CACHE_HOME": dir}, false, keyring, os.Getenv("XDG_CACHE_HOME") == dir, filepath.Join(dir, "d365", "tokens")},
+		{"--no-token-cache", map[string]string{"XDG_CACHE_HOME": dir}, true, keyring, false, ""},
+		{"no home", map[string]string{}, false, keyring, false, ""},
+	}
+	for _, tt := range tests {
+		g := &globalOptions{streams: &IOStreams{LookupEnv: func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }},
+			noTokenCache: tt.noCache, newPersistentCache: tt.newCache}
+		got := g.tokenCacheFor(cfg)
+		gotDir := ""
+		if got.tokenCache != nil {
+			gotDir = got.tokenCache.dir
+		}
+		if got.hasPersistent != tt.wantKeyring || (!got.hasPersistent && gotDir != tt.wantFileDir) {
+			t.Errorf("%s: keyring %v, files %q; want keyring %v, files %q", tt.name, got.hasPersistent, gotDir, tt.wantKeyring, tt.wantFileDir)
+		}
+	}
+	// The keyring cache's name separates credentials and leads with the client's hash.
+	other := cfg
+	other.ClientSecret = "rotated"
+	if a, b := keyringCacheName(cfg), keyringCacheName(other); a == b || !strings.HasPrefix(b, keyringCachePrefix+clientHash(clientA)+"-") || strings.Contains(a, clientA) {
+		t.Errorf("cache names %q and %q", a, b)
 	}
 }
