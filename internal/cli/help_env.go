@@ -59,8 +59,11 @@ StoreName); TenantId, CertificateFile and CertificatePassword are d365's own. Wi
 tenant is asked of the environment (its 401 challenge), as ServiceClient does. A Thumbprint alone
 names the Windows certificate store, which d365 cannot read: add CertificateFile.
 
-Access tokens are kept between invocations until five minutes before they expire, in files of mode
-0600 under $XDG_CACHE_HOME/d365/tokens (~/.cache/d365/tokens); "d365 profile logout" deletes them.
+Access tokens are kept between invocations until five minutes before they expire: in azidentity's
+persistent cache where the OS has a keyring (Linux kernel keyring, macOS Keychain, Windows DPAPI;
+files under $XDG_CACHE_HOME/.IdentityService), else in files of mode 0600 under
+$XDG_CACHE_HOME/d365/tokens (~/.cache/d365/tokens). "d365 profile logout" deletes them;
+--no-token-cache neither reads nor writes them; --debug says which cache is in use.
 Profiles live in $XDG_CONFIG_HOME/d365/config.json (~/.config/d365/config.json), mode 0600.
 `)
 	return b.String()

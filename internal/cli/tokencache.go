@@ -24,14 +24,12 @@ import (
 // a command.
 const tokenReuseMargin = 5 * time.Minute
 
-// tokenCache keeps access tokens between d365 invocations: one file per authority host, tenant,
-// client, resource (scope) and credential fingerprint in $XDG_CACHE_HOME/d365/tokens (or the platform's cache
-// directory), mode 0600 in a 0700 directory, like the Azure CLI's msal_token_cache.json on
-// Linux. The files hold bearer tokens: "d365 profile logout" deletes them.
-//
-// azidentity's persistent cache (azidentity/cache) would keep them in the OS keyring; it needs
-// libsecret and a D-Bus session on Linux, which servers and CI runners lack, so d365 keeps the
-// file cache everywhere rather than behaving differently per machine.
+// tokenCache keeps access tokens between d365 invocations where the OS has no keyring for
+// azidentity's persistent cache (see tokencache_keyring.go): one file per authority host,
+// tenant, client, resource (scope) and credential fingerprint in $XDG_CACHE_HOME/d365/tokens (or
+// the platform's cache directory), mode 0600 in a 0700 directory, like the Azure CLI's
+// msal_token_cache.json on Linux. The files hold bearer tokens: "d365 profile logout" deletes
+// them.
 type tokenCache struct {
 	dir string
 	now func() time.Time
