@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -192,11 +192,11 @@ func (g *globalOptions) context() context.Context {
 }
 
 func hostOfURL(raw string) string {
-	req, err := http.NewRequest(http.MethodGet, raw, nil)
-	if err != nil || req.URL.Host == "" {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" {
 		return "the environment"
 	}
-	return req.URL.Host
+	return u.Host
 }
 
 // errNoProfile is returned by profile commands that need a profile when none is selected.

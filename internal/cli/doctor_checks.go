@@ -72,6 +72,7 @@ func (d *doctor) checkNetwork(ctx context.Context) doctorStep {
 		return fail(ExitUsage, withFlagNames(err).Error(), "point --ca-file (D365_CA_FILE) at a PEM CA file")
 	}
 	var found []string
+	seen := map[string]bool{}
 	for _, target := range []string{d.cfg.OrgURL, d.cfg.Cloud().AuthorityHost} {
 		u, err := url.Parse(target)
 		if err != nil || u.Hostname() == "" {
@@ -81,9 +82,10 @@ func (d *doctor) checkNetwork(ctx context.Context) doctorStep {
 		if port == "" {
 			port = "443"
 		}
-		if slices.Contains(found, u.Host) {
+		if seen[u.Host] {
 			continue
 		}
+		seen[u.Host] = true
 		dctx, cancel := context.WithTimeout(ctx, doctorDialTimeout)
 		addrs, err := net.DefaultResolver.LookupHost(dctx, host)
 		cancel()
@@ -117,8 +119,7 @@ func (d *doctor) checkNetwork(ctx context.Context) doctorStep {
 			issuer = state.PeerCertificates[0].Issuer.CommonName
 		}
 		tlsConn.Close()
-		found = append(found, u.Host)
-		found = append(found, fmt.Sprintf("(%s, %s, issuer %q)", strings.Join(addrs, " "), tls.VersionName(state.Version), issuer))
+		found = append(found, fmt.Sprintf("%s (%s, %s, issuer %q)", u.Host, strings.Join(addrs, " "), tls.VersionName(state.Version), issuer))
 	}
 	return pass(strings.Join(found, " "))
 }
