@@ -41,6 +41,9 @@ func (g *globalOptions) loadConfig() (auth.Config, error) {
 		return auth.Config{}, err
 	}
 	if haveCS {
+		if err := cs.checkThumbprint(); err != nil {
+			return auth.Config{}, err
+		}
 		explicit = overlay(explicit, cs.config())
 	}
 	p, err := g.selectedProfile(!haveCS)

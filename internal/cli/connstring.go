@@ -1,9 +1,14 @@
 package cli
 
 import (
+	"crypto/sha1"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/d365s2s/d365/auth"
 )
@@ -289,4 +294,31 @@ func looksLikeConnectionString(v string) bool {
 // String names what the connection string sets, never the secret.
 func (cs connectionString) String() string {
 	return fmt.Sprintf("connection string (AuthType %s, Url %s, ClientId %s)", cs.Method, cs.URL, cs.ClientID)
+}
+
+// checkThumbprint compares a connection string's Thumbprint with the certificate in its
+// CertificateFile, so that a file holding another certificate than the one the string names is
+// caught before Entra answers AADSTS700027. Thumbprints are SHA-1 hashes of the certificate,
+// public values, so both are shown.
+func (cs connectionString) checkThumbprint() error {
+	if cs.Thumbprint == "" || cs.CertificatePath == "" {
+		return nil
+	}
+	if b, err := hex.DecodeString(cs.Thumbprint); err != nil || len(b) != sha1.Size {
+		return usageError(errors.New("connection string: Thumbprint is not 40 hexadecimal digits (the certificate's SHA-1 thumbprint, as the app registration shows it)"))
+	}
+	data, err := os.ReadFile(cs.CertificatePath)
+	if err != nil {
+		return usageError(fmt.Errorf("connection string: CertificateFile %q cannot be read: %w", cs.CertificatePath, errors.Unwrap(err)))
+	}
+	certs, _, err := azidentity.ParseCertificates(data, []byte(cs.CertPassword.Reveal()))
+	if err != nil || len(certs) == 0 {
+		return usageError(fmt.Errorf("connection string: CertificateFile %q holds no certificate and private key d365 can read (PEM, or PKCS#12 with CertificatePassword)", cs.CertificatePath))
+	}
+	sum := sha1.Sum(certs[0].Raw)
+	got := strings.ToUpper(hex.EncodeToString(sum[:]))
+	if got != cs.Thumbprint {
+		return usageError(fmt.Errorf("connection string: Thumbprint %s is not the certificate in CertificateFile %q (its thumbprint is %s): point CertificateFile at the certificate the app registration has, or fix the Thumbprint", cs.Thumbprint, cs.CertificatePath, got))
+	}
+	return nil
 }
