@@ -57,7 +57,8 @@ Connection strings use the Power Platform / ServiceClient format, KEY=VALUE pair
 Microsoft's aliases are accepted (ServiceUri, Server, AppId, ApplicationId, Secret, CertThumbprint,
 StoreName); TenantId, CertificateFile and CertificatePassword are d365's own. Without TenantId the
 tenant is asked of the environment (its 401 challenge), as ServiceClient does. A Thumbprint alone
-names the Windows certificate store, which d365 cannot read: add CertificateFile.
+names the Windows certificate store, which d365 cannot read: add CertificateFile (a Thumbprint
+next to it is checked against the file's certificate).
 
 Access tokens are kept between invocations until five minutes before they expire: in azidentity's
 persistent cache where the OS has a keyring (Linux kernel keyring, macOS Keychain, Windows DPAPI;
