@@ -1,5 +1,11 @@
 package cli
 
+import (
+	"net/http"
+
+	"github.com/d365s2s/d365/auth"
+)
+
 // Factory is what a command gets from outside itself, in the spirit of cli/cli's
 // cmdutil.Factory: the streams, the -o format, and lazy constructors of the clients it talks
 // to. A command built as newCmdX(f, runF) copies what it needs from f into its xOptions when it
@@ -21,6 +27,12 @@ type Factory struct {
 	// talk to Dataverse, so that settings are checked only when they are needed.
 	Session func() (*session, error)
 
+	// Settings reads and checks the connection settings without building anything (doctor).
+	Settings func() (auth.Config, error)
+
+	// HTTPClient builds the HTTP client of a Config: its CA file, and the --debug trace.
+	HTTPClient func(auth.Config) (*http.Client, error)
+
 	// AdminClient builds the typed client of a running emulator's admin API from --url and
 	// --ca-file (or D365_URL and D365_CA_FILE).
 	AdminClient func() (adminClient, error)
@@ -34,6 +46,8 @@ func newFactory(g *globalOptions) *Factory {
 		JQ:           func() string { return g.jq },
 		Session:      g.connect,
 		AdminClient:  g.adminClient,
+		Settings:     g.loadConfig,
+		HTTPClient:   g.httpClient,
 	}
 }
 
