@@ -8,6 +8,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/spf13/pflag"
 
 	"github.com/d365s2s/d365/auth"
@@ -61,38 +62,107 @@ type session struct {
 	client *dataverse.Client
 }
 
-// connect reads the settings (flags, then environment), prints warnings about likely mistakes,
-// and builds the credential and the Dataverse client. Nothing is sent yet.
+// connect reads the settings (flags, then the connection string, then environment, then the
+// profile), prints warnings about likely mistakes, and builds the credential and the Dataverse
+// client. Nothing is sent yet, unless a connection string without a tenant makes d365 ask the
+// environment for it (as ServiceClient does).
 func (g *globalOptions) connect() (*session, error) {
-	cfg, err := auth.LoadConfig(g.conn.config(), g.streams.lookupEnv)
+	cfg, err := g.loadConfig()
 	if err != nil {
-		return nil, usageError(err)
+		return nil, err
 	}
 	for _, w := range cfg.Warnings() {
 		fmt.Fprintln(g.streams.ErrOut, "d365: warning: "+flagNames.Replace(w))
 	}
-	httpClient, err := cfg.HTTPClient()
+	httpClient, err := g.httpClient(cfg)
 	if err != nil {
 		return nil, usageError(err)
 	}
-	s, err := newSession(cfg, httpClient)
+	opts := g.tokenCacheFor(cfg)
+	s, err := buildSession(cfg, httpClient, opts)
 	g.session = s
 	return s, err
 }
 
+// httpClient is cfg's HTTP client, tracing to stderr with --debug.
+func (g *globalOptions) httpClient(cfg auth.Config) (*http.Client, error) {
+	httpClient, err := cfg.HTTPClient()
+	if err != nil {
+		return nil, err
+	}
+	if g.debug {
+		httpClient.Transport = &debugTransport{next: httpClient.Transport, w: g.streams.ErrOut}
+	}
+	return httpClient, nil
+}
+
+// sessionOptions are the optional parts of a session.
+type sessionOptions struct {
+	// persistent is azidentity's persistent cache (the OS keyring), when there is one.
+	persistent    azidentity.Cache
+	hasPersistent bool
+	// tokenCache is d365's 0600 file cache, where there is no keyring. Neither: tokens live in
+	// this process only.
+	tokenCache *tokenCache
+}
+
+// tokenCacheFor chooses where tokens outlive the process: azidentity's persistent cache where
+// the OS has a keyring, else d365's 0600 files; nowhere with --no-token-cache or without a home
+// directory. --debug says which.
+func (g *globalOptions) tokenCacheFor(cfg auth.Config) sessionOptions {
+	var opts sessionOptions
+	lookup := g.streams.lookupEnv
+	if _, err := cacheDir(lookup); g.noTokenCache || err != nil {
+		return opts // no XDG_CACHE_HOME nor HOME: a test's environment, say
+	}
+	kind := "none (no cache directory)"
+	newCache := g.newPersistentCache
+	if newCache == nil {
+		newCache = newPersistentCache
+	}
+	if c, ok := persistentCacheFor(cfg, lookup, newCache); ok {
+		opts.persistent, opts.hasPersistent = c, true
+		kind = "azidentity persistent cache (OS keyring)"
+	} else if fc, err := newTokenCache(lookup); err == nil {
+		opts.tokenCache = fc
+		kind = "0600 files in " + fc.dir
+	}
+	if g.debug {
+		fmt.Fprintln(g.streams.ErrOut, "d365: token cache: "+kind)
+	}
+	return opts
+}
+
 func newSession(cfg auth.Config, httpClient *http.Client) (*session, error) {
-	cred, err := auth.NewCredential(cfg, &auth.CredentialOptions{
-		ClientOptions: azcore.ClientOptions{Transport: httpClient},
-	})
+	return buildSession(cfg, httpClient, sessionOptions{})
+}
+
+func buildSession(cfg auth.Config, httpClient *http.Client, opts sessionOptions) (*session, error) {
+	credOpts := &auth.CredentialOptions{
+		ClientOptions: azcore.ClientOptions{
+			Transport:        httpClient,
+			PerRetryPolicies: []policy.Policy{failFastOnUnreachable{}},
+		},
+	}
+	if opts.hasPersistent {
+		credOpts.Cache = opts.persistent
+	}
+	cred, err := auth.NewCredential(cfg, credOpts)
 	if err != nil {
 		return nil, usageError(err)
+	}
+	if opts.tokenCache != nil {
+		cred = &cachingCredential{inner: cred, cache: opts.tokenCache,
+			authorityHost: cfg.Cloud().AuthorityHost, tenantID: cfg.TenantID, clientID: cfg.ClientID,
+			credential: credentialFingerprint(cfg)}
 	}
 	client, err := dataverse.NewClient(cfg.OrgURL, cred, &dataverse.ClientOptions{
 		ClientOptions: azcore.ClientOptions{
 			Transport: httpClient,
-			// An untrusted certificate does not become trusted by asking again: fail at once
-			// with the explanation instead of after azcore's retries.
-			PerRetryPolicies: []policy.Policy{auth.FailFastOnTLSErrors()},
+			// An untrusted certificate does not become trusted by asking again, nor does a
+			// host that does not resolve: fail at once with the explanation instead of after
+			// azcore's retries.
+			PerRetryPolicies: []policy.Policy{auth.FailFastOnTLSErrors(), failFastOnUnreachable{}},
 		},
 	})
 	if err != nil {

@@ -1,5 +1,11 @@
 package cli
 
+import (
+	"net/http"
+
+	"github.com/d365s2s/d365/auth"
+)
+
 // Factory is what a command gets from outside itself, in the spirit of cli/cli's
 // cmdutil.Factory: the streams, the -o format, and lazy constructors of the clients it talks
 // to. A command built as newCmdX(f, runF) copies what it needs from f into its xOptions when it
@@ -8,14 +14,24 @@ package cli
 type Factory struct {
 	IOStreams *IOStreams
 
-	// OutputFormat returns the value of -o (json or table). The root flags are parsed after the
+	// OutputFormat returns the value of -o (json, jsonl, csv, yaml or table). The root flags are parsed after the
 	// commands are built, so it is read when a command runs, not when it is built.
 	OutputFormat func() string
+
+	// JQ returns the value of --jq: a jq expression the JSON result passes through before it is
+	// printed in the -o format, or "".
+	JQ func() string
 
 	// Session reads the connection settings (flags, then environment) and builds the
 	// credential and the Dataverse client; nothing is sent yet. Called only by commands that
 	// talk to Dataverse, so that settings are checked only when they are needed.
 	Session func() (*session, error)
+
+	// Settings reads and checks the connection settings without building anything (doctor).
+	Settings func() (auth.Config, error)
+
+	// HTTPClient builds the HTTP client of a Config: its CA file, and the --debug trace.
+	HTTPClient func(auth.Config) (*http.Client, error)
 
 	// AdminClient builds the typed client of a running emulator's admin API from --url and
 	// --ca-file (or D365_URL and D365_CA_FILE).
@@ -27,8 +43,11 @@ func newFactory(g *globalOptions) *Factory {
 	return &Factory{
 		IOStreams:    g.streams,
 		OutputFormat: func() string { return g.output },
+		JQ:           func() string { return g.jq },
 		Session:      g.connect,
 		AdminClient:  g.adminClient,
+		Settings:     g.loadConfig,
+		HTTPClient:   g.httpClient,
 	}
 }
 
@@ -48,4 +67,12 @@ func callAdmin(newClient func() (adminClient, error), call func(adminClient) err
 		return err
 	}
 	return c.adminError(call(c))
+}
+
+// jqExpr returns the --jq expression, or "" when the Factory has no JQ (a test's).
+func (f *Factory) jqExpr() string {
+	if f.JQ == nil {
+		return ""
+	}
+	return f.JQ()
 }

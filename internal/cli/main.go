@@ -8,7 +8,9 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/spf13/cobra"
 )
 
@@ -26,6 +28,9 @@ func run(ctx context.Context, args []string, streams *IOStreams) int {
 	root := newRootCmd(g)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if g.cancel != nil {
+		g.cancel()
+	}
 	if err == nil {
 		return ExitOK
 	}
@@ -33,6 +38,7 @@ func run(ctx context.Context, args []string, streams *IOStreams) int {
 		fmt.Fprintln(streams.ErrOut, "d365: interrupted")
 		return ExitInterrupted
 	}
+	err = g.timeoutError(err)
 	if strings.HasPrefix(err.Error(), "unknown command ") {
 		err = usageError(err) // cobra has no error type for it
 	}
@@ -48,7 +54,21 @@ type globalOptions struct {
 	streams *IOStreams
 	conn    connectionFlags
 	output  string
+	jq      string
 	session *session // set once a command connects, to explain its errors
+
+	profile      string        // --profile
+	connString   string        // --connection-string
+	debug        bool          // --debug: HTTP trace on stderr
+	timeout      time.Duration // --timeout: 0 means none
+	noTokenCache bool          // --no-token-cache
+
+	// newPersistentCache opens azidentity's persistent cache; nil means newPersistentCache
+	// (tests make it fail to exercise the file cache).
+	newPersistentCache func(name string) (azidentity.Cache, error)
+
+	ctx    context.Context    // the running command's, with --timeout applied
+	cancel context.CancelFunc // releases --timeout's timer
 }
 
 func newRootCmd(g *globalOptions) *cobra.Command {
@@ -60,14 +80,10 @@ func newRootCmd(g *globalOptions) *cobra.Command {
 Dataverse Web API with them. "d365 emulator" runs a local Entra ID + Dataverse to try it all offline;
 "d365 demo" walks through the four steps of a server-to-server integration against one.
 
-Connection settings come from flags, else from the environment:
-  D365_URL                       organization URL, e.g. https://contoso.crm.dynamics.com
-  AZURE_TENANT_ID                directory (tenant) ID of the app registration
-  AZURE_CLIENT_ID                application (client) ID
-  AZURE_CLIENT_SECRET            client secret value (or:)
-  AZURE_CLIENT_CERTIFICATE_PATH  PEM or PKCS#12 file with the certificate and its private key
-  AZURE_AUTHORITY_HOST           Entra authority host, when not inferred from the organization URL
-  D365_CA_FILE                   extra CA certificate(s) to trust, e.g. the emulator's ca.pem`,
+Connection settings come from flags, a connection string, the environment or a saved profile:
+see "d365 help environment" for the flags and variables every command accepts, and
+"d365 profile --help" to save a connection. "d365 doctor" checks a connection step by step.`,
+		Version:       versionString(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
@@ -77,9 +93,14 @@ Connection settings come from flags, else from the environment:
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	// Checked before any command runs, so that no command acts (creates a record, say) and only
 	// then finds it cannot print the result.
-	root.PersistentPreRunE = func(*cobra.Command, []string) error { return g.checkOutput() }
-	root.PersistentFlags().StringVarP(&g.output, "output", "o", "json", "output format: json or table")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		g.startContext(cmd)
+		return g.checkOutput(cmd)
+	}
+	root.PersistentFlags().StringVarP(&g.output, "output", "o", "json", "output format: json, jsonl, csv, yaml or table")
+	root.PersistentFlags().StringVar(&g.jq, "jq", "", "filter the JSON result with a jq expression (gojq) before printing it")
 	g.conn.register(root.PersistentFlags())
+	g.registerRootFlags(root)
 
 	f := newFactory(g)
 	root.AddCommand(
@@ -94,8 +115,22 @@ Connection settings come from flags, else from the environment:
 		newCmdDemo(f, nil),
 		newCmdExport(f, nil),
 		newCmdMetadata(f),
+		newCmdAPI(f, nil),
+		newCmdUpsert(f, nil),
+		newCmdFetch(f, nil),
+		newCmdBatch(f, nil),
+		newCmdTables(f, nil),
+		newCmdColumns(f, nil),
+		newCmdKeys(f, nil),
+		newCmdRelationships(f, nil),
 		newCmdFile(f, nil),
+		newCmdSync(f, nil),
+		newCmdProfile(f, g, nil),
+		newCmdDoctor(f, nil),
+		newCmdVersion(f),
+		newHelpEnvironment(),
 	)
+	registerCompletions(root, f)
 	return root
 }
 

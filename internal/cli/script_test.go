@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,17 @@ func TestScripts(t *testing.T) {
 				"D365_CA_FILE", "D365_AUTH_METHOD", "AZURE_FEDERATED_TOKEN_FILE"} {
 				env.Setenv(s, "")
 			}
+			// Nor the developer's profiles and cached tokens: each script has its own.
+			env.Setenv("D365_PROFILE", "")
+			env.Setenv("D365_CONNECTION_STRING", "")
+			env.Setenv("XDG_CONFIG_HOME", env.WorkDir+"/.config")
+			env.Setenv("XDG_CACHE_HOME", env.WorkDir+"/.cache")
+			// The repository's example files (scenarios), for scripts that use them as users do.
+			examples, err := filepath.Abs(filepath.Join("..", "..", "examples"))
+			if err != nil {
+				return err
+			}
+			env.Setenv("EXAMPLES", examples)
 			// A race-enabled binary sleeps a second at exit by default (atexit_sleep_ms=1000);
 			// every d365 a script runs would pay it.
 			env.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
