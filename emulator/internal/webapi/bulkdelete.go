@@ -449,11 +449,12 @@ func conditionLiteral(col *schema.Column, raw json.RawMessage) (string, error) {
 var jsonNumber = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
 
 // bulkDeletePage is how many rows the job reads at a time.
-const bulkDeletePage = 500
+const bulkDeletePage = 100
 
-// runBulkDelete is the job: In Progress, then each query's rows deleted one by one (each with its
-// cascades, as a DELETE would), then Succeeded, or Failed with the count of rows it could not
-// delete and the first reason.
+// runBulkDelete is the job: In Progress, then each query's rows deleted a page per transaction
+// (each row with its cascades, as a DELETE would; a page with a row that cannot go is deleted
+// again row by row), then Succeeded, or Failed with the count of rows it could not delete and
+// the first reason.
 func (h *Handler) runBulkDelete(ctx context.Context, p *store.Principal, jobs *schema.Table, jobID uuid.UUID, queries []deleteQuery) {
 	col := func(name string) *schema.Column { c, _ := jobs.Column(name); return c }
 	now := func() time.Time { return time.Now().UTC().Truncate(time.Second) }
@@ -478,18 +479,32 @@ func (h *Handler) runBulkDelete(ctx context.Context, p *store.Principal, jobs *s
 				}
 				break
 			}
-			for _, row := range page.Rows {
-				if err := h.store.Delete(ctx, p, q.table, row.ID, store.Match{}); err != nil {
+			// A page in one transaction; when a row of it cannot go, the page again row by row,
+			// so the others still go and each failure is counted.
+			err = h.store.Write(ctx, func(tx *store.Tx) error {
+				for _, row := range page.Rows {
+					if err := tx.Delete(ctx, p, q.table, row.ID, store.Match{}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err == nil {
+				deleted += len(page.Rows)
+			} else {
+				for _, row := range page.Rows {
 					if ctx.Err() != nil {
 						break
 					}
-					failed++
-					if firstFailure == "" {
-						firstFailure = fmt.Sprintf("%s(%s): %v", q.table.EntitySetName, row.ID, err)
+					if err := h.store.Delete(ctx, p, q.table, row.ID, store.Match{}); err != nil {
+						failed++
+						if firstFailure == "" {
+							firstFailure = fmt.Sprintf("%s(%s): %v", q.table.EntitySetName, row.ID, err)
+						}
+						continue
 					}
-					continue
+					deleted++
 				}
-				deleted++
 			}
 			if !page.More {
 				break
