@@ -94,6 +94,7 @@ type mdAttribute struct {
 	DefaultFormValue  *int64   `json:"DefaultFormValue"`
 	DefaultValue      any      `json:"DefaultValue"`
 	MaxSizeInKB       *int     `json:"MaxSizeInKB"`
+	IsBaseCurrency    *bool    `json:"IsBaseCurrency"`
 	CanStoreFullImage *bool    `json:"CanStoreFullImage"`
 }
 
@@ -473,8 +474,8 @@ func tableDefinition(p *pulledTable, builtin *emulator.TableDefinition, known ma
 			cols[name] = true
 			continue
 		}
-		if a.AttributeOf != nil && *a.AttributeOf != "" {
-			continue // a column derived from another (a lookup's name, a choice's label)
+		if (a.AttributeOf != nil && *a.AttributeOf != "") || (a.IsBaseCurrency != nil && *a.IsBaseCurrency) {
+			continue // a column derived from another (a lookup's name, a choice's label, a money column's base-currency value)
 		}
 		kind := columnKind(a)
 		if kind == "" || kind == "Owner" {

@@ -60,6 +60,7 @@ func TestPullReadsDocumentedShapes(t *testing.T) {
 			{"@odata.type":"#Microsoft.Dynamics.CRM.StringAttributeMetadata","LogicalName":"sample_statement_name","AttributeType":"String","AttributeOf":"sample_statement"},
 			{"@odata.type":"#Microsoft.Dynamics.CRM.AttributeMetadata","LogicalName":"sample_parties","AttributeType":"PartyList","AttributeTypeName":{"Value":"PartyListType"}},
 			{"@odata.type":"#Microsoft.Dynamics.CRM.MoneyAttributeMetadata","LogicalName":"sample_balance","AttributeType":"Money","MinValue":-922337203685477.0,"MaxValue":922337203685477.0,"Precision":2,"PrecisionSource":2},
+			{"@odata.type":"#Microsoft.Dynamics.CRM.MoneyAttributeMetadata","LogicalName":"sample_balance_base","AttributeType":"Money","IsBaseCurrency":true,"AttributeOf":null},
 			{"@odata.type":"#Microsoft.Dynamics.CRM.DateTimeAttributeMetadata","LogicalName":"sample_opened","AttributeType":"DateTime","Format":"DateOnly","DateTimeBehavior":{"Value":"DateOnly"}},
 			{"@odata.type":"#Microsoft.Dynamics.CRM.BooleanAttributeMetadata","LogicalName":"sample_active","AttributeType":"Boolean","DefaultValue":true},
 			{"@odata.type":"#Microsoft.Dynamics.CRM.LookupAttributeMetadata","LogicalName":"ownerid","AttributeType":"Owner","Targets":["systemuser","team"]},
