@@ -51,4 +51,3 @@ func ExampleClient_UploadFile() {
 	// uploaded contract.pdf: 10485760 bytes, chunked
 	// downloaded contract.pdf: 10485760 bytes, chunked, same content: true
 }
-
