@@ -295,6 +295,28 @@ func TestE2EImageThumbnailAndFull(t *testing.T) {
 	}
 	_, err = env.client.UploadFile(ctx, "new_documents", id, "new_photo", "notes.txt", strings.NewReader("not an image"), nil)
 	wantResponseError(t, "text into an image column", err, http.StatusBadRequest, "0x80072553")
+	// An update of the row sets the image from base64, and null deletes it.
+	second := pngImage(t, 100, 130, false)
+	if _, err := env.client.Update(ctx, "new_documents", id, map[string]any{"new_photo": second, "new_name": "image 2"}, nil); err != nil {
+		t.Fatalf("PATCH with the image's base64: %v", err)
+	}
+	full.Reset()
+	if _, err := env.client.DownloadFile(ctx, "new_documents", id, "new_photo", &full, &dataverse.FileDownloadOptions{FullImage: true}); err != nil || !bytes.Equal(full.Bytes(), second) {
+		t.Errorf("after PATCH, the full image is %d bytes (%v), want the %d sent", full.Len(), err, len(second))
+	}
+	thumb.Reset()
+	if _, err := env.client.DownloadFile(ctx, "new_documents", id, "new_photo", &thumb, nil); err != nil {
+		t.Fatal(err)
+	}
+	if img, _, err := image.Decode(&thumb); err != nil || img.Bounds().Dx() != 100 || img.Bounds().Dy() != 100 {
+		t.Errorf("thumbnail of a 100x130 image: %v, %v; want 100x100", img.Bounds(), err)
+	}
+	if _, err := env.client.Update(ctx, "new_documents", id, map[string]any{"new_photo": nil}, nil); err != nil {
+		t.Fatalf("PATCH new_photo null: %v", err)
+	}
+	if _, err := env.client.DownloadFile(ctx, "new_documents", id, "new_photo", io.Discard, nil); !errors.Is(err, dataverse.ErrNoFile) {
+		t.Errorf("after PATCH null: %v, want ErrNoFile", err)
+	}
 }
 
 // TestE2EFileDelete: DELETE on the column and the DeleteFile message empty the column, and

@@ -317,3 +317,45 @@ func (tx *Tx) commitUpload(ctx context.Context, p *Principal, u FileUpload, file
 	}
 	return fi, nil
 }
+
+// SetImage stores data as the image of an Image column, as an update of
+// the row that carries its base64 does; nil data deletes the image (a
+// column without one is left as it is). It runs in the update's
+// transaction.
+func (tx *Tx) SetImage(ctx context.Context, p *Principal, target FileTarget, data []byte) error {
+	if data == nil {
+		cur, err := tx.checkFileWrite(ctx, p, target)
+		if err != nil {
+			return err
+		}
+		fi, err := tx.s.fileByTarget(ctx, tx.tx, target)
+		if err != nil {
+			return nil // nothing to delete
+		}
+		if err := deleteFileRows(ctx, tx.tx, fi.FileID.String()); err != nil {
+			return err
+		}
+		return tx.setFileColumns(ctx, p, cur, target, nil)
+	}
+	if _, err := tx.checkFileWrite(ctx, p, target); err != nil {
+		return err
+	}
+	if size := int64(len(data)); size > target.Column.File.MaxBytes() {
+		return tooLarge(target.Column, size)
+	}
+	u := FileUpload{Token: newFileToken(), Target: target, FileName: target.Column.LogicalName, Total: -1}
+	if _, err := tx.tx.ExecContext(ctx, `INSERT INTO "_dv_file_upload" ("token", "entity", "objectid", "attribute", "filename", "total", "received", "createdon") VALUES (?, ?, ?, ?, ?, -1, 0, ?)`,
+		u.Token, target.Table.LogicalName, target.ID.String(), target.Column.LogicalName, u.FileName, tx.s.nowUTC().Format(dateTimeLayout)); err != nil {
+		return fmt.Errorf("store: start image upload: %w", err)
+	}
+	for len(data) > 0 {
+		n := min(len(data), MaxFilePartBytes)
+		if err := tx.appendPart(ctx, u, data[:n]); err != nil {
+			return err
+		}
+		u.Received += int64(n)
+		data = data[n:]
+	}
+	_, err := tx.commitUpload(ctx, p, u, u.FileName, "", nil)
+	return err
+}
