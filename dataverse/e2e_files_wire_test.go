@@ -139,6 +139,8 @@ func TestE2EFileWireShapes(t *testing.T) {
 			t.Fatalf("UploadBlock: %v", err)
 		}
 	}
+	_, err = post("UploadBlock", map[string]any{"BlockId": base64.StdEncoding.EncodeToString([]byte("longer-block-id")), "BlockData": []byte("x"), "FileContinuationToken": token})
+	wantResponseError(t, "block ids of different lengths", err, http.StatusBadRequest, "0x80040203")
 	_, err = post("CommitFileBlocksUpload", map[string]any{"FileName": "b.txt", "MimeType": "text/plain", "BlockList": []string{ids[1], "bmV2ZXI="}, "FileContinuationToken": token})
 	wantResponseError(t, "a block list naming a block never uploaded", err, http.StatusBadRequest, "0x80040203")
 	commit, err := post("CommitFileBlocksUpload", map[string]any{"FileName": "b.txt", "MimeType": "text/plain", "BlockList": []string{ids[1], ids[0]}, "FileContinuationToken": token})

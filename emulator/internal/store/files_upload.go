@@ -100,9 +100,13 @@ func (s *Store) PutFileBlock(ctx context.Context, token, blockID string, data []
 		if err != nil {
 			return err
 		}
-		var others int64
-		if err := tx.tx.QueryRowContext(ctx, `SELECT coalesce(sum(length("data")), 0) FROM "_dv_file_upload_part" WHERE "token" = ? AND "blockid" <> ?`, token, blockID).Scan(&others); err != nil {
+		var others, idLength int64
+		if err := tx.tx.QueryRowContext(ctx, `SELECT coalesce(sum(length("data")), 0), coalesce(max(length("blockid")), 0) FROM "_dv_file_upload_part" WHERE "token" = ? AND "blockid" <> ?`, token, blockID).Scan(&others, &idLength); err != nil {
 			return err
+		}
+		if idLength != 0 && idLength != int64(len(blockID)) {
+			// Azure block blob rule, which the block messages follow.
+			return fileErrorf(FileBlockUnknown, "Block id '%s' has %d characters; every block id of one file must have the same length (%d here).", blockID, len(blockID), idLength)
 		}
 		if size := others + int64(len(data)); size > u.Target.Column.File.MaxBytes() {
 			return tooLarge(u.Target.Column, size)
