@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"mime"
 	"path/filepath"
+	"time"
 
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/google/uuid"
@@ -39,6 +40,9 @@ func (s *Store) BeginFileUpload(ctx context.Context, p *Principal, target FileTa
 		if _, err := tx.checkFileWrite(ctx, p, target); err != nil {
 			return err
 		}
+		if err := tx.expireFileSessions(ctx); err != nil {
+			return err
+		}
 		_, err := tx.tx.ExecContext(ctx, `INSERT INTO "_dv_file_upload" ("token", "entity", "objectid", "attribute", "filename", "total", "received", "createdon") VALUES (?, ?, ?, ?, ?, -1, 0, ?)`,
 			token, target.Table.LogicalName, target.ID.String(), target.Column.LogicalName, fileName, s.nowUTC().Format(dateTimeLayout))
 		return err
@@ -47,6 +51,28 @@ func (s *Store) BeginFileUpload(ctx context.Context, p *Principal, target FileTa
 		return "", err
 	}
 	return token, nil
+}
+
+// FileSessionLifetime is how long an upload session or a download token
+// lives; older ones are dropped when the next upload starts [unverified:
+// Dataverse documents no lifetime for session and continuation tokens].
+const FileSessionLifetime = 24 * time.Hour
+
+// expireFileSessions drops the upload sessions (and their parts) and the
+// download tokens older than FileSessionLifetime, so that abandoned
+// uploads do not keep their bytes in the store.
+func (tx *Tx) expireFileSessions(ctx context.Context) error {
+	cutoff := tx.s.nowUTC().Add(-FileSessionLifetime).Format(dateTimeLayout)
+	for _, stmt := range []string{
+		`DELETE FROM "_dv_file_upload_part" WHERE "token" IN (SELECT "token" FROM "_dv_file_upload" WHERE "createdon" < ?)`,
+		`DELETE FROM "_dv_file_upload" WHERE "createdon" < ?`,
+		`DELETE FROM "_dv_file_download" WHERE "createdon" < ?`,
+	} {
+		if _, err := tx.tx.ExecContext(ctx, stmt, cutoff); err != nil {
+			return fmt.Errorf("store: expire file sessions: %w", err)
+		}
+	}
+	return nil
 }
 
 // FileUploadSession returns the session of token.
