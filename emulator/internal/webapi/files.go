@@ -36,7 +36,7 @@ const fileExposeHeaders = "x-ms-file-size; x-ms-file-name; x-ms-chunk-size; mime
 func (req *request) fileColumnPath(t *schema.Table, key rowKey, c *schema.Column, rest []string) error {
 	switch {
 	case len(rest) == 1 && rest[0] == "$value":
-		if req.r.Method != http.MethodGet {
+		if req.r.Method != http.MethodGet && req.r.Method != http.MethodHead {
 			return errMethodNotAllowed(req.r.Method)
 		}
 		return req.downloadFile(t, key, c)
