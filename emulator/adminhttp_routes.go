@@ -70,6 +70,8 @@ var adminRouteTable = []adminRoute{
 	{"PUT", "/_emulator/clock", (*Emulator).adminSetClock},
 	{"GET", "/_emulator/token-lifetime", (*Emulator).adminGetTokenLifetime},
 	{"PUT", "/_emulator/token-lifetime", (*Emulator).adminSetTokenLifetime},
+	{"GET", "/_emulator/change-tracking", (*Emulator).adminGetChangeTracking},
+	{"PUT", "/_emulator/change-tracking", (*Emulator).adminSetChangeTracking},
 	{"GET", "/_emulator/signing-keys", (*Emulator).adminListSigningKeys},
 	{"POST", "/_emulator/signing-keys", (*Emulator).adminRotateSigningKey},
 }

@@ -42,6 +42,8 @@
 // Roles, SetRolePrivileges, RemoveRole, Privileges), business units (CreateBusinessUnit,
 // BusinessUnits, SetBusinessUnitEnabled: a disabled one locks its users out); the whole
 // state (Reset, Snapshot, Restore); time (SetClockOffset, SetTokenLifetime, RotateSigningKey);
+// change tracking (SetExpireChangeTrackingInDays: how long delta tokens stay valid; the
+// expireDeltaToken fault action expires them on demand);
 // traffic (SetLimits, AddFault, RequestLog). Failures match ErrNotFound, ErrConflict or ErrInvalid
 // with errors.Is and say what to fix.
 //
@@ -91,6 +93,8 @@
 //	PUT    /_emulator/clock                           {"offset":"-2h"} -> {"offset","now"}
 //	GET    /_emulator/token-lifetime                  {"lifetime"}
 //	PUT    /_emulator/token-lifetime                  {"lifetime":"5s"} -> {"lifetime"}
+//	GET    /_emulator/change-tracking                 {"expireChangeTrackingInDays"}
+//	PUT    /_emulator/change-tracking                 {"expireChangeTrackingInDays":7} -> {"expireChangeTrackingInDays"}
 //	GET    /_emulator/signing-keys                    [SigningKey]
 //	POST   /_emulator/signing-keys                    rotate -> 201 SigningKey
 //	GET    /_emulator/limits                          Limits

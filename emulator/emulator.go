@@ -116,6 +116,9 @@ type Emulator struct {
 	initialLimits Limits
 	initialFaults []FaultRule
 
+	// expireChangeTrackingInDays is the configured ExpireChangeTrackingInDays Reset returns to.
+	expireChangeTrackingInDays int
+
 	// stateMu serialises the operations that replace or copy the whole state (reset, snapshot,
 	// restore, key rotation). snapshots are the in-memory snapshots by name; seedSnap is the
 	// seeded state.
@@ -261,6 +264,9 @@ func New(opts *Options) (*Emulator, error) {
 		return nil, fmt.Errorf("emulator: start token service: %w", err)
 	}
 	if err := e.seed(ctx, plan); err != nil {
+		return nil, err
+	}
+	if err := e.initChangeTracking(plan); err != nil {
 		return nil, err
 	}
 

@@ -26,6 +26,7 @@ import (
 //
 //	organization:
 //	  tenant: contoso.onmicrosoft.com  # the organization's tenant (ID or domain); default: the first tenant
+//	  expireChangeTrackingInDays: 7    # how long delta tokens stay valid, 0–365; default 7
 //	tenants:
 //	  - id: 72f988bf-86f1-41af-91ab-2d7cd011db47   # default: a random GUID
 //	    domain: contoso.onmicrosoft.com             # required
@@ -116,6 +117,10 @@ type Scenario struct {
 // issued by it are accepted.
 type ScenarioOrganization struct {
 	Tenant string `yaml:"tenant,omitempty"`
+	// ExpireChangeTrackingInDays is the organization's ExpireChangeTrackingInDays (0–365): how
+	// many days a change-tracking delta token stays valid. Nil means
+	// DefaultExpireChangeTrackingInDays.
+	ExpireChangeTrackingInDays *int `yaml:"expireChangeTrackingInDays,omitempty"`
 }
 
 // ScenarioTenant is a tenant of a scenario.

@@ -113,7 +113,7 @@ func schemaDefinitionFrom(d schema.Definition) SchemaDefinition {
 			LogicalName: t.LogicalName, SchemaName: t.SchemaName, EntitySetName: t.EntitySetName,
 			DisplayName: t.DisplayName, DisplayCollectionName: t.DisplayCollectionName,
 			Description: t.Description, ObjectTypeCode: t.ObjectTypeCode, PrimaryIDColumn: t.PrimaryIDColumn,
-			PrimaryNameColumn: t.PrimaryNameColumn, Ownership: t.Ownership, Activity: t.Activity,
+			PrimaryNameColumn: t.PrimaryNameColumn, Ownership: t.Ownership, Activity: t.Activity, ChangeTracking: t.ChangeTracking,
 			PrivilegeName: t.PrivilegeName, StateColumns: t.StateColumns, SystemRelationships: t.SystemRelationships,
 		}
 		for _, c := range t.Columns {

@@ -49,6 +49,9 @@ type TableDefinition struct {
 	Ownership string `json:"ownership,omitempty" yaml:"ownership,omitempty"`
 	// Activity marks an activity table (its rows are activities: a regarding object and parties).
 	Activity bool `json:"activity,omitempty" yaml:"activity,omitempty"`
+	// ChangeTracking enables change tracking on the table (ChangeTrackingEnabled): reads with
+	// Prefer: odata.track-changes and delta links.
+	ChangeTracking bool `json:"changeTracking,omitempty" yaml:"changeTracking,omitempty"`
 	// PrivilegeName overrides the <Name> of prv<Verb><Name>; default the
 	// schema name.
 	PrivilegeName string `json:"privilegeName,omitempty" yaml:"privilegeName,omitempty"`
@@ -184,7 +187,7 @@ func (t TableDefinition) toSchema() schema.TableDefinition {
 		LogicalName: t.LogicalName, SchemaName: t.SchemaName, EntitySetName: t.EntitySetName,
 		DisplayName: t.DisplayName, DisplayCollectionName: t.DisplayCollectionName,
 		Description: t.Description, ObjectTypeCode: t.ObjectTypeCode, PrimaryIDColumn: t.PrimaryIDColumn,
-		PrimaryNameColumn: t.PrimaryNameColumn, Ownership: t.Ownership, Activity: t.Activity,
+		PrimaryNameColumn: t.PrimaryNameColumn, Ownership: t.Ownership, Activity: t.Activity, ChangeTracking: t.ChangeTracking,
 		PrivilegeName: t.PrivilegeName, StateColumns: t.StateColumns, SystemRelationships: t.SystemRelationships,
 	}
 	for _, c := range t.Columns {

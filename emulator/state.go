@@ -146,7 +146,7 @@ func (e *Emulator) RemoveSnapshot(name string) error {
 
 // Reset returns the emulator to its seeded state: the state right after the first start (the
 // default seed or the scenario), with the clock offset back at zero, the token lifetime back at
-// Options.TokenLifetime, and the traffic settings back at the start's: the limits, and the fault
+// Options.TokenLifetime, ExpireChangeTrackingInDays back at the scenario's, and the traffic settings back at the start's: the limits, and the fault
 // rules as they were added at the start (swapped back in one step, their "for" windows not
 // restarted, counters from zero). Like Restore, it is all or nothing, and signing keys stay
 // published.
@@ -159,6 +159,9 @@ func (e *Emulator) Reset(ctx context.Context) error {
 	e.clock.set(0)
 	if err := e.identity.SetTokenLifetime(e.tokenLifetime); err != nil {
 		return fromIdentity(err)
+	}
+	if err := e.SetExpireChangeTrackingInDays(e.expireChangeTrackingInDays); err != nil {
+		return err
 	}
 	return e.resetTraffic()
 }

@@ -137,6 +137,11 @@ const (
 	// ActionTokenEndpointDown makes /{tenant}/oauth2/... answer 503 temporarily_unavailable (or
 	// drop the connection with Drop).
 	ActionTokenEndpointDown ActionKind = "tokenEndpointDown"
+	// ActionExpireDeltaToken answers change-tracking requests that carry a $deltatoken (a delta
+	// link, <set>/$count?$deltatoken=…) with 0x80044352 "Version stamp associated with the client
+	// has expired. Please perform a full sync.", as an expired token is answered; other requests
+	// neither match nor count. It takes no other action field.
+	ActionExpireDeltaToken ActionKind = "expireDeltaToken"
 )
 
 // BodyShape is the error body format of an error action.

@@ -83,13 +83,14 @@ func newCmdFaultAdd(f *Factory, runF func(*faultAddOptions) error) *cobra.Comman
 		Short: "Add a fault rule",
 		Long: `Adds a fault rule. Match: --table (entity set, or WhoAmI, $batch), --path (URL path prefix),
 --method, --tenant, --app. Trigger: --nth, --count, --probability, --for. Action: --action
-error|throttle|latency|drop|token-endpoint-down with --status, --code, --message,
+error|throttle|latency|drop|token-endpoint-down|expire-delta-token with --status, --code, --message,
 --retry-after, --delay. Or give the whole rule as JSON with --json (or --json @file), in the
 form of the admin API (POST /_emulator/faults).`,
 		Example: `  d365 emulator fault add --table contacts --method GET --nth 2 --count 3 --action throttle --retry-after 5
   d365 emulator fault add --table contacts --action error --status 503 --probability 0.2
   d365 emulator fault add --action latency --delay 2s --for 1m
   d365 emulator fault add --action token-endpoint-down
+  d365 emulator fault add --table accounts --action expire-delta-token --nth 2
   d365 emulator fault add --json '{"match":{"table":"accounts"},"action":{"kind":"drop"}}'`,
 		Args: exactArgs(0, "no arguments (the rule goes in flags)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -114,7 +115,7 @@ form of the admin API (POST /_emulator/faults).`,
 	fs.IntVar(&o.count, "count", 0, "how many calls fire from --nth on (-1: all)")
 	fs.Float64Var(&o.probability, "probability", 0, "fire each selected call with this probability (0 < p ≤ 1)")
 	fs.DurationVar(&o.forDuration, "for", 0, "fire only for this long from now")
-	fs.StringVar(&o.action, "action", "", "error, throttle, latency, drop or token-endpoint-down")
+	fs.StringVar(&o.action, "action", "", "error, throttle, latency, drop, token-endpoint-down or expire-delta-token")
 	fs.IntVar(&o.status, "status", 0, "HTTP status of an error action (400-599)")
 	fs.StringVar(&o.code, "code", "", "error code: Dataverse's (0x80040216) or Entra's (AADSTS7000222)")
 	fs.StringVar(&o.errorCode, "oauth-error", "", "Entra's OAuth error of an Entra-shaped body (invalid_client)")
@@ -241,6 +242,7 @@ func faultClearRun(opts *faultClearOptions) error {
 var actionKinds = map[string]emulator.ActionKind{
 	"error": emulator.ActionError, "throttle": emulator.ActionThrottle, "latency": emulator.ActionLatency,
 	"drop": emulator.ActionDrop, "token-endpoint-down": emulator.ActionTokenEndpointDown, "tokenendpointdown": emulator.ActionTokenEndpointDown,
+	"expire-delta-token": emulator.ActionExpireDeltaToken, "expiredeltatoken": emulator.ActionExpireDeltaToken,
 }
 
 // rule builds the fault rule from the flags (or --json) and checks it before sending it.
@@ -267,7 +269,7 @@ func (o *faultAddOptions) rule(cmd *cobra.Command) (emulator.FaultRule, error) {
 	}
 	kind, ok := actionKinds[strings.ToLower(o.action)]
 	if !ok {
-		return rule, usageError(fmt.Errorf("--action %q: use error, throttle, latency, drop or token-endpoint-down", o.action))
+		return rule, usageError(fmt.Errorf("--action %q: use error, throttle, latency, drop, token-endpoint-down or expire-delta-token", o.action))
 	}
 	methods := make([]string, len(o.methods))
 	for i, m := range o.methods {

@@ -23,6 +23,8 @@ type Plan struct {
 	OrgTenantID string
 	// TokenLifetime is the scenario's token lifetime; zero when it names none.
 	TokenLifetime time.Duration
+	// ExpireChangeTrackingInDays is the organization's; nil when the scenario names none.
+	ExpireChangeTrackingInDays *int
 
 	sc            *Scenario
 	tenants       []Tenant
@@ -333,6 +335,12 @@ func (sc *Scenario) Plan(o PlanOptions) (*Plan, error) {
 			errs.add(path("tokenLifetime"), "%q is not a duration from 1s to 24h such as 1h or 30s", sc.TokenLifetime)
 		}
 		p.TokenLifetime = d
+	}
+	if d := sc.Organization.ExpireChangeTrackingInDays; d != nil {
+		if *d < 0 || *d > store.MaxExpireChangeTrackingInDays {
+			errs.add(path("organization", "expireChangeTrackingInDays"), "%d is not a number of days from 0 to %d", *d, store.MaxExpireChangeTrackingInDays)
+		}
+		p.ExpireChangeTrackingInDays = d
 	}
 	if err := errs.err(); err != nil {
 		return nil, err

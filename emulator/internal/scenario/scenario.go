@@ -40,7 +40,8 @@ type Scenario struct {
 
 // Organization says which tenant the Dataverse organization belongs to.
 type Organization struct {
-	Tenant string `yaml:"tenant,omitempty"`
+	Tenant                     string `yaml:"tenant,omitempty"`
+	ExpireChangeTrackingInDays *int   `yaml:"expireChangeTrackingInDays,omitempty"`
 }
 
 // Tenant is a tenant of a scenario (and, in a Plan, a tenant to create).

@@ -96,6 +96,7 @@ func (c *compiler) table(d *TableDefinition) {
 		ObjectTypeCode:        d.ObjectTypeCode,
 		Ownership:             own,
 		IsActivity:            d.Activity,
+		ChangeTracking:        d.ChangeTracking,
 		columns:               map[string]*Column{},
 		properties:            map[string]*Column{},
 		navigations:           map[string]*NavigationProperty{},

@@ -54,6 +54,8 @@ type TableDefinition struct {
 	Ownership string `json:"ownership,omitempty" yaml:"ownership,omitempty"`
 	// Activity marks an activity table (see [Table.IsActivity]).
 	Activity bool `json:"activity,omitempty" yaml:"activity,omitempty"`
+	// ChangeTracking enables change tracking (ChangeTrackingEnabled).
+	ChangeTracking bool `json:"changeTracking,omitempty" yaml:"changeTracking,omitempty"`
 	// PrivilegeName overrides the <Name> of prv<Verb><Name>; default the
 	// schema name.
 	PrivilegeName string `json:"privilegeName,omitempty" yaml:"privilegeName,omitempty"`

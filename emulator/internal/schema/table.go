@@ -18,6 +18,10 @@ type Table struct {
 	// shared Activity privileges and their system navigation properties
 	// carry a `_<logicalname>` suffix (createdby_task).
 	IsActivity bool
+	// ChangeTracking is EntityMetadata.ChangeTrackingEnabled: the table
+	// can be read with Prefer: odata.track-changes and its deletes are
+	// kept as tombstones for delta reads.
+	ChangeTracking bool
 	// PrivilegeName is the <Name> in the privilege names
 	// prv<Verb><Name> that guard the table ("Contact", "User" for
 	// systemuser, "Activity" for task).

@@ -97,7 +97,7 @@ func (tx *Tx) deleteCascade(ctx context.Context, t *schema.Table, id string, ver
 	if _, err := tx.tx.ExecContext(ctx, "DELETE FROM "+quoteIdent(t.LogicalName)+" WHERE "+quoteIdent(t.PrimaryID().LogicalName)+" = ?", id); err != nil {
 		return fmt.Errorf("store: delete from %s: %w", t.LogicalName, err)
 	}
-	return nil
+	return tx.recordTombstone(ctx, t, id, version)
 }
 
 // selfReference reports whether the row id references itself through col

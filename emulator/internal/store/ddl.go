@@ -152,7 +152,7 @@ func intersectSQL(r *schema.Relationship) []string {
 // namecolumn.go).
 func (s *Store) migrate(ctx context.Context) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		for _, stmt := range internalDDL {
+		for _, stmt := range append(internalDDL, tombstoneDDL...) {
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
 				return fmt.Errorf("store: create internal tables: %w", err)
 			}

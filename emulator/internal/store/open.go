@@ -65,6 +65,8 @@ type Store struct {
 	seqValid bool
 
 	org orgInfo
+	// ctExpire is the organization's ExpireChangeTrackingInDays (changes.go).
+	ctExpire expireDays
 	// aggregateLimit is the most rows an aggregation reads
 	// (Options.MaxAggregateRows, at most AggregateRowLimit).
 	aggregateLimit int

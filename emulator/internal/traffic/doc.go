@@ -123,7 +123,7 @@
 //	    "from": "2025-01-31T09:00:00Z", "until": "…", "for": "30s"
 //	  },
 //	  "action": {
-//	    "kind": "error",                     // error | throttle | latency | drop | tokenEndpointDown
+//	    "kind": "error",                     // error | throttle | latency | drop | tokenEndpointDown | expireDeltaToken
 //	    "status": 503,                       // error: 400–599 (a known AADSTS code brings its own)
 //	    "shape": "dataverse",                // dataverse | entra; default by path and code
 //	    "code": "0x80040216",                // or "AADSTS7000222" for Entra
@@ -169,6 +169,9 @@
 //     if the client must see the error.
 //   - tokenEndpointDown: on /{tenant}/oauth2/... only: 503 temporarily_unavailable AADSTS90033
 //     (Entra's JSON), or with drop a dropped connection.
+//   - expireDeltaToken: on Web API requests carrying $deltatoken only (others neither match nor
+//     count): 400 0x80044352 "Version stamp associated with the client has expired. Please
+//     perform a full sync."
 //
 // Decoding validates and names the field: "fault rule: trigger.probability: 1.5 is not between 0
 // and 1 (0 or absent means always)"; unknown fields are refused; type errors name the format

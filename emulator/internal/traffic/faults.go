@@ -301,7 +301,7 @@ func (a *FaultAction) normalize(m *FaultMatch) error {
 		if a.Delay <= 0 || a.Delay > maxFaultDelay {
 			return fail("delay", "%v is not between 1ns and %v; write it like \"250ms\" or \"3s\"", a.Delay, maxFaultDelay)
 		}
-	case ActionDrop:
+	case ActionDrop, ActionExpireDeltaToken:
 	case ActionTokenEndpointDown:
 		if m.Table != "" {
 			return &ValidationError{Field: "match.table", Msg: "tables are Web API entity sets; a tokenEndpointDown rule matches /{tenant}/oauth2/ paths"}
@@ -310,9 +310,9 @@ func (a *FaultAction) normalize(m *FaultMatch) error {
 			return fail("drop", "a dropped connection has no body; remove code, error, message and retryAfter")
 		}
 	case "":
-		return fail("kind", "is required: one of error, throttle, latency, drop, tokenEndpointDown")
+		return fail("kind", "is required: one of error, throttle, latency, drop, tokenEndpointDown, expireDeltaToken")
 	default:
-		return fail("kind", "%q is not one of error, throttle, latency, drop, tokenEndpointDown", a.Kind)
+		return fail("kind", "%q is not one of error, throttle, latency, drop, tokenEndpointDown, expireDeltaToken", a.Kind)
 	}
 	switch a.Shape {
 	case ShapeAuto, ShapeDataverse, ShapeEntra:

@@ -70,6 +70,7 @@ type reqInfo struct {
 	path          string
 	api           bool
 	token         bool
+	delta         bool // a Web API request with $deltatoken
 	table         string
 	caller        caller.Caller
 	now           time.Time
@@ -120,6 +121,9 @@ func (fs *faultState) matches(ri *reqInfo) bool {
 		return false
 	}
 	if fs.rule.Action.Kind == ActionTokenEndpointDown && !ri.token {
+		return false
+	}
+	if fs.rule.Action.Kind == ActionExpireDeltaToken && !ri.delta {
 		return false
 	}
 	if fs.tenant != "" && !strings.EqualFold(fs.tenant, ri.caller.TenantID) {
@@ -196,6 +200,8 @@ func (c *Controller) respond(w http.ResponseWriter, r *http.Request, ex *exchang
 	a := &fs.rule.Action
 	id := fs.rule.ID
 	switch a.Kind {
+	case ActionExpireDeltaToken:
+		respondExpiredDeltaToken(ex, id)
 	case ActionDrop:
 		ex.setInternalReason("fault rule " + id + ": dropped the connection without a response")
 		dropConnection(w, r)

@@ -135,6 +135,7 @@ func (m *middleware) injectFaults(ex *exchange, w http.ResponseWriter, r *http.R
 	ri.api = strings.HasPrefix(ri.path, apiPrefix)
 	if ri.api {
 		ri.table = tableOf(ri.path)
+		ri.delta = hasDeltaToken(r)
 	} else {
 		ri.token = caller.IsTokenPath(ri.path)
 		if ri.token {

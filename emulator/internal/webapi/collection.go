@@ -35,14 +35,14 @@ func (req *request) listRows(t *schema.Table, base store.Cond, linkPath string) 
 		return err
 	}
 	switch {
+	case req.wantsChangeTracking(q):
+		return req.trackChanges(t, q, base, linkPath)
 	case q.Apply != nil:
 		return req.applyQuery(t, q, base)
 	case q.HasFetchXML:
 		return req.fetchXMLQuery(t, q, base)
 	case q.SavedQuery != "" || q.UserQuery != "":
 		return errNotImplemented("savedQuery and userQuery")
-	case q.DeltaToken != "" || req.prefer.trackChanges:
-		return errNotImplemented("change tracking")
 	}
 	plan, err := req.planRead(t, q)
 	if err != nil {

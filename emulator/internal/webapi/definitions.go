@@ -63,7 +63,7 @@ func entityMetadata(t *schema.Table) record {
 		{"OwnershipType", t.Ownership.String()},
 		{"IsActivity", t.IsActivity},
 		{"IsCustomEntity", t.ObjectTypeCode >= 10000},
-		{"ChangeTrackingEnabled", false},
+		{"ChangeTrackingEnabled", t.ChangeTracking},
 		{"DisplayName", label(t.DisplayName, metadataID("entity-label", t.LogicalName))},
 		{"DisplayCollectionName", label(t.DisplayCollectionName, metadataID("entity-collection-label", t.LogicalName))},
 		{"Description", label(t.Description, metadataID("entity-description", t.LogicalName))},

@@ -353,6 +353,9 @@ func (req *request) count(t *schema.Table) error {
 	if err != nil {
 		return err
 	}
+	if q.DeltaToken != "" {
+		return req.countChanges(t, q)
+	}
 	b := &binder{req: req, q: q, table: t}
 	var where store.Cond
 	if q.Filter != nil && odata.CountConditions(q.Filter) > maxConditions {
