@@ -16,7 +16,10 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/google/uuid"
 
 	"github.com/d365s2s/d365/dataverse"
@@ -467,5 +470,58 @@ func TestE2EFileResume(t *testing.T) {
 		if n := ft.starts.m[start]; n != 1 {
 			t.Errorf("download chunk at %s requested %d times, want once", start, n)
 		}
+	}
+}
+
+// TestE2EFilePrivileges: file columns follow the table's privileges as other columns do: a user
+// who may only read new_document downloads its file but cannot upload, delete or start a block
+// upload (403), and its refused upload leaves the file as it was.
+func TestE2EFilePrivileges(t *testing.T) {
+	t.Parallel()
+	env := newFilesEnv(t, nil)
+	ctx := t.Context()
+	id := newDocument(t, env, "privileges")
+	if _, err := env.client.UploadFile(ctx, "new_documents", id, "new_file", "kept.txt", strings.NewReader("kept"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.emu.CreateRole(ctx, "Document reader", []emulator.RolePrivilege{{Name: "prvReadnew_document", Depth: emulator.DepthOrganization}}); err != nil {
+		t.Fatal(err)
+	}
+	app, err := env.emu.CreateApp(ctx, emulator.NewApp{DisplayName: "document reader"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, secret, err := env.emu.AddSecret(ctx, app.ClientID, emulator.NewSecret{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.emu.CreateApplicationUser(ctx, emulator.NewApplicationUser{App: app.ClientID, Roles: []string{"Document reader"}}); err != nil {
+		t.Fatal(err)
+	}
+	cred, err := azidentity.NewClientSecretCredential(app.TenantID, app.ClientID, secret, &azidentity.ClientSecretCredentialOptions{
+		ClientOptions:            azcore.ClientOptions{Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: env.emu.AuthorityHost()}, Transport: env.emu.HTTPClient()},
+		DisableInstanceDiscovery: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader := newClient(t, env.emu, cred, nil)
+
+	var got bytes.Buffer
+	if _, err := reader.DownloadFile(ctx, "new_documents", id, "new_file", &got, nil); err != nil || got.String() != "kept" {
+		t.Fatalf("a reader's download = %q, %v", got.String(), err)
+	}
+	for _, mode := range []dataverse.FileTransfer{dataverse.FileTransferSingle, dataverse.FileTransferChunked, dataverse.FileTransferBlocks} {
+		_, err := reader.UploadFile(ctx, "new_documents", id, "new_file", "x.txt", strings.NewReader("replaced"), &dataverse.FileUploadOptions{Mode: mode})
+		if !dataverse.IsForbidden(err) {
+			t.Errorf("a reader's %v upload: %v, want 403", mode, err)
+		}
+	}
+	if _, err := reader.Do(ctx, "DELETE", "new_documents("+id.String()+")/new_file", nil, nil); !dataverse.IsForbidden(err) {
+		t.Errorf("a reader's DELETE of the file: %v, want 403", err)
+	}
+	got.Reset()
+	if _, err := env.client.DownloadFile(ctx, "new_documents", id, "new_file", &got, nil); err != nil || got.String() != "kept" {
+		t.Errorf("after the refusals the file is %q (%v), want it unchanged", got.String(), err)
 	}
 }
