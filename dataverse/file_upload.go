@@ -88,6 +88,9 @@ func (c *Client) UploadFile(ctx context.Context, entitySet string, id uuid.UUID,
 	mode := opts.Mode
 	if resume != nil {
 		mode = resume.Mode
+		if resume.Size >= 0 && opts.Size == 0 {
+			u.size = resume.Size // the reader may already stand at the offset
+		}
 		if s, ok := r.(io.Seeker); ok {
 			if _, err := s.Seek(resume.Offset, io.SeekCurrent); err != nil {
 				return nil, fmt.Errorf("dataverse: UploadFile: positioning the reader at %d to resume: %w", resume.Offset, err)
