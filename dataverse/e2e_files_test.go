@@ -525,3 +525,51 @@ func TestE2EFilePrivileges(t *testing.T) {
 		t.Errorf("after the refusals the file is %q (%v), want it unchanged", got.String(), err)
 	}
 }
+
+// failingBlocks fails the second UploadBlock request with a 400 the client does not retry.
+type failingBlocks struct {
+	next   policy.Transporter
+	blocks atomic.Int32
+}
+
+func (f *failingBlocks) Do(req *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(req.URL.Path, "/UploadBlock") && f.blocks.Add(1) == 2 {
+		return &http.Response{StatusCode: http.StatusBadRequest, Header: http.Header{"Content-Type": {"application/json"}},
+			Body:    io.NopCloser(strings.NewReader(`{"error":{"code":"0x0","message":"injected failure"}}`)),
+			Request: req}, nil
+	}
+	return f.next.Do(req)
+}
+
+// TestE2EFileResumeBlocks: a block upload that fails at its second block resumes with the blocks
+// already sent, and commits the whole file.
+func TestE2EFileResumeBlocks(t *testing.T) {
+	t.Parallel()
+	const size = 9 << 20
+	content := randomBytes(size, 13)
+	var fb *failingBlocks
+	env := newFilesEnv(t, &e2eSetup{client: func(o *dataverse.ClientOptions) {
+		fb = &failingBlocks{next: o.Transport}
+		o.Transport = fb
+	}})
+	ctx := t.Context()
+	id := newDocument(t, env, "resume blocks")
+	opts := &dataverse.FileUploadOptions{Mode: dataverse.FileTransferBlocks}
+	_, err := env.client.UploadFile(ctx, "new_documents", id, "new_file", "blocks.bin", bytes.NewReader(content), opts)
+	var fe *dataverse.FileTransferError
+	if !errors.As(err, &fe) || fe.Offset != 4<<20 {
+		t.Fatalf("UploadFile with a failing second block = %v, want a *FileTransferError at 4 MB", err)
+	}
+	opts.Resume = err
+	info, err := env.client.UploadFile(ctx, "new_documents", id, "new_file", "blocks.bin", bytes.NewReader(content), opts)
+	if err != nil {
+		t.Fatalf("resumed block upload: %v", err)
+	}
+	if info.Size != size || info.Transferred != size-4<<20 || fb.blocks.Load() != 4 {
+		t.Errorf("resumed block upload = %+v after %d UploadBlock requests, want the last %d bytes in 2 more blocks", info, fb.blocks.Load(), size-4<<20)
+	}
+	w := newHashWriter()
+	if _, err := env.client.DownloadFile(ctx, "new_documents", id, "new_file", w, nil); err != nil || w.sum() != sha256.Sum256(content) {
+		t.Errorf("the resumed block upload stored %d bytes with another sha256 (%v)", w.n, err)
+	}
+}
