@@ -132,7 +132,8 @@
 //	      - {logicalName: new_start, type: DateTime, dateTimeBehavior: DateOnly, format: DateOnly}
 //	      - logicalName: new_stage
 //	        type: Picklist
-//	        options: [{value: 1, label: Planned}, {value: 2, label: Running}]
+//	        options: [{value: 1, label: Planned, color: "#0000ff"}, {value: 2, label: Running}]
+//	      - {logicalName: new_priority, type: Picklist, optionSetName: new_priority} # a global choice
 //	      - {logicalName: new_accountid, type: Lookup, targets: [account]}
 //	    keys:
 //	      - {schemaName: new_project_code, columns: [new_name]}
@@ -140,6 +141,10 @@
 //	  - {schemaName: new_account_new_project, referencedEntity: account, referencingEntity: new_project,
 //	     referencingAttribute: new_accountid, cascadeDelete: RemoveLink}
 //	  - {schemaName: new_project_contact, type: ManyToMany, entity1: new_project, entity2: contact}
+//	optionSets:                       # global choices, shared by the columns that name them
+//	  - name: new_priority
+//	    displayName: Priority
+//	    options: [{value: 100000000, label: Low}, {value: 100000001, label: High, color: "#ff0000"}]
 //
 // Column types are Dataverse's AttributeTypeCode names: String, Memo, Integer, BigInt, Decimal,
 // Double, Money, Boolean, DateTime, Picklist, MultiSelectPicklist, State, Status, Lookup, Customer,
@@ -150,8 +155,9 @@
 // owningteam and owningbusinessunit; every table gets createdon, modifiedon, createdby, modifiedby,
 // createdonbehalfby, modifiedonbehalfby and versionnumber, and statecode/statuscode unless
 // stateColumns is false. Every field of every level is listed, with its default, on
-// TableDefinition, ColumnDefinition, OptionDefinition, FormulaDefinition, KeyDefinition and
-// RelationshipDefinition.
+// TableDefinition, ColumnDefinition, OptionDefinition, OptionSetDefinition, FormulaDefinition,
+// KeyDefinition and RelationshipDefinition. The Web API describes these tables as Dataverse does,
+// in EntityDefinitions, RelationshipDefinitions, GlobalOptionSetDefinitions and $metadata.
 //
 // The emulator is a library first: start one per test with New (or emulatortest.New) and Close
 // it when done. The d365 command runs the same emulator as a server (d365 emulator) and scripts

@@ -144,5 +144,12 @@ func schemaDefinitionFrom(d schema.Definition) SchemaDefinition {
 	for _, r := range d.Relationships {
 		out.Relationships = append(out.Relationships, RelationshipDefinition(r))
 	}
+	for _, o := range d.OptionSets {
+		set := OptionSetDefinition{Name: o.Name, DisplayName: o.DisplayName, Description: o.Description}
+		for _, opt := range o.Options {
+			set.Options = append(set.Options, OptionDefinition(opt))
+		}
+		out.OptionSets = append(out.OptionSets, set)
+	}
 	return out
 }

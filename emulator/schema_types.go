@@ -31,6 +31,8 @@ import "github.com/d365s2s/d365/emulator/internal/schema"
 type SchemaDefinition struct {
 	Tables        []TableDefinition        `json:"tables,omitempty" yaml:"tables,omitempty"`
 	Relationships []RelationshipDefinition `json:"relationships,omitempty" yaml:"relationships,omitempty"`
+	// OptionSets are global choices.
+	OptionSets []OptionSetDefinition `json:"optionSets,omitempty" yaml:"optionSets,omitempty"`
 }
 
 // TableDefinition describes one table.
@@ -127,6 +129,18 @@ type OptionDefinition struct {
 	State *int `json:"state,omitempty" yaml:"state,omitempty"`
 	// DefaultStatus is, for a State option, its default statuscode.
 	DefaultStatus *int `json:"defaultStatus,omitempty" yaml:"defaultStatus,omitempty"`
+	// Color is the option's colour ("#0000ff"); Description its description label.
+	Color       string `json:"color,omitempty" yaml:"color,omitempty"`
+	Description string `json:"description,omitempty" yaml:"description,omitempty"`
+}
+
+// OptionSetDefinition describes a global choice, which Picklist and MultiSelectPicklist columns
+// share by naming it in their optionSetName (without options of their own).
+type OptionSetDefinition struct {
+	Name        string             `json:"name" yaml:"name"`
+	DisplayName string             `json:"displayName,omitempty" yaml:"displayName,omitempty"`
+	Description string             `json:"description,omitempty" yaml:"description,omitempty"`
+	Options     []OptionDefinition `json:"options" yaml:"options"`
 }
 
 // FormulaDefinition describes a computed column (Kind names the computation; Columns are its inputs).
@@ -178,6 +192,13 @@ func (d SchemaDefinition) toSchema() schema.Definition {
 	}
 	for _, r := range d.Relationships {
 		out.Relationships = append(out.Relationships, schema.RelationshipDefinition(r))
+	}
+	for _, o := range d.OptionSets {
+		set := schema.OptionSetDefinition{Name: o.Name, DisplayName: o.DisplayName, Description: o.Description}
+		for _, opt := range o.Options {
+			set.Options = append(set.Options, schema.OptionDefinition(opt))
+		}
+		out.OptionSets = append(out.OptionSets, set)
 	}
 	return out
 }

@@ -162,6 +162,11 @@ type OptionSet struct {
 	Name string
 	// Options are the options in definition order.
 	Options []Option
+	// Global marks a global choice (declared in the definition's
+	// optionSets and shared by the columns that name it).
+	Global bool
+	// DisplayName and Description are a global choice's labels.
+	DisplayName, Description string
 
 	byValue map[int]int
 }
@@ -178,6 +183,10 @@ type Option struct {
 	// DefaultStatus is, for a state option, the statuscode a row gets when
 	// the state is set without a status; -1 otherwise.
 	DefaultStatus int
+	// Color is the option's colour ("#0000ff"), empty for none.
+	Color string
+	// Description is the option's description label.
+	Description string
 }
 
 // Option returns the option with the given value.

@@ -16,14 +16,16 @@ import (
 func Compile(def *Definition) (*Schema, error) {
 	c := &compiler{
 		s: &Schema{
-			byLogical:  map[string]*Table{},
-			bySet:      map[string]*Table{},
-			byCode:     map[int]*Table{},
-			byRelName:  map[string]*Relationship{},
-			intersects: map[string]*Table{},
+			byLogical:   map[string]*Table{},
+			bySet:       map[string]*Table{},
+			byCode:      map[int]*Table{},
+			byRelName:   map[string]*Relationship{},
+			intersects:  map[string]*Table{},
+			byOptionSet: map[string]*OptionSet{},
 		},
 		defs: map[*Table]*TableDefinition{},
 	}
+	c.globalOptionSets(def.OptionSets)
 	for i := range def.Tables {
 		c.table(&def.Tables[i])
 	}

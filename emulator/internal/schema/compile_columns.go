@@ -2,6 +2,7 @@ package schema
 
 import (
 	"math"
+	"regexp"
 	"strings"
 )
 
@@ -300,12 +301,28 @@ func (c *compiler) numericRange(where func() string, d *ColumnDefinition, defMin
 }
 
 func (c *compiler) optionSet(where func() string, t *Table, d *ColumnDefinition, typ ColumnType) *OptionSet {
-	set := &OptionSet{Name: orDefault(d.OptionSetName, t.LogicalName+"_"+d.LogicalName)}
-	if len(d.Options) == 0 {
-		c.errorf("%s: a %s column needs options", where(), typ)
+	if global, ok := c.s.byOptionSet[d.OptionSetName]; ok && d.OptionSetName != "" {
+		switch {
+		case len(d.Options) > 0:
+			c.errorf("%s: optionSetName %q is a global choice; remove the column's options (they come from the global choice)", where(), d.OptionSetName)
+		case typ != TypePicklist && typ != TypeMultiSelectPicklist:
+			c.errorf("%s: only Picklist and MultiSelectPicklist columns may use the global choice %q", where(), d.OptionSetName)
+		}
+		return global
 	}
+	if len(d.Options) == 0 {
+		c.errorf("%s: a %s column needs options (or an optionSetName naming a global choice)", where(), typ)
+	}
+	set := c.options(where, d.Options, typ)
+	set.Name = orDefault(d.OptionSetName, t.LogicalName+"_"+d.LogicalName)
+	return set
+}
+
+// options compiles the options of a choice column or a global choice.
+func (c *compiler) options(where func() string, defs []OptionDefinition, typ ColumnType) *OptionSet {
+	set := &OptionSet{}
 	seen := map[int]bool{}
-	for _, o := range d.Options {
+	for _, o := range defs {
 		if seen[o.Value] {
 			c.errorf("%s: option value %d appears twice", where(), o.Value)
 			continue
@@ -314,7 +331,10 @@ func (c *compiler) optionSet(where func() string, t *Table, d *ColumnDefinition,
 		if o.Label == "" {
 			c.errorf("%s: option %d needs a label", where(), o.Value)
 		}
-		opt := Option{Value: o.Value, Label: o.Label, State: -1, DefaultStatus: -1}
+		if o.Color != "" && !colorPattern.MatchString(o.Color) {
+			c.errorf("%s: option %d: color %q must be #rrggbb", where(), o.Value, o.Color)
+		}
+		opt := Option{Value: o.Value, Label: o.Label, State: -1, DefaultStatus: -1, Color: o.Color, Description: o.Description}
 		switch typ {
 		case TypeStatus:
 			if o.State == nil {
@@ -338,6 +358,9 @@ func (c *compiler) optionSet(where func() string, t *Table, d *ColumnDefinition,
 	set.index()
 	return set
 }
+
+// colorPattern is the form of an option colour.
+var colorPattern = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
 
 // standardStateColumns adds the Active/Inactive statecode and statuscode
 // every custom table gets.

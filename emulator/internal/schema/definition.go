@@ -36,6 +36,8 @@ import (
 type Definition struct {
 	Tables        []TableDefinition        `json:"tables,omitempty" yaml:"tables,omitempty"`
 	Relationships []RelationshipDefinition `json:"relationships,omitempty" yaml:"relationships,omitempty"`
+	// OptionSets are global choices (see [OptionSetDefinition]).
+	OptionSets []OptionSetDefinition `json:"optionSets,omitempty" yaml:"optionSets,omitempty"`
 }
 
 // TableDefinition describes one table.
@@ -131,6 +133,10 @@ type OptionDefinition struct {
 	State *int `json:"state,omitempty" yaml:"state,omitempty"`
 	// DefaultStatus is, for a State option, its default statuscode.
 	DefaultStatus *int `json:"defaultStatus,omitempty" yaml:"defaultStatus,omitempty"`
+	// Color is the option's colour ("#0000ff"); Description its
+	// description label.
+	Color       string `json:"color,omitempty" yaml:"color,omitempty"`
+	Description string `json:"description,omitempty" yaml:"description,omitempty"`
 }
 
 // FormulaDefinition describes a computed column (see [Formula]).
@@ -249,5 +255,6 @@ func (d *Definition) merge(other *Definition) error {
 		d.Tables[i].Keys = append(d.Tables[i].Keys, t.Keys...)
 	}
 	d.Relationships = append(d.Relationships, other.Relationships...)
+	d.OptionSets = append(d.OptionSets, other.OptionSets...)
 	return nil
 }

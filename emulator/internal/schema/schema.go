@@ -15,6 +15,8 @@ type Schema struct {
 	relationships []*Relationship
 	byRelName     map[string]*Relationship
 	intersects    map[string]*Table
+	optionSets    []*OptionSet
+	byOptionSet   map[string]*OptionSet
 }
 
 // Tables returns all tables in definition order (built-in tables first).

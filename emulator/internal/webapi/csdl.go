@@ -12,9 +12,14 @@ import (
 )
 
 // csdl returns the service's $metadata document, generated from the
-// schema once.
-func (h *Handler) csdl() []byte {
-	h.csdlOnce.Do(func() { h.csdlDoc = buildCSDL(h.schema) })
+// schema once; with annotations (the annotations=true parameter) it
+// carries the capability annotations.
+func (h *Handler) csdl(annotations bool) []byte {
+	if annotations {
+		h.csdlAnnotatedOnce.Do(func() { h.csdlAnnotated = buildCSDL(h.schema, true) })
+		return h.csdlAnnotated
+	}
+	h.csdlOnce.Do(func() { h.csdlDoc = buildCSDL(h.schema, false) })
 	return h.csdlDoc
 }
 
@@ -23,9 +28,10 @@ func (req *request) metadataDocument() error {
 	if req.r.Method != http.MethodGet {
 		return errMethodNotAllowed(req.r.Method)
 	}
+	annotations := req.r.URL.Query().Get("annotations") == "true"
 	req.w.Header().Set("Content-Type", "application/xml")
 	req.w.WriteHeader(http.StatusOK)
-	_, _ = req.w.Write(req.h.csdl())
+	_, _ = req.w.Write(req.h.csdl(annotations))
 	return nil
 }
 
@@ -34,8 +40,10 @@ func (req *request) metadataDocument() error {
 // properties (lookups as _x_value), navigation properties with partners
 // and referential constraints, the entity container, and the functions
 // and actions the emulator serves (the operations catalogue and the
-// unbound functions, see operations.go).
-func buildCSDL(s *schema.Schema) []byte {
+// unbound functions, see operations.go), and the metadata types
+// (csdl_metadata.go). With annotations, entity sets of tables with change
+// tracking carry the ChangeTracking capability.
+func buildCSDL(s *schema.Schema, annotations bool) []byte {
 	var b bytes.Buffer
 	esc := func(v string) string {
 		var out bytes.Buffer
@@ -98,6 +106,7 @@ func buildCSDL(s *schema.Schema) []byte {
 		}
 		b.WriteString("</EntityType>\n")
 	}
+	metadataCSDL(&b)
 	b.WriteString(unboundCSDL)
 	b.WriteString(fileMessagesCSDL)
 	for _, name := range slices.Sorted(maps.Keys(operations)) {
@@ -112,8 +121,12 @@ func buildCSDL(s *schema.Schema) []byte {
 			}
 			b.WriteString(`<NavigationPropertyBinding Path="` + esc(n.Name) + `" Target="` + esc(n.Target().EntitySetName) + `"/>`)
 		}
+		if annotations && t.ChangeTracking {
+			b.WriteString(changeTrackingAnnotation)
+		}
 		b.WriteString("</EntitySet>\n")
 	}
+	b.WriteString(metadataEntitySetsCSDL)
 	b.WriteString(importCSDL)
 	b.WriteString(fileMessagesImportCSDL)
 	b.WriteString("</EntityContainer>\n</Schema>\n</edmx:DataServices>\n</edmx:Edmx>\n")

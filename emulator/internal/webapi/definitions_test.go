@@ -25,7 +25,7 @@ func TestEntityDefinitions(t *testing.T) {
 	if contact["LogicalName"] != "contact" || contact["EntitySetName"] != "contacts" || contact["MetadataId"] == nil || len(contact) != 4 {
 		t.Errorf("contact = %v", contact)
 	}
-	r = e.call(http.MethodGet, api+"EntityDefinitions(LogicalName='account')?$select=PrimaryNameAttribute,DisplayName&$expand=Attributes($select=LogicalName,MaxLength;$filter=LogicalName eq 'name')", tokenAdmin, nil)
+	r = e.call(http.MethodGet, api+"EntityDefinitions(LogicalName='account')?$select=PrimaryNameAttribute,DisplayName&$expand=Attributes($filter=LogicalName eq 'name')", tokenAdmin, nil)
 	m = r.json(t)
 	if m["PrimaryNameAttribute"] != "name" {
 		t.Errorf("account: %s", r.body)

@@ -66,6 +66,9 @@ type Handler struct {
 
 	csdlOnce sync.Once
 	csdlDoc  []byte
+	// csdlAnnotated is $metadata?annotations=true.
+	csdlAnnotatedOnce sync.Once
+	csdlAnnotated     []byte
 }
 
 // New returns a Handler.
@@ -327,8 +330,8 @@ func (req *request) route(rest string) error {
 		return err
 	}
 	switch set {
-	case "EntityDefinitions":
-		return req.entityDefinitions(segs)
+	case "EntityDefinitions", "RelationshipDefinitions", "GlobalOptionSetDefinitions":
+		return req.metadataResource(segs)
 	case "RetrieveTotalRecordCount":
 		if len(segs) > 1 {
 			return errResourceNotFound(segs[1])
