@@ -205,11 +205,17 @@ func (u *fileUpload) single(ctx context.Context) (*FileInfo, error) {
 	if u.size > maxSingleFileUpload {
 		return nil, invalidf("dataverse: UploadFile: %s has %d bytes; one request carries at most 128 MB, use FileTransferChunked or FileTransferBlocks", u.name, u.size)
 	}
+	// A retry rewinds the body to its start (offset 0), so only a seeker
+	// positioned there streams; anything else is read first.
 	body, ok := u.r.(io.ReadSeeker)
+	if ok {
+		if pos, err := body.Seek(0, io.SeekCurrent); err != nil || pos != 0 {
+			ok = false
+		}
+	}
 	if !ok {
-		// Retries resend the body, so a plain reader is read first (at
-		// most 128 MB; FileTransferAuto only does this below the chunk
-		// threshold).
+		// At most 128 MB; FileTransferAuto only does this below the chunk
+		// threshold.
 		data, err := io.ReadAll(io.LimitReader(u.r, maxSingleFileUpload+1))
 		if err != nil {
 			return nil, fmt.Errorf("dataverse: UploadFile: reading %s: %w", u.name, err)
