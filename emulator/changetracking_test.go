@@ -213,6 +213,9 @@ func TestChangeTrackingInitialLoadThenDelta(t *testing.T) {
 	if got := first.header.Values("Preference-Applied"); !slices.Contains(got, "odata.track-changes") || !slices.Contains(got, "odata.maxpagesize=2") {
 		t.Errorf("Preference-Applied = %q, want odata.track-changes and odata.maxpagesize=2", got)
 	}
+	if got := first.header.Get("Preference-Applied"); got != "odata.track-changes" {
+		t.Errorf("first Preference-Applied = %q, want odata.track-changes", got)
+	}
 	if got, want := first.str("@odata.context"), a.env.OrgURL+"/api/data/v9.2/$metadata#accounts(name)"; got != want {
 		t.Errorf("initial context = %q, want %q", got, want)
 	}
