@@ -172,19 +172,29 @@ func writeCheckpoint(path string, cp *checkpointFile) error {
 	if err != nil {
 		return fmt.Errorf("dataverse: encoding checkpoint: %w", err)
 	}
-	data = append(data, '\n')
+	if err := writeFileAtomic(path, append(data, '\n')); err != nil {
+		return fmt.Errorf("dataverse: writing checkpoint %s: %w", path, err)
+	}
+	return nil
+}
+
+// writeFileAtomic replaces the file at path with data: written to a
+// temporary file in the same directory, synced, renamed over the old
+// one, and the directory synced. A reader sees the old content or the
+// new, never a mix, whenever the process or the machine stops.
+func writeFileAtomic(path string, data []byte) error {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
 	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("dataverse: writing checkpoint: %w", err)
+		return err
 	}
 	fail := func(err error) error {
 		tmp.Close()
 		os.Remove(tmp.Name())
-		return fmt.Errorf("dataverse: writing checkpoint %s: %w", path, err)
+		return err
 	}
 	if _, err := tmp.Write(data); err != nil {
 		return fail(err)
@@ -197,7 +207,7 @@ func writeCheckpoint(path string, cp *checkpointFile) error {
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		os.Remove(tmp.Name())
-		return fmt.Errorf("dataverse: writing checkpoint %s: %w", path, err)
+		return err
 	}
 	// The rename is durable once the directory is synced; some systems
 	// cannot sync a directory, and the data itself is already safe.

@@ -45,6 +45,9 @@
 //     64 MiB).
 //   - Bulk: CreateMultiple, UpdateMultiple and UpsertMultiple,
 //     chunked by record count and payload size.
+//   - Incremental sync: Client.NewSync reads a table's changes through
+//     change tracking (upserts, deletes, and a reset before any full
+//     load), keeping its position in a SyncCheckpoint after each page.
 //   - Functions and actions: WhoAmI, RetrieveVersion,
 //     RetrieveTotalRecordCount, and CallFunction / CallAction for any
 //     function, action or custom API, unbound or bound.

@@ -128,6 +128,15 @@ type ColumnMetadata struct {
 	// AttributeTypeName is the finer type name, e.g. "MultiSelectPicklistType"
 	// for a Virtual choices column, "" when the service did not send it.
 	AttributeTypeName string
+	// DisplayName is the column's label in the user's language ("" when
+	// the service sent none).
+	DisplayName string
+	// RequiredLevel is RequiredLevel.Value: "None", "SystemRequired",
+	// "ApplicationRequired" or "Recommended" ("" when the service did not
+	// send it).
+	//
+	// See https://learn.microsoft.com/power-apps/developer/data-platform/webapi/reference/attributerequiredlevel
+	RequiredLevel string
 	// IsPrimaryID and IsPrimaryName mark the primary key and name columns.
 	IsPrimaryID, IsPrimaryName bool
 	// IsValidForCreate, IsValidForUpdate and IsValidForRead say whether a

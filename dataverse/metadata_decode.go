@@ -31,6 +31,8 @@ type attributeDefinition struct {
 	AttributeOf       *string      `json:"AttributeOf"`
 	AttributeType     string       `json:"AttributeType"`
 	AttributeTypeName *valueString `json:"AttributeTypeName"`
+	DisplayName       *label       `json:"DisplayName"`
+	RequiredLevel     *valueString `json:"RequiredLevel"`
 	IsPrimaryID       *bool        `json:"IsPrimaryId"`
 	IsPrimaryName     *bool        `json:"IsPrimaryName"`
 	IsValidForCreate  *bool        `json:"IsValidForCreate"`
@@ -45,6 +47,34 @@ type attributeDefinition struct {
 // valueString is a single-member wrapper such as {"Value":"PicklistType"}.
 type valueString struct {
 	Value string `json:"Value"`
+}
+
+// label is a Label: the localized texts of a display name or description.
+// Its UserLocalizedLabel is the text in the caller's language.
+//
+// See https://learn.microsoft.com/power-apps/developer/data-platform/webapi/reference/label
+type label struct {
+	UserLocalizedLabel *localizedLabel  `json:"UserLocalizedLabel"`
+	LocalizedLabels    []localizedLabel `json:"LocalizedLabels"`
+}
+
+// localizedLabel is one LocalizedLabel.
+type localizedLabel struct {
+	Label        string `json:"Label"`
+	LanguageCode int    `json:"LanguageCode"`
+}
+
+// text is the user's label, else the first localized one, else "".
+func (l *label) text() string {
+	switch {
+	case l == nil:
+		return ""
+	case l.UserLocalizedLabel != nil && l.UserLocalizedLabel.Label != "":
+		return l.UserLocalizedLabel.Label
+	case len(l.LocalizedLabels) > 0:
+		return l.LocalizedLabels[0].Label
+	}
+	return ""
 }
 
 // keyDefinition is one EntityKeyMetadata.
@@ -104,6 +134,10 @@ func (d *entityDefinition) tableMetadata(full bool) *TableMetadata {
 		if a.AttributeTypeName != nil {
 			c.AttributeTypeName = a.AttributeTypeName.Value
 		}
+		if a.RequiredLevel != nil {
+			c.RequiredLevel = a.RequiredLevel.Value
+		}
+		c.DisplayName = a.DisplayName.text()
 		if a.AttributeType == "DateTime" {
 			c.DateTimeFormat = deref(a.Format)
 			if a.DateTimeBehavior != nil {

@@ -114,7 +114,7 @@ type adminColumn[T any] struct {
 // printAdminItem writes one admin answer: its JSON, or a one-row table of columns for -o table.
 func printAdminItem[T any](streams *IOStreams, output string, item T, columns []adminColumn[T]) error {
 	if output != outputTable {
-		return printAdminJSON(streams, item)
+		return printAdminValue(streams, output, item)
 	}
 	return writeAdminTable(streams, []T{item}, columns)
 }
@@ -122,9 +122,18 @@ func printAdminItem[T any](streams *IOStreams, output string, item T, columns []
 // printAdminList writes a list answer: its JSON, or a table with a row per element.
 func printAdminList[T any](streams *IOStreams, output string, items []T, columns []adminColumn[T]) error {
 	if output != outputTable {
-		return printAdminJSON(streams, items)
+		return printAdminValue(streams, output, items)
 	}
 	return writeAdminTable(streams, items, columns)
+}
+
+// printAdminValue writes an admin answer in the -o format other than table: JSON as
+// printAdminJSON writes it, else through the printer (jsonl, csv, yaml).
+func printAdminValue(streams *IOStreams, output string, v any) error {
+	if output == outputJSON {
+		return printAdminJSON(streams, v)
+	}
+	return printer{IO: streams, Format: output}.printValue(context.Background(), v)
 }
 
 // printAdminJSON writes v as the admin API writes it (json.Marshal's encoding and a newline),

@@ -72,7 +72,7 @@ func TestEmulatorAdminCommandErrors(t *testing.T) {
 		{"secret list table", ok, []string{"emulator", "app", "secret", "list", "--app", env.Credentials.ClientID, "-o", "table"}, ExitOK, "^SECRETID +NAME +HINT +EXPIRES +CREATED\n" + emulator.DefaultClientSecretID + " ", ""},
 		{"cert remove without thumbprint", ok, []string{"emulator", "app", "cert", "remove", "--app", env.Credentials.ClientID}, ExitUsage, "", "--thumbprint is required"},
 		{"cert list of an unknown app", ok, []string{"emulator", "app", "cert", "list", "--app", "00000000-0000-4000-8000-00000000dead"}, ExitService, "", "404 NotFound"},
-		{"unknown fault action", ok, []string{"emulator", "fault", "add", "--action", "explode"}, ExitUsage, "", "use error, throttle, latency, drop or token-endpoint-down"},
+		{"unknown fault action", ok, []string{"emulator", "fault", "add", "--action", "explode"}, ExitUsage, "", "use error, throttle, latency, drop, token-endpoint-down or expire-delta-token"},
 		{"bad fault field", ok, []string{"emulator", "fault", "add", "--action", "error", "--status", "200"}, ExitUsage, "", "action.status"},
 		{"--json with flags", ok, []string{"emulator", "fault", "add", "--json", `{"action":{"kind":"drop"}}`, "--table", "contacts"}, ExitUsage, "", "drop --table"},
 		{"fault as JSON", ok, []string{"emulator", "fault", "add", "--json", `{"id":"j1","action":{"kind":"drop"}}`, "-o", "table"}, ExitOK, "j1 +drop", ""},

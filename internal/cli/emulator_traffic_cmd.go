@@ -173,7 +173,7 @@ func faultListRun(opts *faultListOptions) error {
 	if opts.Output == outputTable {
 		return writeAdminTable(opts.IO, list.Faults, faultColumns)
 	}
-	return printAdminJSON(opts.IO, list)
+	return printAdminValue(opts.IO, opts.Output, list)
 }
 
 // faultRemoveOptions are the inputs of "d365 emulator fault remove".
@@ -348,7 +348,7 @@ func logRun(opts *logOptions) error {
 	if opts.Output == outputTable {
 		return writeAdminTable(opts.IO, entries, logColumns)
 	}
-	return printAdminJSON(opts.IO, struct {
+	return printAdminValue(opts.IO, opts.Output, struct {
 		Entries []emulator.LogEntry `json:"entries"`
 	}{entries})
 }
@@ -491,5 +491,5 @@ func snapshotListRun(opts *snapshotListOptions) error {
 		}
 		return nil
 	}
-	return printAdminJSON(opts.IO, names)
+	return printAdminValue(opts.IO, opts.Output, names)
 }

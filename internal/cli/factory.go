@@ -8,9 +8,13 @@ package cli
 type Factory struct {
 	IOStreams *IOStreams
 
-	// OutputFormat returns the value of -o (json or table). The root flags are parsed after the
+	// OutputFormat returns the value of -o (json, jsonl, csv, yaml or table). The root flags are parsed after the
 	// commands are built, so it is read when a command runs, not when it is built.
 	OutputFormat func() string
+
+	// JQ returns the value of --jq: a jq expression the JSON result passes through before it is
+	// printed in the -o format, or "".
+	JQ func() string
 
 	// Session reads the connection settings (flags, then environment) and builds the
 	// credential and the Dataverse client; nothing is sent yet. Called only by commands that
@@ -27,6 +31,7 @@ func newFactory(g *globalOptions) *Factory {
 	return &Factory{
 		IOStreams:    g.streams,
 		OutputFormat: func() string { return g.output },
+		JQ:           func() string { return g.jq },
 		Session:      g.connect,
 		AdminClient:  g.adminClient,
 	}
@@ -48,4 +53,12 @@ func callAdmin(newClient func() (adminClient, error), call func(adminClient) err
 		return err
 	}
 	return c.adminError(call(c))
+}
+
+// jqExpr returns the --jq expression, or "" when the Factory has no JQ (a test's).
+func (f *Factory) jqExpr() string {
+	if f.JQ == nil {
+		return ""
+	}
+	return f.JQ()
 }

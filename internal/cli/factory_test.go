@@ -19,6 +19,7 @@ func testFactory(output string) (f *Factory, stderr *bytes.Buffer) {
 	return &Factory{
 		IOStreams:    &IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: stderr},
 		OutputFormat: func() string { return output },
+		JQ:           func() string { return "" },
 		Session:      func() (*session, error) { return nil, errNoClient },
 		AdminClient:  func() (adminClient, error) { return adminClient{}, errNoClient },
 	}, stderr

@@ -48,6 +48,7 @@ type globalOptions struct {
 	streams *IOStreams
 	conn    connectionFlags
 	output  string
+	jq      string
 	session *session // set once a command connects, to explain its errors
 }
 
@@ -77,8 +78,9 @@ Connection settings come from flags, else from the environment:
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	// Checked before any command runs, so that no command acts (creates a record, say) and only
 	// then finds it cannot print the result.
-	root.PersistentPreRunE = func(*cobra.Command, []string) error { return g.checkOutput() }
-	root.PersistentFlags().StringVarP(&g.output, "output", "o", "json", "output format: json or table")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return g.checkOutput(cmd) }
+	root.PersistentFlags().StringVarP(&g.output, "output", "o", "json", "output format: json, jsonl, csv, yaml or table")
+	root.PersistentFlags().StringVar(&g.jq, "jq", "", "filter the JSON result with a jq expression (gojq) before printing it")
 	g.conn.register(root.PersistentFlags())
 
 	f := newFactory(g)
@@ -93,8 +95,18 @@ Connection settings come from flags, else from the environment:
 		newCmdImport(f, nil),
 		newCmdDemo(f, nil),
 		newCmdExport(f, nil),
+		newCmdAPI(f, nil),
+		newCmdUpsert(f, nil),
+		newCmdFetch(f, nil),
+		newCmdBatch(f, nil),
+		newCmdTables(f, nil),
+		newCmdColumns(f, nil),
+		newCmdKeys(f, nil),
+		newCmdRelationships(f, nil),
 		newCmdFile(f, nil),
+		newCmdSync(f, nil),
 	)
+	registerCompletions(root, f)
 	return root
 }
 

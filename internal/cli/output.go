@@ -5,22 +5,50 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
-	"text/tabwriter"
+
+	"github.com/spf13/cobra"
 )
 
 // Output formats accepted by -o/--output.
 const (
 	outputJSON  = "json"
+	outputJSONL = "jsonl"
+	outputCSV   = "csv"
+	outputYAML  = "yaml"
 	outputTable = "table"
 )
 
-func (g *globalOptions) checkOutput() error {
-	switch g.output {
-	case outputJSON, outputTable:
+// outputFormats lists the -o values, in the order help and errors name them.
+var outputFormats = []string{outputJSON, outputJSONL, outputCSV, outputYAML, outputTable}
+
+// annotationJQ marks a command that prints its JSON result through --jq (cobra annotations).
+const annotationJQ = "d365/jq"
+
+// withJQ marks cmd as taking --jq and returns it.
+func withJQ(cmd *cobra.Command) *cobra.Command {
+	if cmd.Annotations == nil {
+		cmd.Annotations = map[string]string{}
+	}
+	cmd.Annotations[annotationJQ] = "yes"
+	return cmd
+}
+
+// checkOutput refuses an unknown -o value, a --jq expression that does not compile and --jq on
+// a command that does not print a JSON result through it, before any command acts.
+func (g *globalOptions) checkOutput(cmd *cobra.Command) error {
+	if !slices.Contains(outputFormats, g.output) {
+		return usageError(fmt.Errorf("unknown output format %q: use -o %s", g.output, strings.Join(outputFormats, ", -o ")))
+	}
+	if g.jq == "" {
 		return nil
 	}
-	return usageError(fmt.Errorf("unknown output format %q: use -o json or -o table", g.output))
+	if cmd.Annotations[annotationJQ] == "" {
+		return usageError(fmt.Errorf("--jq applies to the commands that print a JSON result (get, api, fetch, batch, whoami, token --decode, tables, columns, keys, relationships), not to %s", cmd.CommandPath()))
+	}
+	_, err := compileJQ(g.jq)
+	return err
 }
 
 // writeJSON writes v as indented JSON followed by a newline. Raw JSON is re-indented as is.
@@ -76,40 +104,23 @@ func (o *orderedObject) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// writeTable prints records as an aligned table. Columns are the given ones, or else every
-// non-annotation member in the order first seen. A formatted value annotation, when present, is
-// shown instead of the raw value (a choice's label, a lookup's name).
+// writeTable prints records as an aligned table with no width limit (see writeTableWidth).
 func writeTable(w io.Writer, records []orderedObject, columns []string) error {
-	if len(columns) == 0 {
-		seen := map[string]bool{}
-		for _, rec := range records {
-			for _, f := range rec {
-				if strings.Contains(f.Key, "@") || seen[f.Key] {
-					continue
-				}
-				seen[f.Key] = true
-				columns = append(columns, f.Key)
-			}
-		}
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.ToUpper(strings.Join(columns, "\t")))
-	for _, rec := range records {
-		cells := make([]string, len(columns))
-		for i, col := range columns {
-			cells[i] = cell(rec, col)
-		}
-		fmt.Fprintln(tw, strings.Join(cells, "\t"))
-	}
-	return tw.Flush()
+	return writeTableWidth(w, records, columns, 0)
 }
 
 const formattedValueSuffix = "@OData.Community.Display.V1.FormattedValue"
 
 func cell(rec orderedObject, col string) string {
+	return cellOf(rec, col, col+formattedValueSuffix)
+}
+
+// cellOf returns the cell of column col in rec: the formatted value (member formatted) when
+// the record has one, else the value; strings unquoted, other JSON as it is, null empty.
+func cellOf(rec orderedObject, col, formatted string) string {
 	var raw json.RawMessage
 	for _, f := range rec {
-		if f.Key == col+formattedValueSuffix {
+		if f.Key == formatted {
 			raw = f.Value
 			break
 		}

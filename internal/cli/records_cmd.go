@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -22,16 +24,23 @@ type getOptions struct {
 	Session func() (*session, error)
 	Context context.Context
 	Output  string
+	JQ      string
 
 	EntitySet string
 	ByID      bool      // an id was given: retrieve that record instead of querying the table
 	ID        uuid.UUID // the record's id, when ByID
+	// ByKey is the alternate key of the record to retrieve (the second argument in the Web API's
+	// syntax, or --key flags), or nil.
+	ByKey     dataverse.AlternateKey
+	Keys      []string // --key column=value
 	Select    []string
 	Filter    string
 	OrderBy   []string
+	Expand    []dataverse.Expand
 	Top       int
 	PageSize  int
 	All       bool
+	Count     bool
 	Formatted bool
 }
 
@@ -39,18 +48,41 @@ type getOptions struct {
 func newCmdGet(f *Factory, runF func(*getOptions) error) *cobra.Command {
 	opts := &getOptions{IO: f.IOStreams, Session: f.Session}
 	run := runOrDefault(runF, getRun)
+	var expand []string
 	cmd := &cobra.Command{
-		Use:   "get <entityset> [id]",
-		Short: "Retrieve one record by id, or query a table's records",
-		Long: `With an id, retrieves that record. Without, queries the table and prints the first page
-(up to 5,000 rows; --top limits it, --all reads every page). The entity set name is the plural,
-case-sensitive name in the Web API URL: contacts, accounts, systemusers.`,
+		Use:   "get <entityset> [id | key]",
+		Short: "Retrieve one record by id or alternate key, or query a table's records",
+		Long: `With an id, retrieves that record; with an alternate key (column=value pairs as in a Web API URL,
+strings in single quotes, or --key column=value), the record with that key. Without either,
+queries the table and prints the first page (up to 5,000 rows; --top limits it, --all reads every
+page); --count prints the number of matching rows instead (capped at 5,000 by the service).
+The entity set name is the plural, case-sensitive name in the Web API URL: contacts, accounts,
+systemusers. Functions and actions (WhoAmI, …) are not entity sets: call them with "d365 api".
+
+-o table without --select shows the table's primary name and id columns (from its metadata);
+-o csv writes what "d365 import" reads back. --formatted asks for formatted values (choice labels,
+lookup names, currency): JSON shows them as annotations, tables show them instead of the raw
+values, CSV adds a "<column>@formatted" column after each column.`,
 		Example: `  d365 get contacts --select fullname,emailaddress1 --top 10 -o table
   d365 get contacts --filter "lastname eq 'O''Brien'" --orderby "createdon desc"
-  d365 get accounts 00000000-0000-0000-0000-000000000001 --select name`,
-		Args: rangeArgs(1, 2, "an entity set and an optional id"),
+  d365 get accounts 00000000-0000-0000-0000-000000000001 --select name
+  d365 get contacts "emailaddress1='ada@example.com'" --select fullname
+  d365 get contacts --key emailaddress1=ada@example.com
+  d365 get accounts --select name --expand "primarycontactid($select=fullname)" -o yaml
+  d365 get contacts --filter "statecode eq 0" --count
+  d365 get contacts --all -o csv > contacts.csv
+  d365 get contacts --select fullname --jq '.[].fullname'`,
+		Args: rangeArgs(1, 2, "an entity set and an optional id or alternate key"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Context, opts.Output, opts.EntitySet = cmd.Context(), f.OutputFormat(), args[0]
+			opts.JQ = f.jqExpr()
+			for _, e := range expand {
+				parsed, err := parseExpand(e)
+				if err != nil {
+					return usageError(err)
+				}
+				opts.Expand = append(opts.Expand, parsed...)
+			}
 			if err := opts.validate(args[1:]); err != nil {
 				return err
 			}
@@ -60,26 +92,50 @@ case-sensitive name in the Web API URL: contacts, accounts, systemusers.`,
 	cmd.Flags().StringSliceVar(&opts.Select, "select", nil, "columns to return, comma-separated ($select)")
 	cmd.Flags().StringVar(&opts.Filter, "filter", "", "OData filter expression ($filter), e.g. \"lastname eq 'Smith'\"")
 	cmd.Flags().StringSliceVar(&opts.OrderBy, "orderby", nil, "sort keys, e.g. \"createdon desc\" ($orderby)")
+	cmd.Flags().StringArrayVar(&expand, "expand", nil, "join related rows ($expand), e.g. \"primarycontactid($select=fullname)\"; repeatable")
+	cmd.Flags().StringArrayVar(&opts.Keys, "key", nil, "retrieve by alternate key column=value (the value as a string); repeat for a key of several columns")
 	cmd.Flags().IntVar(&opts.Top, "top", 0, "return at most N rows ($top)")
 	cmd.Flags().IntVar(&opts.PageSize, "page-size", 0, "rows per page, 1-5000 (Prefer: odata.maxpagesize; default 5,000)")
 	cmd.Flags().BoolVar(&opts.All, "all", false, "read every page, following @odata.nextLink")
+	cmd.Flags().BoolVar(&opts.Count, "count", false, "print the number of matching rows (at most 5,000) instead of the rows")
 	cmd.Flags().BoolVar(&opts.Formatted, "formatted", false, "include formatted values (choice labels, lookup names, currency)")
-	return cmd
+	return withJQ(cmd)
 }
 
-// validate checks the flags and the optional id (id holds it, or nothing) before anything is
-// sent.
-func (o *getOptions) validate(id []string) error {
-	if len(id) == 1 {
-		if o.Filter != "" || o.Top != 0 || o.All || o.PageSize != 0 || len(o.OrderBy) > 0 {
-			return usageError(errors.New("--filter, --orderby, --top, --page-size and --all query a table; drop them or the id"))
+// validate checks the flags and the optional id or key (ref holds it, or nothing) before
+// anything is sent.
+func (o *getOptions) validate(ref []string) error {
+	if len(o.Keys) > 0 {
+		if len(ref) == 1 {
+			return usageError(errors.New("give the record as an argument or with --key, not both"))
 		}
-		parsed, err := parseID(id[0])
+		key, err := parseKeyFlags(o.Keys)
 		if err != nil {
-			return err
+			return usageError(err)
 		}
-		o.ByID, o.ID = true, parsed
+		o.ByKey = key
+	}
+	if len(ref) == 1 {
+		if id, err := parseID(ref[0]); err == nil {
+			o.ByID, o.ID = true, id
+		} else if strings.Contains(ref[0], "=") {
+			key, err := parseKeyLiteral(ref[0])
+			if err != nil {
+				return usageError(err)
+			}
+			o.ByKey = key
+		} else {
+			return usageError(fmt.Errorf("%q is not a record id (a GUID like 00000000-0000-0000-0000-000000000000) or an alternate key (column='value')", ref[0]))
+		}
+	}
+	if o.ByID || o.ByKey != nil {
+		if o.Filter != "" || o.Top != 0 || o.All || o.PageSize != 0 || len(o.OrderBy) > 0 || o.Count {
+			return usageError(errors.New("--filter, --orderby, --top, --page-size, --all and --count query a table; drop them or the id/key"))
+		}
 		return nil
+	}
+	if o.Count && (o.Top != 0 || o.All || o.PageSize != 0 || len(o.OrderBy) > 0 || len(o.Expand) > 0 || len(o.Select) > 0) {
+		return usageError(errors.New("--count prints only the number of rows matching --filter: drop --select, --orderby, --expand, --top, --page-size and --all"))
 	}
 	if o.Top < 0 {
 		return usageError(fmt.Errorf("--top %d is negative", o.Top))
@@ -90,12 +146,21 @@ func (o *getOptions) validate(id []string) error {
 	return nil
 }
 
-// getRun retrieves the record with an id, else queries the table.
+// getRun retrieves the record with an id or key, else counts or queries the table.
 func getRun(opts *getOptions) error {
-	if opts.ByID {
-		return opts.retrieve()
+	s, err := opts.Session()
+	if err != nil {
+		return err
 	}
-	return opts.list()
+	switch {
+	case opts.ByID || opts.ByKey != nil:
+		err = opts.retrieve(s)
+	case opts.Count:
+		err = opts.count(s)
+	default:
+		err = opts.list(s)
+	}
+	return explainNotASet(opts.Context, s.client, opts.EntitySet, err)
 }
 
 func (o *getOptions) annotations() []string {
@@ -105,60 +170,116 @@ func (o *getOptions) annotations() []string {
 	return nil
 }
 
-func (o *getOptions) retrieve() error {
-	s, err := o.Session()
-	if err != nil {
-		return err
-	}
-	var rec orderedObject
-	err = s.client.Retrieve(o.Context, o.EntitySet, o.ID, &rec, &dataverse.RetrieveOptions{
-		Select: o.Select, Annotations: o.annotations(),
-	})
-	if err != nil {
-		return err
-	}
-	if o.Output == outputTable {
-		return writeTable(o.IO.Out, []orderedObject{rec}, o.Select)
-	}
-	return writeJSON(o.IO.Out, rec)
+// printer returns the printer of the command's output.
+func (o *getOptions) printer() printer {
+	return printer{IO: o.IO, Format: o.Output, JQ: o.JQ, Columns: o.Select, Formatted: o.Formatted}
 }
 
-func (o *getOptions) list() error {
-	s, err := o.Session()
+// defaultColumns returns the columns -o table shows when --select is not given: the table's
+// primary name and id, from its metadata. When the metadata cannot be read it returns nil and
+// sets p.Prefer to the columns the naming rules point at (see namingRuleColumns): all of them are
+// read, and those the rows hold are shown.
+func (o *getOptions) defaultColumns(s *session, p *printer) []string {
+	if o.Output != outputTable || len(o.Select) > 0 || o.JQ != "" {
+		return nil
+	}
+	md, err := s.client.TableMetadata(o.Context, o.EntitySet)
+	if err != nil || md.PrimaryIDAttribute == "" {
+		p.Prefer = o.withExpanded(namingRuleColumns(o.EntitySet))
+		return nil
+	}
+	if md.PrimaryNameAttribute == "" {
+		return []string{md.PrimaryIDAttribute}
+	}
+	return []string{md.PrimaryNameAttribute, md.PrimaryIDAttribute}
+}
+
+// namingRuleColumns guesses a table's primary name and id columns from its entity set name when
+// its metadata cannot be read: the common primary name columns, then "<logical name>id", the
+// logical name being the set's singular (contacts -> contactid, opportunities -> opportunityid,
+// addresses -> addressid).
+func namingRuleColumns(entitySet string) []string {
+	cols := []string{"name", "fullname", "subject", "title"}
+	for _, rule := range []struct{ plural, singular string }{{"ies", "y"}, {"es", ""}, {"s", ""}} {
+		if stem, ok := strings.CutSuffix(strings.ToLower(entitySet), rule.plural); ok && stem != "" {
+			cols = append(cols, stem+rule.singular+"id")
+		}
+	}
+	return cols
+}
+
+// withExpanded returns the table columns cols followed by the --expand navigation properties,
+// whose cells show the related rows.
+func (o *getOptions) withExpanded(cols []string) []string {
+	out := slices.Clone(cols)
+	for _, e := range o.Expand {
+		out = append(out, e.Property)
+	}
+	return out
+}
+
+func (o *getOptions) retrieve(s *session) error {
+	p := o.printer()
+	sel := o.Select
+	if cols := o.defaultColumns(s, &p); cols != nil {
+		sel, p.Columns = cols, o.withExpanded(cols)
+	}
+	var rec json.RawMessage
+	ro := &dataverse.RetrieveOptions{Select: sel, Expand: o.Expand, Annotations: o.annotations()}
+	var err error
+	if o.ByID {
+		err = s.client.Retrieve(o.Context, o.EntitySet, o.ID, &rec, ro)
+	} else {
+		err = s.client.RetrieveByKey(o.Context, o.EntitySet, o.ByKey, &rec, ro)
+	}
 	if err != nil {
 		return err
 	}
+	return p.print(o.Context, rec)
+}
+
+// count prints the number of rows matching --filter.
+func (o *getOptions) count(s *session) error {
+	n, err := s.client.Count(o.Context, o.EntitySet, &dataverse.CountOptions{Filter: o.Filter})
+	if err != nil {
+		return err
+	}
+	return o.printer().print(o.Context, []byte(strconv.FormatInt(n, 10)))
+}
+
+func (o *getOptions) list(s *session) error {
+	p := o.printer()
 	q := dataverse.Query{
-		Select: o.Select, Filter: o.Filter, OrderBy: o.OrderBy, Top: o.Top, Annotations: o.annotations(),
-		MaxPageSize: o.PageSize,
+		Select: o.Select, Filter: o.Filter, OrderBy: o.OrderBy, Top: o.Top, Expand: o.Expand,
+		Annotations: o.annotations(), MaxPageSize: o.PageSize,
 	}
-	if o.Output == outputTable {
-		return o.listTable(s, q)
+	if cols := o.defaultColumns(s, &p); cols != nil {
+		q.Select, p.Columns = cols, o.withExpanded(cols)
 	}
-	if o.All {
-		// The export writer: rows pass through as the service sent them, indented as -o json
-		// prints, into a buffered writer.
-		_, err := s.client.Export(o.Context, o.IO.Out, o.EntitySet, &dataverse.ExportOptions{
-			Query: q, Format: dataverse.FormatJSON, Indent: getIndent,
-		})
-		return err
+	pager := dataverse.NewPager[json.RawMessage](s.client, o.EntitySet, &dataverse.ListOptions{Query: q})
+	return printPages(o.Context, p, pager, o.All, func(page *dataverse.Page[json.RawMessage], first bool) error {
+		if first && !isCollectionContext(page.Context, o.EntitySet) {
+			return operationHint(o.EntitySet, "function")
+		}
+		if !o.All {
+			o.noteMoreRows(page.NextLink)
+		}
+		return nil
+	})
+}
+
+// joinRows returns rows as one JSON array.
+func joinRows(rows []json.RawMessage) []byte {
+	var b bytes.Buffer
+	b.WriteByte('[')
+	for i, r := range rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(r)
 	}
-	page, err := dataverse.NewPager[json.RawMessage](s.client, o.EntitySet, &dataverse.ListOptions{Query: q}).NextPage(o.Context)
-	if err != nil {
-		return err
-	}
-	out, err := dataverse.NewRowWriter(o.IO.Out, &dataverse.RowWriterOptions{Format: dataverse.FormatJSON, Indent: getIndent})
-	if err != nil {
-		return err
-	}
-	if err := out.WritePage(page.Items); err != nil {
-		return err
-	}
-	if err := out.Close(); err != nil {
-		return err
-	}
-	o.noteMoreRows(page.NextLink)
-	return nil
+	b.WriteByte(']')
+	return b.Bytes()
 }
 
 // getIndent is the indentation of the rows "d365 get" prints in its JSON array.
@@ -169,24 +290,6 @@ func (o *getOptions) noteMoreRows(nextLink string) {
 	if nextLink != "" {
 		fmt.Fprintln(o.IO.ErrOut, "d365: more rows exist; use --all to read every page, or --top/--filter to narrow the query")
 	}
-}
-
-// listTable prints the rows as a table, which needs every row to align its columns.
-func (o *getOptions) listTable(s *session, q dataverse.Query) error {
-	pager := dataverse.NewPager[orderedObject](s.client, o.EntitySet, &dataverse.ListOptions{Query: q})
-	var rows []orderedObject
-	for pager.More() {
-		page, err := pager.NextPage(o.Context)
-		if err != nil {
-			return err
-		}
-		rows = append(rows, page.Items...)
-		if !o.All {
-			o.noteMoreRows(page.NextLink)
-			break
-		}
-	}
-	return writeTable(o.IO.Out, rows, o.Select)
 }
 
 // writeOptions are the inputs of "d365 create" and "d365 update" (ID is uuid.Nil for create).
@@ -325,34 +428,41 @@ func deleteRun(opts *deleteOptions) error {
 
 // readData returns the --data JSON object, read from the flag, a file (@FILE) or stdin (-).
 func (o *writeOptions) readData() (json.RawMessage, error) {
-	var (
-		data  []byte
-		where = "--data"
-	)
+	data, where, err := readDataFlag(o.IO.In, o.Data)
+	if err != nil {
+		return nil, err
+	}
+	return checkJSONObject(data, where)
+}
+
+// readDataFlag returns the bytes a --data flag names: the value itself, a file (@FILE) or stdin
+// (-), with where they came from for error messages.
+func readDataFlag(in io.Reader, flag string) (data []byte, where string, err error) {
+	where = "--data"
 	switch {
-	case o.Data == "":
-		return nil, usageError(errors.New("--data is required: give the record as a JSON object, @FILE or - for stdin"))
-	case o.Data == "-":
+	case flag == "":
+		return nil, where, usageError(errors.New("--data is required: give the record as a JSON object, @FILE or - for stdin"))
+	case flag == "-":
 		where = "--data - (stdin)"
-		b, err := io.ReadAll(io.LimitReader(o.IO.In, maxDataBytes+1))
+		b, err := io.ReadAll(io.LimitReader(in, maxDataBytes+1))
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", where, err)
+			return nil, where, fmt.Errorf("read %s: %w", where, err)
 		}
 		data = b
-	case strings.HasPrefix(o.Data, "@"):
-		where = "--data " + o.Data
-		b, err := os.ReadFile(o.Data[1:])
+	case strings.HasPrefix(flag, "@"):
+		where = "--data " + flag
+		b, err := os.ReadFile(flag[1:])
 		if err != nil {
-			return nil, usageError(fmt.Errorf("read %s: %w", where, err))
+			return nil, where, usageError(fmt.Errorf("read %s: %w", where, err))
 		}
 		data = b
 	default:
-		data = []byte(o.Data)
+		data = []byte(flag)
 	}
 	if len(data) > maxDataBytes {
-		return nil, usageError(fmt.Errorf("%s is larger than %d MiB", where, maxDataBytes>>20))
+		return nil, where, usageError(fmt.Errorf("%s is larger than %d MiB", where, maxDataBytes>>20))
 	}
-	return checkJSONObject(data, where)
+	return data, where, nil
 }
 
 // maxDataBytes bounds --data: far above any single record, far below what would hurt.

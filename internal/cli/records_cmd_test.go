@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
+
+	"github.com/d365s2s/d365/dataverse"
 )
 
 const testRecordID = "00000000-0000-0000-0000-000000000001"
@@ -14,13 +16,15 @@ const testRecordID = "00000000-0000-0000-0000-000000000001"
 // checks each refusal's message and exit code (2) without a process or a server.
 func TestGetCmdFlags(t *testing.T) {
 	type parsed struct {
-		EntitySet       string
-		ByID            bool
-		ID              uuid.UUID
-		Select, OrderBy []string
-		Filter          string
-		Top, PageSize   int
-		All, Formatted  bool
+		EntitySet             string
+		ByID                  bool
+		ID                    uuid.UUID
+		ByKey                 dataverse.AlternateKey
+		Select, OrderBy       []string
+		Expand                []dataverse.Expand
+		Filter                string
+		Top, PageSize         int
+		All, Count, Formatted bool
 	}
 	tests := []struct {
 		args    string
@@ -33,10 +37,27 @@ func TestGetCmdFlags(t *testing.T) {
 		{"accounts " + testRecordID + " --select name", parsed{EntitySet: "accounts", ByID: true, ID: uuid.MustParse(testRecordID), Select: []string{"name"}}, ""},
 		// The nil GUID is an id like any other: it retrieves, it does not query.
 		{"accounts {00000000-0000-0000-0000-000000000000}", parsed{EntitySet: "accounts", ByID: true}, ""},
-		{"", parsed{}, "d365 get takes an entity set and an optional id (got 0 argument(s))"},
+		{"contacts emailaddress1='a@b.c'", parsed{EntitySet: "contacts", ByKey: dataverse.AlternateKey{"emailaddress1": "a@b.c"}}, ""},
+		{"accounts accountnumber='A''1',rank=3,ok=true", parsed{EntitySet: "accounts", ByKey: dataverse.AlternateKey{"accountnumber": "A'1", "rank": int64(3), "ok": true}}, ""},
+		{"contacts --key emailaddress1=a@b.c --key lastname=O'Brien", parsed{EntitySet: "contacts", ByKey: dataverse.AlternateKey{"emailaddress1": "a@b.c", "lastname": "O'Brien"}}, ""},
+		{"accounts --expand primarycontactid($select=fullname,emailaddress1) --expand contact_customer_accounts($top=2;$orderby=fullname)",
+			parsed{EntitySet: "accounts", Expand: []dataverse.Expand{
+				{Property: "primarycontactid", Select: []string{"fullname", "emailaddress1"}},
+				{Property: "contact_customer_accounts", Top: 2, OrderBy: []string{"fullname"}},
+			}}, ""},
+		{"contacts --filter x --count", parsed{EntitySet: "contacts", Filter: "x", Count: true}, ""},
+		{"", parsed{}, "d365 get takes an entity set and an optional id or alternate key (got 0 argument(s))"},
+		{"contacts emailaddress1=a@b.c", parsed{}, `"a@b.c" is neither a number, a GUID, true nor false: quote a string value, 'a@b.c'`},
+		{"contacts emailaddress1='a@b.c", parsed{}, "the quoted value has no closing quote"},
+		{"contacts x='1' --key y=2", parsed{}, "give the record as an argument or with --key, not both"},
+		{"contacts --key y", parsed{}, `--key "y" is not column=value`},
+		{"contacts --key y=1 --top 2", parsed{}, "drop them or the id/key"},
+		{"contacts --count --top 2", parsed{}, "--count prints only the number of rows matching --filter"},
+		{"accounts --expand primarycontactid($select=a", parsed{}, `a "(" is not closed`},
+		{"accounts --expand primarycontactid($skip=2)", parsed{}, "$skip is not an option of $expand"},
 		{"a b c", parsed{}, "(got 3 argument(s))"},
-		{"accounts " + testRecordID + " --top 1", parsed{}, "--filter, --orderby, --top, --page-size and --all query a table; drop them or the id"},
-		{"accounts 42", parsed{}, `"42" is not a record id`},
+		{"accounts " + testRecordID + " --top 1", parsed{}, "--filter, --orderby, --top, --page-size, --all and --count query a table; drop them or the id/key"},
+		{"accounts 42", parsed{}, `"42" is not a record id (a GUID like 00000000-0000-0000-0000-000000000000) or an alternate key (column='value')`},
 		{"contacts --top -1", parsed{}, "--top -1 is negative"},
 		{"contacts --page-size 5001", parsed{}, "--page-size 5001 is out of range"},
 		{"contacts --top x", parsed{}, `invalid argument "x" for "--top"`},
@@ -56,7 +77,7 @@ func TestGetCmdFlags(t *testing.T) {
 			if got.Output != outputTable || got.IO != f.IOStreams {
 				t.Errorf("Output %q, IO %p: not the factory's", got.Output, got.IO)
 			}
-			p := parsed{got.EntitySet, got.ByID, got.ID, got.Select, got.OrderBy, got.Filter, got.Top, got.PageSize, got.All, got.Formatted}
+			p := parsed{got.EntitySet, got.ByID, got.ID, got.ByKey, got.Select, got.OrderBy, got.Expand, got.Filter, got.Top, got.PageSize, got.All, got.Count, got.Formatted}
 			if diff := cmp.Diff(tt.want, p); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -16,6 +17,8 @@ type tokenOptions struct {
 	Session func() (*session, error)
 	Context context.Context
 	Decode  bool
+	Output  string // -o, for --decode
+	JQ      string // --jq, for --decode
 }
 
 // newCmdToken returns "d365 token". runF, when not nil, replaces tokenRun (tests).
@@ -33,16 +36,19 @@ app, tenant, times in epoch seconds), which is safe to share.`,
   d365 token --decode`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts.Context = cmd.Context()
+			opts.Context, opts.Output, opts.JQ = cmd.Context(), f.OutputFormat(), f.jqExpr()
 			return run(opts)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Decode, "decode", false, "print the token's claims as JSON instead of the token")
-	return cmd
+	return withJQ(cmd)
 }
 
 // tokenRun gets a token and prints it, or its claims with --decode.
 func tokenRun(opts *tokenOptions) error {
+	if opts.JQ != "" && !opts.Decode {
+		return usageError(errors.New("--jq applies to the claims: add --decode"))
+	}
 	s, err := opts.Session()
 	if err != nil {
 		return err
@@ -61,7 +67,7 @@ func tokenRun(opts *tokenOptions) error {
 	}
 	// The payload exactly as Entra wrote it (aud a string, times as epoch seconds, every
 	// claim), not our typed view of it.
-	return writeJSON(opts.IO.Out, claims.Raw)
+	return printer{IO: opts.IO, Format: opts.Output, JQ: opts.JQ}.printValue(opts.Context, claims.Raw)
 }
 
 // tokenRequest asks for an app-only token for the organization: the scope is always

@@ -12,23 +12,24 @@ type whoAmIOptions struct {
 	Session func() (*session, error)
 	Context context.Context
 	Output  string
+	JQ      string
 }
 
 // newCmdWhoAmI returns "d365 whoami". runF, when not nil, replaces whoAmIRun (tests).
 func newCmdWhoAmI(f *Factory, runF func(*whoAmIOptions) error) *cobra.Command {
 	opts := &whoAmIOptions{IO: f.IOStreams, Session: f.Session}
 	run := runOrDefault(runF, whoAmIRun)
-	return &cobra.Command{
+	return withJQ(&cobra.Command{
 		Use:   "whoami",
 		Short: "Call WhoAmI: the application user, business unit and organization the app acts as",
 		Long: `Gets a token and calls the Dataverse WhoAmI function. Success proves the whole chain works: the app
 registration and its credential (Entra ID), the application user and its role (Dataverse).`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts.Context, opts.Output = cmd.Context(), f.OutputFormat()
+			opts.Context, opts.Output, opts.JQ = cmd.Context(), f.OutputFormat(), f.jqExpr()
 			return run(opts)
 		},
-	}
+	})
 }
 
 // whoAmIRun calls WhoAmI and prints its answer.
@@ -41,12 +42,5 @@ func whoAmIRun(opts *whoAmIOptions) error {
 	if err != nil {
 		return err
 	}
-	if opts.Output == outputTable {
-		return writeTable(opts.IO.Out, []orderedObject{{
-			{Key: "UserId", Value: jsonString(me.UserID.String())},
-			{Key: "BusinessUnitId", Value: jsonString(me.BusinessUnitID.String())},
-			{Key: "OrganizationId", Value: jsonString(me.OrganizationID.String())},
-		}}, nil)
-	}
-	return writeJSON(opts.IO.Out, me)
+	return printer{IO: opts.IO, Format: opts.Output, JQ: opts.JQ}.printValue(opts.Context, me)
 }
