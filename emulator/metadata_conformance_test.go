@@ -64,9 +64,18 @@ func (a metaAnswer) errorCode() (code, message string) {
 
 func (m *metaEnv) get(t *testing.T, path string) metaAnswer {
 	t.Helper()
+	return m.getWith(t, path, nil)
+}
+
+// getWith sends GET with extra request headers.
+func (m *metaEnv) getWith(t *testing.T, path string, header http.Header) metaAnswer {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, m.env.OrgURL+"/api/data/v9.2/"+path, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	req.Header.Set("Authorization", "Bearer "+m.token)
 	req.Header.Set("OData-MaxVersion", "4.0")
@@ -224,7 +233,7 @@ func TestMetadataConformance(t *testing.T) {
 				}
 			}},
 		{name: "the table's own names", status: 200,
-			path: "EntityDefinitions(LogicalName='new_project')?$select=LogicalName,SchemaName,EntitySetName,LogicalCollectionName,PrimaryIdAttribute,PrimaryNameAttribute,PrimaryImageAttribute,DisplayCollectionName,Description,ChangeTrackingEnabled",
+			path: "EntityDefinitions(LogicalName='new_project')?$select=LogicalName,SchemaName,EntitySetName,LogicalCollectionName,PrimaryIdAttribute,PrimaryNameAttribute,PrimaryImageAttribute,DisplayCollectionName,Description,ChangeTrackingEnabled,HasChanged",
 			check: func(t *testing.T, a metaAnswer) {
 				want := map[string]any{"LogicalName": "new_project", "SchemaName": "new_Project", "EntitySetName": "new_projects",
 					"LogicalCollectionName": "new_projects", "PrimaryIdAttribute": "new_projectid", "PrimaryNameAttribute": "new_name",
@@ -233,6 +242,9 @@ func TestMetadataConformance(t *testing.T) {
 					if a.body[k] != v {
 						t.Errorf("%s = %v, want %v", k, a.body[k], v)
 					}
+				}
+				if v, ok := a.body["HasChanged"]; !ok || v != nil {
+					t.Errorf("HasChanged = %v, want null outside RetrieveMetadataChanges", v)
 				}
 				if userLabel(a.body["DisplayCollectionName"]) != "Projects" || userLabel(a.body["Description"]) != "A piece of work for a customer" {
 					t.Errorf("labels %s", a.raw)
@@ -398,6 +410,49 @@ func TestMetadataConformance(t *testing.T) {
 					t.Errorf("body %s", a.raw)
 				}
 			}},
+		{name: "global choice through its cast, as clients ask", status: 200,
+			path: "GlobalOptionSetDefinitions(Name='new_priority')/Microsoft.Dynamics.CRM.OptionSetMetadata?$select=MetadataId,Name,Options",
+			check: func(t *testing.T, a metaAnswer) {
+				if a.body["@odata.context"] != base+"$metadata#GlobalOptionSetDefinitions/Microsoft.Dynamics.CRM.OptionSetMetadata(MetadataId,Name,Options)/$entity" ||
+					a.body["Name"] != "new_priority" || len(arr(a.body["Options"])) != 2 || len(a.body) != 5 {
+					t.Errorf("body %s", a.raw)
+				}
+			}},
+		{name: "table by MetadataId", status: 200, path: "EntityDefinitions(608861bc-50a4-4c5f-a02c-21fe1943e2cf)?$select=LogicalName,ObjectTypeCode",
+			check: func(t *testing.T, a metaAnswer) {
+				if a.body["LogicalName"] != "contact" || a.body["ObjectTypeCode"] != json.Number("2") {
+					t.Errorf("body %s", a.raw)
+				}
+			}},
+		{name: "attributes expanded on the whole collection", status: 200,
+			path: "EntityDefinitions?$select=LogicalName&$filter=LogicalName eq 'new_project' or LogicalName eq 'account'&$expand=Attributes($select=LogicalName)",
+			check: func(t *testing.T, a metaAnswer) {
+				if a.body["@odata.context"] != base+"$metadata#EntityDefinitions(LogicalName,Attributes(LogicalName))" || len(arr(a.body["value"])) != 2 {
+					t.Fatalf("body %s", a.raw)
+				}
+				for _, e := range arr(a.body["value"]) {
+					cols := names(obj(e)["Attributes"], "LogicalName")
+					if len(cols) < 10 || !slices.Contains(cols, "createdon") {
+						t.Errorf("%v: attributes %v", obj(e)["LogicalName"], cols)
+					}
+				}
+			}},
+		{name: "a table's one-to-many relationships", status: 200,
+			path: "EntityDefinitions(LogicalName='account')/OneToManyRelationships?$select=SchemaName,ReferencingEntity&$filter=ReferencingEntity eq 'new_project'",
+			check: func(t *testing.T, a metaAnswer) {
+				if got := names(a.body["value"], "SchemaName"); !slices.Equal(got, []string{"new_account_new_project"}) {
+					t.Errorf("relationships %v", got)
+				}
+			}},
+		{name: "a scenario key by its name", status: 200,
+			path: "EntityDefinitions(LogicalName='new_project')/Keys(LogicalName='new_project_code')",
+			check: func(t *testing.T, a metaAnswer) {
+				if a.body["EntityLogicalName"] != "new_project" || userLabel(a.body["DisplayName"]) != "new_project_code" {
+					t.Errorf("key %s", a.raw)
+				}
+			}},
+		{name: "the global choice of a local choice is empty", status: 204,
+			path: "EntityDefinitions(LogicalName='new_project')/Attributes(LogicalName='new_stage')/Microsoft.Dynamics.CRM.PicklistAttributeMetadata/GlobalOptionSet"},
 		{name: "single property", status: 200, path: "EntityDefinitions(LogicalName='account')/Attributes(LogicalName='name')/SchemaName",
 			check: func(t *testing.T, a metaAnswer) {
 				if a.body["@odata.context"] != base+"$metadata#EntityDefinitions('account')/Attributes('name')/SchemaName" || a.body["value"] != "Name" {

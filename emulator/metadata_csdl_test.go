@@ -2,6 +2,7 @@ package emulator_test
 
 import (
 	"encoding/xml"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -329,6 +330,11 @@ func TestMetadataMatchesCSDL(t *testing.T) {
 	const term = "Org.OData.Capabilities.V1.ChangeTracking"
 	if got := annotated.sets["new_projects"].annotations; len(got) != 1 || got[0] != term {
 		t.Errorf("$metadata?annotations=true: new_projects annotations %v, want %s", got, term)
+	}
+	// DynamicsWebApi's retrieveCsdlMetadata({addAnnotations: true}) asks with Prefer instead.
+	preferred := parseCSDL(t, m.getWith(t, "$metadata", http.Header{"Prefer": {`odata.include-annotations="*"`}}).raw)
+	if got := preferred.sets["new_projects"].annotations; len(got) != 1 || got[0] != term {
+		t.Errorf("$metadata with Prefer odata.include-annotations: new_projects annotations %v, want %s", got, term)
 	}
 	if got := model.sets["new_projects"].annotations; len(got) != 0 {
 		t.Errorf("$metadata without annotations=true: new_projects annotations %v", got)

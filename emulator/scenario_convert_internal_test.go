@@ -78,11 +78,13 @@ schema:
     - logicalName: new_project
       columns:
         - {logicalName: new_name, type: String, maxLength: 100}
-        - {logicalName: new_stage, type: Picklist, options: [{value: 1, label: A}]}
+        - {logicalName: new_stage, type: Picklist, options: [{value: 1, label: A, color: "#112233", description: First}]}
         - {logicalName: new_total, type: Decimal, formula: {kind: sum, columns: [new_a, new_b]}}
       keys: [{schemaName: new_key, columns: [new_name]}]
   relationships:
     - {schemaName: new_project_account, type: OneToMany, referencedEntity: account, referencingEntity: new_project, referencingAttribute: new_accountid}
+  optionSets:
+    - {name: new_priority, displayName: Priority, description: Urgency, options: [{value: 7, label: High, color: "#ff0000"}]}
 rows:
   accounts:
     - {accountid: 44444444-4444-4444-8444-444444444444, name: Contoso}

@@ -28,7 +28,8 @@ func (req *request) metadataDocument() error {
 	if req.r.Method != http.MethodGet {
 		return errMethodNotAllowed(req.r.Method)
 	}
-	annotations := req.r.URL.Query().Get("annotations") == "true"
+	annotations := req.r.URL.Query().Get("annotations") == "true" ||
+		(csdlAnnotationsByPrefer && strings.Contains(req.r.Header.Get("Prefer"), "odata.include-annotations"))
 	req.w.Header().Set("Content-Type", "application/xml")
 	req.w.WriteHeader(http.StatusOK)
 	_, _ = req.w.Write(req.h.csdl(annotations))

@@ -98,7 +98,7 @@ func (b *metaBuilder) attributeMetadata(c *schema.Column) record {
 	}
 	switch kind.metaType {
 	case "StringAttributeMetadata":
-		v["MaxLength"], v["DatabaseLength"] = int64(c.MaxLength), int64(c.MaxLength*2)
+		v["MaxLength"], v["DatabaseLength"] = int64(c.MaxLength), int64(c.MaxLength*metaDatabaseLengthPerCharacter)
 		v["Format"], v["FormatName"] = "Text", record{{"Value", "Text"}}
 		v["ImeMode"], v["SourceTypeMask"] = "Auto", int64(0)
 	case "MemoAttributeMetadata":
@@ -115,7 +115,7 @@ func (b *metaBuilder) attributeMetadata(c *schema.Column) record {
 			v["SourceTypeMask"] = int64(0)
 		}
 		if kind.metaType == "MoneyAttributeMetadata" {
-			v["PrecisionSource"] = int64(2)
+			v["PrecisionSource"] = int64(metaMoneyPrecisionSource)
 		}
 	case "BooleanAttributeMetadata":
 		v["DefaultValue"] = c.Default != nil && *c.Default == 1
@@ -135,7 +135,7 @@ func (b *metaBuilder) attributeMetadata(c *schema.Column) record {
 		if c.Default != nil {
 			v["DefaultFormValue"] = *c.Default
 		} else if kind.metaType == "PicklistAttributeMetadata" || kind.metaType == "MultiSelectPicklistAttributeMetadata" {
-			v["DefaultFormValue"] = int64(-1)
+			v["DefaultFormValue"] = int64(metaNoDefaultFormValue)
 		}
 		if kind.metaType == "PicklistAttributeMetadata" || kind.metaType == "MultiSelectPicklistAttributeMetadata" {
 			v["SourceTypeMask"] = int64(0)

@@ -79,8 +79,8 @@ func (b *metaBuilder) entityMetadata(t *schema.Table) record {
 	custom := !isBuiltinTable(t)
 	intersect := t.Intersect != nil
 	var setName any = t.EntitySetName
-	if intersect {
-		setName = metaIntersectEntitySetName
+	if intersect && metaIntersectEntitySetNull {
+		setName = nil
 	}
 	var primaryName any
 	if pn := t.PrimaryName(); pn != nil {

@@ -60,6 +60,10 @@ func fillMeta(typeName string, values map[string]any, src any, custom bool) reco
 }
 
 func defaultMetaValue(pr metaProp, custom bool) any {
+	if pr.name == "HasChanged" {
+		// Only RetrieveMetadataChanges sets it; ordinary queries say null.
+		return nil
+	}
 	switch pr.typ {
 	case "Edm.Boolean":
 		return false

@@ -34,13 +34,33 @@ const metaMsgGlobalOptionSetFilter = "The query parameter $filter is not support
 // [unverified]. The emulator keeps it.
 const metaLabelLanguagesFiltersUserLabel = false
 
-// metaIntersectEntitySetName is the EntitySetName of an intersect table
-// (systemuserroles…), which the emulator does not serve as an entity set.
-// Dataverse names one ("systemuserrolescollection"); the emulator says
-// null rather than name a resource it does not serve. [unverified]
-var metaIntersectEntitySetName any = nil
+// metaIntersectEntitySetNull says that an intersect table (systemuserroles…),
+// which the emulator does not serve as an entity set, has a null
+// EntitySetName and LogicalCollectionName. Dataverse names one
+// ("systemuserrolescollection"); the emulator says null rather than name
+// a resource it does not serve. [unverified]
+const metaIntersectEntitySetNull = true
+
+// metaDatabaseLengthPerCharacter is StringAttributeMetadata.DatabaseLength
+// per character of MaxLength (bytes of nvarchar). [unverified]
+const metaDatabaseLengthPerCharacter = 2
+
+// metaMoneyPrecisionSource is MoneyAttributeMetadata.PrecisionSource of a
+// money column (2: the currency's precision). [unverified] as the default.
+const metaMoneyPrecisionSource = 2
+
+// metaNoDefaultFormValue is EnumAttributeMetadata.DefaultFormValue of a
+// choice without a default. [unverified]
+const metaNoDefaultFormValue = -1
 
 // metaMsgNotFound is the 404 for a key that matches no metadata record:
 // kind ("entity", "attribute"…), key property and value. Dataverse's
 // text is [unverified].
 const metaMsgNotFound = "Could not find %s with %s = '%s'."
+
+// csdlAnnotationsByPrefer makes $metadata carry its annotations when the
+// request has Prefer: odata.include-annotations (any value), as well as
+// with the documented annotations=true parameter. DynamicsWebApi's
+// retrieveCsdlMetadata({addAnnotations: true}) asks that way; that
+// Dataverse honours it on $metadata is [unverified].
+const csdlAnnotationsByPrefer = true
