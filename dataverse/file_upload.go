@@ -88,6 +88,9 @@ func (c *Client) UploadFile(ctx context.Context, entitySet string, id uuid.UUID,
 	mode := opts.Mode
 	if resume != nil {
 		mode = resume.Mode
+		if resume.Size >= 0 && opts.Size == 0 {
+			u.size = resume.Size // the reader may already stand at the offset
+		}
 		if s, ok := r.(io.Seeker); ok {
 			if _, err := s.Seek(resume.Offset, io.SeekCurrent); err != nil {
 				return nil, fmt.Errorf("dataverse: UploadFile: positioning the reader at %d to resume: %w", resume.Offset, err)
@@ -205,11 +208,17 @@ func (u *fileUpload) single(ctx context.Context) (*FileInfo, error) {
 	if u.size > maxSingleFileUpload {
 		return nil, invalidf("dataverse: UploadFile: %s has %d bytes; one request carries at most 128 MB, use FileTransferChunked or FileTransferBlocks", u.name, u.size)
 	}
+	// A retry rewinds the body to its start (offset 0), so only a seeker
+	// positioned there streams; anything else is read first.
 	body, ok := u.r.(io.ReadSeeker)
+	if ok {
+		if pos, err := body.Seek(0, io.SeekCurrent); err != nil || pos != 0 {
+			ok = false
+		}
+	}
 	if !ok {
-		// Retries resend the body, so a plain reader is read first (at
-		// most 128 MB; FileTransferAuto only does this below the chunk
-		// threshold).
+		// At most 128 MB; FileTransferAuto only does this below the chunk
+		// threshold.
 		data, err := io.ReadAll(io.LimitReader(u.r, maxSingleFileUpload+1))
 		if err != nil {
 			return nil, fmt.Errorf("dataverse: UploadFile: reading %s: %w", u.name, err)

@@ -150,7 +150,9 @@
 //
 // Column types are Dataverse's AttributeTypeCode names: String, Memo, Integer, BigInt, Decimal,
 // Double, Money, Boolean, DateTime, Picklist, MultiSelectPicklist, State, Status, Lookup, Customer,
-// Owner, Uniqueidentifier (or the aliases choice, choices, guid). Omitted values get Dataverse's
+// Owner, Uniqueidentifier (or the aliases choice, choices, guid), and File and Image (the file and
+// image columns, with maxSizeInKB and canStoreFullImage; their bytes live in the store and move
+// through the file endpoints and block messages). Omitted values get Dataverse's
 // defaults: the primary key is <logicalName>id; user-owned tables get ownerid, owninguser,
 // owningteam and owningbusinessunit; every table gets createdon, modifiedon, createdby, modifiedby,
 // createdonbehalfby, modifiedonbehalfby and versionnumber, and statecode/statuscode unless

@@ -8,8 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/d365s2s/d365/dataverse"
@@ -170,6 +172,13 @@ func (o *fileOptions) uploadFile(c *dataverse.Client) (*dataverse.FileInfo, int,
 		r, seeker = f, f
 	}
 	opts := &dataverse.FileUploadOptions{Mode: o.mode, MimeType: o.mimeType}
+	size := int64(-1)
+	if f, ok := r.(*os.File); ok && o.path != "-" {
+		if st, err := f.Stat(); err == nil {
+			size = st.Size()
+		}
+	}
+	opts.Progress = o.progress(size, "uploading")
 	for resumed := 0; ; resumed++ {
 		info, err := c.UploadFile(o.Context, o.entitySet, o.id, o.column, o.name, r, opts)
 		var fe *dataverse.FileTransferError
@@ -206,7 +215,7 @@ func (o *fileOptions) downloadFile(c *dataverse.Client) (info *dataverse.FileInf
 		}()
 		w = tmp
 	}
-	opts := &dataverse.FileDownloadOptions{Mode: o.mode, FullImage: o.full}
+	opts := &dataverse.FileDownloadOptions{Mode: o.mode, FullImage: o.full, Progress: o.progress(-1, "downloading")}
 	for resumed = 0; ; resumed++ {
 		info, err = c.DownloadFile(o.Context, o.entitySet, o.id, o.column, w, opts)
 		var fe *dataverse.FileTransferError
@@ -220,4 +229,21 @@ func (o *fileOptions) downloadFile(c *dataverse.Client) (info *dataverse.FileInf
 		fmt.Fprintf(o.IO.ErrOut, "d365 file download: resuming at byte %d after: %v\n", fe.Offset, fe.Err)
 		opts.Resume = err
 	}
+}
+
+// progress returns a byte progress bar on stderr when it is a terminal (nil otherwise: the
+// summary line is the report); size -1 shows a spinner with the bytes moved.
+func (o *fileOptions) progress(size int64, what string) func(int64) {
+	if !isTerminal(o.IO.ErrOut) {
+		return nil
+	}
+	bar := progressbar.NewOptions64(size,
+		progressbar.OptionSetWriter(o.IO.ErrOut),
+		progressbar.OptionSetDescription(what),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionClearOnFinish(),
+	)
+	return func(n int64) { _ = bar.Set64(n) }
 }

@@ -111,10 +111,6 @@ func writeTable(w io.Writer, records []orderedObject, columns []string) error {
 
 const formattedValueSuffix = "@OData.Community.Display.V1.FormattedValue"
 
-func cell(rec orderedObject, col string) string {
-	return cellOf(rec, col, col+formattedValueSuffix)
-}
-
 // cellOf returns the cell of column col in rec: the formatted value (member formatted) when
 // the record has one, else the value; strings unquoted, other JSON as it is, null empty.
 func cellOf(rec orderedObject, col, formatted string) string {

@@ -117,7 +117,8 @@ func (c *Column) Scale() int {
 
 // EdmType returns the OData primitive type of the column's property
 // ("Edm.String", "Edm.Guid"…). Lookups are Edm.Guid (their `_x_value`
-// property).
+// property); a File column's file id is Edm.Guid [unverified], an Image
+// column's thumbnail Edm.Binary.
 func (c *Column) EdmType() string {
 	switch c.Type {
 	case TypeString, TypeMemo, TypeEntityName, TypeMultiSelectPicklist:

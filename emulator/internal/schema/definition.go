@@ -82,7 +82,7 @@ type ColumnDefinition struct {
 	// Type is an AttributeTypeCode name (String, Memo, Integer, BigInt,
 	// Decimal, Double, Money, Boolean, DateTime, Picklist,
 	// MultiSelectPicklist, State, Status, Lookup, Customer, Owner,
-	// Uniqueidentifier) or an alias (choice, choices, guid…).
+	// Uniqueidentifier, File, Image) or an alias (choice, choices, guid…).
 	Type          string `json:"type" yaml:"type"`
 	RequiredLevel string `json:"requiredLevel,omitempty" yaml:"requiredLevel,omitempty"`
 	// MaxLength of String (default 100, at most 4000) and Memo (default

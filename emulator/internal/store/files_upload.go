@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"mime"
 	"path/filepath"
+	"time"
 
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/google/uuid"
@@ -39,6 +40,9 @@ func (s *Store) BeginFileUpload(ctx context.Context, p *Principal, target FileTa
 		if _, err := tx.checkFileWrite(ctx, p, target); err != nil {
 			return err
 		}
+		if err := tx.expireFileSessions(ctx); err != nil {
+			return err
+		}
 		_, err := tx.tx.ExecContext(ctx, `INSERT INTO "_dv_file_upload" ("token", "entity", "objectid", "attribute", "filename", "total", "received", "createdon") VALUES (?, ?, ?, ?, ?, -1, 0, ?)`,
 			token, target.Table.LogicalName, target.ID.String(), target.Column.LogicalName, fileName, s.nowUTC().Format(dateTimeLayout))
 		return err
@@ -47,6 +51,28 @@ func (s *Store) BeginFileUpload(ctx context.Context, p *Principal, target FileTa
 		return "", err
 	}
 	return token, nil
+}
+
+// FileSessionLifetime is how long an upload session or a download token
+// lives; older ones are dropped when the next upload starts [unverified:
+// Dataverse documents no lifetime for session and continuation tokens].
+const FileSessionLifetime = 24 * time.Hour
+
+// expireFileSessions drops the upload sessions (and their parts) and the
+// download tokens older than FileSessionLifetime, so that abandoned
+// uploads do not keep their bytes in the store.
+func (tx *Tx) expireFileSessions(ctx context.Context) error {
+	cutoff := tx.s.nowUTC().Add(-FileSessionLifetime).Format(dateTimeLayout)
+	for _, stmt := range []string{
+		`DELETE FROM "_dv_file_upload_part" WHERE "token" IN (SELECT "token" FROM "_dv_file_upload" WHERE "createdon" < ?)`,
+		`DELETE FROM "_dv_file_upload" WHERE "createdon" < ?`,
+		`DELETE FROM "_dv_file_download" WHERE "createdon" < ?`,
+	} {
+		if _, err := tx.tx.ExecContext(ctx, stmt, cutoff); err != nil {
+			return fmt.Errorf("store: expire file sessions: %w", err)
+		}
+	}
+	return nil
 }
 
 // FileUploadSession returns the session of token.
@@ -100,9 +126,13 @@ func (s *Store) PutFileBlock(ctx context.Context, token, blockID string, data []
 		if err != nil {
 			return err
 		}
-		var others int64
-		if err := tx.tx.QueryRowContext(ctx, `SELECT coalesce(sum(length("data")), 0) FROM "_dv_file_upload_part" WHERE "token" = ? AND "blockid" <> ?`, token, blockID).Scan(&others); err != nil {
+		var others, idLength int64
+		if err := tx.tx.QueryRowContext(ctx, `SELECT coalesce(sum(length("data")), 0), coalesce(max(length("blockid")), 0) FROM "_dv_file_upload_part" WHERE "token" = ? AND "blockid" <> ?`, token, blockID).Scan(&others, &idLength); err != nil {
 			return err
+		}
+		if idLength != 0 && idLength != int64(len(blockID)) {
+			// Azure block blob rule, which the block messages follow.
+			return fileErrorf(FileBlockUnknown, "Block id '%s' has %d characters; every block id of one file must have the same length (%d here).", blockID, len(blockID), idLength)
 		}
 		if size := others + int64(len(data)); size > u.Target.Column.File.MaxBytes() {
 			return tooLarge(u.Target.Column, size)
@@ -316,4 +346,46 @@ func (tx *Tx) commitUpload(ctx context.Context, p *Principal, u FileUpload, file
 		return FileInfo{}, err
 	}
 	return fi, nil
+}
+
+// SetImage stores data as the image of an Image column, as an update of
+// the row that carries its base64 does; nil data deletes the image (a
+// column without one is left as it is). It runs in the update's
+// transaction.
+func (tx *Tx) SetImage(ctx context.Context, p *Principal, target FileTarget, data []byte) error {
+	if data == nil {
+		cur, err := tx.checkFileWrite(ctx, p, target)
+		if err != nil {
+			return err
+		}
+		fi, err := tx.s.fileByTarget(ctx, tx.tx, target)
+		if err != nil {
+			return nil // nothing to delete
+		}
+		if err := deleteFileRows(ctx, tx.tx, fi.FileID.String()); err != nil {
+			return err
+		}
+		return tx.setFileColumns(ctx, p, cur, target, nil)
+	}
+	if _, err := tx.checkFileWrite(ctx, p, target); err != nil {
+		return err
+	}
+	if size := int64(len(data)); size > target.Column.File.MaxBytes() {
+		return tooLarge(target.Column, size)
+	}
+	u := FileUpload{Token: newFileToken(), Target: target, FileName: target.Column.LogicalName, Total: -1}
+	if _, err := tx.tx.ExecContext(ctx, `INSERT INTO "_dv_file_upload" ("token", "entity", "objectid", "attribute", "filename", "total", "received", "createdon") VALUES (?, ?, ?, ?, ?, -1, 0, ?)`,
+		u.Token, target.Table.LogicalName, target.ID.String(), target.Column.LogicalName, u.FileName, tx.s.nowUTC().Format(dateTimeLayout)); err != nil {
+		return fmt.Errorf("store: start image upload: %w", err)
+	}
+	for len(data) > 0 {
+		n := min(len(data), MaxFilePartBytes)
+		if err := tx.appendPart(ctx, u, data[:n]); err != nil {
+			return err
+		}
+		u.Received += int64(n)
+		data = data[n:]
+	}
+	_, err := tx.commitUpload(ctx, p, u, u.FileName, "", nil)
+	return err
 }

@@ -502,6 +502,10 @@ func jsonValue(col *schema.Column, raw json.RawMessage) (any, error) {
 				return id, nil
 			}
 		}
+	case schema.TypeImage:
+		if isString {
+			return imageValue(col, s)
+		}
 	}
 	return nil, errConvert(raw, col)
 }

@@ -255,12 +255,16 @@ func (req *request) upsert(t *schema.Table, key rowKey) error {
 		}
 		fields = kept
 	}
+	fields, images := splitImageFields(fields)
 	var w store.Written
 	err = req.write(func(tx *store.Tx) error {
 		if id == uuid.Nil {
 			w, err = tx.Create(req.ctx, req.p, t, fields)
 		} else {
 			w, err = tx.Upsert(req.ctx, req.p, t, id, fields, m)
+		}
+		if err == nil && len(images) > 0 {
+			err = req.writeImages(tx, t, w.ID, images)
 		}
 		return err
 	})

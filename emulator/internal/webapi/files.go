@@ -28,6 +28,10 @@ import (
 // fileChunkSize is the x-ms-chunk-size the emulator advertises (4 MB).
 const fileChunkSize = store.MaxFilePartBytes
 
+// fileContentType is the Content-Type of a download [unverified: the
+// documentation shows only the x-ms-file-* and mimetype headers].
+const fileContentType = "application/octet-stream"
+
 // fileExposeHeaders is the Access-Control-Expose-Headers of a download.
 const fileExposeHeaders = "x-ms-file-size; x-ms-file-name; x-ms-chunk-size; mimetype"
 
@@ -36,7 +40,7 @@ const fileExposeHeaders = "x-ms-file-size; x-ms-file-name; x-ms-chunk-size; mime
 func (req *request) fileColumnPath(t *schema.Table, key rowKey, c *schema.Column, rest []string) error {
 	switch {
 	case len(rest) == 1 && rest[0] == "$value":
-		if req.r.Method != http.MethodGet {
+		if req.r.Method != http.MethodGet && req.r.Method != http.MethodHead {
 			return errMethodNotAllowed(req.r.Method)
 		}
 		return req.downloadFile(t, key, c)
@@ -73,7 +77,7 @@ func (req *request) uploadFileName() string {
 
 func (req *request) uploadFile(t *schema.Table, key rowKey, c *schema.Column) error {
 	if req.tx != nil {
-		return newError(http.StatusBadRequest, codeInvalidParameterForFileOperation, "File uploads cannot be part of a $batch change set; send them as their own requests.")
+		return newError(statusFileRefused, codeInvalidParameterForFileOperation, "File uploads cannot be part of a $batch change set; send them as their own requests.")
 	}
 	id, err := req.existing(t, key)
 	if err != nil {
@@ -85,7 +89,7 @@ func (req *request) uploadFile(t *schema.Table, key rowKey, c *schema.Column) er
 	}
 	name := req.uploadFileName()
 	if name == "" {
-		return newError(http.StatusBadRequest, codeInvalidParameterForFileOperation,
+		return newError(statusFileRefused, codeInvalidParameterForFileOperation,
 			"Invalid parameter [x-ms-file-name] provided in request URL. Name the file in the x-ms-file-name header or query parameter.")
 	}
 	if strings.EqualFold(req.r.Header.Get("x-ms-transfer-mode"), "chunked") {
@@ -152,7 +156,7 @@ func (req *request) uploadWhole(target store.FileTarget, name string) error {
 }
 
 func errSingleUploadTooLarge(n int64) error {
-	return newError(http.StatusBadRequest, codeFileSizeExceededForNonChunkedRequest,
+	return newError(statusFileRefused, codeFileSizeExceededForNonChunkedRequest,
 		"Maximum file size supported for upload is [%d] MB. File of [%d MB] size may only be uploaded using staged chunk upload.", maxSingleUploadBytes>>20, n>>20)
 }
 
@@ -164,18 +168,18 @@ func (req *request) uploadChunk(target store.FileTarget, token string) error {
 		return fileAPIError(err)
 	}
 	if u.Target.Table != target.Table || u.Target.ID != target.ID || u.Target.Column != target.Column {
-		return newError(http.StatusBadRequest, codeInvalidParameterForFileOperation, "Invalid parameter [sessiontoken] provided in request URL: the session belongs to another column or row.")
+		return newError(statusFileRefused, codeInvalidParameterForFileOperation, "Invalid parameter [sessiontoken] provided in request URL: the session belongs to another column or row.")
 	}
 	cr, err := parseContentRange(req.r.Header.Get("Content-Range"))
 	if err != nil {
-		return newError(http.StatusBadRequest, codeInvalidFileRange, "Chunk range used in this call is either not valid or it is bigger than allowed %d MB. %v", fileChunkSize>>20, err)
+		return newError(statusFileRefused, codeInvalidFileRange, "Chunk range used in this call is either not valid or it is bigger than allowed %d MB. %v", fileChunkSize>>20, err)
 	}
 	if n := cr.end - cr.start + 1; n > fileChunkSize {
-		return newError(http.StatusBadRequest, codeInvalidFileRange, "Chunk range used in this call is either not valid or it is bigger than allowed %d MB.", fileChunkSize>>20)
+		return newError(statusFileRefused, codeInvalidFileRange, "Chunk range used in this call is either not valid or it is bigger than allowed %d MB.", fileChunkSize>>20)
 	}
 	data, err := io.ReadAll(io.LimitReader(req.r.Body, fileChunkSize+1))
 	if err != nil {
-		return newError(http.StatusBadRequest, codeInvalidFileRange, "The chunk body could not be read: %v", err)
+		return newError(statusFileRefused, codeInvalidFileRange, "The chunk body could not be read: %v", err)
 	}
 	done, _, err := req.h.store.AppendFileRange(req.ctx, req.p, token, cr.start, cr.end, cr.total, data, "")
 	if err != nil {
@@ -221,14 +225,14 @@ func (req *request) downloadFile(t *schema.Table, key rowKey, c *schema.Column) 
 	hdr.Set("x-ms-file-name", fi.Name)
 	hdr.Set("mimetype", mimeType)
 	hdr.Set("Access-Control-Expose-Headers", fileExposeHeaders)
-	hdr.Set("Content-Type", "application/octet-stream") // [unverified] not documented
+	hdr.Set("Content-Type", fileContentType)
 	hdr.Set("Accept-Ranges", "bytes")
 	start, end, status := int64(0), size-1, http.StatusOK
 	if rangeText := req.r.Header.Get("Range"); rangeText != "" {
 		var ok bool
 		start, end, ok, err = parseRange(rangeText, size)
 		if err != nil {
-			return newError(http.StatusBadRequest, codeInvalidFileRange, "%v", err)
+			return newError(statusFileRefused, codeInvalidFileRange, "%v", err)
 		}
 		if !ok {
 			hdr.Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))

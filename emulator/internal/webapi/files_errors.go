@@ -48,6 +48,15 @@ const (
 	codeFileNotFound = "0x80040217"
 )
 
+// statusFileRefused is the HTTP status of the refusals above [unverified:
+// Microsoft documents the codes, not their statuses].
+const statusFileRefused = http.StatusBadRequest
+
+// statusNoFile answers a download of a File column that holds no file
+// [unverified: undocumented for files; an Image column answers 204 No
+// Content, as documented].
+const statusNoFile = http.StatusNotFound
+
 // maxSingleUploadBytes is the largest single-request upload (128 MB);
 // larger files go in chunks.
 const maxSingleUploadBytes = 128 << 20
@@ -61,19 +70,19 @@ func fileAPIError(err error) error {
 	}
 	switch fe.Failure {
 	case store.FileTooLarge:
-		return newError(http.StatusBadRequest, codeFileTooLarge, "%s", fe.Message)
+		return newError(statusFileRefused, codeFileTooLarge, "%s", fe.Message)
 	case store.FileImageTooLarge, store.FileImageUnreadable:
-		return newError(http.StatusBadRequest, codeProcessImageFailure, "%s", fe.Message)
+		return newError(statusFileRefused, codeProcessImageFailure, "%s", fe.Message)
 	case store.FileRangeInvalid:
-		return newError(http.StatusBadRequest, codeInvalidFileRange, "%s", fe.Message)
+		return newError(statusFileRefused, codeInvalidFileRange, "%s", fe.Message)
 	case store.FileBlockUnknown:
-		return newError(http.StatusBadRequest, codeInvalidBlock, "%s", fe.Message)
+		return newError(statusFileRefused, codeInvalidBlock, "%s", fe.Message)
 	case store.FileSessionUnknown:
-		return newError(http.StatusBadRequest, codeInvalidParameterForFileOperation, "%s", fe.Message)
+		return newError(statusFileRefused, codeInvalidParameterForFileOperation, "%s", fe.Message)
 	case store.FileContentMissing:
-		return newError(http.StatusBadRequest, codeFileContentIsNull, "%s", fe.Message)
+		return newError(statusFileRefused, codeFileContentIsNull, "%s", fe.Message)
 	case store.FileNotFound:
-		return newError(http.StatusNotFound, codeFileNotFound, "%s", fe.Message)
+		return newError(statusNoFile, codeFileNotFound, "%s", fe.Message)
 	}
-	return newError(http.StatusBadRequest, codeInvalidParameterForFileOperation, "%s", fe.Message)
+	return newError(statusFileRefused, codeInvalidParameterForFileOperation, "%s", fe.Message)
 }

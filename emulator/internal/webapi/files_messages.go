@@ -82,7 +82,7 @@ func (req *request) fileMessageTarget(target map[string]json.RawMessage, attribu
 	}
 	c, ok := t.Column(attribute)
 	if !ok || c.File == nil {
-		return store.FileTarget{}, newError(http.StatusBadRequest, codeInvalidFileAttributeName, "Invalid File Attribute Name: [%s].", attribute)
+		return store.FileTarget{}, newError(statusFileRefused, codeInvalidFileAttributeName, "Invalid File Attribute Name: [%s].", attribute)
 	}
 	return store.FileTarget{Table: t, ID: id, Column: c}, nil
 }
@@ -126,10 +126,10 @@ func (req *request) uploadBlock(body []byte) error {
 		return err
 	}
 	if err := checkBlockID(in.BlockId); err != nil {
-		return newError(http.StatusBadRequest, codeInvalidBlock, "%v", err)
+		return newError(statusFileRefused, codeInvalidBlock, "%v", err)
 	}
 	if len(in.BlockData) == 0 {
-		return newError(http.StatusBadRequest, codeFileContentIsNull, "File content can not be null. (UploadBlock has no BlockData.)")
+		return newError(statusFileRefused, codeFileContentIsNull, "File content can not be null. (UploadBlock has no BlockData.)")
 	}
 	if err := req.h.store.PutFileBlock(req.ctx, in.FileContinuationToken, in.BlockId, in.BlockData); err != nil {
 		return fileAPIError(err)
@@ -149,11 +149,11 @@ func (req *request) commitFileBlocksUpload(body []byte) error {
 		return err
 	}
 	if len(in.BlockList) == 0 {
-		return newError(http.StatusBadRequest, codeFileContentIsNull, "File content can not be null. (The BlockList is empty.)")
+		return newError(statusFileRefused, codeFileContentIsNull, "File content can not be null. (The BlockList is empty.)")
 	}
 	for _, id := range in.BlockList {
 		if err := checkBlockID(id); err != nil {
-			return newError(http.StatusBadRequest, codeInvalidBlock, "%v", err)
+			return newError(statusFileRefused, codeInvalidBlock, "%v", err)
 		}
 	}
 	fi, err := req.h.store.CommitFileUpload(req.ctx, req.p, in.FileContinuationToken, in.FileName, in.MimeType, in.BlockList)
@@ -223,7 +223,7 @@ func (req *request) downloadBlock(body []byte) error {
 	}
 	offset, length := int64(in.Offset), int64(in.BlockLength)
 	if offset < 0 || length <= 0 || offset >= fi.Size {
-		return newError(http.StatusBadRequest, codeInvalidFileRange,
+		return newError(statusFileRefused, codeInvalidFileRange,
 			"Chunk range used in this call is either not valid or it is bigger than allowed %d MB. (Offset %d, BlockLength %d, file of %d bytes.)", fileChunkSize>>20, offset, length, fi.Size)
 	}
 	length = min(length, fi.Size-offset)

@@ -17,24 +17,24 @@ type contentRange struct{ start, end, total int64 }
 func parseContentRange(s string) (contentRange, error) {
 	rest, ok := strings.CutPrefix(strings.TrimSpace(s), "bytes ")
 	if !ok {
-		return contentRange{}, fmt.Errorf("Content-Range %q does not start with \"bytes \"; send \"bytes <first>-<last>/<total>\"", s)
+		return contentRange{}, fmt.Errorf("header Content-Range %q does not start with \"bytes \"; send \"bytes <first>-<last>/<total>\"", s)
 	}
 	span, totalText, ok := strings.Cut(rest, "/")
 	if !ok {
-		return contentRange{}, fmt.Errorf("Content-Range %q has no \"/<total>\"", s)
+		return contentRange{}, fmt.Errorf("header Content-Range %q has no \"/<total>\"", s)
 	}
 	startText, endText, ok := strings.Cut(span, "-")
 	if !ok {
-		return contentRange{}, fmt.Errorf("Content-Range %q has no \"<first>-<last>\" range", s)
+		return contentRange{}, fmt.Errorf("header Content-Range %q has no \"<first>-<last>\" range", s)
 	}
 	start, err1 := parseOffset(startText)
 	end, err2 := parseOffset(endText)
 	total, err3 := parseOffset(totalText)
 	if err := errors.Join(err1, err2, err3); err != nil {
-		return contentRange{}, fmt.Errorf("Content-Range %q: %w", s, err)
+		return contentRange{}, fmt.Errorf("header Content-Range %q: %w", s, err)
 	}
 	if end < start || end >= total {
-		return contentRange{}, fmt.Errorf("Content-Range %q: the range must satisfy first <= last < total", s)
+		return contentRange{}, fmt.Errorf("header Content-Range %q: the range must satisfy first <= last < total", s)
 	}
 	return contentRange{start, end, total}, nil
 }
@@ -58,19 +58,19 @@ func parseOffset(s string) (int64, error) {
 func parseRange(s string, size int64) (start, end int64, satisfiable bool, err error) {
 	spec, ok := strings.CutPrefix(strings.TrimSpace(s), "bytes=")
 	if !ok {
-		return 0, 0, false, fmt.Errorf("Range %q does not start with \"bytes=\"; send \"bytes=<first>-<last>\"", s)
+		return 0, 0, false, fmt.Errorf("header Range %q does not start with \"bytes=\"; send \"bytes=<first>-<last>\"", s)
 	}
 	if strings.Contains(spec, ",") {
-		return 0, 0, false, fmt.Errorf("Range %q asks for several ranges; ask for one", s)
+		return 0, 0, false, fmt.Errorf("header Range %q asks for several ranges; ask for one", s)
 	}
 	firstText, lastText, ok := strings.Cut(strings.TrimSpace(spec), "-")
 	if !ok {
-		return 0, 0, false, fmt.Errorf("Range %q has no \"-\"", s)
+		return 0, 0, false, fmt.Errorf("header Range %q has no \"-\"", s)
 	}
 	if firstText == "" {
 		n, err := parseOffset(lastText)
 		if err != nil {
-			return 0, 0, false, fmt.Errorf("Range %q: %w", s, err)
+			return 0, 0, false, fmt.Errorf("header Range %q: %w", s, err)
 		}
 		if n == 0 || size == 0 {
 			return 0, 0, false, nil
@@ -79,15 +79,15 @@ func parseRange(s string, size int64) (start, end int64, satisfiable bool, err e
 	}
 	start, err = parseOffset(firstText)
 	if err != nil {
-		return 0, 0, false, fmt.Errorf("Range %q: %w", s, err)
+		return 0, 0, false, fmt.Errorf("header Range %q: %w", s, err)
 	}
 	end = size - 1
 	if lastText != "" {
 		if end, err = parseOffset(lastText); err != nil {
-			return 0, 0, false, fmt.Errorf("Range %q: %w", s, err)
+			return 0, 0, false, fmt.Errorf("header Range %q: %w", s, err)
 		}
 		if end < start {
-			return 0, 0, false, fmt.Errorf("Range %q: the last byte comes before the first", s)
+			return 0, 0, false, fmt.Errorf("header Range %q: the last byte comes before the first", s)
 		}
 		end = min(end, size-1)
 	}
