@@ -214,6 +214,22 @@ const maxSyncRestarts = 2
 // Within one delta, upserts come first in the order the rows changed,
 // then deletes.
 //
+// # Change tracking switched off
+//
+// When the saved delta link is refused as not tracked
+// (CodeChangeTrackingNotEnabled) and the new full load that asks for
+// change tracking is refused the same way, change tracking is off for the
+// table: the run reads the whole table without it (a plain paged read),
+// yields a ChangeReset with ResetTrackingRefused and every row, and saves
+// a position without a delta link (SyncState.Untracked,
+// SyncStats.Untracked). Every later run starts over the same way, asking
+// for change tracking first, until it is switched on again; then the full
+// load saves a delta link and later runs read only changes. A first sync
+// (no saved position) of an untracked table returns the refusal instead.
+// In every case the reset is yielded only once the first page of the
+// replacement load has arrived, so a refused request never leaves the
+// consumer's copy reset with nothing to replace it.
+//
 // # At least once
 //
 // The position is saved (SyncCheckpoint.Save) after the last change of
