@@ -91,7 +91,8 @@ func (e *Emulator) ChangeTracking(table string) (bool, error) {
 // tracking."; EntityDefinitions shows ChangeTrackingEnabled false. Switched on again, a delta
 // token taken before is answered 0x80044352 (expired: the changes made while tracking was off
 // are not known) and a new full load with Prefer: odata.track-changes starts over. The switch
-// lasts until Reset, which returns every table to its schema's value; the $metadata document's
+// lasts until Reset (which returns every table to its schema's value) or the emulator stops: it
+// is kept in memory, not in the data directory. The $metadata document's
 // ChangeTracking annotation keeps the schema's value.
 func (e *Emulator) SetChangeTracking(ctx context.Context, table string, on bool) error {
 	t, err := e.trackableTable(table)
