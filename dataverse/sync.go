@@ -57,9 +57,13 @@ const (
 	// ResetSelectChanged: SyncOptions.Select differs from the select of
 	// the saved position, whose delta link would return the old columns.
 	ResetSelectChanged ResetReason = "select-changed"
-	// ResetTrackingRefused: the service refused the saved delta link with
-	// CodeChangeTrackingNotEnabled (change tracking was switched off and
-	// on again); the new full load was accepted.
+	// ResetTrackingRefused: the service refused change tracking for the
+	// table (CodeChangeTrackingNotEnabled): on the saved delta link
+	// (tracking was switched off, and maybe on again), or on the last
+	// run's full load. The full load that follows asks for tracking; when
+	// the service refuses that too, the table is read without it
+	// (SyncStats.Untracked) and no delta link is saved, so every later
+	// run starts over the same way until tracking is on again.
 	ResetTrackingRefused ResetReason = "tracking-refused"
 )
 
@@ -133,6 +137,11 @@ type SyncStats struct {
 	// than only changes; Reason is the last reset's reason.
 	FullLoad bool
 	Reason   ResetReason
+	// Untracked reports that the full load was read without change
+	// tracking, which the service refused for the table: it saved no
+	// delta link, so the next run loads the whole table again (see
+	// ResetTrackingRefused).
+	Untracked bool
 	// Elapsed is the time since Changes started.
 	Elapsed time.Duration
 }
@@ -205,6 +214,22 @@ const maxSyncRestarts = 2
 // Within one delta, upserts come first in the order the rows changed,
 // then deletes.
 //
+// # Change tracking switched off
+//
+// When the saved delta link is refused as not tracked
+// (CodeChangeTrackingNotEnabled) and the new full load that asks for
+// change tracking is refused the same way, change tracking is off for the
+// table: the run reads the whole table without it (a plain paged read),
+// yields a ChangeReset with ResetTrackingRefused and every row, and saves
+// a position without a delta link (SyncState.Untracked,
+// SyncStats.Untracked). Every later run starts over the same way, asking
+// for change tracking first, until it is switched on again; then the full
+// load saves a delta link and later runs read only changes. A first sync
+// (no saved position) of an untracked table returns the refusal instead.
+// In every case the reset is yielded only once the first page of the
+// replacement load has arrived, so a refused request never leaves the
+// consumer's copy reset with nothing to replace it.
+//
 // # At least once
 //
 // The position is saved (SyncCheckpoint.Save) after the last change of
@@ -264,13 +289,18 @@ func (s *Sync) run(ctx context.Context, yield func(Change, error) bool) error {
 		reset = ResetInitial
 	case !slices.Equal(normalizeSelect(st.Select), s.sel):
 		reset = ResetSelectChanged
+	case st.Untracked && st.NextLink == "":
+		// The last full load was read without change tracking, which the
+		// service refused: start over, asking for it again.
+		reset = ResetTrackingRefused
 	}
+	untracked := false
 	for restarts := 0; ; restarts++ {
 		var link string
 		full := reset != ""
 		if !full {
 			if link = st.NextLink; link != "" {
-				full = st.FullLoad
+				full, untracked = st.FullLoad, st.Untracked
 			} else {
 				link = st.DeltaLink
 			}
@@ -278,7 +308,7 @@ func (s *Sync) run(ctx context.Context, yield func(Change, error) bool) error {
 				return &CheckpointError{Path: checkpointName(s.cp), Problem: fmt.Sprintf("its link is not one of this client's environment (%v); it was written for another environment: give this sync another state file", err)}
 			}
 		}
-		err := s.readChain(ctx, link, full, reset, yield)
+		err := s.readChain(ctx, link, full, untracked, reset, yield)
 		if err == nil || errors.Is(err, errStopped) || restarts >= maxSyncRestarts {
 			return err
 		}
@@ -289,6 +319,14 @@ func (s *Sync) run(ctx context.Context, yield func(Change, error) bool) error {
 			// A refused saved link: try a full load, which the service
 			// refuses as well unless tracking is on again.
 			reset = ResetTrackingRefused
+		case HasCode(err, CodeChangeTrackingNotEnabled) && st != nil && !untracked:
+			// The fresh full load was refused too: change tracking is off
+			// for a table the consumer keeps a copy of. Replace the copy
+			// with a plain read and save no delta link, so that the next
+			// run starts over (asking for tracking first). A first sync
+			// (st == nil) returns the refusal instead: there is no copy
+			// to keep, and the table needs tracking switched on.
+			reset, untracked = ResetTrackingRefused, true
 		default:
 			return err
 		}
@@ -296,13 +334,13 @@ func (s *Sync) run(ctx context.Context, yield func(Change, error) bool) error {
 }
 
 // readChain reads pages from link (a full load's first request when link
-// is "") until a page carries a delta link, yielding and saving each.
-// reset, when not "", is yielded before the first page's changes, once
-// that page has arrived: a refusal of the first request leaves the
-// consumer's copy as it was.
-func (s *Sync) readChain(ctx context.Context, link string, full bool, reset ResetReason, yield func(Change, error) bool) error {
+// is "") until a page carries a delta link (or, for an untracked full
+// load, has no next link), yielding and saving each. reset, when not "",
+// is yielded before the first page's changes, once that page has arrived:
+// a refusal of the first request leaves the consumer's copy as it was.
+func (s *Sync) readChain(ctx context.Context, link string, full, untracked bool, reset ResetReason, yield func(Change, error) bool) error {
 	for {
-		page, err := s.readPage(ctx, link, full)
+		page, err := s.readPage(ctx, link, full && !untracked)
 		if err != nil {
 			return err
 		}
@@ -320,6 +358,7 @@ func (s *Sync) readChain(ctx context.Context, link string, full bool, reset Rese
 		} else if full {
 			s.stats.FullLoad = true
 		}
+		s.stats.Untracked = untracked
 		for _, ch := range changes {
 			if ch.Op == ChangeUpsert {
 				s.stats.Upserts++
@@ -333,7 +372,9 @@ func (s *Sync) readChain(ctx context.Context, link string, full bool, reset Rese
 		next := &SyncState{EntitySet: s.entitySet, Select: slices.Clone(s.opts.Select), Updated: time.Now().UTC()}
 		switch {
 		case page.NextLink != "":
-			next.NextLink, next.FullLoad = page.NextLink, full
+			next.NextLink, next.FullLoad, next.Untracked = page.NextLink, full, untracked
+		case untracked:
+			next.Untracked = true
 		case page.DeltaLink != "":
 			next.DeltaLink = page.DeltaLink
 		default:

@@ -29,8 +29,14 @@ type ctFake struct {
 	deleted map[uuid.UUID]int64 // id -> version of the delete
 	// minToken is the oldest token still served; older ones expire.
 	minToken int64
-	// trackingOff refuses change tracking with CodeChangeTrackingNotEnabled.
+	// trackingOff refuses every request with CodeChangeTrackingNotEnabled
+	// (as a fault rule would).
 	trackingOff bool
+	// refuseTracked refuses the change-tracking requests (Prefer:
+	// odata.track-changes, $deltatoken) with CodeChangeTrackingNotEnabled,
+	// as Dataverse does for a table whose tracking was switched off, and
+	// serves plain reads.
+	refuseTracked bool
 	// noPreferenceApplied leaves Preference-Applied out of the response.
 	noPreferenceApplied bool
 	// dropDeltaLink leaves the delta link off a full read's last page.
@@ -110,6 +116,10 @@ func (f *ctFake) serve(base func() string) http.HandlerFunc {
 		}
 		q := r.URL.Query()
 		if f.trackingOff {
+			writeError(w, 400, CodeChangeTrackingNotEnabled, "Entity contact isn't enabled for change tracking.")
+			return
+		}
+		if f.refuseTracked && (q.Has("$deltatoken") || strings.Contains(strings.Join(r.Header.Values("Prefer"), ","), "odata.track-changes")) {
 			writeError(w, 400, CodeChangeTrackingNotEnabled, "Entity contact isn't enabled for change tracking.")
 			return
 		}

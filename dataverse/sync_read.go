@@ -17,15 +17,15 @@ import (
 const preferTrackChanges = "odata.track-changes"
 
 // readPage reads one page of a sync: the full load's first request when
-// link is "", else the page at link (a next link or a delta link). A full
-// load's pages ask for change tracking, so that its last page carries the
-// delta link; a delta link's pages send only the page size, as
-// Microsoft's example does.
-func (s *Sync) readPage(ctx context.Context, link string, full bool) (page *Page[json.RawMessage], err error) {
+// link is "", else the page at link (a next link or a delta link). A
+// tracked full load's pages ask for change tracking, so that its last
+// page carries the delta link; a delta link's pages, and an untracked
+// full load's, send only the page size, as Microsoft's example does.
+func (s *Sync) readPage(ctx context.Context, link string, track bool) (page *Page[json.RawMessage], err error) {
 	ctx, end := s.c.startSpan(ctx, "SyncPage")
 	defer func() { end(err) }()
 	var prefs []string
-	if full {
+	if track {
 		prefs = append(prefs, preferTrackChanges)
 	}
 	if s.opts.MaxPageSize > 0 {
@@ -53,7 +53,7 @@ func (s *Sync) readPage(ctx context.Context, link string, full bool) (page *Page
 		return nil, err
 	}
 	defer closeBody(resp)
-	if link == "" && !preferenceApplied(resp.Header, preferTrackChanges) {
+	if link == "" && track && !preferenceApplied(resp.Header, preferTrackChanges) {
 		// Without it the last page would carry no delta link: refuse
 		// before the consumer resets its copy.
 		return nil, fmt.Errorf("dataverse: Sync %s: the service did not apply %s (no Preference-Applied: %s on the first page); check that change tracking is on for the table", s.entitySet, preferTrackChanges, preferTrackChanges)

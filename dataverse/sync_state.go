@@ -29,6 +29,12 @@ type SyncState struct {
 	NextLink string `json:"nextLink,omitempty"`
 	// FullLoad reports that NextLink is a page of a full load.
 	FullLoad bool `json:"fullLoad,omitempty"`
+	// Untracked reports that the service refused change tracking for the
+	// table (CodeChangeTrackingNotEnabled), so the last full load (or the
+	// unfinished one at NextLink) was read without it and gave no delta
+	// link: the next run starts over with a full load that asks for
+	// change tracking again.
+	Untracked bool `json:"untracked,omitempty"`
 	// Updated is when the state was made (UTC).
 	Updated time.Time `json:"updated"`
 }
@@ -38,8 +44,12 @@ func (st *SyncState) validate() error {
 	switch {
 	case st.EntitySet == "":
 		return errors.New("the sync state names no entity set")
-	case st.DeltaLink == "" && st.NextLink == "":
+	case st.DeltaLink == "" && st.NextLink == "" && !st.Untracked:
 		return errors.New("the sync state has neither a delta link nor a next link")
+	case st.Untracked && st.DeltaLink != "":
+		return errors.New("the sync state is untracked but has a delta link")
+	case st.Untracked && st.NextLink != "" && !st.FullLoad:
+		return errors.New("the sync state is untracked but its next link is not a full load's")
 	case st.DeltaLink != "" && st.NextLink != "":
 		return errors.New("the sync state has both a delta link and a next link; a saved position has one")
 	case st.FullLoad && st.NextLink == "":

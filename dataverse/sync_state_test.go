@@ -71,6 +71,8 @@ func TestParseSyncStateRefusesWhatNoSyncSaved(t *testing.T) {
 		{`{"format":"d365-sync-state","version":1,"entitySet":"contacts"}`, "neither a delta link nor a next link"},
 		{`{"format":"d365-sync-state","version":1,"entitySet":"contacts","deltaLink":"x","nextLink":"y"}`, "both a delta link and a next link"},
 		{`{"format":"d365-sync-state","version":1,"entitySet":"contacts","deltaLink":"x","fullLoad":true}`, "full load without a next link"},
+		{`{"format":"d365-sync-state","version":1,"entitySet":"contacts","deltaLink":"x","untracked":true}`, "untracked but has a delta link"},
+		{`{"format":"d365-sync-state","version":1,"entitySet":"contacts","nextLink":"y","untracked":true}`, "untracked but its next link is not a full load's"},
 		{`{"format":"d365-sync-state","version":1,"entitySet":"con tacts","deltaLink":"x"}`, "is not an entity set name"},
 		{`{"format":"d365-sync-state","version":1,"entitySet":"contacts","deltaLink":"x"} {}`, "data after"},
 	}

@@ -146,7 +146,8 @@ func TestSyncTrackingRefused(t *testing.T) {
 	}
 	saved := *cp.st
 
-	// Tracking off: the delta link and the full load are refused; nothing is yielded (no reset,
+	// Every request refused as not tracked (plain reads too, as a fault rule does): the delta
+	// link, the tracked full load and the plain one fail; nothing is yielded (no reset,
 	// so the consumer keeps its copy) and the saved position stays.
 	f.set(func(f *ctFake) { f.trackingOff = true })
 	got, err := drain(t, api.client.NewSync("contacts", cp, opts))
@@ -434,4 +435,86 @@ func FuzzClassifyRow(f *testing.F) {
 			t.Fatalf("%s: op %q with error %v", row, op, err)
 		}
 	})
+}
+
+// TestSyncUntrackedFallback: tracking switched off (the saved link and a tracked load refused,
+// plain reads served): a reset and a plain full load that saves no delta link. A load that fails
+// at its second page keeps the reset and the first page, and the next run continues it without
+// a new reset; each later run starts over until tracking is on, then a delta link is saved.
+func TestSyncUntrackedFallback(t *testing.T) {
+	f := seeded(5)
+	api := ctAPI(t, f)
+	cp := &memCheckpoint{}
+	opts := &SyncOptions{MaxPageSize: 2, PrimaryKey: "contactid"}
+	if _, err := drain(t, api.client.NewSync("contacts", cp, opts)); err != nil {
+		t.Fatal(err)
+	}
+	f.set(func(f *ctFake) { f.refuseTracked = true })
+	serve := f.serve(api.base)
+	api.handler = func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Has("$skiptoken") && r.URL.Query().Get("$skiptoken") == "2" {
+			writeError(w, 400, "0x80040203", "the second page fails")
+			return
+		}
+		serve(w, r)
+	}
+	s := api.client.NewSync("contacts", cp, opts)
+	got, err := drain(t, s)
+	want := append([]syncedChange{reset(ResetTrackingRefused)}, upserts("Row1", "Row2")...)
+	if !HasCode(err, "0x80040203") {
+		t.Fatalf("err = %v, want the second page's", err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("a load failing at its second page (-want +got):\n%s", diff)
+	}
+	if st := s.Stats(); !st.Untracked || st.Reason != ResetTrackingRefused {
+		t.Errorf("stats %+v, want an untracked full load", st)
+	}
+	if cp.st.NextLink == "" || !cp.st.FullLoad || !cp.st.Untracked || cp.st.DeltaLink != "" {
+		t.Fatalf("saved %+v, want the untracked load's next link", cp.st)
+	}
+
+	api.handler = serve
+	got, err = drain(t, api.client.NewSync("contacts", cp, opts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(upserts("Row3", "Row4", "Row5"), got); diff != "" {
+		t.Fatalf("the continued load (-want +got):\n%s", diff)
+	}
+	if cp.st.NextLink != "" || cp.st.DeltaLink != "" || !cp.st.Untracked {
+		t.Fatalf("saved %+v, want an untracked position without links", cp.st)
+	}
+	if err := cp.st.validate(); err != nil {
+		t.Errorf("the untracked position does not validate: %v", err)
+	}
+
+	// Still refused: the whole table again.
+	all := append([]syncedChange{reset(ResetTrackingRefused)}, upserts("Row1", "Row2", "Row3", "Row4", "Row5")...)
+	got, err = drain(t, api.client.NewSync("contacts", cp, opts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(all, got); diff != "" {
+		t.Fatalf("still refused (-want +got):\n%s", diff)
+	}
+	// Tracking on again: a tracked load that saves a delta link, then only changes.
+	f.set(func(f *ctFake) { f.refuseTracked = false })
+	s = api.client.NewSync("contacts", cp, opts)
+	if got, err = drain(t, s); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(all, got); diff != "" {
+		t.Fatalf("tracking on again (-want +got):\n%s", diff)
+	}
+	if cp.st.DeltaLink == "" || cp.st.Untracked || s.Stats().Untracked {
+		t.Fatalf("saved %+v, stats %+v; want a tracked position", cp.st, s.Stats())
+	}
+	f.upsert(nthID(2), "Row2")
+	if got, err = drain(t, api.client.NewSync("contacts", cp, opts)); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(upserts("Row2"), got); diff != "" {
+		t.Fatalf("after tracking came back (-want +got):\n%s", diff)
+	}
 }

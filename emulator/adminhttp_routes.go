@@ -72,6 +72,8 @@ var adminRouteTable = []adminRoute{
 	{"PUT", "/_emulator/token-lifetime", (*Emulator).adminSetTokenLifetime},
 	{"GET", "/_emulator/change-tracking", (*Emulator).adminGetChangeTracking},
 	{"PUT", "/_emulator/change-tracking", (*Emulator).adminSetChangeTracking},
+	{"GET", "/_emulator/change-tracking/tables/{table}", (*Emulator).adminGetTableChangeTracking},
+	{"PUT", "/_emulator/change-tracking/tables/{table}", (*Emulator).adminSetTableChangeTracking},
 	{"GET", "/_emulator/signing-keys", (*Emulator).adminListSigningKeys},
 	{"POST", "/_emulator/signing-keys", (*Emulator).adminRotateSigningKey},
 }

@@ -1,9 +1,12 @@
 package emulator
 
 import (
+	"context"
 	"net/http"
+	"strings"
 
 	"github.com/d365s2s/d365/emulator/internal/scenario"
+	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
 )
 
@@ -68,4 +71,89 @@ func (e *Emulator) adminSetChangeTracking(w http.ResponseWriter, r *http.Request
 		return
 	}
 	e.adminGetChangeTracking(w, r)
+}
+
+// ChangeTracking reports whether change tracking is on for the table with logical name table
+// (EntityMetadata.ChangeTrackingEnabled): its schema's value, or what SetChangeTracking last set.
+func (e *Emulator) ChangeTracking(table string) (bool, error) {
+	t, err := e.trackableTable(table)
+	if err != nil {
+		return false, err
+	}
+	return e.store.ChangeTracked(t), nil
+}
+
+// SetChangeTracking switches change tracking on or off for the table with logical name table,
+// as updating its definition's ChangeTrackingEnabled does in Dataverse
+// (https://learn.microsoft.com/power-apps/developer/data-platform/use-change-tracking-synchronize-data-external-systems).
+// Switched off, the table's deletes are no longer kept and every change-tracking read of it,
+// a saved delta link included, is answered 0x80072491 "Entity {0} isn't enabled for change
+// tracking."; EntityDefinitions shows ChangeTrackingEnabled false. Switched on again, a delta
+// token taken before is answered 0x80044352 (expired: the changes made while tracking was off
+// are not known) and a new full load with Prefer: odata.track-changes starts over. The switch
+// lasts until Reset (which returns every table to its schema's value) or the emulator stops: it
+// is kept in memory, not in the data directory. The $metadata document's
+// ChangeTracking annotation keeps the schema's value.
+func (e *Emulator) SetChangeTracking(ctx context.Context, table string, on bool) error {
+	t, err := e.trackableTable(table)
+	if err != nil {
+		return err
+	}
+	if _, err := e.store.SetChangeTracking(ctx, t, on); err != nil {
+		return fromStore(err)
+	}
+	return nil
+}
+
+// trackableTable finds the table a change-tracking switch names by its logical name.
+func (e *Emulator) trackableTable(table string) (*schema.Table, error) {
+	sch := e.store.Schema()
+	if t, ok := sch.Table(table); ok {
+		if t.EntitySetName == "" || t.Intersect != nil {
+			return nil, invalidf("table %q is an intersect table, which cannot have change tracking", table)
+		}
+		return t, nil
+	}
+	if t, ok := sch.TableBySet(table); ok {
+		return nil, notFoundf("no table has the logical name %q; %q is the entity set of %q: give the logical name", table, table, t.LogicalName)
+	}
+	if t, ok := sch.Table(strings.ToLower(table)); ok {
+		return nil, notFoundf("no table has the logical name %q; logical names are lower case: %q", table, t.LogicalName)
+	}
+	return nil, notFoundf("no table has the logical name %q", table)
+}
+
+// tableChangeTracking is the admin API's view of one table's change-tracking switch.
+type tableChangeTracking struct {
+	Table                 string `json:"table"`
+	ChangeTrackingEnabled *bool  `json:"changeTrackingEnabled"`
+}
+
+// adminGetTableChangeTracking answers GET /_emulator/change-tracking/tables/{table}.
+func (e *Emulator) adminGetTableChangeTracking(w http.ResponseWriter, r *http.Request) {
+	table := r.PathValue("table")
+	on, err := e.ChangeTracking(table)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeJSONResponse(w, http.StatusOK, tableChangeTracking{Table: table, ChangeTrackingEnabled: &on})
+}
+
+// adminSetTableChangeTracking answers PUT /_emulator/change-tracking/tables/{table}.
+func (e *Emulator) adminSetTableChangeTracking(w http.ResponseWriter, r *http.Request) {
+	var req tableChangeTracking
+	if err := decodeBody(r, &req, false); err != nil {
+		writeErr(w, err)
+		return
+	}
+	if req.ChangeTrackingEnabled == nil {
+		writeErr(w, invalidf(`give the switch, e.g. {"changeTrackingEnabled": false}`))
+		return
+	}
+	if err := e.SetChangeTracking(r.Context(), r.PathValue("table"), *req.ChangeTrackingEnabled); err != nil {
+		writeErr(w, err)
+		return
+	}
+	e.adminGetTableChangeTracking(w, r)
 }

@@ -95,6 +95,8 @@
 //	PUT    /_emulator/token-lifetime                  {"lifetime":"5s"} -> {"lifetime"}
 //	GET    /_emulator/change-tracking                 {"expireChangeTrackingInDays"}
 //	PUT    /_emulator/change-tracking                 {"expireChangeTrackingInDays":7} -> {"expireChangeTrackingInDays"}
+//	GET    /_emulator/change-tracking/tables/{table}  {"table","changeTrackingEnabled"}
+//	PUT    /_emulator/change-tracking/tables/{table}  {"changeTrackingEnabled":false} -> {"table","changeTrackingEnabled"}
 //	GET    /_emulator/signing-keys                    [SigningKey]
 //	POST   /_emulator/signing-keys                    rotate -> 201 SigningKey
 //	GET    /_emulator/limits                          Limits

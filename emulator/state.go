@@ -157,6 +157,7 @@ func (e *Emulator) Reset(ctx context.Context) error {
 		return err
 	}
 	e.clock.set(0)
+	e.store.ClearChangeTrackingSwitches()
 	if err := e.identity.SetTokenLifetime(e.tokenLifetime); err != nil {
 		return fromIdentity(err)
 	}

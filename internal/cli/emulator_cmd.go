@@ -101,6 +101,7 @@ trust it through D365_CA_FILE.`,
 		newCmdFault(f),
 		newCmdLog(f, nil),
 		newCmdReset(f, nil),
+		newCmdChangeTracking(f, nil),
 		newCmdSnapshot(f),
 	)
 	return cmd

@@ -49,8 +49,12 @@ replaced atomically after each page, once that page's lines are written out.
 A full load starts again, after a reset line, when the saved position cannot be used: --select
 differs from the state's ("select-changed"), the service says the position expired ("expired",
 after the environment's change-tracking retention, 7 days by default), or it refuses the saved
-link as not tracked ("tracking-refused"). A table without change tracking is refused (exit 4,
-code 0x80072491): turn on "Track changes" in the table's properties.
+link as not tracked ("tracking-refused"). When change tracking was switched off for the table
+since the last run, the new full load is read without it: a "tracking-refused" reset, every row,
+and no delta link saved, so each later run loads the whole table again (the summary says so)
+until "Track changes" is on again. The reset line comes only once the new load's first page has
+arrived: a refused request leaves your copy as it was. A first run on a table without change
+tracking is refused (exit 4, code 0x80072491): turn on "Track changes" in the table's properties.
 
 Delivery is at least once: a run killed after printing a page but before saving the position
 prints that page again next time. Apply upserts by id and ignore deletes of unknown ids.
@@ -135,7 +139,11 @@ func syncRun(o *syncOptions) error {
 	if err := out.Flush(); err != nil {
 		return fmt.Errorf("writing the changes: %w", err)
 	}
-	fmt.Fprintln(o.IO.ErrOut, syncSummary(o.entitySet, o.state, sy.Stats()))
+	st := sy.Stats()
+	fmt.Fprintln(o.IO.ErrOut, syncSummary(o.entitySet, o.state, st))
+	if st.Untracked {
+		fmt.Fprintf(o.IO.ErrOut, "d365: change tracking is off for %s, so no delta link was saved: the next run loads the whole table again; turn on \"Track changes\" in the table's properties\n", o.entitySet)
+	}
 	return nil
 }
 
@@ -146,6 +154,9 @@ func syncSummary(entitySet, state string, st dataverse.SyncStats) string {
 		kind = "full load"
 		if st.Reason != "" {
 			kind += " (reset: " + string(st.Reason) + ")"
+		}
+		if st.Untracked {
+			kind += " without change tracking"
 		}
 	}
 	return fmt.Sprintf("d365: synced %s, %s: %d upserts, %d deletes in %d pages; position saved in %s (%.2fs)",

@@ -119,7 +119,7 @@ func (s *Store) ChangeFloor(ctx context.Context) (int64, error) {
 // recordTombstone logs the delete of row id of t at version, when t is
 // tracked.
 func (tx *Tx) recordTombstone(ctx context.Context, t *schema.Table, id string, version int64) error {
-	if !t.ChangeTracking {
+	if !tx.s.ChangeTracked(t) {
 		return nil
 	}
 	if _, err := tx.exec(ctx, `INSERT OR REPLACE INTO "_dv_tombstone" ("entity", "version", "id", "deletedon") VALUES (?, ?, ?, ?)`,

@@ -67,6 +67,8 @@ type Store struct {
 	org orgInfo
 	// ctExpire is the organization's ExpireChangeTrackingInDays (changes.go).
 	ctExpire expireDays
+	// ctSwitch are the tables whose change tracking was switched at runtime (changes_switch.go).
+	ctSwitch trackingSwitches
 	// aggregateLimit is the most rows an aggregation reads
 	// (Options.MaxAggregateRows, at most AggregateRowLimit).
 	aggregateLimit int

@@ -36,7 +36,7 @@ func (req *request) wantsChangeTracking(q *odata.Query) bool {
 // checkChangeTracking refuses what change tracking does not allow on t: a table without it,
 // query options it cannot combine with, and a caller without organization-level Read.
 func (req *request) checkChangeTracking(t *schema.Table, q *odata.Query) error {
-	if !t.ChangeTracking {
+	if !req.h.store.ChangeTracked(t) {
 		return fromCatalogue(dverr.ChangeTrackingNotEnabled(t.LogicalName))
 	}
 	for _, refused := range []struct {
@@ -62,14 +62,15 @@ func (req *request) checkChangeTracking(t *schema.Table, q *odata.Query) error {
 
 // since reads the request's $deltatoken: the position the delta starts after. An expired token
 // is ExpiredVersionStamp: older than ExpireChangeTrackingInDays, or taken before the last restore
-// of the emulator's state (Reset, Restore), whose history it no longer describes, or ahead of the
+// of the emulator's state (Reset, Restore), whose history it no longer describes, or before t's
+// change tracking was last switched on (its deletes in between were not kept), or ahead of the
 // environment's current version.
-func (req *request) since(q *odata.Query, current int64) (deltaToken, error) {
+func (req *request) since(t *schema.Table, q *odata.Query, current int64) (deltaToken, error) {
 	tok, err := parseDeltaToken(q.DeltaToken)
 	if err != nil {
 		return deltaToken{}, fromCatalogue(dverr.BadDeltaToken())
 	}
-	floor, err := req.h.store.ChangeFloor(req.ctx)
+	floor, err := req.changeFloor(t)
 	if err != nil {
 		return deltaToken{}, err
 	}
@@ -77,6 +78,16 @@ func (req *request) since(q *odata.Query, current int64) (deltaToken, error) {
 		return deltaToken{}, fromCatalogue(dverr.ExpiredVersionStamp())
 	}
 	return tok, nil
+}
+
+// changeFloor returns the lowest version a change-tracking position of t may have: above the
+// last restore of the state and the last time t's change tracking was switched on.
+func (req *request) changeFloor(t *schema.Table) (int64, error) {
+	floor, err := req.h.store.ChangeFloor(req.ctx)
+	if err != nil {
+		return 0, err
+	}
+	return max(floor, req.h.store.TableChangeFloor(t)), nil
 }
 
 // trackChanges answers a change-tracking collection GET on t (linkPath is its entity set).
@@ -102,7 +113,7 @@ func (req *request) trackChanges(t *schema.Table, q *odata.Query, base store.Con
 	}
 	var from deltaToken // the delta's start; zero for an initial read
 	if q.DeltaToken != "" {
-		if from, err = req.since(q, current); err != nil {
+		if from, err = req.since(t, q, current); err != nil {
 			return err
 		}
 	}
@@ -119,9 +130,9 @@ func (req *request) trackChanges(t *schema.Table, q *odata.Query, base store.Con
 		if (cur.Phase == phaseInitial) != (q.DeltaToken == "") || cur.Version > current || cur.Version < from.version {
 			return errBadSkipToken()
 		}
-		// A read paged across a restore of the emulator's state ends at a position of the
-		// history the restore replaced.
-		if floor, err := st.ChangeFloor(req.ctx); err != nil {
+		// A read paged across a restore of the emulator's state, or across a switch of t's
+		// change tracking off and on, ends at a position of a history no longer kept.
+		if floor, err := req.changeFloor(t); err != nil {
 			return err
 		} else if cur.Version < floor {
 			return fromCatalogue(dverr.ExpiredVersionStamp())
@@ -280,7 +291,7 @@ func (req *request) countChanges(t *schema.Table, q *odata.Query) error {
 	if err != nil {
 		return err
 	}
-	from, err := req.since(q, current)
+	from, err := req.since(t, q, current)
 	if err != nil {
 		return err
 	}

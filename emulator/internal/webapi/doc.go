@@ -52,7 +52,8 @@
 //
 // Change tracking (changetracking*.go) serves tables whose schema turns it
 // on (the built-in account and contact; ChangeTrackingEnabled in
-// EntityDefinitions): GET <set>?$select=… with Prefer: odata.track-changes
+// EntityDefinitions), or that the emulator's SetChangeTracking switched on
+// at runtime (store.ChangeTracked): GET <set>?$select=… with Prefer: odata.track-changes
 // pages the rows by primary key and ends with @odata.deltaLink, whose
 // $deltatoken is Dataverse's <version>!<MM/dd/yyyy HH:mm:ss>; GET of a
 // delta link answers the $delta context with the rows changed since the
@@ -64,8 +65,8 @@
 // delta. Refused: tables without change tracking (0x80072491), $filter,
 // $orderby, $expand and $top (the documented message), callers without
 // organization-level Read, and tokens older than the organization's
-// ExpireChangeTrackingInDays or taken before a restore of the state
-// (0x80044352).
+// ExpireChangeTrackingInDays, taken before a restore of the state, or
+// taken before the table's tracking was last switched on (0x80044352).
 //
 // The handler never panics: a panic is answered 500 in the error envelope
 // and logged.

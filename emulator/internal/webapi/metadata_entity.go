@@ -137,7 +137,7 @@ func (b *metaBuilder) entityMetadata(t *schema.Table) record {
 		"IsOptimisticConcurrencyEnabled":   notIntersect,
 		"IsEnabledForCharts":               notIntersect,
 		"CanTriggerWorkflow":               notIntersect,
-		"ChangeTrackingEnabled":            t.ChangeTracking,
+		"ChangeTrackingEnabled":            b.h.store.ChangeTracked(t),
 		"TableType":                        "Standard",
 		"IntroducedVersion":                "1.0.0.0",
 		"ReportViewName":                   "Filtered" + t.SchemaName,
