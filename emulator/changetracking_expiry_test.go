@@ -70,6 +70,31 @@ func countLink(deltaLink string) string {
 	return u + "/$count?$deltatoken=" + tok
 }
 
+// TestChangeTrackingTokensExpireWithAReset: after Reset (or Restore) the history a token
+// describes is gone, so a token taken before it is expired, however many writes follow; one
+// taken after it is valid.
+func TestChangeTrackingTokensExpireWithAReset(t *testing.T) {
+	a := newCTAPI(t, nil)
+	a.create("accounts", map[string]any{"name": "before"})
+	old := a.deltaLinkOf("accounts", "?$select=name")
+	for i := range 5 {
+		a.create("accounts", map[string]any{"name": "more before " + strings.Repeat("x", i)})
+	}
+	if err := a.env.Emulator.Reset(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	a.token = ctToken(t, a.env)
+	fresh := a.deltaLinkOf("accounts", "?$select=name")
+	for range 10 {
+		a.create("accounts", map[string]any{"name": "after"})
+	}
+	wantExpired(t, a.do(http.MethodGet, old, "", ""), "a token taken before Reset")
+	got, _, _ := a.readAll(a.do(http.MethodGet, fresh, "", ""), "accounts", "", nil)
+	if len(got) != 10 {
+		t.Errorf("a token taken after Reset gave %d changes, want the 10 creates", len(got))
+	}
+}
+
 func TestChangeTrackingExpiryThroughTheAdminAPIAndScenario(t *testing.T) {
 	sc, err := emulator.ParseScenario([]byte(`
 organization:

@@ -42,6 +42,8 @@
 // Roles, SetRolePrivileges, RemoveRole, Privileges), business units (CreateBusinessUnit,
 // BusinessUnits, SetBusinessUnitEnabled: a disabled one locks its users out); the whole
 // state (Reset, Snapshot, Restore); time (SetClockOffset, SetTokenLifetime, RotateSigningKey);
+// change tracking (SetExpireChangeTrackingInDays: how long delta tokens stay valid; the
+// expireDeltaToken fault action expires them on demand);
 // traffic (SetLimits, AddFault, RequestLog). Failures match ErrNotFound, ErrConflict or ErrInvalid
 // with errors.Is and say what to fix.
 //

@@ -42,7 +42,10 @@ func TestEmulatorFaultAddCmdFlags(t *testing.T) {
 		{`--json {} --table x`, emulator.FaultRule{}, "--json gives the whole rule: drop --table"},
 		{`--json {`, emulator.FaultRule{}, "--json: unexpected end of JSON input"},
 		{"--json @/nonexistent/rule.json", emulator.FaultRule{}, "--json @/nonexistent/rule.json: open"},
-		{"--action explode", emulator.FaultRule{}, `--action "explode": use error, throttle, latency, drop or token-endpoint-down`},
+		{"--action explode", emulator.FaultRule{}, `--action "explode": use error, throttle, latency, drop, token-endpoint-down or expire-delta-token`},
+		{"--table accounts --action expire-delta-token --nth 2", emulator.FaultRule{
+			Match: emulator.FaultMatch{Table: "accounts"}, Trigger: emulator.FaultTrigger{Nth: 2},
+			Action: emulator.FaultAction{Kind: emulator.ActionExpireDeltaToken}}, ""},
 		{"", emulator.FaultRule{}, `--action "": use error`},
 		{"--action error --status 200", emulator.FaultRule{}, "fault rule: "},
 		{"extra --action drop", emulator.FaultRule{}, "d365 emulator fault add needs no arguments (the rule goes in flags)"},

@@ -85,6 +85,37 @@ func (s *Store) ChangeVersion(ctx context.Context) (int64, error) {
 	return v, nil
 }
 
+// expireChangePositions runs after a restore (the caller holds writeMu):
+// the restored history is not the one delta tokens taken before it
+// describe, so every such token must be expired. Versions continue above
+// before, the highest one taken before the restore, and the first of them
+// becomes the change floor: a token below it is from before the restore.
+func (s *Store) expireChangePositions(ctx context.Context, before int64) error {
+	floor := before + 1
+	for _, stmt := range []string{
+		`UPDATE "_dv_sequence" SET "value" = max("value", ?) WHERE "name" = 'version'`,
+		`INSERT INTO "_dv_sequence" ("name", "value") VALUES ('changefloor', ?) ON CONFLICT ("name") DO UPDATE SET "value" = excluded."value"`,
+	} {
+		if _, err := s.db.ExecContext(ctx, stmt, floor); err != nil {
+			return fmt.Errorf("store: expire change-tracking positions: %w", err)
+		}
+	}
+	s.seqValid = false
+	return nil
+}
+
+// ChangeFloor returns the lowest version a valid change-tracking position
+// may have: positions below it were taken before the last restore (or
+// Reset) of the database, whose history they no longer describe.
+func (s *Store) ChangeFloor(ctx context.Context) (int64, error) {
+	var v int64
+	err := s.db.QueryRowContext(ctx, `SELECT coalesce(max("value"), 0) FROM "_dv_sequence" WHERE "name" = 'changefloor'`).Scan(&v)
+	if err != nil {
+		return 0, fmt.Errorf("store: read the change floor: %w", err)
+	}
+	return v, nil
+}
+
 // recordTombstone logs the delete of row id of t at version, when t is
 // tracked.
 func (tx *Tx) recordTombstone(ctx context.Context, t *schema.Table, id string, version int64) error {

@@ -166,7 +166,13 @@ func (s *Store) restore(ctx context.Context, sn *Snapshot) error {
 	// Queries from here on read no name column the restored database may
 	// lack (see namecolumn.go); resetCaches starts the next generation.
 	s.sortIndexGen.Add(1)
-	err := s.copyFrom(ctx, sn.uri)
+	before, err := s.ChangeVersion(ctx)
+	if err == nil {
+		err = s.copyFrom(ctx, sn.uri)
+	}
+	if err == nil {
+		err = s.expireChangePositions(ctx, before)
+	}
 	if err == nil {
 		// A snapshot taken before the catalogue gained a global privilege
 		// lacks it: create it again (with the id the store knows) and give

@@ -33,12 +33,17 @@ const maxSortIndexColumns = 4
 
 // sortIndexFor returns the name and CREATE INDEX statement of the sort
 // index serving q's order, or "" when q needs none: no order on the
-// table's own columns, an order by the primary key, a distinct query, or
+// table's own columns, an order by the primary key or by versionnumber
+// (which has its own index, see indexSQL), a distinct query, or
 // an order beginning with a column of a joined table or with a choice's
 // label, which no index on the column serves. A lookup that sorts by name
 // is indexed as its keys are: its name column, then its value.
 func sortIndexFor(q *Query) (name, stmt string) {
 	if q.Distinct || len(q.Orders) == 0 || q.Orders[0].Join != nil || !q.Orders[0].indexable() {
+		return "", ""
+	}
+	if c := q.Orders[0].Column; c.Role == schema.RoleVersionNumber && c.Table == q.Table {
+		// Change tracking's order: ix_<table>_versionnumber serves it.
 		return "", ""
 	}
 	t := q.Table

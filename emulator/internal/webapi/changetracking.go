@@ -61,14 +61,19 @@ func (req *request) checkChangeTracking(t *schema.Table, q *odata.Query) error {
 }
 
 // since reads the request's $deltatoken: the position the delta starts after. An expired token
-// (older than ExpireChangeTrackingInDays, or ahead of the environment's current version, as
-// after a restore) is ExpiredVersionStamp.
+// is ExpiredVersionStamp: older than ExpireChangeTrackingInDays, or taken before the last restore
+// of the emulator's state (Reset, Restore), whose history it no longer describes, or ahead of the
+// environment's current version.
 func (req *request) since(q *odata.Query, current int64) (deltaToken, error) {
 	tok, err := parseDeltaToken(q.DeltaToken)
 	if err != nil {
 		return deltaToken{}, fromCatalogue(dverr.BadDeltaToken())
 	}
-	if tok.version > current || req.h.store.ChangeExpired(tok.at) {
+	floor, err := req.h.store.ChangeFloor(req.ctx)
+	if err != nil {
+		return deltaToken{}, err
+	}
+	if tok.version > current || tok.version < floor || req.h.store.ChangeExpired(tok.at) {
 		return deltaToken{}, fromCatalogue(dverr.ExpiredVersionStamp())
 	}
 	return tok, nil
@@ -113,6 +118,13 @@ func (req *request) trackChanges(t *schema.Table, q *odata.Query, base store.Con
 		}
 		if (cur.Phase == phaseInitial) != (q.DeltaToken == "") || cur.Version > current || cur.Version < from.version {
 			return errBadSkipToken()
+		}
+		// A read paged across a restore of the emulator's state ends at a position of the
+		// history the restore replaced.
+		if floor, err := st.ChangeFloor(req.ctx); err != nil {
+			return err
+		} else if cur.Version < floor {
+			return fromCatalogue(dverr.ExpiredVersionStamp())
 		}
 	}
 

@@ -50,6 +50,23 @@
 // {"error":{"code","message"}} envelope with Dataverse's codes (package
 // dverr; store failures are kinds, mapped to codes in errors.go).
 //
+// Change tracking (changetracking*.go) serves tables whose schema turns it
+// on (the built-in account and contact; ChangeTrackingEnabled in
+// EntityDefinitions): GET <set>?$select=… with Prefer: odata.track-changes
+// pages the rows by primary key and ends with @odata.deltaLink, whose
+// $deltatoken is Dataverse's <version>!<MM/dd/yyyy HH:mm:ss>; GET of a
+// delta link answers the $delta context with the rows changed since the
+// token (by version, full records with ETags), then $deletedEntity
+// tombstones, paged, then a new delta link; <set>/$count?$deltatoken=…
+// counts the changes. The position a read ends at is the store's committed
+// version taken before its first page and kept in the skip token
+// (istracking="True"), so writes made while it is paged come in the next
+// delta. Refused: tables without change tracking (0x80072491), $filter,
+// $orderby, $expand and $top (the documented message), callers without
+// organization-level Read, and tokens older than the organization's
+// ExpireChangeTrackingInDays or taken before a restore of the state
+// (0x80044352).
+//
 // The handler never panics: a panic is answered 500 in the error envelope
 // and logged.
 package webapi
