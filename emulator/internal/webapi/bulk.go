@@ -1,6 +1,7 @@
 package webapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -134,13 +135,26 @@ func (req *request) bulkTargets(t *schema.Table, body []byte, allowODataID bool)
 			return nil, errPayload(t, "The parameter '%s' is not a parameter of the action; it takes 'Targets'.", m.name)
 		}
 	}
-	var items []json.RawMessage
-	if raw == nil || json.Unmarshal(raw, &items) != nil {
+	if raw == nil {
 		return nil, errPayload(t, "The action needs a 'Targets' array of %s records.", t.LogicalName)
 	}
-	out := make([]bulkTarget, 0, len(items))
-	for i, item := range items {
-		ms, err := readObject(t, item)
+	// The items are read from one decoder over the array (readObject checked that it is
+	// valid JSON), not split into raw items first and each decoded again.
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, errPayload(t, "The action needs a 'Targets' array of %s records.", t.LogicalName)
+	}
+	if tok == nil { // "Targets": null, read as no targets
+		return nil, nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return nil, errPayload(t, "The action needs a 'Targets' array of %s records.", t.LogicalName)
+	}
+	out := make([]bulkTarget, 0, 1+len(raw)/128)
+	for i := 0; dec.More(); i++ {
+		ms, err := readMembers(t, dec)
 		if err != nil {
 			return nil, err
 		}
