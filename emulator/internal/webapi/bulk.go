@@ -1,8 +1,8 @@
 package webapi
 
 import (
-	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -138,25 +138,27 @@ func (req *request) bulkTargets(t *schema.Table, body []byte, allowODataID bool)
 	if raw == nil {
 		return nil, errPayload(t, "The action needs a 'Targets' array of %s records.", t.LogicalName)
 	}
-	// The items are read from one decoder over the array (readObject checked that it is
-	// valid JSON), not split into raw items first and each decoded again.
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
+	// readObject validated the whole body, so the items are split by a scanner that only
+	// finds where each value ends (jsonsplit.go), not decoded token by token.
+	items, ok := splitValidArray(raw)
+	if !ok {
+		if string(raw) == "null" { // "Targets": null, read as no targets
+			return nil, nil
+		}
 		return nil, errPayload(t, "The action needs a 'Targets' array of %s records.", t.LogicalName)
 	}
-	if tok == nil { // "Targets": null, read as no targets
-		return nil, nil
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return nil, errPayload(t, "The action needs a 'Targets' array of %s records.", t.LogicalName)
-	}
-	out := make([]bulkTarget, 0, 1+len(raw)/128)
-	for i := 0; dec.More(); i++ {
-		ms, err := readMembers(t, dec)
+	out := make([]bulkTarget, 0, len(items))
+	for i, item := range items {
+		ms, err := splitValidObject(item)
+		var dup *duplicateMember
+		if errors.As(err, &dup) {
+			return nil, errPayload(t, "Duplicate property named '%s' is not allowed.", dup.name)
+		}
+		if errors.Is(err, errNotObject) {
+			return nil, errPayload(t, "Invalid JSON. The request body must be a JSON object.")
+		}
 		if err != nil {
-			return nil, err
+			return nil, errPayload(t, "Invalid JSON. %s", jsonProblem(err))
 		}
 		var target bulkTarget
 		hasType := false
