@@ -35,8 +35,9 @@ type TableMetadata struct {
 	// none, and also when it could not list them: see KeysKnown.
 	Keys []KeyMetadata
 	// KeysKnown reports that the service listed the table's alternate keys
-	// (Dataverse always does; a service that refuses $expand=Keys, such as
-	// an emulator without it, leaves Keys empty and KeysKnown false).
+	// (Dataverse and the emulator do, in the one EntityDefinitions request;
+	// a service that refuses $expand=Keys is asked again for the attributes
+	// alone, which leaves Keys empty and KeysKnown false).
 	KeysKnown bool
 	// Lookups lists the single-valued navigation properties, one per
 	// lookup column and target (a polymorphic lookup has one per target).

@@ -39,6 +39,10 @@ type cellType struct {
 	// points into (set when the navigation property has exactly one target).
 	bindSets []string
 	bindSet  string
+	// poly lists the targets of a polymorphic lookup read from one "_<lookup>_value" column
+	// (polyAttr is the lookup's logical name): each cell names its table (import_polymorphic.go).
+	poly     []polyTarget
+	polyAttr string
 }
 
 // String names the type as the messages about a cell do.
@@ -149,6 +153,9 @@ func (t *cellType) parse(s string) (any, error) {
 		}
 		return id.String(), nil
 	case cellBind:
+		if len(t.poly) > 0 {
+			return t.parsePoly(strings.TrimSpace(s))
+		}
 		ref, err := parseBind(strings.TrimSpace(s), t.bindSets, t.bindSet)
 		if err != nil {
 			return nil, err

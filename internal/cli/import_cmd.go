@@ -30,6 +30,7 @@ type importOptions struct {
 	errorsFile    string
 	bypassPlugins bool
 	dryRun        bool
+	emptyAsNull   bool
 
 	// progressEvery is the interval between progress lines when stderr is not a terminal
 	// (hidden flag --progress-interval, for tests and logs).
@@ -54,10 +55,23 @@ line (exit status 2), and nothing is written. --dry-run stops after this check.
 CSV: the first line names the columns by logical name. Cells are typed from the metadata: whole
 numbers, decimals and money as digits (1234.56, no separators), yes/no as true/false (or 1/0,
 yes/no), dates as YYYY-MM-DD, dates and times as RFC 3339 (2024-01-31T09:30:00Z), choices as the
-option's number, GUIDs. An empty cell leaves the column out. A lookup is a column named
-<navigation>@odata.bind holding accounts(<id>) or an alternate key accounts(accountnumber='A1')
-(or a bare id when the lookup has one target); a _<lookup>_value column of ids, as exports write
-it, works for lookups with one target.
+option's number, GUIDs. A lookup is a column named <navigation>@odata.bind holding accounts(<id>)
+or an alternate key accounts(accountnumber='A1') (or a bare id when the lookup has one target); a
+_<lookup>_value column of ids, as exports write it, works for lookups with one target.
+
+A lookup with several target tables (customer, owner, regarding: contact's parentcustomerid points
+to an account or a contact) is either one <navigation>@odata.bind column per target
+(parentcustomerid_account@odata.bind, parentcustomerid_contact@odata.bind; fill one per row), or
+one _<lookup>_value column whose cells name their table: account:<id>, or a reference with the
+target's entity set, accounts(<id>) or accounts(accountnumber='A1'). A bare id in such a column is
+refused with its line and column: it does not say which table it is in.
+
+An empty cell leaves the column as it is (a create leaves it unset, an update does not change it).
+With --empty-as-null an empty cell clears the column instead: the row sends null (for a lookup,
+the binding is removed). Cells of the primary id and --key columns are never sent as null. A flag
+rather than a marker such as NULL or \N in the cell: any marker is also a valid text value, so it
+would make some texts impossible to import; a file that must clear some cells and keep others
+is written as JSON Lines, where null and a missing member differ.
 
 JSON Lines: one JSON object per line, as in a Web API body; checked against the same metadata.
 Read-only annotations an export writes (@odata.etag, formatted values) are left out.
@@ -88,6 +102,7 @@ copied to a temporary file (removed at the end).`,
 	fs.StringVar(&o.checkpoint, "checkpoint", "", "checkpoint file: resume an interrupted import of the same file")
 	fs.StringVar(&o.errorsFile, "errors", "", "JSON Lines file that receives the rows the service refuses")
 	fs.BoolVar(&o.bypassPlugins, "bypass-plugins", false, "skip custom synchronous plug-ins (needs the prvBypassCustomPlugins privilege)")
+	fs.BoolVar(&o.emptyAsNull, "empty-as-null", false, "CSV: an empty cell clears the column (sends null) instead of leaving it as it is")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "check the file against the table's metadata and stop; nothing is written")
 	fs.DurationVar(&o.progressEvery, "progress-interval", defaultProgressLineInterval, "interval between progress lines when stderr is not a terminal")
 	_ = fs.MarkHidden("progress-interval")
@@ -164,6 +179,7 @@ func importRun(o *importOptions) error {
 		}
 		return t.EntitySetName, nil
 	})
+	table.emptyAsNull = o.emptyAsNull
 	if err := table.checkKeys(); err != nil {
 		return usageError(err)
 	}

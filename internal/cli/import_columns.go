@@ -19,6 +19,15 @@ type importTable struct {
 	// entitySet returns the entity set name of a table (a lookup's target), by logical name.
 	entitySet func(logicalName string) (string, error)
 	cache     map[string]columnPlan
+	// emptyAsNull: an empty CSV cell sends null (clears the column) instead of leaving the
+	// column out (--empty-as-null).
+	emptyAsNull bool
+}
+
+// addresses reports whether the property finds the row (the primary id or a --key column): an
+// empty cell there is never sent as null.
+func (t *importTable) addresses(property string) bool {
+	return strings.EqualFold(property, t.md.PrimaryIDAttribute) || t.isKey(property)
 }
 
 // columnPlan is what becomes of one input column.
@@ -31,6 +40,8 @@ type columnPlan struct {
 	drop bool
 	// err says why the column cannot be imported.
 	err error
+	// lookup is the lookup column's logical name when the column writes a lookup.
+	lookup string
 }
 
 // maxPlanCache bounds the member names a JSON Lines import remembers.
@@ -116,7 +127,9 @@ func (t *importTable) resolve(name string) columnPlan {
 		if err := t.writable(l.Attribute); err != nil {
 			return columnPlan{err: err}
 		}
-		return t.bindPlan(l.NavigationProperty, l.Targets)
+		p := t.bindPlan(l.NavigationProperty, l.Targets)
+		p.lookup = l.Attribute
+		return p
 	}
 	if strings.ContainsRune(name, '@') {
 		return columnPlan{err: fmt.Errorf("%q is an annotation an import cannot send; only <navigation>@odata.bind columns are written", name)}
@@ -134,8 +147,11 @@ func (t *importTable) resolve(name string) columnPlan {
 					navs = append(navs, l.NavigationProperty)
 				}
 			}
-			if len(navs) != 1 {
-				return columnPlan{err: fmt.Errorf("%s holds ids of %s, which can point to %s: an id alone does not say which; write one column per target instead: %s", name, c.LogicalName, strings.Join(c.Targets, " or "), bindNames(navs))}
+			if len(navs) > 1 {
+				return t.polyPlan(name, c.LogicalName, navs)
+			}
+			if len(navs) == 0 {
+				return columnPlan{err: fmt.Errorf("%s has no navigation property for the lookup %s", md.EntitySetName, c.LogicalName)}
 			}
 			l, _ := md.Lookup(navs[0])
 			return t.bindPlan(l.NavigationProperty, l.Targets)

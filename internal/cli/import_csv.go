@@ -13,7 +13,8 @@ import (
 
 // csvRows reads a CSV file whose first line names the columns: logical names, and
 // "<navigation>@odata.bind" or "_<lookup>_value" for lookups. Each cell is typed by its column's
-// metadata (see cellType.parse); an empty cell leaves the column out of the row.
+// metadata (see cellType.parse); an empty cell leaves the column out of the row, or with
+// --empty-as-null sends null, which clears the column.
 type csvRows struct {
 	r     *csv.Reader
 	t     *importTable
@@ -38,6 +39,7 @@ func newCSVRows(in io.Reader, t *importTable) (*csvRows, []string, error) {
 	c := &csvRows{r: r, t: t, names: make([]string, len(header)), plans: make([]columnPlan, len(header))}
 	var problems []string
 	seen := map[string]int{}
+	lookups := map[string]int{} // lookup column -> the input column writing it
 	for i, h := range header {
 		if i == 0 {
 			h = strings.TrimPrefix(h, "\ufeff")
@@ -61,6 +63,13 @@ func newCSVRows(in io.Reader, t *importTable) (*csvRows, []string, error) {
 		if j, dup := seen[strings.ToLower(p.property)]; dup {
 			problems = append(problems, fmt.Sprintf("line 1, column %s: writes %s, as column %d (%s) does; keep one", h, p.property, j+1, c.names[j]))
 			continue
+		}
+		if p.lookup != "" {
+			if j, dup := lookups[p.lookup]; dup && (len(p.cell.poly) > 0 || len(c.plans[j].cell.poly) > 0) {
+				problems = append(problems, fmt.Sprintf("line 1, column %s: writes the lookup %s, as column %d (%s) does; keep one (a _%s_value column names each row's table, as account:<id>)", h, p.lookup, j+1, c.names[j], p.lookup))
+				continue
+			}
+			lookups[p.lookup] = i
 		}
 		seen[strings.ToLower(p.property)] = i
 		c.plans[i] = p
@@ -96,8 +105,14 @@ func (c *csvRows) next() (dataverse.Record, int, []string, error) {
 	row := make(dataverse.Record, len(rec))
 	var problems []string
 	for i, cell := range rec {
-		p := c.plans[i]
-		if p.drop || cell == "" {
+		p := &c.plans[i]
+		if p.drop {
+			continue
+		}
+		if cell == "" {
+			if c.t.emptyAsNull && !c.t.addresses(p.property) {
+				row[p.nullProperty()] = nil
+			}
 			continue
 		}
 		v, err := p.cell.parse(cell)
@@ -105,7 +120,7 @@ func (c *csvRows) next() (dataverse.Record, int, []string, error) {
 			problems = append(problems, fmt.Sprintf("line %d, column %s: %v", line, c.names[i], err))
 			continue
 		}
-		row[p.property] = v
+		p.put(row, v)
 	}
 	if !c.keysMissing {
 		problems = append(problems, checkRowKeys(row, c.t, line)...)

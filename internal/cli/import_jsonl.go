@@ -117,11 +117,17 @@ func (j *jsonlRows) parse(b []byte) (dataverse.Record, []string) {
 			problems = append(problems, fmt.Sprintf("line %d, %s: %v", j.line, name, err))
 			continue
 		}
-		if _, dup := row[p.property]; dup {
-			problems = append(problems, fmt.Sprintf("line %d, %s: writes %s, which another member of the row also writes", j.line, name, p.property))
+		prop := p.property
+		if r, ok := v.(polyRef); ok {
+			prop = r.property
+		} else if v == nil {
+			prop = p.nullProperty()
+		}
+		if _, dup := row[prop]; dup {
+			problems = append(problems, fmt.Sprintf("line %d, %s: writes %s, which another member of the row also writes", j.line, name, prop))
 			continue
 		}
-		row[p.property] = v
+		p.put(row, v)
 	}
 	problems = append(problems, checkRowKeys(row, j.t, j.line)...)
 	return row, problems

@@ -92,7 +92,7 @@ func createTableSQL(t *schema.Table) string {
 }
 
 // indexSQL returns the index statements of a table: one per lookup column
-// (joins, filters and cascades use them), one on versionnumber (change
+// over its non-empty values (joins, filters and cascades use them), one on versionnumber (change
 // tracking), a unique one per alternate key, and the uniqueness of
 // application users.
 func indexSQL(t *schema.Table) []string {
@@ -100,8 +100,13 @@ func indexSQL(t *schema.Table) []string {
 	var out []string
 	for _, c := range t.Columns {
 		if c.IsLookup() {
-			out = append(out, fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s (%s)",
-				quoteIdent("ix_"+t.LogicalName+"_"+c.LogicalName), tbl, quoteIdent(c.LogicalName)))
+			// Partial: most lookups of a new row are empty (a contact's parent, its originating
+			// lead, the on-behalf-of users), and an empty one needs no index entry. Joins,
+			// filters and cascades compare the column with a value, which SQLite knows implies
+			// IS NOT NULL, so they still use the index; a bulk insert skips an index write per
+			// empty lookup.
+			out = append(out, fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s (%s) WHERE %s IS NOT NULL",
+				quoteIdent("ix_"+t.LogicalName+"_"+c.LogicalName), tbl, quoteIdent(c.LogicalName), quoteIdent(c.LogicalName)))
 		}
 	}
 	if pn := t.PrimaryName(); pn != nil {

@@ -2,6 +2,7 @@ package webapi
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -134,15 +135,30 @@ func (req *request) bulkTargets(t *schema.Table, body []byte, allowODataID bool)
 			return nil, errPayload(t, "The parameter '%s' is not a parameter of the action; it takes 'Targets'.", m.name)
 		}
 	}
-	var items []json.RawMessage
-	if raw == nil || json.Unmarshal(raw, &items) != nil {
+	if raw == nil {
+		return nil, errPayload(t, "The action needs a 'Targets' array of %s records.", t.LogicalName)
+	}
+	// readObject validated the whole body, so the items are split by a scanner that only
+	// finds where each value ends (jsonsplit.go), not decoded token by token.
+	items, ok := splitValidArray(raw)
+	if !ok {
+		if string(raw) == "null" { // "Targets": null, read as no targets
+			return nil, nil
+		}
 		return nil, errPayload(t, "The action needs a 'Targets' array of %s records.", t.LogicalName)
 	}
 	out := make([]bulkTarget, 0, len(items))
 	for i, item := range items {
-		ms, err := readObject(t, item)
+		ms, err := splitValidObject(item)
+		var dup *duplicateMember
+		if errors.As(err, &dup) {
+			return nil, errPayload(t, "Duplicate property named '%s' is not allowed.", dup.name)
+		}
+		if errors.Is(err, errNotObject) {
+			return nil, errPayload(t, "Invalid JSON. The request body must be a JSON object.")
+		}
 		if err != nil {
-			return nil, err
+			return nil, errPayload(t, "Invalid JSON. %s", jsonProblem(err))
 		}
 		var target bulkTarget
 		hasType := false
