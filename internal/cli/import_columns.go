@@ -116,7 +116,7 @@ func (t *importTable) resolve(name string) columnPlan {
 		if err := t.writable(l.Attribute); err != nil {
 			return columnPlan{err: err}
 		}
-		return t.bindPlan(l.NavigationProperty, l.Targets)
+		return t.bindPlan(l.NavigationProperty, t.bindTargets(l))
 	}
 	if strings.ContainsRune(name, '@') {
 		return columnPlan{err: fmt.Errorf("%q is an annotation an import cannot send; only <navigation>@odata.bind columns are written", name)}
@@ -138,7 +138,10 @@ func (t *importTable) resolve(name string) columnPlan {
 				return columnPlan{err: fmt.Errorf("%s holds ids of %s, which can point to %s: an id alone does not say which; write one column per target instead: %s", name, c.LogicalName, strings.Join(c.Targets, " or "), bindNames(navs))}
 			}
 			l, _ := md.Lookup(navs[0])
-			return t.bindPlan(l.NavigationProperty, l.Targets)
+			if targets := t.bindTargets(l); len(targets) != 1 {
+				return columnPlan{err: fmt.Errorf("%s holds ids of %s, which can point to %s: an id alone does not say which; write the column %s@odata.bind with references such as %s(<id>)", name, c.LogicalName, strings.Join(targets, " or "), l.NavigationProperty, t.setHint(targets))}
+			}
+			return t.bindPlan(l.NavigationProperty, t.bindTargets(l))
 		}
 	}
 	c, found := md.Column(name)
@@ -189,6 +192,21 @@ func (t *importTable) writable(column string) error {
 		}
 	}
 	return nil
+}
+
+// ownerTable is the table Dataverse's owner relationships (owner_accounts, …) reference: the
+// abstract principal that systemuser and team derive from. It has no entity set of its own.
+const ownerTable = "owner"
+
+// bindTargets are the tables a reference through the lookup l may name: its relationship's
+// table, or for an owner lookup (ownerid) the column's concrete targets, systemuser and team.
+func (t *importTable) bindTargets(l *dataverse.LookupMetadata) []string {
+	if len(l.Targets) == 1 && l.Targets[0] == ownerTable {
+		if c, ok := t.md.Column(l.Attribute); ok && len(c.Targets) > 0 {
+			return c.Targets
+		}
+	}
+	return l.Targets
 }
 
 // bindPlan reads references through the navigation property nav pointing to targets.
