@@ -105,6 +105,10 @@ values, CSV adds a "<column>@formatted" column after each column.`,
 // validate checks the flags and the optional id or key (ref holds it, or nothing) before
 // anything is sent.
 func (o *getOptions) validate(ref []string) error {
+	if strings.ContainsAny(o.EntitySet, "$?()/") {
+		// $metadata, EntityDefinitions(…), contacts?$top=1: a Web API path, which "d365 api" sends.
+		return usageError(fmt.Errorf("%q is a Web API path, not an entity set: get takes an entity set name such as contacts, with --filter, --select, --top, …; send any request with \"d365 api '%s'\"", o.EntitySet, o.EntitySet))
+	}
 	if len(o.Keys) > 0 {
 		if len(ref) == 1 {
 			return usageError(errors.New("give the record as an argument or with --key, not both"))
