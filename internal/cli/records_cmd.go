@@ -60,9 +60,11 @@ The entity set name is the plural, case-sensitive name in the Web API URL: conta
 systemusers. Functions and actions (WhoAmI, …) are not entity sets: call them with "d365 api".
 
 -o table without --select shows the table's primary name and id columns (from its metadata);
--o csv writes what "d365 import" reads back. --formatted asks for formatted values (choice labels,
-lookup names, currency): JSON shows them as annotations, tables show them instead of the raw
-values, CSV adds a "<column>@formatted" column after each column.`,
+-o csv with a --select of columns one can write is what "d365 import" reads back; without --select
+the file also holds the columns the service computes (createdon, versionnumber, …), which import
+refuses by name. --formatted asks for formatted values (choice labels, lookup names, currency):
+JSON shows them as annotations, tables show them instead of the raw values, CSV adds a
+"<column>@formatted" column after each column.`,
 		Example: `  d365 get contacts --select fullname,emailaddress1 --top 10 -o table
   d365 get contacts --filter "lastname eq 'O''Brien'" --orderby "createdon desc"
   d365 get accounts 00000000-0000-0000-0000-000000000001 --select name
