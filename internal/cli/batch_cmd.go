@@ -47,9 +47,8 @@ change set can refer to what it created as "$name" at the start of its url or as
 of its body (an @odata.bind).
 
 Prints one result per operation, in order: its index, method, url, status, the written record's
-URL (entityId) and body, or its error;
-an operation the service did not run (after a failure, without --continue-on-error) has status 0.
-Exit code 4 when any operation failed.`,
+URL (entityId) and body, or its error. An operation the service did not run (after a failure,
+without --continue-on-error) has status 0. Exit code 4 when any operation failed.`,
 		Example: `  d365 batch ops.json -o table
   d365 batch - --continue-on-error < ops.json`,
 		Args: exactArgs(1, "a file of operations, or - for stdin"),

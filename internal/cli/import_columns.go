@@ -127,7 +127,7 @@ func (t *importTable) resolve(name string) columnPlan {
 		if err := t.writable(l.Attribute); err != nil {
 			return columnPlan{err: err}
 		}
-		p := t.bindPlan(l.NavigationProperty, l.Targets)
+		p := t.bindPlan(l.NavigationProperty, t.bindTargets(l))
 		p.lookup = l.Attribute
 		return p
 	}
@@ -154,7 +154,10 @@ func (t *importTable) resolve(name string) columnPlan {
 				return columnPlan{err: fmt.Errorf("%s has no navigation property for the lookup %s", md.EntitySetName, c.LogicalName)}
 			}
 			l, _ := md.Lookup(navs[0])
-			return t.bindPlan(l.NavigationProperty, l.Targets)
+			if targets := t.bindTargets(l); len(targets) != 1 {
+				return columnPlan{err: fmt.Errorf("%s holds ids of %s, which can point to %s: an id alone does not say which; write the column %s@odata.bind with references such as %s(<id>)", name, c.LogicalName, strings.Join(targets, " or "), l.NavigationProperty, t.setHint(targets))}
+			}
+			return t.bindPlan(l.NavigationProperty, t.bindTargets(l))
 		}
 	}
 	c, found := md.Column(name)
@@ -205,6 +208,21 @@ func (t *importTable) writable(column string) error {
 		}
 	}
 	return nil
+}
+
+// ownerTable is the table Dataverse's owner relationships (owner_accounts, …) reference: the
+// abstract principal that systemuser and team derive from. It has no entity set of its own.
+const ownerTable = "owner"
+
+// bindTargets are the tables a reference through the lookup l may name: its relationship's
+// table, or for an owner lookup (ownerid) the column's concrete targets, systemuser and team.
+func (t *importTable) bindTargets(l *dataverse.LookupMetadata) []string {
+	if len(l.Targets) == 1 && l.Targets[0] == ownerTable {
+		if c, ok := t.md.Column(l.Attribute); ok && len(c.Targets) > 0 {
+			return c.Targets
+		}
+	}
+	return l.Targets
 }
 
 // bindPlan reads references through the navigation property nav pointing to targets.

@@ -55,7 +55,7 @@ func (g *globalOptions) checkOutput(cmd *cobra.Command) error {
 func writeJSON(w io.Writer, v any) error {
 	if raw, ok := v.(json.RawMessage); ok {
 		var buf bytes.Buffer
-		if err := json.Indent(&buf, raw, "", "  "); err != nil {
+		if err := json.Indent(&buf, bytes.TrimSpace(raw), "", "  "); err != nil { // one newline at the end, not the one Encode left plus ours
 			return err
 		}
 		buf.WriteByte('\n')

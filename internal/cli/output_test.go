@@ -87,3 +87,18 @@ func TestOrderedObjectRoundTripKeepsOrder(t *testing.T) {
 		t.Errorf("round trip = %s, want %s", out, in)
 	}
 }
+
+// TestWriteJSONEndsWithOneNewline: a document that already ends in a newline (what
+// json.Encoder writes, as for "d365 whoami") prints with one newline, not a blank line after it.
+func TestWriteJSONEndsWithOneNewline(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{`{"a":1}`, "{\"a\":1}\n", "{\"a\":1}\n\n"} {
+		var buf bytes.Buffer
+		if err := writeJSON(&buf, json.RawMessage(in)); err != nil {
+			t.Fatalf("writeJSON(%q): %v", in, err)
+		}
+		if got, want := buf.String(), "{\n  \"a\": 1\n}\n"; got != want {
+			t.Errorf("writeJSON(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -60,9 +60,11 @@ The entity set name is the plural, case-sensitive name in the Web API URL: conta
 systemusers. Functions and actions (WhoAmI, …) are not entity sets: call them with "d365 api".
 
 -o table without --select shows the table's primary name and id columns (from its metadata);
--o csv writes what "d365 import" reads back. --formatted asks for formatted values (choice labels,
-lookup names, currency): JSON shows them as annotations, tables show them instead of the raw
-values, CSV adds a "<column>@formatted" column after each column.`,
+-o csv with a --select of columns one can write is what "d365 import" reads back; without --select
+the file also holds the columns the service computes (createdon, versionnumber, …), which import
+refuses by name. --formatted asks for formatted values (choice labels, lookup names, currency):
+JSON shows them as annotations, tables show them instead of the raw values, CSV adds a
+"<column>@formatted" column after each column.`,
 		Example: `  d365 get contacts --select fullname,emailaddress1 --top 10 -o table
   d365 get contacts --filter "lastname eq 'O''Brien'" --orderby "createdon desc"
   d365 get accounts 00000000-0000-0000-0000-000000000001 --select name
@@ -105,6 +107,10 @@ values, CSV adds a "<column>@formatted" column after each column.`,
 // validate checks the flags and the optional id or key (ref holds it, or nothing) before
 // anything is sent.
 func (o *getOptions) validate(ref []string) error {
+	if strings.ContainsAny(o.EntitySet, "$?()/") {
+		// $metadata, EntityDefinitions(…), contacts?$top=1: a Web API path, which "d365 api" sends.
+		return usageError(fmt.Errorf("%q is a Web API path, not an entity set: get takes an entity set name such as contacts, with --filter, --select, --top, …; send any request with \"d365 api '%s'\"", o.EntitySet, o.EntitySet))
+	}
 	if len(o.Keys) > 0 {
 		if len(ref) == 1 {
 			return usageError(errors.New("give the record as an argument or with --key, not both"))

@@ -61,6 +61,9 @@ func TestGetCmdFlags(t *testing.T) {
 		{"contacts --top -1", parsed{}, "--top -1 is negative"},
 		{"contacts --page-size 5001", parsed{}, "--page-size 5001 is out of range"},
 		{"contacts --top x", parsed{}, `invalid argument "x" for "--top"`},
+		{"$metadata", parsed{}, `"$metadata" is a Web API path, not an entity set`},
+		{"contacts?$top=1", parsed{}, `send any request with "d365 api 'contacts?$top=1'"`},
+		{"EntityDefinitions(LogicalName='account')", parsed{}, `"EntityDefinitions(LogicalName='account')" is a Web API path`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {

@@ -38,11 +38,11 @@ func explainNotASet(ctx context.Context, c *dataverse.Client, name string, err e
 
 // operationHint is the usage error for a function or an action named where an entity set belongs.
 func operationHint(name, kind string) error {
-	method := "GET"
+	method, article := "GET", "a"
 	if kind == "action" {
-		method = "POST"
+		method, article = "POST", "an"
 	}
-	return usageError(fmt.Errorf("%s is a %s, not an entity set: call it with \"d365 api %s %s\"", name, kind, method, name))
+	return usageError(fmt.Errorf("%s is %s %s, not an entity set: call it with \"d365 api %s %s\"", name, article, kind, method, name))
 }
 
 // entitySetNames reads the entity sets of the service document (GET on the service root).

@@ -71,3 +71,16 @@ func TestIsCollectionContext(t *testing.T) {
 		}
 	}
 }
+
+// TestOperationHint: a function or an action named where an entity set belongs gets the "d365
+// api" command that calls it, with its method.
+func TestOperationHint(t *testing.T) {
+	for _, tt := range []struct{ name, kind, want string }{
+		{"WhoAmI", "function", `WhoAmI is a function, not an entity set: call it with "d365 api GET WhoAmI"`},
+		{"BulkDelete", "action", `BulkDelete is an action, not an entity set: call it with "d365 api POST BulkDelete"`},
+	} {
+		if got := operationHint(tt.name, tt.kind).Error(); got != tt.want {
+			t.Errorf("operationHint(%s, %s) = %q, want %q", tt.name, tt.kind, got, tt.want)
+		}
+	}
+}
