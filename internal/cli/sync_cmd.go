@@ -159,8 +159,12 @@ func syncSummary(entitySet, state string, st dataverse.SyncStats) string {
 			kind += " without change tracking"
 		}
 	}
-	return fmt.Sprintf("d365: synced %s, %s: %d upserts, %d deletes in %d pages; position saved in %s (%.2fs)",
-		entitySet, kind, st.Upserts, st.Deletes, st.Pages, state, st.Elapsed.Seconds())
+	pages := "pages"
+	if st.Pages == 1 {
+		pages = "page"
+	}
+	return fmt.Sprintf("d365: synced %s, %s: %d upserts, %d deletes in %d %s; position saved in %s (%.2fs)",
+		entitySet, kind, st.Upserts, st.Deletes, st.Pages, pages, state, st.Elapsed.Seconds())
 }
 
 // syncProgress returns the SyncOptions.Progress of a run: a line on stderr at most every
