@@ -114,7 +114,7 @@ func syncRun(o *syncOptions) error {
 		return err
 	}
 	out := bufio.NewWriterSize(o.IO.Out, syncOutputBuffer)
-	sy := s.client.NewSync(o.entitySet, &flushingCheckpoint{SyncCheckpoint: cp, out: out}, &dataverse.SyncOptions{
+	sy := s.client.NewSync(o.entitySet, &flushingCheckpoint{FileSyncCheckpoint: cp, out: out}, &dataverse.SyncOptions{
 		Select: o.selectCols, MaxPageSize: o.pageSize, PrimaryKey: o.primaryKey,
 		Progress: syncProgress(o),
 	})
@@ -192,8 +192,9 @@ func syncStateError(err error) error {
 
 // flushingCheckpoint flushes the output before the position is saved: a line still in the buffer
 // when the position moves past it would be lost to a kill.
+// It keeps the file checkpoint's Path, by which refusals of the state file name it.
 type flushingCheckpoint struct {
-	dataverse.SyncCheckpoint
+	*dataverse.FileSyncCheckpoint
 	out interface{ Flush() error }
 }
 
@@ -202,5 +203,5 @@ func (c *flushingCheckpoint) Save(ctx context.Context, st *dataverse.SyncState) 
 	if err := c.out.Flush(); err != nil {
 		return fmt.Errorf("writing the changes: %w", err)
 	}
-	return c.SyncCheckpoint.Save(ctx, st)
+	return c.FileSyncCheckpoint.Save(ctx, st)
 }
