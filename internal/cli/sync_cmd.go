@@ -106,7 +106,8 @@ const syncOutputBuffer = 64 << 10
 func syncRun(o *syncOptions) error {
 	cp, err := dataverse.OpenFileSyncCheckpoint(o.state)
 	if err != nil {
-		return syncStateError(err)
+		// Locked, unreadable or in a missing directory: nothing was sent, fix --state.
+		return usageError(err)
 	}
 	defer cp.Close()
 	s, err := o.Session()
