@@ -169,6 +169,8 @@ func (e *ResponseError) hint() string {
 		return "add the missing privilege to a security role of the user the message names: the application user, or the impersonated user when the request impersonates one"
 	case e.Code == CodeResourceNotFound:
 		return "names in the URL are case-sensitive: entity sets are plural names such as 'accounts' (the service document, GET on the Web API base, lists them) and functions and actions are listed in $metadata"
+	case e.Code == CodeChangeTrackingNotEnabled:
+		return "turn on \"Track changes\" for the table (Power Apps → Tables → the table → Properties → Advanced options), or set its ChangeTrackingEnabled metadata property to true"
 	case e.Code == CodeConcurrencyVersionMismatch:
 		return "the record changed since its ETag was read: read it again and reapply the change"
 	case e.StatusCode == http.StatusTooManyRequests:

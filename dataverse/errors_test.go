@@ -83,6 +83,12 @@ func TestResponseErrorHints(t *testing.T) {
 			wantHas: []string{"403 0x80072560: The user is not a member of the organization.", "create one (Power Platform admin center → Environment → Application users) and give it a security role"},
 		},
 		{
+			name:    "400 change tracking not enabled",
+			status:  400,
+			body:    `{"error":{"code":"0x80072491","message":"Entity task isn't enabled for change tracking."}}`,
+			wantHas: []string{"400 0x80072491: Entity task isn't enabled for change tracking.", "turn on \"Track changes\" for the table", "ChangeTrackingEnabled"},
+		},
+		{
 			name:    "429 with Retry-After",
 			status:  429,
 			header:  map[string]string{"Retry-After": "7"},

@@ -64,7 +64,8 @@ func (st *SyncState) validate() error {
 // SyncCheckpoint keeps a Sync's position between runs (and processes).
 // FileSyncCheckpoint keeps it in a file; implement it to keep the
 // position with the consumer's own data (in the same database
-// transaction as the changes, say, for exactly-once).
+// transaction as the changes, say, for exactly-once). A checkpoint with a
+// Path() string method is named by it in a *CheckpointError, else by its type.
 type SyncCheckpoint interface {
 	// Load returns the saved position, or (nil, nil) when none was saved.
 	Load(ctx context.Context) (*SyncState, error)
@@ -198,10 +199,11 @@ func parseSyncState(data []byte) (*SyncState, error) {
 	return &st, nil
 }
 
-// checkpointName names cp in an error: a file's path, else its type.
+// checkpointName names cp in an error: its Path when it has one (a
+// FileSyncCheckpoint, or a wrapper of one that keeps its Path), else its type.
 func checkpointName(cp SyncCheckpoint) string {
-	if f, ok := cp.(*FileSyncCheckpoint); ok {
-		return f.path
+	if f, ok := cp.(interface{ Path() string }); ok {
+		return f.Path()
 	}
 	return fmt.Sprintf("%T", cp)
 }

@@ -26,7 +26,9 @@ ChangeTrackingEnabled), or switches it on or off, as a Dataverse administrator d
 settings. Off, every change-tracking read of the table is refused with 0x80072491, saved delta
 links included, so d365 sync reads the whole table without tracking; on again, delta tokens taken
 before are expired (0x80044352) and the next full load gives a new delta link. d365 emulator reset
-returns every table to its schema's setting.`,
+returns every table to its schema's setting. Microsoft documents that a table's change tracking,
+once on, cannot be switched off in Dataverse; the emulator allows it so that a sync can be tested
+against a table that has it off.`,
 		Example: `  d365 emulator change-tracking contact off
   d365 emulator change-tracking contact`,
 		Args: cobra.RangeArgs(1, 2),

@@ -106,7 +106,8 @@ const syncOutputBuffer = 64 << 10
 func syncRun(o *syncOptions) error {
 	cp, err := dataverse.OpenFileSyncCheckpoint(o.state)
 	if err != nil {
-		return syncStateError(err)
+		// Locked, unreadable or in a missing directory: nothing was sent, fix --state.
+		return usageError(err)
 	}
 	defer cp.Close()
 	s, err := o.Session()
@@ -114,7 +115,7 @@ func syncRun(o *syncOptions) error {
 		return err
 	}
 	out := bufio.NewWriterSize(o.IO.Out, syncOutputBuffer)
-	sy := s.client.NewSync(o.entitySet, &flushingCheckpoint{SyncCheckpoint: cp, out: out}, &dataverse.SyncOptions{
+	sy := s.client.NewSync(o.entitySet, &flushingCheckpoint{FileSyncCheckpoint: cp, out: out}, &dataverse.SyncOptions{
 		Select: o.selectCols, MaxPageSize: o.pageSize, PrimaryKey: o.primaryKey,
 		Progress: syncProgress(o),
 	})
@@ -159,8 +160,12 @@ func syncSummary(entitySet, state string, st dataverse.SyncStats) string {
 			kind += " without change tracking"
 		}
 	}
-	return fmt.Sprintf("d365: synced %s, %s: %d upserts, %d deletes in %d pages; position saved in %s (%.2fs)",
-		entitySet, kind, st.Upserts, st.Deletes, st.Pages, state, st.Elapsed.Seconds())
+	pages := "pages"
+	if st.Pages == 1 {
+		pages = "page"
+	}
+	return fmt.Sprintf("d365: synced %s, %s: %d upserts, %d deletes in %d %s; position saved in %s (%.2fs)",
+		entitySet, kind, st.Upserts, st.Deletes, st.Pages, pages, state, st.Elapsed.Seconds())
 }
 
 // syncProgress returns the SyncOptions.Progress of a run: a line on stderr at most every
@@ -188,8 +193,9 @@ func syncStateError(err error) error {
 
 // flushingCheckpoint flushes the output before the position is saved: a line still in the buffer
 // when the position moves past it would be lost to a kill.
+// It keeps the file checkpoint's Path, by which refusals of the state file name it.
 type flushingCheckpoint struct {
-	dataverse.SyncCheckpoint
+	*dataverse.FileSyncCheckpoint
 	out interface{ Flush() error }
 }
 
@@ -198,5 +204,5 @@ func (c *flushingCheckpoint) Save(ctx context.Context, st *dataverse.SyncState) 
 	if err := c.out.Flush(); err != nil {
 		return fmt.Errorf("writing the changes: %w", err)
 	}
-	return c.SyncCheckpoint.Save(ctx, st)
+	return c.FileSyncCheckpoint.Save(ctx, st)
 }
