@@ -323,6 +323,15 @@ func TestE2EImageThumbnailAndFull(t *testing.T) {
 	if _, err := env.client.DownloadFile(ctx, "new_documents", id, "new_photo", io.Discard, nil); !errors.Is(err, dataverse.ErrNoFile) {
 		t.Errorf("after PATCH null: %v, want ErrNoFile", err)
 	}
+	// A create with the primary image's base64 stores it with the new row ("Set with Create").
+	created, err := env.client.Create(ctx, "new_documents", map[string]any{"new_name": "image on create", "new_photo": second}, nil)
+	if err != nil {
+		t.Fatalf("POST with the image's base64: %v", err)
+	}
+	full.Reset()
+	if _, err := env.client.DownloadFile(ctx, "new_documents", created.ID, "new_photo", &full, &dataverse.FileDownloadOptions{FullImage: true}); err != nil || !bytes.Equal(full.Bytes(), second) {
+		t.Errorf("after POST, the full image is %d bytes (%v), want the %d sent", full.Len(), err, len(second))
+	}
 }
 
 // TestE2EFileDelete: DELETE on the column and the DeleteFile message empty the column, and
