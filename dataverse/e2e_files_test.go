@@ -323,6 +323,15 @@ func TestE2EImageThumbnailAndFull(t *testing.T) {
 	if _, err := env.client.DownloadFile(ctx, "new_documents", id, "new_photo", io.Discard, nil); !errors.Is(err, dataverse.ErrNoFile) {
 		t.Errorf("after PATCH null: %v, want ErrNoFile", err)
 	}
+	// A create with the primary image's base64 stores it with the new row ("Set with Create").
+	created, err := env.client.Create(ctx, "new_documents", map[string]any{"new_name": "image on create", "new_photo": second}, nil)
+	if err != nil {
+		t.Fatalf("POST with the image's base64: %v", err)
+	}
+	full.Reset()
+	if _, err := env.client.DownloadFile(ctx, "new_documents", created.ID, "new_photo", &full, &dataverse.FileDownloadOptions{FullImage: true}); err != nil || !bytes.Equal(full.Bytes(), second) {
+		t.Errorf("after POST, the full image is %d bytes (%v), want the %d sent", full.Len(), err, len(second))
+	}
 }
 
 // TestE2EFileDelete: DELETE on the column and the DeleteFile message empty the column, and
@@ -571,5 +580,46 @@ func TestE2EFileResumeBlocks(t *testing.T) {
 	w := newHashWriter()
 	if _, err := env.client.DownloadFile(ctx, "new_documents", id, "new_file", w, nil); err != nil || w.sum() != sha256.Sum256(content) {
 		t.Errorf("the resumed block upload stored %d bytes with another sha256 (%v)", w.n, err)
+	}
+}
+
+// TestE2EImageInBulkMessages: CreateMultiple, UpdateMultiple and UpsertMultiple store an image
+// column's base64 as a single create or update does, instead of dropping it.
+func TestE2EImageInBulkMessages(t *testing.T) {
+	t.Parallel()
+	env := newFilesEnv(t, nil)
+	ctx := t.Context()
+	first, second, third := pngImage(t, 60, 40, false), pngImage(t, 80, 90, false), pngImage(t, 30, 30, false)
+	fullImage := func(id uuid.UUID) []byte {
+		t.Helper()
+		var b bytes.Buffer
+		if _, err := env.client.DownloadFile(ctx, "new_documents", id, "new_photo", &b, &dataverse.FileDownloadOptions{FullImage: true}); err != nil {
+			t.Errorf("full image of %v: %v", id, err)
+		}
+		return b.Bytes()
+	}
+	ids, err := dataverse.CreateMultiple(ctx, env.client, "new_documents", "new_document",
+		[]map[string]any{{"new_name": "bulk image", "new_photo": first}}, nil)
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("CreateMultiple: %v, %v", ids, err)
+	}
+	if got := fullImage(ids[0]); !bytes.Equal(got, first) {
+		t.Errorf("after CreateMultiple: %d bytes, want the %d sent", len(got), len(first))
+	}
+	err = dataverse.UpdateMultiple(ctx, env.client, "new_documents", "new_document",
+		[]map[string]any{{"new_documentid": ids[0].String(), "new_photo": second}}, nil)
+	if err != nil {
+		t.Fatalf("UpdateMultiple: %v", err)
+	}
+	if got := fullImage(ids[0]); !bytes.Equal(got, second) {
+		t.Errorf("after UpdateMultiple: %d bytes, want the %d sent", len(got), len(second))
+	}
+	err = dataverse.UpsertMultiple(ctx, env.client, "new_documents", "new_document",
+		[]map[string]any{{"new_documentid": ids[0].String(), "new_photo": third}}, nil)
+	if err != nil {
+		t.Fatalf("UpsertMultiple: %v", err)
+	}
+	if got := fullImage(ids[0]); !bytes.Equal(got, third) {
+		t.Errorf("after UpsertMultiple: %d bytes, want the %d sent", len(got), len(third))
 	}
 }

@@ -543,9 +543,12 @@ func TestMetadataAttributeTypes(t *testing.T) {
 		{"new_tags", "MultiSelectPicklistAttributeMetadata", "Virtual", "MultiSelectPicklistType", map[string]any{}},
 		{"statecode", "StateAttributeMetadata", "State", "StateType", map[string]any{}},
 		{"statuscode", "StatusAttributeMetadata", "Status", "StatusType", map[string]any{}},
-		{"new_contract", "FileAttributeMetadata", "Virtual", "FileType", map[string]any{"MaxSizeInKB": json.Number("2048")}},
+		{"new_contract", "FileAttributeMetadata", "Virtual", "FileType", map[string]any{"MaxSizeInKB": json.Number("2048"),
+			"IsValidForCreate": false, "IsValidForUpdate": false}},
+		// A primary image is set with the row's create or update (image-column-data); a file is not.
 		{"new_logo", "ImageAttributeMetadata", "Virtual", "ImageType", map[string]any{"MaxSizeInKB": json.Number("10240"), "CanStoreFullImage": true,
-			"IsPrimaryImage": true, "MaxHeight": json.Number("144"), "MaxWidth": json.Number("144")}},
+			"IsPrimaryImage": true, "MaxHeight": json.Number("144"), "MaxWidth": json.Number("144"),
+			"IsValidForCreate": true, "IsValidForUpdate": true}},
 		{"new_logo_url", "StringAttributeMetadata", "String", "StringType", map[string]any{"AttributeOf": "new_logo"}},
 		{"new_projectid", "UniqueIdentifierAttributeMetadata", "Uniqueidentifier", "UniqueidentifierType", map[string]any{"IsPrimaryId": true, "IsValidForUpdate": false}},
 	}

@@ -344,6 +344,8 @@ func toSchemaDefinition(pulled []*pulledTable, builtin *emulator.SchemaDefinitio
 		written[p.Entity.LogicalName] = cols
 		if len(t.Columns) > 0 || len(t.Keys) > 0 || builtinTables[t.LogicalName] == nil {
 			def.Tables = append(def.Tables, t)
+		} else {
+			report.skip("table %s: built into the emulator with every column and key pulled; nothing to add", t.LogicalName)
 		}
 		report.Tables++
 	}

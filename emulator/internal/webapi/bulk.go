@@ -58,7 +58,11 @@ func (req *request) bulkAction(t *schema.Table, name string) error {
 				if !found {
 					return errKeyNotFound(t)
 				}
-				w, err = tx.Update(req.ctx, req.p, t, id, target.payload.fields, store.Match{})
+				fields, images := splitImageFields(target.payload.fields)
+				w, err = tx.Update(req.ctx, req.p, t, id, fields, store.Match{})
+				if err == nil && len(images) > 0 {
+					err = req.writeImages(tx, t, w.ID, images)
+				}
 			case actionUpsertMultiple:
 				id, found, rerr := req.resolveIn(tx, t, target.key)
 				if rerr != nil {
@@ -68,10 +72,14 @@ func (req *request) bulkAction(t *schema.Table, name string) error {
 				if !found {
 					fields = append(fields, target.key.alt...)
 				}
+				fields, images := splitImageFields(fields)
 				if !found && id == uuid.Nil {
 					w, err = tx.Create(req.ctx, req.p, t, fields)
 				} else {
 					w, err = tx.Upsert(req.ctx, req.p, t, id, fields, store.Match{})
+				}
+				if err == nil && len(images) > 0 {
+					err = req.writeImages(tx, t, w.ID, images)
 				}
 			}
 			if err != nil {

@@ -72,9 +72,17 @@ func (req *request) applyCreate(tx *store.Tx, p *payload, extra []store.Field) (
 		}
 		fields = append(fields, store.Field{Column: d.nav.Column, Value: store.Ref{Table: d.row.t.LogicalName, ID: child.ID}})
 	}
+	// An image given with the new row is stored with it, as an update stores it (files_patch.go):
+	// without this the value would be dropped as a read-only column's.
+	fields, images := splitImageFields(fields)
 	w, err := tx.Create(ctx, req.p, p.t, fields)
 	if err != nil {
 		return store.Written{}, err
+	}
+	if len(images) > 0 {
+		if err := req.writeImages(tx, p.t, w.ID, images); err != nil {
+			return store.Written{}, err
+		}
 	}
 	parent := store.Ref{Table: p.t.LogicalName, ID: w.ID}
 	for _, link := range p.children {

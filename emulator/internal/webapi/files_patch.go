@@ -13,7 +13,9 @@ import (
 // (https://learn.microsoft.com/power-apps/developer/data-platform/image-column-data#upload-images):
 // PATCH <set>(<id>) {"<col>":"<base64>"} stores the image (its thumbnail,
 // and the full image when the column keeps it) and {"<col>":null} deletes
-// it, in the same transaction as the rest of the update. File columns
+// it, in the same transaction as the rest of the update. POST <set> with
+// the base64 stores it with the new row ("Set with Create" in that
+// article, documented for the primary image). File columns
 // cannot be set this way; their values are ignored like other read-only
 // columns.
 

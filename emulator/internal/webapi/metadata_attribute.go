@@ -150,6 +150,11 @@ func (b *metaBuilder) attributeMetadata(c *schema.Column) record {
 			v["CanStoreFullImage"] = c.File != nil && c.File.CanStoreFullImage
 			v["IsPrimaryImage"] = primaryImage(c.Table) == c
 			v["MaxHeight"], v["MaxWidth"] = int64(imageThumbnailSide), int64(imageThumbnailSide)
+			// An image is set with the row's update, and the primary image with its create
+			// (image-column-data: "Set with Update", "Set with Create"), as the emulator does
+			// (files_patch.go): a client that reads these flags before writing sends it. The
+			// column itself stays read-only in the schema; its value goes through the file store.
+			v["IsValidForUpdate"], v["IsValidForCreate"] = true, v["IsPrimaryImage"]
 		}
 	}
 	if owner := companionOf(c); owner != nil {
