@@ -1,21 +1,13 @@
 package dataverse_test
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/d365s2s/d365/dataverse"
 	"github.com/d365s2s/d365/emulator"
@@ -32,9 +24,9 @@ const crashHelperEnv = "D365_BULK_CRASH_HELPER"
 
 // crashJob is what the child needs to run the job.
 type crashJob struct {
-	OrgURL, Authority, Tenant, ClientID, ClientSecret string
-	CAFile, Checkpoint, Errors                        string
-	Rows                                              int
+	childConn
+	Checkpoint, Errors string
+	Rows               int
 }
 
 // TestBulkJobCrashHelper is the child process of TestBulkJobCrashAndResume; it does nothing in
@@ -57,23 +49,7 @@ func TestBulkJobCrashHelper(t *testing.T) {
 
 // runCrashJob runs the crash test's job with a client of its own.
 func runCrashJob(t testing.TB, job *crashJob) (*dataverse.BulkResult, error) {
-	ca, err := os.ReadFile(job.CAFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(ca)
-	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
-	co := azcore.ClientOptions{Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: job.Authority}, Transport: hc}
-	cred, err := azidentity.NewClientSecretCredential(job.Tenant, job.ClientID, job.ClientSecret,
-		&azidentity.ClientSecretCredentialOptions{ClientOptions: co, DisableInstanceDiscovery: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := dataverse.NewClient(job.OrgURL, cred, &dataverse.ClientOptions{ClientOptions: co})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := job.client(t)
 	sink, err := dataverse.OpenJSONLinesErrorFile(job.Errors)
 	if err != nil {
 		t.Fatal(err)
@@ -124,31 +100,19 @@ func TestBulkJobCrashAndResume(t *testing.T) {
 	n := bulkFaultRows() / 2
 	env := newBulkEnv(t, &emulator.Options{FaultSeed: 3})
 	dir := t.TempDir()
-	caFile := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(caFile, env.Emulator.CACertPEM(), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	job := &crashJob{
-		OrgURL: env.OrgURL, Authority: env.Emulator.AuthorityHost(), Tenant: env.Emulator.TenantID(),
-		ClientID: "0b5c1d3e-0000-4000-8000-000000000001", ClientSecret: "bulk~scenario~secret~one~for~the~emulator~only",
-		CAFile: caFile, Checkpoint: filepath.Join(dir, "job.checkpoint"), Errors: filepath.Join(dir, "errors.jsonl"), Rows: n,
+		childConn: childConn{OrgURL: env.OrgURL, Authority: env.Emulator.AuthorityHost(), Tenant: env.Emulator.TenantID(),
+			ClientID: "0b5c1d3e-0000-4000-8000-000000000001", ClientSecret: "bulk~scenario~secret~one~for~the~emulator~only",
+			CAFile: writeCAFile(t, dir, env.Emulator.CACertPEM())},
+		Checkpoint: filepath.Join(dir, "job.checkpoint"), Errors: filepath.Join(dir, "errors.jsonl"), Rows: n,
 	}
-	spec, _ := json.Marshal(job)
 	clear := addFaults(t, env.Emulator, webAPIFaults())
 
 	var lastDone int64
 	for kill := 1; kill <= 2; kill++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestBulkJobCrashHelper$", "-test.count=1")
-		cmd.Env = append(os.Environ(), crashHelperEnv+"="+string(spec))
-		var out strings.Builder
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd, exited, out := startChild(t, "TestBulkJobCrashHelper", crashHelperEnv, job)
 		// Kill it once the checkpoint shows another third of the rows done.
 		target := int64(kill * n / 3)
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
 		killed := false
 		for !killed {
 			select {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -77,23 +76,14 @@ const maxCheckpointSize = 16 << 20
 // is refused: a checkpoint that claimed too much would skip rows that
 // were never written.
 func parseCheckpoint(data []byte) (*checkpointFile, error) {
-	if len(data) > maxCheckpointSize {
-		return nil, fmt.Errorf("it is %d bytes long; a checkpoint is at most %d", len(data), maxCheckpointSize)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var cp checkpointFile
-	if err := dec.Decode(&cp); err != nil {
-		return nil, fmt.Errorf("it is not a checkpoint's JSON (%v)", err)
+	if err := decodeStateFile(data, maxCheckpointSize, "checkpoint", &cp); err != nil {
+		return nil, err
 	}
-	if dec.More() {
-		return nil, errors.New("it has data after the checkpoint's JSON object")
+	if err := checkStateFileFormat(cp.Format, cp.Version, checkpointFormat, checkpointVersion); err != nil {
+		return nil, err
 	}
 	switch {
-	case cp.Format != checkpointFormat:
-		return nil, fmt.Errorf("its format is %q, not %q", cp.Format, checkpointFormat)
-	case cp.Version != checkpointVersion:
-		return nil, fmt.Errorf("its version is %d; this program reads version %d", cp.Version, checkpointVersion)
 	case cp.EntitySet == "":
 		return nil, errors.New("it names no entity set")
 	case !cp.Mode.valid():
@@ -121,17 +111,9 @@ func parseCheckpoint(data []byte) (*checkpointFile, error) {
 
 // readCheckpoint reads the checkpoint at path; (nil, nil) when there is none.
 func readCheckpoint(path string) (*checkpointFile, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("dataverse: reading checkpoint: %w", err)
-	}
-	defer f.Close()
-	data, err := readAllLimit(f, maxCheckpointSize+1)
-	if err != nil {
-		return nil, fmt.Errorf("dataverse: reading checkpoint %s: %w", path, err)
+	data, found, err := readStateFile(path, maxCheckpointSize, "checkpoint")
+	if !found || err != nil {
+		return nil, err
 	}
 	cp, err := parseCheckpoint(data)
 	if err != nil {

@@ -11,9 +11,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/d365s2s/d365/auth"
@@ -136,13 +134,7 @@ func TestE2EForbiddenWithoutApplicationUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cred, err := azidentity.NewClientSecretCredential(app.TenantID, app.ClientID, secret, &azidentity.ClientSecretCredentialOptions{
-		ClientOptions:            azcore.ClientOptions{Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: env.emu.AuthorityHost()}, Transport: env.emu.HTTPClient()},
-		DisableInstanceDiscovery: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cred := appSecretCredential(t, env.emu, app.TenantID, app.ClientID, secret)
 	client := newClient(t, env.emu, cred, nil)
 
 	_, err = client.WhoAmI(ctx)

@@ -119,7 +119,14 @@ func newE2E(tb testing.TB, setup *e2eSetup) *e2eEnv {
 func newSecretCredential(tb testing.TB, emu *emulator.Emulator) azcore.TokenCredential {
 	tb.Helper()
 	creds := emu.Credentials()
-	cred, err := azidentity.NewClientSecretCredential(creds.TenantID, creds.ClientID, creds.ClientSecret,
+	return appSecretCredential(tb, emu, creds.TenantID, creds.ClientID, creds.ClientSecret)
+}
+
+// appSecretCredential is the client-secret credential of the app clientID in tenantID, pointed
+// at emu.
+func appSecretCredential(tb testing.TB, emu *emulator.Emulator, tenantID, clientID, secret string) azcore.TokenCredential {
+	tb.Helper()
+	cred, err := azidentity.NewClientSecretCredential(tenantID, clientID, secret,
 		&azidentity.ClientSecretCredentialOptions{
 			ClientOptions: azcore.ClientOptions{
 				Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: emu.AuthorityHost()},

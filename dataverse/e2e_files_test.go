@@ -16,10 +16,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/google/uuid"
 
 	"github.com/d365s2s/d365/dataverse"
@@ -507,13 +504,7 @@ func TestE2EFilePrivileges(t *testing.T) {
 	if _, err := env.emu.CreateApplicationUser(ctx, emulator.NewApplicationUser{App: app.ClientID, Roles: []string{"Document reader"}}); err != nil {
 		t.Fatal(err)
 	}
-	cred, err := azidentity.NewClientSecretCredential(app.TenantID, app.ClientID, secret, &azidentity.ClientSecretCredentialOptions{
-		ClientOptions:            azcore.ClientOptions{Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: env.emu.AuthorityHost()}, Transport: env.emu.HTTPClient()},
-		DisableInstanceDiscovery: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cred := appSecretCredential(t, env.emu, app.TenantID, app.ClientID, secret)
 	reader := newClient(t, env.emu, cred, nil)
 
 	var got bytes.Buffer

@@ -3,22 +3,15 @@ package dataverse_test
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/google/uuid"
 
 	"github.com/d365s2s/d365/dataverse"
@@ -35,9 +28,9 @@ const syncCrashEnv = "D365_SYNC_CRASH_HELPER"
 
 // syncCrashJob is what the child needs.
 type syncCrashJob struct {
-	OrgURL, Authority, Tenant, ClientID, ClientSecret string
-	CAFile, State, Out, Saving                        string
-	PageSize                                          int
+	childConn
+	State, Out, Saving string
+	PageSize           int
 	// StopAtSave is the save (1-based) at which the child writes Saving and waits to be killed.
 	StopAtSave int
 }
@@ -53,23 +46,7 @@ func TestSyncCrashHelper(t *testing.T) {
 	if err := json.Unmarshal([]byte(spec), &job); err != nil {
 		t.Fatal(err)
 	}
-	ca, err := os.ReadFile(job.CAFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(ca)
-	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
-	co := azcore.ClientOptions{Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: job.Authority}, Transport: hc}
-	cred, err := azidentity.NewClientSecretCredential(job.Tenant, job.ClientID, job.ClientSecret,
-		&azidentity.ClientSecretCredentialOptions{ClientOptions: co, DisableInstanceDiscovery: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := dataverse.NewClient(job.OrgURL, cred, &dataverse.ClientOptions{ClientOptions: co})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := job.client(t)
 	fcp, err := dataverse.OpenFileSyncCheckpoint(job.State)
 	if err != nil {
 		t.Fatal(err)
@@ -124,13 +101,9 @@ func TestSyncKilledBeforeSaveRedelivers(t *testing.T) {
 	const n, pageSize = 1000, 150
 	env, ids := syncEnv(t, n, nil)
 	dir := t.TempDir()
-	caFile := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(caFile, env.emu.CACertPEM(), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	creds := env.emu.Credentials()
-	job := syncCrashJob{OrgURL: env.emu.OrgURL(), Authority: env.emu.AuthorityHost(), Tenant: creds.TenantID,
-		ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, CAFile: caFile,
+	job := syncCrashJob{childConn: childConn{OrgURL: env.emu.OrgURL(), Authority: env.emu.AuthorityHost(), Tenant: creds.TenantID,
+		ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, CAFile: writeCAFile(t, dir, env.emu.CACertPEM())},
 		State: filepath.Join(dir, "contacts.sync"), PageSize: pageSize}
 	ctx := t.Context()
 
@@ -156,16 +129,7 @@ func TestSyncKilledBeforeSaveRedelivers(t *testing.T) {
 		job.Out = filepath.Join(dir, strings.ReplaceAll(phase, " ", "-")+".jsonl")
 		job.Saving = job.Out + ".saving"
 		job.StopAtSave = stopAt
-		spec, _ := json.Marshal(job)
-		cmd := exec.Command(os.Args[0], "-test.run=^TestSyncCrashHelper$", "-test.count=1")
-		cmd.Env = append(os.Environ(), syncCrashEnv+"="+string(spec))
-		var childOut strings.Builder
-		cmd.Stdout, cmd.Stderr = &childOut, &childOut
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
+		cmd, exited, childOut := startChild(t, "TestSyncCrashHelper", syncCrashEnv, job)
 		for {
 			if _, err := os.Stat(job.Saving); err == nil {
 				break

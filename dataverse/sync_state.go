@@ -1,13 +1,10 @@
 package dataverse
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -138,17 +135,9 @@ func (f *FileSyncCheckpoint) Path() string { return f.path }
 // that is not a sync state, or a state no Sync could have saved, is a
 // *CheckpointError.
 func (f *FileSyncCheckpoint) Load(context.Context) (*SyncState, error) {
-	file, err := os.Open(f.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("dataverse: reading sync state: %w", err)
-	}
-	defer file.Close()
-	data, err := readAllLimit(file, maxSyncStateSize+1)
-	if err != nil {
-		return nil, fmt.Errorf("dataverse: reading sync state %s: %w", f.path, err)
+	data, found, err := readStateFile(f.path, maxSyncStateSize, "sync state")
+	if !found || err != nil {
+		return nil, err
 	}
 	st, err := parseSyncState(data)
 	if err != nil {
@@ -174,23 +163,12 @@ func (f *FileSyncCheckpoint) Close() error { return f.lock.Unlock() }
 
 // parseSyncState decodes and validates a state file's content.
 func parseSyncState(data []byte) (*SyncState, error) {
-	if len(data) > maxSyncStateSize {
-		return nil, fmt.Errorf("it is %d bytes long; a sync state is at most %d", len(data), maxSyncStateSize)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var sf syncStateFile
-	if err := dec.Decode(&sf); err != nil {
-		return nil, fmt.Errorf("it is not a sync state's JSON (%v)", err)
+	if err := decodeStateFile(data, maxSyncStateSize, "sync state", &sf); err != nil {
+		return nil, err
 	}
-	if dec.More() {
-		return nil, errors.New("it has data after the sync state's JSON object")
-	}
-	switch {
-	case sf.Format != syncStateFormat:
-		return nil, fmt.Errorf("its format is %q, not %q", sf.Format, syncStateFormat)
-	case sf.Version != syncStateVersion:
-		return nil, fmt.Errorf("its version is %d; this program reads version %d", sf.Version, syncStateVersion)
+	if err := checkStateFileFormat(sf.Format, sf.Version, syncStateFormat, syncStateVersion); err != nil {
+		return nil, err
 	}
 	st := sf.SyncState
 	if err := st.validate(); err != nil {

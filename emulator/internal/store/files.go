@@ -324,27 +324,10 @@ func (tx *Tx) setFileColumns(ctx context.Context, p *Principal, cur *current, ta
 		set(col.File.TimestampColumn, ts)
 		set(col.File.URLColumn, fmt.Sprintf("/Image/download.aspx?Entity=%s&Attribute=%s&Id=%s&Timestamp=%d", t.LogicalName, col.LogicalName, fi.FileID, ts))
 	}
-	version, err := tx.nextVersion(ctx)
+	_, stmt, args, err := tx.prepareUpdate(ctx, p, r, cur.id)
 	if err != nil {
 		return err
 	}
-	tx.setSystem(r, p, tx.s.nowUTC(), version, false)
-	var sets []string
-	var args []any
-	for _, c := range t.Columns {
-		if !r.changed[c] {
-			continue
-		}
-		sv, err := sqlValue(c, r.values[c])
-		if err != nil {
-			return err
-		}
-		sets = append(sets, quoteIdent(c.LogicalName)+" = ?")
-		args = append(args, sv)
-	}
-	args = append(args, cur.id.String())
-	tx.touch(t.LogicalName)
-	stmt := "UPDATE " + quoteIdent(t.LogicalName) + " SET " + joinComma(sets) + " WHERE " + quoteIdent(t.PrimaryID().LogicalName) + " = ?"
 	if _, err := tx.exec(ctx, stmt, args...); err != nil {
 		return fmt.Errorf("store: update %s: %w", target, err)
 	}
@@ -356,15 +339,4 @@ func (tx *Tx) setFileColumns(ctx context.Context, p *Principal, cur *current, ta
 func imageTimestamp(now time.Time) int64 {
 	const ticksAtUnixEpoch = 621355968000000000
 	return ticksAtUnixEpoch + now.UTC().UnixNano()/100
-}
-
-func joinComma(s []string) string {
-	out := ""
-	for i, x := range s {
-		if i > 0 {
-			out += ", "
-		}
-		out += x
-	}
-	return out
 }

@@ -448,27 +448,10 @@ func (tx *Tx) update(ctx context.Context, p *Principal, t *schema.Table, cur *cu
 	if err := tx.finish(ctx, p, r, false); err != nil {
 		return Written{}, err
 	}
-	version, err := tx.nextVersion(ctx)
+	version, stmt, args, err := tx.prepareUpdate(ctx, p, r, cur.id)
 	if err != nil {
 		return Written{}, err
 	}
-	tx.setSystem(r, p, tx.s.nowUTC(), version, false)
-	var sets []string
-	var args []any
-	for _, c := range t.Columns {
-		if !r.changed[c] {
-			continue
-		}
-		sv, err := sqlValue(c, r.values[c])
-		if err != nil {
-			return Written{}, err
-		}
-		sets = append(sets, quoteIdent(c.LogicalName)+" = ?")
-		args = append(args, sv)
-	}
-	args = append(args, cur.id.String())
-	tx.touch(t.LogicalName)
-	stmt := "UPDATE " + quoteIdent(t.LogicalName) + " SET " + strings.Join(sets, ", ") + " WHERE " + quoteIdent(t.PrimaryID().LogicalName) + " = ?"
 	if _, err := tx.exec(ctx, stmt, args...); err != nil {
 		if isUniqueViolation(err) {
 			return Written{}, duplicateError()
@@ -476,6 +459,35 @@ func (tx *Tx) update(ctx context.Context, p *Principal, t *schema.Table, cur *cu
 		return Written{}, fmt.Errorf("store: update %s: %w", t.LogicalName, err)
 	}
 	return Written{ID: cur.id, Version: version}, nil
+}
+
+// prepareUpdate stamps r as modified now by p with a new version and
+// returns that version and the UPDATE of r's changed columns in the row
+// id, for the caller to run and word its own failure; it marks the table
+// touched. Errors are returned as they come.
+func (tx *Tx) prepareUpdate(ctx context.Context, p *Principal, r *rowState, id uuid.UUID) (version int64, stmt string, args []any, err error) {
+	version, err = tx.nextVersion(ctx)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	tx.setSystem(r, p, tx.s.nowUTC(), version, false)
+	t := r.t
+	var sets []string
+	for _, c := range t.Columns {
+		if !r.changed[c] {
+			continue
+		}
+		sv, err := sqlValue(c, r.values[c])
+		if err != nil {
+			return 0, "", nil, err
+		}
+		sets = append(sets, quoteIdent(c.LogicalName)+" = ?")
+		args = append(args, sv)
+	}
+	args = append(args, id.String())
+	tx.touch(t.LogicalName)
+	stmt = "UPDATE " + quoteIdent(t.LogicalName) + " SET " + strings.Join(sets, ", ") + " WHERE " + quoteIdent(t.PrimaryID().LogicalName) + " = ?"
+	return version, stmt, args, nil
 }
 
 func refEqual(a, b any) bool {

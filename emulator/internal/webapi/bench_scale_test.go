@@ -138,20 +138,11 @@ func benchmarkScan(b *testing.B, first string) {
 		next := first
 		rows := 0
 		for next != "" {
-			w := httptest.NewRecorder()
-			r := benchRequest(http.MethodGet, strings.TrimPrefix(next, "https://org.example"), "")
-			r.Header.Set("Prefer", "odata.maxpagesize=5000")
-			h.ServeHTTP(w, r)
-			if w.Code != http.StatusOK {
-				b.Fatalf("%d %.300s", w.Code, w.Body)
-			}
 			var page struct {
 				Value    []json.RawMessage `json:"value"`
 				NextLink string            `json:"@odata.nextLink"`
 			}
-			if err := json.Unmarshal(w.Body.Bytes(), &page); err != nil {
-				b.Fatal(err)
-			}
+			benchGetPage(b, h, strings.TrimPrefix(next, "https://org.example"), "odata.maxpagesize=5000", &page)
 			rows += len(page.Value)
 			next = page.NextLink
 		}

@@ -1,7 +1,9 @@
 package webapi_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -44,6 +46,24 @@ func benchRequest(method, target, body string) *http.Request {
 		r.Header.Set("Content-Type", "application/json")
 	}
 	return r
+}
+
+// benchGetPage sends GET target (a path from /api/…) with the Prefer header
+// prefer to h, fails b unless the answer is 200, decodes its JSON body into
+// page and returns the body.
+func benchGetPage(b *testing.B, h http.Handler, target, prefer string, page any) *bytes.Buffer {
+	b.Helper()
+	w := httptest.NewRecorder()
+	r := benchRequest(http.MethodGet, target, "")
+	r.Header.Set("Prefer", prefer)
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusOK {
+		b.Fatalf("%d %.300s", w.Code, w.Body)
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), page); err != nil {
+		b.Fatal(err)
+	}
+	return w.Body
 }
 
 func BenchmarkCreateContact(b *testing.B) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"github.com/d365s2s/d365/emulator/internal/caller"
 	"net/http"
 	"net/http/httptest"
@@ -95,6 +96,60 @@ func asApp(h http.Handler, app string) http.Handler {
 	})
 }
 
+// newAdminHandler returns a Web API on a new in-memory store, every
+// request to it authenticated as an application user with the System
+// Administrator role, and that store.
+func newAdminHandler(tb testing.TB) (http.Handler, *store.Store) {
+	tb.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, "", nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	const app = "30000000-0000-0000-0000-000000000001"
+	if _, err := st.EnsureApplicationUser(ctx, store.ApplicationUser{ApplicationID: app, RoleNames: []string{store.SystemAdministrator}}); err != nil {
+		tb.Fatal(err)
+	}
+	api, err := New(Options{Store: st, OrgURL: "https://org.example", AuthorizationURI: "https://login.example/t/oauth2/authorize"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return asApp(api, app), st
+}
+
+// postSeedContact creates one contact through h, so that queries have a
+// row to read.
+func postSeedContact(h http.Handler) {
+	seed := httptest.NewRequest(http.MethodPost, "https://org.example/api/data/v9.2/contacts", strings.NewReader(`{"firstname":"a","lastname":"b","annualincome":5}`))
+	seed.Header.Set("Content-Type", "application/json")
+	h.ServeHTTP(httptest.NewRecorder(), seed)
+}
+
+// serveGET sends GET /api/data/v9.2/<path>?<rawQuery> to h as given,
+// without the escaping a URL string would get.
+func serveGET(h http.Handler, path, rawQuery string) *httptest.ResponseRecorder {
+	u := &url.URL{Scheme: "https", Host: "org.example", Path: "/api/data/v9.2/" + path, RawQuery: rawQuery}
+	r := httptest.NewRequest(http.MethodGet, "https://org.example/", nil)
+	r.URL = u
+	r.RequestURI = u.RequestURI()
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+// requireErrorEnvelope fails t unless w's body is a Web API error with a
+// message; request names the request in the failure.
+func requireErrorEnvelope(t *testing.T, w *httptest.ResponseRecorder, request string) {
+	t.Helper()
+	var env struct {
+		Error *struct{ Code, Message string } `json:"error"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &env); err != nil || env.Error == nil || env.Error.Message == "" {
+		t.Fatalf("%s: %d without an error envelope: %s", request, w.Code, w.Body)
+	}
+}
+
 // FuzzCollectionQuery sends arbitrary query strings to a collection: the
 // handler must answer every one with a Dataverse status, never 500.
 func FuzzCollectionQuery(f *testing.F) {
@@ -117,41 +172,15 @@ func FuzzCollectionQuery(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	ctx := context.Background()
-	st, err := store.Open(ctx, "", nil)
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { st.Close() })
-	const app = "30000000-0000-0000-0000-000000000001"
-	if _, err := st.EnsureApplicationUser(ctx, store.ApplicationUser{ApplicationID: app, RoleNames: []string{store.SystemAdministrator}}); err != nil {
-		f.Fatal(err)
-	}
-	api, err := New(Options{Store: st, OrgURL: "https://org.example", AuthorizationURI: "https://login.example/t/oauth2/authorize"})
-	if err != nil {
-		f.Fatal(err)
-	}
-	h := asApp(api, app)
-	seed := httptest.NewRequest(http.MethodPost, "https://org.example/api/data/v9.2/contacts", strings.NewReader(`{"firstname":"a","lastname":"b","annualincome":5}`))
-	seed.Header.Set("Content-Type", "application/json")
-	h.ServeHTTP(httptest.NewRecorder(), seed)
+	h, _ := newAdminHandler(f)
+	postSeedContact(h)
 	f.Fuzz(func(t *testing.T, rawQuery string) {
-		u := &url.URL{Scheme: "https", Host: "org.example", Path: "/api/data/v9.2/contacts", RawQuery: rawQuery}
-		r := httptest.NewRequest(http.MethodGet, "https://org.example/", nil)
-		r.URL = u
-		r.RequestURI = u.RequestURI()
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
+		w := serveGET(h, "contacts", rawQuery)
 		if w.Code >= 500 && w.Code != http.StatusNotImplemented {
 			t.Fatalf("GET contacts?%s: %d %s", rawQuery, w.Code, w.Body)
 		}
 		if w.Code != http.StatusOK {
-			var env struct {
-				Error *struct{ Code, Message string } `json:"error"`
-			}
-			if err := json.Unmarshal(w.Body.Bytes(), &env); err != nil || env.Error == nil || env.Error.Message == "" {
-				t.Fatalf("GET contacts?%s: %d without an error envelope: %s", rawQuery, w.Code, w.Body)
-			}
+			requireErrorEnvelope(t, w, "GET contacts?"+rawQuery)
 		}
 	})
 }
@@ -202,24 +231,8 @@ func FuzzFetchXML(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	ctx := context.Background()
-	st, err := store.Open(ctx, "", nil)
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { st.Close() })
-	const app = "30000000-0000-0000-0000-000000000001"
-	if _, err := st.EnsureApplicationUser(ctx, store.ApplicationUser{ApplicationID: app, RoleNames: []string{store.SystemAdministrator}}); err != nil {
-		f.Fatal(err)
-	}
-	api, err := New(Options{Store: st, OrgURL: "https://org.example", AuthorizationURI: "https://login.example/t/oauth2/authorize"})
-	if err != nil {
-		f.Fatal(err)
-	}
-	h := asApp(api, app)
-	seed := httptest.NewRequest(http.MethodPost, "https://org.example/api/data/v9.2/contacts", strings.NewReader(`{"firstname":"a","lastname":"b","annualincome":5}`))
-	seed.Header.Set("Content-Type", "application/json")
-	h.ServeHTTP(httptest.NewRecorder(), seed)
+	h, _ := newAdminHandler(f)
+	postSeedContact(h)
 	f.Fuzz(func(t *testing.T, fetchXML string) {
 		r := httptest.NewRequest(http.MethodGet, "https://org.example/api/data/v9.2/contacts?fetchXml="+url.QueryEscape(fetchXML), nil)
 		r.Header.Set("Prefer", `odata.include-annotations="*"`)
@@ -229,12 +242,7 @@ func FuzzFetchXML(f *testing.F) {
 			t.Fatalf("fetchXml=%q: %d %s", fetchXML, w.Code, w.Body)
 		}
 		if w.Code != http.StatusOK {
-			var env struct {
-				Error *struct{ Code, Message string } `json:"error"`
-			}
-			if err := json.Unmarshal(w.Body.Bytes(), &env); err != nil || env.Error == nil || env.Error.Message == "" {
-				t.Fatalf("fetchXml=%q: %d without an error envelope: %s", fetchXML, w.Code, w.Body)
-			}
+			requireErrorEnvelope(t, w, fmt.Sprintf("fetchXml=%q", fetchXML))
 		}
 	})
 }

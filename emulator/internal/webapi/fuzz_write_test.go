@@ -1,7 +1,6 @@
 package webapi
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -10,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/d365s2s/d365/emulator/internal/schema"
-	"github.com/d365s2s/d365/emulator/internal/store"
 )
 
 // writeTarget is one property of a built-in table that a write body can
@@ -63,21 +61,8 @@ type writeFixture struct {
 
 func newWriteFixture(tb testing.TB) *writeFixture {
 	tb.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, "", nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	const app = "30000000-0000-0000-0000-000000000001"
-	if _, err := st.EnsureApplicationUser(ctx, store.ApplicationUser{ApplicationID: app, RoleNames: []string{store.SystemAdministrator}}); err != nil {
-		tb.Fatal(err)
-	}
-	h, err := New(Options{Store: st, OrgURL: "https://org.example", AuthorizationURI: "https://login.example/t/oauth2/authorize"})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	f := &writeFixture{h: asApp(h, app), ids: map[*schema.Table]string{}}
+	h, st := newAdminHandler(tb)
+	f := &writeFixture{h: h, ids: map[*schema.Table]string{}}
 	org := st.Organization()
 	root := "/businessunits(" + org.BusinessUnitID + ")"
 	bodies := map[string]string{

@@ -1,18 +1,14 @@
 package webapi
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/d365s2s/d365/emulator/internal/schema"
-	"github.com/d365s2s/d365/emulator/internal/store"
 )
 
 // metaPathSeeds are metadata paths of every shape: keys by MetadataId
@@ -107,28 +103,9 @@ func FuzzMetadataRequest(f *testing.F) {
 		f.Add("EntityDefinitions", q)
 		f.Add("EntityDefinitions(LogicalName='contact')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata", q)
 	}
-	ctx := context.Background()
-	st, err := store.Open(ctx, "", nil)
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { st.Close() })
-	const app = "30000000-0000-0000-0000-000000000001"
-	if _, err := st.EnsureApplicationUser(ctx, store.ApplicationUser{ApplicationID: app, RoleNames: []string{store.SystemAdministrator}}); err != nil {
-		f.Fatal(err)
-	}
-	api, err := New(Options{Store: st, OrgURL: "https://org.example", AuthorizationURI: "https://login.example/t/oauth2/authorize"})
-	if err != nil {
-		f.Fatal(err)
-	}
-	h := asApp(api, app)
+	h, _ := newAdminHandler(f)
 	f.Fuzz(func(t *testing.T, path, rawQuery string) {
-		u := &url.URL{Scheme: "https", Host: "org.example", Path: "/api/data/v9.2/" + path, RawQuery: rawQuery}
-		r := httptest.NewRequest(http.MethodGet, "https://org.example/", nil)
-		r.URL = u
-		r.RequestURI = u.RequestURI()
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
+		w := serveGET(h, path, rawQuery)
 		switch {
 		case w.Code >= 500:
 			t.Fatalf("GET %s?%s: %d %s", path, rawQuery, w.Code, w.Body)
@@ -137,12 +114,7 @@ func FuzzMetadataRequest(f *testing.F) {
 				t.Fatalf("GET %s?%s: invalid JSON %s", path, rawQuery, w.Body)
 			}
 		default:
-			var env struct {
-				Error *struct{ Code, Message string } `json:"error"`
-			}
-			if err := json.Unmarshal(w.Body.Bytes(), &env); err != nil || env.Error == nil || env.Error.Message == "" {
-				t.Fatalf("GET %s?%s: %d without an error envelope: %s", path, rawQuery, w.Code, w.Body)
-			}
+			requireErrorEnvelope(t, w, "GET "+path+"?"+rawQuery)
 		}
 	})
 }
