@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"slices"
 	"time"
@@ -27,6 +28,14 @@ type ExportOptions struct {
 	// labels, lookup names, currency) and, in CSV, adds a column
 	// "<column>@formatted" after each column.
 	FormattedValues bool
+	// LookupTables, for CSV, asks the service for the table of each
+	// lookup's id (AnnotationLookupLogicalName) and adds after each
+	// polymorphic lookup column (TableMetadata.PolymorphicLookups:
+	// parentcustomerid, ownerid, …) the column "<column>"+LookupTableSuffix
+	// holding it, so that an import can tell account ids from contact ids.
+	// It reads the table's metadata. Ignored with FetchXML and by the JSON
+	// formats.
+	LookupTables bool
 	// Indent indents the rows of a FormatJSON array (see RowWriterOptions).
 	Indent string
 	// Parallel, above 1, splits the table into that many ranges of its
@@ -156,6 +165,16 @@ func (c *Client) Export(ctx context.Context, w io.Writer, entitySet string, opts
 		}
 		wopts.Columns = cols
 	}
+	if o.LookupTables && wopts.Format == FormatCSV && o.FetchXML == "" {
+		md, err := c.TableMetadata(ctx, entitySet)
+		if err != nil {
+			return nil, fmt.Errorf("dataverse: Export: reading the lookups of %s from its metadata (LookupTables): %w", entitySet, err)
+		}
+		wopts.LookupTables = md.PolymorphicLookups()
+		if len(wopts.LookupTables) > 0 && !slices.Contains(o.Query.Annotations, AnnotationLookupLogicalName) && !slices.Contains(o.Query.Annotations, AnnotationsAll) {
+			o.Query.Annotations = append(o.Query.Annotations, AnnotationLookupLogicalName)
+		}
+	}
 	var rw *RowWriter
 	if o.Resume != nil && o.Resume.Bytes == 0 && o.Resume.Rows == 0 {
 		// Nothing was written yet: start the output afresh, at the
@@ -168,6 +187,7 @@ func (c *Client) Export(ctx context.Context, w io.Writer, entitySet string, opts
 		if len(o.Resume.Columns) > 0 {
 			wopts.Columns = o.Resume.Columns
 			wopts.FormattedValues = false // the saved header has them already
+			wopts.LookupTables = nil
 		}
 		rw, err = resumeRowWriter(w, wopts, o.Resume.Rows, o.Resume.Bytes)
 	} else {

@@ -31,6 +31,16 @@ const (
 // currency with its symbol): "statuscode@formatted".
 const FormattedColumnSuffix = "@formatted"
 
+// LookupTableSuffix ends the name of the CSV column that holds, for a
+// lookup column, the logical name of the table its id is in (the
+// Microsoft.Dynamics.CRM.lookuplogicalname annotation):
+// "_parentcustomerid_value@Microsoft.Dynamics.CRM.lookuplogicalname"
+// holds "account" or "contact". A polymorphic lookup's id alone does not
+// say which table it points into; "d365 import" reads this column to bind
+// it. The name is the JSON member's, so the column is the annotation as
+// the service sends it.
+const LookupTableSuffix = "@" + AnnotationLookupLogicalName
+
 // formattedValueAnnotation ends the JSON member name of a formatted value.
 const formattedValueAnnotation = "@" + AnnotationFormattedValue
 
@@ -51,6 +61,13 @@ type RowWriterOptions struct {
 	// "<column>@formatted" holding its formatted value (empty where the
 	// service sent none). The JSON formats keep the annotations as sent.
 	FormattedValues bool
+	// LookupTables are lookup columns ("_parentcustomerid_value") after
+	// which a CSV adds the column "<column>"+LookupTableSuffix, holding the
+	// logical name of the table each row's id is in (empty where the
+	// service sent no annotation: ask for AnnotationLookupLogicalName).
+	// See TableMetadata.PolymorphicLookups. Ignored by the JSON formats,
+	// which keep the annotations as sent.
+	LookupTables []string
 	// Indent, when not empty, writes each row of a FormatJSON array
 	// indented by it (json.Indent with Indent as both prefix and indent),
 	// as "d365 get" prints. Empty writes each row compact on its own line.
@@ -139,6 +156,9 @@ func (rw *RowWriter) setColumns(cols []string) error {
 		names := []string{c}
 		if rw.opts.FormattedValues && !strings.HasSuffix(c, FormattedColumnSuffix) {
 			names = append(names, c+FormattedColumnSuffix)
+		}
+		if slices.Contains(rw.opts.LookupTables, c) {
+			names = append(names, c+LookupTableSuffix)
 		}
 		for _, n := range names {
 			if seen[n] {

@@ -328,3 +328,22 @@ func encodeQuery(q url.Values) string {
 	s = strings.ReplaceAll(s, "%2C", ",")
 	return s
 }
+
+// PolymorphicLookups returns the record properties ("_parentcustomerid_value")
+// of the table's lookup columns that can point into more than one table:
+// customer (account or contact), owner (systemuser or team) and regarding
+// lookups. Their id alone does not say which table it is in; the
+// AnnotationLookupLogicalName annotation does.
+// See https://learn.microsoft.com/power-apps/developer/data-platform/webapi/multitable-lookup
+func (md *TableMetadata) PolymorphicLookups() []string {
+	var out []string
+	for i := range md.Columns {
+		c := &md.Columns[i]
+		if c.IsLookup() && len(c.Targets) > 1 {
+			if p := c.Property(); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}

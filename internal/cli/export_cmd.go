@@ -57,7 +57,10 @@ same directory and renamed only when the export is complete: a failed export lea
 CSV columns are --select in order, else every column the table's metadata says a record carries
 (with --fetchxml: the columns of the first page's rows, without annotations). Lookups are "_name_value" columns; --formatted adds "<column>@formatted"
 after each column (choice labels, lookup names, currency). Numbers and booleans are written as
-sent; null is an empty cell.
+sent; null is an empty cell. After each polymorphic lookup column (_parentcustomerid_value,
+_ownerid_value: ids of more than one table) comes <column>@Microsoft.Dynamics.CRM.lookuplogicalname,
+the table of each id (account, contact, systemuser, team), so that "d365 import" binds each id to
+its table when the file moves rows to another environment; other readers can ignore the column.
 
 --parallel N splits the table into N ranges of its primary key and reads them at once; pages are
 written whole, never mixing rows, in rounds over the ranges, so each row appears once but the
@@ -176,6 +179,7 @@ func exportRun(o *exportOptions) error {
 		FetchXML:        fetchXML,
 		Format:          dataverse.ExportFormat(o.format),
 		FormattedValues: o.formatted,
+		LookupTables:    o.format == "csv" && fetchXML == "",
 		Parallel:        o.parallel,
 		PartitionKey:    o.partitionKey,
 	}

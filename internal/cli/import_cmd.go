@@ -31,6 +31,7 @@ type importOptions struct {
 	bypassPlugins bool
 	dryRun        bool
 	emptyAsNull   bool
+	skipReadOnly  bool
 
 	// progressEvery is the interval between progress lines when stderr is not a terminal
 	// (hidden flag --progress-interval, for tests and logs).
@@ -64,7 +65,16 @@ to an account or a contact) is either one <navigation>@odata.bind column per tar
 (parentcustomerid_account@odata.bind, parentcustomerid_contact@odata.bind; fill one per row), or
 one _<lookup>_value column whose cells name their table: account:<id>, or a reference with the
 target's entity set, accounts(<id>) or accounts(accountnumber='A1'). A bare id in such a column is
-refused with its line and column: it does not say which table it is in.
+refused with its line and column: it does not say which table it is in, unless the row's
+_<lookup>_value@Microsoft.Dynamics.CRM.lookuplogicalname cell names it (the companion column
+"d365 get -o csv" and "d365 export" write after each lookup column).
+
+Moving rows between environments: the CSV of "d365 get <set> --all -o csv" or "d365 export" holds
+the columns the service computes (createdon, modifiedon, versionnumber, _createdby_value, …).
+A column the table has but this mode cannot write (IsValidForCreate or IsValidForUpdate false in
+its metadata) is skipped, not sent, and named with the reason on stderr (--skip-read-only, on by
+default; --skip-read-only=false refuses such a file instead). A column the table does not have is
+always refused with its line and column.
 
 An empty cell leaves the column as it is (a create leaves it unset, an update does not change it).
 With --empty-as-null an empty cell clears the column instead: the row sends null (for a lookup,
@@ -103,6 +113,7 @@ copied to a temporary file (removed at the end).`,
 	fs.StringVar(&o.errorsFile, "errors", "", "JSON Lines file that receives the rows the service refuses")
 	fs.BoolVar(&o.bypassPlugins, "bypass-plugins", false, "skip custom synchronous plug-ins (needs the prvBypassCustomPlugins privilege)")
 	fs.BoolVar(&o.emptyAsNull, "empty-as-null", false, "CSV: an empty cell clears the column (sends null) instead of leaving it as it is")
+	fs.BoolVar(&o.skipReadOnly, "skip-read-only", true, "leave out, and report, columns the table has but this mode cannot write (createdon, …); false refuses them")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "check the file against the table's metadata and stop; nothing is written")
 	fs.DurationVar(&o.progressEvery, "progress-interval", defaultProgressLineInterval, "interval between progress lines when stderr is not a terminal")
 	_ = fs.MarkHidden("progress-interval")
@@ -180,6 +191,7 @@ func importRun(o *importOptions) error {
 		return t.EntitySetName, nil
 	})
 	table.emptyAsNull = o.emptyAsNull
+	table.skipReadOnly = o.skipReadOnly
 	if err := table.checkKeys(); err != nil {
 		return usageError(err)
 	}
@@ -189,6 +201,7 @@ func importRun(o *importOptions) error {
 	if err != nil {
 		return err
 	}
+	o.printSkipped(table)
 	if check.problemCount > 0 {
 		o.printProblems(check)
 		return &exitError{code: ExitUsage, err: &refusal{check}}
@@ -217,6 +230,17 @@ func (o *importOptions) check(ctx context.Context, in *importInput, format strin
 	}
 	defer f.Close()
 	return checkRows(ctx, f, format, table)
+}
+
+// printSkipped names the columns left out because this mode cannot write them, and why.
+func (o *importOptions) printSkipped(t *importTable) {
+	if len(t.skipped) == 0 {
+		return
+	}
+	fmt.Fprintf(o.IO.ErrOut, "import: skipped %d column(s) the %s mode cannot write (--skip-read-only):\n", len(t.skipped), o.mode)
+	for _, c := range t.skipped {
+		fmt.Fprintf(o.IO.ErrOut, "  %s: %s\n", c.name, c.reason)
+	}
 }
 
 // printProblems lists the problems of a refused file on stderr.

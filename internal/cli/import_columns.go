@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -22,7 +23,23 @@ type importTable struct {
 	// emptyAsNull: an empty CSV cell sends null (clears the column) instead of leaving the
 	// column out (--empty-as-null).
 	emptyAsNull bool
+	// skipReadOnly: a column the table has but this mode cannot write (createdon, versionnumber,
+	// _createdby_value, …: the columns a get or an export without --select carries) is left out
+	// and reported instead of refusing the file (--skip-read-only, on by default).
+	skipReadOnly bool
+	// skipped are the columns left out that way, in the order first met.
+	skipped []skippedColumn
 }
+
+// skippedColumn is an input column an import leaves out, and why.
+type skippedColumn struct {
+	name, reason string
+}
+
+// readOnlyError says that a column exists but the import's mode cannot write it.
+type readOnlyError struct{ reason string }
+
+func (e *readOnlyError) Error() string { return e.reason + "; drop the column" }
 
 // addresses reports whether the property finds the row (the primary id or a --key column): an
 // empty cell there is never sent as null.
@@ -42,6 +59,10 @@ type columnPlan struct {
 	err error
 	// lookup is the lookup column's logical name when the column writes a lookup.
 	lookup string
+	// tableCell, for a polymorphic "_<lookup>_value" CSV column, is 1 + the index of its
+	// companion column "_<lookup>_value@Microsoft.Dynamics.CRM.lookuplogicalname" (the table of
+	// each row's id, as "d365 get -o csv" and "d365 export" write it); 0 when there is none.
+	tableCell int
 }
 
 // maxPlanCache bounds the member names a JSON Lines import remembers.
@@ -91,6 +112,13 @@ func (t *importTable) plan(name string) columnPlan {
 		return p
 	}
 	p := t.resolve(name)
+	var ro *readOnlyError
+	if t.skipReadOnly && errors.As(p.err, &ro) {
+		if !slices.ContainsFunc(t.skipped, func(s skippedColumn) bool { return s.name == name }) {
+			t.skipped = append(t.skipped, skippedColumn{name: name, reason: ro.reason})
+		}
+		p = columnPlan{drop: true}
+	}
 	if len(t.cache) < maxPlanCache {
 		t.cache[name] = p
 	}
@@ -154,8 +182,9 @@ func (t *importTable) resolve(name string) columnPlan {
 				return columnPlan{err: fmt.Errorf("%s has no navigation property for the lookup %s", md.EntitySetName, c.LogicalName)}
 			}
 			l, _ := md.Lookup(navs[0])
-			if targets := t.bindTargets(l); len(targets) != 1 {
-				return columnPlan{err: fmt.Errorf("%s holds ids of %s, which can point to %s: an id alone does not say which; write the column %s@odata.bind with references such as %s(<id>)", name, c.LogicalName, strings.Join(targets, " or "), l.NavigationProperty, t.setHint(targets))}
+			if targets := t.bindTargets(l); len(targets) > 1 {
+				// One navigation property to several tables (ownerid: systemuser or team).
+				return t.polyPlan(name, c.LogicalName, navs)
 			}
 			return t.bindPlan(l.NavigationProperty, t.bindTargets(l))
 		}
@@ -178,7 +207,7 @@ func (t *importTable) resolve(name string) columnPlan {
 	}
 	ct, err := cellTypeOf(c)
 	if err != nil {
-		return columnPlan{err: err}
+		return columnPlan{err: &readOnlyError{reason: err.Error()}}
 	}
 	return columnPlan{property: c.LogicalName, cell: ct}
 }
@@ -196,15 +225,15 @@ func (t *importTable) writable(column string) error {
 	switch t.mode {
 	case "create":
 		if !c.IsValidForCreate {
-			return fmt.Errorf("%s cannot be set when a row is created (the service computes it); drop the column", c.LogicalName)
+			return &readOnlyError{reason: fmt.Sprintf("%s cannot be set when a row is created (the service computes it)", c.LogicalName)}
 		}
 	case "update":
 		if !c.IsValidForUpdate {
-			return fmt.Errorf("%s cannot be changed by an update; drop the column", c.LogicalName)
+			return &readOnlyError{reason: fmt.Sprintf("%s cannot be changed by an update", c.LogicalName)}
 		}
 	default:
 		if !c.IsValidForCreate && !c.IsValidForUpdate {
-			return fmt.Errorf("%s cannot be written (the service computes it); drop the column", c.LogicalName)
+			return &readOnlyError{reason: fmt.Sprintf("%s cannot be written (the service computes it)", c.LogicalName)}
 		}
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/d365s2s/d365/dataverse"
@@ -74,6 +75,15 @@ func newCSVRows(in io.Reader, t *importTable) (*csvRows, []string, error) {
 		seen[strings.ToLower(p.property)] = i
 		c.plans[i] = p
 	}
+	for i := range c.plans {
+		if len(c.plans[i].cell.poly) == 0 {
+			continue
+		}
+		companion := c.names[i] + "@" + dataverse.AnnotationLookupLogicalName
+		if j := slices.Index(c.names, companion); j >= 0 {
+			c.plans[i].tableCell = j + 1
+		}
+	}
 	for _, k := range t.keys {
 		if _, ok := seen[strings.ToLower(k)]; !ok {
 			problems = append(problems, fmt.Sprintf("line 1: the header has no column %s, which --key needs in every row", k))
@@ -114,6 +124,10 @@ func (c *csvRows) next() (dataverse.Record, int, []string, error) {
 				row[p.nullProperty()] = nil
 			}
 			continue
+		}
+		if p.tableCell > 0 && rec[p.tableCell-1] != "" && !strings.ContainsAny(cell, ":(") {
+			// A bare id whose table the companion column names: "<table>:<id>".
+			cell = rec[p.tableCell-1] + ":" + cell
 		}
 		v, err := p.cell.parse(cell)
 		if err != nil {

@@ -12,8 +12,8 @@ import (
 
 // TestResolveOwnerLookup: ownerid's relationship references the abstract "owner" table, which
 // has no entity set. An ownerid@odata.bind column takes systemusers(…) or teams(…) (the column's
-// targets); a _ownerid_value column of bare ids, as "d365 get -o csv" writes it, is refused with
-// what to write instead, never with a metadata error about "owner".
+// targets); a _ownerid_value column takes systemuser:<id> or team:<id>, and a bare id there is
+// refused with what to write instead, never with a metadata error about "owner".
 func TestResolveOwnerLookup(t *testing.T) {
 	md := &dataverse.TableMetadata{
 		LogicalName: "account", EntitySetName: "accounts", PrimaryIDAttribute: "accountid", PrimaryNameAttribute: "name",
@@ -41,15 +41,24 @@ func TestResolveOwnerLookup(t *testing.T) {
 	}
 
 	ids := table.resolve("_ownerid_value")
-	if ids.err == nil {
-		t.Fatal("_ownerid_value was accepted; an id alone cannot say whether it is a user or a team")
+	if ids.err != nil {
+		t.Fatalf("_ownerid_value: %v", ids.err)
 	}
-	for _, want := range []string{"can point to systemuser or team", "ownerid@odata.bind", "systemusers(<id>)"} {
-		if !strings.Contains(ids.err.Error(), want) {
-			t.Errorf("_ownerid_value error %q does not say %q", ids.err, want)
+	const id = "5e0b7f0c-6d1c-4d1b-9a36-7c3f2a9e1d65"
+	got, err := ids.cell.parse("team:" + id)
+	if err != nil {
+		t.Fatalf("team:<id>: %v", err)
+	}
+	if diff := cmp.Diff(polyRef{property: "ownerid@odata.bind", ref: "/teams(" + id + ")"}, got, cmp.AllowUnexported(polyRef{})); diff != "" {
+		t.Errorf("team:<id> (-want +got):\n%s", diff)
+	}
+	_, err = ids.cell.parse(id)
+	if err == nil {
+		t.Fatal("a bare id in _ownerid_value was accepted; an id alone cannot say whether it is a user or a team")
+	}
+	for _, want := range []string{"can point to systemuser or team", "systemuser:" + id} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("bare id error %q does not say %q", err, want)
 		}
-	}
-	if strings.Contains(ids.err.Error(), "metadata of owner") {
-		t.Errorf("_ownerid_value error %q reads the abstract owner table", ids.err)
 	}
 }

@@ -40,7 +40,7 @@ func (t *importTable) polyPlan(name, attr string, navs []string) columnPlan {
 	ct := cellType{kind: cellBind}
 	for _, nav := range navs {
 		l, _ := t.md.Lookup(nav)
-		for _, target := range l.Targets {
+		for _, target := range t.bindTargets(l) {
 			set, err := t.entitySet(target)
 			if err != nil {
 				return columnPlan{err: fmt.Errorf("reading the metadata of %s, a target of %s: %w", target, attr, err)}

@@ -22,7 +22,7 @@ func printPages(ctx context.Context, p printer, pager *dataverse.Pager[json.RawM
 		err  error
 	)
 	if streamed {
-		rw, err = dataverse.NewRowWriter(p.IO.Out, &dataverse.RowWriterOptions{Format: format, Indent: getIndent, Columns: p.Columns, FormattedValues: p.Formatted})
+		rw, err = dataverse.NewRowWriter(p.IO.Out, &dataverse.RowWriterOptions{Format: format, Indent: getIndent, Columns: p.Columns, FormattedValues: p.Formatted, LookupTables: p.LookupTables})
 		if err != nil {
 			return err
 		}

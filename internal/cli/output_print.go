@@ -22,6 +22,9 @@ type printer struct {
 	Columns []string
 	// Formatted adds "<column>@formatted" CSV columns (formatted values, as d365 export writes).
 	Formatted bool
+	// LookupTables are the lookup columns after which a CSV adds the table of each id
+	// (dataverse.RowWriterOptions.LookupTables).
+	LookupTables []string
 	// Prefer are the table columns to show when Columns is empty: those of them the rows hold,
 	// in this order; every column when the rows hold none of them.
 	Prefer []string
@@ -133,7 +136,7 @@ func (p printer) printRows(rows []json.RawMessage) error {
 	}
 	if p.Format == outputCSV {
 		cw, err := dataverse.NewRowWriter(p.IO.Out, &dataverse.RowWriterOptions{
-			Format: dataverse.FormatCSV, Columns: p.Columns, FormattedValues: p.Formatted,
+			Format: dataverse.FormatCSV, Columns: p.Columns, FormattedValues: p.Formatted, LookupTables: p.LookupTables,
 		})
 		if err != nil {
 			return err

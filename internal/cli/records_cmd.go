@@ -60,9 +60,11 @@ The entity set name is the plural, case-sensitive name in the Web API URL: conta
 systemusers. Functions and actions (WhoAmI, …) are not entity sets: call them with "d365 api".
 
 -o table without --select shows the table's primary name and id columns (from its metadata);
--o csv with a --select of columns one can write is what "d365 import" reads back; without --select
-the file also holds the columns the service computes (createdon, versionnumber, …), which import
-refuses by name. --formatted asks for formatted values (choice labels, lookup names, currency):
+-o csv is what "d365 import" reads back. Without --select the file also holds the columns the
+service computes (createdon, versionnumber, …), which import skips and names. After each
+polymorphic lookup column (_parentcustomerid_value, _ownerid_value: ids of more than one table)
+comes the column <column>@Microsoft.Dynamics.CRM.lookuplogicalname with the table of each id
+(account, contact, systemuser, …), which import reads to bind the id to the right table. --formatted asks for formatted values (choice labels, lookup names, currency):
 JSON shows them as annotations, tables show them instead of the raw values, CSV adds a
 "<column>@formatted" column after each column.`,
 		Example: `  d365 get contacts --select fullname,emailaddress1 --top 10 -o table
@@ -176,6 +178,28 @@ func (o *getOptions) annotations() []string {
 	return nil
 }
 
+// lookupTables prepares a CSV of rows for "d365 import": after each polymorphic lookup column
+// (_parentcustomerid_value, _ownerid_value: ids of more than one table) p gets the column
+// "<column>@Microsoft.Dynamics.CRM.lookuplogicalname", the table each id is in, and the returned
+// annotations ask the service for it. Other outputs, or a table whose metadata cannot be read,
+// keep annotations as they are.
+func (o *getOptions) lookupTables(s *session, p *printer, annotations []string) []string {
+	if o.Output != outputCSV || o.JQ != "" {
+		return annotations
+	}
+	if len(o.Select) > 0 && !slices.ContainsFunc(o.Select, func(c string) bool { return strings.HasPrefix(c, "_") }) {
+		return annotations // no lookup column selected: spare the metadata request
+	}
+	md, err := s.client.TableMetadata(o.Context, o.EntitySet)
+	if err != nil {
+		return annotations
+	}
+	if p.LookupTables = md.PolymorphicLookups(); len(p.LookupTables) == 0 {
+		return annotations
+	}
+	return append(annotations, dataverse.AnnotationLookupLogicalName)
+}
+
 // printer returns the printer of the command's output.
 func (o *getOptions) printer() printer {
 	return printer{IO: o.IO, Format: o.Output, JQ: o.JQ, Columns: o.Select, Formatted: o.Formatted}
@@ -231,7 +255,7 @@ func (o *getOptions) retrieve(s *session) error {
 		sel, p.Columns = cols, o.withExpanded(cols)
 	}
 	var rec json.RawMessage
-	ro := &dataverse.RetrieveOptions{Select: sel, Expand: o.Expand, Annotations: o.annotations()}
+	ro := &dataverse.RetrieveOptions{Select: sel, Expand: o.Expand, Annotations: o.lookupTables(s, &p, o.annotations())}
 	var err error
 	if o.ByID {
 		err = s.client.Retrieve(o.Context, o.EntitySet, o.ID, &rec, ro)
@@ -257,7 +281,7 @@ func (o *getOptions) list(s *session) error {
 	p := o.printer()
 	q := dataverse.Query{
 		Select: o.Select, Filter: o.Filter, OrderBy: o.OrderBy, Top: o.Top, Expand: o.Expand,
-		Annotations: o.annotations(), MaxPageSize: o.PageSize,
+		Annotations: o.lookupTables(s, &p, o.annotations()), MaxPageSize: o.PageSize,
 	}
 	if cols := o.defaultColumns(s, &p); cols != nil {
 		q.Select, p.Columns = cols, o.withExpanded(cols)
