@@ -331,3 +331,41 @@ func TestExportFetchXML(t *testing.T) {
 		t.Errorf("result %+v, records %q", res, recs[:3])
 	}
 }
+
+// TestExportCSVLookupTables: with LookupTables each polymorphic lookup column (contact's
+// parentcustomerid: account or contact; ownerid: systemuser or team) is followed by the table of
+// its id, from the annotation the export asks for; single-table lookups get no such column.
+func TestExportCSVLookupTables(t *testing.T) {
+	t.Parallel()
+	env, acctID := exportEnv(t, 2)
+	var buf bytes.Buffer
+	_, err := env.client.Export(t.Context(), &buf, "contacts", &dataverse.ExportOptions{
+		Format: dataverse.FormatCSV, LookupTables: true,
+		Query: dataverse.Query{Select: []string{"firstname", "_parentcustomerid_value", "_ownerid_value", "_transactioncurrencyid_value"},
+			OrderBy: []string{"firstname"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantHeader := []string{"firstname", "_parentcustomerid_value", "_parentcustomerid_value" + dataverse.LookupTableSuffix,
+		"_ownerid_value", "_ownerid_value" + dataverse.LookupTableSuffix, "_transactioncurrencyid_value"}
+	if diff := cmp.Diff(wantHeader, recs[0]); diff != "" {
+		t.Fatalf("header (-want +got):\n%s", diff)
+	}
+	// F00000 has the account as parent; F00001 has none, so its table cell is empty too.
+	if got := recs[1][1:3]; !slices.Equal(got, []string{acctID, "account"}) {
+		t.Errorf("F00000 parent and table = %q, want [%s account]", got, acctID)
+	}
+	if got := recs[2][1:3]; !slices.Equal(got, []string{"", ""}) {
+		t.Errorf("F00001 parent and table = %q, want empty", got)
+	}
+	for _, r := range recs[1:] {
+		if r[4] != "systemuser" {
+			t.Errorf("row %s: owner table %q, want systemuser", r[0], r[4])
+		}
+	}
+}

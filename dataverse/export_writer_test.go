@@ -132,3 +132,27 @@ func TestRowWriterRefusals(t *testing.T) {
 		t.Errorf("empty CSV = %q", buf.String())
 	}
 }
+
+func TestRowWriterCSVLookupTables(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := dataverse.NewRowWriter(&buf, &dataverse.RowWriterOptions{Format: dataverse.FormatCSV, LookupTables: []string{"_parentcustomerid_value"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Inferred columns: the companion column follows its lookup; the annotation is not dropped.
+	err = w.WritePage(rawRows(
+		`{"name":"a","_parentcustomerid_value":"11111111-1111-4111-8111-111111111111","_parentcustomerid_value@Microsoft.Dynamics.CRM.lookuplogicalname":"account"}`,
+		`{"name":"b","_parentcustomerid_value":null}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	want := "name,_parentcustomerid_value,_parentcustomerid_value@Microsoft.Dynamics.CRM.lookuplogicalname\n" +
+		"a,11111111-1111-4111-8111-111111111111,account\nb,,\n"
+	if got := buf.String(); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := w.DroppedMembers(); len(got) != 0 {
+		t.Errorf("DroppedMembers = %q, want none", got)
+	}
+}
