@@ -312,3 +312,46 @@ func FuzzReadRows(f *testing.F) {
 		t.Fatalf("more than 10000 rows from %d bytes", len(in))
 	})
 }
+
+// TestSkipReadOnlyColumns: with --skip-read-only (the default of "d365 import") a column the
+// table has but the mode cannot write is left out of every row and reported once with its
+// reason; an unknown column is still refused; a bare id in a polymorphic column is bound by the
+// table its companion lookuplogicalname column names, and refused when that cell is empty.
+func TestSkipReadOnlyColumns(t *testing.T) {
+	table := testImportTable("create")
+	table.skipReadOnly = true
+	const acct = "11111111-1111-4111-8111-111111111111"
+	in := "lastname,createdon,_parentcustomerid_value,_parentcustomerid_value@Microsoft.Dynamics.CRM.lookuplogicalname\n" +
+		"Ada,2024-01-01T00:00:00Z," + acct + ",account\n" +
+		"Bob,2024-01-01T00:00:00Z,,\n"
+	var rows []dataverse.Record
+	for row, err := range rowsOf(strings.NewReader(in), "csv", table) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, row)
+	}
+	want := []dataverse.Record{
+		{"lastname": "Ada", "parentcustomerid_account@odata.bind": "/accounts(" + acct + ")"},
+		{"lastname": "Bob"},
+	}
+	if diff := cmp.Diff(want, rows); diff != "" {
+		t.Errorf("rows (-want +got):\n%s", diff)
+	}
+	wantSkipped := []skippedColumn{{name: "createdon", reason: "createdon cannot be set when a row is created (the service computes it)"}}
+	if diff := cmp.Diff(wantSkipped, table.skipped, cmp.AllowUnexported(skippedColumn{})); diff != "" {
+		t.Errorf("skipped (-want +got):\n%s", diff)
+	}
+
+	res, err := checkRows(context.Background(), strings.NewReader("lastname,nosuchcolumn,createdon,_parentcustomerid_value,_parentcustomerid_value@Microsoft.Dynamics.CRM.lookuplogicalname\nAda,1,2,"+acct+",\n"), "csv", table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantProblems := []string{
+		`line 1, column nosuchcolumn: contacts has no column "nosuchcolumn" (column names are logical names, such as fullname, contactid)`,
+		`line 2, column _parentcustomerid_value: "` + acct + `" is an id alone, but parentcustomerid can point to account or contact: write which, such as account:` + acct,
+	}
+	if diff := cmp.Diff(wantProblems, res.problems); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}
