@@ -32,6 +32,7 @@ type importOptions struct {
 	dryRun        bool
 	emptyAsNull   bool
 	skipReadOnly  bool
+	skipCols      []string
 
 	// progressEvery is the interval between progress lines when stderr is not a terminal
 	// (hidden flag --progress-interval, for tests and logs).
@@ -74,7 +75,10 @@ the columns the service computes (createdon, modifiedon, versionnumber, _created
 A column the table has but this mode cannot write (IsValidForCreate or IsValidForUpdate false in
 its metadata) is skipped, not sent, and named with the reason on stderr (--skip-read-only, on by
 default; --skip-read-only=false refuses such a file instead). A column the table does not have is
-always refused with its line and column.
+always refused with its line and column. --skip leaves out columns that are writable but whose
+values mean nothing in the target: the owner (_ownerid_value) is a user or team of the source
+environment, which the target usually lacks, so "--skip _ownerid_value" makes the importing
+application user the owner.
 
 An empty cell leaves the column as it is (a create leaves it unset, an update does not change it).
 With --empty-as-null an empty cell clears the column instead: the row sends null (for a lookup,
@@ -96,7 +100,9 @@ copied to a temporary file (removed at the end).`,
 		Example: `  d365 import contacts contacts.csv --dry-run
   d365 import contacts contacts.csv --errors failed.jsonl --checkpoint contacts.ckpt
   d365 import accounts accounts.jsonl --mode upsert --key accountnumber
-  d365 export accounts --format jsonl | d365 import accounts - --format jsonl --mode upsert`,
+  d365 export accounts --format jsonl | d365 import accounts - --format jsonl --mode upsert
+  d365 get contacts --all -o csv > contacts.csv   # then, in the target environment:
+  d365 import contacts contacts.csv --mode upsert --skip _ownerid_value`,
 		Args: exactArgs(2, "an entity set and a file (or - for stdin)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.entitySet, o.input, o.Context = args[0], args[1], cmd.Context()
@@ -114,6 +120,7 @@ copied to a temporary file (removed at the end).`,
 	fs.BoolVar(&o.bypassPlugins, "bypass-plugins", false, "skip custom synchronous plug-ins (needs the prvBypassCustomPlugins privilege)")
 	fs.BoolVar(&o.emptyAsNull, "empty-as-null", false, "CSV: an empty cell clears the column (sends null) instead of leaving it as it is")
 	fs.BoolVar(&o.skipReadOnly, "skip-read-only", true, "leave out, and report, columns the table has but this mode cannot write (createdon, …); false refuses them")
+	fs.StringSliceVar(&o.skipCols, "skip", nil, "input columns to leave out, comma-separated, e.g. _ownerid_value when the source's users are not in the target")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "check the file against the table's metadata and stop; nothing is written")
 	fs.DurationVar(&o.progressEvery, "progress-interval", defaultProgressLineInterval, "interval between progress lines when stderr is not a terminal")
 	_ = fs.MarkHidden("progress-interval")
@@ -192,6 +199,7 @@ func importRun(o *importOptions) error {
 	})
 	table.emptyAsNull = o.emptyAsNull
 	table.skipReadOnly = o.skipReadOnly
+	table.skipNames = o.skipCols
 	if err := table.checkKeys(); err != nil {
 		return usageError(err)
 	}
@@ -202,6 +210,9 @@ func importRun(o *importOptions) error {
 		return err
 	}
 	o.printSkipped(table)
+	if missing := table.unmatchedSkips(); len(missing) > 0 {
+		return usageError(fmt.Errorf("--skip %s: %s has no such column; nothing was written (the file's columns are named in its header, or its JSON members)", strings.Join(missing, ","), o.input))
+	}
 	if check.problemCount > 0 {
 		o.printProblems(check)
 		return &exitError{code: ExitUsage, err: &refusal{check}}
@@ -232,12 +243,13 @@ func (o *importOptions) check(ctx context.Context, in *importInput, format strin
 	return checkRows(ctx, f, format, table)
 }
 
-// printSkipped names the columns left out because this mode cannot write them, and why.
+// printSkipped names the columns left out (this mode cannot write them, or --skip names them)
+// and why.
 func (o *importOptions) printSkipped(t *importTable) {
 	if len(t.skipped) == 0 {
 		return
 	}
-	fmt.Fprintf(o.IO.ErrOut, "import: skipped %d column(s) the %s mode cannot write (--skip-read-only):\n", len(t.skipped), o.mode)
+	fmt.Fprintf(o.IO.ErrOut, "import: skipped %d column(s), not sent (--skip-read-only, --skip):\n", len(t.skipped))
 	for _, c := range t.skipped {
 		fmt.Fprintf(o.IO.ErrOut, "  %s: %s\n", c.name, c.reason)
 	}

@@ -27,8 +27,26 @@ type importTable struct {
 	// _createdby_value, …: the columns a get or an export without --select carries) is left out
 	// and reported instead of refusing the file (--skip-read-only, on by default).
 	skipReadOnly bool
-	// skipped are the columns left out that way, in the order first met.
+	// skipNames are the input columns --skip leaves out whatever they are (_ownerid_value, when
+	// the source's users and teams do not exist in the target).
+	skipNames []string
+	// skipped are the columns left out, by --skip-read-only or --skip, in the order first met.
 	skipped []skippedColumn
+}
+
+// skipReasonFlag is the reason reported for a column --skip names.
+const skipReasonFlag = "named by --skip"
+
+// unmatchedSkips returns the --skip names no input column had: a typo there would otherwise
+// send the very column the user meant to leave out.
+func (t *importTable) unmatchedSkips() []string {
+	var out []string
+	for _, n := range t.skipNames {
+		if !slices.ContainsFunc(t.skipped, func(s skippedColumn) bool { return strings.EqualFold(s.name, n) }) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // skippedColumn is an input column an import leaves out, and why.
@@ -111,18 +129,26 @@ func (t *importTable) plan(name string) columnPlan {
 	if p, ok := t.cache[name]; ok {
 		return p
 	}
-	p := t.resolve(name)
+	var p columnPlan
 	var ro *readOnlyError
-	if t.skipReadOnly && errors.As(p.err, &ro) {
-		if !slices.ContainsFunc(t.skipped, func(s skippedColumn) bool { return s.name == name }) {
-			t.skipped = append(t.skipped, skippedColumn{name: name, reason: ro.reason})
-		}
+	if slices.ContainsFunc(t.skipNames, func(n string) bool { return strings.EqualFold(n, name) }) {
+		t.skip(name, skipReasonFlag)
+		p = columnPlan{drop: true}
+	} else if p = t.resolve(name); t.skipReadOnly && errors.As(p.err, &ro) {
+		t.skip(name, ro.reason)
 		p = columnPlan{drop: true}
 	}
 	if len(t.cache) < maxPlanCache {
 		t.cache[name] = p
 	}
 	return p
+}
+
+// skip records that the input column name is left out, and why (once per name).
+func (t *importTable) skip(name, reason string) {
+	if !slices.ContainsFunc(t.skipped, func(s skippedColumn) bool { return s.name == name }) {
+		t.skipped = append(t.skipped, skippedColumn{name: name, reason: reason})
+	}
 }
 
 // readOnlyAnnotation reports whether name is an annotation an export or a read writes, which an
