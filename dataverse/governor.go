@@ -12,7 +12,8 @@ import (
 const (
 	// DefaultGovernorConcurrency is the concurrency a Governor allows before the service has
 	// sent an x-ms-dop-hint: 5, the .NET ServiceClient's RecommendedDegreesOfParallelism until
-	// a response carries the header.
+	// a response carries the header, which its maintainers give as the lowest hint the service
+	// sends (https://github.com/microsoft/PowerPlatform-DataverseServiceClient/issues/430).
 	DefaultGovernorConcurrency = 5
 
 	// DefaultGovernorMaxConcurrency caps the concurrency whatever x-ms-dop-hint says: 52, the
