@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/google/uuid"
@@ -44,6 +45,13 @@ type insertBatch struct {
 	cols []*schema.Column
 	args []any
 	rows int
+
+	// refs and times memoise the SQL text of recent lookup and time
+	// values (see sqlValue).
+	refs     [4]memoText[uuid.UUID]
+	times    [4]memoText[memoTime]
+	nextRef  int
+	nextTime int
 
 	// err is the failure of the last flush, kept until FlushCreates
 	// returns it: it belongs to a row before any that fails later in the
@@ -195,4 +203,53 @@ func insertSQL(t *schema.Table, cols []*schema.Column, rows int) string {
 		b.WriteByte(')')
 	}
 	return b.String()
+}
+
+// memoText is a value and its SQL text.
+type memoText[K comparable] struct {
+	key  K
+	text any // a string; nil for an empty slot
+}
+
+// memoTime is a time value as the store writes it: the instant, and
+// whether the column keeps only the date.
+type memoTime struct {
+	unix, nano int64
+	dateOnly   bool
+}
+
+// sqlValue is the package's sqlValue for a row being inserted, with the
+// text of recent lookups and times kept: the rows of a bulk create repeat
+// the caller's id in five lookups (owner, owning user, creator, modifier,
+// business unit is another) and the same second in createdon and
+// modifiedon, which would otherwise be formatted, and allocated, again for
+// every row.
+func (b *insertBatch) sqlValue(c *schema.Column, v any) (any, error) {
+	switch x := v.(type) {
+	case Ref:
+		for i := range b.refs {
+			if b.refs[i].text != nil && b.refs[i].key == x.ID {
+				return b.refs[i].text, nil
+			}
+		}
+		text := any(x.ID.String())
+		b.refs[b.nextRef] = memoText[uuid.UUID]{x.ID, text}
+		b.nextRef = (b.nextRef + 1) % len(b.refs)
+		return text, nil
+	case time.Time:
+		key := memoTime{x.Unix(), int64(x.Nanosecond()), c.Behavior == schema.BehaviorDateOnly}
+		for i := range b.times {
+			if b.times[i].text != nil && b.times[i].key == key {
+				return b.times[i].text, nil
+			}
+		}
+		text, err := sqlValue(c, v)
+		if err != nil {
+			return nil, err
+		}
+		b.times[b.nextTime] = memoText[memoTime]{key, text}
+		b.nextTime = (b.nextTime + 1) % len(b.times)
+		return text, nil
+	}
+	return sqlValue(c, v)
 }

@@ -378,7 +378,7 @@ func (tx *Tx) insertRow(ctx context.Context, p *Principal, t *schema.Table, id u
 		if !ok || v == nil {
 			continue
 		}
-		sv, err := sqlValue(c, v)
+		sv, err := b.sqlValue(c, v)
 		if err != nil {
 			return fail(err)
 		}

@@ -154,7 +154,7 @@ type bulkTarget struct {
 // the set's table; the primary key or, for upserts, @odata.id identify
 // existing rows.
 func (req *request) bulkTargets(t *schema.Table, body []byte, allowODataID bool) ([]bulkTarget, error) {
-	members, err := readObject(t, body)
+	members, err := readBulkObject(t, body)
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +211,7 @@ func (req *request) bulkTargets(t *schema.Table, body []byte, allowODataID bool)
 				target.key = key
 			case m.name == t.PrimaryID().LogicalName:
 				var s string
-				id, perr := uuid.Nil, json.Unmarshal(m.value, &s)
+				id, perr := uuid.Nil, decodeString(m.value, &s)
 				if perr == nil {
 					id, perr = uuid.Parse(s)
 				}
