@@ -372,6 +372,9 @@ func (tx *Tx) insertRow(ctx context.Context, p *Principal, t *schema.Table, id u
 	// share their INSERT, prepared once (tx.exec), or one multi-row
 	// INSERT when batched.
 	b := &tx.ins
+	if cap(b.rowCols) < len(t.Columns) {
+		b.rowCols, b.rowArgs = make([]*schema.Column, 0, len(t.Columns)), make([]any, 0, len(t.Columns))
+	}
 	b.rowCols, b.rowArgs = b.rowCols[:0], b.rowArgs[:0]
 	for _, c := range t.Columns {
 		v, ok := r.values[c]
