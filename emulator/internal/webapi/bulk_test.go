@@ -138,3 +138,58 @@ func TestCreateMultipleWritesRowsInOrderAndReportsTheFirstFault(t *testing.T) {
 		t.Errorf("accounts after the failed CreateMultiple = %v, want %d", got, n)
 	}
 }
+
+// A CreateMultiple inside a changeset leaves its rows to the operations after it in the same
+// transaction: an update of one and a new row bound to the other see them.
+func TestCreateMultipleInAChangeset(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	one, two := "5b4d2f1c-0000-4000-8000-0000000000c1", "5b4d2f1c-0000-4000-8000-0000000000c2"
+	body := crlf(`--batch_AAA
+Content-Type: multipart/mixed; boundary="changeset_BBB"
+
+--changeset_BBB
+Content-Type: application/http
+Content-Transfer-Encoding: binary
+Content-ID: 1
+
+POST accounts/Microsoft.Dynamics.CRM.CreateMultiple HTTP/1.1
+Content-Type: application/json
+
+{"Targets":[{"@odata.type":"Microsoft.Dynamics.CRM.account","accountid":"` + one + `","name":"One"},{"@odata.type":"Microsoft.Dynamics.CRM.account","accountid":"` + two + `","name":"Two"}]}
+--changeset_BBB
+Content-Type: application/http
+Content-Transfer-Encoding: binary
+Content-ID: 2
+
+PATCH accounts(` + one + `) HTTP/1.1
+Content-Type: application/json
+
+{"name":"One, updated"}
+--changeset_BBB
+Content-Type: application/http
+Content-Transfer-Encoding: binary
+Content-ID: 3
+
+POST contacts HTTP/1.1
+Content-Type: application/json
+
+{"lastname":"Bound","parentcustomerid_account@odata.bind":"accounts(` + two + `)"}
+--changeset_BBB--
+--batch_AAA--
+`)
+	r := e.call(http.MethodPost, api+"$batch", tokenAdmin, body, "Content-Type", `multipart/mixed; boundary="batch_AAA"`)
+	if r.status != http.StatusOK {
+		t.Fatalf("batch: %d %s", r.status, r.body)
+	}
+	if diff := cmp.Diff([]any{[]any{200, 204, 204}}, statuses(readBatch(t, r))); diff != "" {
+		t.Fatalf("statuses (-want +got):\n%s\n%s", diff, r.body)
+	}
+	if got := e.call(http.MethodGet, api+"accounts("+one+")?$select=name", tokenAdmin, nil).json(t)["name"]; got != "One, updated" {
+		t.Errorf("account one = %v", got)
+	}
+	contacts := e.call(http.MethodGet, api+"contacts?$select=lastname,_parentcustomerid_value&$filter=lastname eq 'Bound'", tokenAdmin, nil).json(t)["value"].([]any)
+	if len(contacts) != 1 || contacts[0].(map[string]any)["_parentcustomerid_value"] != two {
+		t.Errorf("bound contact = %v", contacts)
+	}
+}
