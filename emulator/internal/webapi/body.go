@@ -195,7 +195,7 @@ func (req *request) bindMembers(t *schema.Table, members []member, depth int) (*
 	if depth > maxDeepInsertDepth {
 		return nil, errPayload(t, "Deep insert is nested more than %d levels.", maxDeepInsertDepth)
 	}
-	p := &payload{t: t}
+	p := &payload{t: t, fields: make([]store.Field, 0, len(members))}
 	for _, m := range members {
 		name, annotation, hasAnnotation := strings.Cut(m.name, "@")
 		if name == "" {

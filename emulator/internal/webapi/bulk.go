@@ -193,7 +193,7 @@ func (req *request) bulkTargets(t *schema.Table, body []byte, allowODataID bool)
 		}
 		var target bulkTarget
 		hasType := false
-		var kept []member
+		kept := ms[:0] // filtered in place: each member is read before its slot is written
 		for _, m := range ms {
 			switch {
 			case m.name == "@odata.type":
