@@ -78,6 +78,32 @@ func BenchmarkCreateInTransaction1000(b *testing.B) {
 	}
 }
 
+// BenchmarkCreateBatchedInTransaction1000 is BenchmarkCreateInTransaction1000
+// through CreateBatched, as the CreateMultiple handler creates rows: 64
+// rows per INSERT.
+func BenchmarkCreateBatchedInTransaction1000(b *testing.B) {
+	s, p := newStore(b, nil)
+	ctx := context.Background()
+	contact := table(b, s, "contact")
+	first, _ := contact.Column("firstname")
+	last, _ := contact.Column("lastname")
+	email, _ := contact.Column("emailaddress1")
+	b.ReportAllocs()
+	for b.Loop() {
+		err := s.Write(ctx, func(tx *Tx) error {
+			for i := 0; i < 1000; i++ {
+				if _, err := tx.CreateBatched(ctx, p, contact, []Field{{first, "Bench"}, {last, "Mark"}, {email, "b@example.com"}}); err != nil {
+					return err
+				}
+			}
+			return tx.FlushCreates(ctx)
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkCreateWithSortIndexes creates 1,000 contacts in one transaction
 // with no sort index on contact, with the one a $orderby=lastname scan
 // creates, and with the most the store creates on one table

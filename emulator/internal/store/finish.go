@@ -254,7 +254,8 @@ func (tx *Tx) defaultCurrency(ctx context.Context, r *rowState) error {
 // on-behalf-of columns and versionnumber.
 func (tx *Tx) setSystem(r *rowState, p *Principal, now any, version int64, creating bool) {
 	t := r.t
-	user := Ref{Table: "systemuser", ID: p.UserID}
+	// Boxed once for the two columns that share it.
+	var user any = Ref{Table: "systemuser", ID: p.UserID}
 	var delegate any
 	if p.CallerID != uuid.Nil {
 		delegate = Ref{Table: "systemuser", ID: p.CallerID}

@@ -342,13 +342,9 @@ type Tx struct {
 	// stmts are the statements prepared in the transaction, by SQL text,
 	// so that a bulk write parses each statement once.
 	stmts map[string]*sql.Stmt
-	// insertShape is the table of the last row inserted and how many
-	// columns it had values in: the next row of a bulk create sizes its
-	// maps from it instead of growing them.
-	insertShape struct {
-		t    *schema.Table
-		size int
-	}
+	// ins holds the rows a bulk create has not inserted yet, and the
+	// shape of the last row (insertbatch.go).
+	ins insertBatch
 }
 
 // Write runs fn in one write transaction: every operation on tx commits

@@ -31,8 +31,17 @@ func (tx *Tx) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-// exec runs a statement through the transaction's prepared statements.
+// exec runs a statement through the transaction's prepared statements,
+// after the inserts that wait (insertbatch.go).
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := tx.flushInserts(ctx); err != nil {
+		return nil, err
+	}
+	return tx.execPrepared(ctx, query, args...)
+}
+
+// execPrepared is exec without running the waiting inserts first.
+func (tx *Tx) execPrepared(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	st, err := tx.prepared(ctx, query)
 	if err != nil {
 		return nil, err
@@ -44,8 +53,12 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 }
 
 // queryRow runs a one-row query through the transaction's prepared
-// statements. A preparation error comes back from Scan.
+// statements, after the inserts that wait (so that it sees them). A
+// preparation error, or the failure of those inserts, comes back from Scan.
 func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) rowScanner {
+	if err := tx.flushInserts(ctx); err != nil {
+		return errRow{err}
+	}
 	st, err := tx.prepared(ctx, query)
 	if err != nil {
 		return errRow{err}
@@ -82,7 +95,12 @@ func (tx *Tx) nextVersion(ctx context.Context) (int64, error) {
 
 // saveVersion writes the sequence back when the transaction took version
 // numbers.
+// It is the last statement before the commit, so it inserts the rows
+// CreateBatched left waiting first, should a caller not have.
 func (tx *Tx) saveVersion(ctx context.Context) error {
+	if err := tx.FlushCreates(ctx); err != nil {
+		return err
+	}
 	if !tx.versioned {
 		return nil
 	}

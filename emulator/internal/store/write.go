@@ -306,9 +306,15 @@ func applyFields(r *rowState, fields []Field, creating bool) (uuid.UUID, error) 
 }
 
 func (tx *Tx) insert(ctx context.Context, p *Principal, t *schema.Table, id uuid.UUID, fields []Field) (Written, error) {
+	return tx.insertRow(ctx, p, t, id, fields, false)
+}
+
+// insertRow builds and inserts a row. With batched, the INSERT may wait to
+// run with the next rows (CreateBatched).
+func (tx *Tx) insertRow(ctx context.Context, p *Principal, t *schema.Table, id uuid.UUID, fields []Field, batched bool) (Written, error) {
 	size := 0
-	if tx.insertShape.t == t {
-		size = tx.insertShape.size
+	if tx.ins.shapeT == t {
+		size = tx.ins.shapeSize
 	}
 	r := &rowState{t: t, values: make(map[*schema.Column]any, size), changed: make(map[*schema.Column]bool, size)}
 	given, err := applyFields(r, fields, true)
@@ -362,44 +368,36 @@ func (tx *Tx) insert(ctx context.Context, p *Principal, t *schema.Table, id uuid
 		return fail(err)
 	}
 	tx.setSystem(r, p, now, version, true)
-	// The statement's text names the columns with a value; rows of one
-	// shape share it, and so its prepared statement (tx.exec).
-	var stmt strings.Builder
-	stmt.Grow(64 + 24*len(t.Columns))
-	stmt.WriteString("INSERT INTO ")
-	stmt.WriteString(quoteIdent(t.LogicalName))
-	stmt.WriteString(" (")
-	args := make([]any, 0, len(t.Columns))
+	// The row's columns with a value, and those values: rows of one shape
+	// share their INSERT, prepared once (tx.exec), or one multi-row
+	// INSERT when batched.
+	b := &tx.ins
+	if cap(b.rowCols) < len(t.Columns) {
+		b.rowCols, b.rowArgs = make([]*schema.Column, 0, len(t.Columns)), make([]any, 0, len(t.Columns))
+	}
+	b.rowCols, b.rowArgs = b.rowCols[:0], b.rowArgs[:0]
 	for _, c := range t.Columns {
 		v, ok := r.values[c]
 		if !ok || v == nil {
 			continue
 		}
-		sv, err := sqlValue(c, v)
+		sv, err := b.sqlValue(c, v)
 		if err != nil {
 			return fail(err)
 		}
-		if len(args) > 0 {
-			stmt.WriteString(", ")
-		}
-		stmt.WriteString(quoteIdent(c.LogicalName))
-		args = append(args, sv)
+		b.rowCols = append(b.rowCols, c)
+		b.rowArgs = append(b.rowArgs, sv)
 	}
-	stmt.WriteString(") VALUES (")
-	for i := range args {
-		if i > 0 {
-			stmt.WriteString(", ")
-		}
-		stmt.WriteByte('?')
-	}
-	stmt.WriteByte(')')
-	tx.insertShape.t, tx.insertShape.size = t, len(r.values)
+	b.shapeT, b.shapeSize = t, len(r.values)
 	tx.touch(t.LogicalName)
-	if _, err := tx.exec(ctx, stmt.String(), args...); err != nil {
-		if isUniqueViolation(err) {
-			return Written{}, duplicateError()
+	if batched {
+		if err := tx.queueInsert(ctx, t); err != nil {
+			return Written{}, err
 		}
-		return Written{}, fmt.Errorf("store: insert into %s: %w", t.LogicalName, err)
+	} else if err := tx.flushInserts(ctx); err != nil {
+		return Written{}, err
+	} else if _, err := tx.execPrepared(ctx, insertSQL(t, b.rowCols, 1), b.rowArgs...); err != nil {
+		return Written{}, insertError(t, err)
 	}
 	return Written{ID: id, Version: version, Created: true}, nil
 }

@@ -195,13 +195,13 @@ func (req *request) bindMembers(t *schema.Table, members []member, depth int) (*
 	if depth > maxDeepInsertDepth {
 		return nil, errPayload(t, "Deep insert is nested more than %d levels.", maxDeepInsertDepth)
 	}
-	p := &payload{t: t}
+	p := &payload{t: t, fields: make([]store.Field, 0, len(members))}
 	for _, m := range members {
 		name, annotation, hasAnnotation := strings.Cut(m.name, "@")
 		if name == "" {
 			if annotation == "odata.type" {
 				var typ string
-				if err := json.Unmarshal(m.value, &typ); err != nil || strings.TrimPrefix(typ, "#") != t.EntityTypeName() {
+				if err := decodeString(m.value, &typ); err != nil || strings.TrimPrefix(typ, "#") != t.EntityTypeName() {
 					return nil, errPayload(t, "A type named '%s' could not be resolved by the model, or is not the type of entity set '%s'.", strings.Trim(string(m.value), `"`), t.EntitySetName)
 				}
 			}
@@ -432,7 +432,7 @@ func jsonValue(col *schema.Column, raw json.RawMessage) (any, error) {
 	isString := raw[0] == '"'
 	var s string
 	if isString {
-		if err := json.Unmarshal(raw, &s); err != nil {
+		if err := decodeString(raw, &s); err != nil {
 			return nil, errConvert(raw, col)
 		}
 	}

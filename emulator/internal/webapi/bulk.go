@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/d365s2s/d365/emulator/internal/dverr"
@@ -36,58 +37,15 @@ func (req *request) bulkAction(t *schema.Table, name string) error {
 	if err != nil {
 		return err
 	}
-	var ids []uuid.UUID
+	ids := make([]uuid.UUID, 0, len(targets))
 	err = req.write(func(tx *store.Tx) error {
-		for _, target := range targets {
-			var w store.Written
-			var err error
-			switch name {
-			case actionCreateMultiple:
-				w, err = req.applyCreate(tx, target.payload, nil)
-			case actionUpdateMultiple:
-				if target.key.id == uuid.Nil && target.key.alt == nil {
-					return errPayload(t, "Each target of UpdateMultiple must include the primary key '%s'.", t.PrimaryID().LogicalName)
-				}
-				id, found, rerr := req.resolveIn(tx, t, target.key)
-				if rerr != nil {
-					return rerr
-				}
-				if !found && target.key.alt == nil {
-					return errBulkIDsNotFound(t, id)
-				}
-				if !found {
-					return errKeyNotFound(t)
-				}
-				fields, images := splitImageFields(target.payload.fields)
-				w, err = tx.Update(req.ctx, req.p, t, id, fields, store.Match{})
-				if err == nil && len(images) > 0 {
-					err = req.writeImages(tx, t, w.ID, images)
-				}
-			case actionUpsertMultiple:
-				id, found, rerr := req.resolveIn(tx, t, target.key)
-				if rerr != nil {
-					return rerr
-				}
-				fields := target.payload.fields
-				if !found {
-					fields = append(fields, target.key.alt...)
-				}
-				fields, images := splitImageFields(fields)
-				if !found && id == uuid.Nil {
-					w, err = tx.Create(req.ctx, req.p, t, fields)
-				} else {
-					w, err = tx.Upsert(req.ctx, req.p, t, id, fields, store.Match{})
-				}
-				if err == nil && len(images) > 0 {
-					err = req.writeImages(tx, t, w.ID, images)
-				}
-			}
-			if err != nil {
-				return err
-			}
-			ids = append(ids, w.ID)
+		err := req.applyTargets(tx, t, name, targets, &ids)
+		// The rows CreateBatched left waiting are inserted before the transaction goes on
+		// (the request may be part of a changeset); a failure of theirs came first.
+		if ferr := tx.FlushCreates(req.ctx); ferr != nil {
+			return ferr
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return err
@@ -108,6 +66,71 @@ func (req *request) bulkAction(t *schema.Table, name string) error {
 	}
 	jw.raw("]}")
 	return req.endJSON(jw)
+}
+
+// applyTargets writes the targets of bulk message name in tx, one after the other, appending
+// the id of each row written to ids; it stops at the first error. A CreateMultiple target
+// that is only columns (no deep insert, no related rows, no image) is created with
+// CreateBatched, whose INSERT may wait to run with the next targets' in one statement; before
+// any other kind of write the waiting rows are inserted.
+func (req *request) applyTargets(tx *store.Tx, t *schema.Table, name string, targets []bulkTarget, ids *[]uuid.UUID) error {
+	for _, target := range targets {
+		var w store.Written
+		var err error
+		switch name {
+		case actionCreateMultiple:
+			if target.payload.onlyColumns() {
+				w, err = tx.CreateBatched(req.ctx, req.p, t, target.payload.fields)
+				break
+			}
+			if err := tx.FlushCreates(req.ctx); err != nil {
+				return err
+			}
+			w, err = req.applyCreate(tx, target.payload, nil)
+		case actionUpdateMultiple:
+			if target.key.id == uuid.Nil && target.key.alt == nil {
+				return errPayload(t, "Each target of UpdateMultiple must include the primary key '%s'.", t.PrimaryID().LogicalName)
+			}
+			id, found, rerr := req.resolveIn(tx, t, target.key)
+			if rerr != nil {
+				return rerr
+			}
+			if !found && target.key.alt == nil {
+				return errBulkIDsNotFound(t, id)
+			}
+			if !found {
+				return errKeyNotFound(t)
+			}
+			fields, images := splitImageFields(target.payload.fields)
+			w, err = tx.Update(req.ctx, req.p, t, id, fields, store.Match{})
+			if err == nil && len(images) > 0 {
+				err = req.writeImages(tx, t, w.ID, images)
+			}
+		case actionUpsertMultiple:
+			id, found, rerr := req.resolveIn(tx, t, target.key)
+			if rerr != nil {
+				return rerr
+			}
+			fields := target.payload.fields
+			if !found {
+				fields = append(fields, target.key.alt...)
+			}
+			fields, images := splitImageFields(fields)
+			if !found && id == uuid.Nil {
+				w, err = tx.Create(req.ctx, req.p, t, fields)
+			} else {
+				w, err = tx.Upsert(req.ctx, req.p, t, id, fields, store.Match{})
+			}
+			if err == nil && len(images) > 0 {
+				err = req.writeImages(tx, t, w.ID, images)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		*ids = append(*ids, w.ID)
+	}
+	return nil
 }
 
 // bulkIDsNotFoundFormat is the ObjectDoesNotExist message of a bulk
@@ -131,7 +154,7 @@ type bulkTarget struct {
 // the set's table; the primary key or, for upserts, @odata.id identify
 // existing rows.
 func (req *request) bulkTargets(t *schema.Table, body []byte, allowODataID bool) ([]bulkTarget, error) {
-	members, err := readObject(t, body)
+	members, err := readBulkObject(t, body)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +193,7 @@ func (req *request) bulkTargets(t *schema.Table, body []byte, allowODataID bool)
 		}
 		var target bulkTarget
 		hasType := false
-		var kept []member
+		kept := ms[:0] // filtered in place: each member is read before its slot is written
 		for _, m := range ms {
 			switch {
 			case m.name == "@odata.type":
@@ -188,7 +211,7 @@ func (req *request) bulkTargets(t *schema.Table, body []byte, allowODataID bool)
 				target.key = key
 			case m.name == t.PrimaryID().LogicalName:
 				var s string
-				id, perr := uuid.Nil, json.Unmarshal(m.value, &s)
+				id, perr := uuid.Nil, decodeString(m.value, &s)
 				if perr == nil {
 					id, perr = uuid.Parse(s)
 				}
@@ -246,4 +269,13 @@ func (req *request) resolveIn(tx *store.Tx, t *schema.Table, k rowKey) (uuid.UUI
 		return k.id, err == nil, err
 	}
 	return req.resolve(t, k)
+}
+
+// onlyColumns reports whether p writes columns of its row and nothing else: no deep insert,
+// no related rows, no image (which is stored apart from the row, once the row exists).
+func (p *payload) onlyColumns() bool {
+	if len(p.deep) > 0 || len(p.children) > 0 {
+		return false
+	}
+	return !slices.ContainsFunc(p.fields, isImageField)
 }

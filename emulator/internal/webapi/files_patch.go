@@ -3,6 +3,7 @@ package webapi
 import (
 	"encoding/base64"
 	"fmt"
+	"slices"
 
 	"github.com/d365s2s/d365/emulator/internal/schema"
 	"github.com/d365s2s/d365/emulator/internal/store"
@@ -32,18 +33,20 @@ func imageValue(col *schema.Column, s string) (any, error) {
 // splitImageFields takes the Image column values out of an update's
 // fields.
 func splitImageFields(fields []store.Field) (rest, images []store.Field) {
+	if !slices.ContainsFunc(fields, isImageField) {
+		return fields, nil // the usual case, without copying fields
+	}
 	for _, f := range fields {
-		if f.Column != nil && f.Column.Type == schema.TypeImage {
+		if isImageField(f) {
 			images = append(images, f)
 			continue
 		}
 		rest = append(rest, f)
 	}
-	if images == nil {
-		return fields, nil
-	}
 	return rest, images
 }
+
+func isImageField(f store.Field) bool { return f.Column != nil && f.Column.Type == schema.TypeImage }
 
 // writeImages stores or clears the images of an update in its transaction.
 func (req *request) writeImages(tx *store.Tx, t *schema.Table, id uuid.UUID, images []store.Field) error {

@@ -3,6 +3,9 @@ package webapi
 import (
 	"encoding/json"
 	"errors"
+	"unicode/utf8"
+
+	"github.com/d365s2s/d365/emulator/internal/schema"
 )
 
 // The bulk actions receive thousands of records in one body. encoding/json's Decoder reads
@@ -153,4 +156,49 @@ func skipValue(data []byte, i int) int {
 		i++
 	}
 	return i
+}
+
+// decodeString decodes raw, a JSON string, as json.Unmarshal into a string does. A string
+// without escapes, quotes or control characters inside and with valid UTF-8 (the usual value of
+// a text column, an @odata.type, a GUID) is its bytes between the quotes, without reflection or
+// a second scan; any other goes through encoding/json, which unescapes, replaces invalid
+// UTF-8 and words the error.
+func decodeString(raw []byte, s *string) error {
+	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' {
+		inner := raw[1 : len(raw)-1]
+		plain := true
+		for _, c := range inner {
+			if c < 0x20 || c == '"' || c == '\\' {
+				plain = false
+				break
+			}
+		}
+		if plain && utf8.Valid(inner) {
+			*s = string(inner)
+			return nil
+		}
+	}
+	return json.Unmarshal(raw, s)
+}
+
+// readBulkObject is readObject for the body of a bulk message, which holds thousands of
+// records: a valid body (the usual one) is checked by json.Valid, one pass that allocates
+// nothing, and split by splitValidObject, instead of being decoded token by token with its
+// Targets copied; an invalid body goes through readObject, whose errors say what is wrong and
+// where. The answers are readObject's.
+func readBulkObject(t *schema.Table, body []byte) ([]member, error) {
+	if !json.Valid(body) {
+		return readObject(t, body)
+	}
+	members, err := splitValidObject(body)
+	var dup *duplicateMember
+	switch {
+	case errors.As(err, &dup):
+		return nil, errPayload(t, "Duplicate property named '%s' is not allowed.", dup.name)
+	case errors.Is(err, errNotObject):
+		return nil, errPayload(t, "Invalid JSON. The request body must be a JSON object.")
+	case err != nil:
+		return readObject(t, body)
+	}
+	return members, nil
 }
