@@ -134,6 +134,22 @@ func TestCutClientsAffectOnlyThemselves(t *testing.T) {
 			break
 		}
 	}
+	// The request log shows the cut requests as abandoned by their client, none as a 500.
+	abandoned := 0
+	for _, e := range env.Emulator.RequestLog(emulator.LogFilter{PathPrefix: "/api/data/"}) {
+		switch {
+		case e.Status >= 500:
+			t.Errorf("the request log has a %d: %s %s: %s", e.Status, e.Method, e.Path, e.Reason)
+		case e.Outcome == emulator.OutcomeAborted:
+			if !strings.Contains(e.Reason, "the client went away") {
+				t.Errorf("an aborted request's reason %q does not say the client went away", e.Reason)
+			}
+			abandoned++
+		}
+	}
+	if abandoned == 0 {
+		t.Error("no request was cut mid-flight: the test cut nothing")
+	}
 	if recs := serverErrors.all(); len(recs) > 0 {
 		t.Errorf("the emulator logged %d errors (a 500's cause is logged at Error); the first: %s", len(recs), recs[0])
 	}
