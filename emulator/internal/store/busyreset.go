@@ -45,6 +45,9 @@ type resettingConn struct {
 	// failed records that a call failed since the last reset. database/sql uses a connection
 	// from one goroutine at a time, and calls ResetSession between two users.
 	failed bool
+	// tx is the connection's transaction, reused: a connection has one at a time, and a
+	// transaction per write then costs no allocation.
+	tx resettingTx
 }
 
 // newResettingConn wraps c, or returns it as it is when it lacks a method the wrapper needs
@@ -87,7 +90,8 @@ func (c *resettingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (dri
 	if err != nil {
 		return nil, err
 	}
-	return &resettingTx{Tx: tx, c: c}, nil
+	c.tx = resettingTx{Tx: tx, c: c}
+	return &c.tx, nil
 }
 
 // ResetSession resets the busy handler of a connection on which a call failed; a connection
