@@ -14,4 +14,7 @@
 // Every call starts its own emulator (its own port, CA, signing key and in-memory database), so
 // parallel tests share nothing; t.Cleanup closes it. Use env.Emulator for the admin surface:
 // expire a secret, disable the application user, move the clock, restore a snapshot.
+//
+// The emulator's log (requests, refusals and their reasons, the cause of any 500) is kept and
+// written to the test's output if the test fails; see [Logger] and [LogEnv].
 package emulatortest

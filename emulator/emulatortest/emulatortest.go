@@ -38,9 +38,12 @@ type Env struct {
 
 // New starts an emulator with opts (nil for the defaults: in memory, default seed) and closes it
 // when the test ends. It fails the test if the emulator does not start.
+//
+// When opts has no Logger and t is a *testing.T or *testing.B, the emulator logs to [Logger]:
+// a failed test's output ends with the emulator's log (the cause of a 500, a refusal's reason).
 func New(t TB, opts *emulator.Options) *Env {
 	t.Helper()
-	emu, err := emulator.New(opts)
+	emu, err := emulator.New(withTestLogger(t, opts))
 	if err != nil {
 		t.Fatalf("emulatortest: start the emulator: %v", err)
 		return nil

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -155,7 +156,7 @@ func Open(ctx context.Context, dataDir string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.db = sql.OpenDB(connector{driver: drv, dsn: dsn})
+	s.db = sql.OpenDB(connector{driver: drv, dsn: dsn, busy: busy})
 	if dataDir == "" {
 		// memdb frees the database when its last connection closes: keep
 		// one open for the store's lifetime, and never let the pool retire
@@ -263,13 +264,21 @@ func restrictDatabaseFiles(path string) error {
 type connector struct {
 	driver *sqlite.Driver
 	dsn    string
+	// busy is the DSN's busy timeout: a connection on which a call failed
+	// gets its busy handler back before it is reused (see busyreset.go).
+	// Zero leaves the connections as the driver makes them.
+	busy time.Duration
 }
 
 func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return c.driver.Open(c.dsn)
+	conn, err := c.driver.Open(c.dsn)
+	if err != nil {
+		return nil, err
+	}
+	return newResettingConn(conn, c.busy), nil
 }
 
 func (c connector) Driver() driver.Driver { return c.driver }
@@ -318,15 +327,41 @@ func (s *Store) writeTxLocked(ctx context.Context, fn func(tx *sql.Tx) error) er
 	if err := fn(tx); err != nil {
 		s.seqValid = false // the version numbers taken are rolled back
 		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
-			s.log.Error("store: rollback failed", "err", rbErr)
+			if rolledBack(rbErr) {
+				s.log.Info("store: the failed transaction was rolled back by SQLite already", "err", err)
+			} else {
+				s.log.Error("store: rollback failed", "err", rbErr, "failure", err)
+			}
 		}
-		return err
+		return withCancellation(ctx, err)
 	}
 	if err := tx.Commit(); err != nil {
 		s.seqValid = false
-		return fmt.Errorf("store: commit: %w", err)
+		return withCancellation(ctx, fmt.Errorf("store: commit: %w", err))
 	}
 	return nil
+}
+
+// withCancellation makes the failure of a transaction whose context is
+// done say so: database/sql rolls such a transaction back as soon as the
+// context ends, concurrently with it, and the statements after fail with
+// "sql: statement is closed" or sql.ErrTxDone, which do not say why. The
+// Web API answers a request whose client went away by no answer rather
+// than a 500 (see webapi.Handler.ServeHTTP).
+func withCancellation(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("%w (%w)", err, cerr)
+	}
+	return err
+}
+
+// rolledBack reports whether a ROLLBACK failed because SQLite had already
+// rolled the transaction back itself: an interrupted write statement (a
+// cancelled request's, see sqlite3_interrupt) rolls back the whole explicit
+// transaction, as do some I/O and lock failures. The ROLLBACK then finds no
+// transaction, which is the outcome it was run for.
+func rolledBack(rbErr error) bool {
+	return strings.Contains(rbErr.Error(), "no transaction is active")
 }
 
 // Tx is a write transaction handed to [Store.Write] callbacks; a $batch

@@ -230,6 +230,9 @@ func (c *Controller) record(ex *exchange, r *http.Request, took time.Duration) {
 			e.Reason = clip(ex.caller.Refusal)
 		case bodyReason != "":
 			e.Reason = bodyReason
+		case e.Outcome == OutcomeAborted && r.Context().Err() != nil:
+			// The Web API aborts a request whose client went away while it was served.
+			e.Reason = "the client went away before the answer was complete; the handler aborted the request"
 		case e.Outcome == OutcomeAborted:
 			e.Reason = "the handler aborted the request before completing its response"
 		case e.Status >= 400:

@@ -116,6 +116,11 @@ func (req *request) batch() error {
 		}
 		out.WriteString("--" + csBoundary + "--\r\n")
 	}
+	if err := req.ctx.Err(); err != nil {
+		// The client went away: its parts failed for that, and the
+		// handler aborts the response (see ServeHTTP).
+		return err
+	}
 	out.WriteString("--" + outBoundary + "--\r\n")
 	if req.prefer.continueOnError {
 		// The preference is honoured whether or not a part failed, and
@@ -166,7 +171,12 @@ func (req *request) runChangeset(parts []*batchPart, ids map[string]string) ([]*
 			delete(ids, id) // the rows they named were rolled back
 		}
 		if failed == nil {
-			ae, _ := toAPIError(err)
+			// The transaction itself failed (begin, commit): log the
+			// cause of a 500, as for any request.
+			ae, known := toAPIError(err)
+			if !known || ae.status >= http.StatusInternalServerError {
+				req.h.logFailure(req.ctx, "webapi: batch changeset failed", err, ae, known, "path", req.r.URL.Path)
+			}
 			failed = errorRecorder(ae)
 		}
 		return nil, failed
@@ -230,8 +240,8 @@ func (req *request) runPart(br *batchRequest, tx *store.Tx, ids map[string]strin
 	rec.header.Set("OData-Version", "4.0")
 	if err := req.h.dispatch(rec, r, req.p, tx, maxBatchURLLength); err != nil {
 		ae, known := toAPIError(err)
-		if !known {
-			req.h.log.Error("webapi: batch part failed", "method", br.method, "target", truncate(br.target, 256), "err", err)
+		if !known || ae.status >= http.StatusInternalServerError {
+			req.h.logFailure(req.ctx, "webapi: batch part failed", err, ae, known, "method", br.method, "target", truncate(br.target, 256))
 		}
 		prefer, _ := parsePrefer(r.Header.Values("Prefer"))
 		rec = newRecorder()

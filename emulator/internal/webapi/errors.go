@@ -1,6 +1,7 @@
 package webapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -82,6 +83,25 @@ func toAPIError(err error) (*apiError, bool) {
 		return &apiError{status: http.StatusBadRequest, code: dverr.CodeQuerySyntax, message: syn.Msg}, true
 	}
 	return errUnexpected(), false
+}
+
+// logFailure logs a failure answered with ae: a server error (5xx, or
+// any failure toAPIError did not know) at Error with the underlying
+// error, the only place its cause is kept, since the envelope says only
+// "An unexpected error occurred."; a refusal at Info with its reason.
+//
+// A failure of a request whose client went away (ctx done) is logged at
+// Info: it is the cancellation, not a server error.
+func (h *Handler) logFailure(ctx context.Context, msg string, err error, ae *apiError, known bool, attrs ...any) {
+	if ctx.Err() != nil {
+		h.log.Info(msg+" (the client went away)", append(attrs, "err", err)...)
+		return
+	}
+	if !known || ae.status >= http.StatusInternalServerError {
+		h.log.Error(msg, append(attrs, "status", ae.status, "code", ae.code, "err", err)...)
+		return
+	}
+	h.log.Info(msg, append(attrs, "status", ae.status, "code", ae.code, "reason", ae.message)...)
 }
 
 // storeError maps a store failure's kind (and reason) to the status and

@@ -172,13 +172,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	if err := h.serve(w, r); err != nil {
-		ae, known := toAPIError(err)
-		if !known {
-			h.log.Error("webapi: request failed", "method", r.Method, "path", r.URL.Path, "request_id", reqID, "err", err)
-		} else {
-			h.log.Info("webapi: request refused", "method", r.Method, "path", r.URL.Path, "request_id", reqID,
-				"status", ae.status, "code", ae.code, "reason", ae.message)
+		if ctxErr := r.Context().Err(); ctxErr != nil {
+			// The client went away (it cancelled the request, or its
+			// connection closed: a killed process) and its request failed
+			// for that: no one reads the answer, and it is not a server
+			// failure to log as one. Abort the response, as a request
+			// abandoned during an injected delay is, rather than send a
+			// 500 the traffic log would count.
+			h.log.Info("webapi: request abandoned: the client went away", "method", r.Method, "path", r.URL.Path,
+				"request_id", reqID, "cause", context.Cause(r.Context()), "err", err)
+			panic(http.ErrAbortHandler)
 		}
+		ae, known := toAPIError(err)
+		msg := "webapi: request refused"
+		if !known || ae.status >= http.StatusInternalServerError {
+			msg = "webapi: request failed"
+		}
+		h.logFailure(r.Context(), msg, err, ae, known, "method", r.Method, "path", r.URL.Path, "request_id", reqID)
 		prefer, _ := parsePrefer(r.Header.Values("Prefer"))
 		writeErrorDetails(w, ae, prefer)
 	}
