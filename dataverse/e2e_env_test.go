@@ -18,6 +18,7 @@ import (
 
 	"github.com/d365s2s/d365/dataverse"
 	"github.com/d365s2s/d365/emulator"
+	"github.com/d365s2s/d365/emulator/emulatortest"
 )
 
 // The end-to-end tests run the client against a real emulator over HTTPS: the emulator reads the
@@ -91,7 +92,15 @@ func newE2E(tb testing.TB, setup *e2eSetup) *e2eEnv {
 	if setup == nil {
 		setup = &e2eSetup{}
 	}
-	emu, err := emulator.New(setup.emulator)
+	var emuOpts emulator.Options
+	if setup.emulator != nil {
+		emuOpts = *setup.emulator
+	}
+	if emuOpts.Logger == nil {
+		// A failed test shows the emulator's log (a 500's cause above all).
+		emuOpts.Logger = emulatortest.Logger(tb)
+	}
+	emu, err := emulator.New(&emuOpts)
 	if err != nil {
 		tb.Fatalf("start emulator: %v", err)
 	}
