@@ -22,11 +22,14 @@ import (
 //
 //	go test -run '^$' -bench PipelineOverhead -benchmem -count 5 ./dataverse
 //
-// The variants: client is Client.Retrieve as built today (with the query
-// policies of query_policy.go); no-pipeline sends the Client's own request
-// building and decoding straight to the transport with a fixed token, the
-// floor a lean path around the azcore pipeline could reach; bare is a
-// hand-written net/http request decoded with json.Decoder.
+// The variants: client is Client.Retrieve as built today (its first try
+// the lean one of lean.go once the bearer policy has a token);
+// client-pipeline is the same Client with every try in the azcore pipeline
+// (with the query policies of query_policy.go), as before the lean first
+// try; no-pipeline sends the Client's own request building and decoding
+// straight to the transport with a fixed token, the floor a lean path
+// around the azcore pipeline could reach; bare is a hand-written net/http
+// request decoded with json.Decoder.
 func BenchmarkPipelineOverhead(b *testing.B) {
 	ctx := context.Background()
 	tr := memoryTransport{body: []byte(canned.RecordBody)}
@@ -37,13 +40,16 @@ func BenchmarkPipelineOverhead(b *testing.B) {
 			b.Fatalf("decoded id %s", out.ID)
 		}
 	}
-	retrieve := func(opts *ClientOptions) func(b *testing.B) {
+	retrieve := func(opts *ClientOptions, lean bool) func(b *testing.B) {
 		return func(b *testing.B) {
 			o := *opts
 			o.Transport = tr
 			c, err := NewClient(base, &fakeCredential{}, &o)
 			if err != nil {
 				b.Fatal(err)
+			}
+			if !lean {
+				c.withoutLean()
 			}
 			ropts := &RetrieveOptions{Select: cpuSelect}
 			b.ReportAllocs()
@@ -57,7 +63,8 @@ func BenchmarkPipelineOverhead(b *testing.B) {
 			}
 		}
 	}
-	b.Run("client", retrieve(&ClientOptions{}))
+	b.Run("client", retrieve(&ClientOptions{}, true))
+	b.Run("client-pipeline", retrieve(&ClientOptions{}, false))
 	b.Run("no-pipeline", func(b *testing.B) {
 		c, err := NewClient(base, &fakeCredential{}, nil)
 		if err != nil {

@@ -298,6 +298,15 @@ func TestLeanFirstTryMatchesThePipeline(t *testing.T) {
 			w.Header().Set("Retry-After", "5")
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}},
+		{name: "TryTimeout, 200", opts: &ClientOptions{ClientOptions: policy.ClientOptions{Retry: policy.RetryOptions{TryTimeout: time.Minute}}}},
+		{name: "TryTimeout passes, then 200", opts: &ClientOptions{ClientOptions: policy.ClientOptions{Retry: policy.RetryOptions{TryTimeout: 50 * time.Millisecond}}},
+			handler: func(n int, w http.ResponseWriter, r *http.Request) {
+				if n == 0 {
+					<-r.Context().Done() // the client gave the try up
+					return
+				}
+				okContact(w)
+			}},
 		{name: "telemetry with an application id", opts: &ClientOptions{ClientOptions: policy.ClientOptions{Telemetry: policy.TelemetryOptions{ApplicationID: "d365 import tool"}}}},
 		{name: "telemetry disabled", opts: &ClientOptions{ClientOptions: policy.ClientOptions{Telemetry: policy.TelemetryOptions{Disabled: true}}}},
 		{name: "governor disabled, 429 then 200", opts: &ClientOptions{Governor: GovernorOptions{Disabled: true}}, handler: func(n int, w http.ResponseWriter, _ *http.Request) {
