@@ -115,6 +115,49 @@ func BenchmarkPipelineOverhead(b *testing.B) {
 	})
 }
 
+// BenchmarkListOverhead is BenchmarkPipelineOverhead for a one-page List
+// of canned.PageBody (5 rows into Page[Record]) against bare net/http
+// decoding the same page into []map[string]any.
+//
+//	go test -run '^$' -bench ListOverhead -benchmem -count 5 ./dataverse
+func BenchmarkListOverhead(b *testing.B) {
+	ctx := context.Background()
+	tr := memoryTransport{body: []byte(canned.PageBody)}
+	const base = "https://org.example"
+	list := func(lean bool) func(b *testing.B) {
+		return func(b *testing.B) {
+			c, err := NewClient(base, &fakeCredential{}, &ClientOptions{ClientOptions: policy.ClientOptions{Transport: tr}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if !lean {
+				c.withoutLean()
+			}
+			opts := &ListOptions{Query: Query{Select: cpuSelect}}
+			b.ReportAllocs()
+			defer reportCPUPerOp(b)()
+			for b.Loop() {
+				page, err := c.List(ctx, "contacts", opts)
+				if err != nil || len(page.Items) != canned.PageRows {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	b.Run("client", list(true))
+	b.Run("client-pipeline", list(false))
+	b.Run("bare", func(b *testing.B) {
+		call := bareList(b, &http.Client{Transport: tr}, base)
+		b.ReportAllocs()
+		defer reportCPUPerOp(b)()
+		for b.Loop() {
+			if err := call(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
 // memoryTransport answers every request with 200 and body, from memory.
 type memoryTransport struct{ body []byte }
 

@@ -172,7 +172,7 @@
 // ClientOptions.Transport, so a transport that records requests still sees
 // it) with the access token the pipeline's bearer policy holds, the same
 // User-Agent and headers, and the Governor's admission, which saves about
-// half of the client's own CPU per call (docs/benchmarks.md). Any outcome
+// 10 µs of CPU and 39 allocations per call (docs/benchmarks.md). Any outcome
 // but a success continues in the pipeline as if it had sent that try
 // itself: the retries, the waits, a 401's challenge and the errors are
 // the pipeline's, and nothing is sent twice. NewClient allows this only
