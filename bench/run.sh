@@ -9,6 +9,7 @@
 # BEFORE=path/to/dataverse.test (a test binary of another build, made with
 # go test -c ./dataverse) runs that build too, in turns with this one
 # against the same server; its figures are prefixed "before-".
+# RAW=file keeps the CPUPERGET lines of every round there.
 #
 # Needs Go and Node.js >= 18; installs the npm peers (npm ci) if missing.
 set -euo pipefail
@@ -42,4 +43,5 @@ for ((i = 1; i <= rounds; i++)); do
 	node bench/cpu-per-get.mjs "$calls" | tee -a "$tmp/out" >&2
 done
 echo
+[ -z "${RAW:-}" ] || cp "$tmp/out" "$RAW"
 node bench/report.mjs <"$tmp/out"
