@@ -159,6 +159,8 @@ func (c *Client) leanTry(ctx context.Context, r *request, h http.Header, url str
 		resp = nil
 	case err == nil && resp == nil:
 		err = errNilResponse
+	case resp != nil && resp.Request == nil:
+		resp.Request = req // as attemptPolicy does: decoding and errors name the request
 	}
 	if err == nil {
 		if resp.StatusCode == http.StatusUnauthorized {

@@ -2,7 +2,9 @@ package dataverse
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -273,3 +275,44 @@ func TestLeanTokenNeverPrinted(t *testing.T) {
 }
 
 func sprintAll(v any) string { return fmt.Sprintf("%v %+v %#v %s", v, v, v, v) }
+
+// requestlessTransport answers from memory with a response that names no
+// request, as a caller's policy.Transporter may.
+type requestlessTransport struct{ status int }
+
+func (t requestlessTransport) Do(*http.Request) (*http.Response, error) {
+	return &http.Response{
+		StatusCode: t.status,
+		Status:     http.StatusText(t.status),
+		Header:     http.Header{"Content-Type": {"application/json"}},
+		Body:       io.NopCloser(strings.NewReader(`{"fullname":"Ada","error":{"code":"0x80040217","message":"gone"}}`)),
+	}, nil
+}
+
+// TestLeanFirstTryResponseWithoutRequest: a transport's response without
+// a Request is decoded, or reported, naming the request, as the pipeline
+// does.
+func TestLeanFirstTryResponseWithoutRequest(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{http.StatusOK, http.StatusNotFound} {
+		c, err := NewClient("https://org.example", &fakeCredential{}, &ClientOptions{ClientOptions: policy.ClientOptions{Transport: requestlessTransport{status: status}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tries atomic.Int32
+		c.leanHook = func(*http.Request) { tries.Add(1) }
+		for range 2 {
+			err := retrieveContact(t.Context(), c)
+			if status == http.StatusOK && err != nil {
+				t.Fatalf("Retrieve: %v", err)
+			}
+			var re *ResponseError
+			if status == http.StatusNotFound && (!errors.As(err, &re) || re.Path != "contacts(7eb682f1-ca75-e511-80d4-00155d2a68d1)" || re.Method != http.MethodGet) {
+				t.Fatalf("Retrieve: %v, want a 404 naming GET contacts(…)", err)
+			}
+		}
+		if tries.Load() != 1 {
+			t.Errorf("%d lean first tries, want 1", tries.Load())
+		}
+	}
+}

@@ -299,7 +299,7 @@ func TestLeanFirstTryMatchesThePipeline(t *testing.T) {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}},
 		{name: "TryTimeout, 200", opts: &ClientOptions{ClientOptions: policy.ClientOptions{Retry: policy.RetryOptions{TryTimeout: time.Minute}}}},
-		{name: "TryTimeout passes, then 200", opts: &ClientOptions{ClientOptions: policy.ClientOptions{Retry: policy.RetryOptions{TryTimeout: 50 * time.Millisecond}}},
+		{name: "TryTimeout passes, then 200", opts: &ClientOptions{ClientOptions: policy.ClientOptions{Retry: policy.RetryOptions{TryTimeout: 2 * time.Second}}}, // (long enough for the second try on a loaded machine)
 			handler: func(n int, w http.ResponseWriter, r *http.Request) {
 				if n == 0 {
 					<-r.Context().Done() // the client gave the try up
