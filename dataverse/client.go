@@ -254,7 +254,9 @@ func (c *Client) scopes() []string { return []string{c.orgURL + "/.default"} }
 // ShouldRetry, then per try: attemptPolicy, the bearer-token policy,
 // governPolicy (the waits and the Governor), the caller's per-retry
 // policies, logging, and the transport wrapped so error bodies are read
-// only up to maxErrorBody bytes.
+// only up to maxErrorBody bytes (c.transport, which the lean first try of
+// lean.go uses too), under pipelineTransport, which answers the first try
+// of a call whose lean first try failed with that try's outcome.
 func (c *Client) newPipeline(cred azcore.TokenCredential, opts *ClientOptions) (*azcore.Client, error) {
 	o := opts.ClientOptions // copy: never mutate the caller's options
 	o.APIVersion = ""       // the version lives in the path, not in ?api-version=
