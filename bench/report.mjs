@@ -27,6 +27,18 @@ const concs = [...new Set([...runs.keys()].map((k) => Number(k.split(" ")[1])))]
 const clients = [...new Set([...runs.keys()].map((k) => k.split(" ")[0]))];
 const get = (client, conc) => (runs.has(`${client} ${conc}`) ? median(runs.get(`${client} ${conc}`)) : undefined);
 
+// ratio is the median of the per-run ratios of client over peer at conc:
+// the i-th figure of each comes from the same round of bench/run.sh, so a
+// change of load between rounds falls on both sides of each ratio.
+const ratio = (client, peer, conc) => {
+  const a = runs.get(`${client} ${conc}`), b = runs.get(`${peer} ${conc}`);
+  if (!a || !b) return undefined;
+  const n = Math.min(a.length, b.length);
+  const rs = [];
+  for (let i = 0; i < n; i++) if (b[i] > 0) rs.push(a[i] / b[i]);
+  return rs.length ? median(rs) : undefined;
+};
+
 // peers returns the [label, client] pairs a client is compared with.
 function peers(client) {
   // A prefix ("before-") marks another build of the Go benchmark; its d365
@@ -49,10 +61,13 @@ for (const client of clients) {
   const cells = concs.map((c) => (get(client, c) === undefined ? "–" : get(client, c).toFixed(1)));
   const ratios = [];
   for (const [label, peer] of peers(client)) {
-    const rs = concs.map((c) => (get(client, c) && get(peer, c) ? (get(client, c) / get(peer, c)).toFixed(2) : "–"));
+    const rs = concs.map((c) => {
+      const r = ratio(client, peer, c);
+      return r === undefined ? "–" : r.toFixed(2);
+    });
     if (rs.some((r) => r !== "–")) ratios.push(`${rs.join(" / ")}× ${label}`);
   }
   console.log(`| ${client} | ${cells.join(" | ")} | ${ratios.join("; ")} |`);
 }
 const counts = [...runs.values()].map((v) => v.length);
-console.log(`\n(median of ${Math.min(...counts)}–${Math.max(...counts)} runs per figure; process CPU time, user + system, per call)`);
+console.log(`\n(median of ${Math.min(...counts)}–${Math.max(...counts)} runs per figure, ratios the median of the per-run ratios; process CPU time, user + system, per call)`);

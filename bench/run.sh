@@ -6,6 +6,11 @@
 #
 #   bench/run.sh [ROUNDS]        default 3; CALLS=20000 calls per figure
 #
+# BEFORE=path/to/dataverse.test (a test binary of another build, made with
+# go test -c ./dataverse) runs that build too, in turns with this one
+# against the same server; its figures are prefixed "before-".
+# RAW=file keeps the CPUPERGET lines of every round there.
+#
 # Needs Go and Node.js >= 18; installs the npm peers (npm ci) if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,8 +35,13 @@ export NODE_EXTRA_CA_CERTS=$D365_CANNED_CA
 
 for ((i = 1; i <= rounds; i++)); do
 	echo "round $i/$rounds" >&2
+	if [ -n "${BEFORE:-}" ]; then
+		"$BEFORE" -test.run '^$' -test.bench 'CPUPerGET' -test.benchtime "${calls}x" |
+			sed 's/^CPUPERGET client=/CPUPERGET client=before-/' | tee -a "$tmp/out" | grep -v '^CPUPERGET' >&2
+	fi
 	"$tmp/dataverse.test" -test.run '^$' -test.bench 'CPUPerGET' -test.benchtime "${calls}x" | tee -a "$tmp/out" | grep -v '^CPUPERGET' >&2
 	node bench/cpu-per-get.mjs "$calls" | tee -a "$tmp/out" >&2
 done
 echo
+[ -z "${RAW:-}" ] || cp "$tmp/out" "$RAW"
 node bench/report.mjs <"$tmp/out"

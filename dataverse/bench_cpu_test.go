@@ -34,7 +34,9 @@ import (
 // d365's Client (Retrieve and a one-page List) and for bare net/http over
 // HTTP/2 and over an HTTP/1.1 keep-alive pool, all in one run. The figure
 // is the process's user+system time (getrusage) divided by the calls; the
-// table at the end prints the ratios. See docs/benchmarks.md.
+// table at the end prints the ratios. The -pipeline clients are the
+// Client with every try in the azcore pipeline (no lean first try,
+// lean.go), as it was before that. See docs/benchmarks.md.
 //
 //	go test -run '^$' -bench 'CPUPerGET' -benchtime 20000x -count 5 ./dataverse
 //
@@ -286,8 +288,24 @@ func d365RetrieveNoGovernor(b *testing.B, hc *http.Client, base string) func(con
 	return d365RetrieveWith(b, hc, base, &ClientOptions{Governor: GovernorOptions{Disabled: true}})
 }
 
+// d365RetrievePipeline is d365Retrieve with every try in the azcore
+// pipeline (no lean first try, lean.go), to tell the lean first try's
+// share in the same run.
+func d365RetrievePipeline(b *testing.B, hc *http.Client, base string) func(context.Context) error {
+	return d365RetrieveOn(d365Client(b, hc, base, nil).withoutLean())
+}
+
 func d365RetrieveWith(b *testing.B, hc *http.Client, base string, opts *ClientOptions) func(context.Context) error {
-	c := d365Client(b, hc, base, opts)
+	return d365RetrieveOn(d365Client(b, hc, base, opts))
+}
+
+// withoutLean turns off the lean first try of c (before c sends anything).
+func (c *Client) withoutLean() *Client {
+	c.lean = nil
+	return c
+}
+
+func d365RetrieveOn(c *Client) func(context.Context) error {
 	ropts := &RetrieveOptions{Select: cpuSelect}
 	return func(ctx context.Context) error {
 		var out cpuContact
@@ -376,10 +394,12 @@ func bareList(_ *testing.B, hc *http.Client, base string) func(context.Context) 
 var cpuCases = []cpuCase{
 	{"d365-retrieve-h2", false, d365Retrieve},
 	{"d365-retrieve-h2-nogov", false, d365RetrieveNoGovernor},
+	{"d365-retrieve-h2-pipeline", false, d365RetrievePipeline},
 	{"d365-list-h2", false, d365List},
 	{"bare-retrieve-h2", false, bareRetrieve},
 	{"bare-list-h2", false, bareList},
 	{"d365-retrieve-h1", true, d365Retrieve},
+	{"d365-retrieve-h1-pipeline", true, d365RetrievePipeline},
 	{"d365-list-h1", true, d365List},
 	{"bare-retrieve-h1", true, bareRetrieve},
 	{"bare-list-h1", true, bareList},
@@ -432,7 +452,7 @@ func printCPUTable(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\n%-24s %10s %10s %10s %10s\n", "CPU µs per GET", "conc=16", "conc=64", "ratio 16", "ratio 64")
 	for _, cc := range cpuCases {
-		base := strings.TrimSuffix(strings.Replace(cc.name, "d365-", "bare-", 1), "-nogov")
+		base := strings.TrimSuffix(strings.TrimSuffix(strings.Replace(cc.name, "d365-", "bare-", 1), "-nogov"), "-pipeline")
 		row := fmt.Sprintf("%-24s", cc.name)
 		for _, conc := range cpuConcurrency {
 			row += fmt.Sprintf(" %10.1f", get(cc.name, conc))

@@ -22,11 +22,14 @@ import (
 //
 //	go test -run '^$' -bench PipelineOverhead -benchmem -count 5 ./dataverse
 //
-// The variants: client is Client.Retrieve as built today (with the query
-// policies of query_policy.go); no-pipeline sends the Client's own request
-// building and decoding straight to the transport with a fixed token, the
-// floor a lean path around the azcore pipeline could reach; bare is a
-// hand-written net/http request decoded with json.Decoder.
+// The variants: client is Client.Retrieve as built today (its first try
+// the lean one of lean.go once the bearer policy has a token);
+// client-pipeline is the same Client with every try in the azcore pipeline
+// (with the query policies of query_policy.go), as before the lean first
+// try; no-pipeline sends the Client's own request building and decoding
+// straight to the transport with a fixed token, the floor a lean path
+// around the azcore pipeline could reach; bare is a hand-written net/http
+// request decoded with json.Decoder.
 func BenchmarkPipelineOverhead(b *testing.B) {
 	ctx := context.Background()
 	tr := memoryTransport{body: []byte(canned.RecordBody)}
@@ -37,13 +40,16 @@ func BenchmarkPipelineOverhead(b *testing.B) {
 			b.Fatalf("decoded id %s", out.ID)
 		}
 	}
-	retrieve := func(opts *ClientOptions) func(b *testing.B) {
+	retrieve := func(opts *ClientOptions, lean bool) func(b *testing.B) {
 		return func(b *testing.B) {
 			o := *opts
 			o.Transport = tr
 			c, err := NewClient(base, &fakeCredential{}, &o)
 			if err != nil {
 				b.Fatal(err)
+			}
+			if !lean {
+				c.withoutLean()
 			}
 			ropts := &RetrieveOptions{Select: cpuSelect}
 			b.ReportAllocs()
@@ -57,7 +63,8 @@ func BenchmarkPipelineOverhead(b *testing.B) {
 			}
 		}
 	}
-	b.Run("client", retrieve(&ClientOptions{}))
+	b.Run("client", retrieve(&ClientOptions{}, true))
+	b.Run("client-pipeline", retrieve(&ClientOptions{}, false))
 	b.Run("no-pipeline", func(b *testing.B) {
 		c, err := NewClient(base, &fakeCredential{}, nil)
 		if err != nil {
@@ -104,6 +111,49 @@ func BenchmarkPipelineOverhead(b *testing.B) {
 				b.Fatal(err)
 			}
 			check(b, &out)
+		}
+	})
+}
+
+// BenchmarkListOverhead is BenchmarkPipelineOverhead for a one-page List
+// of canned.PageBody (5 rows into Page[Record]) against bare net/http
+// decoding the same page into []map[string]any.
+//
+//	go test -run '^$' -bench ListOverhead -benchmem -count 5 ./dataverse
+func BenchmarkListOverhead(b *testing.B) {
+	ctx := context.Background()
+	tr := memoryTransport{body: []byte(canned.PageBody)}
+	const base = "https://org.example"
+	list := func(lean bool) func(b *testing.B) {
+		return func(b *testing.B) {
+			c, err := NewClient(base, &fakeCredential{}, &ClientOptions{ClientOptions: policy.ClientOptions{Transport: tr}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if !lean {
+				c.withoutLean()
+			}
+			opts := &ListOptions{Query: Query{Select: cpuSelect}}
+			b.ReportAllocs()
+			defer reportCPUPerOp(b)()
+			for b.Loop() {
+				page, err := c.List(ctx, "contacts", opts)
+				if err != nil || len(page.Items) != canned.PageRows {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	b.Run("client", list(true))
+	b.Run("client-pipeline", list(false))
+	b.Run("bare", func(b *testing.B) {
+		call := bareList(b, &http.Client{Transport: tr}, base)
+		b.ReportAllocs()
+		defer reportCPUPerOp(b)()
+		for b.Loop() {
+			if err := call(ctx); err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 }

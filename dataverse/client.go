@@ -1,6 +1,7 @@
 package dataverse
 
 import (
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -98,6 +99,13 @@ type Client struct {
 	govHost  string
 	govOff   bool
 	governed atomic.Pointer[governedToken]
+	// transport is the pipeline's transport as the lean first try uses it
+	// (the caller's, wrapped by errorBodyLimiter); lean is nil when the
+	// lean first try is not allowed (lean.go); leanHook, when set by a
+	// test, sees every lean request before it is sent.
+	transport *errorBodyLimiter
+	lean      *leanSettings
+	leanHook  func(*http.Request)
 }
 
 var apiVersionPattern = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
@@ -167,7 +175,26 @@ func NewClient(orgURL string, cred azcore.TokenCredential, opts *ClientOptions) 
 	}
 	c.pl = azc.Pipeline()
 	c.tracer = azc.Tracer()
+	c.lean = c.leanSettings(opts)
 	return c, nil
+}
+
+// leanSettings decides whether this Client's GETs may take the lean first
+// try (see lean.go), and returns what it needs; nil when they may not.
+func (c *Client) leanSettings(opts *ClientOptions) *leanSettings {
+	o := &opts.ClientOptions
+	if len(o.PerCallPolicies) > 0 || len(o.PerRetryPolicies) > 0 || !c.retry.own || c.tracer.Enabled() {
+		return nil
+	}
+	ua, keys, logs := probeLogging(o.Telemetry)
+	if logs {
+		return nil
+	}
+	s := &leanSettings{contextKeys: keys, tryTimeout: o.Retry.TryTimeout}
+	if ua != "" {
+		s.userAgent = []string{ua}
+	}
+	return s
 }
 
 // parseOrgURL validates an environment URL and returns it without a
@@ -227,13 +254,15 @@ func (c *Client) scopes() []string { return []string{c.orgURL + "/.default"} }
 // ShouldRetry, then per try: attemptPolicy, the bearer-token policy,
 // governPolicy (the waits and the Governor), the caller's per-retry
 // policies, logging, and the transport wrapped so error bodies are read
-// only up to maxErrorBody bytes.
+// only up to maxErrorBody bytes (c.transport, which the lean first try of
+// lean.go uses too), under pipelineTransport, which answers the first try
+// of a call whose lean first try failed with that try's outcome.
 func (c *Client) newPipeline(cred azcore.TokenCredential, opts *ClientOptions) (*azcore.Client, error) {
 	o := opts.ClientOptions // copy: never mutate the caller's options
 	o.APIVersion = ""       // the version lives in the path, not in ?api-version=
 	c.retry = newRetrySettings(o.Retry, opts.MaxRetryWait)
 	o.Retry = c.retry.azcore
-	o.Transport = &errorBodyLimiter{next: transportOrDefault(o.Transport)}
+	c.transport = &errorBodyLimiter{next: transportOrDefault(o.Transport)}
 	// The token never reaches the log, even when the caller allows the header.
 	o.Logging.AllowedHeaders = withoutCredentialHeaders(o.Logging.AllowedHeaders)
 	// Copy the caller's policy slices so appending never writes into them.
@@ -243,6 +272,7 @@ func (c *Client) newPipeline(cred azcore.TokenCredential, opts *ClientOptions) (
 	o.PerCallPolicies = append(o.PerCallPolicies, deferQueryPolicy{})
 
 	c.cred = &challengedCredential{cred: cred}
+	o.Transport = &pipelineTransport{next: c.transport, cred: c.cred}
 	bearer := runtime.NewBearerTokenPolicy(c.cred, c.scopes(), &policy.BearerTokenOptions{
 		AuthorizationHandler: policy.AuthorizationHandler{
 			OnChallenge: c.onChallenge,

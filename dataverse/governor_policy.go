@@ -53,6 +53,11 @@ func (c *Client) governPolicy(req *policy.Request) (*http.Response, error) {
 	if st == nil {
 		st = &callState{ctx: ctx} // never for this package's requests (see attemptPolicy)
 	}
+	if st.replay != nil {
+		// The lean first try was admitted, sent and told to the Governor
+		// already: the transport answers this try with its outcome (lean.go).
+		return req.Next()
+	}
 	seen, waitedOut := st.pauseGen, st.pauseWaited
 	st.pauseWaited = false
 	if d := st.wait; d > 0 {

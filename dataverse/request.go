@@ -167,7 +167,20 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
 	if r.method == http.MethodGet && len(u) > maxURLLength {
 		return c.sendGetViaBatch(ctx, r, u)
 	}
-	ctx = withCallState(ctx, r.idempotent)
+	var st *callState
+	if c.lean != nil && (r.method == http.MethodGet || r.method == http.MethodHead) && r.body == nil && r.bodyReader == nil {
+		var resp *http.Response
+		if resp, st = c.leanTry(ctx, r, h, u); st == nil && resp != nil {
+			return resp, nil
+		}
+	}
+	if st != nil {
+		// The lean first try failed: the pipeline goes on from it.
+		ctx, h = st.ctx, st.header
+		defer st.dropReplay()
+	} else {
+		ctx = withCallState(ctx, r.idempotent)
+	}
 	req, err := runtime.NewRequest(ctx, r.method, u)
 	if err != nil {
 		return nil, invalidf("dataverse: %s %s: %w", r.method, c.displayPath(r.path), err)

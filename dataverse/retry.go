@@ -186,6 +186,11 @@ type callState struct {
 	// pauseGen is the Governor's pause that wait covers, when pauseWaited.
 	pauseGen    uint64
 	pauseWaited bool
+	// replay is the outcome of the call's lean first try, which answers the
+	// pipeline's first try instead of sending it again, and header the
+	// request header the pipeline sends then (lean.go).
+	replay *leanReplay
+	header http.Header
 }
 
 type callStateKey struct{}

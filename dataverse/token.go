@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -41,10 +42,23 @@ var errSameToken = errors.New("dataverse: the credential returned the access tok
 type challengedCredential struct {
 	cred     azcore.TokenCredential
 	rejected atomic.Pointer[[sha256.Size]byte]
+	// lean is the last token the bearer-token policy obtained, which the
+	// lean first try sends (lean.go); nil before the first and after a 401.
+	lean atomic.Pointer[leanToken]
 }
 
 // GetToken implements azcore.TokenCredential.
 func (w *challengedCredential) GetToken(ctx context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	tok, err := w.getToken(ctx, opts)
+	if err == nil && opts.EnableCAE {
+		// Only the bearer policy asks with EnableCAE (Client.Governor does
+		// not): this is the token it caches and sends.
+		w.keepLeanToken(tok)
+	}
+	return tok, err
+}
+
+func (w *challengedCredential) getToken(ctx context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
 	tok, err := w.cred.GetToken(ctx, opts)
 	if err != nil {
 		return tok, err
@@ -57,6 +71,68 @@ func (w *challengedCredential) GetToken(ctx context.Context, opts policy.TokenRe
 		return tok, nil // onChallenge sees the same token and does not resend
 	}
 	return refresher.RefreshToken(ctx, opts)
+}
+
+// bearerRefreshMargin is how long before a token's expiry azcore's
+// bearer-token policy (v1.24.0, runtime/policy_bearer_token.go,
+// shouldRefresh) gets a new one when the token names no RefreshOn.
+const bearerRefreshMargin = 5 * time.Minute
+
+// leanToken is an access token as the lean first try sends it. It is never
+// printed: the type has no fields a formatter would show but the header.
+type leanToken struct {
+	// authorization is the Authorization header value, "Bearer <token>",
+	// in a slice shared by every lean request and never modified.
+	authorization []string
+	// refreshAt is when the bearer policy would stop sending the token
+	// and get a new one: its RefreshOn, else bearerRefreshMargin before
+	// its expiry.
+	refreshAt time.Time
+}
+
+// String keeps the token out of anything that prints a leanToken.
+func (*leanToken) String() string { return "leanToken(REDACTED)" }
+
+// GoString keeps the token out of %#v.
+func (*leanToken) GoString() string { return "leanToken(REDACTED)" }
+
+// keepLeanToken records the token the bearer policy got.
+func (w *challengedCredential) keepLeanToken(tok azcore.AccessToken) {
+	if tok.Token == "" {
+		return
+	}
+	at := tok.RefreshOn
+	if at.IsZero() {
+		at = tok.ExpiresOn.Add(-bearerRefreshMargin)
+	}
+	w.lean.Store(&leanToken{authorization: []string{"Bearer " + tok.Token}, refreshAt: at})
+}
+
+// leanToken returns the token the lean first try may send: the bearer
+// policy's last one, while the policy would still send it without asking
+// the credential again; nil otherwise (the call takes the pipeline, whose
+// bearer policy refreshes it).
+func (w *challengedCredential) leanToken() *leanToken {
+	t := w.lean.Load()
+	if t == nil || !time.Now().Before(t.refreshAt) {
+		return nil
+	}
+	return t
+}
+
+// forgetLeanToken drops t after the service answered it with 401: the
+// bearer policy drops its cached token then, and the next call takes the
+// pipeline, which gets a new one.
+func (w *challengedCredential) forgetLeanToken(t *leanToken) {
+	w.lean.CompareAndSwap(t, nil)
+}
+
+// forgetLeanAuthorization drops the lean token when it is the one in
+// authorization, which the service answered with 401.
+func (w *challengedCredential) forgetLeanAuthorization(authorization string) {
+	if t := w.lean.Load(); t != nil && t.authorization[0] == authorization {
+		w.lean.CompareAndSwap(t, nil)
+	}
 }
 
 // reject remembers the token of a request the service answered with 401.
