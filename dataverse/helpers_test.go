@@ -212,3 +212,13 @@ var (
 
 // noJitter makes the waits of a fake API's client exact; TestResumeJitter checks the real one.
 func noJitter(time.Duration) time.Duration { return 0 }
+
+// abortResponse ends a handler whose client has gone without writing a
+// response: the connection is cut. A handler that merely returned would send
+// 200 with an empty body, and net/http's client can still read that answer
+// after it cancelled the request (its TLS close_notify reaches the server,
+// whose handler returns, before the client closes the socket), which on a
+// loaded machine turned a timed-out try into a 200 the client decoded.
+func abortResponse() {
+	panic(http.ErrAbortHandler)
+}

@@ -288,6 +288,7 @@ func TestLeanFirstTryMatchesThePipeline(t *testing.T) {
 		}, handler: func(n int, w http.ResponseWriter, r *http.Request) {
 			cancelTheCall(r)
 			<-r.Context().Done() // the client gave up the request
+			abortResponse()
 		}},
 		{name: "deadline too short for Retry-After", ctx: func(t *testing.T) (context.Context, context.CancelFunc) {
 			return context.WithTimeout(t.Context(), time.Minute)
@@ -303,7 +304,7 @@ func TestLeanFirstTryMatchesThePipeline(t *testing.T) {
 			handler: func(n int, w http.ResponseWriter, r *http.Request) {
 				if n == 0 {
 					<-r.Context().Done() // the client gave the try up
-					return
+					abortResponse()
 				}
 				okContact(w)
 			}},

@@ -573,7 +573,7 @@ func TestTryTimeoutIsRetried(t *testing.T) {
 	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		if calls.Add(1) == 1 {
 			<-r.Context().Done() // hang until the client gives the try up
-			return
+			abortResponse()
 		}
 		writeJSON(w, 200, `{"value":[]}`)
 	}, &ClientOptions{ClientOptions: clientOpts(policy.RetryOptions{
