@@ -1,7 +1,6 @@
 package dataverse
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -30,10 +29,13 @@ type Record map[string]any
 
 // UnmarshalJSON decodes a JSON object, keeping numbers as json.Number.
 func (r *Record) UnmarshalJSON(b []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	m := map[string]any{}
-	if err := dec.Decode(&m); err != nil {
+	if m, ok := parseRecord(b); ok {
+		*r = m
+		return nil
+	}
+	// Not certainly valid: a json.Decoder says why (record_decode.go).
+	m, err := decodeRecordWithDecoder(b)
+	if err != nil {
 		return err
 	}
 	*r = m

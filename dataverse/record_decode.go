@@ -1,0 +1,275 @@
+package dataverse
+
+import (
+	"bytes"
+	"encoding/json"
+	"unicode/utf8"
+)
+
+// Decoding Records without a json.Decoder per row.
+//
+// A Record keeps numbers as json.Number, which encoding/json offers only
+// through json.Decoder.UseNumber; so Record.UnmarshalJSON used to build a
+// decoder and a reader for every row, after encoding/json had already
+// scanned the row to find its end: a page of Records cost 1.5-1.9× a page
+// of maps (BenchmarkPageDecode). parseRecord builds the same map in one
+// pass over the bytes, checking the JSON as it goes. It is deliberately
+// strict: anything it is not sure of (a string with an escape or a byte
+// outside printable ASCII is the exception, handed to encoding/json) makes
+// it give up, and the caller then decodes the old way, so malformed input
+// gets exactly encoding/json's error and a value parseRecord accepts is
+// exactly what a UseNumber decoder would build (FuzzParseRecord checks
+// both).
+
+// maxRecordDepth bounds the nesting parseRecord follows; deeper input goes
+// to encoding/json, which has its own limit (10,000) and error.
+const maxRecordDepth = 1000
+
+// parseRecord parses b, a JSON object (or null) with optional surrounding
+// white space, into the map a json.Decoder with UseNumber would build. ok
+// is false when b is not certainly valid or not an object or null.
+func parseRecord(b []byte) (m map[string]any, ok bool) {
+	p := recordParser{b: b}
+	p.space()
+	if p.i < len(b) && b[p.i] == 'n' {
+		if !p.literal("null") {
+			return nil, false
+		}
+		p.space()
+		return nil, p.i == len(b)
+	}
+	if p.i >= len(b) || b[p.i] != '{' {
+		return nil, false
+	}
+	m, ok = p.object(0)
+	if !ok {
+		return nil, false
+	}
+	p.space()
+	return m, p.i == len(b)
+}
+
+// recordParser is a strict JSON parser over b producing encoding/json's
+// UseNumber values: map[string]any, []any, string, json.Number, bool, nil.
+type recordParser struct {
+	b []byte
+	i int
+}
+
+func (p *recordParser) space() {
+	for p.i < len(p.b) {
+		switch p.b[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+func (p *recordParser) literal(s string) bool {
+	if len(p.b)-p.i < len(s) || string(p.b[p.i:p.i+len(s)]) != s {
+		return false
+	}
+	p.i += len(s)
+	return true
+}
+
+// object parses an object starting at '{'.
+func (p *recordParser) object(depth int) (map[string]any, bool) {
+	if depth >= maxRecordDepth {
+		return nil, false
+	}
+	p.i++ // '{'
+	m := map[string]any{}
+	p.space()
+	if p.i < len(p.b) && p.b[p.i] == '}' {
+		p.i++
+		return m, true
+	}
+	for {
+		if p.i >= len(p.b) || p.b[p.i] != '"' {
+			return nil, false
+		}
+		k, ok := p.str()
+		if !ok {
+			return nil, false
+		}
+		p.space()
+		if p.i >= len(p.b) || p.b[p.i] != ':' {
+			return nil, false
+		}
+		p.i++
+		p.space()
+		v, ok := p.value(depth + 1)
+		if !ok {
+			return nil, false
+		}
+		m[k] = v
+		p.space()
+		if p.i >= len(p.b) {
+			return nil, false
+		}
+		switch p.b[p.i] {
+		case ',':
+			p.i++
+			p.space()
+		case '}':
+			p.i++
+			return m, true
+		default:
+			return nil, false
+		}
+	}
+}
+
+// array parses an array starting at '['.
+func (p *recordParser) array(depth int) ([]any, bool) {
+	if depth >= maxRecordDepth {
+		return nil, false
+	}
+	p.i++ // '['
+	a := []any{}
+	p.space()
+	if p.i < len(p.b) && p.b[p.i] == ']' {
+		p.i++
+		return a, true
+	}
+	for {
+		v, ok := p.value(depth + 1)
+		if !ok {
+			return nil, false
+		}
+		a = append(a, v)
+		p.space()
+		if p.i >= len(p.b) {
+			return nil, false
+		}
+		switch p.b[p.i] {
+		case ',':
+			p.i++
+			p.space()
+		case ']':
+			p.i++
+			return a, true
+		default:
+			return nil, false
+		}
+	}
+}
+
+func (p *recordParser) value(depth int) (any, bool) {
+	if p.i >= len(p.b) {
+		return nil, false
+	}
+	switch c := p.b[p.i]; {
+	case c == '{':
+		return p.object(depth)
+	case c == '[':
+		return p.array(depth)
+	case c == '"':
+		return p.str()
+	case c == 't':
+		return true, p.literal("true")
+	case c == 'f':
+		return false, p.literal("false")
+	case c == 'n':
+		return nil, p.literal("null")
+	case c == '-' || c >= '0' && c <= '9':
+		return p.number()
+	}
+	return nil, false
+}
+
+// str parses a string starting at '"'. A string of printable ASCII without
+// escapes is copied; any other is handed to encoding/json (escapes,
+// surrogates, invalid UTF-8 replaced by U+FFFD), which also checks it.
+func (p *recordParser) str() (string, bool) {
+	start := p.i
+	p.i++
+	plain := true
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			if plain {
+				return string(p.b[start+1 : p.i-1]), true
+			}
+			var s string
+			if json.Unmarshal(p.b[start:p.i], &s) != nil {
+				return "", false
+			}
+			return s, true
+		case c == '\\':
+			plain = false
+			p.i += 2 // the escaped byte cannot end the string
+		case c < 0x20:
+			return "", false // a control character must be escaped
+		default:
+			if c >= utf8.RuneSelf {
+				plain = false
+			}
+			p.i++
+		}
+	}
+	return "", false
+}
+
+// number parses a number by the JSON grammar:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (p *recordParser) number() (json.Number, bool) {
+	b, start := p.b, p.i
+	i := p.i
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		return "", false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return "", false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return "", false
+		}
+	}
+	p.i = i
+	return json.Number(b[start:i]), true
+}
+
+// decodeRecordWithDecoder is the general way: a json.Decoder with
+// UseNumber, as Record.UnmarshalJSON always did. It gives encoding/json's
+// errors for what parseRecord refuses.
+func decodeRecordWithDecoder(b []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	m := map[string]any{}
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
