@@ -10,7 +10,7 @@ import (
 
 // BenchmarkPageDecode prices the decoding of the canned one-page List body
 // (5 rows): into Page[Record], whose UnmarshalJSON parses each row with
-// parseRecord (numbers as json.Number; before, a json.Decoder per row),
+// jsonobj.Parse (numbers as json.Number; before, a json.Decoder per row),
 // against one decoder with UseNumber
 // for the whole page into maps, and plain json.Unmarshal into maps (numbers
 // as float64, as bare net/http code would).

@@ -7,6 +7,8 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/google/uuid"
+
+	"github.com/d365s2s/d365/internal/jsonobj"
 )
 
 // Annotation suffixes as they appear in record JSON ("name@<annotation>").
@@ -29,7 +31,7 @@ type Record map[string]any
 
 // UnmarshalJSON decodes a JSON object, keeping numbers as json.Number.
 func (r *Record) UnmarshalJSON(b []byte) error {
-	if m, ok := parseRecord(b); ok {
+	if m, ok := jsonobj.Parse(b); ok {
 		*r = m
 		return nil
 	}

@@ -10,6 +10,7 @@ import (
 	"sort"
 
 	"github.com/d365s2s/d365/dataverse"
+	"github.com/d365s2s/d365/internal/jsonobj"
 )
 
 // maxJSONLLine bounds one line of a JSON Lines import, so that a file without newlines cannot
@@ -79,17 +80,19 @@ func (j *jsonlRows) next() (dataverse.Record, int, []string, error) {
 
 // parse decodes and types one line.
 func (j *jsonlRows) parse(b []byte) (dataverse.Record, []string) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var raw map[string]any
-	if err := dec.Decode(&raw); err != nil {
-		return nil, []string{fmt.Sprintf("line %d: not a JSON object: %s", j.line, jsonProblem(err, b))}
+	raw, ok := jsonobj.Parse(b) // one pass; what it is not sure of goes to encoding/json, for its error
+	if !ok {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		if err := dec.Decode(&raw); err != nil {
+			return nil, []string{fmt.Sprintf("line %d: not a JSON object: %s", j.line, jsonProblem(err, b))}
+		}
+		if dec.More() {
+			return nil, []string{fmt.Sprintf("line %d: text follows the JSON object; write one object per line", j.line)}
+		}
 	}
 	if raw == nil {
 		return nil, []string{fmt.Sprintf("line %d: null is not a row; write a JSON object", j.line)}
-	}
-	if dec.More() {
-		return nil, []string{fmt.Sprintf("line %d: text follows the JSON object; write one object per line", j.line)}
 	}
 	names := make([]string, 0, len(raw))
 	for name := range raw {

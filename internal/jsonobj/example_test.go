@@ -1,0 +1,20 @@
+package jsonobj_test
+
+import (
+	"fmt"
+
+	"github.com/d365s2s/d365/internal/jsonobj"
+)
+
+// Numbers keep every digit, as json.Number; input Parse is not sure of is
+// left to encoding/json.
+func ExampleParse() {
+	row, ok := jsonobj.Parse([]byte(`{"accountnumber":"A-1","revenue":12345678901234567.25,"numberofemployees":42}`))
+	fmt.Println(ok, row["revenue"], row["numberofemployees"])
+
+	_, ok = jsonobj.Parse([]byte(`{"name":"Contoso",}`))
+	fmt.Println(ok)
+	// Output:
+	// true 12345678901234567.25 42
+	// false
+}

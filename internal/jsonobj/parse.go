@@ -1,0 +1,248 @@
+package jsonobj
+
+import (
+	"encoding/json"
+	"unicode/utf8"
+)
+
+// maxDepth bounds the nesting Parse follows; deeper input is
+// left to encoding/json, which has its own limit (10,000) and error.
+const maxDepth = 1000
+
+// Parse parses b, a JSON object (or null) with optional surrounding white
+// space, into the map a json.Decoder with UseNumber would build: members as
+// map[string]any, []any, string, json.Number, bool and nil; the last of
+// repeated names wins. ok is false when b is not certainly valid, or not an
+// object or null: decode it with encoding/json then, for its error.
+func Parse(b []byte) (m map[string]any, ok bool) {
+	p := parser{b: b}
+	p.space()
+	if p.i < len(b) && b[p.i] == 'n' {
+		if !p.literal("null") {
+			return nil, false
+		}
+		p.space()
+		return nil, p.i == len(b)
+	}
+	if p.i >= len(b) || b[p.i] != '{' {
+		return nil, false
+	}
+	m, ok = p.object(0)
+	if !ok {
+		return nil, false
+	}
+	p.space()
+	return m, p.i == len(b)
+}
+
+// parser is a strict JSON parser over b producing encoding/json's
+// UseNumber values: map[string]any, []any, string, json.Number, bool, nil.
+type parser struct {
+	b []byte
+	i int
+}
+
+func (p *parser) space() {
+	for p.i < len(p.b) {
+		switch p.b[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+func (p *parser) literal(s string) bool {
+	if len(p.b)-p.i < len(s) || string(p.b[p.i:p.i+len(s)]) != s {
+		return false
+	}
+	p.i += len(s)
+	return true
+}
+
+// object parses an object starting at '{'.
+func (p *parser) object(depth int) (map[string]any, bool) {
+	if depth >= maxDepth {
+		return nil, false
+	}
+	p.i++ // '{'
+	m := map[string]any{}
+	p.space()
+	if p.i < len(p.b) && p.b[p.i] == '}' {
+		p.i++
+		return m, true
+	}
+	for {
+		if p.i >= len(p.b) || p.b[p.i] != '"' {
+			return nil, false
+		}
+		k, ok := p.str()
+		if !ok {
+			return nil, false
+		}
+		p.space()
+		if p.i >= len(p.b) || p.b[p.i] != ':' {
+			return nil, false
+		}
+		p.i++
+		p.space()
+		v, ok := p.value(depth + 1)
+		if !ok {
+			return nil, false
+		}
+		m[k] = v
+		p.space()
+		if p.i >= len(p.b) {
+			return nil, false
+		}
+		switch p.b[p.i] {
+		case ',':
+			p.i++
+			p.space()
+		case '}':
+			p.i++
+			return m, true
+		default:
+			return nil, false
+		}
+	}
+}
+
+// array parses an array starting at '['.
+func (p *parser) array(depth int) ([]any, bool) {
+	if depth >= maxDepth {
+		return nil, false
+	}
+	p.i++ // '['
+	a := []any{}
+	p.space()
+	if p.i < len(p.b) && p.b[p.i] == ']' {
+		p.i++
+		return a, true
+	}
+	for {
+		v, ok := p.value(depth + 1)
+		if !ok {
+			return nil, false
+		}
+		a = append(a, v)
+		p.space()
+		if p.i >= len(p.b) {
+			return nil, false
+		}
+		switch p.b[p.i] {
+		case ',':
+			p.i++
+			p.space()
+		case ']':
+			p.i++
+			return a, true
+		default:
+			return nil, false
+		}
+	}
+}
+
+func (p *parser) value(depth int) (any, bool) {
+	if p.i >= len(p.b) {
+		return nil, false
+	}
+	switch c := p.b[p.i]; {
+	case c == '{':
+		return p.object(depth)
+	case c == '[':
+		return p.array(depth)
+	case c == '"':
+		return p.str()
+	case c == 't':
+		return true, p.literal("true")
+	case c == 'f':
+		return false, p.literal("false")
+	case c == 'n':
+		return nil, p.literal("null")
+	case c == '-' || c >= '0' && c <= '9':
+		return p.number()
+	}
+	return nil, false
+}
+
+// str parses a string starting at '"'. A string of printable ASCII without
+// escapes is copied; any other is handed to encoding/json (escapes,
+// surrogates, invalid UTF-8 replaced by U+FFFD), which also checks it.
+func (p *parser) str() (string, bool) {
+	start := p.i
+	p.i++
+	plain := true
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			if plain {
+				return string(p.b[start+1 : p.i-1]), true
+			}
+			var s string
+			if json.Unmarshal(p.b[start:p.i], &s) != nil {
+				return "", false
+			}
+			return s, true
+		case c == '\\':
+			plain = false
+			p.i += 2 // the escaped byte cannot end the string
+		case c < 0x20:
+			return "", false // a control character must be escaped
+		default:
+			if c >= utf8.RuneSelf {
+				plain = false
+			}
+			p.i++
+		}
+	}
+	return "", false
+}
+
+// number parses a number by the JSON grammar:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (p *parser) number() (json.Number, bool) {
+	b, start := p.b, p.i
+	i := p.i
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		return "", false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return "", false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return "", false
+		}
+	}
+	p.i = i
+	return json.Number(b[start:i]), true
+}
