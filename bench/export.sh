@@ -3,13 +3,16 @@
 # 2.5's retrieveAll (bench/export-dwa.mjs), `d365 get contacts --all`
 # (output to /dev/null) and the dataverse library's Pager
 # (bench/exportpager) and `d365 export contacts` (JSON Lines), in ROUNDS alternating rounds; prints rows/s of each
-# (median) and the ratios.
+# (median) and the ratios, and the processor time each client and the
+# emulator spent per row (GNU time for the client process, /proc for the
+# emulator's): on a quiet machine the emulator's serving bounds every
+# client's rate, and the client's own CPU is what tells them apart.
 #
 #   bench/export.sh [N [ROUNDS]]       default N=100000, ROUNDS=3
 #
 # The rows are seeded through a scenario file (with an app, its secret and
-# an application user that reads contacts), limits off. Needs Go and
-# Node.js >= 18.
+# an application user that reads contacts), limits off. Needs Go,
+# Node.js >= 18, GNU time (/usr/bin/time) and Linux's /proc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-100000}
@@ -52,26 +55,36 @@ source "$tmp/env"
 export AZURE_CLIENT_ID=be4c0000-0000-4000-8000-000000000002 AZURE_CLIENT_SECRET='bE1~bench~secret~for~the~emulator~only'
 export NODE_EXTRA_CA_CERTS=$D365_CA_FILE
 
+clk=$(getconf CLK_TCK)
+emu_ticks() { awk '{ print $14 + $15 }' "/proc/$emu/stat"; } # user + system, in clock ticks
+timed() { # NAME CMD...: runs CMD under GNU time; records the CPU of CMD and of the emulator meanwhile
+	local name=$1 e0 e1
+	shift
+	e0=$(emu_ticks)
+	/usr/bin/time -f '%U %S' -o "$tmp/time" "$@"
+	e1=$(emu_ticks)
+	awk -v n="$name" -v e="$(((e1 - e0)))" -v clk="$clk" '{ printf "{\"client\":\"%s\",\"client_cpu_s\":%.3f,\"emulator_cpu_s\":%.3f}\n", n, $1 + $2, e / clk }' "$tmp/time" >>"$tmp/cpu"
+}
 cli() { # d365 get --all, timed from outside (the binary's start-up and token included)
 	local start end rows
 	start=$(date +%s.%N)
-	rows=$("$tmp/d365" get contacts --all --select "$sel" | grep -c '"contactid"' || true)
+	rows=$(timed d365-get-all "$tmp/d365" get contacts --all --select "$sel" | grep -c '"contactid"' || true)
 	end=$(date +%s.%N)
 	awk -v r="$rows" -v s="$start" -v e="$end" 'BEGIN { printf "{\"client\":\"d365-get-all\",\"rows\":%d,\"seconds\":%.6f}\n", r, e - s }'
 }
 export_cli() { # d365 export (JSON Lines), timed from outside like cli
 	local start end rows
 	start=$(date +%s.%N)
-	rows=$("$tmp/d365" export contacts --select "$sel" --progress off | grep -c '"contactid"' || true)
+	rows=$(timed d365-export "$tmp/d365" export contacts --select "$sel" --progress off | grep -c '"contactid"' || true)
 	end=$(date +%s.%N)
 	awk -v r="$rows" -v s="$start" -v e="$end" 'BEGIN { printf "{\"client\":\"d365-export\",\"rows\":%d,\"seconds\":%.6f}\n", r, e - s }'
 }
 for ((i = 1; i <= rounds; i++)); do
 	echo "round $i/$rounds" >&2
-	node bench/export-dwa.mjs contacts "$sel" | tee -a "$tmp/out" >&2
+	timed node-dwa-retrieveAll node bench/export-dwa.mjs contacts "$sel" | tee -a "$tmp/out" >&2
 	cli | tee -a "$tmp/out" >&2
 	export_cli | tee -a "$tmp/out" >&2
-	"$tmp/exportpager" -select "$sel" contacts | tee -a "$tmp/out" >&2
+	timed go-library-pager "$tmp/exportpager" -select "$sel" contacts | tee -a "$tmp/out" >&2
 done
 node -e '
 const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
@@ -91,4 +104,14 @@ console.log(`d365 export / DynamicsWebApi retrieveAll: ${(r["d365-export"] / r["
 console.log(`library pager / DynamicsWebApi retrieveAll: ${(r["go-library-pager"] / r["node-dwa-retrieveAll"]).toFixed(2)}x`);
 const rss = lines.filter((l) => l.peak_rss_mb).map((l) => l.peak_rss_mb);
 if (rss.length) console.log(`DynamicsWebApi peak RSS: ${Math.max(...rss)} MB`);
-' "$tmp/out"
+const cpu = {};
+for (const l of require("fs").readFileSync(process.argv[2], "utf8").trim().split("\n").map(JSON.parse)) {
+  const c = (cpu[l.client] ??= { client: [], emulator: [] });
+  c.client.push((l.client_cpu_s * 1e6) / rows);
+  c.emulator.push((l.emulator_cpu_s * 1e6) / rows);
+}
+console.log("\n| client | client CPU µs/row | emulator CPU µs/row meanwhile |\n|---|---|---|");
+for (const [k, v] of Object.entries(cpu)) console.log(`| ${k} | ${med(v.client).toFixed(2)} | ${med(v.emulator).toFixed(2)} |`);
+const dwa = med(cpu["node-dwa-retrieveAll"].client);
+console.log(`client CPU per row / DynamicsWebApi retrieveAll: d365 export ${(med(cpu["d365-export"].client) / dwa).toFixed(2)}x, d365 get --all ${(med(cpu["d365-get-all"].client) / dwa).toFixed(2)}x, library pager ${(med(cpu["go-library-pager"].client) / dwa).toFixed(2)}x`);
+' "$tmp/out" "$tmp/cpu"
