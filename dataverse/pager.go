@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+
+	"github.com/d365s2s/d365/internal/jsonobj"
 )
 
 // ListOptions are the options of a collection query (List, Pager,
@@ -335,7 +337,7 @@ func decodeRawPage(body []byte, page *Page[json.RawMessage]) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return fmt.Errorf("the response has no body to decode")
 	}
-	if !json.Valid(body) {
+	if !jsonobj.Valid(body) { // json.Valid, about four times faster on a page
 		// encoding/json says where and why.
 		var v any
 		if err := json.Unmarshal(body, &v); err != nil {

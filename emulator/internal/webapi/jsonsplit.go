@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/d365s2s/d365/emulator/internal/schema"
+	"github.com/d365s2s/d365/internal/jsonobj"
 )
 
 // The bulk actions receive thousands of records in one body. encoding/json's Decoder reads
@@ -182,12 +183,12 @@ func decodeString(raw []byte, s *string) error {
 }
 
 // readBulkObject is readObject for the body of a bulk message, which holds thousands of
-// records: a valid body (the usual one) is checked by json.Valid, one pass that allocates
-// nothing, and split by splitValidObject, instead of being decoded token by token with its
+// records: a valid body (the usual one) is checked by jsonobj.Valid (json.Valid's answer, in
+// one pass that allocates nothing, about four times faster), and split by splitValidObject, instead of being decoded token by token with its
 // Targets copied; an invalid body goes through readObject, whose errors say what is wrong and
 // where. The answers are readObject's.
 func readBulkObject(t *schema.Table, body []byte) ([]member, error) {
-	if !json.Valid(body) {
+	if !jsonobj.Valid(body) {
 		return readObject(t, body)
 	}
 	members, err := splitValidObject(body)
