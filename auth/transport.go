@@ -17,8 +17,10 @@ import (
 // 1.2 or later, takes the proxy from HTTPS_PROXY/NO_PROXY, and keeps idle connections for reuse.
 // The client has no overall timeout: azcore and MSAL bound each request with the context.
 //
-// Call it once per process and pass the result as ClientOptions.Transport to every Azure SDK
-// client; each call builds a new connection pool.
+// Call it once per process and pass the result as ClientOptions.Transport to the credential and
+// other Azure SDK clients; each call builds a new connection pool. A dataverse.Client is better
+// served by dataverse.NewHTTPClient(c.TLSConfig()): the same trust, over HTTP/1.1 connections
+// that spread parallel requests over Dataverse's web servers.
 func (c Config) HTTPClient() (*http.Client, error) {
 	tlsConfig, err := c.TLSConfig()
 	if err != nil {

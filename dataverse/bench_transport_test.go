@@ -39,7 +39,7 @@ func BenchmarkE2EParallelTransport(b *testing.B) {
 	}{{"http1", false, false}, {"http2", true, false}, {"http1-governor-off", false, true}} {
 		for _, callers := range []int{16, 52} {
 			b.Run(fmt.Sprintf("%s/callers=%d", tc.name, callers), func(b *testing.B) {
-				hc := dataverse.NewHTTPClient(tlsConfig.Clone(), tc.http2)
+				hc := dataverse.NewHTTPClientWithProtocol(tlsConfig.Clone(), tc.http2)
 				defer hc.CloseIdleConnections()
 				opts := &dataverse.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: hc}}
 				opts.Governor.Disabled = tc.govOff

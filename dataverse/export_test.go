@@ -22,9 +22,9 @@ func OnGovernorPause(g *Governor, f func(from, until time.Time)) {
 	g.onPause = f
 }
 
-// NewHTTPClient is the default transport's HTTP client with another TLS configuration (the
-// emulator's CA), over HTTP/2 or HTTP/1.1, for the transport benchmarks.
-var NewHTTPClient = newHTTPClient
+// NewHTTPClientWithProtocol is the default transport's HTTP client with another TLS
+// configuration (the emulator's CA), over HTTP/2 or HTTP/1.1, for the transport benchmarks.
+var NewHTTPClientWithProtocol = newHTTPClient
 
 // DefaultHTTPClient is the HTTP client of Clients made without a Transport.
 func DefaultHTTPClient() *http.Client { return transportOrDefault(nil).(*http.Client) }

@@ -111,6 +111,20 @@ func transportOrDefault(t policy.Transporter) policy.Transporter {
 	return defaultTransport
 }
 
+// NewHTTPClient returns an HTTP client like the one a Client uses when
+// ClientOptions.Transport is nil (an HTTP/1.1 keep-alive pool sized for
+// the Governor, no cookie jar, proxy from the environment), with tlsConfig:
+// pass it as ClientOptions.Transport to trust extra roots (a private CA, the
+// emulator's) without giving those up. A nil tlsConfig means TLS 1.2 or
+// later with the system roots. Each call makes a new connection pool: make
+// one per process.
+func NewHTTPClient(tlsConfig *tls.Config) *http.Client {
+	if tlsConfig == nil {
+		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	return newHTTPClient(tlsConfig, defaultUsesHTTP2)
+}
+
 // newHTTPClient returns the HTTP client a Client uses when none is given. It
 // mirrors azcore's default (proxy from the environment, TLS 1.2 or later)
 // and differs in three ways, each for parallel work

@@ -2,8 +2,11 @@ package dataverse
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -76,5 +79,38 @@ func TestDefaultTransportSettings(t *testing.T) {
 	}
 	if conf.NextProtos[0] != "h2" || len(conf.NextProtos) != 2 {
 		t.Errorf("the caller's configuration changed to %q", conf.NextProtos)
+	}
+}
+
+// NewHTTPClient gives a caller's TLS configuration (extra roots: a private CA, the emulator's)
+// the default transport's other settings, and a nil configuration the default's TLS settings.
+func TestNewHTTPClientKeepsTheDefaultSettings(t *testing.T) {
+	t.Parallel()
+	roots := x509.NewCertPool()
+	conf := &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: roots, NextProtos: []string{"h2", "http/1.1"}}
+	for name, tc := range map[string]struct {
+		conf    *tls.Config
+		roots   *x509.CertPool
+		minimum uint16
+	}{
+		"caller's configuration": {conf, roots, tls.VersionTLS13},
+		"nil configuration":      {nil, nil, tls.VersionTLS12},
+	} {
+		t.Run(name, func(t *testing.T) {
+			hc := NewHTTPClient(tc.conf)
+			if hc.Jar != nil {
+				t.Error("the client has a cookie jar: the affinity cookie would be replayed")
+			}
+			tr := hc.Transport.(*http.Transport)
+			if tr.MaxConnsPerHost < DefaultGovernorMaxConcurrency || tr.Protocols == nil || tr.Protocols.HTTP2() != defaultUsesHTTP2 || tr.Proxy == nil {
+				t.Errorf("MaxConnsPerHost %d, Protocols %v, proxy set %t; want the default transport's", tr.MaxConnsPerHost, tr.Protocols, tr.Proxy != nil)
+			}
+			if tr.TLSClientConfig.RootCAs != tc.roots || tr.TLSClientConfig.MinVersion != tc.minimum {
+				t.Errorf("TLS roots %p, minimum %x; want %p, %x", tr.TLSClientConfig.RootCAs, tr.TLSClientConfig.MinVersion, tc.roots, tc.minimum)
+			}
+			if slices.Contains(tr.TLSClientConfig.NextProtos, "h2") && !defaultUsesHTTP2 {
+				t.Errorf("offers %q over HTTP/1.1", tr.TLSClientConfig.NextProtos)
+			}
+		})
 	}
 }

@@ -48,7 +48,12 @@ func run(entitySet, sel string) error {
 	if err != nil {
 		return err
 	}
-	c, err := dataverse.NewClient(cfg.OrgURL, cred, &dataverse.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: hc}})
+	tlsConfig, err := cfg.TLSConfig()
+	if err != nil {
+		return err
+	}
+	// As the README shows: the credential on hc, Dataverse on dataverse's own transport.
+	c, err := dataverse.NewClient(cfg.OrgURL, cred, &dataverse.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: dataverse.NewHTTPClient(tlsConfig)}})
 	if err != nil {
 		return err
 	}

@@ -79,6 +79,9 @@ func (g *globalOptions) connect() (*session, error) {
 		return nil, usageError(err)
 	}
 	opts := g.tokenCacheFor(cfg)
+	if opts.dataverseHTTP, err = g.dataverseHTTPClient(cfg); err != nil {
+		return nil, usageError(err)
+	}
 	s, err := buildSession(cfg, httpClient, opts)
 	g.session = s
 	return s, err
@@ -91,13 +94,41 @@ func (g *globalOptions) httpClient(cfg auth.Config) (*http.Client, error) {
 		return nil, err
 	}
 	if g.debug {
-		httpClient.Transport = &debugTransport{next: httpClient.Transport, w: g.streams.ErrOut}
+		httpClient.Transport = &debugTransport{next: httpClient.Transport, trace: g.debugTrace()}
+	}
+	return httpClient, nil
+}
+
+// debugTrace is the process's --debug trace, shared by its transports.
+func (g *globalOptions) debugTrace() *debugTrace {
+	if g.trace == nil {
+		g.trace = &debugTrace{w: g.streams.ErrOut}
+	}
+	return g.trace
+}
+
+// dataverseHTTPClient is the HTTP client of the session's Dataverse calls: the dataverse
+// package's own (an HTTP/1.1 pool sized for the Governor, no affinity cookie, so that an import
+// or an export spreads over the environment's web servers, whose service protection limits are
+// counted each on its own) with cfg's trusted roots, tracing to stderr with --debug. The
+// token requests keep cfg's client.
+func (g *globalOptions) dataverseHTTPClient(cfg auth.Config) (*http.Client, error) {
+	tlsConfig, err := cfg.TLSConfig()
+	if err != nil {
+		return nil, err
+	}
+	httpClient := dataverse.NewHTTPClient(tlsConfig)
+	if g.debug {
+		httpClient.Transport = &debugTransport{next: httpClient.Transport, trace: g.debugTrace()}
 	}
 	return httpClient, nil
 }
 
 // sessionOptions are the optional parts of a session.
 type sessionOptions struct {
+	// dataverseHTTP, when set, is the HTTP client of Dataverse calls (the credential keeps the
+	// session's); nil means the session's for both.
+	dataverseHTTP *http.Client
 	// persistent is azidentity's persistent cache (the OS keyring), when there is one.
 	persistent    azidentity.Cache
 	hasPersistent bool
@@ -156,9 +187,13 @@ func buildSession(cfg auth.Config, httpClient *http.Client, opts sessionOptions)
 			authorityHost: cfg.Cloud().AuthorityHost, tenantID: cfg.TenantID, clientID: cfg.ClientID,
 			credential: credentialFingerprint(cfg)}
 	}
+	dataverseHTTP := httpClient
+	if opts.dataverseHTTP != nil {
+		dataverseHTTP = opts.dataverseHTTP
+	}
 	client, err := dataverse.NewClient(cfg.OrgURL, cred, &dataverse.ClientOptions{
 		ClientOptions: azcore.ClientOptions{
-			Transport: httpClient,
+			Transport: dataverseHTTP,
 			// An untrusted certificate does not become trusted by asking again, nor does a
 			// host that does not resolve: fail at once with the explanation instead of after
 			// azcore's retries.

@@ -25,10 +25,17 @@ const redactedValue = "[REDACTED]"
 // It sits under azcore's pipeline, so it sees every try, retries included, of both the token
 // requests and the Dataverse requests.
 type debugTransport struct {
-	next http.RoundTripper
-	mu   sync.Mutex // one request's lines stay together
-	w    io.Writer
-	seq  int
+	next  http.RoundTripper
+	trace *debugTrace
+}
+
+// debugTrace is where the debugTransports of one process write: their requests are numbered in
+// one sequence (the token client and the Dataverse client are two transports), and one
+// request's lines stay together.
+type debugTrace struct {
+	mu  sync.Mutex
+	w   io.Writer
+	seq int
 }
 
 // sensitiveHeaders are printed as [REDACTED].
@@ -64,15 +71,16 @@ func (t *debugTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 		}
 	}
-	t.mu.Lock()
-	t.seq++
-	n := t.seq
+	tr := t.trace
+	tr.mu.Lock()
+	tr.seq++
+	n := tr.seq
 	var b strings.Builder
 	fmt.Fprintf(&b, "> [%d] %s %s\n", n, req.Method, redactURL(req.URL))
 	writeHeaders(&b, "> ", req.Header)
 	writeBody(&b, "> ", req.Header.Get("Content-Type"), reqBody)
-	io.WriteString(t.w, b.String())
-	t.mu.Unlock()
+	io.WriteString(tr.w, b.String())
+	tr.mu.Unlock()
 
 	start := time.Now()
 	resp, err := t.next.RoundTrip(req)
@@ -92,9 +100,9 @@ func (t *debugTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			writeBody(&b, "< ", resp.Header.Get("Content-Type"), head)
 		}
 	}
-	t.mu.Lock()
-	io.WriteString(t.w, b.String())
-	t.mu.Unlock()
+	tr.mu.Lock()
+	io.WriteString(tr.w, b.String())
+	tr.mu.Unlock()
 	return resp, err
 }
 

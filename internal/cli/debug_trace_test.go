@@ -29,7 +29,7 @@ func TestDebugTransportRedacts(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	var trace bytes.Buffer
-	client := &http.Client{Transport: &debugTransport{next: http.DefaultTransport, w: &trace}}
+	client := &http.Client{Transport: &debugTransport{next: http.DefaultTransport, trace: &debugTrace{w: &trace}}}
 	tests := []struct {
 		name        string
 		req         func() *http.Request

@@ -60,6 +60,7 @@ type globalOptions struct {
 	profile      string        // --profile
 	connString   string        // --connection-string
 	debug        bool          // --debug: HTTP trace on stderr
+	trace        *debugTrace   // where --debug's transports write (debugTrace)
 	timeout      time.Duration // --timeout: 0 means none
 	noTokenCache bool          // --no-token-cache
 
