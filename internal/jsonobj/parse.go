@@ -42,19 +42,10 @@ type parser struct {
 	i int
 }
 
-func (p *parser) space() {
-	for p.i < len(p.b) {
-		switch p.b[p.i] {
-		case ' ', '\t', '\n', '\r':
-			p.i++
-		default:
-			return
-		}
-	}
-}
+func (p *parser) space() { p.i = skipSpace(p.b, p.i) }
 
 func (p *parser) literal(s string) bool {
-	if len(p.b)-p.i < len(s) || string(p.b[p.i:p.i+len(s)]) != s {
+	if !hasLiteral(p.b, p.i, s) {
 		return false
 	}
 	p.i += len(s)
@@ -205,44 +196,11 @@ func (p *parser) str() (string, bool) {
 // number parses a number by the JSON grammar:
 // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
 func (p *parser) number() (json.Number, bool) {
-	b, start := p.b, p.i
-	i := p.i
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-	default:
+	end, ok := numberEnd(p.b, p.i)
+	if !ok {
 		return "", false
 	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return "", false
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return "", false
-		}
-	}
-	p.i = i
-	return json.Number(b[start:i]), true
+	n := json.Number(p.b[p.i:end])
+	p.i = end
+	return n, true
 }

@@ -25,16 +25,7 @@ type validator struct {
 	i int
 }
 
-func (v *validator) space() {
-	for v.i < len(v.b) {
-		switch v.b[v.i] {
-		case ' ', '\t', '\n', '\r':
-			v.i++
-		default:
-			return
-		}
-	}
-}
+func (v *validator) space() { v.i = skipSpace(v.b, v.i) }
 
 // value checks one value at i; depth is the number of arrays and objects
 // it is inside.
@@ -62,7 +53,7 @@ func (v *validator) value(depth int) bool {
 }
 
 func (v *validator) literal(s string) bool {
-	if len(v.b)-v.i < len(s) || string(v.b[v.i:v.i+len(s)]) != s {
+	if !hasLiteral(v.b, v.i, s) {
 		return false
 	}
 	v.i += len(s)
@@ -189,45 +180,8 @@ func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
-// number checks -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
 func (v *validator) number() bool {
-	b, i := v.b, v.i
-	if b[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-	default:
-		return false
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return false
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return false
-		}
-	}
-	v.i = i
-	return true
+	end, ok := numberEnd(v.b, v.i)
+	v.i = end
+	return ok
 }
