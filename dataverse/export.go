@@ -1,7 +1,6 @@
 package dataverse
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -271,7 +270,7 @@ func (r *exportRun) sequential(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	buf := new(bytes.Buffer) // every page is read into it: one page on the heap
+	buf := new(pageBuffer) // every page is read into it: one page on the heap
 	for p.More() {
 		page, err := p.nextPage(ctx, buf)
 		if err != nil {

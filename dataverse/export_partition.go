@@ -1,7 +1,6 @@
 package dataverse
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -80,7 +79,7 @@ type exportPage struct {
 	rows []json.RawMessage
 	next string
 	err  error
-	buf  *bytes.Buffer
+	buf  *pageBuffer
 }
 
 // partitioned reads every range with its own pager and writes their
@@ -116,7 +115,7 @@ func (r *exportRun) partitioned(ctx context.Context) error {
 	// One reader per range, with two page buffers: it reads into one
 	// while the other waits to be written, and gets it back once it was.
 	chans := make([]chan exportPage, len(r.partitions))
-	free := make([]chan *bytes.Buffer, len(r.partitions))
+	free := make([]chan *pageBuffer, len(r.partitions))
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
@@ -126,9 +125,9 @@ func (r *exportRun) partitioned(ctx context.Context) error {
 		}
 		ch := make(chan exportPage, 1)
 		chans[i] = ch
-		bufs := make(chan *bytes.Buffer, 2)
-		bufs <- new(bytes.Buffer)
-		bufs <- new(bytes.Buffer)
+		bufs := make(chan *pageBuffer, 2)
+		bufs <- new(pageBuffer)
+		bufs <- new(pageBuffer)
 		free[i] = bufs
 		p, err := r.pager(ps.Filter, ps.Next)
 		if err != nil {
@@ -139,7 +138,7 @@ func (r *exportRun) partitioned(ctx context.Context) error {
 			defer wg.Done()
 			defer close(ch)
 			for p.More() {
-				var buf *bytes.Buffer
+				var buf *pageBuffer
 				select {
 				case buf = <-bufs:
 				case <-ctx.Done():

@@ -8,7 +8,6 @@ import (
 	"iter"
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/d365s2s/d365/internal/jsonobj"
 )
@@ -197,7 +196,7 @@ func (p *Pager[T]) NextPage(ctx context.Context) (page *Page[T], err error) {
 // page is read into buf and its rows are slices of it, valid until buf is
 // reused: Export reads every page into the same buffer, so the heap holds
 // one page however many are read.
-func (p *Pager[T]) nextPage(ctx context.Context, buf *bytes.Buffer) (page *Page[T], err error) {
+func (p *Pager[T]) nextPage(ctx context.Context, buf *pageBuffer) (page *Page[T], err error) {
 	if p.err != nil {
 		return nil, p.err
 	}
@@ -289,7 +288,7 @@ func (p *Pager[T]) All(ctx context.Context) iter.Seq2[T, error] {
 // valueEnd, instead of a json.Decoder pass that buffers the body, a second
 // pass over each row and a copy of each row. The rows of one page share
 // one allocation the size of the body.
-func (c *Client) sendRawPage(ctx context.Context, r *request, page *Page[json.RawMessage], into *bytes.Buffer) error {
+func (c *Client) sendRawPage(ctx context.Context, r *request, page *Page[json.RawMessage], into *pageBuffer) error {
 	resp, err := c.send(ctx, r)
 	if err != nil {
 		return err
@@ -297,22 +296,17 @@ func (c *Client) sendRawPage(ctx context.Context, r *request, page *Page[json.Ra
 	defer closeBody(resp)
 	buf := into
 	if buf == nil {
-		buf = pageBufferPool.Get().(*bytes.Buffer)
+		buf = pageBufferPool.Get().(*pageBuffer)
 		defer func() {
-			if buf.Cap() <= maxPooledPageBuffer {
-				buf.Reset()
+			if cap(buf.b) <= maxPooledPageBuffer {
 				pageBufferPool.Put(buf)
 			}
 		}()
 	}
-	buf.Reset()
-	if resp.ContentLength > 0 && resp.ContentLength < maxPooledPageBuffer {
-		buf.Grow(int(resp.ContentLength) + bytes.MinRead)
-	}
-	if _, err := buf.ReadFrom(resp.Body); err != nil {
+	if err := buf.read(resp.Body, resp.ContentLength); err != nil {
 		return fmt.Errorf("dataverse: %s %s: reading the response: %w", resp.Request.Method, resp.Request.URL.Path, err)
 	}
-	body := bytes.TrimPrefix(buf.Bytes(), []byte("\xef\xbb\xbf"))
+	body := bytes.TrimPrefix(buf.bytes(), []byte("\xef\xbb\xbf"))
 	if into == nil {
 		// The rows outlive the pooled buffer.
 		body = bytes.Clone(body)
@@ -322,13 +316,6 @@ func (c *Client) sendRawPage(ctx context.Context, r *request, page *Page[json.Ra
 	}
 	return nil
 }
-
-// pageBufferPool holds the buffers pages are read into; a buffer larger
-// than maxPooledPageBuffer (a page of very wide rows) is left to the
-// garbage collector.
-var pageBufferPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-const maxPooledPageBuffer = 32 << 20
 
 // decodeRawPage decodes a collection response: its "value" rows as slices
 // of body, its other members (next link, counts, paging cookie) as
