@@ -17,14 +17,8 @@ import (
 // server. The token request keeps the process's HTTP/2-capable client. Read from --debug's trace,
 // which gives each response's protocol.
 func TestDataverseCallsUseTheHTTP1Pool(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the d365 binary")
-	}
 	t.Parallel()
-	bin, err := buildD365()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := d365BinaryForTest(t)
 	env := emulatortest.New(t, nil)
 	cmd := exec.Command(bin, "export", "accounts", "--parallel", "4", "--select", "name", "--progress", "off",
 		"--no-token-cache", "--debug")

@@ -35,6 +35,20 @@ var buildD365 = sync.OnceValues(func() (string, error) {
 	return bin, nil
 })
 
+// d365BinaryForTest returns the d365 binary, built once per run; the test is skipped with -short,
+// which builds nothing.
+func d365BinaryForTest(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the d365 binary")
+	}
+	bin, err := buildD365()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
 // cliEnv returns the environment that points the d365 binary at env's emulator.
 func cliEnv(t *testing.T, env *emulatortest.Env) []string {
 	t.Helper()
@@ -54,14 +68,8 @@ func cliEnv(t *testing.T, env *emulatortest.Env) []string {
 // once. The rows carry no ids: creates get ids derived from their position and content, so a
 // create whose answer was lost to the kill is not created twice.
 func TestImportKilledTwiceThenResumed(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the d365 binary")
-	}
 	t.Parallel()
-	bin, err := buildD365()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := d365BinaryForTest(t)
 	env := emulatortest.New(t, nil)
 	// Slow writes so that each kill lands while requests are in flight.
 	if _, err := env.Emulator.AddFault(emulator.FaultRule{

@@ -22,14 +22,8 @@ import (
 // file says (no second reset) and every row is printed by one run or the other: a kill costs
 // repeated lines, never missing ones.
 func TestSyncKilledThenRunAgain(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the d365 binary")
-	}
 	t.Parallel()
-	bin, err := buildD365()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := d365BinaryForTest(t)
 	off := emulator.LimitsOff()
 	env := emulatortest.New(t, &emulator.Options{Limits: &off})
 	client, err := dataverse.NewClient(env.OrgURL, env.Credential, &dataverse.ClientOptions{ClientOptions: env.ClientOptions})
