@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/d365s2s/d365/internal/jsonobj"
 )
 
 // scanObject calls fn with the name and the raw value of each member of
@@ -16,11 +18,11 @@ import (
 // object is an error; values are checked only as far as finding their end
 // needs (rows come from a page encoding/json has already checked).
 func scanObject(row []byte, fn func(name, value []byte) error) error {
-	i := skipSpace(row, 0)
+	i := jsonobj.SkipSpace(row, 0)
 	if i >= len(row) || row[i] != '{' {
 		return errors.New("a row is not a JSON object")
 	}
-	i = skipSpace(row, i+1)
+	i = jsonobj.SkipSpace(row, i+1)
 	if i < len(row) && row[i] == '}' {
 		return checkTrailing(row, i+1)
 	}
@@ -42,11 +44,11 @@ func scanObject(row []byte, fn func(name, value []byte) error) error {
 			}
 			name = []byte(s)
 		}
-		i = skipSpace(row, end)
+		i = jsonobj.SkipSpace(row, end)
 		if i >= len(row) || row[i] != ':' {
 			return fmt.Errorf("':' was expected at byte %d", i)
 		}
-		i = skipSpace(row, i+1)
+		i = jsonobj.SkipSpace(row, i+1)
 		vend, err := valueEnd(row, i)
 		if err != nil {
 			return err
@@ -54,13 +56,13 @@ func scanObject(row []byte, fn func(name, value []byte) error) error {
 		if err := fn(name, row[i:vend]); err != nil {
 			return err
 		}
-		i = skipSpace(row, vend)
+		i = jsonobj.SkipSpace(row, vend)
 		if i >= len(row) {
 			return errors.New("the row ends inside the object")
 		}
 		switch row[i] {
 		case ',':
-			i = skipSpace(row, i+1)
+			i = jsonobj.SkipSpace(row, i+1)
 		case '}':
 			return checkTrailing(row, i+1)
 		default:
@@ -70,22 +72,10 @@ func scanObject(row []byte, fn func(name, value []byte) error) error {
 }
 
 func checkTrailing(row []byte, i int) error {
-	if skipSpace(row, i) != len(row) {
+	if jsonobj.SkipSpace(row, i) != len(row) {
 		return fmt.Errorf("data follows the object at byte %d", i)
 	}
 	return nil
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) {
-		switch b[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
 }
 
 // stringEnd returns the index after the closing quote of the string that
@@ -146,7 +136,7 @@ func valueEnd(b []byte, i int) (int, error) {
 		if j == i {
 			return 0, fmt.Errorf("a value was expected at byte %d", i)
 		}
-		if !json.Valid(b[i:j]) {
+		if !jsonobj.Valid(b[i:j]) {
 			return 0, fmt.Errorf("%q at byte %d is not a JSON value", truncate(string(b[i:j]), 40), i)
 		}
 		return j, nil

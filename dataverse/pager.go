@@ -377,7 +377,7 @@ func splitArray(arr []byte) ([]json.RawMessage, error) {
 		return nil, fmt.Errorf("not an array")
 	}
 	var out []json.RawMessage
-	i := skipSpace(arr, 1)
+	i := jsonobj.SkipSpace(arr, 1)
 	if i < len(arr) && arr[i] == ']' {
 		return []json.RawMessage{}, nil
 	}
@@ -387,9 +387,9 @@ func splitArray(arr []byte) ([]json.RawMessage, error) {
 			return nil, err
 		}
 		out = append(out, json.RawMessage(arr[i:end:end]))
-		i = skipSpace(arr, end)
+		i = jsonobj.SkipSpace(arr, end)
 		if i < len(arr) && arr[i] == ',' {
-			i = skipSpace(arr, i+1)
+			i = jsonobj.SkipSpace(arr, i+1)
 			continue
 		}
 		break

@@ -2,9 +2,9 @@ package jsonobj
 
 // The pieces of the JSON grammar Parse and Valid share.
 
-// skipSpace returns the index of the first byte at or after i that is not
-// JSON white space.
-func skipSpace(b []byte, i int) int {
+// SkipSpace returns the index of the first byte at or after i that is not
+// JSON white space (space, tab, line feed, carriage return).
+func SkipSpace(b []byte, i int) int {
 	for i < len(b) {
 		switch b[i] {
 		case ' ', '\t', '\n', '\r':

@@ -42,7 +42,7 @@ type parser struct {
 	i int
 }
 
-func (p *parser) space() { p.i = skipSpace(p.b, p.i) }
+func (p *parser) space() { p.i = SkipSpace(p.b, p.i) }
 
 func (p *parser) literal(s string) bool {
 	if !hasLiteral(p.b, p.i, s) {

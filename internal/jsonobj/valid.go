@@ -25,7 +25,7 @@ type validator struct {
 	i int
 }
 
-func (v *validator) space() { v.i = skipSpace(v.b, v.i) }
+func (v *validator) space() { v.i = SkipSpace(v.b, v.i) }
 
 // value checks one value at i; depth is the number of arrays and objects
 // it is inside.

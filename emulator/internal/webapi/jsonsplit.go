@@ -26,22 +26,22 @@ func (d *duplicateMember) Error() string { return "duplicate member " + d.name }
 // splitValidArray returns the items of data, a JSON array already known to be valid JSON,
 // as sub-slices of data. ok is false when data is not an array (null included).
 func splitValidArray(data []byte) (items [][]byte, ok bool) {
-	i := skipSpace(data, 0)
+	i := jsonobj.SkipSpace(data, 0)
 	if i >= len(data) || data[i] != '[' {
 		return nil, false
 	}
-	i = skipSpace(data, i+1)
+	i = jsonobj.SkipSpace(data, i+1)
 	if i < len(data) && data[i] == ']' {
 		return [][]byte{}, true
 	}
 	for i < len(data) {
 		end := skipValue(data, i)
 		items = append(items, data[i:end])
-		i = skipSpace(data, end)
+		i = jsonobj.SkipSpace(data, end)
 		if i >= len(data) || data[i] != ',' {
 			break
 		}
-		i = skipSpace(data, i+1)
+		i = jsonobj.SkipSpace(data, i+1)
 	}
 	return items, true
 }
@@ -50,20 +50,20 @@ func splitValidArray(data []byte) (items [][]byte, ok bool) {
 // document order, their values as sub-slices of data. A value that is not an object gives
 // errNotObject; a member name that appears twice gives a *duplicateMember.
 func splitValidObject(data []byte) (members []member, err error) {
-	i := skipSpace(data, 0)
+	i := jsonobj.SkipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return nil, errNotObject
 	}
 	members = make([]member, 0, 8)
-	i = skipSpace(data, i+1)
+	i = jsonobj.SkipSpace(data, i+1)
 	for i < len(data) && data[i] == '"' {
 		end := skipString(data, i)
 		name, err := memberName(data[i:end])
 		if err != nil {
 			return nil, err
 		}
-		i = skipSpace(data, end)
-		i = skipSpace(data, i+1) // the ':'
+		i = jsonobj.SkipSpace(data, end)
+		i = jsonobj.SkipSpace(data, i+1) // the ':'
 		vend := skipValue(data, i)
 		for k := range members {
 			if members[k].name == name {
@@ -71,9 +71,9 @@ func splitValidObject(data []byte) (members []member, err error) {
 			}
 		}
 		members = append(members, member{name: name, value: json.RawMessage(data[i:vend])})
-		i = skipSpace(data, vend)
+		i = jsonobj.SkipSpace(data, vend)
 		if i < len(data) && data[i] == ',' {
-			i = skipSpace(data, i+1)
+			i = jsonobj.SkipSpace(data, i+1)
 		}
 	}
 	return members, nil
@@ -95,18 +95,6 @@ func memberName(quoted []byte) (string, error) {
 	var s string
 	err := json.Unmarshal(quoted, &s)
 	return s, err
-}
-
-func skipSpace(data []byte, i int) int {
-	for i < len(data) {
-		switch data[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
 }
 
 // skipString returns the index after the string that starts at data[i] (a quote).
