@@ -58,11 +58,18 @@ func (ew *entityWriter) memberKeysOf(i int) *memberKeys {
 			case ew.t.PrimaryID() != nil:
 				name = ew.t.PrimaryID().PropertyName()
 			}
-			ew.keys[j] = memberKeys{
-				value:      escapedKey(name),
-				formatted:  escapedKey(name + "@" + annotationFormatted),
-				navigation: escapedKey(name + "@" + annotationNavigation),
-				logical:    escapedKey(name + "@" + annotationLogical),
+			k := &ew.keys[j]
+			k.value = escapedKey(name)
+			// A single-row response writes each name once: escape the annotations' names
+			// only when they are asked for.
+			if ew.formatted {
+				k.formatted = escapedKey(name + "@" + annotationFormatted)
+			}
+			if ew.navigation {
+				k.navigation = escapedKey(name + "@" + annotationNavigation)
+			}
+			if ew.logical {
+				k.logical = escapedKey(name + "@" + annotationLogical)
 			}
 		}
 	}
