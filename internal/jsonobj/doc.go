@@ -11,7 +11,7 @@
 // own decoding when made per row. Parse is deliberately strict: it accepts
 // only what it is sure a UseNumber decoder accepts and decodes the same
 // way, and gives up (ok false) on anything else, so callers decode with
-// encoding/json then and keep its errors. Strings with escapes or non-ASCII
-// bytes are handed to encoding/json too. FuzzParse holds it to the decoder,
+// encoding/json then and keep its errors. Strings with escapes or invalid
+// UTF-8 are handed to encoding/json too. FuzzParse holds it to the decoder,
 // FuzzValid holds Valid to json.Valid.
 package jsonobj

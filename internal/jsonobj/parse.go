@@ -158,20 +158,22 @@ func (p *parser) value(depth int) (any, bool) {
 	return nil, false
 }
 
-// str parses a string starting at '"'. A string of printable ASCII without
-// escapes is copied; any other is handed to encoding/json (escapes,
-// surrogates, invalid UTF-8 replaced by U+FFFD), which also checks it.
+// str parses a string starting at '"'. A string without escapes is copied
+// when it is valid UTF-8 (names and text in any language); one with an
+// escape or invalid UTF-8 is handed to encoding/json (surrogates, U+FFFD
+// for invalid bytes), which also checks it.
 func (p *parser) str() (string, bool) {
 	start := p.i
 	p.i++
-	plain := true
+	escaped, ascii := false, true
 	for p.i < len(p.b) {
 		c := p.b[p.i]
 		switch {
 		case c == '"':
 			p.i++
-			if plain {
-				return string(p.b[start+1 : p.i-1]), true
+			raw := p.b[start+1 : p.i-1]
+			if !escaped && (ascii || utf8.Valid(raw)) {
+				return string(raw), true
 			}
 			var s string
 			if json.Unmarshal(p.b[start:p.i], &s) != nil {
@@ -179,13 +181,13 @@ func (p *parser) str() (string, bool) {
 			}
 			return s, true
 		case c == '\\':
-			plain = false
+			escaped = true
 			p.i += 2 // the escaped byte cannot end the string
 		case c < 0x20:
 			return "", false // a control character must be escaped
 		default:
 			if c >= utf8.RuneSelf {
-				plain = false
+				ascii = false
 			}
 			p.i++
 		}
