@@ -206,11 +206,26 @@ func (s *Store) planQuery(b *sqlBuilder, p *Principal, q *Query, withAfter bool)
 		b.b.WriteString("DISTINCT ")
 	}
 	b.b.WriteString(plan.sql())
-	for _, o := range keys {
+	plan.keyAt = make([]int, len(keys))
+	for i, o := range keys {
+		// A key that is a column the row already reads (the primary key,
+		// always) takes its value from there.
+		if o.key == keyValue {
+			alias := "t0"
+			if o.Join != nil {
+				alias = b.joins[o.Join]
+			}
+			if at := plan.itemIndex(alias, o.Column); at >= 0 {
+				plan.keyAt[i] = at
+				continue
+			}
+		}
 		b.b.WriteString(", ")
 		if err := b.writeSortKey(o); err != nil {
 			return nil, nil, err
 		}
+		plan.keyAt[i] = plan.scanWidth
+		plan.scanWidth++
 	}
 	conds := []Cond{q.Where}
 	switch {
@@ -236,7 +251,7 @@ func (s *Store) query(ctx context.Context, db querier, p *Principal, q Query) (*
 	}
 	t := q.Table
 	b := &sqlBuilder{alias: "t0", named: s.nameColumnReady}
-	plan, keys, err := s.querySQL(b, p, &q)
+	plan, _, err := s.querySQL(b, p, &q)
 	if err != nil {
 		return nil, err
 	}
@@ -246,12 +261,13 @@ func (s *Store) query(ctx context.Context, db querier, p *Principal, q Query) (*
 	}
 	defer rows.Close()
 	page := &Page{Columns: q.columns()}
-	width := plan.width() + len(keys)
+	width := plan.scanWidth
 	raw := make([]any, width)
 	ptrs := make([]any, width)
 	for i := range raw {
 		ptrs[i] = &raw[i]
 	}
+	var values valueSlab
 	for rows.Next() {
 		if q.Limit > 0 && len(page.Rows) == q.Limit {
 			page.More = true
@@ -260,18 +276,22 @@ func (s *Store) query(ctx context.Context, db querier, p *Principal, q Query) (*
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, fmt.Errorf("store: query %s: %w", t.LogicalName, err)
 		}
-		row, err := plan.row(raw[:plan.width()])
+		row, err := plan.rowInto(values.take(plan.requested, q.Limit-len(page.Rows)), raw[:plan.width()])
 		if err != nil {
 			return nil, err
 		}
 		page.Rows = append(page.Rows, row)
-		page.last = append(page.last[:0:0], raw[plan.width():]...)
 		if page.first == nil {
-			page.first = page.last
+			page.first = plan.sortKeys(raw)
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: query %s: %w", t.LogicalName, err)
+	}
+	// raw holds the last row scanned: the loop leaves it on a row it does
+	// not scan only when the page is full, and that row is the one after.
+	if len(page.Rows) > 0 {
+		page.last = plan.sortKeys(raw)
 	}
 	return page, nil
 }

@@ -34,6 +34,13 @@ type selectPlan struct {
 	typeAt    []int // per requested item: index of its companion, or -1
 	versionAt int   // -1 when absent
 	idAt      int   // -1 when absent
+	// keyAt is, per sort key of a query, the index of its value in a
+	// scanned row: an item's index when the key is that item's column, or
+	// one of the key columns that follow the items (see Store.planQuery).
+	keyAt []int
+	// scanWidth is the number of values a scanned row holds: the items,
+	// then the sort keys no item provides.
+	scanWidth int
 }
 
 // planSelect plans the select list of t's columns cols (alias t0), with
@@ -61,14 +68,44 @@ func planItems(t *schema.Table, items []selectItem, identity bool) *selectPlan {
 		}
 	}
 	if identity {
+		// A requested column is read once: a $select names the primary
+		// key (the Web API always adds it), and reading a text column costs
+		// the driver two allocations and three locks per row.
 		if v := t.SystemColumn(schema.RoleVersionNumber); v != nil {
-			p.versionAt = len(p.items)
-			p.items = append(p.items, selectItem{"t0", v})
+			p.versionAt = p.itemIndex("t0", v)
+			if p.versionAt < 0 {
+				p.versionAt = len(p.items)
+				p.items = append(p.items, selectItem{"t0", v})
+			}
 		}
-		p.idAt = len(p.items)
-		p.items = append(p.items, selectItem{"t0", t.PrimaryID()})
+		p.idAt = p.itemIndex("t0", t.PrimaryID())
+		if p.idAt < 0 {
+			p.idAt = len(p.items)
+			p.items = append(p.items, selectItem{"t0", t.PrimaryID()})
+		}
 	}
+	p.scanWidth = len(p.items)
 	return p
+}
+
+// itemIndex returns the index of the item reading column c of alias, or
+// -1.
+func (p *selectPlan) itemIndex(alias string, c *schema.Column) int {
+	for i, it := range p.items {
+		if it.alias == alias && it.col == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// sortKeys returns the sort-key values of a scanned row, in key order.
+func (p *selectPlan) sortKeys(raw []any) []any {
+	keys := make([]any, len(p.keyAt))
+	for i, at := range p.keyAt {
+		keys[i] = raw[at]
+	}
+	return keys
 }
 
 func (p *selectPlan) sql() string {
@@ -86,8 +123,12 @@ func (p *selectPlan) width() int { return len(p.items) }
 
 // row converts scanned values to a Row.
 func (p *selectPlan) row(raw []any) (Row, error) {
-	var r Row
-	r.Values = make([]any, p.requested)
+	return p.rowInto(make([]any, p.requested), raw)
+}
+
+// rowInto is row with the values written into values (p.requested long).
+func (p *selectPlan) rowInto(values []any, raw []any) (Row, error) {
+	r := Row{Values: values}
 	for i := 0; i < p.requested; i++ {
 		typeName := ""
 		if at := p.typeAt[i]; at >= 0 {
@@ -102,7 +143,11 @@ func (p *selectPlan) row(raw []any) (Row, error) {
 	if p.versionAt >= 0 {
 		r.Version, _ = raw[p.versionAt].(int64)
 	}
-	if p.idAt >= 0 {
+	switch {
+	case p.idAt < 0:
+	case p.idAt < p.requested:
+		r.ID, _ = r.Values[p.idAt].(uuid.UUID) // the requested primary key, parsed above
+	default:
 		id, err := uuid.Parse(asString(raw[p.idAt]))
 		if err != nil {
 			return Row{}, fmt.Errorf("store: bad primary key %v: %w", raw[p.idAt], err)
@@ -186,4 +231,29 @@ func (s *Store) retrieve(ctx context.Context, q querier, p *Principal, t *schema
 		return nil, err
 	}
 	return &row, nil
+}
+
+// valueSlab hands out the Values of a page's rows from shared chunks: one
+// allocation per valueSlabRows rows instead of one per row. Each row's
+// slice is capped at its length, so appending to it cannot reach the next
+// row's values.
+type valueSlab struct{ free []any }
+
+// valueSlabRows is the number of rows a chunk holds; a query with a
+// smaller limit gets a chunk of its size.
+const valueSlabRows = 256
+
+// take returns n values for the next row; rowsLeft is how many rows the
+// query may still return (0 or less for no limit).
+func (s *valueSlab) take(n, rowsLeft int) []any {
+	if len(s.free) < n {
+		rows := valueSlabRows
+		if rowsLeft > 0 && rowsLeft < rows {
+			rows = rowsLeft
+		}
+		s.free = make([]any, n*rows)
+	}
+	v := s.free[:n:n]
+	s.free = s.free[n:]
+	return v
 }

@@ -221,6 +221,9 @@ func goValue(col *schema.Column, raw any, typeName string) (any, error) {
 	}
 	switch col.Type {
 	case schema.TypeString, schema.TypeMemo, schema.TypeEntityName, schema.TypeImage:
+		if _, ok := raw.(string); ok {
+			return raw, nil // already boxed: converting it again would allocate
+		}
 		return asString(raw), nil
 	case schema.TypeInteger, schema.TypeBigInt, schema.TypePicklist, schema.TypeState, schema.TypeStatus:
 		n, ok := raw.(int64)

@@ -205,7 +205,9 @@ func (j *jsonWriter) value(c *schema.Column, v any) {
 }
 
 func (j *jsonWriter) guid(id uuid.UUID) {
-	var b [38]byte
+	// In the scratch buffer: an array on the stack would escape through
+	// the writer's interface and cost an allocation per GUID.
+	b := append(j.buf[:0], make([]byte, 38)...)
 	b[0], b[37] = '"', '"'
 	// uuid.UUID.String is lowercase; encode without allocating.
 	const hex = "0123456789abcdef"
@@ -218,7 +220,8 @@ func (j *jsonWriter) guid(id uuid.UUID) {
 		b[pos], b[pos+1] = hex[x>>4], hex[x&0xf]
 		pos += 2
 	}
+	j.buf = b
 	if j.err == nil {
-		_, j.err = j.w.Write(b[:])
+		_, j.err = j.w.Write(b)
 	}
 }
