@@ -77,17 +77,11 @@ func (r *bulkRun) encodeRow(pos int64, rec Record) (*bulkRow, *rowProblem) {
 	} else if r.opts.Mode == BulkUpdate {
 		return nil, &rowProblem{fmt.Sprintf("the row has no primary id column %s, which an update needs (or key the job on an alternate key)", t.primaryID)}
 	}
-	rest := make(map[string]any, len(rec))
-	for k, v := range rec {
-		if !omit[k] {
-			rest[k] = v
-		}
-	}
-	b, err := json.Marshal(rest)
+	fields, err := appendMembers(nil, rec, omit)
 	if err != nil {
 		return nil, &rowProblem{fmt.Sprintf("it cannot be encoded as JSON: %v", err)}
 	}
-	row.fields = b[1 : len(b)-1]
+	row.fields = fields
 	if row.key == "" && row.id == uuid.Nil {
 		row.id = deriveRowID(t.logicalName, pos, row.fields)
 	}
@@ -114,7 +108,7 @@ func (r *bulkRun) appendTarget(b []byte, row *bulkRow) []byte {
 	b = append(b, '"')
 	if row.key != "" {
 		b = append(b, `,"@odata.id":`...)
-		b = appendJSONString(b, r.table.entitySet+row.key)
+		b = appendMarshalString(b, r.table.entitySet+row.key)
 	} else {
 		b = r.appendIDMember(append(b, ','), row)
 	}
@@ -147,12 +141,6 @@ func (r *bulkRun) singleBody(row *bulkRow, withID bool) json.RawMessage {
 	}
 	b = append(b, row.fields...)
 	return append(b, '}')
-}
-
-// appendJSONString appends s as a JSON string.
-func appendJSONString(b []byte, s string) []byte {
-	q, _ := json.Marshal(s)
-	return append(b, q...)
 }
 
 // failure describes a failed row for the sink.

@@ -341,7 +341,7 @@ func decodeRawPage(body []byte, page *Page[json.RawMessage]) error {
 			} else {
 				rest = append(rest, ',')
 			}
-			rest = appendJSONString(rest, string(name))
+			rest = appendMarshalString(rest, string(name))
 			rest = append(rest, ':')
 			rest = append(rest, value...)
 			return nil

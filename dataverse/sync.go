@@ -87,11 +87,11 @@ type Change struct {
 // {"op":"reset","reason":"…"}.
 func (ch Change) AppendJSON(b []byte) []byte {
 	b = append(b, `{"op":`...)
-	b = appendJSONString(b, string(ch.Op))
+	b = appendMarshalString(b, string(ch.Op))
 	if ch.Op == ChangeReset {
 		if ch.Reason != "" {
 			b = append(b, `,"reason":`...)
-			b = appendJSONString(b, string(ch.Reason))
+			b = appendMarshalString(b, string(ch.Reason))
 		}
 		return append(b, '}')
 	}
