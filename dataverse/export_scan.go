@@ -18,6 +18,19 @@ import (
 // object is an error; values are checked only as far as finding their end
 // needs (rows come from a page encoding/json has already checked).
 func scanObject(row []byte, fn func(name, value []byte) error) error {
+	return scanMembers(row, func(name []byte, i int) (int, error) {
+		end, err := valueEnd(row, i)
+		if err != nil {
+			return 0, err
+		}
+		return end, fn(name, row[i:end])
+	})
+}
+
+// scanMembers is scanObject for a caller that reads each value itself:
+// read gets the member's name and the index of its value in row, and
+// returns the index after the value.
+func scanMembers(row []byte, read func(name []byte, i int) (end int, err error)) error {
 	i := jsonobj.SkipSpace(row, 0)
 	if i >= len(row) || row[i] != '{' {
 		return errors.New("a row is not a JSON object")
@@ -49,11 +62,8 @@ func scanObject(row []byte, fn func(name, value []byte) error) error {
 			return fmt.Errorf("':' was expected at byte %d", i)
 		}
 		i = jsonobj.SkipSpace(row, i+1)
-		vend, err := valueEnd(row, i)
+		vend, err := read(name, i)
 		if err != nil {
-			return err
-		}
-		if err := fn(name, row[i:vend]); err != nil {
 			return err
 		}
 		i = jsonobj.SkipSpace(row, vend)

@@ -333,25 +333,31 @@ func decodeRawPage(body []byte, page *Page[json.RawMessage]) error {
 		return fmt.Errorf("the response is not valid JSON")
 	}
 	var rest []byte // the members other than "value", as one object
-	err := scanObject(body, func(name, value []byte) error {
+	err := scanMembers(body, func(name []byte, i int) (int, error) {
 		// encoding/json matches member names without regard to case.
-		if !bytes.EqualFold(name, []byte("value")) {
-			if rest == nil {
-				rest = append(rest, '{')
-			} else {
-				rest = append(rest, ',')
+		if bytes.EqualFold(name, []byte("value")) {
+			// The rows are split where the array's end is looked for: one
+			// pass over them after the validation, not two.
+			rows, end, err := splitArray(body, i)
+			if err != nil {
+				return 0, fmt.Errorf("value: %w", err)
 			}
-			rest = appendMarshalString(rest, string(name))
-			rest = append(rest, ':')
-			rest = append(rest, value...)
-			return nil
+			page.Items = rows
+			return end, nil
 		}
-		rows, err := splitArray(value)
+		end, err := valueEnd(body, i)
 		if err != nil {
-			return fmt.Errorf("value: %w", err)
+			return 0, err
 		}
-		page.Items = rows
-		return nil
+		if rest == nil {
+			rest = append(rest, '{')
+		} else {
+			rest = append(rest, ',')
+		}
+		rest = appendMarshalString(rest, string(name))
+		rest = append(rest, ':')
+		rest = append(rest, body[i:end]...)
+		return end, nil
 	})
 	if err != nil {
 		return err
@@ -367,32 +373,40 @@ func decodeRawPage(body []byte, page *Page[json.RawMessage]) error {
 	return nil
 }
 
-// splitArray returns the elements of a JSON array (already valid JSON) as
-// slices of it.
-func splitArray(arr []byte) ([]json.RawMessage, error) {
-	if len(arr) == 0 || arr[0] != '[' {
-		if string(arr) == "null" {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("not an array")
+// splitArray returns the elements of the JSON array (already valid JSON)
+// that starts at b[i], as slices of b, and the index after the array; a
+// null there is no elements.
+func splitArray(b []byte, i int) ([]json.RawMessage, int, error) {
+	start := i
+	if len(b)-i >= 4 && string(b[i:i+4]) == "null" {
+		return nil, i + 4, nil
 	}
-	var out []json.RawMessage
-	i := jsonobj.SkipSpace(arr, 1)
-	if i < len(arr) && arr[i] == ']' {
-		return []json.RawMessage{}, nil
+	if i >= len(b) || b[i] != '[' {
+		return nil, 0, fmt.Errorf("not an array")
 	}
-	for i < len(arr) {
-		end, err := valueEnd(arr, i)
+	out := []json.RawMessage{}
+	i = jsonobj.SkipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return out, i + 1, nil
+	}
+	for i < len(b) {
+		end, err := valueEnd(b, i)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		out = append(out, json.RawMessage(arr[i:end:end]))
-		i = jsonobj.SkipSpace(arr, end)
-		if i < len(arr) && arr[i] == ',' {
-			i = jsonobj.SkipSpace(arr, i+1)
-			continue
+		out = append(out, json.RawMessage(b[i:end:end]))
+		i = jsonobj.SkipSpace(b, end)
+		if i >= len(b) {
+			break
 		}
-		break
+		switch b[i] {
+		case ',':
+			i = jsonobj.SkipSpace(b, i+1)
+		case ']':
+			return out, i + 1, nil
+		default:
+			return nil, 0, fmt.Errorf("',' or ']' was expected at byte %d", i)
+		}
 	}
-	return out, nil
+	return nil, 0, fmt.Errorf("the array starting at byte %d does not end", start)
 }
