@@ -61,8 +61,10 @@ func appendMarshalValue(b []byte, v any) ([]byte, error) {
 		return append(b, "false"...), nil
 	case json.Number:
 		// json.Marshal writes a valid number as it is (and "" as 0); an
-		// invalid one is its error, which the fallback gives.
-		if x != "" && (x[0] == '-' || '0' <= x[0] && x[0] <= '9') && jsonobj.Valid([]byte(x)) {
+		// invalid one is its error, which the fallback gives. A number
+		// starts with '-' or a digit and ends with a digit, so Valid,
+		// which allows white space around a value, sees exactly one.
+		if x != "" && (x[0] == '-' || isDigit(x[0])) && isDigit(x[len(x)-1]) && jsonobj.Valid([]byte(x)) {
 			return append(b, x...), nil
 		}
 	}

@@ -41,7 +41,7 @@ func TestAppendMembersIsJSONMarshal(t *testing.T) {
 // A value json.Marshal refuses is refused with its error.
 func TestAppendMembersRefusesWhatJSONMarshalRefuses(t *testing.T) {
 	t.Parallel()
-	for _, v := range []any{json.Number("12abc"), json.Number("Infinity"), math.NaN(), make(chan int)} {
+	for _, v := range []any{json.Number("12abc"), json.Number("Infinity"), json.Number("0 "), json.Number("1\n"), json.Number(" 1"), math.NaN(), make(chan int)} {
 		_, want := json.Marshal(v)
 		_, err := appendMembers(nil, Record{"x": v}, nil)
 		if err == nil || want == nil || err.Error() != want.Error() {
