@@ -21,17 +21,16 @@ func appendMembers(b []byte, rec Record, omit map[string]bool) ([]byte, error) {
 	names := make([]string, 0, len(rec))
 	size := 0
 	for k, v := range rec {
+		if omit[k] {
+			continue
+		}
+		names = append(names, k)
+		size += len(k) + 8 // quotes, colon, comma, a short value
 		if s, ok := v.(string); ok {
 			size += len(s)
 		}
-		size += len(k) + 8 // quotes, colon, comma, a short value
 	}
 	b = slices.Grow(b, size)
-	for k := range rec {
-		if !omit[k] {
-			names = append(names, k)
-		}
-	}
 	slices.Sort(names) // json.Marshal's order: byte-wise
 	for i, k := range names {
 		if i > 0 {
