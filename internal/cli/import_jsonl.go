@@ -7,7 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
+	"strings"
 
 	"github.com/d365s2s/d365/dataverse"
 	"github.com/d365s2s/d365/internal/jsonobj"
@@ -29,6 +30,8 @@ type jsonlRows struct {
 	// reported, on the first line that has them: a million rows exported with a computed
 	// column give one problem, not a million.
 	reported map[string]bool
+	// members is the list each line's members are parsed into, reused from line to line.
+	members []jsonobj.Member
 }
 
 func newJSONLRows(in io.Reader, t *importTable) *jsonlRows {
@@ -80,8 +83,12 @@ func (j *jsonlRows) next() (dataverse.Record, int, []string, error) {
 
 // parse decodes and types one line.
 func (j *jsonlRows) parse(b []byte) (dataverse.Record, []string) {
-	raw, ok := jsonobj.Parse(b) // one pass; what it is not sure of goes to encoding/json, for its error
+	// One pass, into a list of members rather than a map: the row is built
+	// from them in name order. What the parser is not sure of goes to
+	// encoding/json, for its error.
+	members, null, ok := jsonobj.ParseMembers(b, j.members[:0])
 	if !ok {
+		var raw map[string]any
 		dec := json.NewDecoder(bytes.NewReader(b))
 		dec.UseNumber()
 		if err := dec.Decode(&raw); err != nil {
@@ -90,18 +97,26 @@ func (j *jsonlRows) parse(b []byte) (dataverse.Record, []string) {
 		if dec.More() {
 			return nil, []string{fmt.Sprintf("line %d: text follows the JSON object; write one object per line", j.line)}
 		}
+		null = raw == nil
+		for name, v := range raw {
+			members = append(members, jsonobj.Member{Name: name, Value: v})
+		}
 	}
-	if raw == nil {
+	j.members = members
+	defer clear(members) // the values belong to the row now
+	if null {
 		return nil, []string{fmt.Sprintf("line %d: null is not a row; write a JSON object", j.line)}
 	}
-	names := make([]string, 0, len(raw))
-	for name := range raw {
-		names = append(names, name)
-	}
-	sort.Strings(names) // problems in a stable order
-	row := make(dataverse.Record, len(raw))
+	// Problems in a stable order. Of a repeated name the last counts, as
+	// encoding/json keeps it: the stable sort leaves it last of its run.
+	slices.SortStableFunc(members, func(a, b jsonobj.Member) int { return strings.Compare(a.Name, b.Name) })
+	row := make(dataverse.Record, len(members))
 	var problems []string
-	for _, name := range names {
+	for i, m := range members {
+		if i+1 < len(members) && members[i+1].Name == m.Name {
+			continue
+		}
+		name := m.Name
 		p := j.t.plan(name)
 		switch {
 		case p.err != nil:
@@ -115,7 +130,7 @@ func (j *jsonlRows) parse(b []byte) (dataverse.Record, []string) {
 		case p.drop:
 			continue
 		}
-		v, err := p.cell.value(raw[name])
+		v, err := p.cell.value(m.Value)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("line %d, %s: %v", j.line, name, err))
 			continue

@@ -190,6 +190,36 @@ func TestRowsOfCSVTypesCells(t *testing.T) {
 	}
 }
 
+// TestRowsOfJSONLTypesMembers: the write pass yields each line's row with typed values; of a
+// repeated member the last counts, as encoding/json decodes it; a null line is a problem.
+func TestRowsOfJSONLTypesMembers(t *testing.T) {
+	in := `{"lastname":"Ada","numberofchildren":2,"lastname":"Ann","donotemail":false}` + "\n" +
+		`{"lastname":"B\u00e9","numberofchildren":1,"lastname":"Bo\"b"}` + "\n" +
+		`{"lastname":"Cy","creditlimit":1.5}` + "\n"
+	var got []dataverse.Record
+	for rec, err := range rowsOf(strings.NewReader(in), "jsonl", testImportTable("create")) {
+		if err != nil {
+			t.Fatalf("rowsOf: %v", err)
+		}
+		got = append(got, rec)
+	}
+	want := []dataverse.Record{
+		{"lastname": "Ann", "numberofchildren": json.Number("2"), "donotemail": false},
+		{"lastname": `Bo"b`, "numberofchildren": json.Number("1")},
+		{"lastname": "Cy", "creditlimit": json.Number("1.5")},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rows (-want +got):\n%s", diff)
+	}
+	res, err := checkRows(context.Background(), strings.NewReader(`null`+"\n"+`{"lastname":1,"lastname":"Ok"}`+"\n"), "jsonl", testImportTable("create"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"line 1: null is not a row; write a JSON object"}; !cmp.Equal(res.problems, want) {
+		t.Errorf("problems = %q, want %q (the repeated lastname's last value is a string)", res.problems, want)
+	}
+}
+
 // TestCheckRowsJSONL: each line is an object whose members are checked like CSV columns, with
 // JSON's own types; blank lines are not rows; export annotations are dropped.
 func TestCheckRowsJSONL(t *testing.T) {

@@ -1,8 +1,9 @@
 // Package jsonobj parses one JSON object into the map that encoding/json's
 // Decoder with UseNumber builds, in one pass over the bytes and without a
-// Decoder per object (Parse), and checks JSON as json.Valid does, about four
-// times faster (Valid): d365's export checks every page it passes through,
-// and the emulator every bulk request body.
+// Decoder per object (Parse; ParseMembers gives the members in document
+// order instead of the map), and checks JSON as json.Valid does, about
+// four times faster (Valid): d365's export checks every page it passes
+// through, and the emulator every bulk request body.
 //
 // d365 keeps numbers as json.Number wherever rows pass through untyped
 // (dataverse.Record, the rows of a JSON Lines import), so that a decimal or

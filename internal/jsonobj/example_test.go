@@ -18,3 +18,22 @@ func ExampleParse() {
 	// true 12345678901234567.25 42
 	// false
 }
+
+// The members come in document order, a repeated name as often as it is
+// written (a decoder keeps the last); no map is built for the object.
+func ExampleParseMembers() {
+	members, null, ok := jsonobj.ParseMembers([]byte(`{"lastname":"Ada","numberofchildren":2,"lastname":"Ann"}`), nil)
+	for _, m := range members {
+		fmt.Println(m.Name, m.Value)
+	}
+	fmt.Println(null, ok)
+
+	_, null, ok = jsonobj.ParseMembers([]byte(`null`), nil)
+	fmt.Println(null, ok)
+	// Output:
+	// lastname Ada
+	// numberofchildren 2
+	// lastname Ann
+	// false true
+	// true true
+}

@@ -35,6 +35,37 @@ func Parse(b []byte) (m map[string]any, ok bool) {
 	return m, p.i == len(b)
 }
 
+// Member is one member of a JSON object, as ParseMembers returns it.
+type Member struct {
+	Name  string
+	Value any
+}
+
+// ParseMembers is Parse for a caller that goes through the members rather
+// than looking them up: it appends the members of the object b to dst, in
+// document order, and builds no map for the object itself (nested objects
+// are maps, as Parse makes them). A repeated name appears as often as it
+// is written; Parse, like encoding/json, keeps the last. null reports that
+// b is null. ok is false as for Parse.
+func ParseMembers(b []byte, dst []Member) (members []Member, null, ok bool) {
+	p := parser{b: b}
+	p.space()
+	if p.i < len(b) && b[p.i] == 'n' {
+		if !p.literal("null") {
+			return dst, false, false
+		}
+		p.space()
+		return dst, true, p.i == len(b)
+	}
+	members = dst
+	add := func(k string, v any) { members = append(members, Member{k, v}) }
+	if p.i >= len(b) || b[p.i] != '{' || !p.eachMember(0, add) {
+		return dst, false, false
+	}
+	p.space()
+	return members, false, p.i == len(b)
+}
+
 // parser is a strict JSON parser over b producing encoding/json's
 // UseNumber values: map[string]any, []any, string, json.Number, bool, nil.
 type parser struct {
@@ -54,38 +85,47 @@ func (p *parser) literal(s string) bool {
 
 // object parses an object starting at '{'.
 func (p *parser) object(depth int) (map[string]any, bool) {
-	if depth >= maxDepth {
+	m := map[string]any{}
+	if !p.eachMember(depth, func(k string, v any) { m[k] = v }) {
 		return nil, false
 	}
+	return m, true
+}
+
+// eachMember parses an object starting at '{' and gives add each member,
+// in document order.
+func (p *parser) eachMember(depth int, add func(name string, value any)) bool {
+	if depth >= maxDepth {
+		return false
+	}
 	p.i++ // '{'
-	m := map[string]any{}
 	p.space()
 	if p.i < len(p.b) && p.b[p.i] == '}' {
 		p.i++
-		return m, true
+		return true
 	}
 	for {
 		if p.i >= len(p.b) || p.b[p.i] != '"' {
-			return nil, false
+			return false
 		}
 		k, ok := p.str()
 		if !ok {
-			return nil, false
+			return false
 		}
 		p.space()
 		if p.i >= len(p.b) || p.b[p.i] != ':' {
-			return nil, false
+			return false
 		}
 		p.i++
 		p.space()
 		v, ok := p.value(depth + 1)
 		if !ok {
-			return nil, false
+			return false
 		}
-		m[k] = v
+		add(k, v)
 		p.space()
 		if p.i >= len(p.b) {
-			return nil, false
+			return false
 		}
 		switch p.b[p.i] {
 		case ',':
@@ -93,9 +133,9 @@ func (p *parser) object(depth int) (map[string]any, bool) {
 			p.space()
 		case '}':
 			p.i++
-			return m, true
+			return true
 		default:
-			return nil, false
+			return false
 		}
 	}
 }

@@ -102,6 +102,20 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		got, ok := Parse(b)
+		members, null, membersOK := ParseMembers(b, nil)
+		if membersOK != ok || ok && null != (got == nil) {
+			t.Fatalf("%q: ParseMembers ok %t null %t, Parse ok %t map %v", b, membersOK, null, ok, got)
+		}
+		if ok && !null {
+			// The members, the last of a repeated name winning, are Parse's map.
+			m := map[string]any{}
+			for _, mb := range members {
+				m[mb.Name] = mb.Value
+			}
+			if d := cmp.Diff(got, m); d != "" {
+				t.Fatalf("%q (-Parse +ParseMembers):\n%s", b, d)
+			}
+		}
 		if !ok {
 			return
 		}
