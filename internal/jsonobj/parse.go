@@ -205,6 +205,15 @@ func (p *parser) value(depth int) (any, bool) {
 func (p *parser) str() (string, bool) {
 	start := p.i
 	p.i++
+	// Most strings are printable ASCII without escapes: run through them
+	// with one table lookup per byte.
+	for p.i < len(p.b) && plainASCII[p.b[p.i]] {
+		p.i++
+	}
+	if p.i < len(p.b) && p.b[p.i] == '"' {
+		p.i++
+		return string(p.b[start+1 : p.i-1]), true
+	}
 	escaped, ascii := false, true
 	for p.i < len(p.b) {
 		c := p.b[p.i]
@@ -246,3 +255,12 @@ func (p *parser) number() (json.Number, bool) {
 	p.i = end
 	return n, true
 }
+
+// plainASCII marks the bytes a string holds as they are that are ASCII:
+// printable, but '"' and '\\'.
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
