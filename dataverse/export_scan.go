@@ -16,7 +16,7 @@ import (
 // reading the page. Values are returned as they appear (a string with its
 // quotes); nested objects and arrays whole. A row that is not one JSON
 // object is an error; values are checked only as far as finding their end
-// needs (rows come from a page encoding/json has already checked).
+// needs (rows come from a page jsonobj.Valid has already checked).
 func scanObject(row []byte, fn func(name, value []byte) error) error {
 	return scanMembers(row, func(name []byte, i int) (int, error) {
 		end, err := valueEnd(row, i)

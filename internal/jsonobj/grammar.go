@@ -16,6 +16,17 @@ func SkipSpace(b []byte, i int) int {
 	return i
 }
 
+// plainStringByte marks the bytes a string holds as they are: anything but
+// control characters, '"' and '\\'. plainASCII is its ASCII half, which
+// Parse copies without checking UTF-8.
+var plainStringByte, plainASCII = func() (all, ascii [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		all[c] = c != '"' && c != '\\'
+		ascii[c] = all[c] && c < 0x80
+	}
+	return all, ascii
+}()
+
 // hasLiteral reports whether b holds s at i.
 func hasLiteral(b []byte, i int, s string) bool {
 	return len(b)-i >= len(s) && string(b[i:i+len(s)]) == s

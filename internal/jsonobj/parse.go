@@ -255,12 +255,3 @@ func (p *parser) number() (json.Number, bool) {
 	p.i = end
 	return n, true
 }
-
-// plainASCII marks the bytes a string holds as they are that are ASCII:
-// printable, but '"' and '\\'.
-var plainASCII = func() (t [256]bool) {
-	for c := 0x20; c < 0x80; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()

@@ -131,15 +131,6 @@ func (v *validator) array(depth int) bool {
 	}
 }
 
-// plainStringByte marks the bytes a string holds as they are: anything but
-// control characters, '"' and '\\'.
-var plainStringByte = func() (t [256]bool) {
-	for c := 0x20; c < 256; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
 // str checks a string starting at '"'.
 func (v *validator) str() bool {
 	b := v.b
