@@ -6,6 +6,9 @@ import "strconv"
 type Column struct {
 	// Table is the table the column belongs to.
 	Table *Table
+	// Ordinal is the column's position in Table.Columns, so that a row
+	// being written can hold its values in a slice rather than a map.
+	Ordinal int
 	// LogicalName is the lowercase name used in the Web API ("firstname").
 	LogicalName string
 	// SchemaName is the Pascal-cased name ("FirstName").

@@ -175,7 +175,7 @@ func (c *compiler) addColumn(t *Table, col *Column) {
 		c.errorf("table %q: column %q is defined twice", t.LogicalName, col.LogicalName)
 		return
 	}
-	col.Table = t
+	col.Table, col.Ordinal = t, len(t.Columns)
 	t.Columns = append(t.Columns, col)
 	t.columns[col.LogicalName] = col
 	if col.Role != RoleNone && col.Role != RoleLookupType {

@@ -282,7 +282,7 @@ func intersectTable(r *Relationship) *Table {
 		columns: map[string]*Column{}, properties: map[string]*Column{}, navigations: map[string]*NavigationProperty{},
 	}
 	add := func(name string, typ ColumnType, role SystemRole) *Column {
-		col := &Column{Table: t, LogicalName: name, SchemaName: name, Type: typ, Role: role, ValidForRead: true, property: name}
+		col := &Column{Table: t, Ordinal: len(t.Columns), LogicalName: name, SchemaName: name, Type: typ, Role: role, ValidForRead: true, property: name}
 		t.Columns = append(t.Columns, col)
 		t.columns[name] = col
 		t.properties[name] = col

@@ -409,3 +409,27 @@ func TestIntersectTables(t *testing.T) {
 		t.Error("contact is an intersect table")
 	}
 }
+
+// The store keeps a row being written in slices indexed by Column.Ordinal:
+// every column of every table, intersect tables included, must sit at its
+// ordinal and name its own table.
+func TestColumnOrdinalsArePositions(t *testing.T) {
+	t.Parallel()
+	s := Builtin()
+	tables := s.Tables()
+	for _, r := range s.Relationships() {
+		if it, ok := s.IntersectTable(r.IntersectEntity); ok && r.IntersectEntity != "" {
+			tables = append(tables, it)
+		}
+	}
+	if len(tables) <= len(s.Tables()) {
+		t.Fatal("the builtin schema has no intersect table to check")
+	}
+	for _, tab := range tables {
+		for i, c := range tab.Columns {
+			if c.Ordinal != i || c.Table != tab {
+				t.Errorf("%s.%s: ordinal %d, table %p; want %d, %p", tab.LogicalName, c.LogicalName, c.Ordinal, c.Table, i, tab)
+			}
+		}
+	}
+}

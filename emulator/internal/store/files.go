@@ -301,7 +301,7 @@ func (s *Store) DeleteFileByID(ctx context.Context, p *Principal, fileID uuid.UU
 // version and modifiedon/modifiedby change as with any update.
 func (tx *Tx) setFileColumns(ctx context.Context, p *Principal, cur *current, target FileTarget, fi *FileInfo) error {
 	t, col := target.Table, target.Column
-	r := &rowState{t: t, values: cur.values, changed: map[*schema.Column]bool{}}
+	r := loadedRowState(t, cur.values)
 	set := func(c *schema.Column, v any) {
 		if c != nil {
 			r.set(c, v)

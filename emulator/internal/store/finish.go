@@ -17,8 +17,8 @@ import (
 func (tx *Tx) finish(ctx context.Context, p *Principal, r *rowState, creating bool) error {
 	t := r.t
 	if !creating {
-		for c := range r.changed {
-			if requiredCheck(c) && r.values[c] == nil {
+		for _, c := range t.Columns {
+			if r.isChanged(c) && requiredCheck(c) && r.value(c) == nil {
 				return requiredNulled(c)
 			}
 		}
@@ -32,7 +32,7 @@ func (tx *Tx) finish(ctx context.Context, p *Principal, r *rowState, creating bo
 		}
 		touched := creating
 		for _, src := range c.Formula.Columns {
-			if sc, _ := t.Column(src); r.changed[sc] {
+			if sc, _ := t.Column(src); r.isChanged(sc) {
 				touched = true
 			}
 		}
@@ -41,10 +41,10 @@ func (tx *Tx) finish(ctx context.Context, p *Principal, r *rowState, creating bo
 		}
 	}
 	if owner := t.SystemColumn(schema.RoleOwnerID); owner != nil {
-		if creating && r.values[owner] == nil {
+		if creating && r.value(owner) == nil {
 			r.set(owner, Ref{Table: "systemuser", ID: p.UserID})
 		}
-		if r.changed[owner] {
+		if r.isChanged(owner) {
 			if err := tx.setOwner(ctx, p, r, owner); err != nil {
 				return err
 			}
@@ -52,19 +52,19 @@ func (tx *Tx) finish(ctx context.Context, p *Principal, r *rowState, creating bo
 	}
 	appendChecked := false
 	for _, c := range t.Columns {
-		if !c.IsLookup() || !r.changed[c] || c.Role != schema.RoleNone {
+		if !c.IsLookup() || !r.isChanged(c) || c.Role != schema.RoleNone {
 			continue
 		}
-		ref, _ := r.values[c].(Ref)
+		ref, _ := r.value(c).(Ref)
 		if c.TypeColumn != "" {
 			typeCol, _ := t.Column(c.TypeColumn)
-			if r.values[c] == nil {
+			if r.value(c) == nil {
 				r.set(typeCol, nil)
 			} else {
 				r.set(typeCol, ref.Table)
 			}
 		}
-		if r.values[c] == nil {
+		if r.value(c) == nil {
 			continue
 		}
 		target, ok := tx.s.schema.Table(ref.Table)
@@ -91,7 +91,7 @@ func (tx *Tx) finish(ctx context.Context, p *Principal, r *rowState, creating bo
 		if !requiredCheck(c) {
 			continue
 		}
-		if (creating && c.ValidForCreate || r.changed[c]) && r.values[c] == nil {
+		if (creating && c.ValidForCreate || r.isChanged(c)) && r.value(c) == nil {
 			return requiredMissing(c)
 		}
 	}
@@ -123,15 +123,15 @@ func settleState(r *rowState, creating bool) error {
 	if state == nil || status == nil {
 		return nil
 	}
-	stateGiven := r.changed[state] && r.values[state] != nil
-	statusValue, statusGiven := r.values[status].(int64)
-	statusGiven = statusGiven && r.changed[status]
+	stateGiven := r.isChanged(state) && r.value(state) != nil
+	statusValue, statusGiven := r.value(status).(int64)
+	statusGiven = statusGiven && r.isChanged(status)
 	// A status set to null falls back to the state's default status.
-	statusNulled := r.changed[status] && r.values[status] == nil
-	if creating && r.values[state] == nil {
+	statusNulled := r.isChanged(status) && r.value(status) == nil
+	if creating && r.value(state) == nil {
 		r.set(state, int64(state.OptionSet.Options[0].Value))
 	}
-	stateVal, _ := r.values[state].(int64)
+	stateVal, _ := r.value(state).(int64)
 	if statusGiven {
 		o, _ := status.OptionSet.Option(int(statusValue))
 		if int64(o.State) == stateVal {
@@ -140,12 +140,12 @@ func settleState(r *rowState, creating bool) error {
 		if stateGiven {
 			return &Error{Kind: KindValidation, Reason: ReasonInvalidStateTransition, Message: fmt.Sprintf(
 				"%d is not a valid status code for state code %sState.%s on %s with Id %v.",
-				o.Value, r.t.SchemaName, state.OptionSet.Label(int(stateVal)), r.t.LogicalName, r.values[r.t.PrimaryID()])}
+				o.Value, r.t.SchemaName, state.OptionSet.Label(int(stateVal)), r.t.LogicalName, r.value(r.t.PrimaryID()))}
 		}
 		r.set(state, int64(o.State))
 		return nil
 	}
-	if stateGiven || statusNulled || (creating && r.values[status] == nil) {
+	if stateGiven || statusNulled || (creating && r.value(status) == nil) {
 		o, _ := state.OptionSet.Option(int(stateVal))
 		r.set(status, int64(o.DefaultStatus))
 	}
@@ -168,7 +168,7 @@ func computeFullName(r *rowState, f *schema.Formula) any {
 // setOwner fills owneridtype, owninguser, owningteam and
 // owningbusinessunit from ownerid.
 func (tx *Tx) setOwner(ctx context.Context, p *Principal, r *rowState, owner *schema.Column) error {
-	ref, ok := r.values[owner].(Ref)
+	ref, ok := r.value(owner).(Ref)
 	if !ok {
 		return requiredNulled(owner)
 	}
@@ -177,34 +177,35 @@ func (tx *Tx) setOwner(ctx context.Context, p *Principal, r *rowState, owner *sc
 	if !ok {
 		return validationf("A validation error occurred.  The lookup '%s' references unknown table '%s'.", owner.LogicalName, ref.Table)
 	}
-	var bu sql.NullString
+	bu := uuid.Nil
 	if ref.Table == "systemuser" && ref.ID == p.UserID {
-		bu = sql.NullString{String: p.BusinessUnitID.String(), Valid: true}
+		bu = p.BusinessUnitID
 	} else {
+		var text sql.NullString
 		err := tx.queryRow(ctx, "SELECT "+quoteIdent("businessunitid")+" FROM "+quoteIdent(target.LogicalName)+
-			" WHERE "+quoteIdent(target.PrimaryID().LogicalName)+" = ?", ref.ID.String()).Scan(&bu)
+			" WHERE "+quoteIdent(target.PrimaryID().LogicalName)+" = ?", ref.ID.String()).Scan(&text)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound(target.LogicalName, ref.ID.String())
 		}
 		if err != nil {
 			return fmt.Errorf("store: read owner: %w", err)
 		}
-	}
-	if c := t.SystemColumn(schema.RoleOwnerIDType); c != nil {
-		r.set(c, ref.Table)
+		if id, err := uuid.Parse(text.String); err == nil {
+			bu = id
+		}
 	}
 	user, team := t.SystemColumn(schema.RoleOwningUser), t.SystemColumn(schema.RoleOwningTeam)
 	if ref.Table == "systemuser" {
-		r.set(user, Ref{Table: "systemuser", ID: ref.ID})
+		r.set(t.SystemColumn(schema.RoleOwnerIDType), "systemuser") // a constant: no allocation
+		r.set(user, tx.ins.boxRef(Ref{Table: "systemuser", ID: ref.ID}))
 		r.set(team, nil)
 	} else {
+		r.set(t.SystemColumn(schema.RoleOwnerIDType), ref.Table)
 		r.set(user, nil)
-		r.set(team, Ref{Table: "team", ID: ref.ID})
+		r.set(team, tx.ins.boxRef(Ref{Table: "team", ID: ref.ID}))
 	}
-	if c := t.SystemColumn(schema.RoleOwningBusinessUnit); c != nil {
-		if id, err := uuid.Parse(bu.String); err == nil {
-			r.set(c, Ref{Table: "businessunit", ID: id})
-		}
+	if c := t.SystemColumn(schema.RoleOwningBusinessUnit); c != nil && bu != uuid.Nil {
+		r.set(c, tx.ins.boxRef(Ref{Table: "businessunit", ID: bu}))
 	}
 	return nil
 }
@@ -226,26 +227,22 @@ func (tx *Tx) requireRow(ctx context.Context, t *schema.Table, id uuid.UUID) err
 // currency and exchange rate 1 when it has no currency, as Dataverse does.
 func (tx *Tx) defaultCurrency(ctx context.Context, r *rowState) error {
 	cur, ok := r.t.Column("transactioncurrencyid")
-	if !ok || !cur.IsLookup() || r.values[cur] != nil || tx.s.org.CurrencyID == "" {
+	if !ok || !cur.IsLookup() || r.value(cur) != nil || tx.s.org.currency == uuid.Nil {
 		return nil
 	}
 	hasMoney := false
-	for c := range r.changed {
-		if c.Type == schema.TypeMoney && r.values[c] != nil {
+	for _, c := range r.t.Columns {
+		if c.Type == schema.TypeMoney && r.isChanged(c) && r.value(c) != nil {
 			hasMoney = true
+			break
 		}
 	}
 	if !hasMoney {
 		return nil
 	}
-	id, err := uuid.Parse(tx.s.org.CurrencyID)
-	if err != nil {
-		return nil
-	}
-	r.set(cur, Ref{Table: "transactioncurrency", ID: id})
+	r.set(cur, Ref{Table: "transactioncurrency", ID: tx.s.org.currency})
 	if rate, ok := r.t.Column("exchangerate"); ok && rate.Type == schema.TypeDecimal {
-		one, _ := ParseDecimal("1", rate.Scale())
-		r.set(rate, one)
+		r.set(rate, decimalOne(rate.Scale()))
 	}
 	return nil
 }
@@ -254,11 +251,10 @@ func (tx *Tx) defaultCurrency(ctx context.Context, r *rowState) error {
 // on-behalf-of columns and versionnumber.
 func (tx *Tx) setSystem(r *rowState, p *Principal, now any, version int64, creating bool) {
 	t := r.t
-	// Boxed once for the two columns that share it.
-	var user any = Ref{Table: "systemuser", ID: p.UserID}
+	user := tx.ins.boxRef(Ref{Table: "systemuser", ID: p.UserID})
 	var delegate any
 	if p.CallerID != uuid.Nil {
-		delegate = Ref{Table: "systemuser", ID: p.CallerID}
+		delegate = tx.ins.boxRef(Ref{Table: "systemuser", ID: p.CallerID})
 	}
 	if creating {
 		setIf(r, t.SystemColumn(schema.RoleCreatedOn), now)

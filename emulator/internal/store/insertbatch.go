@@ -28,15 +28,13 @@ const maxBatchRows = 64
 // uses).
 const maxBatchParams = 32766
 
-// insertBatch is the insert state of a transaction: the shape of the last
-// row inserted (its table and how many columns it had values in, so that
-// the next row sizes its maps from it), and the rows CreateBatched has
-// built but not inserted yet. Waiting rows are all of one table and one
+// insertBatch is the insert state of a transaction: a row to build the
+// next one in, and the rows CreateBatched has built but not inserted yet. Waiting rows are all of one table and one
 // shape (the same columns with a value), so that they go in one statement.
 type insertBatch struct {
-	// shapeT and shapeSize are the table and value count of the last row.
-	shapeT    *schema.Table
-	shapeSize int
+	// row is the rowState the next row is built in, nil while one is
+	// being built (takeRow).
+	row *rowState
 
 	// rowCols and rowArgs are the row being built: its columns with a
 	// value and those values as SQL arguments. Reused from row to row.
@@ -57,11 +55,32 @@ type insertBatch struct {
 	nextRef  int
 	nextTime int
 
+	// boxedRefs and boxedNow memoise recent Refs and the last time as
+	// interface values (see boxRef).
+	boxedRefs    [4]memoBox[Ref]
+	nextBoxedRef int
+	boxedNow     memoBox[time.Time]
+
 	// err is the failure of the last flush, kept until FlushCreates
 	// returns it: it belongs to a row before any that fails later in the
 	// same transaction, so it is the error to report whatever comes after.
 	err error
 }
+
+// takeRow returns an empty row of t, reusing the transaction's last one;
+// putRow gives it back.
+func (b *insertBatch) takeRow(t *schema.Table) *rowState {
+	r := b.row
+	if r == nil {
+		return newRowState(t)
+	}
+	b.row = nil
+	r.reset(t)
+	return r
+}
+
+// putRow keeps r for the next row; its values are cleared then, by reset.
+func (b *insertBatch) putRow(r *rowState) { b.row = r }
 
 // CreateBatched is [Tx.Create] for a bulk create: the row's INSERT may wait
 // and run later with the rows after it of the same table and shape, as one
@@ -207,6 +226,39 @@ func insertSQL(t *schema.Table, cols []*schema.Column, rows int) string {
 		b.WriteByte(')')
 	}
 	return b.String()
+}
+
+// memoBox is a value and the same value as an interface.
+type memoBox[K comparable] struct {
+	key K
+	box any // nil for an empty slot
+}
+
+// boxRef returns ref as an interface value, reusing the box of a recent
+// equal Ref: every row a caller creates names the caller as its owner,
+// owning user, creator and modifier, and the caller's business unit, and
+// each would otherwise be boxed, an allocation, again for every row.
+func (b *insertBatch) boxRef(ref Ref) any {
+	for i := range b.boxedRefs {
+		if b.boxedRefs[i].box != nil && b.boxedRefs[i].key == ref {
+			return b.boxedRefs[i].box
+		}
+	}
+	box := any(ref)
+	b.boxedRefs[b.nextBoxedRef] = memoBox[Ref]{ref, box}
+	b.nextBoxedRef = (b.nextBoxedRef + 1) % len(b.boxedRefs)
+	return box
+}
+
+// boxTime returns t as an interface value, reusing the box of the last
+// time boxed when it is the same: the rows of a bulk create mostly share
+// their createdon and modifiedon.
+func (b *insertBatch) boxTime(t time.Time) any {
+	if b.boxedNow.box != nil && b.boxedNow.key == t {
+		return b.boxedNow.box
+	}
+	b.boxedNow = memoBox[time.Time]{t, t}
+	return b.boxedNow.box
 }
 
 // memoText is a value and its SQL text.

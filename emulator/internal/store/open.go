@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/d365s2s/d365/emulator/internal/schema"
+	"github.com/google/uuid"
 	"modernc.org/sqlite"
 )
 
@@ -118,8 +119,11 @@ type orgInfo struct {
 	OrganizationID string
 	BusinessUnitID string // the root business unit
 	CurrencyID     string // the base currency
-	AdminRoleID    string // System Administrator in the root business unit
-	SystemUserID   string // the SYSTEM user
+	// currency is CurrencyID parsed (uuid.Nil when it is not a GUID): a
+	// create that sets money takes it for every row.
+	currency     uuid.UUID
+	AdminRoleID  string // System Administrator in the root business unit
+	SystemUserID string // the SYSTEM user
 }
 
 // Open opens the store. With dataDir "" the database lives in memory and

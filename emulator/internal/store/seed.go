@@ -47,6 +47,7 @@ func (s *Store) seed(ctx context.Context, orgName string) error {
 			AdminRoleID:    meta[metaAdminRole],
 			SystemUserID:   meta[metaSystemUser],
 		}
+		s.org.currency, _ = uuid.Parse(s.org.CurrencyID)
 		if s.org.SystemUserID == "" {
 			return errors.New("store: the database has no SYSTEM user; use a new data directory")
 		}

@@ -42,7 +42,7 @@ func checkValue(col *schema.Column, v any) (any, error) {
 		if col.MaxLength > 0 && utf16Len(s) > col.MaxLength {
 			return nil, validationf("A validation error occurred.  The length of the '%s' attribute of the '%s' entity exceeded the maximum allowed length of '%d'.", col.LogicalName, table, col.MaxLength)
 		}
-		return s, nil
+		return v, nil // the caller's box: boxing s again would allocate
 	case schema.TypeInteger, schema.TypeBigInt:
 		n, ok := asInt64(v)
 		if !ok {
@@ -50,6 +50,9 @@ func checkValue(col *schema.Column, v any) (any, error) {
 		}
 		if float64(n) < col.MinValue || float64(n) > col.MaxValue {
 			return nil, outOfRange(col, strconv.FormatInt(n, 10))
+		}
+		if _, boxed := v.(int64); boxed {
+			return v, nil
 		}
 		return n, nil
 	case schema.TypeDouble:
@@ -64,6 +67,9 @@ func checkValue(col *schema.Column, v any) (any, error) {
 		}
 		if f < col.MinValue || f > col.MaxValue || f != f {
 			return nil, outOfRange(col, strconv.FormatFloat(f, 'f', -1, 64))
+		}
+		if _, boxed := v.(float64); boxed {
+			return v, nil
 		}
 		return f, nil
 	case schema.TypeDecimal, schema.TypeMoney:

@@ -42,6 +42,24 @@ type Decimal struct{ text string }
 // number.
 var ErrDecimalSyntax = errors.New("not a decimal number")
 
+// decimalOnes holds 1 at each scale a decimal column can have (0 to 10
+// places): the exchange rate of every row a create gives money to.
+var decimalOnes = func() (ones [11]Decimal) {
+	for scale := range ones {
+		ones[scale], _ = ParseDecimal("1", scale)
+	}
+	return ones
+}()
+
+// decimalOne is 1 at scale places.
+func decimalOne(scale int) Decimal {
+	if scale >= 0 && scale < len(decimalOnes) {
+		return decimalOnes[scale]
+	}
+	one, _ := ParseDecimal("1", scale)
+	return one
+}
+
 // ParseDecimal reads a decimal number (optional sign, digits, optional
 // fraction, optional exponent as JSON numbers have) and rounds it half
 // away from zero to scale decimal places.
@@ -168,14 +186,10 @@ func sqlValue(col *schema.Column, v any) (any, error) {
 		return nil, nil
 	}
 	switch x := v.(type) {
-	case string:
-		return x, nil
-	case int64:
-		return x, nil
+	case string, int64, float64:
+		return v, nil // already what SQLite stores; boxing it again would allocate
 	case int:
 		return int64(x), nil
-	case float64:
-		return x, nil
 	case bool:
 		if x {
 			return int64(1), nil

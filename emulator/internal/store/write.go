@@ -174,7 +174,7 @@ func duplicateError() *Error {
 // current is a row as loaded for a write.
 type current struct {
 	id      uuid.UUID
-	values  map[*schema.Column]any
+	values  []any // by column ordinal
 	version int64
 	own     ownership
 }
@@ -202,7 +202,7 @@ func (tx *Tx) load(ctx context.Context, t *schema.Table, id uuid.UUID) (*current
 	if err != nil {
 		return nil, fmt.Errorf("store: read %s: %w", t.LogicalName, err)
 	}
-	cur := &current{id: id, values: make(map[*schema.Column]any, len(t.Columns))}
+	cur := &current{id: id, values: make([]any, len(t.Columns))}
 	byName := make(map[string]any, len(raw))
 	for i, c := range t.Columns {
 		byName[c.LogicalName] = raw[i]
@@ -216,10 +216,10 @@ func (tx *Tx) load(ctx context.Context, t *schema.Table, id uuid.UUID) (*current
 		if err != nil {
 			return nil, err
 		}
-		cur.values[c] = v
+		cur.values[c.Ordinal] = v
 	}
 	if v := t.SystemColumn(schema.RoleVersionNumber); v != nil {
-		cur.version, _ = cur.values[v].(int64)
+		cur.version, _ = cur.values[v.Ordinal].(int64)
 	}
 	cur.own = rowOwnership(t, byName)
 	return cur, nil
@@ -248,26 +248,6 @@ func rowOwnership(t *schema.Table, raw map[string]any) ownership {
 		o.user = asStringOrEmpty(raw[t.PrimaryID().LogicalName])
 	}
 	return o
-}
-
-// rowState is a row being written.
-type rowState struct {
-	t       *schema.Table
-	values  map[*schema.Column]any
-	changed map[*schema.Column]bool
-}
-
-func (r *rowState) set(c *schema.Column, v any) {
-	r.values[c] = v
-	r.changed[c] = true
-}
-
-func (r *rowState) get(name string) any {
-	c, ok := r.t.Column(name)
-	if !ok {
-		return nil
-	}
-	return r.values[c]
 }
 
 // apply validates fields and writes those valid for the operation into r.
@@ -312,11 +292,8 @@ func (tx *Tx) insert(ctx context.Context, p *Principal, t *schema.Table, id uuid
 // insertRow builds and inserts a row. With batched, the INSERT may wait to
 // run with the next rows (CreateBatched).
 func (tx *Tx) insertRow(ctx context.Context, p *Principal, t *schema.Table, id uuid.UUID, fields []Field, batched bool) (Written, error) {
-	size := 0
-	if tx.ins.shapeT == t {
-		size = tx.ins.shapeSize
-	}
-	r := &rowState{t: t, values: make(map[*schema.Column]any, size), changed: make(map[*schema.Column]bool, size)}
+	r := tx.ins.takeRow(t)
+	defer tx.ins.putRow(r)
 	given, err := applyFields(r, fields, true)
 	if err != nil {
 		return Written{}, err
@@ -347,7 +324,7 @@ func (tx *Tx) insertRow(ctx context.Context, p *Principal, t *schema.Table, id u
 	}
 	r.set(t.PrimaryID(), id)
 	for _, c := range t.Columns {
-		if _, given := r.values[c]; given || c.Default == nil || c.Role != schema.RoleNone {
+		if r.given(c) || c.Default == nil || c.Role != schema.RoleNone {
 			continue
 		}
 		if c.Type == schema.TypeBoolean {
@@ -356,13 +333,13 @@ func (tx *Tx) insertRow(ctx context.Context, p *Principal, t *schema.Table, id u
 			r.set(c, *c.Default)
 		}
 	}
-	if c, ok := t.Column("businessunitid"); ok && t.Ownership == schema.OwnershipBusiness && r.values[c] == nil && c.IsLookup() {
-		r.set(c, Ref{Table: "businessunit", ID: p.BusinessUnitID})
+	if c, ok := t.Column("businessunitid"); ok && t.Ownership == schema.OwnershipBusiness && r.value(c) == nil && c.IsLookup() {
+		r.set(c, tx.ins.boxRef(Ref{Table: "businessunit", ID: p.BusinessUnitID}))
 	}
 	if err := tx.finish(ctx, p, r, true); err != nil {
 		return fail(err)
 	}
-	now := tx.s.nowUTC()
+	now := tx.ins.boxTime(tx.s.nowUTC())
 	version, err := tx.nextVersion(ctx)
 	if err != nil {
 		return fail(err)
@@ -377,8 +354,8 @@ func (tx *Tx) insertRow(ctx context.Context, p *Principal, t *schema.Table, id u
 	}
 	b.rowCols, b.rowArgs = b.rowCols[:0], b.rowArgs[:0]
 	for _, c := range t.Columns {
-		v, ok := r.values[c]
-		if !ok || v == nil {
+		v := r.values[c.Ordinal]
+		if v == nil {
 			continue
 		}
 		sv, err := b.sqlValue(c, v)
@@ -388,7 +365,6 @@ func (tx *Tx) insertRow(ctx context.Context, p *Principal, t *schema.Table, id u
 		b.rowCols = append(b.rowCols, c)
 		b.rowArgs = append(b.rowArgs, sv)
 	}
-	b.shapeT, b.shapeSize = t, len(r.values)
 	tx.touch(t.LogicalName)
 	if batched {
 		if err := tx.queueInsert(ctx, t); err != nil {
@@ -422,23 +398,23 @@ func (tx *Tx) update(ctx context.Context, p *Principal, t *schema.Table, cur *cu
 	} else if !ok {
 		return Written{}, recordAccessError(p, VerbWrite, t, cur.id.String())
 	}
-	r := &rowState{t: t, values: cur.values, changed: map[*schema.Column]bool{}}
 	before := make(map[*schema.Column]any, len(fields))
 	for _, f := range fields {
-		if f.Column != nil {
-			before[f.Column] = cur.values[f.Column]
+		if f.Column != nil && f.Column.Table == t {
+			before[f.Column] = cur.values[f.Column.Ordinal]
 		}
 	}
+	r := loadedRowState(t, cur.values)
 	if _, err := applyFields(r, fields, false); err != nil {
 		return Written{}, err
 	}
 	// A value written unchanged is not a change of owner or lookup.
-	for c := range r.changed {
-		if c.IsLookup() && refEqual(before[c], r.values[c]) {
-			delete(r.changed, c)
+	for _, c := range t.Columns {
+		if r.isChanged(c) && c.IsLookup() && refEqual(before[c], r.value(c)) {
+			r.unchange(c)
 		}
 	}
-	if owner := t.SystemColumn(schema.RoleOwnerID); owner != nil && r.changed[owner] {
+	if owner := t.SystemColumn(schema.RoleOwnerID); owner != nil && r.isChanged(owner) {
 		if _, err := tx.s.Require(p, VerbAssign, t); err != nil {
 			return Written{}, err
 		}
@@ -472,10 +448,10 @@ func (tx *Tx) prepareUpdate(ctx context.Context, p *Principal, r *rowState, id u
 	t := r.t
 	var sets []string
 	for _, c := range t.Columns {
-		if !r.changed[c] {
+		if !r.isChanged(c) {
 			continue
 		}
-		sv, err := sqlValue(c, r.values[c])
+		sv, err := sqlValue(c, r.value(c))
 		if err != nil {
 			return 0, "", nil, err
 		}
