@@ -54,6 +54,7 @@ func checkRows(ctx context.Context, in io.Reader, format string, t *importTable)
 	if err != nil {
 		return nil, err
 	}
+	defer rr.close()
 	for {
 		if res.rows%1024 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -84,6 +85,7 @@ func rowsOf(in io.Reader, format string, t *importTable) iter.Seq2[dataverse.Rec
 			yield(nil, fmt.Errorf("reading the input again: %w", err))
 			return
 		}
+		defer rr.close()
 		for {
 			rec, line, problems, err := rr.next()
 			if errors.Is(err, io.EOF) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/d365s2s/d365/dataverse"
 )
@@ -19,7 +20,10 @@ type importTable struct {
 	keys []string
 	// entitySet returns the entity set name of a table (a lookup's target), by logical name.
 	entitySet func(logicalName string) (string, error)
-	cache     map[string]columnPlan
+	// cache holds the plans made, by input column name; the workers of a parallel read look
+	// plans up in it while plan adds to it (mu).
+	mu    sync.RWMutex
+	cache map[string]columnPlan
 	// emptyAsNull: an empty CSV cell sends null (clears the column) instead of leaving the
 	// column out (--empty-as-null).
 	emptyAsNull bool
@@ -126,7 +130,7 @@ func (t *importTable) isKey(column string) bool {
 
 // plan returns how the input column name is read (cached).
 func (t *importTable) plan(name string) columnPlan {
-	if p, ok := t.cache[name]; ok {
+	if p, ok := t.cachedPlan(name); ok {
 		return p
 	}
 	var p columnPlan
@@ -138,10 +142,21 @@ func (t *importTable) plan(name string) columnPlan {
 		t.skip(name, ro.reason)
 		p = columnPlan{drop: true}
 	}
+	t.mu.Lock()
 	if len(t.cache) < maxPlanCache {
 		t.cache[name] = p
 	}
+	t.mu.Unlock()
 	return p
+}
+
+// cachedPlan returns the plan made for the column name, if any. It is safe to call while
+// another goroutine runs plan.
+func (t *importTable) cachedPlan(name string) (columnPlan, bool) {
+	t.mu.RLock()
+	p, ok := t.cache[name]
+	t.mu.RUnlock()
+	return p, ok
 }
 
 // skip records that the input column name is left out, and why (once per name).

@@ -142,6 +142,8 @@ func (c *csvRows) next() (dataverse.Record, int, []string, error) {
 	return row, line, problems, nil
 }
 
+func (c *csvRows) close() {}
+
 // checkRowKeys checks that a row holds what addresses it: the --key columns, or for an update
 // the primary id.
 func checkRowKeys(row dataverse.Record, t *importTable, line int) []string {

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"runtime"
 
 	"github.com/d365s2s/d365/dataverse"
 )
@@ -15,6 +16,8 @@ type rowReader interface {
 	// error stops the reading (an I/O failure, or a problem with the file as a whole, such as
 	// its CSV header).
 	next() (rec dataverse.Record, line int, problems []string, err error)
+	// close stops the reader's goroutines, if it has any; the input is not read after it.
+	close()
 }
 
 // newRowReader returns the reader for the format ("csv" or "jsonl"), with the problems of the
@@ -25,6 +28,9 @@ func newRowReader(format string, r io.Reader, t *importTable) (rowReader, []stri
 	case "csv":
 		return newCSVRows(r, t)
 	case "jsonl":
+		if workers := runtime.GOMAXPROCS(0); workers > 1 {
+			return newParallelJSONLRows(r, t, workers, jsonlChunkLines), nil, nil
+		}
 		return newJSONLRows(r, t), nil, nil
 	}
 	return nil, nil, fmt.Errorf("unknown format %q; use csv or jsonl", format)
