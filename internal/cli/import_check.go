@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"runtime"
 	"sort"
 
 	"github.com/d365s2s/d365/dataverse"
@@ -44,7 +45,8 @@ func checkRows(ctx context.Context, in io.Reader, format string, t *importTable)
 			}
 		}
 	}
-	rr, headerProblems, err := newRowReader(format, in, t)
+	// The check pass has the machine to itself: nothing is sent while it runs.
+	rr, headerProblems, err := newRowReader(format, in, t, runtime.GOMAXPROCS(0))
 	add(headerProblems...)
 	var he *headerError
 	if errors.As(err, &he) {
@@ -77,7 +79,10 @@ func checkRows(ctx context.Context, in io.Reader, format string, t *importTable)
 // checked; it stops the job at that row.
 func rowsOf(in io.Reader, format string, t *importTable) iter.Seq2[dataverse.Record, error] {
 	return func(yield func(dataverse.Record, error) bool) {
-		rr, headerProblems, err := newRowReader(format, in, t)
+		// One goroutine: the write pass shares the cores with the requests in flight (and, against
+		// a local emulator, with the service), and typing its rows in parallel measured slower
+		// there (docs/benchmarks.md).
+		rr, headerProblems, err := newRowReader(format, in, t, 1)
 		if err == nil && len(headerProblems) > 0 {
 			err = fmt.Errorf("%s (the input changed after it was checked)", headerProblems[0])
 		}

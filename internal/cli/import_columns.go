@@ -354,7 +354,11 @@ func (ct *cellType) value(v any) (any, error) {
 		if !ok {
 			return nil, fmt.Errorf("is %s, not %s (a JSON string)", jsonKind(v), ct.kind)
 		}
-		return ct.parse(s)
+		out, err := ct.parse(s)
+		if err == nil && ct.kind == cellText {
+			return v, nil // the text unchanged: its box serves, where boxing it again would allocate
+		}
+		return out, err
 	case cellBool:
 		if _, ok := v.(bool); !ok {
 			return nil, fmt.Errorf("is %s, not true or false", jsonKind(v))

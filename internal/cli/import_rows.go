@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"runtime"
 
 	"github.com/d365s2s/d365/dataverse"
 )
@@ -22,13 +21,14 @@ type rowReader interface {
 
 // newRowReader returns the reader for the format ("csv" or "jsonl"), with the problems of the
 // file's header (a CSV header naming unknown columns, say): the reader then skips those columns,
-// so the rows can still be checked. A headerError means the rows cannot be read at all.
-func newRowReader(format string, r io.Reader, t *importTable) (rowReader, []string, error) {
+// so the rows can still be checked. A headerError means the rows cannot be read at all. With
+// workers above 1, JSON Lines rows are typed by that many goroutines (parallelJSONLRows).
+func newRowReader(format string, r io.Reader, t *importTable, workers int) (rowReader, []string, error) {
 	switch format {
 	case "csv":
 		return newCSVRows(r, t)
 	case "jsonl":
-		if workers := runtime.GOMAXPROCS(0); workers > 1 {
+		if workers > 1 {
 			return newParallelJSONLRows(r, t, workers, jsonlChunkLines), nil, nil
 		}
 		return newJSONLRows(r, t), nil, nil

@@ -311,7 +311,7 @@ func FuzzReadRows(f *testing.F) {
 		}
 		tbl := testImportTable("upsert")
 		tbl.emptyAsNull = len(in)%2 == 0 // both ways of reading an empty cell
-		rr, _, err := newRowReader(format, strings.NewReader(in), tbl)
+		rr, _, err := newRowReader(format, strings.NewReader(in), tbl, 1)
 		if err != nil {
 			return
 		}
