@@ -11,10 +11,15 @@ import (
 	"github.com/d365s2s/d365/dataverse"
 )
 
-// jsonlChunkLines is how many lines a worker of a parallel JSON Lines read types at a time:
-// enough that handing chunks between goroutines costs little per line, few enough that the
-// chunks in flight (two per worker) hold a few megabytes at most.
-const jsonlChunkLines = 256
+// jsonlChunkLines is how many lines a worker of a parallel JSON Lines read types at a time,
+// enough that handing chunks between goroutines costs little per line; a chunk also stops
+// taking lines once it holds jsonlChunkBytes. The chunks in flight (one per worker waiting for
+// next, one being typed per worker, one being filled) then hold a few megabytes, and only a file
+// of lines longer than that (each at most maxJSONLLine) holds more: one such line per chunk.
+const (
+	jsonlChunkLines = 256
+	jsonlChunkBytes = 1 << 20
+)
 
 // errRowsClosed is what next returns after close.
 var errRowsClosed = errors.New("the import file was read after its reader was closed")
@@ -70,10 +75,10 @@ type jsonlItem struct {
 func newParallelJSONLRows(in io.Reader, t *importTable, workers, chunkLines int) *parallelJSONLRows {
 	p := &parallelJSONLRows{
 		seq:    &jsonlRows{t: t, reported: map[string]bool{}},
-		chunks: make(chan *jsonlChunk, 2*workers),
+		chunks: make(chan *jsonlChunk, workers),
 		stop:   make(chan struct{}),
 	}
-	work := make(chan *jsonlChunk, 2*workers)
+	work := make(chan *jsonlChunk, workers)
 	lines := &jsonlRows{r: bufio.NewReaderSize(in, 64<<10)}
 	p.wg.Add(1 + workers)
 	go p.read(lines, work, chunkLines)
@@ -91,7 +96,7 @@ func (p *parallelJSONLRows) read(lines *jsonlRows, work chan<- *jsonlChunk, chun
 	defer close(p.chunks)
 	for {
 		c := &jsonlChunk{done: make(chan struct{})}
-		for len(c.items) < chunkLines {
+		for len(c.items) < chunkLines && len(c.buf) < jsonlChunkBytes {
 			start := len(c.buf)
 			b, tooLong, err := lines.readLine(c.buf)
 			if err != nil {

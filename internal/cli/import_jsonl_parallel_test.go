@@ -98,6 +98,23 @@ func TestParallelJSONLReadMatchesSequential(t *testing.T) {
 	}
 }
 
+// TestParallelJSONLReadLongLines: chunks that end on their size rather than their line count
+// (lines of hundreds of kilobytes) give the same rows as a sequential read.
+func TestParallelJSONLReadLongLines(t *testing.T) {
+	var b strings.Builder
+	for i := range 40 {
+		if i%3 == 0 {
+			fmt.Fprintf(&b, `{"lastname":"%s"}`+"\n", strings.Repeat("x", 300<<10)) // too long for the column: a problem
+		} else {
+			fmt.Fprintf(&b, `{"lastname":"L%d"}`+"\n", i)
+		}
+	}
+	rows := jsonlReadsAgree(t, b.String(), "create", true, 2, jsonlChunkLines)
+	if len(rows) != 40 || len(rows[0].Problems) != 1 || len(rows[1].Problems) != 0 {
+		t.Errorf("%d rows; problems of the first two: %q, %q", len(rows), rows[0].Problems, rows[1].Problems)
+	}
+}
+
 // TestParallelJSONLReadStopsEarly: a reader closed before the end of a long input stops its
 // goroutines (close returns) without reading the rest.
 func TestParallelJSONLReadStopsEarly(t *testing.T) {
