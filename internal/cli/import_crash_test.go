@@ -108,9 +108,9 @@ func TestImportKilledTwiceThenResumed(t *testing.T) {
 		return n
 	}
 	// written is what the checkpoint says the job has written, -1 before it exists. The kill
-	// waits on it rather than on a count from the emulator: the in-memory store makes a read
-	// wait while a write transaction is open, and with the job's writes back to back a count
-	// once waited 7.6 s, until the run had ended by itself.
+	// waits on it rather than on a count from the emulator: it is the job's own account, and it
+	// costs the emulator nothing (before the in-memory store's read gate, a count waited behind
+	// the job's back-to-back writes once for 7.6 s, until the run had ended by itself).
 	written := func() int64 {
 		b, err := os.ReadFile(checkpoint)
 		if err != nil {

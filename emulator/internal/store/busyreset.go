@@ -37,11 +37,17 @@ type sqliteConn interface {
 	backupConn
 }
 
-// resettingConn is a driver connection that resets its busy handler after a failed call.
+// resettingConn is a driver connection that resets its busy handler after a failed call, and
+// passes an in-memory store's reads and write transactions through its gate (readgate.go).
 type resettingConn struct {
 	sqliteConn
 	// reset is the PRAGMA that installs the busy handler with the store's timeout.
 	reset string
+	// gate is the in-memory store's read gate; nil with a data directory. inTx: a
+	// transaction is open on the connection, which holds the gate's write side, and its
+	// statements pass without it.
+	gate *readGate
+	inTx bool
 	// failed records that a call failed since the last reset. database/sql uses a connection
 	// from one goroutine at a time, and calls ResetSession between two users.
 	failed bool
@@ -51,13 +57,21 @@ type resettingConn struct {
 }
 
 // newResettingConn wraps c, or returns it as it is when it lacks a method the wrapper needs
-// or busy is not positive.
-func newResettingConn(c driver.Conn, busy time.Duration) driver.Conn {
+// or busy is not positive. gate, when not nil, is the read gate of an in-memory store.
+func newResettingConn(c driver.Conn, busy time.Duration, gate *readGate) driver.Conn {
 	sc, ok := c.(sqliteConn)
 	if !ok || busy <= 0 {
 		return c
 	}
-	return &resettingConn{sqliteConn: sc, reset: fmt.Sprintf("PRAGMA busy_timeout = %d", busy.Milliseconds())}
+	return &resettingConn{sqliteConn: sc, reset: fmt.Sprintf("PRAGMA busy_timeout = %d", busy.Milliseconds()), gate: gate}
+}
+
+// enterRead passes a statement outside a transaction through the read gate.
+func (c *resettingConn) enterRead(ctx context.Context) (leave func(), err error) {
+	if c.gate == nil || c.inTx {
+		return func() {}, nil
+	}
+	return c.gate.enterRead(ctx)
 }
 
 func (c *resettingConn) note(err error) {
@@ -67,13 +81,24 @@ func (c *resettingConn) note(err error) {
 }
 
 func (c *resettingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	leave, err := c.enterRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The driver steps to the first row before it returns: the statement holds SHARED by then.
 	rows, err := c.sqliteConn.QueryContext(ctx, query, args)
+	leave()
 	c.note(err)
 	return rows, err
 }
 
 func (c *resettingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	leave, err := c.enterRead(ctx)
+	if err != nil {
+		return nil, err
+	}
 	res, err := c.sqliteConn.ExecContext(ctx, query, args)
+	leave()
 	c.note(err)
 	return res, err
 }
@@ -85,13 +110,28 @@ func (c *resettingConn) PrepareContext(ctx context.Context, query string) (drive
 }
 
 func (c *resettingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	if c.gate != nil {
+		c.gate.enterWrite()
+	}
 	tx, err := c.sqliteConn.BeginTx(ctx, opts)
 	c.note(err)
 	if err != nil {
+		if c.gate != nil {
+			c.gate.leaveWrite()
+		}
 		return nil, err
 	}
+	c.inTx = true
 	c.tx = resettingTx{Tx: tx, c: c}
 	return &c.tx, nil
+}
+
+// endTx gives back the gate's write side when the transaction ends, once.
+func (c *resettingConn) endTx() {
+	if c.inTx && c.gate != nil {
+		c.gate.leaveWrite()
+	}
+	c.inTx = false
 }
 
 // ResetSession resets the busy handler of a connection on which a call failed; a connection
@@ -120,10 +160,13 @@ type resettingTx struct {
 func (t *resettingTx) Commit() error {
 	err := t.Tx.Commit()
 	t.c.note(err)
+	t.c.endTx()
 	return err
 }
 
 func (t *resettingTx) Rollback() error {
 	t.c.failed = true
-	return t.Tx.Rollback()
+	err := t.Tx.Rollback()
+	t.c.endTx()
+	return err
 }

@@ -38,7 +38,10 @@
 // busy timeout as a backstop for writers outside the store, so concurrent
 // requests wait rather than fail with SQLITE_BUSY. Reads run outside
 // transactions and read a page into memory before the caller writes it
-// out, so a slow client never holds a read lock.
+// out, so a slow client never holds a read lock. In memory, where SQLite
+// makes a read wait for the write transaction in progress, reads and write
+// transactions take turns through a gate (readgate.go), so that a read is
+// not kept waiting behind writes that follow each other without a gap.
 //
 // # Queries
 //

@@ -51,8 +51,11 @@ const FileName = "emulator.db"
 
 // Store is the emulator's database. It is safe for concurrent use.
 type Store struct {
-	db     *sql.DB
-	pin    *sql.Conn // keeps an in-memory database alive
+	db  *sql.DB
+	pin *sql.Conn // keeps an in-memory database alive
+	// gate makes an in-memory store's reads and write transactions take turns (readgate.go);
+	// nil with a data directory.
+	gate   *readGate
 	schema *schema.Schema
 	now    func() time.Time
 	log    *slog.Logger
@@ -160,7 +163,12 @@ func Open(ctx context.Context, dataDir string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.db = sql.OpenDB(connector{driver: drv, dsn: dsn, busy: busy})
+	var gate *readGate
+	if dataDir == "" {
+		gate = newReadGate(busy)
+	}
+	s.gate = gate
+	s.db = sql.OpenDB(connector{driver: drv, dsn: dsn, busy: busy, gate: gate})
 	if dataDir == "" {
 		// memdb frees the database when its last connection closes: keep
 		// one open for the store's lifetime, and never let the pool retire
@@ -272,6 +280,8 @@ type connector struct {
 	// gets its busy handler back before it is reused (see busyreset.go).
 	// Zero leaves the connections as the driver makes them.
 	busy time.Duration
+	// gate is an in-memory store's read gate (readgate.go); nil with a data directory.
+	gate *readGate
 }
 
 func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -282,7 +292,7 @@ func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newResettingConn(conn, c.busy), nil
+	return newResettingConn(conn, c.busy, c.gate), nil
 }
 
 func (c connector) Driver() driver.Driver { return c.driver }
