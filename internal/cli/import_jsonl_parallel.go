@@ -73,6 +73,7 @@ type jsonlItem struct {
 // newParallelJSONLRows starts reading in with workers goroutines that type chunkLines lines at a
 // time. close stops them.
 func newParallelJSONLRows(in io.Reader, t *importTable, workers, chunkLines int) *parallelJSONLRows {
+	workers, chunkLines = max(workers, 1), max(chunkLines, 1)
 	p := &parallelJSONLRows{
 		seq:    &jsonlRows{t: t, reported: map[string]bool{}},
 		chunks: make(chan *jsonlChunk, workers),

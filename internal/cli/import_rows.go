@@ -8,7 +8,8 @@ import (
 )
 
 // rowReader reads the rows of an import file one at a time, typed against the table's metadata.
-// Memory stays bounded by the longest row: nothing is kept between rows.
+// Memory stays bounded by the longest row: nothing is kept between rows (a parallel JSON Lines
+// reader keeps a few chunks of lines in flight, each at most 1 MiB or one longer line).
 type rowReader interface {
 	// next returns the next row and the line it starts on, with the problems found in it (a
 	// row with problems is still counted as a row). At the end it returns io.EOF; any other

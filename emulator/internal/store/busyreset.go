@@ -111,7 +111,9 @@ func (c *resettingConn) PrepareContext(ctx context.Context, query string) (drive
 
 func (c *resettingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	if c.gate != nil {
-		c.gate.enterWrite()
+		if err := c.gate.enterWrite(ctx); err != nil {
+			return nil, err
+		}
 	}
 	tx, err := c.sqliteConn.BeginTx(ctx, opts)
 	c.note(err)

@@ -16,11 +16,13 @@ import (
 // behind an import. Dataverse does not make reads wait behind writes.
 //
 // readGate makes reads and write transactions take turns. A write transaction holds the gate
-// from BEGIN to COMMIT or ROLLBACK. A statement outside a transaction holds it, shared with
-// other reads, only while it starts (the driver prepares it and steps to its first row, which
-// takes SHARED) and lets go as soon as it returns: no read holds the gate while its caller
-// works, so reads never nest and a slow reader never blocks a writer for longer than one step.
-// The order is fair both ways: a writer waiting for the gate holds back the reads that come
+// from BEGIN to COMMIT or ROLLBACK (a restore, for its copy). A statement outside a transaction
+// holds it, shared with other reads, only while it starts (the driver prepares it and steps to
+// its first row, which takes SHARED) and lets go as soon as it returns: no read holds the gate
+// while its caller works, so reads never nest. (The statement keeps SHARED until its rows are
+// closed, and a writer's COMMIT waits for that in SQLite's busy handler; the store reads a page
+// into memory before anyone writes it out, so that wait is short. A snapshot holds the read side
+// for its whole copy.) The order is fair both ways: a writer waiting for the gate holds back the reads that come
 // after it, and the reads that waited for a write transaction get in before the next writer
 // does, however closely the writers follow each other. A store with a data directory (WAL) has
 // no gate: there reads do not wait for writers.
@@ -109,19 +111,39 @@ func (g *readGate) leaveRead() {
 }
 
 // enterWrite lets a write transaction in, once the reads inside and the reads that waited for
-// the last write transaction are through; leaveWrite lets it out.
-func (g *readGate) enterWrite() {
+// the last write transaction are through. Like BEGIN IMMEDIATE waiting for a lock, it gives up
+// when ctx ends or after the gate's timeout. leaveWrite lets it out.
+func (g *readGate) enterWrite(ctx context.Context) error {
 	g.mu.Lock()
 	g.writersWaiting++
+	var timer *time.Timer
 	for g.writer || g.readers > 0 || g.admitted > 0 {
+		if timer == nil {
+			timer = time.NewTimer(g.timeout)
+			defer timer.Stop()
+		}
 		changed := g.changed
 		g.mu.Unlock()
-		<-changed
+		var err error
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			err = ctx.Err()
+		case <-timer.C:
+			err = fmt.Errorf("store: a write transaction waited %s for reads: database is locked", g.timeout)
+		}
 		g.mu.Lock()
+		if err != nil {
+			g.writersWaiting--
+			g.broadcast() // the reads this writer held back may go on
+			g.mu.Unlock()
+			return err
+		}
 	}
 	g.writersWaiting--
 	g.writer = true
 	g.mu.Unlock()
+	return nil
 }
 
 func (g *readGate) leaveWrite() {

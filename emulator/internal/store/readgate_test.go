@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -12,77 +13,91 @@ import (
 // follows it at once, and does not wait for that one. Without the gate, memdb refuses the
 // read's SHARED lock while any writer holds RESERVED, and the read, asleep in SQLite's busy
 // handler, missed the instant between the two: it waited for the second transaction too, and
-// behind an import's back-to-back writes for seconds.
+// behind an import's back-to-back writes for seconds. A snapshot's copy is such a read.
 func TestInMemoryReadGoesBetweenBackToBackWrites(t *testing.T) {
-	s, p := newStore(t, &Options{BusyTimeout: 5 * time.Second})
-	if s.gate == nil {
-		t.Fatal("an in-memory store has no read gate")
-	}
-	ctx := context.Background()
-	contact := table(t, s, "contact")
-	if _, err := s.Create(ctx, p, contact, fields(t, contact, "lastname", "Before")); err != nil {
-		t.Fatal(err)
-	}
-
-	// The first write transaction stays open until released.
-	inFirst, releaseFirst := make(chan struct{}), make(chan struct{})
-	firstDone := make(chan error, 1)
-	go func() {
-		firstDone <- s.Write(ctx, func(tx *Tx) error {
-			if _, err := tx.Create(ctx, p, contact, fields(t, contact, "lastname", "First")); err != nil {
-				return err
+	for _, tc := range []struct {
+		name string
+		// read reads the contacts; 2 are committed when it is let in.
+		read func(ctx context.Context, s *Store, p *Principal) error
+	}{
+		{"count", func(ctx context.Context, s *Store, p *Principal) error {
+			n, err := s.Count(ctx, p, table(t, s, "contact"), nil, 0)
+			if err == nil && n != 2 {
+				err = fmt.Errorf("counted %d rows, want the 2 committed before the read", n)
 			}
-			close(inFirst)
-			<-releaseFirst
-			return nil
-		})
-	}()
-	<-inFirst
-
-	// A read comes and waits for it.
-	type counted struct {
-		n   int
-		err error
-	}
-	read := make(chan counted, 1)
-	go func() {
-		n, err := s.Count(ctx, p, contact, nil, 0)
-		read <- counted{n, err}
-	}()
-	for s.gate.waitingReads() == 0 {
-		select {
-		case r := <-read:
-			t.Fatalf("the read ran while a write transaction was open: %d, %v", r.n, r.err)
-		case <-time.After(time.Millisecond):
-		}
-	}
-
-	// The first transaction commits and a second begins straight after, and stays open until
-	// the read has answered.
-	close(releaseFirst)
-	if err := <-firstDone; err != nil {
-		t.Fatal(err)
-	}
-	inSecond, releaseSecond := make(chan struct{}), make(chan struct{})
-	secondDone := make(chan error, 1)
-	go func() {
-		secondDone <- s.Write(ctx, func(tx *Tx) error {
-			close(inSecond)
-			if _, err := tx.Create(ctx, p, contact, fields(t, contact, "lastname", "Second")); err != nil {
-				return err
+			return err
+		}},
+		{"snapshot", func(ctx context.Context, s *Store, p *Principal) error {
+			sn, err := s.SnapshotInMemory(ctx)
+			if err == nil {
+				err = sn.Close()
 			}
-			<-releaseSecond
-			return nil
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, p := newStore(t, &Options{BusyTimeout: 5 * time.Second})
+			if s.gate == nil {
+				t.Fatal("an in-memory store has no read gate")
+			}
+			ctx := context.Background()
+			contact := table(t, s, "contact")
+			if _, err := s.Create(ctx, p, contact, fields(t, contact, "lastname", "Before")); err != nil {
+				t.Fatal(err)
+			}
+
+			// The first write transaction stays open until released.
+			inFirst, releaseFirst := make(chan struct{}), make(chan struct{})
+			firstDone := make(chan error, 1)
+			go func() {
+				firstDone <- s.Write(ctx, func(tx *Tx) error {
+					if _, err := tx.Create(ctx, p, contact, fields(t, contact, "lastname", "First")); err != nil {
+						return err
+					}
+					close(inFirst)
+					<-releaseFirst
+					return nil
+				})
+			}()
+			<-inFirst
+
+			// A read comes and waits for it.
+			read := make(chan error, 1)
+			go func() { read <- tc.read(ctx, s, p) }()
+			for s.gate.waitingReads() == 0 {
+				select {
+				case err := <-read:
+					t.Fatalf("the read ran while a write transaction was open: %v", err)
+				case <-time.After(time.Millisecond):
+				}
+			}
+
+			// The first transaction commits and a second begins straight after, and stays open
+			// until the read has answered.
+			close(releaseFirst)
+			if err := <-firstDone; err != nil {
+				t.Fatal(err)
+			}
+			releaseSecond := make(chan struct{})
+			secondDone := make(chan error, 1)
+			go func() {
+				secondDone <- s.Write(ctx, func(tx *Tx) error {
+					if _, err := tx.Create(ctx, p, contact, fields(t, contact, "lastname", "Second")); err != nil {
+						return err
+					}
+					<-releaseSecond
+					return nil
+				})
+			}()
+			err := <-read // within the gate's timeout, or it fails
+			close(releaseSecond)
+			if err != nil {
+				t.Fatalf("the read between the two write transactions: %v; want it to run at once", err)
+			}
+			if err := <-secondDone; err != nil {
+				t.Fatal(err)
+			}
 		})
-	}()
-	r := <-read // within the gate's timeout, or it fails
-	close(releaseSecond)
-	if r.err != nil || r.n != 2 {
-		t.Fatalf("the read between the two write transactions: %d rows, %v; want the 2 committed before it, at once", r.n, r.err)
-	}
-	<-inSecond
-	if err := <-secondDone; err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -103,7 +118,9 @@ func TestReadGateOrder(t *testing.T) {
 
 	writerIn := make(chan struct{})
 	go func() {
-		g.enterWrite()
+		if err := g.enterWrite(ctx); err != nil {
+			t.Error(err)
+		}
 		close(writerIn)
 	}()
 	waitFor(t, func() bool { g.mu.Lock(); defer g.mu.Unlock(); return g.writersWaiting == 1 })
@@ -130,7 +147,9 @@ func TestReadGateOrder(t *testing.T) {
 	// A second writer queues; the read that waited goes first when the first writer leaves.
 	secondIn := make(chan struct{})
 	go func() {
-		g.enterWrite()
+		if err := g.enterWrite(ctx); err != nil {
+			t.Error(err)
+		}
 		close(secondIn)
 	}()
 	waitFor(t, func() bool { g.mu.Lock(); defer g.mu.Unlock(); return g.writersWaiting == 1 })
@@ -167,8 +186,22 @@ func TestReadGateOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+
+	// A writer that waits too long for a read gives up, and lets the reads it held back in.
+	g.timeout = 10 * time.Millisecond
+	if err := g.enterWrite(ctx); err == nil {
+		t.Fatal("a writer waited past its timeout without failing")
+	}
+	g.timeout = time.Minute
+	leave2, err = g.enterRead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	leave()
-	g.enterWrite() // nothing left inside or admitted
+	leave2()
+	if err := g.enterWrite(ctx); err != nil { // nothing left inside or admitted
+		t.Fatal(err)
+	}
 	g.leaveWrite()
 }
 

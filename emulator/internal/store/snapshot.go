@@ -61,7 +61,7 @@ func (s *Store) SnapshotInMemory(ctx context.Context) (*Snapshot, error) {
 	}
 	uri := "file:/d365-snapshot-" + hex.EncodeToString(b[:]) + "?vfs=memdb"
 	var holder driver.Conn
-	err := s.withBackupConn(ctx, func(c backupConn) error {
+	err := s.withBackupReading(ctx, func(c backupConn) error {
 		bk, err := c.NewBackup(uri)
 		if err != nil {
 			return err
@@ -100,7 +100,7 @@ func (s *Store) SnapshotToFile(ctx context.Context, path string) (*Snapshot, err
 	tmp.Close()
 	defer removeDatabaseFiles(tmpName) // no-op after the rename
 
-	err = s.withBackupConn(ctx, func(c backupConn) error {
+	err = s.withBackupReading(ctx, func(c backupConn) error {
 		bk, err := c.NewBackup(fileURI(tmpName))
 		if err != nil {
 			return err
@@ -277,6 +277,21 @@ func (s *Store) checkSnapshot(ctx context.Context, sn *Snapshot) error {
 	return nil
 }
 
+// withBackupReading runs fn, a backup that reads the store's database, on a dedicated driver
+// connection, holding the read gate of an in-memory store for the whole copy: the backup's
+// read transaction is refused while a writer is open, and left to retry between writes that
+// follow each other without a gap, it would miss the gaps (see readgate.go).
+func (s *Store) withBackupReading(ctx context.Context, fn func(backupConn) error) error {
+	if s.gate != nil {
+		leave, err := s.gate.enterRead(ctx)
+		if err != nil {
+			return err
+		}
+		defer leave()
+	}
+	return s.withBackupConn(ctx, fn)
+}
+
 // withBackupConn runs fn on a dedicated driver connection of the store.
 func (s *Store) withBackupConn(ctx context.Context, fn func(backupConn) error) error {
 	conn := s.pin
@@ -350,6 +365,12 @@ func removeDatabaseFiles(path string) {
 // copyFrom replaces the store's database with the one at uri (a snapshot or
 // the template) through SQLite's backup API on the pinned connection.
 func (s *Store) copyFrom(ctx context.Context, uri string) error {
+	if s.gate != nil { // the copy writes: reads wait for it at the gate, not in SQLite
+		if err := s.gate.enterWrite(ctx); err != nil {
+			return err
+		}
+		defer s.gate.leaveWrite()
+	}
 	return s.withBackupConn(ctx, func(c backupConn) error {
 		bk, err := c.NewRestore(uri)
 		if err != nil {
