@@ -302,11 +302,7 @@ func (s *Store) DeleteFileByID(ctx context.Context, p *Principal, fileID uuid.UU
 func (tx *Tx) setFileColumns(ctx context.Context, p *Principal, cur *current, target FileTarget, fi *FileInfo) error {
 	t, col := target.Table, target.Column
 	r := loadedRowState(t, cur.values)
-	set := func(c *schema.Column, v any) {
-		if c != nil {
-			r.set(c, v)
-		}
-	}
+	set := r.set // a column the table lacks (nil) is not set
 	switch {
 	case fi == nil:
 		set(col, nil)

@@ -257,18 +257,12 @@ func (tx *Tx) setSystem(r *rowState, p *Principal, now any, version int64, creat
 		delegate = tx.ins.boxRef(Ref{Table: "systemuser", ID: p.CallerID})
 	}
 	if creating {
-		setIf(r, t.SystemColumn(schema.RoleCreatedOn), now)
-		setIf(r, t.SystemColumn(schema.RoleCreatedBy), user)
-		setIf(r, t.SystemColumn(schema.RoleCreatedOnBehalfBy), delegate)
+		r.set(t.SystemColumn(schema.RoleCreatedOn), now)
+		r.set(t.SystemColumn(schema.RoleCreatedBy), user)
+		r.set(t.SystemColumn(schema.RoleCreatedOnBehalfBy), delegate)
 	}
-	setIf(r, t.SystemColumn(schema.RoleModifiedOn), now)
-	setIf(r, t.SystemColumn(schema.RoleModifiedBy), user)
-	setIf(r, t.SystemColumn(schema.RoleModifiedOnBehalfBy), delegate)
-	setIf(r, t.SystemColumn(schema.RoleVersionNumber), version)
-}
-
-func setIf(r *rowState, c *schema.Column, v any) {
-	if c != nil {
-		r.set(c, v)
-	}
+	r.set(t.SystemColumn(schema.RoleModifiedOn), now)
+	r.set(t.SystemColumn(schema.RoleModifiedBy), user)
+	r.set(t.SystemColumn(schema.RoleModifiedOnBehalfBy), delegate)
+	r.set(t.SystemColumn(schema.RoleVersionNumber), version)
 }

@@ -54,6 +54,23 @@ func (g *readGate) broadcast() {
 	g.changed = make(chan struct{})
 }
 
+// wait lets go of mu until the gate changes, ctx ends or timer fires, and takes mu again. The
+// caller holds mu. Its error says the wait ended without a change: ctx's error, or what
+// (a format with the timeout's %s) as SQLite's "database is locked".
+func (g *readGate) wait(ctx context.Context, timer *time.Timer, what string) error {
+	changed := g.changed
+	g.mu.Unlock()
+	defer g.mu.Lock()
+	select {
+	case <-changed:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return fmt.Errorf("store: "+what+": database is locked", g.timeout)
+	}
+}
+
 // enterRead lets one statement in and returns what lets it out. It waits while a write
 // transaction is inside or waiting (unless this read waited for the last one), at most the
 // gate's timeout and until ctx ends.
@@ -79,17 +96,7 @@ func (g *readGate) enterRead(ctx context.Context) (leave func(), err error) {
 			g.mu.Unlock()
 			return g.leaveRead, nil
 		}
-		changed := g.changed
-		g.mu.Unlock()
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			err = ctx.Err()
-		case <-timer.C:
-			err = fmt.Errorf("store: a read waited %s for write transactions: database is locked", g.timeout)
-		}
-		g.mu.Lock()
-		if err != nil {
+		if err = g.wait(ctx, timer, "a read waited %s for write transactions"); err != nil {
 			g.readersWaiting--
 			if since < g.gen {
 				g.admitted-- // the turn this read was given goes unused
@@ -122,18 +129,7 @@ func (g *readGate) enterWrite(ctx context.Context) error {
 			timer = time.NewTimer(g.timeout)
 			defer timer.Stop()
 		}
-		changed := g.changed
-		g.mu.Unlock()
-		var err error
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			err = ctx.Err()
-		case <-timer.C:
-			err = fmt.Errorf("store: a write transaction waited %s for reads: database is locked", g.timeout)
-		}
-		g.mu.Lock()
-		if err != nil {
+		if err := g.wait(ctx, timer, "a write transaction waited %s for reads"); err != nil {
 			g.writersWaiting--
 			g.broadcast() // the reads this writer held back may go on
 			g.mu.Unlock()
